@@ -1,1 +1,319 @@
-fn main() {}
+//! `cargo xtask` — the repository's own commands, the ones the README tells people to run.
+//!
+//! ```text
+//! cargo xtask demo [ARGS...]     generate a kommune in memory and serve the platform (sandkasse demo)
+//! cargo xtask test [ARGS...]     run every test in the repository
+//! cargo xtask plugins            build the sample adapters in plugins/ for wasm32-wasip2
+//! cargo xtask bench [ARGS...]    cargo bench --workspace
+//! ```
+//!
+//! Every command runs with the repository root as its current directory. Missing prerequisites
+//! stop the command with the exact command that installs them; nothing is skipped silently.
+//! Std only (plus `anyhow`), so building xtask costs next to nothing.
+
+use std::env;
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, ExitStatus};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+Usage: cargo xtask <command> [args...]
+
+Commands:
+  demo [ARGS...]    run `sandkasse demo` (release build): a synthetic kommune served on 127.0.0.1;
+                    ARGS are passed to `sandkasse demo`
+  test [ARGS...]    run every test: build plugins/ (wasm32-wasip2), browser tests in tests/browser,
+                    `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
+  plugins           build the sample adapters in plugins/ for wasm32-wasip2
+  bench [ARGS...]   `cargo bench --workspace [ARGS...]`
+  help              print this message
+";
+
+/// The rustup target plugins are built for.
+const WASM_TARGET: &str = "wasm32-wasip2";
+/// The browser the browser tests drive (Debian's `chromium` package).
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<ExitCode> {
+    let mut args = env::args_os().skip(1);
+    let command = args.next();
+    let rest: Vec<OsString> = args.collect();
+    let root = repo_root()?;
+
+    match command.as_deref().map(OsStr::to_string_lossy).as_deref() {
+        None | Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("test") => test(&root, &rest),
+        Some("demo") => {
+            let mut cmd = cargo(&root);
+            cmd.args(["run", "--release", "-p", "sandkasse-cli", "--", "demo"])
+                .args(&rest);
+            Ok(exit_code(spawn(&mut cmd)?))
+        }
+        Some("plugins") => {
+            if let Some(extra) = rest.first() {
+                bail!(
+                    "`cargo xtask plugins` takes no arguments (got `{}`)",
+                    extra.to_string_lossy()
+                );
+            }
+            if let Outcome::Ok = build_plugins(&root)? {
+                println!("xtask: plugins built in plugins/target/{WASM_TARGET}/release");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("bench") => {
+            let mut cmd = cargo(&root);
+            cmd.args(["bench", "--workspace"]).args(&rest);
+            Ok(exit_code(spawn(&mut cmd)?))
+        }
+        Some(other) => {
+            eprint!("xtask: unknown command `{other}`\n\n{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// `cargo xtask test`: plugins, browser tests, workspace tests, doc tests — in that order.
+///
+/// A missing prerequisite or a failed plugin build stops the run (later steps depend on it); a
+/// failing test step does not stop the next one, so one run shows every failure. Ends with a
+/// one-line summary of what ran.
+fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
+    let mut summary = Summary::default();
+
+    match build_plugins(root) {
+        Ok(outcome) => summary.push("plugins", outcome),
+        Err(err) => return Ok(summary.stop("plugins", &err)),
+    }
+
+    match browser_tests(root) {
+        Ok(outcome) => summary.push("browser tests", outcome),
+        Err(err) => return Ok(summary.stop("browser tests", &err)),
+    }
+
+    let mut cmd = cargo(root);
+    cmd.args(["test", "--workspace", "--all-targets"])
+        .args(extra);
+    summary.push("cargo test", Outcome::from_status(spawn(&mut cmd)?));
+
+    let mut cmd = cargo(root);
+    cmd.args(["test", "--workspace", "--doc"]);
+    summary.push("doc tests", Outcome::from_status(spawn(&mut cmd)?));
+
+    Ok(summary.finish())
+}
+
+/// Builds the `plugins/` workspace for `wasm32-wasip2`, installing the target if it is missing.
+fn build_plugins(root: &Path) -> Result<Outcome> {
+    if !root.join("plugins/Cargo.toml").is_file() {
+        println!("xtask: no plugins yet (plugins/Cargo.toml does not exist): nothing to build");
+        return Ok(Outcome::Skipped("no plugins yet"));
+    }
+    ensure_wasm_target(root)?;
+    let mut cmd = cargo(root);
+    cmd.args(["build", "--release", "--target", WASM_TARGET])
+        .args(["--manifest-path", "plugins/Cargo.toml"]);
+    let status = spawn(&mut cmd)?;
+    if !status.success() {
+        bail!("building plugins failed ({status})");
+    }
+    Ok(Outcome::Ok)
+}
+
+fn ensure_wasm_target(root: &Path) -> Result<()> {
+    let install = format!("rustup target add {WASM_TARGET}");
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root)
+        .output()
+        .with_context(|| {
+            format!("could not run `rustup` (is rustup installed?); then run: {install}")
+        })?;
+    if !listed.status.success() {
+        bail!(
+            "`rustup target list --installed` failed ({}); run: {install}",
+            listed.status
+        );
+    }
+    if String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
+        return Ok(());
+    }
+    println!("xtask: the {WASM_TARGET} target is not installed; trying `{install}`");
+    let added = spawn(
+        Command::new("rustup")
+            .args(["target", "add", WASM_TARGET])
+            .current_dir(root),
+    );
+    match added {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => {
+            bail!("installing the {WASM_TARGET} target failed ({status}); run: {install}")
+        }
+        Err(err) => Err(err.context(format!(
+            "installing the {WASM_TARGET} target failed; run: {install}"
+        ))),
+    }
+}
+
+/// Runs `npm test` in `tests/browser` after checking Chromium, node, npm and `node_modules`.
+fn browser_tests(root: &Path) -> Result<Outcome> {
+    let dir = root.join("tests/browser");
+    if !dir.join("package.json").is_file() {
+        println!("xtask: no browser tests yet (tests/browser/package.json does not exist)");
+        return Ok(Outcome::Skipped("no browser tests yet"));
+    }
+    if !Path::new(CHROMIUM).is_file() {
+        bail!("browser tests need {CHROMIUM}; run: apt-get install -y chromium");
+    }
+    for tool in ["node", "npm"] {
+        if !on_path(tool) {
+            bail!("browser tests need `{tool}` on PATH; run: apt-get install -y nodejs npm");
+        }
+    }
+    if !dir.join("node_modules").is_dir() {
+        bail!("browser test dependencies are not installed; run: npm ci --prefix tests/browser");
+    }
+    let status = spawn(
+        Command::new("npm")
+            .args(["test", "--prefix", "tests/browser"])
+            .current_dir(root),
+    )?;
+    Ok(Outcome::from_status(status))
+}
+
+/// What became of one step of `cargo xtask test`.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Ok,
+    Failed(ExitStatus),
+    Skipped(&'static str),
+}
+
+impl Outcome {
+    fn from_status(status: ExitStatus) -> Self {
+        if status.success() {
+            Outcome::Ok
+        } else {
+            Outcome::Failed(status)
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Ok => write!(f, "ok"),
+            Outcome::Failed(status) => write!(f, "FAILED ({status})"),
+            Outcome::Skipped(why) => write!(f, "skipped ({why})"),
+        }
+    }
+}
+
+/// The steps of `cargo xtask test` that ran, for the closing summary line.
+#[derive(Debug, Default)]
+struct Summary {
+    steps: Vec<(&'static str, String)>,
+    failed: bool,
+}
+
+impl Summary {
+    fn push(&mut self, step: &'static str, outcome: Outcome) {
+        self.failed |= matches!(outcome, Outcome::Failed(_));
+        self.steps.push((step, outcome.to_string()));
+    }
+
+    /// A step could not run at all: report why, and end the run.
+    fn stop(mut self, step: &'static str, err: &anyhow::Error) -> ExitCode {
+        eprintln!("xtask: error: {err:#}");
+        self.steps
+            .push((step, "STOPPED (see error above)".to_owned()));
+        self.failed = true;
+        self.finish()
+    }
+
+    fn finish(self) -> ExitCode {
+        let steps: Vec<String> = self
+            .steps
+            .iter()
+            .map(|(step, outcome)| format!("{step}: {outcome}"))
+            .collect();
+        let verdict = if self.failed { "FAILED" } else { "passed" };
+        println!("xtask test {verdict} — {}", steps.join("; "));
+        if self.failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// The repository root: the parent of this crate's manifest directory.
+fn repo_root() -> Result<PathBuf> {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir.parent().with_context(|| {
+        format!(
+            "xtask's manifest directory {} has no parent",
+            manifest_dir.display()
+        )
+    })?;
+    Ok(root.to_path_buf())
+}
+
+/// A `cargo` command in the repository root, using the cargo that runs xtask.
+fn cargo(root: &Path) -> Command {
+    let mut cmd = Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root);
+    cmd
+}
+
+/// Prints the command line, runs it with inherited stdio and waits for it.
+fn spawn(cmd: &mut Command) -> Result<ExitStatus> {
+    let line = command_line(cmd);
+    println!("xtask: $ {line}");
+    cmd.status()
+        .with_context(|| format!("could not start `{line}`"))
+}
+
+fn command_line(cmd: &Command) -> String {
+    let program = Path::new(cmd.get_program());
+    // Show `cargo`, not the toolchain path in $CARGO.
+    let program = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy();
+    let args = cmd.get_args().map(OsStr::to_string_lossy);
+    std::iter::once(program)
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn exit_code(status: ExitStatus) -> ExitCode {
+    match status.code() {
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => ExitCode::FAILURE, // killed by a signal
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    env::var_os("PATH")
+        .is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
