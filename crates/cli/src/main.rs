@@ -1,12 +1,27 @@
 //! `sandkasse`: the command-line front of the libraries. Glue only: every command parses its
 //! arguments and calls a library.
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use sandkasse_kommune::GenConfig;
+use sandkasse_kommune::{GenConfig, UnitKind};
+use sandkasse_platform::clock::TokioClock;
+use sandkasse_platform::{Base, FaultPlan, LaunchContext, Platform, PlatformConfig};
+
+mod commands;
+
+/// The adapter export `sandkasse run` calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CallKind {
+    Info,
+    PatientOverview,
+    Document,
+    OnEvent,
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "sandkasse", version, about = "Conformance sandbox for kommune health-IT adapters")]
@@ -50,13 +65,160 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Serve the synthetic FHIR platform over HTTP, to explore with curl or any FHIR client.
+    Platform {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Fault plan to apply (JSON or TOML, see docs/platform.md).
+        #[arg(long)]
+        faults: Option<PathBuf>,
+    },
+    /// Inspect an adapter component: digest, size, world, imports, exports and the verdict of the
+    /// import audit.
+    Inspect {
+        /// The component (.wasm).
+        adapter: PathBuf,
+        /// Print JSON instead of a readable summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one call of an adapter against a generated kommune and print the evidence.
+    Run {
+        /// The component (.wasm).
+        adapter: PathBuf,
+        /// The export to call.
+        #[arg(long, value_enum, default_value_t = CallKind::PatientOverview)]
+        call: CallKind,
+        /// Patient id in context (e.g. pas-4601-000000); default: a patient of the chosen unit.
+        #[arg(long)]
+        patient: Option<String>,
+        /// Kommunenummer of the tenant.
+        #[arg(long, default_value = "4601")]
+        kommune: String,
+        /// The clinical entry for `--call document`, as JSON (see `docs/adapter-guide.md`).
+        #[arg(long)]
+        entry: Option<PathBuf>,
+        /// The event for `--call on-event`, as JSON.
+        #[arg(long)]
+        event: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Print the evidence as JSON instead of a readable summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Generate a kommune in memory and serve its platform on 127.0.0.1, with a guide to try it.
+    Demo {
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SANDKASSE_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     match cli.command {
         Command::Generate { data, out } => generate(&data, &out),
+        Command::Platform { data, listen, faults } => platform(&data, listen, faults.as_deref(), false),
+        Command::Inspect { adapter, json } => commands::inspect(&adapter, json),
+        Command::Run { adapter, call, patient, kommune, entry, event, data, json } => {
+            commands::run(&commands::RunArgs { adapter, call, patient, kommune, entry, event, config: data.config(), json })
+        }
+        Command::Demo { port } => {
+            let data = DataArgs { seed: 42, innbyggere: 2_000, kommuner: Vec::new() };
+            platform(&data, SocketAddr::from(([127, 0, 0, 1], port)), None, true)
+        }
     }
+}
+
+fn read_faults(path: &Path) -> anyhow::Result<FaultPlan> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let plan = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).with_context(|| format!("parsing {} as TOML", path.display()))?
+    } else {
+        serde_json::from_str(&text).with_context(|| format!("parsing {} as JSON", path.display()))?
+    };
+    Ok(plan)
+}
+
+fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dataset = sandkasse_kommune::try_generate(&data.config())?;
+    let base = Arc::new(Base::new(&dataset));
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let addr = listener.local_addr()?;
+        let config = PlatformConfig { base_url: format!("http://{addr}"), ..PlatformConfig::default() };
+        // The platform's clock starts at the dataset's reference date ("today" in the data).
+        let clock = Arc::new(TokioClock::new(base.reference_time()));
+        let mut platform = Platform::with_config(base.clone(), clock, config);
+        if let Some(path) = faults {
+            platform = platform.with_faults(read_faults(path)?).context("invalid fault plan")?;
+        }
+        let platform = Arc::new(platform);
+        println!(
+            "Plattformen er klar / the platform is ready: http://{addr} ({} ressurser, {} kommuner, {:.1} s)",
+            base.resource_count(),
+            dataset.tenants.len(),
+            started.elapsed().as_secs_f64()
+        );
+        if guide {
+            print_guide(&dataset, &platform, addr)?;
+        }
+        println!("Ctrl-C stopper / stops.");
+        sandkasse_platform::serve(listener, platform, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+    })
+}
+
+/// Prints a launch context that works and the curl commands to try it.
+fn print_guide(dataset: &sandkasse_kommune::Dataset, platform: &Platform, addr: SocketAddr) -> anyhow::Result<()> {
+    let tenant = dataset.tenant("4601").context("Bergen is in the demo dataset")?;
+    let truth = &tenant.truth;
+    let today = sandkasse_kommune::REFERENCE_DATE.to_string();
+    let unit = truth.units.iter().find(|u| u.kind == UnitKind::Hjemmesykepleie).context("a hjemmesykepleie unit")?;
+    let nurse = truth.practitioners.iter().find(|p| p.units.contains(&unit.id) && p.category == "SP").context("a nurse")?;
+    let relation = truth
+        .care_relations
+        .iter()
+        .find(|c| c.unit == unit.id && c.active_on(&today))
+        .context("a patient of the unit")?;
+    let ctx = LaunchContext {
+        kommunenummer: "4601".into(),
+        practitioner: nurse.hpr.clone(),
+        role: "SP".into(),
+        unit: unit.orgnr.clone(),
+        patient: Some(relation.patient.clone()),
+        purpose: Default::default(),
+        reason: None,
+        scope: None,
+    };
+    let token = platform.issue_token(&ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let body = serde_json::to_string(&ctx)?;
+    let fhir = format!("http://{addr}/4601/fhir");
+    println!();
+    println!("Prøv / try ({} i {}, pasient {}):", nurse.name, unit.name, relation.patient);
+    println!("  curl -s {fhir}/metadata");
+    println!("  curl -s -X POST http://{addr}/4601/auth/token -H 'Content-Type: application/json' -d '{body}'");
+    println!("  TOKEN={token}");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {fhir}/Patient/{}", relation.patient);
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" '{fhir}/Observation?patient={}&_count=5'", relation.patient);
+    println!("Mer i / more in docs/platform.md");
+    println!();
+    Ok(())
 }
 
 fn generate(data: &DataArgs, out: &std::path::Path) -> anyhow::Result<()> {

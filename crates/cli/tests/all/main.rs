@@ -1,6 +1,7 @@
 //! End-to-end tests of the `sandkasse` binary.
 
 mod generate;
+mod sandbox;
 
 use std::process::{Command, Output};
 

@@ -1,0 +1,180 @@
+//! `sandkasse inspect` and `sandkasse run`: glue over the sandbox.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sandkasse_kommune::{GenConfig, REFERENCE_DATE, UnitKind};
+use sandkasse_platform::clock::TokioClock;
+use sandkasse_platform::{Base, Platform};
+use sandkasse_sandbox::types::{ClinicalEntry, Event, LaunchContext, Purpose};
+use sandkasse_sandbox::{CallEvidence, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
+
+use crate::CallKind;
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("reading {}", path.display()))
+}
+
+pub fn inspect(adapter: &Path, json: bool) -> anyhow::Result<()> {
+    let bytes = read(adapter)?;
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let (inspection, verdict) = sandbox.inspect(&bytes);
+    if json {
+        let out = serde_json::json!({
+            "inspection": inspection,
+            "accepted": verdict.is_ok(),
+            "rejection": verdict.as_ref().err().map(|e| e.to_string()),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!("Fil / file:  {}", adapter.display());
+        println!("Størrelse:   {} byte", bytes.len());
+        println!("SHA-256:     {}", sandkasse_sandbox::inspect::digest(&bytes));
+        if let Some(i) = &inspection {
+            println!("Verden:      {}", i.world);
+            println!("Eksporterer / exports:");
+            for e in &i.exports {
+                println!("  {e}");
+            }
+            println!("Importerer / imports:");
+            for name in &i.imports {
+                let ok = sandkasse_sandbox::inspect::audit_imports([name.as_str()]).is_ok();
+                println!("  {} {name}", if ok { "✓" } else { "✗" });
+            }
+        }
+        match &verdict {
+            Ok(()) => println!("Vurdering / verdict: godtatt / accepted"),
+            Err(e) => println!("Vurdering / verdict: avvist / rejected — {e}"),
+        }
+    }
+    if verdict.is_err() {
+        // The verdict is printed above; the exit code tells scripts and CI.
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// Arguments of `sandkasse run`.
+#[derive(Debug)]
+pub struct RunArgs {
+    pub adapter: PathBuf,
+    pub call: CallKind,
+    pub patient: Option<String>,
+    pub kommune: String,
+    pub entry: Option<PathBuf>,
+    pub event: Option<PathBuf>,
+    pub config: GenConfig,
+    pub json: bool,
+}
+
+/// A launch context for `patient` (or the first patient with an active relation): a
+/// practitioner of a unit with tjenstlig behov for the patient, preferring helsepersonell.
+fn launch(platform: &Platform, kommune: &str, patient: Option<&str>) -> anyhow::Result<LaunchContext> {
+    let truth = platform.base().truth(kommune).with_context(|| format!("kommune {kommune} is not in the dataset"))?;
+    let today = REFERENCE_DATE.to_string();
+    let relation = truth
+        .care_relations
+        .iter()
+        .filter(|c| c.active_on(&today) && patient.is_none_or(|p| c.patient == p))
+        .find(|c| truth.units.iter().any(|u| u.id == c.unit && u.kind != UnitKind::Tildelingskontor))
+        .with_context(|| match patient {
+            Some(p) => format!("no unit in kommune {kommune} has tjenstlig behov for patient {p} today ({today})"),
+            None => format!("no active care relation in kommune {kommune}"),
+        })?;
+    let unit = truth.units.iter().find(|u| u.id == relation.unit).context("unit of the relation")?;
+    let practitioner = truth
+        .practitioners
+        .iter()
+        .filter(|p| p.units.contains(&unit.id))
+        .max_by_key(|p| sandkasse_kommune::codes::is_helsepersonell(p.category))
+        .context("a practitioner in the unit")?;
+    let ctx = sandkasse_platform::LaunchContext {
+        kommunenummer: kommune.to_owned(),
+        practitioner: practitioner.hpr.clone(),
+        role: practitioner.category.to_owned(),
+        unit: unit.orgnr.clone(),
+        patient: Some(relation.patient.clone()),
+        purpose: Default::default(),
+        reason: None,
+        scope: None,
+    };
+    let token = platform.issue_token(&ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(LaunchContext {
+        kommunenummer: kommune.to_owned(),
+        practitioner_hpr: practitioner.hpr.clone(),
+        role: practitioner.category.to_owned(),
+        unit_orgnr: unit.orgnr.clone(),
+        patient: Some(relation.patient.clone()),
+        purpose: Purpose::Treatment,
+        access_token: token,
+        fhir_base_url: platform.fhir_base(kommune),
+    })
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let bytes = read(&args.adapter)?;
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let prepared = sandbox.prepare(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let entry: Option<ClinicalEntry> = match &args.entry {
+        Some(p) => Some(serde_json::from_slice(&read(p)?).with_context(|| format!("parsing {} as a clinical entry", p.display()))?),
+        None => None,
+    };
+    let event: Option<Event> = match &args.event {
+        Some(p) => Some(serde_json::from_slice(&read(p)?).with_context(|| format!("parsing {} as an event", p.display()))?),
+        None => None,
+    };
+    let dataset = sandkasse_kommune::try_generate(&args.config)?;
+    let base = Arc::new(Base::new(&dataset));
+    let evidence: Vec<CallEvidence> = block_on_virtual(async {
+        let platform = Arc::new(Platform::new(base.clone(), Arc::new(TokioClock::new(base.reference_time()))));
+        let ctx = launch(&platform, &args.kommune, args.patient.as_deref())?;
+        let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
+        let mut out = vec![session.instantiation().clone()];
+        let evidence = match args.call {
+            CallKind::Info => session.info().await.0,
+            CallKind::PatientOverview => session.patient_overview(&ctx).await,
+            CallKind::Document => session.document(&ctx, entry.as_ref().context("--call document needs --entry FILE.json")?).await,
+            CallKind::OnEvent => session.on_event(&ctx, event.as_ref().context("--call on-event needs --event FILE.json")?).await,
+        };
+        out.push(evidence);
+        anyhow::Ok(out)
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&evidence)?);
+    } else {
+        for e in &evidence {
+            summary(e);
+        }
+    }
+    Ok(())
+}
+
+fn summary(e: &CallEvidence) {
+    println!("── {} → {}", e.call, e.class);
+    match &e.outcome {
+        Outcome::Ok { value } => {
+            let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+            println!("   resultat / result: {} byte: {}", text.len(), text.chars().take(160).collect::<String>());
+        }
+        Outcome::AdapterError { code, message } => println!("   adapter-error {code}: {message}"),
+        Outcome::Failure { class, detail } => {
+            println!("   feil / failure {}: {}", class.name(), detail.lines().next().unwrap_or_default())
+        }
+    }
+    for x in &e.exchanges {
+        let status = x.status.map(|s| s.to_string()).unwrap_or_else(|| format!("{:?}", x.disposition));
+        println!("   {:>6} ms  {status}  {}", x.sent_ms, x.request_line);
+    }
+    for l in &e.logs {
+        println!("   log {} {}", l.level, l.message);
+    }
+    println!(
+        "   fuel {}  minne / memory {} KiB  virtuell tid / virtual time {}–{} ms  {} µs",
+        e.fuel_used,
+        e.peak_memory_bytes / 1024,
+        e.virtual_start_ms,
+        e.virtual_end_ms,
+        e.duration_us
+    );
+}

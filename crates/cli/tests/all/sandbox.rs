@@ -1,0 +1,39 @@
+//! `sandkasse inspect` and `sandkasse run` on the sample components.
+
+use super::sandkasse;
+
+fn plugin(name: &str) -> String {
+    let p = format!("{}/../../plugins/target/wasm32-wasip2/release/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
+    assert!(std::path::Path::new(&p).exists(), "{p} missing: run cargo xtask plugins");
+    p
+}
+
+#[test]
+fn inspect_accepts_the_reference_and_names_a_disallowed_import() {
+    let ok = sandkasse(&["inspect", &plugin("reference"), "--json"]);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["accepted"], true);
+    assert_eq!(v["inspection"]["digest"].as_str().unwrap().len(), 64);
+    let bad = sandkasse(&["inspect", &plugin("hostile_disallowed_import")]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("✗ evil:host/spawn"));
+}
+
+#[test]
+fn run_prints_evidence_as_json() {
+    let o = sandkasse(&["run", &plugin("reference"), "--call", "patient-overview", "--innbyggere", "300", "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v[0]["call"], "instantiate");
+    assert_eq!(v[1]["call"], "patient-overview");
+    assert_eq!(v[1]["class"], "ok");
+    assert!(v[1]["exchanges"].as_array().unwrap().len() >= 2);
+}
+
+#[test]
+fn run_explains_a_patient_without_relation() {
+    let o = sandkasse(&["run", &plugin("reference"), "--innbyggere", "300", "--patient", "pas-4601-999999"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("tjenstlig behov"), "{}", String::from_utf8_lossy(&o.stderr));
+}

@@ -1,0 +1,191 @@
+//! Request routing: from method and path to an interaction, with 404/405/400 answers for paths
+//! that name none.
+//!
+//! ```text
+//! GET  /{k}/fhir/metadata                    capabilities (no token)
+//! POST /{k}/auth/token                       token for a launch context (no token)
+//! GET  /{k}/fhir/{type}?params               search
+//! GET|POST /{k}/fhir/{type}/_search          search (POST: form body)
+//! POST /{k}/fhir/{type}                      create (If-None-Exist: conditional create)
+//! GET  /{k}/fhir/{type}/{id}                 read
+//! GET  /{k}/fhir/{type}/{id}/_history/{vid}  vread (current version only)
+//! PUT  /{k}/fhir/{type}/{id}                 update (If-Match required)
+//! ```
+
+use http::Method;
+
+use crate::error::ApiError;
+use crate::faults::RequestKind;
+use crate::search::is_valid_id;
+use crate::types::{self, TypeInfo};
+
+/// An interaction the platform serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    Metadata { kommune: String },
+    Token { kommune: String },
+    Search { kommune: String, info: &'static TypeInfo, post: bool },
+    Create { kommune: String, info: &'static TypeInfo },
+    Read { kommune: String, info: &'static TypeInfo, id: String, version: Option<String> },
+    Update { kommune: String, info: &'static TypeInfo, id: String },
+}
+
+impl Route {
+    pub fn kommune(&self) -> &str {
+        match self {
+            Route::Metadata { kommune }
+            | Route::Token { kommune }
+            | Route::Search { kommune, .. }
+            | Route::Create { kommune, .. }
+            | Route::Read { kommune, .. }
+            | Route::Update { kommune, .. } => kommune,
+        }
+    }
+
+    pub fn kind(&self) -> RequestKind {
+        match self {
+            Route::Metadata { .. } => RequestKind::Metadata,
+            Route::Token { .. } => RequestKind::Token,
+            Route::Search { .. } => RequestKind::Search,
+            Route::Create { .. } => RequestKind::Create,
+            Route::Read { .. } => RequestKind::Read,
+            Route::Update { .. } => RequestKind::Update,
+        }
+    }
+
+    pub fn resource_type(&self) -> Option<&'static str> {
+        match self {
+            Route::Search { info, .. } | Route::Create { info, .. } | Route::Read { info, .. } | Route::Update { info, .. } => {
+                Some(info.name)
+            }
+            _ => None,
+        }
+    }
+}
+
+fn not_allowed(method: &Method, what: &str, allowed: &str) -> ApiError {
+    ApiError::method_not_allowed(format!(
+        "{method} er ikke tillatt på {what} (tillatt: {allowed}) / {method} is not allowed on {what} (allowed: {allowed})"
+    ))
+}
+
+fn resource_type(name: &str, write: Option<&Method>) -> Result<&'static TypeInfo, ApiError> {
+    match types::type_info(name) {
+        Some(info) => {
+            if let Some(m) = write
+                && !info.writable
+            {
+                return Err(not_allowed(m, name, "GET; skrivbare typer / writable types: EpisodeOfCare, Condition, MedicationAdministration, Observation, DocumentReference, Consent, Provenance"));
+            }
+            Ok(info)
+        }
+        None if sandkasse_fhir::schema::is_resource_type(name) => Err(ApiError::new(
+            http::StatusCode::NOT_FOUND,
+            "not-supported",
+            format!("Ressurstypen {name} tilbys ikke av plattformen (se /metadata) / resource type {name} is not supported by this platform (see /metadata)"),
+        )),
+        None => Err(ApiError::new(
+            http::StatusCode::NOT_FOUND,
+            "not-supported",
+            format!("Ukjent ressurstype `{name}` — ikke en FHIR R4-ressurs / unknown resource type `{name}` — not a FHIR R4 resource"),
+        )),
+    }
+}
+
+fn id(text: &str) -> Result<String, ApiError> {
+    if is_valid_id(text) {
+        Ok(text.to_owned())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "Ugyldig id `{text}` (FHIR id: [A-Za-z0-9-.], 1–64 tegn) / malformed id `{text}` (FHIR id: [A-Za-z0-9-.], 1–64 characters)"
+        )))
+    }
+}
+
+/// Routes a request; the kommune is checked by the caller.
+pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let not_found = || {
+        ApiError::not_found(format!(
+            "Ingen slik adresse: {path} (FHIR-basen er /{{kommunenummer}}/fhir) / no such path: {path} (the FHIR base is /{{kommunenummer}}/fhir)"
+        ))
+    };
+    let get = method == Method::GET;
+    match segments.as_slice() {
+        [k, "auth", "token"] => {
+            if method == Method::POST {
+                Ok(Route::Token { kommune: k.to_string() })
+            } else {
+                Err(not_allowed(method, "/auth/token", "POST"))
+            }
+        }
+        [k, "fhir", "metadata"] => {
+            if get {
+                Ok(Route::Metadata { kommune: k.to_string() })
+            } else {
+                Err(not_allowed(method, "metadata", "GET"))
+            }
+        }
+        [k, "fhir", t] if !t.is_empty() => {
+            let kommune = k.to_string();
+            match *method {
+                Method::GET => Ok(Route::Search { kommune, info: resource_type(t, None)?, post: false }),
+                Method::POST => Ok(Route::Create { kommune, info: resource_type(t, Some(method))? }),
+                _ => {
+                    resource_type(t, None)?;
+                    Err(not_allowed(method, t, "GET, POST"))
+                }
+            }
+        }
+        [k, "fhir", t, "_search"] => {
+            let info = resource_type(t, None)?;
+            match *method {
+                Method::GET => Ok(Route::Search { kommune: k.to_string(), info, post: false }),
+                Method::POST => Ok(Route::Search { kommune: k.to_string(), info, post: true }),
+                _ => Err(not_allowed(method, "_search", "GET, POST")),
+            }
+        }
+        [k, "fhir", t, i] if !i.is_empty() => {
+            let kommune = k.to_string();
+            match *method {
+                Method::GET => Ok(Route::Read { kommune, info: resource_type(t, None)?, id: id(i)?, version: None }),
+                Method::PUT => Ok(Route::Update { kommune, info: resource_type(t, Some(method))?, id: id(i)? }),
+                _ => {
+                    resource_type(t, None)?;
+                    Err(not_allowed(method, &format!("{t}/{i}"), "GET, PUT"))
+                }
+            }
+        }
+        [k, "fhir", t, i, "_history", v] if !v.is_empty() => {
+            if !get {
+                return Err(not_allowed(method, "_history", "GET"));
+            }
+            let info = resource_type(t, None)?;
+            Ok(Route::Read { kommune: k.to_string(), info, id: id(i)?, version: Some(v.to_string()) })
+        }
+        _ => Err(not_found()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        assert!(matches!(route(&Method::GET, "/4601/fhir/metadata"), Ok(Route::Metadata { .. })));
+        assert!(matches!(route(&Method::GET, "/4601/fhir/Observation"), Ok(Route::Search { post: false, .. })));
+        assert!(matches!(route(&Method::POST, "/4601/fhir/Observation/_search"), Ok(Route::Search { post: true, .. })));
+        assert!(matches!(route(&Method::POST, "/4601/fhir/Observation"), Ok(Route::Create { .. })));
+        assert!(matches!(route(&Method::PUT, "/4601/fhir/Observation/o1"), Ok(Route::Update { .. })));
+        assert!(matches!(route(&Method::GET, "/4601/fhir/Patient/p1/_history/1"), Ok(Route::Read { version: Some(_), .. })));
+        let status = |m: Method, p: &str| route(&m, p).unwrap_err().status.as_u16();
+        assert_eq!(status(Method::POST, "/4601/fhir/Patient"), 405);
+        assert_eq!(status(Method::DELETE, "/4601/fhir/Observation/o1"), 405);
+        assert_eq!(status(Method::GET, "/4601/fhir/Pasient"), 404);
+        assert_eq!(status(Method::GET, "/4601/fhir/Medication"), 404);
+        assert_eq!(status(Method::GET, "/4601/fhir/Patient/bad$id"), 400);
+        assert_eq!(status(Method::GET, "/4601"), 404);
+        assert_eq!(status(Method::GET, "/4601/auth/token"), 405);
+    }
+}

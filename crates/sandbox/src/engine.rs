@@ -1,0 +1,235 @@
+//! The [`Sandbox`]: one wasmtime `Engine` per process, the linker with every capability denied,
+//! the compile cache and the epoch ticker that backs wall-clock deadlines.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::cache;
+use crate::host::{AdapterPre, HostState};
+use crate::inspect::{self, Inspection, Rejection};
+use crate::limits::{EPOCH_TICK_MS, Limits};
+
+/// Configuration of a sandbox. Every field documents its default.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Limits per component and call. Default [`Limits::default`].
+    pub limits: Limits,
+    /// Directory for compiled artefacts; `None` keeps them in memory only. Default `None`.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that may exist at once (the pooling allocator's slots). Default 64.
+    pub max_instances: u32,
+    /// The authority (`host[:port]`) routed to the platform. Default `plattform.sandkasse.test`.
+    pub platform_authority: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            limits: Limits::default(),
+            cache_dir: None,
+            max_instances: 64,
+            platform_authority: "plattform.sandkasse.test".to_owned(),
+        }
+    }
+}
+
+/// A component checked and ready to instantiate.
+pub struct Prepared {
+    pub inspection: Inspection,
+    pub(crate) pre: AdapterPre<HostState>,
+    /// Whether the compiled code came from the cache.
+    pub cache_hit: bool,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("inspection", &self.inspection).field("cache_hit", &self.cache_hit).finish()
+    }
+}
+
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The wasmtime host. Create one per process and share it.
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<HostState>,
+    config: SandboxConfig,
+    limits: Arc<Limits>,
+    prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    _ticker: Ticker,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox").field("config", &self.config).finish()
+    }
+}
+
+/// Why a sandbox could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("kunne ikke starte sandkassen / could not start the sandbox: {0}")]
+pub struct SandboxError(String);
+
+impl Sandbox {
+    /// A sandbox with the given configuration.
+    pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
+        let limits = &config.limits;
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(config.max_instances)
+            .total_core_instances(config.max_instances * 20)
+            .total_memories(config.max_instances * 4)
+            .total_tables(config.max_instances * 8)
+            .total_stacks(config.max_instances)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(50)
+            .max_memory_size(limits.max_memory_bytes)
+            .table_elements(limits.max_table_elements);
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(limits.max_wasm_stack)
+            .async_stack_size(limits.max_wasm_stack + (1 << 20))
+            .concurrency_support(false)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let engine = Engine::new(&wasm).map_err(|e| SandboxError(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| SandboxError(format!("{e:#}")))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| SandboxError(format!("{e:#}")))?;
+        crate::host::kommune::sandkasse::logging::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| SandboxError(format!("{e:#}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("sandkasse-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(EPOCH_TICK_MS));
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| SandboxError(e.to_string()))?
+        };
+        if let Some(dir) = &config.cache_dir {
+            std::fs::create_dir_all(dir).map_err(|e| SandboxError(format!("{}: {e}", dir.display())))?;
+        }
+        Ok(Sandbox {
+            engine,
+            linker,
+            limits: Arc::new(config.limits.clone()),
+            config,
+            prepared: Mutex::new(HashMap::new()),
+            _ticker: Ticker { stop, thread: Some(thread) },
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn limits(&self) -> &Arc<Limits> {
+        &self.limits
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Inspects a component without keeping it: digest, size, imports, exports, and the verdict of
+    /// the import audit and the export check.
+    pub fn inspect(&self, bytes: &[u8]) -> (Option<Inspection>, Result<(), Rejection>) {
+        match self.compile(bytes) {
+            Err(r) => (None, Err(r)),
+            Ok((component, _)) => {
+                let inspection = self.describe(bytes, &component);
+                let verdict = self.audit(&inspection, &component).map(|_| ());
+                (Some(inspection), verdict)
+            }
+        }
+    }
+
+    /// Checks, compiles (or loads from the cache) and links a component, ready for sessions.
+    /// The same bytes are prepared once per process.
+    pub fn prepare(&self, bytes: &[u8]) -> Result<Arc<Prepared>, Rejection> {
+        let digest = inspect::digest(bytes);
+        if let Some(p) = self.prepared.lock().expect("prepared map").get(&digest) {
+            return Ok(p.clone());
+        }
+        let (component, cache_hit) = self.compile(bytes)?;
+        let inspection = self.describe(bytes, &component);
+        let pre = self.audit(&inspection, &component)?;
+        let prepared = Arc::new(Prepared { inspection, pre, cache_hit });
+        self.prepared.lock().expect("prepared map").insert(digest, prepared.clone());
+        Ok(prepared)
+    }
+
+    /// Forgets prepared components (their compiled code stays in the disk cache).
+    pub fn clear_prepared(&self) {
+        self.prepared.lock().expect("prepared map").clear();
+    }
+
+    fn compile(&self, bytes: &[u8]) -> Result<(Component, bool), Rejection> {
+        inspect::precheck(bytes, self.limits.max_component_bytes)?;
+        let digest = inspect::digest(bytes);
+        if let Some(dir) = &self.config.cache_dir
+            && let Some(component) = cache::load(&self.engine, dir, &digest)
+        {
+            return Ok((component, true));
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| Rejection::Malformed(first_line(&e)))?;
+        if let Some(dir) = &self.config.cache_dir {
+            cache::store(&self.engine, dir, &digest, &component);
+        }
+        Ok((component, false))
+    }
+
+    fn describe(&self, bytes: &[u8], component: &Component) -> Inspection {
+        let ty = component.component_type();
+        let mut imports: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
+        let mut exports: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_owned()).collect();
+        imports.sort();
+        exports.sort();
+        Inspection {
+            digest: inspect::digest(bytes),
+            size: bytes.len(),
+            world: "kommune:sandkasse/adapter@0.1.0".to_owned(),
+            imports,
+            exports,
+        }
+    }
+
+    fn audit(&self, inspection: &Inspection, component: &Component) -> Result<AdapterPre<HostState>, Rejection> {
+        inspect::check_exports(&inspection.exports)?;
+        inspect::audit_imports(inspection.imports.iter().map(String::as_str))?;
+        let pre = self.linker.instantiate_pre(component).map_err(|e| Rejection::Incompatible(format!("{e:#}")))?;
+        AdapterPre::new(pre).map_err(|e| Rejection::Incompatible(format!("{e:#}")))
+    }
+}
+
+fn first_line(e: &wasmtime::Error) -> String {
+    let text = format!("{e:#}");
+    text.lines().next().unwrap_or_default().chars().take(500).collect()
+}

@@ -1,0 +1,147 @@
+//! Evidence: what happened in a call, recorded so the suite can judge it and a vendor can see it.
+//!
+//! Everything here is deterministic for the same component, data seed and calls, except the
+//! fields named `*_us` (real durations), which [`CallEvidence::without_durations`] clears.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// Evidence of one call into the component.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallEvidence {
+    /// The export called: `instantiate`, `info`, `patient-overview`, `document`, `on-event`.
+    pub call: String,
+    /// The arguments, as JSON (the access token redacted).
+    pub arguments: Value,
+    /// What came of it.
+    pub outcome: Outcome,
+    /// One word for the outcome: the failure class if the call did not complete; otherwise
+    /// `refused-egress`, `request-limit` or `body-limit` if the call attempted such requests;
+    /// otherwise `ok` or `adapter-error`.
+    pub class: String,
+    /// Every HTTP exchange the component attempted, in order.
+    pub exchanges: Vec<Exchange>,
+    /// Lines logged through the `logging` import.
+    pub logs: Vec<LogLine>,
+    /// Log lines beyond the kept maximum.
+    pub logs_dropped: usize,
+    /// What the call wrote to stdout and stderr (lossy UTF-8).
+    pub stdout: String,
+    pub stderr: String,
+    /// Fuel consumed (≈ instructions).
+    pub fuel_used: u64,
+    /// Peak linear memory of the instance so far, bytes.
+    pub peak_memory_bytes: u64,
+    /// Virtual (scenario) time at start and end of the call, ms since the session began.
+    pub virtual_start_ms: u64,
+    pub virtual_end_ms: u64,
+    /// Real duration, µs (not deterministic).
+    pub duration_us: u64,
+}
+
+impl CallEvidence {
+    /// The evidence with real durations zeroed, for byte-identical comparisons.
+    pub fn without_durations(mut self) -> CallEvidence {
+        self.duration_us = 0;
+        self
+    }
+}
+
+/// What a call produced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Outcome {
+    /// The call returned normally; `value` is its result as JSON.
+    Ok { value: Value },
+    /// The call returned the contract's `adapter-error`.
+    AdapterError { code: String, message: String },
+    /// The call did not complete.
+    Failure { class: FailureClass, detail: String },
+}
+
+/// Why a call did not complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureClass {
+    /// Used all fuel of the call (e.g. an endless loop).
+    OutOfFuel,
+    /// Passed the wall-clock backstop (epoch deadline) or the virtual-time limit.
+    Deadline,
+    /// Tried to grow memory or tables past the limit.
+    MemoryLimit,
+    /// Exhausted the wasm stack (e.g. deep recursion).
+    StackOverflow,
+    /// Wrote more to stdout/stderr than the limit.
+    OutputLimit,
+    /// Returned a result larger than the limit.
+    ResultLimit,
+    /// Any other trap: `unreachable` (a Rust panic), out-of-bounds access, …
+    Trap,
+    /// The instance is unusable after an earlier failure in the same scenario.
+    Poisoned,
+    /// The call could not be made as the contract says (e.g. instantiation failed).
+    ContractError,
+}
+
+impl FailureClass {
+    /// Kebab-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailureClass::OutOfFuel => "out-of-fuel",
+            FailureClass::Deadline => "deadline",
+            FailureClass::MemoryLimit => "memory-limit",
+            FailureClass::StackOverflow => "stack-overflow",
+            FailureClass::OutputLimit => "output-limit",
+            FailureClass::ResultLimit => "result-limit",
+            FailureClass::Trap => "trap",
+            FailureClass::Poisoned => "poisoned",
+            FailureClass::ContractError => "contract-error",
+        }
+    }
+}
+
+/// One HTTP exchange.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exchange {
+    /// `GET https://plattform.sandkasse.test/4601/fhir/Patient/x`
+    pub request_line: String,
+    /// Request headers, the bearer token redacted.
+    pub request_headers: Vec<(String, String)>,
+    /// Request body (UTF-8 lossy, capped).
+    pub request_body: Option<String>,
+    pub request_body_bytes: usize,
+    /// What the sandbox did with it.
+    pub disposition: Disposition,
+    /// Response status, when the platform answered.
+    pub status: Option<u16>,
+    pub response_headers: Vec<(String, String)>,
+    /// Response body (UTF-8 lossy, capped).
+    pub response_body: Option<String>,
+    pub response_body_bytes: usize,
+    /// Virtual time of the request and of the response, ms since the session began.
+    pub sent_ms: u64,
+    pub received_ms: u64,
+}
+
+/// What the sandbox did with a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    /// Routed to the platform.
+    Platform,
+    /// Refused: the authority is not the platform's (an exfiltration attempt).
+    RefusedEgress { authority: String },
+    /// Refused: the call made more requests than allowed.
+    RefusedRequestLimit,
+    /// Refused: the request body was larger than allowed.
+    RefusedBodyLimit,
+}
+
+/// One log line from the `logging` import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub level: String,
+    pub message: String,
+    /// Virtual time, ms since the session began.
+    pub at_ms: u64,
+}

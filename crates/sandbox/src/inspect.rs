@@ -1,0 +1,129 @@
+//! Inspection of an uploaded component: what it is, what it imports and exports, and whether the
+//! import audit lets it run. Every rejection says exactly why, in words a vendor can act on.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// The world a component must export.
+pub const EXPORTED_INTERFACE: &str = "kommune:sandkasse/adapter-api@0.1.0";
+
+/// Import prefixes a component may have. The WASI 0.2 interfaces are linked with every
+/// capability denied; `wasi:http` is routed to the platform; `kommune:sandkasse` is the contract.
+pub const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+    "wasi:http/types@0.2.",
+    "wasi:http/outgoing-handler@0.2.",
+    "kommune:sandkasse/types@0.1.",
+    "kommune:sandkasse/logging@0.1.",
+];
+
+/// What the sandbox knows about a component.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inspection {
+    /// SHA-256 of the component bytes, hex.
+    pub digest: String,
+    /// Size in bytes.
+    pub size: usize,
+    /// The contract world it implements.
+    pub world: String,
+    /// Import names, sorted.
+    pub imports: Vec<String>,
+    /// Export names, sorted.
+    pub exports: Vec<String>,
+}
+
+/// Why a component is rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("filen er tom / the file is empty")]
+    Empty,
+    #[error("komponenten er {size} byte, grensen er {limit} byte / the component is {size} bytes, the limit is {limit} bytes")]
+    TooLarge { size: usize, limit: usize },
+    #[error("ikke WebAssembly: filen begynner ikke med \\0asm / not WebAssembly: the file does not start with the \\0asm magic")]
+    NotWasm,
+    #[error("dette er en WebAssembly-kjernemodul, ikke en komponent; bygg med `cargo build --target wasm32-wasip2` eller `wasm-tools component new` / this is a core WebAssembly module, not a component; build with `cargo build --target wasm32-wasip2` or wrap it with `wasm-tools component new`")]
+    CoreModule,
+    #[error("ugyldig eller avkuttet komponent / invalid or truncated component: {0}")]
+    Malformed(String),
+    #[error("komponenten eksporterer ikke `{expected}` (eksporterer: {found}) / the component does not export `{expected}` (it exports: {found}); implement the world `kommune:sandkasse/adapter` from conformance/wit")]
+    MissingExport { expected: &'static str, found: String },
+    #[error("ikke tillatt import `{name}`: en adapter kan bare importere WASI 0.2, wasi:http og kontrakten / import `{name}` is not allowed: an adapter may import only WASI 0.2, wasi:http and the contract (kommune:sandkasse); remove the dependency that brings it in")]
+    DisallowedImport { name: String },
+    #[error("komponenten passer ikke kontrakten / the component does not match the contract: {0}")]
+    Incompatible(String),
+}
+
+/// SHA-256 of bytes, hex.
+pub fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Checks that cost nothing: size, magic, component or core module.
+pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
+    if bytes.is_empty() {
+        return Err(Rejection::Empty);
+    }
+    if bytes.len() > limit {
+        return Err(Rejection::TooLarge { size: bytes.len(), limit });
+    }
+    if !bytes.starts_with(b"\0asm") {
+        return Err(Rejection::NotWasm);
+    }
+    if wasmparser::Parser::is_core_wasm(bytes) {
+        return Err(Rejection::CoreModule);
+    }
+    if !wasmparser::Parser::is_component(bytes) {
+        return Err(Rejection::Malformed("ukjent WebAssembly-versjon / unknown WebAssembly version or layer".into()));
+    }
+    Ok(())
+}
+
+/// The import audit: the first import outside the allowed set, if any.
+pub fn audit_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(), Rejection> {
+    for name in imports {
+        if !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)) {
+            return Err(Rejection::DisallowedImport { name: name.to_owned() });
+        }
+    }
+    Ok(())
+}
+
+/// Checks the export of the contract world.
+pub fn check_exports(exports: &[String]) -> Result<(), Rejection> {
+    if exports.iter().any(|e| e == EXPORTED_INTERFACE) {
+        Ok(())
+    } else {
+        let found = if exports.is_empty() { "ingenting / nothing".to_owned() } else { exports.join(", ") };
+        Err(Rejection::MissingExport { expected: EXPORTED_INTERFACE, found })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_names_the_first_offending_import() {
+        assert!(audit_imports(["wasi:cli/environment@0.2.0", "wasi:http/outgoing-handler@0.2.12"]).is_ok());
+        assert_eq!(
+            audit_imports(["wasi:io/streams@0.2.0", "evil:host/spawn"]),
+            Err(Rejection::DisallowedImport { name: "evil:host/spawn".into() })
+        );
+        assert!(audit_imports(["wasi:http/incoming-handler@0.2.0"]).is_err());
+        assert!(audit_imports(["wasi:http/types@0.3.0"]).is_err());
+    }
+
+    #[test]
+    fn prechecks() {
+        assert_eq!(precheck(b"", 10), Err(Rejection::Empty));
+        assert_eq!(precheck(b"hello world", 100), Err(Rejection::NotWasm));
+        assert_eq!(precheck(b"\0asm\x01\0\0\0", 100), Err(Rejection::CoreModule));
+        assert_eq!(precheck(&[0u8; 20], 10), Err(Rejection::TooLarge { size: 20, limit: 10 }));
+        assert!(precheck(b"\0asm\x0d\0\x01\0", 100).is_ok());
+    }
+}

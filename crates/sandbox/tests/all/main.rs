@@ -1,0 +1,85 @@
+//! Integration tests of the sandbox against the real platform and the sample components in
+//! `plugins/` (built by `cargo xtask test` / `cargo xtask plugins` before these run).
+
+mod hostile;
+mod reference;
+mod rejection;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use sandkasse_kommune::{GenConfig, REFERENCE_DATE, UnitKind};
+use sandkasse_platform::clock::TokioClock;
+use sandkasse_platform::{Base, FaultPlan, LaunchContext as PlatformContext, Platform};
+use sandkasse_sandbox::types::{LaunchContext, Purpose};
+use sandkasse_sandbox::{Limits, Sandbox, SandboxConfig};
+
+/// The bytes of a sample component.
+pub fn plugin(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}. Build the sample components first: cargo xtask plugins", path.display())
+    })
+}
+
+/// Limits small enough that hostile components fail fast.
+pub fn test_limits() -> Limits {
+    Limits {
+        fuel_per_call: 300_000_000,
+        wall_clock_ms: 5_000,
+        max_memory_bytes: 64 << 20,
+        max_requests_per_call: 200,
+        max_stdio_bytes: 256 << 10,
+        ..Limits::default()
+    }
+}
+
+pub fn sandbox() -> &'static Sandbox {
+    static S: OnceLock<Sandbox> = OnceLock::new();
+    S.get_or_init(|| Sandbox::new(SandboxConfig { limits: test_limits(), ..SandboxConfig::default() }).expect("sandbox"))
+}
+
+pub fn base() -> Arc<Base> {
+    static B: OnceLock<Arc<Base>> = OnceLock::new();
+    B.get_or_init(|| Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::new(42, 400))))).clone()
+}
+
+/// A platform for one scenario, on the virtual clock. Call inside `block_on_virtual`.
+pub fn platform(faults: FaultPlan) -> Arc<Platform> {
+    let base = base();
+    let clock = Arc::new(TokioClock::new(base.reference_time()));
+    Arc::new(Platform::new(base, clock).with_faults(faults).expect("valid fault plan"))
+}
+
+/// A hjemmesykepleie nurse in Bergen with a patient she has tjenstlig behov for, and a token.
+pub fn nurse_context(platform: &Platform) -> LaunchContext {
+    let base = platform.base();
+    let truth = base.truth("4601").expect("Bergen");
+    let today = REFERENCE_DATE.to_string();
+    let unit = truth.units.iter().find(|u| u.kind == UnitKind::Hjemmesykepleie).unwrap();
+    let nurse = truth.practitioners.iter().find(|p| p.units.contains(&unit.id) && p.category == "SP").unwrap();
+    let patient = truth.care_relations.iter().find(|c| c.unit == unit.id && c.active_on(&today)).unwrap().patient.clone();
+    let ctx = PlatformContext {
+        kommunenummer: "4601".into(),
+        practitioner: nurse.hpr.clone(),
+        role: "SP".into(),
+        unit: unit.orgnr.clone(),
+        patient: Some(patient.clone()),
+        purpose: Default::default(),
+        reason: None,
+        scope: None,
+    };
+    let token = platform.issue_token(&ctx).expect("token");
+    LaunchContext {
+        kommunenummer: "4601".into(),
+        practitioner_hpr: nurse.hpr.clone(),
+        role: "SP".into(),
+        unit_orgnr: unit.orgnr.clone(),
+        patient: Some(patient),
+        purpose: Purpose::Treatment,
+        access_token: token,
+        fhir_base_url: platform.fhir_base("4601"),
+    }
+}

@@ -1,0 +1,313 @@
+//! Write role: publish a clinical entry in the platform's write profiles.
+//!
+//! | entry                        | resource(s)                                                   |
+//! |------------------------------|---------------------------------------------------------------|
+//! | vital-signs                  | one `Observation` per measurement (category `vital-signs`, LOINC, UCUM); systolic 8480-6 and diastolic 8462-4 together as one 85354-9 panel with components |
+//! | care-note                    | `DocumentReference` (LOINC type, base64 `text/plain` attachment); `sensitive` adds the shielding labels `V` + `sensitivt-notat` |
+//! | service-decision             | `EpisodeOfCare` (Volven 9151, `managingOrganization` = the delivering unit) |
+//! | medication-administration    | `MedicationAdministration` (ATC, dose as `dosage.text`)        |
+//!
+//! Every resource carries the patient, the practitioner (resolved once per call by HPR), the unit
+//! where the resource has a place for it, the time, and identifiers from the entry id:
+//! `urn:sandkasse:entry-id|{entry-id}` on every resource of the entry, and
+//! `urn:sandkasse:entry-part|{entry-id}/{part}` unique per resource (`%` and `,` in the entry id
+//! percent-escaped; `{part}` is the LOINC code of a vital sign, else the resource type), the condition of its
+//! conditional create (`If-None-Exist: identifier=…&patient=…`), so a retried entry is stored
+//! once. After a first write the adapter records a `Provenance` (author, on behalf of the unit).
+
+use guest_kit::fhir::{self, Client};
+use guest_kit::types::{AdapterError, CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns};
+use guest_kit::{Level, log};
+use serde_json::{Value, json};
+
+/// Identifies every resource written for an entry.
+pub const ENTRY_ID_SYSTEM: &str = "urn:sandkasse:entry-id";
+/// Identifies one resource of an entry (`{entry-id}/{part}`); the conditional-create key.
+pub const ENTRY_PART_SYSTEM: &str = "urn:sandkasse:entry-part";
+
+const HPR: &str = "urn:oid:2.16.578.1.12.4.1.4.4";
+const ORGNR: &str = "urn:oid:2.16.578.1.12.4.1.4.101";
+const LOINC: &str = "http://loinc.org";
+const UCUM: &str = "http://unitsofmeasure.org";
+const ATC: &str = "http://www.whocc.no/atc";
+const VOLVEN_9151: &str = "urn:oid:2.16.578.1.12.4.1.1.9151";
+const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+const V3_CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+const SKJERMING: &str = "https://sandkasse.test/fhir/CodeSystem/skjerming";
+
+const BLOOD_PRESSURE: &str = "85354-9";
+const SYSTOLIC: &str = "8480-6";
+const DIASTOLIC: &str = "8462-4";
+
+/// Who and where, resolved once per call.
+struct Author {
+    patient: String,
+    practitioner: String,
+    unit: String,
+}
+
+/// One resource to write.
+struct Draft {
+    part: String,
+    resource: Value,
+}
+
+pub fn document(ctx: &LaunchContext, entry: ClinicalEntry) -> Result<Vec<String>, AdapterError> {
+    let patient = crate::patient_in_context(ctx)?.to_owned();
+    let client = Client::new(ctx)?;
+    let author = Author {
+        practitioner: resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?,
+        unit: resolve(&client, "Organization", ORGNR, &ctx.unit_orgnr)?,
+        patient,
+    };
+    let (entry_id, drafts) = match &entry {
+        ClinicalEntry::VitalSigns(v) => (&v.entry_id, vital_signs(&author, v)?),
+        ClinicalEntry::CareNote(n) => (&n.entry_id, vec![care_note(&author, n)]),
+        ClinicalEntry::ServiceDecision(s) => {
+            let delivering = resolve(&client, "Organization", ORGNR, &s.unit_orgnr)?;
+            (&s.entry_id, vec![service_decision(&author, s, &delivering)])
+        }
+        ClinicalEntry::MedicationAdministration(m) => (&m.entry_id, vec![medication(&author, m)]),
+    };
+    if entry_id.trim().is_empty() {
+        return Err(AdapterError::InvalidInput("the entry has no entry-id".into()));
+    }
+
+    let mut written = Vec::new();
+    let mut created = Vec::new();
+    let mut recorded = None;
+    for Draft { part, mut resource } in drafts {
+        let key = format!("{}/{part}", escape_key(entry_id));
+        resource["identifier"] = json!([
+            {"system": ENTRY_ID_SYSTEM, "value": entry_id},
+            {"system": ENTRY_PART_SYSTEM, "value": key},
+        ]);
+        let condition = format!(
+            "identifier={}&patient={}",
+            fhir::encode(&format!("{ENTRY_PART_SYSTEM}|{key}")),
+            fhir::encode(&author.patient)
+        );
+        let (stored, was_created) = client.create(&resource, Some(&condition))?;
+        let reference = reference_of(&stored)?;
+        log(Level::Info, &format!("document: {} {}", type_of(&reference), if was_created { "created" } else { "already stored" }));
+        if was_created {
+            recorded = recorded.or_else(|| stored.pointer("/meta/lastUpdated").and_then(Value::as_str).map(str::to_owned));
+            created.push(reference.clone());
+        }
+        written.push(reference);
+    }
+
+    // Provenance for what this call created (a retry that created nothing writes none: the
+    // platform offers no conditional create for Provenance). Not fatal: the entry is stored.
+    if let (false, Some(recorded)) = (created.is_empty(), recorded) {
+        let provenance = json!({
+            "resourceType": "Provenance",
+            "target": created.iter().map(|r| json!({"reference": r})).collect::<Vec<_>>(),
+            "recorded": recorded,
+            "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "CREATE"}]},
+            "agent": [{
+                "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author"}]},
+                "who": practitioner_ref(&author, &ctx.practitioner_hpr),
+                "onBehalfOf": {"reference": format!("Organization/{}", author.unit)},
+            }],
+        });
+        match client.create(&provenance, None) {
+            Ok(_) => log(Level::Info, "document: Provenance created"),
+            Err(e) => log(Level::Warn, &format!("document: Provenance not written ({})", kind(&e))),
+        }
+    }
+    Ok(written)
+}
+
+/// The id of the one `rtype` with identifier `system|value` (directory data).
+fn resolve(client: &Client, rtype: &str, system: &str, value: &str) -> Result<String, AdapterError> {
+    let bundle = client.search(rtype, &[("identifier", &format!("{system}|{value}"))])?;
+    let ids: Vec<&str> = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| !fhir::is_outcome_entry(e))
+        .filter_map(|e| e.pointer("/resource/id").and_then(Value::as_str))
+        .collect();
+    match ids.as_slice() {
+        [id] => Ok((*id).to_owned()),
+        [] => Err(AdapterError::InvalidInput(format!("no {rtype} with the launch context's identifier"))),
+        _ => Err(AdapterError::InvalidInput(format!("several {rtype} resources share the identifier"))),
+    }
+}
+
+fn practitioner_ref(author: &Author, hpr: &str) -> Value {
+    json!({
+        "reference": format!("Practitioner/{}", author.practitioner),
+        "identifier": {"system": HPR, "value": hpr},
+    })
+}
+
+fn patient_ref(author: &Author) -> Value {
+    json!({"reference": format!("Patient/{}", author.patient)})
+}
+
+fn vital_signs(author: &Author, v: &VitalSigns) -> Result<Vec<Draft>, AdapterError> {
+    if v.measurements.is_empty() {
+        return Err(AdapterError::InvalidInput("vital signs without measurements".into()));
+    }
+    let quantity = |m: &guest_kit::types::Measurement| -> Result<Value, AdapterError> {
+        if !m.value.is_finite() {
+            return Err(AdapterError::InvalidInput(format!("the value of {} is not a number", m.code)));
+        }
+        Ok(json!({"value": m.value, "unit": m.unit, "system": UCUM, "code": m.unit}))
+    };
+    let base = |code: &str| {
+        json!({
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
+            "code": {"coding": [coding(LOINC, code, loinc_display(code))]},
+            "subject": patient_ref(author),
+            "effectiveDateTime": v.effective,
+            "performer": [
+                {"reference": format!("Practitioner/{}", author.practitioner)},
+                {"reference": format!("Organization/{}", author.unit)},
+            ],
+        })
+    };
+    let mut drafts = Vec::new();
+    let pressure: Vec<_> = v.measurements.iter().filter(|m| m.code == SYSTOLIC || m.code == DIASTOLIC).collect();
+    if !pressure.is_empty() {
+        let mut panel = base(BLOOD_PRESSURE);
+        let mut components = Vec::new();
+        for m in pressure {
+            components.push(json!({
+                "code": {"coding": [coding(LOINC, &m.code, loinc_display(&m.code))]},
+                "valueQuantity": quantity(m)?,
+            }));
+        }
+        panel["component"] = Value::Array(components);
+        drafts.push(Draft { part: BLOOD_PRESSURE.into(), resource: panel });
+    }
+    for m in v.measurements.iter().filter(|m| m.code != SYSTOLIC && m.code != DIASTOLIC) {
+        let mut obs = base(&m.code);
+        obs["valueQuantity"] = quantity(m)?;
+        drafts.push(Draft { part: m.code.clone(), resource: obs });
+    }
+    let mut parts: Vec<&str> = drafts.iter().map(|d| d.part.as_str()).collect();
+    parts.sort_unstable();
+    if parts.windows(2).any(|w| w[0] == w[1]) {
+        return Err(AdapterError::InvalidInput("the same vital sign is measured twice in one entry".into()));
+    }
+    Ok(drafts)
+}
+
+fn care_note(author: &Author, n: &CareNote) -> Draft {
+    let mut doc = json!({
+        "resourceType": "DocumentReference",
+        "status": "current",
+        "docStatus": "final",
+        "type": {"coding": [coding(LOINC, &n.document_type, loinc_display(&n.document_type))]},
+        "subject": patient_ref(author),
+        "date": n.effective,
+        "author": [{"reference": format!("Practitioner/{}", author.practitioner)}],
+        "custodian": {"reference": format!("Organization/{}", author.unit)},
+        "description": n.title,
+        "content": [{"attachment": {
+            "contentType": "text/plain; charset=utf-8",
+            "language": "nb",
+            "data": fhir::base64(n.text.as_bytes()),
+            "title": n.title,
+            "creation": n.effective,
+        }}],
+    });
+    if n.sensitive {
+        doc["meta"] = json!({"security": [
+            {"system": V3_CONFIDENTIALITY, "code": "V", "display": "very restricted"},
+            {"system": SKJERMING, "code": "sensitivt-notat", "display": "Notat merket sensitivt"},
+        ]});
+    }
+    Draft { part: "DocumentReference".into(), resource: doc }
+}
+
+fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str) -> Draft {
+    let mut period = json!({"start": s.start});
+    if let Some(end) = &s.end {
+        period["end"] = json!(end);
+    }
+    let eoc = json!({
+        "resourceType": "EpisodeOfCare",
+        "status": "active",
+        "type": [{"coding": [{"system": VOLVEN_9151, "code": s.tjenestetype}]}],
+        "patient": patient_ref(author),
+        "managingOrganization": {"reference": format!("Organization/{delivering_unit}")},
+        "period": period,
+        "careManager": {"reference": format!("Practitioner/{}", author.practitioner)},
+    });
+    Draft { part: "EpisodeOfCare".into(), resource: eoc }
+}
+
+fn medication(author: &Author, m: &MedicationAdministration) -> Draft {
+    let ma = json!({
+        "resourceType": "MedicationAdministration",
+        "status": "completed",
+        "medicationCodeableConcept": {"coding": [{"system": ATC, "code": m.atc}]},
+        "subject": patient_ref(author),
+        "effectiveDateTime": m.effective,
+        "performer": [{"actor": {"reference": format!("Practitioner/{}", author.practitioner)}}],
+        "dosage": {"text": m.dose},
+    });
+    Draft { part: "MedicationAdministration".into(), resource: ma }
+}
+
+/// The entry id as used in the part key: `%` and `,` percent-escaped, because the platform
+/// splits search values on `,` (after decoding the query) and there is no other escape.
+fn escape_key(entry_id: &str) -> String {
+    entry_id.replace('%', "%25").replace(',', "%2C")
+}
+
+fn coding(system: &str, code: &str, display: Option<&str>) -> Value {
+    match display {
+        Some(d) => json!({"system": system, "code": code, "display": d}),
+        None => json!({"system": system, "code": code}),
+    }
+}
+
+/// Norwegian display names of the LOINC codes the platform knows (others go without display;
+/// the platform's code lists decide what is accepted).
+fn loinc_display(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "8867-4" => "Hjertefrekvens",
+        "9279-1" => "Respirasjonsfrekvens",
+        "8310-5" => "Kroppstemperatur",
+        "59408-5" => "Oksygenmetning",
+        "29463-7" => "Kroppsvekt",
+        "85354-9" => "Blodtrykk",
+        "8480-6" => "Systolisk blodtrykk",
+        "8462-4" => "Diastolisk blodtrykk",
+        "18842-5" => "Epikrise",
+        "34746-8" => "Sykepleienotat",
+        "11488-4" => "Konsultasjonsnotat",
+        "28570-0" => "Prosedyrenotat",
+        _ => return None,
+    })
+}
+
+fn reference_of(stored: &Value) -> Result<String, AdapterError> {
+    match (stored.get("resourceType").and_then(Value::as_str), stored.get("id").and_then(Value::as_str)) {
+        (Some(t), Some(id)) => Ok(format!("{t}/{id}")),
+        _ => Err(AdapterError::Internal("the platform's answer to a create has no resourceType/id".into())),
+    }
+}
+
+fn type_of(reference: &str) -> &str {
+    reference.split('/').next().unwrap_or("")
+}
+
+fn kind(e: &AdapterError) -> &'static str {
+    match e {
+        AdapterError::Unauthorized(_) => "unauthorized",
+        AdapterError::Forbidden(_) => "forbidden",
+        AdapterError::NotFound(_) => "not found",
+        AdapterError::Unavailable(_) => "unavailable",
+        AdapterError::InvalidInput(_) => "invalid input",
+        AdapterError::Internal(_) => "internal",
+    }
+}

@@ -1,0 +1,57 @@
+//! Event role: react to a platform event by fetching the announced resource.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use guest_kit::fhir::Client;
+use guest_kit::types::{AdapterError, Event, EventKind, EventOutcome, LaunchContext};
+use guest_kit::{Level, log};
+
+/// Event ids processed by this instance, oldest first (ids only — never patient data).
+static PROCESSED: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
+/// How many event ids are remembered.
+const REMEMBERED: usize = 1024;
+
+pub fn on_event(ctx: &LaunchContext, event: &Event) -> Result<EventOutcome, AdapterError> {
+    if event.kommunenummer != ctx.kommunenummer {
+        log(Level::Info, "event: another kommune's event, ignored");
+        return Ok(EventOutcome::Ignored("the event belongs to another kommune".into()));
+    }
+    if PROCESSED.lock().map(|seen| seen.contains(&event.event_id)).unwrap_or(false) {
+        log(Level::Info, "event: redelivered, ignored");
+        return Ok(EventOutcome::Ignored("already processed (redelivered event)".into()));
+    }
+    if !is_resource_type(&event.resource_type) || !crate::is_fhir_id(&event.resource_id) {
+        return Err(AdapterError::InvalidInput("the event does not name a resource (Type and FHIR id)".into()));
+    }
+    let outcome = match event.kind {
+        EventKind::Deleted => {
+            log(Level::Info, &format!("event: {} deleted, nothing to fetch", event.resource_type));
+            EventOutcome::Processed(Vec::new())
+        }
+        EventKind::Created | EventKind::Updated => {
+            let client = Client::new(ctx)?;
+            let resource = client.read(&event.resource_type, &event.resource_id)?;
+            let rtype = resource.get("resourceType").and_then(serde_json::Value::as_str).unwrap_or("");
+            if rtype != event.resource_type {
+                return Err(AdapterError::Internal(format!("event: asked for {}, got {rtype}", event.resource_type)));
+            }
+            log(Level::Info, &format!("event: {} fetched", event.resource_type));
+            EventOutcome::Processed(vec![format!("{}/{}", event.resource_type, event.resource_id)])
+        }
+    };
+    if let Ok(mut seen) = PROCESSED.lock() {
+        if seen.len() >= REMEMBERED {
+            seen.pop_front();
+        }
+        seen.push_back(event.event_id.clone());
+    }
+    Ok(outcome)
+}
+
+/// Whether `name` looks like a FHIR resource type (`[A-Z][A-Za-z]*`).
+fn is_resource_type(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.bytes().all(|b| b.is_ascii_alphabetic())
+}
