@@ -240,7 +240,7 @@ impl FaultState {
             self.counts[i] += 1;
             let n = self.counts[i];
             let fires = rule.nth.is_none_or(|k| n == k)
-                && rule.every.is_none_or(|k| n % k == 0)
+                && rule.every.is_none_or(|k| n.is_multiple_of(k))
                 && rule.from.is_none_or(|k| n >= k)
                 && rule.to.is_none_or(|k| n <= k);
             if !fires {

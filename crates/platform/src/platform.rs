@@ -387,10 +387,9 @@ impl Platform {
         let st = self.lock();
         let Some(o) = st.overlays.get(kommunenummer) else { return Vec::new() };
         let mut out = Vec::new();
-        for (rtype, map) in &o.by_type {
+        for map in o.by_type.values() {
             let mut items: Vec<&Arc<Stored>> = map.values().collect();
             items.sort_by(|a, b| (a.last_updated, &a.id).cmp(&(b.last_updated, &b.id)));
-            let _ = rtype;
             out.extend(items.into_iter().filter_map(|s| serde_json::from_str(s.json.get()).ok()));
         }
         out
@@ -703,10 +702,9 @@ impl Platform {
         )
     }
 
-    fn resource_headers(&self, r: &mut Response, ctx: &Ctx<'_>, s: &Stored) {
+    fn resource_headers(r: &mut Response, s: &Stored) {
         set_header(r, header::ETAG, &format!("W/\"{}\"", s.version));
         set_header(r, header::LAST_MODIFIED, &clock::http_date(s.last_updated()));
-        let _ = ctx;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -761,7 +759,7 @@ impl Platform {
                 draft.returned.push(found.reference());
                 let body = render(&found, redact_address, ctx.fx.unknown_elements);
                 let mut r = fhir_json_response(StatusCode::OK, body.get().as_bytes().to_vec());
-                self.resource_headers(&mut r, ctx, &found);
+                Self::resource_headers(&mut r, &found);
                 Ok(r)
             }
         }
@@ -851,7 +849,7 @@ impl Platform {
                 .audit
                 .iter()
                 .filter(|e| e.kommunenummer == ctx.tb.nummer)
-                .filter(|e| q.ids.iter().all(|ids| ids.iter().any(|i| *i == e.id)))
+                .filter(|e| q.ids.iter().all(|ids| ids.contains(&e.id)))
                 .filter(|e| q.patient.as_ref().is_none_or(|p| e.patients.contains(p)))
                 .filter(|e| {
                     q.agents.iter().all(|any| {
@@ -1095,7 +1093,7 @@ impl Platform {
     fn written_response(&self, ctx: &Ctx<'_>, status: StatusCode, s: &Stored) -> Response {
         let body = render(s, false, ctx.fx.unknown_elements);
         let mut r = fhir_json_response(status, body.get().as_bytes().to_vec());
-        self.resource_headers(&mut r, ctx, s);
+        Self::resource_headers(&mut r, s);
         if status == StatusCode::CREATED {
             set_header(&mut r, header::LOCATION, &format!("{}/{}/{}/_history/{}", ctx.fhir_base, s.rtype, s.id, s.version));
         }
@@ -1138,7 +1136,25 @@ impl Platform {
                             draft.description = Some(format!("Finnes allerede (If-None-Exist) / already exists: {}", existing.reference()));
                             Ok(self.written_response(ctx, StatusCode::OK, existing))
                         }
-                        Decision::Withhold { skjerming } => Err(Self::suppressed(skjerming)),
+                        Decision::Withhold { skjerming } => {
+                            // The writer may not read the match, but must learn that its entry is
+                            // stored (a retried sensitive note is not a new note): 200 with the
+                            // match's Location, the content withheld.
+                            draft.returned.push(existing.reference());
+                            draft.description = Some(format!("Finnes allerede (If-None-Exist), innholdet holdt tilbake / already exists, content withheld: {}", existing.reference()));
+                            let outcome = sandkasse_fhir::outcome::operation_outcome(&[sandkasse_fhir::outcome::Issue::new(
+                                sandkasse_fhir::outcome::Severity::Information,
+                                "duplicate",
+                                format!(
+                                    "Finnes allerede; innholdet er holdt tilbake: {} / already exists; the content is withheld",
+                                    access::category_text(skjerming)
+                                ),
+                            )]);
+                            let mut r = fhir_json_response(StatusCode::OK, serde_json::to_vec(&outcome).unwrap_or_default());
+                            Self::resource_headers(&mut r, existing);
+                            set_header(&mut r, header::LOCATION, &format!("{}/{}/{}/_history/{}", ctx.fhir_base, existing.rtype, existing.id, existing.version));
+                            Ok(r)
+                        }
                         Decision::Deny(d) => Err(Self::denial(d)),
                     };
                 }

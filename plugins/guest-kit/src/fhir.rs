@@ -147,6 +147,13 @@ impl Client {
         self.check(&response, &what)?;
         let created = response.status == 201;
         let stored = parse(&response, &what)?;
+        if stored.get("resourceType").and_then(Value::as_str) == Some("OperationOutcome") {
+            // An existing match whose content is withheld from us (e.g. a sensitive note):
+            // the platform names it in Location only.
+            if let Some((t, id)) = response.header("location").and_then(location_identity) {
+                return Ok((serde_json::json!({"resourceType": t, "id": id}), created));
+            }
+        }
         Ok((stored, created))
     }
 
@@ -366,5 +373,26 @@ mod tests {
     fn queries() {
         assert_eq!(query(&[("patient", "p1"), ("identifier", "urn:x|a b")]), "?patient=p1&identifier=urn:x|a%20b");
         assert_eq!(query(&[]), "");
+    }
+}
+
+/// `(type, id)` from a Location like `{base}/Type/id/_history/n`.
+pub fn location_identity(location: &str) -> Option<(String, String)> {
+    let path = location.split("/_history/").next()?;
+    let mut parts = path.rsplit('/');
+    let id = parts.next().filter(|s| !s.is_empty())?;
+    let t = parts.next().filter(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))?;
+    Some((t.to_owned(), id.to_owned()))
+}
+
+#[cfg(test)]
+mod location_tests {
+    #[test]
+    fn identity_from_location() {
+        assert_eq!(
+            super::location_identity("https://p.test/4601/fhir/DocumentReference/doc-1/_history/2"),
+            Some(("DocumentReference".into(), "doc-1".into()))
+        );
+        assert_eq!(super::location_identity("nonsense"), None);
     }
 }

@@ -99,6 +99,8 @@ async fn update_requires_the_current_version() {
     assert_eq!(r.status, 400);
 }
 
+type Mutation = Box<dyn Fn(&mut Value)>;
+
 fn expressions(r: &Resp) -> Vec<String> {
     r.json()["issue"].as_array().unwrap().iter().flat_map(|i| i["expression"].as_array().cloned().unwrap_or_default()).map(|e| e.as_str().unwrap().to_owned()).collect()
 }
@@ -109,7 +111,7 @@ async fn invalid_writes_get_422_naming_the_element() {
     let (nurse, patient) = nurse_and_patient();
     let token = h.token_for(nurse);
     let path = format!("/{K}/fhir/Observation");
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Mutation)> = vec![
         ("Observation.code.coding[0].system", Box::new(|o| o["code"]["coding"][0]["system"] = json!("http://snomed.info/sct"))),
         ("Observation.code.coding[0].code", Box::new(|o| o["code"]["coding"][0]["code"] = json!("0000-0"))),
         ("Observation.status", Box::new(|o| o["status"] = json!("done"))),
@@ -205,4 +207,35 @@ async fn a_consent_written_mid_scenario_blocks_on_the_next_request() {
     assert!(!match_ids(&b).contains(&obs.id));
     let notice = outcome_entry(&b).expect("withheld notice");
     assert_eq!(notice["issue"][0]["code"], "suppressed");
+}
+
+#[tokio::test]
+async fn a_retried_sensitive_note_is_found_not_refused() {
+    let h = H::new();
+    let (nurse, patient) = nurse_and_patient();
+    let token = h.token_for(nurse);
+    let note = json!({
+        "resourceType": "DocumentReference",
+        "meta": {"security": [
+            {"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "V"},
+            {"system": systems::SANDKASSE_SKJERMING, "code": "sensitivt-notat"},
+        ]},
+        "identifier": [{"system": "urn:sandkasse:entry-id", "value": "note-1"}],
+        "status": "current",
+        "type": {"coding": [{"system": systems::LOINC, "code": "34746-8"}]},
+        "subject": {"reference": format!("Patient/{}", patient.id)},
+        "date": "2026-10-01T10:00:00Z",
+        "author": [{"reference": format!("Practitioner/{}", nurse.id)}],
+        "content": [{"attachment": {"contentType": "text/plain; charset=utf-8", "data": "U1lOVEVUSVNL"}}],
+    });
+    let cond = [("If-None-Exist", "identifier=urn:sandkasse:entry-id|note-1")];
+    let first = h.send_json("POST", &token, &format!("/{K}/fhir/DocumentReference"), &note, &cond).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    let location = first.header("location").unwrap().to_owned();
+    let again = h.send_json("POST", &token, &format!("/{K}/fhir/DocumentReference"), &note, &cond).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.header("location"), Some(location.as_str()), "the match is named");
+    let body = again.json();
+    assert_eq!(body["resourceType"], "OperationOutcome", "the content stays withheld");
+    assert_eq!(body["issue"][0]["code"], "duplicate");
 }
