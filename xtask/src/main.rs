@@ -115,6 +115,13 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     cmd.args(["test", "--workspace", "--doc"]);
     summary.push("doc tests", Outcome::from_status(spawn(&mut cmd)?));
 
+    // The guest kit's pure helpers (URL, encoding, FHIR paging) are unit-tested on the host.
+    if root.join("plugins/guest-kit/Cargo.toml").is_file() {
+        let mut cmd = cargo(root);
+        cmd.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "guest-kit", "--target", &host_triple()?]);
+        summary.push("guest-kit tests", Outcome::from_status(spawn(&mut cmd)?));
+    }
+
     Ok(summary.finish())
 }
 
@@ -316,4 +323,13 @@ fn exit_code(status: ExitStatus) -> ExitCode {
 fn on_path(program: &str) -> bool {
     env::var_os("PATH")
         .is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// The host's target triple, from `rustc -vV`.
+fn host_triple() -> Result<String> {
+    let out = Command::new("rustc").arg("-vV").output().context("could not run `rustc -vV`")?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .context("`rustc -vV` printed no host triple")
 }

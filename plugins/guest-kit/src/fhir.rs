@@ -10,7 +10,7 @@
 //! Resources are handled as `serde_json::Value`: unknown elements and extensions are kept, never
 //! rejected.
 //!
-//! ```ignore
+//! ```text
 //! let client = Client::new(&ctx)?;
 //! let patient = client.read("Patient", "p1")?;
 //! let page = client.search_all("Observation", &[("patient", "p1"), ("_count", "50")], 20)?;

@@ -12,7 +12,7 @@
 //! 4. the `future-incoming-response` is awaited with `subscribe().block()`;
 //! 5. status and headers are read, and the body with `blocking-read` until `closed`.
 //!
-//! ```ignore
+//! ```text
 //! let url = Url::parse("https://plattform.sandkasse.test/4601/fhir/metadata")?;
 //! let response = send(&Request::get(url).header("accept", "application/fhir+json"))?;
 //! assert_eq!(response.status, 200);

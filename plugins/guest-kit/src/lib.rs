@@ -5,7 +5,7 @@
 //! [`bindings::exports::kommune::sandkasse::adapter_api::Guest`] and exports it with the macro this
 //! crate provides:
 //!
-//! ```ignore
+//! ```text
 //! use guest_kit::bindings::exports::kommune::sandkasse::adapter_api::Guest;
 //! use guest_kit::types::*;
 //!
