@@ -12,13 +12,28 @@ use sandkasse_sandbox::{CallEvidence, Outcome, Sandbox, SandboxConfig, SessionOp
 
 use crate::CallKind;
 
+/// The sandbox for CLI commands: compiled components are cached in `$XDG_CACHE_HOME/sandkasse`
+/// (or `~/.cache/sandkasse`), so a second `inspect` or `run` of the same component skips
+/// compilation. `SANDKASSE_NO_CACHE=1` disables the cache.
+fn sandbox() -> anyhow::Result<Sandbox> {
+    let cache_dir = if std::env::var_os("SANDKASSE_NO_CACHE").is_some() {
+        None
+    } else {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("sandkasse").join("compiled"))
+    };
+    Ok(Sandbox::new(SandboxConfig { cache_dir, ..SandboxConfig::default() })?)
+}
+
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
 pub fn inspect(adapter: &Path, json: bool) -> anyhow::Result<()> {
     let bytes = read(adapter)?;
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let sandbox = sandbox()?;
     let (inspection, verdict) = sandbox.inspect(&bytes);
     if json {
         let out = serde_json::json!({
@@ -114,7 +129,7 @@ fn launch(platform: &Platform, kommune: &str, patient: Option<&str>) -> anyhow::
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let bytes = read(&args.adapter)?;
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let sandbox = sandbox()?;
     let prepared = sandbox.prepare(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
     let entry: Option<ClinicalEntry> = match &args.entry {
         Some(p) => Some(serde_json::from_slice(&read(p)?).with_context(|| format!("parsing {} as a clinical entry", p.display()))?),

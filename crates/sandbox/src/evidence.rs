@@ -79,8 +79,6 @@ pub enum FailureClass {
     Trap,
     /// The instance is unusable after an earlier failure in the same scenario.
     Poisoned,
-    /// The call could not be made as the contract says (e.g. instantiation failed).
-    ContractError,
 }
 
 impl FailureClass {
@@ -95,7 +93,6 @@ impl FailureClass {
             FailureClass::ResultLimit => "result-limit",
             FailureClass::Trap => "trap",
             FailureClass::Poisoned => "poisoned",
-            FailureClass::ContractError => "contract-error",
         }
     }
 }
@@ -105,7 +102,8 @@ impl FailureClass {
 pub struct Exchange {
     /// `GET https://plattform.sandkasse.test/4601/fhir/Patient/x`
     pub request_line: String,
-    /// Request headers, the bearer token redacted.
+    /// Request headers. The bearer token is redacted here and wherever else the component put
+    /// it (URL, bodies, logs, stdout).
     pub request_headers: Vec<(String, String)>,
     /// Request body (UTF-8 lossy, capped).
     pub request_body: Option<String>,
@@ -133,7 +131,7 @@ pub enum Disposition {
     RefusedEgress { authority: String },
     /// Refused: the call made more requests than allowed.
     RefusedRequestLimit,
-    /// Refused: the request body was larger than allowed.
+    /// Refused: the request or response body was larger than allowed.
     RefusedBodyLimit,
 }
 

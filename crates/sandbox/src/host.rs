@@ -83,12 +83,19 @@ pub struct Recorder {
     pub logs: Vec<LogLine>,
     pub logs_dropped: usize,
     pub requests: u32,
+    /// Strings that never appear in evidence (the call's access token).
+    pub secrets: Vec<String>,
 }
 
 impl Recorder {
-    pub fn begin(&mut self) {
-        *self = Recorder::default();
+    pub fn begin(&mut self, secrets: Vec<String>) {
+        *self = Recorder { secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(), ..Recorder::default() };
     }
+}
+
+/// Replaces every secret in `text` with `<redacted>`.
+pub fn redact_secrets(text: String, secrets: &[String]) -> String {
+    secrets.iter().fold(text, |t, s| if t.contains(s.as_str()) { t.replace(s.as_str(), "<redacted>") } else { t })
 }
 
 /// Memory and table limits that remember why growth was denied and the peak reached.
@@ -156,6 +163,20 @@ fn headers_of(map: &http::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The exchange with every secret replaced, wherever the component put it (URL, header, body).
+fn scrub(mut x: Exchange, secrets: &[String]) -> Exchange {
+    if secrets.is_empty() {
+        return x;
+    }
+    x.request_line = redact_secrets(x.request_line, secrets);
+    for (_, v) in x.request_headers.iter_mut().chain(x.response_headers.iter_mut()) {
+        *v = redact_secrets(std::mem::take(v), secrets);
+    }
+    x.request_body = x.request_body.map(|b| redact_secrets(b, secrets));
+    x.response_body = x.response_body.map(|b| redact_secrets(b, secrets));
+    x
+}
+
 fn capped(bytes: &[u8], cap: usize) -> Option<String> {
     if bytes.is_empty() {
         return None;
@@ -209,9 +230,14 @@ impl WasiHttpHooks for PlatformHooks {
                 sent_ms: time.elapsed_ms(),
                 received_ms: time.elapsed_ms(),
             };
+            let record = |exchange: Exchange| {
+                let mut r = recorder.lock().expect("recorder");
+                let secrets = r.secrets.clone();
+                r.exchanges.push(scrub(exchange, &secrets));
+            };
             let refuse = |mut exchange: Exchange, disposition: Disposition, error: wasmtime_wasi_http::Error| {
                 exchange.disposition = disposition;
-                recorder.lock().expect("recorder").exchanges.push(exchange);
+                record(exchange);
                 Err(error)
             };
             {
@@ -246,16 +272,19 @@ impl WasiHttpHooks for PlatformHooks {
                 Err(never) => match never {},
             };
             let (rparts, rbody) = response.into_parts();
-            let rbytes = match Limited::new(rbody, limits.max_body_bytes).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => return Err(wasmtime_wasi_http::Error::InternalError(Some(e.to_string()))),
-            };
             exchange.status = Some(rparts.status.as_u16());
             exchange.response_headers = headers_of(&rparts.headers);
+            let rbytes = match Limited::new(rbody, limits.max_body_bytes).collect().await {
+                Ok(c) => c.to_bytes(),
+                Err(_) => {
+                    exchange.received_ms = time.elapsed_ms();
+                    return refuse(exchange, Disposition::RefusedBodyLimit, wasmtime_wasi_http::Error::HttpResponseBodySize(None));
+                }
+            };
             exchange.response_body = capped(&rbytes, limits.evidence_body_bytes);
             exchange.response_body_bytes = rbytes.len();
             exchange.received_ms = time.elapsed_ms();
-            recorder.lock().expect("recorder").exchanges.push(exchange);
+            record(exchange);
             let response = http::Response::from_parts(rparts, full(rbytes));
             let io: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(async { Ok(()) });
             Ok((response, io))

@@ -7,20 +7,31 @@ use sha2::{Digest, Sha256};
 /// The world a component must export.
 pub const EXPORTED_INTERFACE: &str = "kommune:sandkasse/adapter-api@0.1.0";
 
-/// Import prefixes a component may have. The WASI 0.2 interfaces are linked with every
-/// capability denied; `wasi:http` is routed to the platform; `kommune:sandkasse` is the contract.
-pub const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
-    "wasi:cli/",
-    "wasi:clocks/",
-    "wasi:filesystem/",
-    "wasi:io/",
-    "wasi:random/",
-    "wasi:sockets/",
-    "wasi:http/types@0.2.",
-    "wasi:http/outgoing-handler@0.2.",
-    "kommune:sandkasse/types@0.1.",
-    "kommune:sandkasse/logging@0.1.",
+/// Interfaces a component may import, as `(package/interface prefix, required version prefix)`.
+/// The WASI 0.2 interfaces are linked with every capability denied; `wasi:http` is routed to the
+/// platform; `kommune:sandkasse` is the contract. Any other import — or another version line,
+/// such as WASI 0.3 — is rejected by name.
+pub const ALLOWED_IMPORTS: &[(&str, &str)] = &[
+    ("wasi:cli/", "0.2."),
+    ("wasi:clocks/", "0.2."),
+    ("wasi:filesystem/", "0.2."),
+    ("wasi:io/", "0.2."),
+    ("wasi:random/", "0.2."),
+    ("wasi:sockets/", "0.2."),
+    ("wasi:http/types", "0.2."),
+    ("wasi:http/outgoing-handler", "0.2."),
+    ("kommune:sandkasse/types", "0.1."),
+    ("kommune:sandkasse/logging", "0.1."),
 ];
+
+/// Whether one import name is allowed.
+pub fn is_allowed_import(name: &str) -> bool {
+    let Some((path, version)) = name.split_once('@') else { return false };
+    ALLOWED_IMPORTS.iter().any(|(prefix, v)| {
+        let interface_ok = if prefix.ends_with('/') { path.starts_with(prefix) && path.len() > prefix.len() } else { path == *prefix };
+        interface_ok && version.starts_with(v)
+    })
+}
 
 /// What the sandbox knows about a component.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -86,7 +97,7 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
 /// The import audit: the first import outside the allowed set, if any.
 pub fn audit_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(), Rejection> {
     for name in imports {
-        if !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        if !is_allowed_import(name) {
             return Err(Rejection::DisallowedImport { name: name.to_owned() });
         }
     }
@@ -116,6 +127,9 @@ mod tests {
         );
         assert!(audit_imports(["wasi:http/incoming-handler@0.2.0"]).is_err());
         assert!(audit_imports(["wasi:http/types@0.3.0"]).is_err());
+        assert!(audit_imports(["wasi:io/streams@0.3.0"]).is_err(), "WASI 0.3 is another contract");
+        assert!(audit_imports(["wasi:io/streams"]).is_err(), "unversioned");
+        assert!(audit_imports(["wasi:http/types-extra@0.2.0"]).is_err());
     }
 
     #[test]

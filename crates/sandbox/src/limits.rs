@@ -15,7 +15,8 @@ pub struct Limits {
     /// Largest component accepted, in bytes. Default 64 MiB (JS and Python components are 10–20 MB).
     pub max_component_bytes: usize,
     /// Fuel (≈ wasm instructions) per call. Default 2 000 000 000 — about a second of
-    /// interpreter-free CPU; a reference `patient-overview` uses a few million.
+    /// CPU; the reference adapter's `patient-overview` uses 20–30 million, a Python
+    /// component's start-up a few million more.
     pub fuel_per_call: u64,
     /// Wall-clock backstop per call in milliseconds, enforced by epoch interruption. Default 10 000.
     pub wall_clock_ms: u64,

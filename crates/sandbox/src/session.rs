@@ -20,14 +20,14 @@ pub struct SessionOptions {
     /// Seed of the component's randomness. Default 0.
     pub seed: u64,
     /// Wall-clock time at the start of the session, as a duration since the Unix epoch; the
-    /// component's wall clock starts here and advances with virtual time. Default: the synthetic
-    /// data's reference date, 2026-10-01T00:00:00Z.
+    /// component's wall clock starts here and advances with virtual time. Default: noon on the
+    /// synthetic data's reference date, 2026-10-01T12:00:00Z — the platform's clock starts there too.
     pub wall_origin: Duration,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { seed: 0, wall_origin: Duration::from_secs(1_790_812_800) }
+        SessionOptions { seed: 0, wall_origin: Duration::from_secs(1_790_856_000) }
     }
 }
 
@@ -162,9 +162,14 @@ impl Session {
     }
 
     fn begin(&mut self) -> Started {
+        self.begin_with_secrets(Vec::new())
+    }
+
+    /// Starts a call whose evidence must never contain `secrets` (the access token).
+    fn begin_with_secrets(&mut self, secrets: Vec<String>) -> Started {
         let _ = self.store.set_fuel(self.limits.fuel_per_call);
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
-        self.store.data().recorder.lock().expect("recorder").begin();
+        self.store.data().recorder.lock().expect("recorder").begin(secrets);
         self.store.data_mut().limiter.denied = None;
         Started { real: Instant::now(), virtual_ms: self.store.data().time.elapsed_ms() }
     }
@@ -172,14 +177,18 @@ impl Session {
     fn finish(&mut self, call: &str, arguments: Value, started: Started, raw: Raw) -> CallEvidence {
         let fuel_left = self.store.get_fuel().unwrap_or(0);
         let state = self.store.data();
-        let (exchanges, logs, logs_dropped) = {
+        let (exchanges, mut logs, logs_dropped, secrets) = {
             let mut r = state.recorder.lock().expect("recorder");
-            (std::mem::take(&mut r.exchanges), std::mem::take(&mut r.logs), std::mem::take(&mut r.logs_dropped))
+            (std::mem::take(&mut r.exchanges), std::mem::take(&mut r.logs), std::mem::take(&mut r.logs_dropped), r.secrets.clone())
         };
+        let redact = |text: String| crate::host::redact_secrets(text, &secrets);
+        for l in &mut logs {
+            l.message = redact(std::mem::take(&mut l.message));
+        }
         let stdout_all = state.stdout.contents();
         let stderr_all = state.stderr.contents();
-        let stdout = String::from_utf8_lossy(&stdout_all[self.stdout_seen.min(stdout_all.len())..]).into_owned();
-        let stderr = String::from_utf8_lossy(&stderr_all[self.stderr_seen.min(stderr_all.len())..]).into_owned();
+        let stdout = redact(String::from_utf8_lossy(&stdout_all[self.stdout_seen.min(stdout_all.len())..]).into_owned());
+        let stderr = redact(String::from_utf8_lossy(&stderr_all[self.stderr_seen.min(stderr_all.len())..]).into_owned());
         self.stdout_seen = stdout_all.len();
         self.stderr_seen = stderr_all.len();
         let outcome = match raw {
@@ -283,7 +292,7 @@ impl Session {
     pub async fn patient_overview(&mut self, ctx: &LaunchContext) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx) });
         let Some(adapter) = self.adapter.clone() else { return self.poisoned("patient-overview", args) };
-        let started = self.begin();
+        let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
         let max = self.limits.max_result_bytes;
         let fut = adapter.kommune_sandkasse_adapter_api().call_patient_overview(&mut self.store, ctx);
@@ -301,7 +310,7 @@ impl Session {
     pub async fn document(&mut self, ctx: &LaunchContext, entry: &ClinicalEntry) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx), "entry": serde_json::to_value(entry).unwrap_or(Value::Null) });
         let Some(adapter) = self.adapter.clone() else { return self.poisoned("document", args) };
-        let started = self.begin();
+        let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
         let fut = adapter.kommune_sandkasse_adapter_api().call_document(&mut self.store, ctx, entry);
         let raw = match tokio::time::timeout(limit, fut).await {
@@ -317,7 +326,7 @@ impl Session {
     pub async fn on_event(&mut self, ctx: &LaunchContext, event: &Event) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx), "event": serde_json::to_value(event).unwrap_or(Value::Null) });
         let Some(adapter) = self.adapter.clone() else { return self.poisoned("on-event", args) };
-        let started = self.begin();
+        let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
         let fut = adapter.kommune_sandkasse_adapter_api().call_on_event(&mut self.store, ctx, event);
         let raw = match tokio::time::timeout(limit, fut).await {

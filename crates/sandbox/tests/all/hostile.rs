@@ -59,7 +59,8 @@ fn foreign_host_is_refused_and_recorded() {
     assert_eq!(refused, ["exfil.example.com"]);
     let x = first.exchanges.iter().find(|x| x.request_line.contains("exfil")).unwrap();
     assert!(x.status.is_none(), "nothing reached the foreign host");
-    assert!(x.request_headers.iter().all(|(_, v)| !v.starts_with("sk-")), "the token is redacted in evidence");
+    assert!(x.request_headers.iter().all(|(_, v)| !v.contains("sk-")), "the token is redacted in evidence");
+    assert!(!x.request_line.contains("sk-") && x.request_line.contains("<redacted>"), "also where the component put it: {}", x.request_line);
 }
 
 #[test]

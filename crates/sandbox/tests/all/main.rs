@@ -1,6 +1,7 @@
 //! Integration tests of the sandbox against the real platform and the sample components in
 //! `plugins/` (built by `cargo xtask test` / `cargo xtask plugins` before these run).
 
+mod cache;
 mod hostile;
 mod reference;
 mod rejection;
