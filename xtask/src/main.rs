@@ -118,7 +118,7 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     // The guest kit's pure helpers (URL, encoding, FHIR paging) are unit-tested on the host.
     if root.join("plugins/guest-kit/Cargo.toml").is_file() {
         let mut cmd = cargo(root);
-        cmd.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "guest-kit", "--target", &host_triple()?]);
+        cmd.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "guest-kit", "--lib", "--target", &host_triple()?]);
         summary.push("guest-kit tests", Outcome::from_status(spawn(&mut cmd)?));
     }
 

@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use sandkasse_kommune::{GenConfig, REFERENCE_DATE, UnitKind};
+use sandkasse_kommune::GenConfig;
 use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, Platform};
-use sandkasse_sandbox::types::{ClinicalEntry, Event, LaunchContext, Purpose};
-use sandkasse_sandbox::{CallEvidence, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
+use sandkasse_sandbox::types::{ClinicalEntry, Event};
+use sandkasse_sandbox::{CallEvidence, LaunchSpec, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
 
 use crate::CallKind;
 
@@ -83,50 +83,6 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-/// A launch context for `patient` (or the first patient with an active relation): a
-/// practitioner of a unit with tjenstlig behov for the patient, preferring helsepersonell.
-fn launch(platform: &Platform, kommune: &str, patient: Option<&str>) -> anyhow::Result<LaunchContext> {
-    let truth = platform.base().truth(kommune).with_context(|| format!("kommune {kommune} is not in the dataset"))?;
-    let today = REFERENCE_DATE.to_string();
-    let relation = truth
-        .care_relations
-        .iter()
-        .filter(|c| c.active_on(&today) && patient.is_none_or(|p| c.patient == p))
-        .find(|c| truth.units.iter().any(|u| u.id == c.unit && u.kind != UnitKind::Tildelingskontor))
-        .with_context(|| match patient {
-            Some(p) => format!("no unit in kommune {kommune} has tjenstlig behov for patient {p} today ({today})"),
-            None => format!("no active care relation in kommune {kommune}"),
-        })?;
-    let unit = truth.units.iter().find(|u| u.id == relation.unit).context("unit of the relation")?;
-    let practitioner = truth
-        .practitioners
-        .iter()
-        .filter(|p| p.units.contains(&unit.id))
-        .max_by_key(|p| sandkasse_kommune::codes::is_helsepersonell(p.category))
-        .context("a practitioner in the unit")?;
-    let ctx = sandkasse_platform::LaunchContext {
-        kommunenummer: kommune.to_owned(),
-        practitioner: practitioner.hpr.clone(),
-        role: practitioner.category.to_owned(),
-        unit: unit.orgnr.clone(),
-        patient: Some(relation.patient.clone()),
-        purpose: Default::default(),
-        reason: None,
-        scope: None,
-    };
-    let token = platform.issue_token(&ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(LaunchContext {
-        kommunenummer: kommune.to_owned(),
-        practitioner_hpr: practitioner.hpr.clone(),
-        role: practitioner.category.to_owned(),
-        unit_orgnr: unit.orgnr.clone(),
-        patient: Some(relation.patient.clone()),
-        purpose: Purpose::Treatment,
-        access_token: token,
-        fhir_base_url: platform.fhir_base(kommune),
-    })
-}
-
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let bytes = read(&args.adapter)?;
     let sandbox = sandbox()?;
@@ -143,7 +99,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let base = Arc::new(Base::new(&dataset));
     let evidence: Vec<CallEvidence> = block_on_virtual(async {
         let platform = Arc::new(Platform::new(base.clone(), Arc::new(TokioClock::new(base.reference_time()))));
-        let ctx = launch(&platform, &args.kommune, args.patient.as_deref())?;
+        let spec = LaunchSpec { kommune: Some(args.kommune.clone()), patient: args.patient.clone(), ..LaunchSpec::default() };
+        let ctx = sandkasse_sandbox::launch(&platform, &spec)?;
         let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
         let mut out = vec![session.instantiation().clone()];
         let evidence = match args.call {

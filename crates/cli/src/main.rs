@@ -10,7 +10,8 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sandkasse_kommune::{GenConfig, UnitKind};
 use sandkasse_platform::clock::TokioClock;
-use sandkasse_platform::{Base, FaultPlan, LaunchContext, Platform, PlatformConfig};
+use sandkasse_platform::{Base, FaultPlan, Platform, PlatformConfig};
+use sandkasse_sandbox::LaunchSpec;
 
 mod commands;
 
@@ -173,7 +174,7 @@ fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: b
             started.elapsed().as_secs_f64()
         );
         if guide {
-            print_guide(&dataset, &platform, addr)?;
+            print_guide(&platform, addr)?;
         }
         println!("Ctrl-C stopper / stops.");
         sandkasse_platform::serve(listener, platform, async {
@@ -185,42 +186,25 @@ fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: b
 }
 
 /// Prints a launch context that works and the curl commands to try it.
-fn print_guide(dataset: &sandkasse_kommune::Dataset, platform: &Platform, addr: SocketAddr) -> anyhow::Result<()> {
-    let tenant = dataset.tenant("4601").context("Bergen is in the demo dataset")?;
-    let truth = &tenant.truth;
-    let today = sandkasse_kommune::REFERENCE_DATE.to_string();
-    let unit = truth.units.iter().find(|u| u.kind == UnitKind::Hjemmesykepleie).context("a hjemmesykepleie unit")?;
-    let nurse = truth.practitioners.iter().find(|p| p.units.contains(&unit.id) && p.category == "SP").context("a nurse")?;
-    let relation = truth
-        .care_relations
-        .iter()
-        .find(|c| c.unit == unit.id && c.active_on(&today))
-        .context("a patient of the unit")?;
-    let ctx = LaunchContext {
-        kommunenummer: "4601".into(),
-        practitioner: nurse.hpr.clone(),
-        role: "SP".into(),
-        unit: unit.orgnr.clone(),
-        patient: Some(relation.patient.clone()),
-        purpose: Default::default(),
-        reason: None,
-        scope: None,
-    };
-    let token = platform.issue_token(&ctx).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let body = serde_json::to_string(&ctx)?;
+fn print_guide(platform: &Platform, addr: SocketAddr) -> anyhow::Result<()> {
+    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    let ctx = sandkasse_sandbox::launch(platform, &spec)?;
+    let patient = ctx.patient.clone().unwrap_or_default();
+    let body = serde_json::json!({
+        "practitioner": ctx.practitioner_hpr, "role": ctx.role, "unit": ctx.unit_orgnr, "patient": patient,
+    });
     let fhir = format!("http://{addr}/4601/fhir");
     println!();
-    println!("Prøv / try ({} i {}, pasient {}):", nurse.name, unit.name, relation.patient);
+    println!("Prøv / try (sykepleier HPR {} i enhet {}, pasient {patient}):", ctx.practitioner_hpr, ctx.unit_orgnr);
     println!("  curl -s {fhir}/metadata");
     println!("  curl -s -X POST http://{addr}/4601/auth/token -H 'Content-Type: application/json' -d '{body}'");
-    println!("  TOKEN={token}");
-    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {fhir}/Patient/{}", relation.patient);
-    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" '{fhir}/Observation?patient={}&_count=5'", relation.patient);
+    println!("  TOKEN={}", ctx.access_token);
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {fhir}/Patient/{patient}");
+    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" '{fhir}/Observation?patient={patient}&_count=5'");
     println!("Mer i / more in docs/platform.md");
     println!();
     Ok(())
 }
-
 fn generate(data: &DataArgs, out: &std::path::Path) -> anyhow::Result<()> {
     let config = data.config();
     let started = Instant::now();

@@ -114,7 +114,7 @@ pub fn is_synthetic_fnr(s: &str) -> bool {
 /// Gender encoded in a fødselsnummer or D-nummer.
 pub fn gender_of(s: &str) -> Option<Gender> {
     let d = s.as_bytes().get(8)?;
-    d.is_ascii_digit().then_some(if (d - b'0') % 2 == 0 { Gender::Female } else { Gender::Male })
+    d.is_ascii_digit().then_some(if (d - b'0').is_multiple_of(2) { Gender::Female } else { Gender::Male })
 }
 
 /// A synthetic HPR-nummer from a serial: `9` + 7 serial digits + control digit.

@@ -129,7 +129,7 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
     let chunks = plan.chunks();
     let batch = rayon::current_num_threads().max(1) * 4;
     for group in chunks.chunks(batch) {
-        let outs: Vec<(Vec<(usize, &'static str, Vec<u8>)>, PersonOut)> = group
+        let outs: Vec<(Vec<Line>, PersonOut)> = group
             .par_iter()
             .map(|&c| {
                 let mut out = plan.run_chunk(c);
@@ -144,7 +144,6 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
             absorb(&mut tenants, rest);
         }
     }
-    drop(emit);
 
     let mut kommuner = Vec::new();
     let mut digest = Sha256::new();
@@ -188,6 +187,9 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
     std::fs::write(&path, text).map_err(io(&path))?;
     Ok(manifest)
 }
+
+/// A serialised resource on its way to `(tenant, resourceType)`'s file.
+type Line = (usize, &'static str, Vec<u8>);
 
 fn tenants_nummer(plan: &Plan, tenant: usize) -> &'static str {
     plan.skeletons[tenant].kommune().nummer

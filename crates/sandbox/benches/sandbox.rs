@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sandkasse_kommune::{GenConfig, REFERENCE_DATE, UnitKind};
+use sandkasse_kommune::{GenConfig, UnitKind};
 use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, Platform};
-use sandkasse_sandbox::types::{LaunchContext, Purpose};
-use sandkasse_sandbox::{Sandbox, SandboxConfig, SessionOptions};
+use sandkasse_sandbox::types::LaunchContext;
+use sandkasse_sandbox::{LaunchSpec, Sandbox, SandboxConfig, SessionOptions};
 use wasmtime::Store;
 use wasmtime::component::{Linker, ResourceTable, Val};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -70,32 +70,8 @@ impl WasiHttpView for Bare {
 }
 
 fn nurse(platform: &Platform) -> LaunchContext {
-    let truth = platform.base().truth("4601").expect("Bergen");
-    let today = REFERENCE_DATE.to_string();
-    let unit = truth.units.iter().find(|u| u.kind == UnitKind::Hjemmesykepleie).expect("unit");
-    let nurse = truth.practitioners.iter().find(|p| p.units.contains(&unit.id) && p.category == "SP").expect("nurse");
-    let patient = truth.care_relations.iter().find(|c| c.unit == unit.id && c.active_on(&today)).expect("patient").patient.clone();
-    let ctx = sandkasse_platform::LaunchContext {
-        kommunenummer: "4601".into(),
-        practitioner: nurse.hpr.clone(),
-        role: "SP".into(),
-        unit: unit.orgnr.clone(),
-        patient: Some(patient.clone()),
-        purpose: Default::default(),
-        reason: None,
-        scope: None,
-    };
-    let access_token = platform.issue_token(&ctx).expect("token");
-    LaunchContext {
-        kommunenummer: "4601".into(),
-        practitioner_hpr: nurse.hpr.clone(),
-        role: "SP".into(),
-        unit_orgnr: unit.orgnr.clone(),
-        patient: Some(patient),
-        purpose: Purpose::Treatment,
-        access_token,
-        fhir_base_url: platform.fhir_base("4601"),
-    }
+    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    sandkasse_sandbox::launch(platform, &spec).expect("a nurse with a patient")
 }
 
 fn bench(c: &mut Criterion) {
@@ -131,10 +107,9 @@ fn bench(c: &mut Criterion) {
                 store.set_fuel(u64::MAX / 2).expect("fuel");
                 store.set_epoch_deadline(u64::MAX / 2);
                 let instance = pre.instantiate_async(&mut store).await.expect("instantiate");
-                let info = instance.get_func(&mut store, &info_index).expect("info func");
+                let info = instance.get_func(&mut store, info_index).expect("info func");
                 let mut results = [Val::Bool(false)];
                 info.call_async(&mut store, &[], &mut results).await.expect("info call");
-                info.post_return_async(&mut store).await.expect("post return");
             })
         })
     });

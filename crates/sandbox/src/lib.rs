@@ -28,6 +28,7 @@ mod engine;
 pub mod evidence;
 mod host;
 pub mod inspect;
+pub mod launch;
 pub mod limits;
 mod session;
 
@@ -35,5 +36,6 @@ pub use engine::{Prepared, Sandbox, SandboxConfig, SandboxError};
 pub use evidence::{CallEvidence, Disposition, Exchange, FailureClass, LogLine, Outcome};
 pub use host::types;
 pub use inspect::{Inspection, Rejection};
+pub use launch::{LaunchError, LaunchSpec, launch};
 pub use limits::Limits;
 pub use session::{Session, SessionOptions, block_on_virtual, context_json};

@@ -9,11 +9,11 @@ mod rejection;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use sandkasse_kommune::{GenConfig, REFERENCE_DATE, UnitKind};
+use sandkasse_kommune::{GenConfig, UnitKind};
 use sandkasse_platform::clock::TokioClock;
-use sandkasse_platform::{Base, FaultPlan, LaunchContext as PlatformContext, Platform};
-use sandkasse_sandbox::types::{LaunchContext, Purpose};
-use sandkasse_sandbox::{Limits, Sandbox, SandboxConfig};
+use sandkasse_platform::{Base, FaultPlan, Platform};
+use sandkasse_sandbox::types::LaunchContext;
+use sandkasse_sandbox::{LaunchSpec, Limits, Sandbox, SandboxConfig};
 
 /// The bytes of a sample component.
 pub fn plugin(name: &str) -> Vec<u8> {
@@ -56,31 +56,6 @@ pub fn platform(faults: FaultPlan) -> Arc<Platform> {
 
 /// A hjemmesykepleie nurse in Bergen with a patient she has tjenstlig behov for, and a token.
 pub fn nurse_context(platform: &Platform) -> LaunchContext {
-    let base = platform.base();
-    let truth = base.truth("4601").expect("Bergen");
-    let today = REFERENCE_DATE.to_string();
-    let unit = truth.units.iter().find(|u| u.kind == UnitKind::Hjemmesykepleie).unwrap();
-    let nurse = truth.practitioners.iter().find(|p| p.units.contains(&unit.id) && p.category == "SP").unwrap();
-    let patient = truth.care_relations.iter().find(|c| c.unit == unit.id && c.active_on(&today)).unwrap().patient.clone();
-    let ctx = PlatformContext {
-        kommunenummer: "4601".into(),
-        practitioner: nurse.hpr.clone(),
-        role: "SP".into(),
-        unit: unit.orgnr.clone(),
-        patient: Some(patient.clone()),
-        purpose: Default::default(),
-        reason: None,
-        scope: None,
-    };
-    let token = platform.issue_token(&ctx).expect("token");
-    LaunchContext {
-        kommunenummer: "4601".into(),
-        practitioner_hpr: nurse.hpr.clone(),
-        role: "SP".into(),
-        unit_orgnr: unit.orgnr.clone(),
-        patient: Some(patient),
-        purpose: Purpose::Treatment,
-        access_token: token,
-        fhir_base_url: platform.fhir_base("4601"),
-    }
+    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    sandkasse_sandbox::launch(platform, &spec).expect("a nurse with a patient")
 }
