@@ -16,15 +16,18 @@ use crate::CallKind;
 /// (or `~/.cache/sandkasse`), so a second `inspect` or `run` of the same component skips
 /// compilation. `SANDKASSE_NO_CACHE=1` disables the cache.
 fn sandbox() -> anyhow::Result<Sandbox> {
-    let cache_dir = if std::env::var_os("SANDKASSE_NO_CACHE").is_some() {
-        None
-    } else {
-        std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|d| d.join("sandkasse").join("compiled"))
-    };
-    Ok(Sandbox::new(SandboxConfig { cache_dir, ..SandboxConfig::default() })?)
+    Ok(Sandbox::new(SandboxConfig { cache_dir: cache_dir(), ..SandboxConfig::default() })?)
+}
+
+/// The CLI's compile cache directory, unless `SANDKASSE_NO_CACHE` is set.
+pub fn cache_dir() -> Option<PathBuf> {
+    if std::env::var_os("SANDKASSE_NO_CACHE").is_some() {
+        return None;
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .map(|d| d.join("sandkasse").join("compiled"))
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {

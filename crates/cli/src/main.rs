@@ -13,6 +13,8 @@ use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, FaultPlan, Platform, PlatformConfig};
 use sandkasse_sandbox::LaunchSpec;
 
+mod certify;
+mod certify_sign;
 mod commands;
 
 /// The adapter export `sandkasse run` calls.
@@ -111,6 +113,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Test an adapter against the conformance suite: every vilkår, a signed report, a verdict.
+    /// Exits non-zero when the verdict is not godkjent, so it can run in a vendor's CI unchanged.
+    Test {
+        /// The component (.wasm).
+        adapter: PathBuf,
+        /// Data seed; default: the suite's.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the reports. Default: `sandkasse-report/`.
+        #[arg(long, default_value = "sandkasse-report")]
+        out: PathBuf,
+        /// Report formats to write: json, junit, html, badge.
+        #[arg(long, value_delimiter = ',', default_value = "json,junit,html,badge")]
+        format: Vec<String>,
+        /// The suite folder. Default: `conformance/` of this repository.
+        #[arg(long)]
+        suite: Option<PathBuf>,
+        /// Run only these scenarios.
+        #[arg(long, value_delimiter = ',')]
+        scenario: Vec<String>,
+    },
+    /// Verify a report's Ed25519 signature.
+    Verify {
+        /// The report (JSON).
+        report: PathBuf,
+        /// Trusted public key (hex); default: the key embedded in the report.
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Generate a kommune in memory and serve its platform on 127.0.0.1, with a guide to try it.
     Demo {
         /// Port on 127.0.0.1.
@@ -134,6 +165,11 @@ fn main() -> anyhow::Result<()> {
         Command::Run { adapter, call, patient, kommune, entry, event, data, json } => {
             commands::run(&commands::RunArgs { adapter, call, patient, kommune, entry, event, config: data.config(), json })
         }
+        Command::Test { adapter, seed, out, format, suite, scenario } => {
+            let code = certify::test(&certify::TestArgs { adapter, seed, out, format, suite, scenario })?;
+            std::process::exit(code)
+        }
+        Command::Verify { report, key } => certify::verify(&report, key.as_deref()),
         Command::Demo { port } => {
             let data = DataArgs { seed: 42, innbyggere: 2_000, kommuner: Vec::new() };
             platform(&data, SocketAddr::from(([127, 0, 0, 1], port)), None, true)

@@ -22,6 +22,9 @@ pub struct LaunchSpec {
     /// Reason for emergency access ("break the glass"); `None` means ordinary care. With a
     /// reason, the unit needs no care relation to the patient.
     pub emergency_reason: Option<String>,
+    /// Issue the context even though the unit has no care relation to the patient (to test that
+    /// an adapter handles the platform's 403). Default false.
+    pub without_relation: bool,
 }
 
 /// Why no launch context can be made.
@@ -48,8 +51,8 @@ pub fn launch(platform: &Platform, spec: &LaunchSpec) -> Result<LaunchContext, L
         Some(k) => k == kind,
         None => kind != UnitKind::Tildelingskontor && kind != UnitKind::Kommune,
     };
-    let unit = match (&spec.patient, spec.emergency_reason.is_some()) {
-        // Emergency access needs no relation: any unit of the kind will do.
+    let unit = match (&spec.patient, spec.emergency_reason.is_some() || spec.without_relation) {
+        // Emergency access (or a deliberate test of 403) needs no relation: any unit of the kind.
         (_, true) => truth.units.iter().find(|u| kind_ok(u.kind)).ok_or_else(|| LaunchError::NoUnit(kommune.clone()))?,
         (patient, false) => {
             let relation = truth

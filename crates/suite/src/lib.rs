@@ -4,7 +4,20 @@
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
 //! - [`report`]: the report, its scoring, signing and renderings.
+//! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
+//! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
+//!   badge (format: `docs/report-format.md`).
 
 pub mod load;
 pub mod model;
 pub mod report;
+pub mod evaluate;
+pub mod harness;
+pub mod run;
+pub mod sign;
+mod markup;
+#[cfg(test)]
+mod testutil;
+pub mod junit;
+pub mod html;
+pub mod badge;

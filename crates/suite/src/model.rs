@@ -33,7 +33,7 @@ pub struct SuiteManifest {
 }
 
 /// Which synthetic kommune to generate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSpec {
     pub seed: u64,
@@ -177,6 +177,9 @@ pub enum Assertion {
     RetriesBounded { max: usize },
     /// At most `max` requests per call.
     RequestsWithin { max: usize },
+    /// At most `max_bytes` of response bodies received from the platform per call (data
+    /// minimisation: fetch what the view needs, not everything).
+    ResponseBytesWithin { max_bytes: usize },
     /// The output of step `a` and step `b` is identical.
     SameOutput { a: usize, b: usize },
     /// The output of step `step` contains nothing of the patients of other contexts.
@@ -263,7 +266,8 @@ pub enum PatientPick {
     /// The first patient the unit has tjenstlig behov for (a vedtak holder for home care).
     #[default]
     WithRelation,
-    /// A patient with tjenstlig behov and the richest record (most resources).
+    /// A patient with tjenstlig behov and the richest record (most resources besides
+    /// measurements).
     RichRecord,
     /// A patient with a shielded document of this category (`krisesenter`, `overgrepsmottak`,
     /// `sensitivt-notat`, `sperring`) or shielded address (`strengt-fortrolig-adresse`,

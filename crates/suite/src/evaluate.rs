@@ -1,0 +1,675 @@
+//! Evaluation: every check judged on its scenario's evidence against the ground truth, rolled up
+//! to vilkår, scored, and a verdict.
+
+use std::collections::BTreeSet;
+
+use sandkasse_sandbox::{CallEvidence, Disposition, Outcome as CallOutcome};
+use serde_json::Value;
+
+use crate::model::{Assertion, CheckSpec, Level, Step, Vilkar};
+use crate::report::{CheckResult, Outcome, Summary, Verdict, VilkarResult};
+use crate::run::{ScenarioEvidence, World};
+
+/// A check's judgement before it becomes a [`CheckResult`].
+struct Judgement {
+    outcome: Outcome,
+    reason: String,
+    evidence: Vec<String>,
+}
+
+fn pass(reason: impl Into<String>) -> Judgement {
+    Judgement { outcome: Outcome::Pass, reason: reason.into(), evidence: Vec::new() }
+}
+
+fn fail(reason: impl Into<String>, evidence: Vec<String>) -> Judgement {
+    Judgement { outcome: Outcome::Fail, reason: reason.into(), evidence: evidence.into_iter().take(10).collect() }
+}
+
+fn not_applicable(reason: impl Into<String>) -> Judgement {
+    Judgement { outcome: Outcome::NotApplicable, reason: reason.into(), evidence: Vec::new() }
+}
+
+fn excerpt(s: &str) -> String {
+    let cut: String = s.chars().take(300).collect();
+    if cut.len() < s.len() { format!("{cut}…") } else { cut }
+}
+
+/// The calls of a scenario with their step index.
+fn calls(s: &ScenarioEvidence) -> impl Iterator<Item = (usize, &CallEvidence)> {
+    s.steps.iter().enumerate().filter_map(|(i, st)| st.call.as_ref().map(|c| (i, c)))
+}
+
+fn overviews(s: &ScenarioEvidence) -> impl Iterator<Item = (usize, &CallEvidence, Option<&str>)> {
+    s.steps.iter().enumerate().filter_map(|(i, st)| match (&st.step, &st.call) {
+        (Step::PatientOverview { context }, Some(c)) => Some((i, c, Some(context.as_str()))),
+        _ => None,
+    })
+}
+
+fn output(c: &CallEvidence) -> Option<&str> {
+    match &c.outcome {
+        CallOutcome::Ok { value: Value::String(s) } => Some(s),
+        _ => None,
+    }
+}
+
+fn output_text(c: &CallEvidence) -> String {
+    match &c.outcome {
+        CallOutcome::Ok { value: Value::String(s) } => s.clone(),
+        CallOutcome::Ok { value } => value.to_string(),
+        CallOutcome::AdapterError { message, .. } => message.clone(),
+        CallOutcome::Failure { .. } => String::new(),
+    }
+}
+
+fn describe(i: usize, c: &CallEvidence) -> String {
+    match &c.outcome {
+        CallOutcome::Ok { .. } if c.class != "ok" => {
+            let refused: Vec<&str> = c.exchanges.iter().filter(|x| x.disposition != Disposition::Platform).map(|x| x.request_line.as_str()).collect();
+            format!("steg {i} `{}`: {} ({})", c.call, c.class, refused.join(", "))
+        }
+        CallOutcome::Ok { .. } => format!("steg {i} `{}`: ok", c.call),
+        CallOutcome::AdapterError { code, message } => format!("steg {i} `{}`: adapter-error {code}: {}", c.call, excerpt(message)),
+        CallOutcome::Failure { class, detail } => {
+            format!("steg {i} `{}`: {} — {}", c.call, class.name(), excerpt(detail.lines().next().unwrap_or_default()))
+        }
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
+fn platform_exchanges(c: &CallEvidence) -> impl Iterator<Item = &sandkasse_sandbox::Exchange> {
+    c.exchanges.iter().filter(|x| x.disposition == Disposition::Platform)
+}
+
+/// Ids ("Type/id") of the resources in a Bundle's entries.
+fn bundle_refs(bundle: &Value) -> BTreeSet<String> {
+    bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            let r = &e["resource"];
+            Some(format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?))
+        })
+        .collect()
+}
+
+/// The query parameter `name` of a request line.
+fn param<'a>(request_line: &'a str, name: &str) -> Option<&'a str> {
+    let query = request_line.split_once('?')?.1;
+    query.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| *k == name).map(|(_, v)| v))
+}
+
+/// `(type, id or None for a search)` of a FHIR request line.
+fn target(request_line: &str) -> Option<(String, Option<String>)> {
+    let url = request_line.split_whitespace().nth(1)?;
+    let path = url.split('?').next()?;
+    let after = path.split("/fhir/").nth(1)?;
+    let mut parts = after.split('/');
+    let t = parts.next()?.to_owned();
+    let id = parts.next().filter(|s| !s.starts_with('_')).map(str::to_owned);
+    Some((t, id))
+}
+
+fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usize) -> Judgement {
+    let kommune_of = |ctx: Option<&str>| {
+        ctx.and_then(|c| s.contexts.get(c)).map(|c| c.kommunenummer.clone()).unwrap_or_else(|| "4601".into())
+    };
+    let patient_of = |ctx: Option<&str>| ctx.and_then(|c| s.contexts.get(c)).and_then(|c| c.patient.clone());
+    match a {
+        Assertion::CallsSucceed => {
+            // Judged on the outcome; egress attempts are judged by their own vilkår.
+            let bad: Vec<String> = calls(s).filter(|(_, c)| !matches!(c.outcome, CallOutcome::Ok { .. })).map(|(i, c)| describe(i, c)).collect();
+            if bad.is_empty() { pass("alle kall fullførte med ok / every call completed ok") } else { fail("ikke alle kall lyktes / not every call succeeded", bad) }
+        }
+        Assertion::NoTrap => {
+            let bad: Vec<String> =
+                calls(s).filter(|(_, c)| matches!(c.outcome, CallOutcome::Failure { .. })).map(|(i, c)| describe(i, c)).collect();
+            if bad.is_empty() { pass("ingen kall krasjet / no call trapped or hit a limit") } else { fail("et kall krasjet eller nådde en grense / a call trapped or hit a limit", bad) }
+        }
+        Assertion::StepReturnsError { step, code } => match s.steps.get(*step).and_then(|st| st.call.as_ref()) {
+            Some(c) => match &c.outcome {
+                CallOutcome::AdapterError { code: got, .. } if got == code => pass(format!("steg {step} returnerte {code} / step {step} returned {code}")),
+                _ => fail(format!("steg {step} skulle returnere adapter-error `{code}` / step {step} should return adapter-error `{code}`"), vec![describe(*step, c)]),
+            },
+            None => not_applicable(format!("steg {step} ble ikke kjørt / step {step} did not run")),
+        },
+        Assertion::OverviewIsValidBundle => {
+            let mut problems = Vec::new();
+            for (i, c, _) in overviews(s) {
+                let Some(text) = output(c) else {
+                    problems.push(describe(i, c));
+                    continue;
+                };
+                let bundle: Value = match serde_json::from_str(text) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problems.push(format!("steg {i}: ikke JSON / not JSON: {e}"));
+                        continue;
+                    }
+                };
+                if bundle["resourceType"] != "Bundle" || bundle["type"] != "collection" {
+                    problems.push(format!("steg {i}: resourceType={} type={} (skal være Bundle/collection)", bundle["resourceType"], bundle["type"]));
+                }
+                // The shell and each entry's resource by its own type (validating the Bundle
+                // whole would match every entry against all 140 resource types).
+                let mut shell = bundle.clone();
+                if let Some(entries) = shell["entry"].as_array_mut() {
+                    for e in entries.iter_mut() {
+                        if let Some(obj) = e.as_object_mut() {
+                            obj.remove("resource");
+                        }
+                    }
+                }
+                let resources = bundle["entry"].as_array().into_iter().flatten().filter_map(|e| e.get("resource"));
+                for r in std::iter::once(&shell).chain(resources) {
+                    if let Err(e) = sandkasse_fhir::schema::validate(r) {
+                        problems.push(format!("steg {i}: {}", excerpt(&e.to_string())));
+                    }
+                }
+                for e in bundle["entry"].as_array().into_iter().flatten() {
+                    if e.get("fullUrl").is_none() {
+                        problems.push(format!("steg {i}: en entry mangler fullUrl / an entry lacks fullUrl: {}", e["resource"]["resourceType"]));
+                        break;
+                    }
+                }
+            }
+            if problems.is_empty() { pass("gyldig FHIR R4 Bundle (collection) / a valid FHIR R4 collection Bundle") } else { fail("oversikten er ikke en gyldig FHIR R4 Bundle av typen collection / the overview is not a valid FHIR R4 collection Bundle", problems) }
+        }
+        Assertion::OverviewComplete { types } => {
+            let mut missing = Vec::new();
+            let mut judged = 0;
+            for (i, c, ctx) in overviews(s) {
+                let (Some(patient), kommune) = (patient_of(ctx), kommune_of(ctx)) else { continue };
+                let Some(tenant) = world.dataset.tenant(&kommune) else { continue };
+                let Some(bundle) = output(c).and_then(|t| serde_json::from_str::<Value>(t).ok()) else {
+                    missing.push(describe(i, c));
+                    continue;
+                };
+                judged += 1;
+                let have = bundle_refs(&bundle);
+                let sperret_or_shielded: BTreeSet<&str> = tenant.truth.shielded.iter().map(|x| x.id.as_str()).collect();
+                let mut expected: Vec<String> = tenant
+                    .resources
+                    .iter()
+                    .filter(|r| r.patient.as_deref() == Some(patient.as_str()))
+                    .filter(|r| types.iter().any(|t| t == r.resource_type) && !sperret_or_shielded.contains(r.id.as_str()))
+                    .map(|r| format!("{}/{}", r.resource_type, r.id))
+                    .collect();
+                expected.push(format!("Patient/{patient}"));
+                for e in expected {
+                    if !have.contains(&e) {
+                        missing.push(format!("steg {i}: mangler / missing {e}"));
+                    }
+                }
+            }
+            if judged == 0 && missing.is_empty() {
+                not_applicable("ingen oversikt å vurdere / no overview to judge")
+            } else if missing.is_empty() {
+                pass(format!("alle {} ressurser pasienten har og brukeren får se, er med / every visible resource is included", types.join(", ")))
+            } else {
+                fail("oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available", missing)
+            }
+        }
+        Assertion::WithheldNoticeSurfaced => {
+            let mut judged = 0;
+            let mut problems = Vec::new();
+            for (i, c, _) in overviews(s) {
+                let withheld = platform_exchanges(c).any(|x| x.response_body.as_deref().is_some_and(|b| b.contains("\"suppressed\"")));
+                if !withheld {
+                    continue;
+                }
+                judged += 1;
+                let surfaced = output(c).and_then(|t| serde_json::from_str::<Value>(t).ok()).is_some_and(|b| {
+                    b["entry"].as_array().into_iter().flatten().any(|e| {
+                        e["resource"]["resourceType"] == "OperationOutcome"
+                            && e["resource"]["issue"].as_array().into_iter().flatten().any(|i| i["code"] == "suppressed")
+                    })
+                });
+                if !surfaced {
+                    problems.push(format!("steg {i}: plattformen holdt tilbake opplysninger, men oversikten sier det ikke / the platform withheld information but the overview does not say so"));
+                }
+            }
+            if judged == 0 {
+                not_applicable("plattformen holdt ikke tilbake noe i dette scenariet / the platform withheld nothing in this scenario")
+            } else if problems.is_empty() {
+                pass("merknaden om tilbakeholdte opplysninger vises / the withheld-information notice is shown")
+            } else {
+                fail("brukeren får ikke vite at opplysninger er holdt tilbake / the user is not told that information is withheld", problems)
+            }
+        }
+        Assertion::ShieldedNeverShown => {
+            let mut problems = Vec::new();
+            for (i, c) in calls(s) {
+                let text = format!("{}\n{}\n{}", output_text(c), c.stdout, c.logs.iter().map(|l| l.message.as_str()).collect::<Vec<_>>().join("\n"));
+                for t in &world.dataset.tenants {
+                    for sh in &t.truth.shielded {
+                        let address_only = matches!(sh.skjerming, sandkasse_kommune::Skjerming::FortroligAdresse | sandkasse_kommune::Skjerming::StrengtFortroligAdresse);
+                        if !address_only && text.contains(&format!("{}/{}", sh.resource_type, sh.id)) {
+                            problems.push(format!("steg {i}: skjermet {} vist / shielded {}/{} shown", sh.skjerming.code(), sh.resource_type, sh.id));
+                        }
+                        // The address is shielded when it is shown with its person.
+                        if address_only
+                            && text.contains(&format!("\"{}\"", sh.id))
+                            && let Some(line) = t.resources.iter().find(|r| r.resource_type == "Patient" && r.id == sh.id).and_then(|r| r.json["address"][0]["line"][0].as_str())
+                            && text.contains(line)
+                        {
+                            problems.push(format!("steg {i}: skjermet adresse vist / shielded address of Patient/{} shown", sh.id));
+                        }
+                    }
+                }
+            }
+            if problems.is_empty() { pass("ingen skjermede opplysninger i utdata / no shielded information in any output") } else { fail("skjermede opplysninger ble vist / shielded information was shown", problems) }
+        }
+        Assertion::TokenOnEveryRequest => {
+            let bad: Vec<String> = calls(s)
+                .flat_map(|(_, c)| platform_exchanges(c))
+                .filter(|x| !x.request_line.contains("/auth/token") && !x.request_line.ends_with("/metadata"))
+                .filter(|x| header(&x.request_headers, "authorization").is_none_or(|v| !v.starts_with("Bearer")))
+                .map(|x| format!("uten token / without token: {}", x.request_line))
+                .collect();
+            if bad.is_empty() { pass("token på hver forespørsel / a bearer token on every request") } else { fail("forespørsler uten token / requests without the bearer token", bad) }
+        }
+        Assertion::NoEgress => {
+            let bad: Vec<String> = calls(s)
+                .flat_map(|(_, c)| c.exchanges.iter())
+                .filter(|x| matches!(x.disposition, Disposition::RefusedEgress { .. }))
+                .map(|x| format!("stoppet / refused: {}", x.request_line))
+                .collect();
+            if bad.is_empty() { pass("ingen trafikk utenom plattformen / no traffic but to the platform") } else { fail("adapteren prøvde å sende data til en annen vert / the adapter tried to send data to another host", bad) }
+        }
+        Assertion::NoPatientSearch => {
+            let bad: Vec<String> = calls(s)
+                .flat_map(|(_, c)| platform_exchanges(c))
+                .filter(|x| matches!(target(&x.request_line), Some((t, None)) if t == "Patient"))
+                .map(|x| x.request_line.clone())
+                .collect();
+            if bad.is_empty() { pass("pasienten i konteksten brukes direkte / the launch patient is used directly") } else { fail("adapteren søkte etter pasienten i stedet for å bruke konteksten / the adapter searched for the patient instead of using the launch context", bad) }
+        }
+        Assertion::OnlyContextPatient => {
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate() {
+                let (Some(c), ctx) = (&st.call, match &st.step {
+                    Step::PatientOverview { context } | Step::Document { context, .. } | Step::OnEvent { context, .. } => Some(context.as_str()),
+                    _ => None,
+                }) else { continue };
+                let (Some(patient), kommune) = (patient_of(ctx), kommune_of(ctx)) else { continue };
+                for x in platform_exchanges(c) {
+                    // A `_cursor` continues a search the platform already scoped (HMAC-protected).
+                    if param(&x.request_line, "_cursor").is_some() {
+                        continue;
+                    }
+                    let Some((t, id)) = target(&x.request_line) else { continue };
+                    let concerns = match (&id, t.as_str()) {
+                        (Some(id), "Patient") => Some(id.clone()),
+                        (Some(id), _) => world.owner.get(&(kommune.clone(), t.clone(), id.clone())).cloned(),
+                        (None, "Patient") => Some(
+                            param(&x.request_line, "_id")
+                                .map(str::to_owned)
+                                .or_else(|| {
+                                    let value = param(&x.request_line, "identifier")?.replace("%7C", "|").replace("%7c", "|");
+                                    let value = value.rsplit('|').next()?.to_owned();
+                                    world.dataset.tenant(&kommune)?.truth.patients.iter().find(|p| p.identifier == value).map(|p| p.id.clone())
+                                })
+                                .unwrap_or_else(|| "*".to_owned()),
+                        ),
+                        (None, _) => param(&x.request_line, "patient")
+                            .or_else(|| param(&x.request_line, "subject"))
+                            .map(|p| p.trim_start_matches("Patient/").trim_start_matches("Patient%2F").to_owned())
+                            .or_else(|| sandkasse_platform::types::is_patient_data(&t).then(|| "*".to_owned())),
+                    };
+                    if let Some(p) = concerns
+                        && p != patient
+                    {
+                        bad.push(format!("steg {i}: {} (pasient / patient {p})", x.request_line));
+                    }
+                }
+            }
+            if bad.is_empty() { pass("bare pasienten i konteksten ble slått opp / only the patient in context was looked up") } else { fail("adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context", bad) }
+        }
+        Assertion::NoPersonalDataInLogs => {
+            let mut bad = Vec::new();
+            for (i, c) in calls(s) {
+                let mut text = c.logs.iter().map(|l| l.message.clone()).collect::<Vec<_>>().join("\n");
+                text.push_str(&c.stdout);
+                text.push_str(&c.stderr);
+                if text.is_empty() {
+                    continue;
+                }
+                for t in &world.dataset.tenants {
+                    for p in &t.truth.patients {
+                        if text.contains(&p.identifier) {
+                            bad.push(format!("steg {i}: fødselsnummer/D-nummer i logg / national identifier in log"));
+                        }
+                        if text.contains(&p.name) {
+                            bad.push(format!("steg {i}: pasientnavn i logg / patient name in log"));
+                        }
+                    }
+                }
+                if let Some(line) = c.logs.iter().find(|l| bad.iter().any(|_| true) && !l.message.is_empty()) {
+                    if !bad.is_empty() {
+                        bad.push(format!("logglinje / log line: {}", excerpt(&line.message)));
+                    }
+                }
+            }
+            bad.dedup();
+            if bad.is_empty() { pass("ingen personopplysninger i logger / no personal data in logs") } else { fail("loggene inneholder personopplysninger / the logs contain personal data", bad) }
+        }
+        Assertion::RetryAfterHonoured => {
+            let mut judged = 0;
+            let mut bad = Vec::new();
+            for (_, c) in calls(s) {
+                let xs: Vec<_> = platform_exchanges(c).collect();
+                for w in xs.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    if !matches!(a.status, Some(429 | 503)) {
+                        continue;
+                    }
+                    let Some(secs) = header(&a.response_headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()) else { continue };
+                    judged += 1;
+                    if b.sent_ms < a.received_ms + secs * 1000 {
+                        bad.push(format!(
+                            "{} → {} med Retry-After {secs}: neste forespørsel etter {} ms / next request after {} ms",
+                            a.request_line, a.status.unwrap_or(0), b.sent_ms - a.received_ms, b.sent_ms - a.received_ms
+                        ));
+                    }
+                }
+            }
+            if judged == 0 { not_applicable("ingen 429/503 med Retry-After fulgt av en ny forespørsel / no 429/503 with Retry-After followed by another request") } else if bad.is_empty() { pass("Retry-After ble respektert / Retry-After was honoured") } else { fail("adapteren ventet ikke så lenge plattformen ba om / the adapter did not wait as long as the platform asked", bad) }
+        }
+        Assertion::RetriesBounded { max } | Assertion::RequestsWithin { max } => {
+            let bad: Vec<String> = calls(s)
+                .filter(|(_, c)| c.exchanges.len() > *max || c.class == "request-limit")
+                .map(|(i, c)| format!("steg {i} `{}`: {} forespørsler (høyst {max}) / {} requests (at most {max})", c.call, c.exchanges.len(), c.exchanges.len()))
+                .collect();
+            if bad.is_empty() { pass(format!("høyst {max} forespørsler per kall / at most {max} requests per call")) } else { fail(format!("for mange forespørsler mot plattformen / too many requests to the platform (at most {max})"), bad) }
+        }
+        Assertion::ResponseBytesWithin { max_bytes } => {
+            let bad: Vec<String> = calls(s)
+                .map(|(i, c)| (i, c, platform_exchanges(c).map(|x| x.response_body_bytes).sum::<usize>()))
+                .filter(|(_, _, n)| n > max_bytes)
+                .map(|(i, c, n)| format!("steg {i} `{}`: hentet {n} byte (høyst {max_bytes}) / fetched {n} bytes (at most {max_bytes})", c.call))
+                .collect();
+            if bad.is_empty() { pass(format!("høyst {max_bytes} byte hentet per kall / at most {max_bytes} bytes fetched per call")) } else { fail("adapteren hentet mer enn visningen trenger / the adapter fetched more than the view needs", bad) }
+        }
+        Assertion::SameOutput { a, b } => {
+            let (x, y) = (s.steps.get(*a).and_then(|st| st.call.as_ref()), s.steps.get(*b).and_then(|st| st.call.as_ref()));
+            match (x, y) {
+                (Some(x), Some(y)) if output_text(x) == output_text(y) && x.class == y.class => pass("samme svar på samme spørsmål / the same answer to the same question"),
+                (Some(x), Some(y)) => fail(
+                    "to like kall ga ulikt svar / two identical calls gave different answers",
+                    vec![format!("steg {a}: {}", excerpt(&output_text(x))), format!("steg {b}: {}", excerpt(&output_text(y)))],
+                ),
+                _ => not_applicable("stegene ble ikke kjørt / the steps did not run"),
+            }
+        }
+        Assertion::NoLeakBetweenContexts { step } => {
+            let Some(st) = s.steps.get(*step) else { return not_applicable("steget finnes ikke") };
+            let Some(c) = &st.call else { return not_applicable("steget ble ikke kjørt / the step did not run") };
+            let own = match &st.step {
+                Step::PatientOverview { context } => patient_of(Some(context)),
+                _ => None,
+            };
+            let text = output_text(c);
+            let mut bad = Vec::new();
+            for (name, ctx) in &s.contexts {
+                let Some(other) = &ctx.patient else { continue };
+                if Some(other) == own.as_ref() {
+                    continue;
+                }
+                let Some(tenant) = world.dataset.tenant(&ctx.kommunenummer) else { continue };
+                for r in tenant.resources.iter().filter(|r| r.patient.as_deref() == Some(other.as_str())) {
+                    if text.contains(&format!("\"{}\"", r.id)) {
+                        bad.push(format!("{}/{} fra konteksten `{name}` / from context `{name}`", r.resource_type, r.id));
+                    }
+                }
+            }
+            if bad.is_empty() { pass("ingen opplysninger fra andre pasientkontekster / nothing from other patient contexts") } else { fail("oversikten inneholder opplysninger om en annen pasient enn den i konteksten / the overview contains information about another patient than the one in context", bad) }
+        }
+        Assertion::SperringRespected { step } => {
+            let blocked: Vec<&String> = s.steps.iter().filter_map(|st| st.blocked.as_ref()).collect();
+            if blocked.is_empty() {
+                return not_applicable("ingen sperring ble lagt inn / no sperring was written");
+            }
+            let Some(c) = s.steps.get(*step).and_then(|st| st.call.as_ref()) else { return not_applicable("steget ble ikke kjørt") };
+            let text = output_text(c);
+            let shown: Vec<String> = blocked
+                .iter()
+                .filter(|b| text.contains(&format!("\"{}\"", b.split('/').nth(1).unwrap_or(b))))
+                .map(|b| format!("{b} er sperret, men vises i steg {step} / is blocked but shown in step {step}"))
+                .collect();
+            if shown.is_empty() { pass("det sperrede dokumentet vises ikke lenger / the blocked document is no longer shown") } else { fail("sperringen ble ikke respektert (bufret data?) / the sperring was not respected (stale cache?)", shown) }
+        }
+        Assertion::FuelWithin { max } => {
+            let bad: Vec<String> = calls(s).filter(|(_, c)| c.fuel_used > *max).map(|(i, c)| format!("steg {i} `{}`: {} fuel", c.call, c.fuel_used)).collect();
+            if bad.is_empty() { pass(format!("høyst {max} fuel per kall")) } else { fail(format!("for mye CPU (fuel) per kall, grensen er {max} / too much CPU per call"), bad) }
+        }
+        Assertion::MemoryWithin { max_bytes } => {
+            let bad: Vec<String> = calls(s).filter(|(_, c)| c.peak_memory_bytes > *max_bytes).map(|(i, c)| format!("steg {i} `{}`: {} byte", c.call, c.peak_memory_bytes)).collect();
+            if bad.is_empty() { pass(format!("høyst {max_bytes} byte minne")) } else { fail(format!("for mye minne, grensen er {max_bytes} byte / too much memory"), bad) }
+        }
+        Assertion::ComponentSizeWithin { max_bytes } => {
+            if component_size as u64 <= *max_bytes { pass(format!("{component_size} byte")) } else { fail(format!("komponenten er {component_size} byte, grensen er {max_bytes} / the component is too large"), vec![]) }
+        }
+        Assertion::WritesAccepted => {
+            let mut bad: Vec<String> =
+                calls(s).filter(|(_, c)| c.call == "document" && !matches!(c.outcome, CallOutcome::Ok { .. })).map(|(i, c)| describe(i, c)).collect();
+            for (_, c) in calls(s) {
+                for x in platform_exchanges(c).filter(|x| matches!(x.status, Some(400 | 422))) {
+                    bad.push(format!("{} → {}: {}", x.request_line, x.status.unwrap_or(0), excerpt(x.response_body.as_deref().unwrap_or(""))));
+                }
+            }
+            for r in &s.written {
+                if let Err(e) = sandkasse_fhir::schema::validate(r) {
+                    bad.push(excerpt(&e.to_string()));
+                }
+            }
+            if s.written.is_empty() && bad.is_empty() {
+                bad.push("ingenting ble skrevet / nothing was written".into());
+            }
+            if bad.is_empty() { pass(format!("{} ressurser skrevet og godtatt / resources written and accepted", s.written.len())) } else { fail("plattformen avviste det adapteren skrev / the platform rejected what the adapter wrote", bad) }
+        }
+        Assertion::WritesCarryContext => {
+            let mut bad = Vec::new();
+            for r in s.written.iter().filter(|r| r["resourceType"] != "Provenance" && r["resourceType"] != "Consent") {
+                let text = r.to_string();
+                let who = s.contexts.values().any(|c| {
+                    let practitioner = world.dataset.tenant(&c.kommunenummer).and_then(|t| t.truth.practitioners.iter().find(|p| p.hpr == c.practitioner_hpr));
+                    text.contains(&c.practitioner_hpr) || practitioner.is_some_and(|p| text.contains(&format!("Practitioner/{}", p.id)))
+                });
+                let whom = s.contexts.values().any(|c| c.patient.as_ref().is_some_and(|p| text.contains(&format!("Patient/{p}"))));
+                if !who || !whom {
+                    bad.push(format!(
+                        "{}/{}: {}{}",
+                        r["resourceType"].as_str().unwrap_or("?"),
+                        r["id"].as_str().unwrap_or("?"),
+                        if who { "" } else { "mangler helsepersonellet / lacks the practitioner; " },
+                        if whom { "" } else { "mangler pasienten / lacks the patient" }
+                    ));
+                }
+            }
+            if s.written.is_empty() {
+                not_applicable("ingenting ble skrevet / nothing was written")
+            } else if bad.is_empty() {
+                pass("det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner")
+            } else {
+                fail("skrevne ressurser mangler konteksten / written resources lack the launch context", bad)
+            }
+        }
+        Assertion::WritesIdempotent => {
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate().skip(1) {
+                let prev = &s.steps[i - 1];
+                if let (Step::Document { entry: a, .. }, Step::Document { entry: b, .. }) = (&prev.step, &st.step)
+                    && a == b
+                    && st.written_after != prev.written_after
+                {
+                    bad.push(format!("steg {i} gjentok steg {} og la til {} ressurser / repeated step {} and added {} resources", i - 1, st.written_after - prev.written_after, i - 1, st.written_after - prev.written_after));
+                }
+            }
+            if bad.is_empty() { pass("gjentatte registreringer lagres én gang / repeated entries are stored once") } else { fail("en gjentatt registrering ble lagret på nytt (duplikat) / a repeated entry was stored again (duplicate)", bad) }
+        }
+        Assertion::SensitiveLabelled => {
+            let notes: Vec<&Value> = s.written.iter().filter(|r| r["resourceType"] == "DocumentReference").collect();
+            if notes.is_empty() {
+                return fail("notatet ble ikke skrevet / the note was not written", vec![]);
+            }
+            let labelled = notes.iter().all(|r| {
+                r["meta"]["security"].as_array().into_iter().flatten().any(|l| l["code"] == "sensitivt-notat")
+            });
+            if labelled { pass("notatet er merket sensitivt / the note carries the sensitivity label") } else { fail("et notat brukeren merket sensitivt ble skrevet uten merking, så plattformen skjermer det ikke / a note the user marked sensitive was written without the label, so the platform does not shield it", vec![]) }
+        }
+        Assertion::ReturnedIdsMatch => {
+            let stored: BTreeSet<String> =
+                s.written.iter().filter_map(|r| Some(format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?))).collect();
+            let mut bad = Vec::new();
+            for (i, c) in calls(s).filter(|(_, c)| c.call == "document") {
+                if let CallOutcome::Ok { value } = &c.outcome {
+                    for id in value.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                        if !stored.contains(id) {
+                            bad.push(format!("steg {i}: {id} finnes ikke på plattformen / does not exist on the platform"));
+                        }
+                    }
+                }
+            }
+            if bad.is_empty() { pass("id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform") } else { fail("adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have", bad) }
+        }
+        Assertion::OtherKommuneIgnored { step } => match s.steps.get(*step).and_then(|st| st.call.as_ref()) {
+            Some(c) => {
+                let ignored = matches!(&c.outcome, CallOutcome::Ok { value } if value.get("ignored").is_some());
+                if ignored && platform_exchanges(c).next().is_none() {
+                    pass("hendelsen fra en annen kommune ble ignorert / the other kommune's event was ignored")
+                } else {
+                    let mut ev = vec![describe(*step, c)];
+                    ev.extend(c.exchanges.iter().map(|x| x.request_line.clone()));
+                    fail("en hendelse fra en annen kommune ble behandlet / an event of another kommune was processed", ev)
+                }
+            }
+            None => not_applicable("steget ble ikke kjørt / the step did not run"),
+        },
+        Assertion::EventFetched { step } => {
+            let Some(st) = s.steps.get(*step) else { return not_applicable("steget finnes ikke") };
+            let (Some(c), Some(e)) = (&st.call, &st.event) else { return not_applicable("steget ble ikke kjørt / the step did not run") };
+            let reference = format!("{}/{}", e.resource_type, e.resource_id);
+            let named = matches!(&c.outcome, CallOutcome::Ok { value } if value["processed"].as_array().is_some_and(|a| a.iter().any(|v| v == reference.as_str())));
+            let fetched = platform_exchanges(c).any(|x| x.request_line.starts_with("GET") && x.request_line.contains(&reference) && x.status == Some(200));
+            if named && fetched { pass(format!("{reference} ble hentet / was fetched")) } else { fail(format!("hendelsen førte ikke til oppslag av {reference} / the event did not lead to a lookup of {reference}"), vec![describe(*step, c)]) }
+        }
+        Assertion::RedeliveryHarmless => {
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate() {
+                if let (Step::OnEvent { event: crate::model::EventTemplate::Redelivered, .. }, Some(c)) = (&st.step, &st.call) {
+                    if matches!(c.outcome, CallOutcome::Failure { .. }) {
+                        bad.push(describe(i, c));
+                    }
+                    for x in platform_exchanges(c) {
+                        let write = x.request_line.starts_with("POST") || x.request_line.starts_with("PUT");
+                        if write && matches!(x.status, Some(200..=299)) {
+                            bad.push(format!("steg {i}: gjentatt levering skrev / redelivery wrote: {} → {}", x.request_line, x.status.unwrap_or(0)));
+                        }
+                    }
+                }
+            }
+            if bad.is_empty() { pass("gjentatt levering endret ingenting / redelivery changed nothing") } else { fail("en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes", bad) }
+        }
+        Assertion::EmergencyOnlyWithReason => {
+            let emergency_context = s.contexts.values().any(|c| matches!(c.purpose, sandkasse_sandbox::types::Purpose::Emergency(_)));
+            let mut bad: Vec<String> = calls(s)
+                .flat_map(|(_, c)| platform_exchanges(c))
+                .filter(|x| x.request_line.contains("/auth/token"))
+                .map(|x| format!("adapteren hentet selv et token / the adapter obtained a token itself: {}", x.request_line))
+                .collect();
+            if !emergency_context {
+                for a in &s.audit {
+                    let etreat = a["purposeOfEvent"].to_string().contains("ETREAT") || a.to_string().contains("\"ETREAT\"");
+                    if etreat {
+                        bad.push("nødtilgang brukt uten at konteksten ba om det / emergency access used without the context asking for it".into());
+                        break;
+                    }
+                }
+            }
+            if bad.is_empty() { pass("nødtilgang brukes bare slik konteksten sier / emergency access only as the context says") } else { fail("nødtilgang ble brukt uten grunnlag i konteksten / emergency access was used without the context's reason", bad) }
+        }
+    }
+}
+
+/// Judges one check.
+pub fn check(spec: &CheckSpec, s: &ScenarioEvidence, world: &World, component_size: usize, reproduce: &str) -> CheckResult {
+    let j = if let Some(why) = &s.error {
+        Judgement { outcome: Outcome::Error, reason: why.clone(), evidence: Vec::new() }
+    } else if let Some(why) = &s.skipped {
+        not_applicable(why.clone())
+    } else if s.instantiation.as_ref().is_some_and(|i| i.class != "ok") {
+        let i = s.instantiation.as_ref().expect("checked");
+        Judgement {
+            outcome: Outcome::Fail,
+            reason: format!("komponenten startet ikke / the component did not start: {}", i.class),
+            evidence: vec![describe(0, i)],
+        }
+    } else {
+        judge(&spec.assert, s, world, component_size)
+    };
+    CheckResult {
+        id: spec.id.clone(),
+        scenario: spec.scenario.clone(),
+        outcome: j.outcome,
+        reason: j.reason,
+        evidence: j.evidence,
+        reproduce: format!("{reproduce} --scenario {}", spec.scenario),
+    }
+}
+
+/// Rolls checks up to a vilkår: error > fail > pass; all not applicable → not applicable.
+pub fn roll_up(v: &Vilkar, checks: Vec<CheckResult>, capability_claimed: bool) -> VilkarResult {
+    let (outcome, reason) = if !capability_claimed {
+        (Outcome::NotApplicable, "adapteren oppgir ikke rollen vilkåret gjelder / the adapter does not claim the role this vilkår concerns".to_owned())
+    } else if let Some(c) = checks.iter().find(|c| c.outcome == Outcome::Error) {
+        (Outcome::Error, c.reason.clone())
+    } else if let Some(c) = checks.iter().find(|c| c.outcome == Outcome::Fail) {
+        (Outcome::Fail, format!("{}: {}", c.id, c.reason))
+    } else if checks.iter().all(|c| c.outcome == Outcome::NotApplicable) {
+        (Outcome::NotApplicable, checks.first().map(|c| c.reason.clone()).unwrap_or_default())
+    } else {
+        (Outcome::Pass, "alle kontroller bestått / every check passed".to_owned())
+    };
+    VilkarResult {
+        id: v.id.clone(),
+        title: v.title.clone(),
+        text: v.text.clone(),
+        category: v.category,
+        level: v.level,
+        weight: v.weight,
+        source: format!("{}, {} ({})", v.source.document, v.source.section, v.source.reference),
+        outcome,
+        reason,
+        checks,
+    }
+}
+
+/// Score (passed weight / applicable weight, four decimals), verdict and counts.
+pub fn score(results: &[VilkarResult]) -> (f64, Verdict, Summary) {
+    let mut summary = Summary::default();
+    let (mut passed, mut applicable) = (0u32, 0u32);
+    let mut godkjent = true;
+    for r in results {
+        match r.outcome {
+            Outcome::Pass => summary.passed += 1,
+            Outcome::Fail => summary.failed += 1,
+            Outcome::NotApplicable => summary.not_applicable += 1,
+            Outcome::Error => summary.error += 1,
+        }
+        if r.outcome != Outcome::NotApplicable {
+            applicable += r.weight;
+            if r.outcome == Outcome::Pass {
+                passed += r.weight;
+            } else if r.level == Level::Skal {
+                godkjent = false;
+            }
+        }
+    }
+    let score = if applicable == 0 { 0.0 } else { (f64::from(passed) / f64::from(applicable) * 10_000.0).round() / 10_000.0 };
+    (score, if godkjent && applicable > 0 { Verdict::Godkjent } else { Verdict::IkkeGodkjent }, summary)
+}

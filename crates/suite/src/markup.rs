@@ -1,0 +1,127 @@
+//! Escaping for the XML and HTML renderings.
+//!
+//! A report carries text the component produced (log lines, output excerpts, request lines), so
+//! every string that reaches a rendering is treated as hostile: the five markup characters are
+//! escaped; characters XML 1.0 forbids (C0 controls other than tab, newline and carriage
+//! return), DEL and C1 controls, non-characters, and bidirectional controls — which could make
+//! evidence read differently from what it is — are shown by code point (`\u{1b}` → `⟨U+001B⟩`,
+//! `\u{202e}` → `⟨U+202E⟩`). The result is well-formed XML and safe HTML, in text content as in
+//! quoted attribute values.
+
+use std::fmt::Write as _;
+
+/// `text`, escaped for XML or HTML text content and double- or single-quoted attribute values.
+///
+/// In attribute values, newlines and tabs are kept as character references so that parsers do
+/// not fold them into spaces.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    push_escaped(&mut out, text);
+    out
+}
+
+/// Like [`escape`], appending to `out`.
+pub(crate) fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            // C0 controls (forbidden in XML 1.0), DEL, C1 controls, non-characters, and the
+            // bidirectional controls of "Trojan Source": shown by code point.
+            '\0'..='\u{1f}'
+            | '\u{7f}'..='\u{9f}'
+            | '\u{fffe}'
+            | '\u{ffff}'
+            | '\u{061c}'
+            | '\u{200e}'
+            | '\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}' => {
+                let _ = write!(out, "⟨U+{:04X}⟩", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Escape for text inside `<pre>`: as [`escape`], but newlines and tabs stay literal so the
+/// evidence keeps its shape.
+pub(crate) fn escape_pre(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(body) => (body, true),
+            None => (line, false),
+        };
+        for (i, part) in body.split('\t').enumerate() {
+            if i > 0 {
+                out.push('\t');
+            }
+            push_escaped(&mut out, part);
+        }
+        if newline {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The JSON name of a unit enum value (`Outcome::NotApplicable` → `not-applicable`,
+/// `Level::Bor` → `bør`), so renderings name things exactly as the JSON report does.
+pub(crate) fn json_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(other) => other.to_string(),
+        Err(_) => String::from("?"),
+    }
+}
+
+/// The score (a fraction with four decimals) in basis points, 0–10 000.
+pub(crate) fn basis_points(score: f64) -> u32 {
+    if score.is_finite() {
+        (score.clamp(0.0, 1.0) * 10_000.0).round() as u32
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_characters_are_escaped() {
+        assert_eq!(escape(r#"<script>&"'"#), "&lt;script&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn controls_and_bidi_are_made_visible() {
+        assert_eq!(escape("a\u{1b}[31mb\u{0}"), "a⟨U+001B⟩[31mb⟨U+0000⟩");
+        assert_eq!(escape("x\u{202e}y"), "x⟨U+202E⟩y");
+        assert_eq!(escape("\u{85}\u{7f}"), "⟨U+0085⟩⟨U+007F⟩");
+        assert_eq!(escape("a\nb"), "a&#10;b");
+    }
+
+    #[test]
+    fn names_and_basis_points() {
+        assert_eq!(
+            json_name(&crate::report::Outcome::NotApplicable),
+            "not-applicable"
+        );
+        assert_eq!(json_name(&crate::model::Level::Bor), "bør");
+        assert_eq!(basis_points(0.29), 2900);
+        assert_eq!(basis_points(0.3333), 3333);
+        assert_eq!(basis_points(f64::NAN), 0);
+    }
+
+    #[test]
+    fn pre_keeps_newlines_and_tabs() {
+        assert_eq!(escape_pre("a\t<b>\nc\n"), "a\t&lt;b&gt;\nc\n");
+    }
+}
