@@ -69,7 +69,7 @@ fn mark(o: Outcome) -> &'static str {
 
 fn print_summary(report: &Report) {
     println!();
-    println!("{:<8} {:<5} {:<16} {}", "vilkår", "nivå", "resultat", "tittel / årsak");
+    println!("{:<8} {:<5} {:<16} tittel / årsak", "vilkår", "nivå", "resultat");
     for v in &report.vilkar {
         let level = match v.level {
             sandkasse_suite::model::Level::Skal => "skal",

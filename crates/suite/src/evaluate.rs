@@ -333,29 +333,25 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
         Assertion::NoPersonalDataInLogs => {
             let mut bad = Vec::new();
             for (i, c) in calls(s) {
-                let mut text = c.logs.iter().map(|l| l.message.clone()).collect::<Vec<_>>().join("\n");
-                text.push_str(&c.stdout);
-                text.push_str(&c.stderr);
-                if text.is_empty() {
-                    continue;
-                }
-                for t in &world.dataset.tenants {
-                    for p in &t.truth.patients {
-                        if text.contains(&p.identifier) {
-                            bad.push(format!("steg {i}: fødselsnummer/D-nummer i logg / national identifier in log"));
+                let lines = c.logs.iter().map(|l| l.message.as_str()).chain(c.stdout.lines()).chain(c.stderr.lines());
+                for line in lines {
+                    let mut shown = line.to_owned();
+                    let mut found = Vec::new();
+                    for p in world.dataset.tenants.iter().flat_map(|t| t.truth.patients.iter()) {
+                        if shown.contains(&p.identifier) {
+                            shown = shown.replace(&p.identifier, "<fødselsnummer>");
+                            found.push("fødselsnummer/D-nummer");
                         }
-                        if text.contains(&p.name) {
-                            bad.push(format!("steg {i}: pasientnavn i logg / patient name in log"));
+                        if shown.contains(&p.name) {
+                            shown = shown.replace(&p.name, "<navn>");
+                            found.push("navn / name");
                         }
                     }
-                }
-                if let Some(line) = c.logs.iter().find(|l| bad.iter().any(|_| true) && !l.message.is_empty()) {
-                    if !bad.is_empty() {
-                        bad.push(format!("logglinje / log line: {}", excerpt(&line.message)));
+                    if !found.is_empty() {
+                        bad.push(format!("steg {i}: {} i / in: {}", found.join(", "), excerpt(&shown)));
                     }
                 }
             }
-            bad.dedup();
             if bad.is_empty() { pass("ingen personopplysninger i logger / no personal data in logs") } else { fail("loggene inneholder personopplysninger / the logs contain personal data", bad) }
         }
         Assertion::RetryAfterHonoured => {

@@ -51,8 +51,13 @@ impl Default for RetryPolicy {
     }
 }
 
+/// What sends one HTTP request for a [`Client`] (each attempt, after the client has added the
+/// token and `Accept`). Default: [`http::send`]. Replaced with [`Client::with_transport`] by
+/// adapters that wrap the exchange — the flawed sample adapters use it to model a vendor's own
+/// HTTP layer (and its mistakes).
+pub type Transport = Box<dyn Fn(&Request) -> Result<Response, http::HttpError>>;
+
 /// A FHIR client for one call: the launch context's base URL and token.
-#[derive(Debug)]
 pub struct Client {
     base: Url,
     token: String,
@@ -62,6 +67,19 @@ pub struct Client {
     redact: Vec<String>,
     waited: std::cell::Cell<Duration>,
     requests: std::cell::Cell<u32>,
+    /// `None`: [`http::send`].
+    transport: Option<Transport>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("retry", &self.retry)
+            .field("requests", &self.requests.get())
+            .field("custom_transport", &self.transport.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -76,7 +94,14 @@ impl Client {
             redact: [ctx.patient.clone(), Some(ctx.access_token.clone())].into_iter().flatten().filter(|s| !s.is_empty()).collect(),
             waited: Default::default(),
             requests: Default::default(),
+            transport: None,
         })
+    }
+
+    /// This client, sending every attempt through `transport` instead of [`http::send`].
+    pub fn with_transport(mut self, transport: Transport) -> Client {
+        self.transport = Some(transport);
+        self
     }
 
     /// The FHIR base.
@@ -189,7 +214,11 @@ impl Client {
         loop {
             attempt += 1;
             self.requests.set(self.requests.get() + 1);
-            let response = match http::send(&request) {
+            let sent = match &self.transport {
+                Some(transport) => transport(&request),
+                None => http::send(&request),
+            };
+            let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
                     log(Level::Warn, &format!("{what}: no response (attempt {attempt}): {e}"));

@@ -20,6 +20,8 @@ use guest_kit::types::{AdapterError, CareNote, ClinicalEntry, LaunchContext, Med
 use guest_kit::{Level, log};
 use serde_json::{Value, json};
 
+use crate::Behaviour;
+
 /// Identifies every resource written for an entry.
 pub const ENTRY_ID_SYSTEM: &str = "urn:sandkasse:entry-id";
 /// Identifies one resource of an entry (`{entry-id}/{part}`); the conditional-create key.
@@ -39,10 +41,17 @@ const BLOOD_PRESSURE: &str = "85354-9";
 const SYSTOLIC: &str = "8480-6";
 const DIASTOLIC: &str = "8462-4";
 
+/// [`Behaviour::invalid_codes`]: the vendor's own code system for vital signs.
+const MADE_UP_SYSTEM: &str = "https://leverandor.example/kodeverk/vitale-tegn";
+
 /// Who and where, resolved once per call.
 struct Author {
     patient: String,
-    practitioner: String,
+    /// `None`: [`Behaviour::anonymous_writes`].
+    practitioner: Option<String>,
+    /// The practitioner's HPR number as written on vital-sign performers
+    /// ([`Behaviour::invalid_codes`]); `None`: not written.
+    hpr: Option<String>,
     unit: String,
 }
 
@@ -52,17 +61,22 @@ struct Draft {
     resource: Value,
 }
 
-pub fn document(ctx: &LaunchContext, entry: ClinicalEntry) -> Result<Vec<String>, AdapterError> {
-    let patient = crate::patient_in_context(ctx)?.to_owned();
-    let client = Client::new(ctx)?;
+pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Result<Vec<String>, AdapterError> {
+    let mut patient = crate::patient_in_context(ctx)?.to_owned();
+    let client = crate::client(ctx, b)?;
+    if b.searches_patient {
+        let found = client.read("Patient", &patient)?;
+        patient = crate::search_patient(&client, &found, &patient)?;
+    }
     let author = Author {
-        practitioner: resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?,
+        practitioner: if b.anonymous_writes { None } else { Some(resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?) },
+        hpr: b.invalid_codes.then(|| wrong_check_digit(&ctx.practitioner_hpr)),
         unit: resolve(&client, "Organization", ORGNR, &ctx.unit_orgnr)?,
         patient,
     };
     let (entry_id, drafts) = match &entry {
-        ClinicalEntry::VitalSigns(v) => (&v.entry_id, vital_signs(&author, v)?),
-        ClinicalEntry::CareNote(n) => (&n.entry_id, vec![care_note(&author, n)]),
+        ClinicalEntry::VitalSigns(v) => (&v.entry_id, vital_signs(&author, v, b)?),
+        ClinicalEntry::CareNote(n) => (&n.entry_id, vec![care_note(&author, n, b)]),
         ClinicalEntry::ServiceDecision(s) => {
             let delivering = resolve(&client, "Organization", ORGNR, &s.unit_orgnr)?;
             (&s.entry_id, vec![service_decision(&author, s, &delivering)])
@@ -87,14 +101,20 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry) -> Result<Vec<String>
             fhir::encode(&format!("{ENTRY_PART_SYSTEM}|{key}")),
             fhir::encode(&author.patient)
         );
-        let (stored, was_created) = client.create(&resource, Some(&condition))?;
+        let condition = (!b.unconditional_create).then_some(condition);
+        let (stored, was_created) = client.create(&resource, condition.as_deref())?;
         let reference = reference_of(&stored)?;
         log(Level::Info, &format!("document: {} {}", type_of(&reference), if was_created { "created" } else { "already stored" }));
         if was_created {
             recorded = recorded.or_else(|| stored.pointer("/meta/lastUpdated").and_then(Value::as_str).map(str::to_owned));
             created.push(reference.clone());
         }
-        written.push(reference);
+        if b.anonymous_writes {
+            // The vendor's own numbering, not the platform's ids.
+            written.push(format!("{}/{}", type_of(&reference), written.len() + 1));
+        } else {
+            written.push(reference);
+        }
     }
 
     // Provenance for what this call created (a retry that created nothing writes none: the
@@ -111,6 +131,7 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry) -> Result<Vec<String>
                 "onBehalfOf": {"reference": format!("Organization/{}", author.unit)},
             }],
         });
+        let provenance = if b.anonymous_writes { anonymous_provenance(provenance, &author) } else { provenance };
         match client.create(&provenance, None) {
             Ok(_) => log(Level::Info, "document: Provenance created"),
             Err(e) => log(Level::Warn, &format!("document: Provenance not written ({})", kind(&e))),
@@ -139,16 +160,41 @@ fn resolve(client: &Client, rtype: &str, system: &str, value: &str) -> Result<St
 
 fn practitioner_ref(author: &Author, hpr: &str) -> Value {
     json!({
-        "reference": format!("Practitioner/{}", author.practitioner),
+        "reference": format!("Practitioner/{}", author.practitioner.as_deref().unwrap_or("")),
         "identifier": {"system": HPR, "value": hpr},
     })
+}
+
+/// [`Behaviour::anonymous_writes`]: the Provenance with the unit as its only agent.
+fn anonymous_provenance(mut provenance: Value, author: &Author) -> Value {
+    provenance["agent"][0]["who"] = json!({"reference": format!("Organization/{}", author.unit)});
+    if let Some(agent) = provenance["agent"][0].as_object_mut() {
+        agent.remove("onBehalfOf");
+    }
+    provenance
+}
+
+/// The practitioner reference on performers and authors; `None` without a practitioner
+/// ([`Behaviour::anonymous_writes`]).
+fn practitioner(author: &Author) -> Option<Value> {
+    let id = author.practitioner.as_deref()?;
+    Some(json!({"reference": format!("Practitioner/{id}")}))
+}
+
+/// [`Behaviour::invalid_codes`]: the HPR number with its check digit off by one.
+fn wrong_check_digit(hpr: &str) -> String {
+    let mut digits: Vec<char> = hpr.chars().collect();
+    if let Some(last) = digits.last_mut() {
+        *last = last.to_digit(10).map_or('0', |d| char::from_digit((d + 1) % 10, 10).unwrap_or('0'));
+    }
+    digits.into_iter().collect()
 }
 
 fn patient_ref(author: &Author) -> Value {
     json!({"reference": format!("Patient/{}", author.patient)})
 }
 
-fn vital_signs(author: &Author, v: &VitalSigns) -> Result<Vec<Draft>, AdapterError> {
+fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Draft>, AdapterError> {
     if v.measurements.is_empty() {
         return Err(AdapterError::InvalidInput("vital signs without measurements".into()));
     }
@@ -158,18 +204,30 @@ fn vital_signs(author: &Author, v: &VitalSigns) -> Result<Vec<Draft>, AdapterErr
         }
         Ok(json!({"value": m.value, "unit": m.unit, "system": UCUM, "code": m.unit}))
     };
+    let code_of = |code: &str| {
+        if b.invalid_codes {
+            json!({"coding": [{"system": MADE_UP_SYSTEM, "code": format!("VT{}", code.replace('-', ""))}]})
+        } else {
+            json!({"coding": [coding(LOINC, code, loinc_display(code))]})
+        }
+    };
     let base = |code: &str| {
+        let mut performer: Vec<Value> =
+            practitioner(author).into_iter().chain([json!({"reference": format!("Organization/{}", author.unit)})]).collect();
+        if let (Some(hpr), Some(first)) = (&author.hpr, performer.first_mut())
+            && author.practitioner.is_some()
+        {
+            // Behaviour::invalid_codes: the HPR number as the vendor typed it.
+            first["identifier"] = json!({"system": HPR, "value": hpr});
+        }
         json!({
             "resourceType": "Observation",
             "status": "final",
             "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
-            "code": {"coding": [coding(LOINC, code, loinc_display(code))]},
+            "code": code_of(code),
             "subject": patient_ref(author),
             "effectiveDateTime": v.effective,
-            "performer": [
-                {"reference": format!("Practitioner/{}", author.practitioner)},
-                {"reference": format!("Organization/{}", author.unit)},
-            ],
+            "performer": performer,
         })
     };
     let mut drafts = Vec::new();
@@ -179,7 +237,7 @@ fn vital_signs(author: &Author, v: &VitalSigns) -> Result<Vec<Draft>, AdapterErr
         let mut components = Vec::new();
         for m in pressure {
             components.push(json!({
-                "code": {"coding": [coding(LOINC, &m.code, loinc_display(&m.code))]},
+                "code": code_of(&m.code),
                 "valueQuantity": quantity(m)?,
             }));
         }
@@ -199,7 +257,7 @@ fn vital_signs(author: &Author, v: &VitalSigns) -> Result<Vec<Draft>, AdapterErr
     Ok(drafts)
 }
 
-fn care_note(author: &Author, n: &CareNote) -> Draft {
+fn care_note(author: &Author, n: &CareNote, b: &Behaviour) -> Draft {
     let mut doc = json!({
         "resourceType": "DocumentReference",
         "status": "current",
@@ -207,7 +265,7 @@ fn care_note(author: &Author, n: &CareNote) -> Draft {
         "type": {"coding": [coding(LOINC, &n.document_type, loinc_display(&n.document_type))]},
         "subject": patient_ref(author),
         "date": n.effective,
-        "author": [{"reference": format!("Practitioner/{}", author.practitioner)}],
+        "author": practitioner(author).into_iter().collect::<Vec<_>>(),
         "custodian": {"reference": format!("Organization/{}", author.unit)},
         "description": n.title,
         "content": [{"attachment": {
@@ -218,7 +276,13 @@ fn care_note(author: &Author, n: &CareNote) -> Draft {
             "creation": n.effective,
         }}],
     });
-    if n.sensitive {
+    if author.practitioner.is_none() {
+        // Behaviour::anonymous_writes: no author at all.
+        if let Some(doc) = doc.as_object_mut() {
+            doc.remove("author");
+        }
+    }
+    if n.sensitive && !b.ignores_sensitive {
         doc["meta"] = json!({"security": [
             {"system": V3_CONFIDENTIALITY, "code": "V", "display": "very restricted"},
             {"system": SKJERMING, "code": "sensitivt-notat", "display": "Notat merket sensitivt"},
@@ -239,8 +303,11 @@ fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str)
         "patient": patient_ref(author),
         "managingOrganization": {"reference": format!("Organization/{delivering_unit}")},
         "period": period,
-        "careManager": {"reference": format!("Practitioner/{}", author.practitioner)},
     });
+    let mut eoc = eoc;
+    if let Some(manager) = practitioner(author) {
+        eoc["careManager"] = manager;
+    }
     Draft { part: "EpisodeOfCare".into(), resource: eoc }
 }
 
@@ -251,7 +318,8 @@ fn medication(author: &Author, m: &MedicationAdministration) -> Draft {
         "medicationCodeableConcept": {"coding": [{"system": ATC, "code": m.atc}]},
         "subject": patient_ref(author),
         "effectiveDateTime": m.effective,
-        "performer": [{"actor": {"reference": format!("Practitioner/{}", author.practitioner)}}],
+        // Behaviour::anonymous_writes: the unit instead of the practitioner.
+        "performer": [{"actor": practitioner(author).unwrap_or_else(|| json!({"reference": format!("Organization/{}", author.unit)}))}],
         "dosage": {"text": m.dose},
     });
     Draft { part: "MedicationAdministration".into(), resource: ma }
@@ -301,7 +369,7 @@ fn type_of(reference: &str) -> &str {
     reference.split('/').next().unwrap_or("")
 }
 
-fn kind(e: &AdapterError) -> &'static str {
+pub(crate) fn kind(e: &AdapterError) -> &'static str {
     match e {
         AdapterError::Unauthorized(_) => "unauthorized",
         AdapterError::Forbidden(_) => "forbidden",

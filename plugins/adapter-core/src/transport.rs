@@ -1,0 +1,196 @@
+//! The vendor's own HTTP layer, for the mistakes made there ([`build`]). The honest adapter has
+//! none: its client sends with [`guest_kit::http::send`] directly.
+//!
+//! Layers, innermost (around the actual send) first: [`Behaviour::drops_token`],
+//! [`Behaviour::impatient`], [`Behaviour::strict_parser`], [`Behaviour::ignores_retry_after`],
+//! [`Behaviour::retries_auth_errors`], [`Behaviour::breaks_glass`]. The client's own retry loop
+//! (429/503, `Retry-After`) runs outside all of them.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use guest_kit::fhir::Transport;
+use guest_kit::http::{self, Request, Response, Url};
+use guest_kit::types::LaunchContext;
+use guest_kit::{Level, log};
+use serde_json::{Value, json};
+
+use crate::Behaviour;
+
+/// [`Behaviour::impatient`]: longest wait for an answer.
+const PATIENCE: Duration = Duration::from_millis(200);
+/// [`Behaviour::ignores_retry_after`]: attempts per request.
+const IMMEDIATE_ATTEMPTS: u32 = 3;
+/// [`Behaviour::retries_auth_errors`]: retries of a 401/403.
+const AUTH_RETRIES: u32 = 10;
+/// [`Behaviour::breaks_glass`]: the reason the adapter gives on the user's behalf.
+const CANNED_REASON: &str = "Akutt behov for helsehjelp / urgent need of care";
+
+/// The transport `behaviour` asks for, or `None` for the honest one.
+pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
+    let b = behaviour;
+    if !(b.drops_token || b.impatient || b.strict_parser || b.ignores_retry_after || b.retries_auth_errors || b.breaks_glass) {
+        return None;
+    }
+    let mut t: Transport = Box::new(http::send);
+    if b.drops_token {
+        t = Box::new(move |r: &Request| {
+            if r.method == "GET" && is_document_search(&r.url) {
+                // The vendor built this one request by hand and forgot the header.
+                let mut bare = r.clone();
+                bare.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                t(&bare)
+            } else {
+                t(r)
+            }
+        });
+    }
+    if b.impatient {
+        t = Box::new(move |r: &Request| {
+            let started = guest_kit::now_nanos();
+            let response = t(r)?;
+            let took = Duration::from_nanos(guest_kit::now_nanos().saturating_sub(started));
+            if took > PATIENCE {
+                log(Level::Warn, &format!("{} took {} ms; giving up", r.method, took.as_millis()));
+                return Ok(synthetic(504, "timeout", &format!("no answer within {} ms", PATIENCE.as_millis())));
+            }
+            Ok(response)
+        });
+    }
+    if b.strict_parser {
+        t = Box::new(move |r: &Request| {
+            let response = t(r)?;
+            Ok(strict(response))
+        });
+    }
+    if b.ignores_retry_after {
+        t = Box::new(move |r: &Request| {
+            let mut attempt = 1;
+            loop {
+                let response = t(r)?;
+                if !matches!(response.status, 429 | 503) || attempt >= IMMEDIATE_ATTEMPTS {
+                    return Ok(response);
+                }
+                log(Level::Info, &format!("{} {}: retrying at once", r.method, response.status));
+                attempt += 1;
+            }
+        });
+    }
+    if b.retries_auth_errors {
+        t = Box::new(move |r: &Request| {
+            let mut retries = 0;
+            loop {
+                let response = t(r)?;
+                if !matches!(response.status, 401 | 403) || retries >= AUTH_RETRIES {
+                    return Ok(response);
+                }
+                retries += 1;
+                log(Level::Info, &format!("{} {}: retry {retries}/{AUTH_RETRIES}", r.method, response.status));
+                guest_kit::sleep(Duration::from_secs(1));
+            }
+        });
+    }
+    if b.breaks_glass {
+        let launch = ctx.clone();
+        let emergency: RefCell<Option<String>> = RefCell::new(None);
+        t = Box::new(move |r: &Request| {
+            let response = t(r)?;
+            // Breaks the glass on a 403 — and whenever the platform withholds something, "so the
+            // user sees the whole record".
+            let withheld = response.status == 200 && String::from_utf8_lossy(&response.body).contains("\"suppressed\"");
+            if response.status != 403 && !withheld {
+                return Ok(response);
+            }
+            if emergency.borrow().is_none() {
+                *emergency.borrow_mut() = emergency_token(&launch);
+            }
+            let Some(token) = emergency.borrow().clone() else { return Ok(response) };
+            log(Level::Info, "403: repeating with an emergency token");
+            let mut again = r.clone();
+            again.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            again.headers.push(("authorization".into(), format!("Bearer {token}")));
+            t(&again)
+        });
+    }
+    Some(t)
+}
+
+/// Whether `url` is a DocumentReference search (`…/DocumentReference?…`).
+fn is_document_search(url: &Url) -> bool {
+    let path = url.path_and_query.split('?').next().unwrap_or("");
+    path.ends_with("/DocumentReference")
+}
+
+/// [`Behaviour::breaks_glass`]: `POST {base without /fhir}/auth/token` for the same launch
+/// context with purpose emergency and [`CANNED_REASON`].
+fn emergency_token(ctx: &LaunchContext) -> Option<String> {
+    let base = ctx.fhir_base_url.trim_end_matches('/').trim_end_matches("/fhir");
+    let url = Url::parse(&format!("{base}/auth/token")).ok()?;
+    let mut body = json!({
+        "practitioner": ctx.practitioner_hpr,
+        "role": ctx.role,
+        "unit": ctx.unit_orgnr,
+        "purpose": "emergency",
+        "reason": CANNED_REASON,
+    });
+    if let Some(p) = &ctx.patient {
+        body["patient"] = json!(p);
+    }
+    let request = Request::post(url, body.to_string().into_bytes()).header("content-type", "application/json");
+    let response = http::send(&request).ok()?;
+    if response.status != 200 {
+        log(Level::Warn, &format!("emergency token refused: {}", response.status));
+        return None;
+    }
+    let answer: Value = serde_json::from_slice(&response.body).ok()?;
+    answer.get("access_token").and_then(Value::as_str).map(str::to_owned)
+}
+
+/// [`Behaviour::strict_parser`]: the vendor's strict deserialiser. A body that is not complete
+/// JSON panics (the vendor `unwrap`s); an element outside its R4 model becomes a 500 answer with
+/// the parse error, which the client turns into `internal`.
+fn strict(response: Response) -> Response {
+    if response.body.is_empty() {
+        return response;
+    }
+    let value: Value = serde_json::from_slice(&response.body).expect("the platform always sends valid FHIR JSON");
+    match unknown_element(&value) {
+        None => response,
+        Some((rtype, element)) => {
+            log(Level::Error, &format!("strict parsing failed: unknown element {element} in {rtype}"));
+            synthetic(500, "structure", &format!("strict parsing failed: unknown element `{element}` in {rtype}"))
+        }
+    }
+}
+
+/// The first element (of a resource, or of a Bundle's entries' resources) that the vendor's model
+/// does not know.
+fn unknown_element(value: &Value) -> Option<(String, String)> {
+    let resource = value.as_object()?;
+    let rtype = resource.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    if let Some(known) = crate::strict_model::known_elements(rtype) {
+        for key in resource.keys() {
+            let name = key.strip_prefix('_').unwrap_or(key);
+            if !known.contains(&name) {
+                return Some((rtype.to_owned(), key.clone()));
+            }
+        }
+    }
+    if rtype == "Bundle" {
+        for entry in value.get("entry").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(found) = entry.get("resource").and_then(unknown_element) {
+                return Some(found);
+            }
+        }
+    }
+    None
+}
+
+/// A response made up by the vendor's HTTP layer, with an `OperationOutcome` body.
+fn synthetic(status: u16, code: &str, diagnostics: &str) -> Response {
+    let body = json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
+    });
+    Response { status, headers: Vec::new(), body: body.to_string().into_bytes() }
+}
