@@ -1,5 +1,6 @@
 //! End-to-end tests of the `sandkasse` binary.
 
+mod certify;
 mod generate;
 mod sandbox;
 

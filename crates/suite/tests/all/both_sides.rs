@@ -43,6 +43,13 @@ fn a_trapping_component_fails_with_the_classified_reason_and_the_run_completes()
     assert_eq!(overview.outcome, Outcome::Fail);
     assert!(overview.checks[0].evidence.iter().any(|e| e.contains("trap")), "{:?}", overview.checks[0]);
     assert_eq!(r.scenarios.len(), suite().scenarios.len(), "every scenario ran");
+    // It claims only the read role: the write and event vilkår are not applicable, and say why.
+    assert_eq!(r.component.capabilities, [sandkasse_suite::model::Capability::Read]);
+    for id in ["HEN-01", "INF-05", "PER-07"] {
+        let v = r.vilkar.iter().find(|v| v.id == id).unwrap();
+        assert_eq!(v.outcome, Outcome::NotApplicable, "{id}");
+        assert!(v.reason.contains("role"), "{id}: {}", v.reason);
+    }
 }
 
 /// Each flawed sample adapter and exactly the vilkår its mistake must fail.
