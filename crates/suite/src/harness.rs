@@ -1,6 +1,7 @@
 //! One call that tests a component: load → run every scenario → evaluate → [`Report`].
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use sandkasse_sandbox::{Rejection, Sandbox, SessionOptions, block_on_virtual};
 use serde_json::Value;
@@ -46,6 +47,24 @@ fn capability_of(c: &sandkasse_sandbox::types::Capability) -> Capability {
     }
 }
 
+/// Worlds are immutable and deterministic, so a process keeps the few it generated last: a
+/// service testing many components on the same suite data generates it once.
+const WORLDS_KEPT: usize = 4;
+
+fn world(spec: &DataSpec) -> Result<Arc<World>, sandkasse_kommune::GenError> {
+    static CACHE: Mutex<Vec<(DataSpec, Arc<World>)>> = Mutex::new(Vec::new());
+    if let Some((_, w)) = CACHE.lock().expect("world cache").iter().find(|(s, _)| s == spec) {
+        return Ok(w.clone());
+    }
+    let w = Arc::new(World::new(spec)?);
+    let mut cache = CACHE.lock().expect("world cache");
+    if cache.len() >= WORLDS_KEPT {
+        cache.remove(0);
+    }
+    cache.push((spec.clone(), w.clone()));
+    Ok(w)
+}
+
 /// Tests `component` against `suite`. `progress` is called once per finished scenario with its id.
 pub fn test_component(
     suite: &Suite,
@@ -68,10 +87,10 @@ pub fn test_component(
     if let Some(seed) = options.seed {
         default_data.seed = seed;
     }
-    let mut worlds: BTreeMap<DataSpec, World> = BTreeMap::new();
+    let mut worlds: BTreeMap<DataSpec, Arc<World>> = BTreeMap::new();
     for spec in std::iter::once(&default_data).chain(scoped.scenarios.values().filter_map(|s| s.data.as_ref())) {
         if !worlds.contains_key(spec) {
-            worlds.insert(spec.clone(), World::new(spec)?);
+            worlds.insert(spec.clone(), world(spec)?);
         }
     }
     let world = &worlds[&default_data];

@@ -395,7 +395,7 @@ pub fn run_all(
     sandbox: &Sandbox,
     prepared: &Prepared,
     suite: &Suite,
-    worlds: &BTreeMap<DataSpec, World>,
+    worlds: &BTreeMap<DataSpec, Arc<World>>,
     default_data: &DataSpec,
     capabilities: &[Capability],
     progress: &(dyn Fn(&str) + Sync),
