@@ -298,8 +298,10 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 }) else { continue };
                 let (Some(patient), kommune) = (patient_of(ctx), kommune_of(ctx)) else { continue };
                 for x in platform_exchanges(c) {
-                    // A `_cursor` continues a search the platform already scoped (HMAC-protected).
-                    if param(&x.request_line, "_cursor").is_some() {
+                    // A `_cursor` continues a search the platform already scoped (HMAC-protected);
+                    // writes are judged by what they name (writes-carry-context), not here.
+                    let write = x.request_line.starts_with("PUT") || (x.request_line.starts_with("POST") && !x.request_line.contains("/_search"));
+                    if write || param(&x.request_line, "_cursor").is_some() {
                         continue;
                     }
                     let Some((t, id)) = target(&x.request_line) else { continue };
