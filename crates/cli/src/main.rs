@@ -13,6 +13,7 @@ use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, FaultPlan, Platform, PlatformConfig};
 use sandkasse_sandbox::LaunchSpec;
 
+mod admin;
 mod certify;
 mod certify_sign;
 mod commands;
@@ -142,6 +143,22 @@ enum Command {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Serve the markedsplass: accounts, submissions, reviews, the catalogue (configuration:
+    /// defaults → --config FILE → SANDKASSE__* environment → flags). Ctrl-C stops it gracefully.
+    Serve {
+        #[command(flatten)]
+        config: admin::ConfigArgs,
+        /// Address to listen on. Default: 127.0.0.1:8080.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Administer the markedsplass: organisations, users, API tokens, the audit trail.
+    Admin {
+        #[command(flatten)]
+        config: admin::ConfigArgs,
+        #[command(subcommand)]
+        action: admin::AdminAction,
+    },
     /// Generate a kommune in memory and serve its platform on 127.0.0.1, with a guide to try it.
     Demo {
         /// Port on 127.0.0.1.
@@ -170,6 +187,11 @@ fn main() -> anyhow::Result<()> {
             std::process::exit(code)
         }
         Command::Verify { report, key } => certify::verify(&report, key.as_deref()),
+        Command::Serve { config, listen } => admin::serve(&config, listen),
+        Command::Admin { config, action } => {
+            let code = admin::admin(&config, action)?;
+            std::process::exit(code)
+        }
         Command::Demo { port } => {
             let data = DataArgs { seed: 42, innbyggere: 2_000, kommuner: Vec::new() };
             platform(&data, SocketAddr::from(([127, 0, 0, 1], port)), None, true)

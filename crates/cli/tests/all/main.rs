@@ -2,6 +2,7 @@
 
 mod certify;
 mod generate;
+mod markedsplass;
 mod sandbox;
 
 use std::process::{Command, Output};

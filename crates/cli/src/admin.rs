@@ -1,0 +1,173 @@
+//! `sandkasse serve` and `sandkasse admin …`: glue over `sandkasse-markedsplass`.
+//!
+//! Both read the same configuration (defaults → `--config FILE` → `SANDKASSE__*` → flags), so
+//! `admin` works on the database `serve` uses. Every admin change is written to the audit trail
+//! with the actor `cli`; `verify-audit` only reads.
+
+use std::io::BufRead as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sandkasse_markedsplass::accounts::{Accounts, NewAccount};
+use sandkasse_markedsplass::audit::{Audit, Verification};
+use sandkasse_markedsplass::config::{Config, Overrides};
+use sandkasse_markedsplass::store::{Role, Stores};
+use sandkasse_markedsplass::Server;
+
+/// The actor recorded in the audit trail for changes made with `sandkasse admin`.
+const ACTOR: &str = "cli";
+/// Environment variable holding the new user's password (else: one line on stdin).
+const PASSWORD_ENV: &str = "SANDKASSE_PASSWORD";
+
+/// Where the configuration comes from.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArgs {
+    /// Configuration file (TOML). Keys and defaults: `crates/markedsplass/src/config.rs`.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Data directory (database, components, reports). Default: `./sandkasse-data`.
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    fn load(&self, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
+        let overrides = Overrides { listen, data_dir: self.data_dir.clone() };
+        Config::load(self.config.as_deref(), &overrides).context("loading the configuration")
+    }
+}
+
+/// `sandkasse admin` actions.
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminAction {
+    /// Create a vendor organisation.
+    CreateOrg {
+        /// The organisation's name, e.g. "Acme Helse AS".
+        name: String,
+    },
+    /// Create a user. The password comes from SANDKASSE_PASSWORD or one line on stdin.
+    CreateUser {
+        /// Email-like username.
+        #[arg(long)]
+        username: String,
+        /// vendor, reviewer, beslutningsgruppe or admin.
+        #[arg(long)]
+        role: String,
+        /// The vendor's organisation (vendors only).
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Issue an API token for a user and print it — once; only its hash is kept.
+    CreateToken {
+        #[arg(long)]
+        username: String,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Check the audit trail's hash chain; exits 1 and names the first broken event.
+    VerifyAudit,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")
+}
+
+/// `sandkasse serve`: until Ctrl-C (or SIGTERM), then a graceful shutdown.
+pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    let config = args.load(listen)?;
+    let data_dir = config.data_dir.clone();
+    runtime()?.block_on(async move {
+        let server = Server::bind(config).await.context("starting the markedsplass")?;
+        // One line, printed once: scripts and tests read the address from it.
+        println!(
+            "Markedsplassen er klar / the markedsplass is ready: http://{} (data: {}); Ctrl-C stopper / stops.",
+            server.local_addr(),
+            data_dir.display()
+        );
+        server.run(shutdown_signal()).await.context("serving")
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `sandkasse admin ACTION`. Returns the process exit code.
+pub fn admin(args: &ConfigArgs, action: AdminAction) -> anyhow::Result<i32> {
+    let config = args.load(None)?;
+    runtime()?.block_on(async move {
+        let stores = Stores::open(&config).await.context("opening the database")?;
+        let audit = Audit::new(stores.audit.clone());
+        let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
+        let code = run(&accounts, &audit, action).await;
+        stores.health.close().await;
+        code
+    })
+}
+
+async fn run(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow::Result<i32> {
+    match action {
+        AdminAction::CreateOrg { name } => {
+            let org = accounts.create_organisation(ACTOR, &name).await?;
+            println!("Opprettet organisasjon / created organisation {:?} (id {})", org.name, org.id);
+        }
+        AdminAction::CreateUser { username, role, org } => {
+            let role = Role::parse(&role).with_context(|| {
+                let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {role:?}: use one of {}", all.join(", "))
+            })?;
+            let password = read_password()?;
+            let user = accounts.create_user(ACTOR, NewAccount { username, role, organisation: org, password }).await?;
+            println!("Opprettet bruker / created user {} ({})", user.username, user.role);
+        }
+        AdminAction::CreateToken { username, name } => {
+            let (record, token) = accounts.create_token(ACTOR, &username, &name).await?;
+            eprintln!(
+                "API-token {} for {username} — vises bare nå / shown only now; only its hash is stored:",
+                record.prefix
+            );
+            println!("{token}");
+        }
+        AdminAction::VerifyAudit => match audit.verify_chain().await? {
+            Verification::Intact { events, head } => {
+                println!("Revisjonsloggen er intakt / the audit trail is intact: {events} events");
+                if let Some(head) = head {
+                    println!("head {head}");
+                }
+            }
+            Verification::Broken { seq, problem } => {
+                eprintln!("Revisjonsloggen er brutt / the audit trail is broken at event {seq}: {problem}");
+                return Ok(1);
+            }
+        },
+    }
+    Ok(0)
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var(PASSWORD_ENV) {
+        return Ok(password);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password: set {PASSWORD_ENV} or give it as one line on stdin");
+    Ok(password)
+}

@@ -1,0 +1,305 @@
+//! People and machines: vendor organisations, users with a [`Role`], passwords and API tokens.
+//!
+//! [`Accounts`] holds the rules; the [`AccountStore`] only stores. Every change is written to the
+//! audit trail with the acting party (`actor`) given by the caller.
+//!
+//! - **Passwords** are hashed with argon2id (the crate's default parameters: 19 MiB, 2 passes) and
+//!   a random 16-byte salt per user, stored as a PHC string. [`Accounts::authenticate`] spends the
+//!   same work for an unknown user as for a wrong password, and says the same thing for both.
+//! - **API tokens** are `sk_` + 32 random bytes in URL-safe base64 (no padding): 46 characters.
+//!   The token is shown once by [`Accounts::create_token`]; only its SHA-256 (hex) and its first
+//!   11 characters (to recognise it in a list) are stored. A fast hash is right here: the token has
+//!   256 bits of entropy, nothing to brute-force.
+//! - **Usernames** are email-like and stored in lower case. A vendor belongs to exactly one
+//!   organisation; the project's people (reviewer, beslutningsgruppe, admin) to none.
+//!
+//! ```
+//! # async fn f(accounts: sandkasse_markedsplass::accounts::Accounts) -> Result<(), sandkasse_markedsplass::accounts::AccountError> {
+//! use sandkasse_markedsplass::accounts::NewAccount;
+//! use sandkasse_markedsplass::store::Role;
+//! accounts.create_organisation("cli", "Acme Helse AS").await?;
+//! let new = NewAccount { username: "kari@acme.no".into(), role: Role::Vendor, organisation: Some("Acme Helse AS".into()), password: "korrekt hest batteri".into() };
+//! accounts.create_user("cli", new).await?;
+//! let (_, token) = accounts.create_token("cli", "kari@acme.no", "ci").await?;
+//! assert_eq!(accounts.verify_token(&token).await?.username, "kari@acme.no");
+//! # Ok(()) }
+//! ```
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::rand_core::{OsRng, RngCore as _};
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::Argon2;
+use base64::Engine as _;
+use jiff::Timestamp;
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+
+use crate::audit::Audit;
+use crate::store::{AccountStore, ApiTokenRecord, NewUser, Organisation, Role, StoreError, User};
+
+/// Shortest accepted password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The prefix of every API token.
+pub const TOKEN_PREFIX: &str = "sk_";
+/// Characters of a token kept in clear to recognise it (`sk_` + 8).
+const SHOWN_PREFIX: usize = 11;
+
+/// Why an account operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{0:?} is not a valid username: use an email address")]
+    InvalidUsername(String),
+    #[error("a password needs at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("{0:?} is not a valid organisation name")]
+    InvalidOrganisationName(String),
+    #[error("a vendor user must belong to an organisation")]
+    VendorNeedsOrganisation,
+    #[error("only vendor users belong to an organisation, not {0}")]
+    OrganisationOnlyForVendors(Role),
+    #[error("no organisation named {0:?}")]
+    UnknownOrganisation(String),
+    #[error("no user named {0:?}")]
+    UnknownUser(String),
+    /// Wrong password or unknown user — deliberately the same.
+    #[error("wrong username or password")]
+    InvalidCredentials,
+    /// Not a token this service issued.
+    #[error("invalid API token")]
+    InvalidToken,
+    #[error("the API token has been revoked")]
+    RevokedToken,
+    #[error("{0} already exists")]
+    Duplicate(String),
+    #[error("password hashing failed: {0}")]
+    Hashing(argon2::password_hash::Error),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AccountError::Duplicate(what),
+            e => AccountError::Store(e),
+        }
+    }
+}
+
+/// A user to create, with the password in clear (hashed here, never stored or logged).
+#[derive(Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub role: Role,
+    /// The organisation's name; required for vendors, refused for everyone else.
+    pub organisation: Option<String>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("organisation", &self.organisation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Account rules over an [`AccountStore`], auditing every change.
+#[derive(Clone)]
+pub struct Accounts {
+    store: Arc<dyn AccountStore>,
+    audit: Audit,
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Accounts { .. }")
+    }
+}
+
+impl Accounts {
+    pub fn new(store: Arc<dyn AccountStore>, audit: Audit) -> Accounts {
+        Accounts { store, audit }
+    }
+
+    /// Creates a vendor organisation.
+    pub async fn create_organisation(&self, actor: &str, name: &str) -> Result<Organisation, AccountError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+            return Err(AccountError::InvalidOrganisationName(name.into()));
+        }
+        let org = self.store.insert_organisation(name).await?;
+        self.audit
+            .record(actor, "organisation.create", &format!("organisation:{}", org.id), None, json!({ "name": org.name }))
+            .await?;
+        Ok(org)
+    }
+
+    /// Creates a user after checking the username, the password and the role's organisation rule.
+    pub async fn create_user(&self, actor: &str, new: NewAccount) -> Result<User, AccountError> {
+        let username = normalise_username(&new.username)?;
+        if new.password.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AccountError::WeakPassword);
+        }
+        let organisation_id = match (new.role, new.organisation.as_deref()) {
+            (Role::Vendor, None) => return Err(AccountError::VendorNeedsOrganisation),
+            (Role::Vendor, Some(name)) => Some(
+                self.store
+                    .organisation_by_name(name.trim())
+                    .await?
+                    .ok_or_else(|| AccountError::UnknownOrganisation(name.into()))?
+                    .id,
+            ),
+            (role, Some(_)) => return Err(AccountError::OrganisationOnlyForVendors(role)),
+            (_, None) => None,
+        };
+        let password_hash = hash_password(&new.password)?;
+        let user = self.store.insert_user(NewUser { username, role: new.role, organisation_id, password_hash }).await?;
+        self.audit
+            .record(
+                actor,
+                "user.create",
+                &format!("user:{}", user.username),
+                None,
+                json!({ "role": user.role, "organisation_id": user.organisation_id }),
+            )
+            .await?;
+        Ok(user)
+    }
+
+    /// The user with this username and password; [`AccountError::InvalidCredentials`] otherwise.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<User, AccountError> {
+        let user = match normalise_username(username) {
+            Ok(name) => self.store.user_by_username(&name).await?,
+            Err(_) => None,
+        };
+        match user {
+            Some(user) if verify_password(&user.password_hash, password) => Ok(user),
+            Some(_) => Err(AccountError::InvalidCredentials),
+            None => {
+                // Same work as a real check, so timing does not tell which usernames exist.
+                let _ = verify_password(dummy_hash(), password);
+                Err(AccountError::InvalidCredentials)
+            }
+        }
+    }
+
+    /// The user named `username`.
+    pub async fn user(&self, username: &str) -> Result<User, AccountError> {
+        let name = normalise_username(username)?;
+        self.store.user_by_username(&name).await?.ok_or_else(|| AccountError::UnknownUser(name))
+    }
+
+    /// Issues an API token for `username`. Returns the stored record and the token, which exists
+    /// nowhere else: show it once.
+    pub async fn create_token(
+        &self,
+        actor: &str,
+        username: &str,
+        name: &str,
+    ) -> Result<(ApiTokenRecord, String), AccountError> {
+        let user = self.user(username).await?;
+        let mut bytes = [0_u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let token = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let record = self.store.insert_token(user.id, name, &token[..SHOWN_PREFIX], &token_sha256(&token)).await?;
+        self.audit
+            .record(
+                actor,
+                "token.create",
+                &format!("user:{}", user.username),
+                None,
+                json!({ "token_id": record.id, "prefix": record.prefix, "name": record.name }),
+            )
+            .await?;
+        Ok((record, token))
+    }
+
+    /// The user a token belongs to, if the token is live; records the use.
+    pub async fn verify_token(&self, token: &str) -> Result<User, AccountError> {
+        if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 43 {
+            return Err(AccountError::InvalidToken);
+        }
+        let record = self.store.token_by_sha256(&token_sha256(token)).await?.ok_or(AccountError::InvalidToken)?;
+        if record.revoked_at.is_some() {
+            return Err(AccountError::RevokedToken);
+        }
+        let user = self.store.user_by_id(record.user_id).await?.ok_or(AccountError::InvalidToken)?;
+        self.store.touch_token(record.id, Timestamp::now()).await?;
+        Ok(user)
+    }
+
+    /// Revokes a token by id; `false` if it was already revoked or unknown.
+    pub async fn revoke_token(&self, actor: &str, token_id: i64) -> Result<bool, AccountError> {
+        let revoked = self.store.revoke_token(token_id, Timestamp::now()).await?;
+        if revoked {
+            self.audit.record(actor, "token.revoke", &format!("token:{token_id}"), None, json!({})).await?;
+        }
+        Ok(revoked)
+    }
+}
+
+/// Lower-cases and checks an email-like username: `local@domain.tld`, no spaces, at most 254 bytes.
+pub fn normalise_username(username: &str) -> Result<String, AccountError> {
+    let name = username.trim().to_lowercase();
+    let valid = name.len() <= 254
+        && !name.chars().any(|c| c.is_whitespace() || c.is_control())
+        && match name.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.split('.').count() >= 2
+                    && domain.split('.').all(|part| !part.is_empty())
+            }
+            None => false,
+        };
+    if valid { Ok(name) } else { Err(AccountError::InvalidUsername(username.into())) }
+}
+
+/// An argon2id PHC string of `password` with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, AccountError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AccountError::Hashing)
+}
+
+/// Whether `password` matches the PHC string `hash` (false for a malformed hash).
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
+}
+
+/// Hex SHA-256 of a token, as stored.
+pub fn token_sha256(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_email_like_and_lower_case() {
+        assert_eq!(normalise_username(" Kari@Acme.NO ").unwrap(), "kari@acme.no");
+        for bad in ["", "kari", "@acme.no", "kari@", "kari@acme", "ka ri@acme.no", "a@b@c.no", "kari@acme..no"] {
+            assert!(matches!(normalise_username(bad), Err(AccountError::InvalidUsername(_))), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn password_hashes_are_salted_argon2id() {
+        let a = hash_password("korrekt hest batteri").unwrap();
+        let b = hash_password("korrekt hest batteri").unwrap();
+        assert!(a.starts_with("$argon2id$"), "{a}");
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(verify_password(&a, "korrekt hest batteri"));
+        assert!(!verify_password(&a, "korrekt hest batteri!"));
+        assert!(!verify_password("not a phc string", "x"));
+    }
+}

@@ -1,0 +1,233 @@
+//! The service's configuration: one typed [`Config`], loaded in layers.
+//!
+//! Each layer overrides the one before it:
+//!
+//! 1. the defaults documented on each field ([`Config::default`]);
+//! 2. an optional TOML file (`sandkasse serve --config FILE`);
+//! 3. the environment, `SANDKASSE__` + the field name in upper case, nested with `__`
+//!    (`SANDKASSE__LISTEN=0.0.0.0:8080`, `SANDKASSE__NIGHTLY__TIME=03:30`);
+//! 4. explicit overrides from the command line ([`Overrides`]).
+//!
+//! ```
+//! use sandkasse_markedsplass::config::{Config, Overrides};
+//! let overrides = Overrides { data_dir: Some("/tmp/sandkasse-doc".into()), ..Overrides::default() };
+//! let config = Config::load(None, &overrides).unwrap();
+//! assert_eq!(config.data_dir, std::path::Path::new("/tmp/sandkasse-doc"));
+//! assert_eq!(config.database_url(), "sqlite:///tmp/sandkasse-doc/sandkasse.db?mode=rwc");
+//! ```
+//!
+//! A file that is named but missing is an error; unknown keys in the file are errors too, so a typo
+//! fails loudly instead of being ignored. Secret-bearing fields (`database_url`, which may carry a
+//! PostgreSQL password) are redacted from `Debug`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables read by [`Config::load`]; nesting uses `__`.
+pub const ENV_PREFIX: &str = "SANDKASSE__";
+
+/// The whole service configuration.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on. Default: `127.0.0.1:8080`.
+    pub listen: SocketAddr,
+    /// Directory of the embedded database, stored components and reports (created if missing).
+    /// Default: `./sandkasse-data`.
+    pub data_dir: PathBuf,
+    /// Database URL. Default (`None`): `sqlite://{data_dir}/sandkasse.db?mode=rwc`, see
+    /// [`Config::database_url`]. Secret: never shown by `Debug`.
+    pub database_url: Option<String>,
+    /// Largest accepted request body (component upload), in bytes. Default: 64 MiB.
+    pub max_upload_bytes: u64,
+    /// Runs executed at the same time by the worker pool. Default: 2.
+    pub workers: usize,
+    /// When the nightly regression run starts. Default: 02:00 Europe/Oslo.
+    pub nightly: Nightly,
+    /// Ed25519 key that signs reports (PKCS#8 PEM). Default: none — a key is generated in
+    /// `data_dir` on first use.
+    pub signing_key_path: Option<PathBuf>,
+}
+
+/// When the nightly regression run starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nightly {
+    /// Local start time, `HH:MM`. Default: `02:00`.
+    pub time: String,
+    /// IANA time zone of `time`. Default: `Europe/Oslo`.
+    pub time_zone: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./sandkasse-data"),
+            database_url: None,
+            max_upload_bytes: 64 * 1024 * 1024,
+            workers: 2,
+            nightly: Nightly { time: "02:00".into(), time_zone: "Europe/Oslo".into() },
+            signing_key_path: None,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("workers", &self.workers)
+            .field("nightly", &self.nightly)
+            .field("signing_key_path", &self.signing_key_path)
+            .finish()
+    }
+}
+
+/// Explicit values from the command line; `None` leaves the lower layers' value.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    /// `--listen ADDR`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir DIR`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("the configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {field}: {problem}")]
+    Value { field: &'static str, problem: String },
+}
+
+impl Config {
+    /// Loads defaults → `file` → `SANDKASSE__*` environment → `overrides`, then validates.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::from_figment(Self::figment(file, overrides)?)
+    }
+
+    /// The layered sources of [`Config::load`], for callers that add their own layers.
+    pub fn figment(file: Option<&Path>, overrides: &Overrides) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(ConfigError::MissingFile(file.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        Ok(figment.merge(Env::prefixed(ENV_PREFIX).split("__")).merge(Serialized::defaults(overrides)))
+    }
+
+    /// Extracts and validates a configuration from any figment.
+    pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values the types alone do not.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.workers == 0 {
+            return Err(ConfigError::Value { field: "workers", problem: "must be at least 1".into() });
+        }
+        if self.max_upload_bytes == 0 {
+            return Err(ConfigError::Value { field: "max_upload_bytes", problem: "must be at least 1".into() });
+        }
+        if jiff::civil::Time::strptime("%H:%M", &self.nightly.time).is_err() {
+            return Err(ConfigError::Value {
+                field: "nightly.time",
+                problem: format!("{:?} is not a time of day as HH:MM", self.nightly.time),
+            });
+        }
+        Ok(())
+    }
+
+    /// The database URL: `database_url` if set, else SQLite in `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}/sandkasse.db?mode=rwc", self.data_dir.display()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's `Jail` closures return its large `figment::Error`
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_are_documented_values() {
+        Jail::expect_with(|_| {
+            let c = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(c, Config::default());
+            assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(c.database_url(), "sqlite://./sandkasse-data/sandkasse.db?mode=rwc");
+            assert_eq!(c.max_upload_bytes, 67_108_864);
+            assert_eq!((c.nightly.time.as_str(), c.nightly.time_zone.as_str()), ("02:00", "Europe/Oslo"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_beats_default_env_beats_file_flag_beats_env() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "s.toml",
+                "listen = \"127.0.0.1:9000\"\nworkers = 5\ndata_dir = \"/file\"\n[nightly]\ntime = \"03:00\"\n",
+            )?;
+            let file = Some(Path::new("s.toml"));
+            let c = Config::load(file, &Overrides::default()).unwrap();
+            assert_eq!((c.listen.port(), c.workers, c.nightly.time.as_str()), (9000, 5, "03:00"));
+            assert_eq!(c.nightly.time_zone, "Europe/Oslo", "unset nested keys keep their default");
+
+            jail.set_env("SANDKASSE__LISTEN", "127.0.0.1:9001");
+            jail.set_env("SANDKASSE__NIGHTLY__TIME", "04:15");
+            let c = Config::load(file, &Overrides::default()).unwrap();
+            assert_eq!((c.listen.port(), c.workers, c.nightly.time.as_str()), (9001, 5, "04:15"));
+
+            let flags = Overrides { listen: Some("127.0.0.1:9002".parse().unwrap()), data_dir: Some("/flag".into()) };
+            let c = Config::load(file, &flags).unwrap();
+            assert_eq!((c.listen.port(), c.data_dir.as_path()), (9002, Path::new("/flag")));
+            assert_eq!(c.database_url(), "sqlite:///flag/sandkasse.db?mode=rwc");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mistakes_fail_loudly() {
+        Jail::expect_with(|jail| {
+            let missing = Config::load(Some(Path::new("nope.toml")), &Overrides::default());
+            assert!(matches!(missing, Err(ConfigError::MissingFile(_))));
+            jail.create_file("typo.toml", "lisen = \"127.0.0.1:1\"\n")?;
+            let typo = Config::load(Some(Path::new("typo.toml")), &Overrides::default());
+            assert!(matches!(typo, Err(ConfigError::Invalid(_))), "{typo:?}");
+            jail.set_env("SANDKASSE__NIGHTLY__TIME", "25:99");
+            let bad = Config::load(None, &Overrides::default());
+            assert!(matches!(bad, Err(ConfigError::Value { field: "nightly.time", .. })), "{bad:?}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn debug_hides_the_database_url() {
+        let c = Config { database_url: Some("postgres://u:hemmelig@db/x".into()), ..Config::default() };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hemmelig") && shown.contains("<redacted>"), "{shown}");
+    }
+}

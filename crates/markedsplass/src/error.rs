@@ -1,0 +1,117 @@
+//! [`AppError`]: the one error type of every HTTP handler, with one JSON shape.
+//!
+//! ```json
+//! { "error": { "code": "invalid_credentials", "message": "wrong username or password" } }
+//! ```
+//!
+//! `code` is stable and meant for programs; `message` is for people. A 4xx explains what was wrong
+//! with the request; a 5xx says only that something failed on our side, and the cause is logged
+//! with `tracing::error!` — internals never reach the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::accounts::AccountError;
+use crate::store::StoreError;
+
+/// An error answer of the HTTP API.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400 with an explanation.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// 401: no or invalid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: authenticated, but not allowed.
+    #[error("you are not allowed to do this")]
+    Forbidden,
+    /// 404
+    #[error("not found")]
+    NotFound,
+    /// 409: the thing already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// 503: a dependency (the database) does not answer.
+    #[error("the service is not ready")]
+    NotReady,
+    /// 500: logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// The HTTP status and the stable `code`.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let AppError::Internal(cause) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let body = serde_json::json!({ "error": { "code": code, "message": self.to_string() } });
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            e => AppError::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<AccountError> for AppError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::InvalidCredentials | AccountError::InvalidToken | AccountError::RevokedToken => {
+                AppError::Unauthorized(e.to_string())
+            }
+            AccountError::Duplicate(_) => AppError::Conflict(e.to_string()),
+            AccountError::UnknownUser(_) | AccountError::UnknownOrganisation(_) => {
+                AppError::BadRequest { code: "unknown_reference", message: e.to_string() }
+            }
+            AccountError::Store(e) => e.into(),
+            AccountError::Hashing(_) => AppError::Internal(Box::new(e)),
+            _ => AppError::BadRequest { code: "invalid_input", message: e.to_string() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(e: AppError) -> (StatusCode, serde_json::Value) {
+        let r = e.into_response();
+        let status = r.status();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn errors_have_one_shape_and_5xx_hide_the_cause() {
+        let (s, v) = body(AccountError::VendorNeedsOrganisation.into()).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(v["error"]["code"], "invalid_input");
+        assert_eq!(v["error"]["message"], "a vendor user must belong to an organisation");
+        let (s, v) = body(AppError::from(StoreError::Corrupt("secret internals".into()))).await;
+        assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(v, serde_json::json!({ "error": { "code": "internal", "message": "internal error" } }));
+    }
+}

@@ -1,0 +1,33 @@
+//! The markedsplass service behind `sandkasse serve`: vendors certify their adapters, the project
+//! approves listings, and everyone sees the catalogue (DESIGN.md §8, issue 5).
+//!
+//! This crate is the library; the `sandkasse` binary is glue over it. Start with:
+//!
+//! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
+//! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn AuditStore>`), with
+//!   the SQLite backend and numbered migrations in `migrations/`;
+//! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
+//! - [`audit`] — the append-only, hash-chained audit trail and its verification;
+//! - [`server`] — the axum `Router`, health and readiness, graceful shutdown;
+//! - [`error`] — [`AppError`], the one JSON error shape of the API.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use sandkasse_markedsplass::config::{Config, Overrides};
+//! let config = Config::load(Some("sandkasse.toml".as_ref()), &Overrides::default())?;
+//! sandkasse_markedsplass::serve(config, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod audit;
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod store;
+
+pub use config::Config;
+pub use error::AppError;
+pub use server::{ServeError, Server, app, serve};

@@ -1,0 +1,248 @@
+//! Storage behind narrow traits, split by capability.
+//!
+//! Handlers and services never see SQL: they hold an `Arc<dyn AccountStore>`, an
+//! `Arc<dyn AuditStore>` and so on ([`Stores`] bundles them). All SQL lives in one backend module
+//! per database — today [`sqlite`], with numbered migrations in `crates/markedsplass/migrations/`.
+//!
+//! # Why boxed futures
+//!
+//! The traits return [`BoxFuture`] (`Pin<Box<dyn Future + Send>>`) instead of `async fn`, because
+//! `async fn` in traits is not object-safe and `dyn` is the point: a PostgreSQL backend is another
+//! struct implementing the same traits, chosen at start-up from `database_url`, with no generic
+//! parameter spreading through the handlers. The cost — one allocation per call — is nothing next
+//! to a database round trip. Implementations write `Box::pin(async move { ... })`.
+//!
+//! The traits speak in plain records ([`User`], [`ApiTokenRecord`], [`AuditEvent`]); the rules
+//! (password hashing, validation, the hash chain's format) live in [`crate::accounts`] and
+//! [`crate::audit`], so every backend applies the same ones.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), sandkasse_markedsplass::store::StoreError> {
+//! use sandkasse_markedsplass::store::{Stores, sqlite::SqliteStore};
+//! let stores = Stores::from_sqlite(SqliteStore::open_file("data/sandkasse.db".as_ref()).await?);
+//! let admin = stores.accounts.user_by_username("admin@example.no").await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub mod sqlite;
+
+/// The future every store method returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A storage failure. Callers match on [`StoreError::Conflict`]; the rest is a 5xx.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique constraint said no (duplicate name, username, ...).
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("unsupported database URL {0:?}: only sqlite: is supported so far")]
+    UnsupportedUrl(String),
+    #[error("creating the data directory {path}: {source}")]
+    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    #[error("a stored value is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("running migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What a user may do. Stored as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A vendor's person: sees only its own organisation.
+    Vendor,
+    /// The project's reviewer: reviews listings.
+    Reviewer,
+    /// The escalation level when reviewers disagree.
+    Beslutningsgruppe,
+    /// Operates the service: accounts, audit.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Vendor, Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Vendor => "vendor",
+            Role::Reviewer => "reviewer",
+            Role::Beslutningsgruppe => "beslutningsgruppe",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A vendor organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// A person's account. `password_hash` is an argon2id PHC string, never a password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("organisation_id", &self.organisation_id)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A user to insert; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub role: Role,
+    pub organisation_id: Option<i64>,
+    pub password_hash: String,
+}
+
+/// An API token as stored: its hash and a recognisable prefix, never the token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiTokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub prefix: String,
+    #[serde(skip)]
+    pub sha256: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// An audit event as stored; see [`crate::audit`] for how `hash` is made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// An audit event before the store gives it a place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub reason: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// Organisations, users and API tokens.
+pub trait AccountStore: Send + Sync {
+    fn insert_organisation<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Organisation, StoreError>>;
+    fn organisation_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>>;
+    fn insert_user(&self, user: NewUser) -> BoxFuture<'_, Result<User, StoreError>>;
+    fn user_by_username<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn user_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<User>, StoreError>>;
+    fn insert_token<'a>(
+        &'a self,
+        user_id: i64,
+        name: &'a str,
+        prefix: &'a str,
+        sha256: &'a str,
+    ) -> BoxFuture<'a, Result<ApiTokenRecord, StoreError>>;
+    fn token_by_sha256<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>>;
+    /// Records a use; a no-op for an unknown id.
+    fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Revokes a token; returns whether it was live before.
+    fn revoke_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>>;
+}
+
+/// The append-only audit trail.
+pub trait AuditStore: Send + Sync {
+    /// Appends `event` at the end of the chain, atomically: reads the last event, computes the new
+    /// one's `seq` and hash with [`crate::audit::seal`] and inserts it in one transaction, so
+    /// concurrent appends never fork the chain.
+    fn append(&self, event: NewAuditEvent) -> BoxFuture<'_, Result<AuditEvent, StoreError>>;
+    /// Events with `seq > after`, in order, at most `limit`.
+    fn events_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>>;
+}
+
+/// Liveness of the database, for `/ready`.
+pub trait StoreHealth: Send + Sync {
+    /// Succeeds when the database answers a trivial query.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Closes the connections, waiting for running queries; later calls fail.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+/// Every store the service uses, as trait objects.
+#[derive(Clone)]
+pub struct Stores {
+    pub accounts: Arc<dyn AccountStore>,
+    pub audit: Arc<dyn AuditStore>,
+    pub health: Arc<dyn StoreHealth>,
+}
+
+impl std::fmt::Debug for Stores {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Stores { .. }")
+    }
+}
+
+impl Stores {
+    /// All capabilities served by one SQLite database.
+    pub fn from_sqlite(store: sqlite::SqliteStore) -> Stores {
+        let store = Arc::new(store);
+        Stores { accounts: store.clone(), audit: store.clone(), health: store }
+    }
+
+    /// Opens the database `config` names (creating `data_dir`) and runs the migrations.
+    pub async fn open(config: &crate::Config) -> Result<Stores, StoreError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|source| StoreError::DataDir { path: config.data_dir.clone(), source })?;
+        let store = match &config.database_url {
+            None => sqlite::SqliteStore::open_file(&config.data_dir.join("sandkasse.db")).await?,
+            Some(url) if url.starts_with("sqlite:") => sqlite::SqliteStore::open_url(url).await?,
+            Some(url) => {
+                // Never echo a URL that may carry a password.
+                let scheme = url.split(':').next().unwrap_or_default();
+                return Err(StoreError::UnsupportedUrl(format!("{scheme}:…")));
+            }
+        };
+        Ok(Stores::from_sqlite(store))
+    }
+}
