@@ -10,10 +10,10 @@
 //! Indexes per kommune and type: id → resource, patient → resources, identifier → resources,
 //! all in dataset order, so results come out in the same order on every run.
 //!
-//! ```no_run
+//! ```
 //! # use std::sync::Arc;
 //! # use sandkasse_platform::Base;
-//! # let dataset: sandkasse_kommune::Dataset = unimplemented!();
+//! let dataset = sandkasse_kommune::generate(&sandkasse_kommune::GenConfig::new(1, 200));
 //! let base = Arc::new(Base::new(&dataset)); // once, shared by every scenario
 //! println!("{} resources, reference time {}", base.resource_count(), base.reference_time());
 //! ```
