@@ -72,9 +72,15 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Unknown paths get the one error shape too.
+async fn not_found() -> AppError {
+    AppError::NotFound
 }
 
 async fn health() -> Json<Value> {

@@ -34,7 +34,9 @@ async fn health_and_ready_then_graceful_shutdown() {
 
     assert_eq!(get(addr, "/health").await, (200, serde_json::json!({ "status": "ok" })));
     assert_eq!(get(addr, "/ready").await, (200, serde_json::json!({ "status": "ready" })));
-    assert_eq!(get(addr, "/nope").await.0, 404);
+    let (status, body) = get(addr, "/nope").await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "not_found", "unknown routes use the JSON error shape: {body}");
 
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
