@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use sandkasse_kommune::GenConfig;
-use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::{ClinicalEntry, Event};
 use sandkasse_sandbox::{CallEvidence, LaunchSpec, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
@@ -101,7 +100,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let dataset = sandkasse_kommune::try_generate(&args.config)?;
     let base = Arc::new(Base::new(&dataset));
     let evidence: Vec<CallEvidence> = block_on_virtual(async {
-        let platform = Arc::new(Platform::new(base.clone(), Arc::new(TokioClock::new(base.reference_time()))));
+        let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
         let spec = LaunchSpec { kommune: Some(args.kommune.clone()), patient: args.patient.clone(), ..LaunchSpec::default() };
         let ctx = sandkasse_sandbox::launch(&platform, &spec)?;
         let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;

@@ -9,7 +9,6 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use sandkasse_kommune::{GenConfig, UnitKind};
-use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, FaultPlan, Platform, PlatformConfig};
 use sandkasse_sandbox::LaunchSpec;
 
@@ -219,8 +218,7 @@ fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: b
         let addr = listener.local_addr()?;
         let config = PlatformConfig { base_url: format!("http://{addr}"), ..PlatformConfig::default() };
         // The platform's clock starts at the dataset's reference date ("today" in the data).
-        let clock = Arc::new(TokioClock::new(base.reference_time()));
-        let mut platform = Platform::with_config(base.clone(), clock, config);
+        let mut platform = Platform::on_tokio_clock(base.clone(), config);
         if let Some(path) = faults {
             platform = platform.with_faults(read_faults(path)?).context("invalid fault plan")?;
         }

@@ -311,6 +311,14 @@ impl Platform {
         Platform::with_config(base, clock, PlatformConfig::default())
     }
 
+    /// A platform whose clock starts at the dataset's reference time and runs on tokio's clock:
+    /// virtual and instant on a paused runtime (a scenario), real time otherwise (a server).
+    /// Create it inside the runtime that will drive it.
+    pub fn on_tokio_clock(base: Arc<Base>, config: PlatformConfig) -> Platform {
+        let clock = Arc::new(crate::clock::TokioClock::new(base.reference_time()));
+        Platform::with_config(base, clock, config)
+    }
+
     /// A platform with explicit settings.
     pub fn with_config(base: Arc<Base>, clock: Arc<dyn Clock>, config: PlatformConfig) -> Platform {
         let secret = config.secret.unwrap_or_else(|| {

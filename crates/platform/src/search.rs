@@ -239,7 +239,8 @@ pub(crate) struct Cursor {
     pub count: usize,
 }
 
-fn mac(secret: &[u8], kommune: &str, rtype: &str, payload: &str) -> Vec<u8> {
+/// The cursor MAC over (kommune, type, payload), bound to the platform's secret.
+fn keyed_mac(secret: &[u8], kommune: &str, rtype: &str, payload: &str) -> Hmac<Sha256> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
     m.update(b"sandkasse-cursor\0");
     m.update(kommune.as_bytes());
@@ -247,13 +248,13 @@ fn mac(secret: &[u8], kommune: &str, rtype: &str, payload: &str) -> Vec<u8> {
     m.update(rtype.as_bytes());
     m.update(b"\0");
     m.update(payload.as_bytes());
-    m.finalize().into_bytes()[..16].to_vec()
+    m
 }
 
 impl Cursor {
     pub fn encode(&self, secret: &[u8], kommune: &str, rtype: &str) -> String {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"));
-        let tag = URL_SAFE_NO_PAD.encode(mac(secret, kommune, rtype, &payload));
+        let tag = URL_SAFE_NO_PAD.encode(&keyed_mac(secret, kommune, rtype, &payload).finalize().into_bytes()[..16]);
         format!("{payload}.{tag}")
     }
 
@@ -264,14 +265,7 @@ impl Cursor {
         if tag.len() != 16 {
             return None;
         }
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret).ok()?;
-        m.update(b"sandkasse-cursor\0");
-        m.update(kommune.as_bytes());
-        m.update(b"\0");
-        m.update(rtype.as_bytes());
-        m.update(b"\0");
-        m.update(payload.as_bytes());
-        m.verify_truncated_left(&tag).ok()?;
+        keyed_mac(secret, kommune, rtype, payload).verify_truncated_left(&tag).ok()?;
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 }

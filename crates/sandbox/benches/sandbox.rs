@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sandkasse_kommune::{GenConfig, UnitKind};
-use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::LaunchContext;
 use sandkasse_sandbox::{LaunchSpec, Sandbox, SandboxConfig, SessionOptions};
@@ -116,7 +115,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sandbox/session+info", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let platform = Arc::new(Platform::new(base.clone(), Arc::new(TokioClock::new(base.reference_time()))));
+                let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
                 let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
                 session.info().await
             })
@@ -125,7 +124,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("sandbox/session+patient-overview", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let platform = Arc::new(Platform::new(base.clone(), Arc::new(TokioClock::new(base.reference_time()))));
+                let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
                 let ctx = nurse(&platform);
                 let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
                 let e = session.patient_overview(&ctx).await;

@@ -97,10 +97,7 @@ pub fn test_component(
 
     // What the adapter claims. A component whose info() fails is held to every role.
     let info = block_on_virtual(async {
-        let router = sandkasse_platform::app(std::sync::Arc::new(sandkasse_platform::Platform::new(
-            world.base.clone(),
-            std::sync::Arc::new(sandkasse_platform::clock::TokioClock::new(world.base.reference_time())),
-        )));
+        let router = sandkasse_platform::app(Arc::new(sandkasse_platform::Platform::on_tokio_clock(world.base.clone(), Default::default())));
         let mut session = sandbox.session(&prepared, router, SessionOptions::default()).await;
         session.info().await
     });

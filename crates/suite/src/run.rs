@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use sandkasse_kommune::{Dataset, GenConfig, REFERENCE_DATE, Skjerming, UnitKind};
-use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::{
     CareNote, ClinicalEntry, Event, EventKind, LaunchContext, MedicationAdministration, Measurement, ServiceDecision,
@@ -324,7 +323,7 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
     }
     block_on_virtual(async {
         let platform = Arc::new(
-            Platform::new(world.base.clone(), Arc::new(TokioClock::new(world.base.reference_time())))
+            Platform::on_tokio_clock(world.base.clone(), Default::default())
                 .with_faults(scenario.faults.clone())
                 .expect("fault plans are validated when the suite loads"),
         );

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use sandkasse_kommune::{GenConfig, UnitKind};
-use sandkasse_platform::clock::TokioClock;
 use sandkasse_platform::{Base, FaultPlan, Platform};
 use sandkasse_sandbox::types::LaunchContext;
 use sandkasse_sandbox::{LaunchSpec, Limits, Sandbox, SandboxConfig};
@@ -49,9 +48,7 @@ pub fn base() -> Arc<Base> {
 
 /// A platform for one scenario, on the virtual clock. Call inside `block_on_virtual`.
 pub fn platform(faults: FaultPlan) -> Arc<Platform> {
-    let base = base();
-    let clock = Arc::new(TokioClock::new(base.reference_time()));
-    Arc::new(Platform::new(base, clock).with_faults(faults).expect("valid fault plan"))
+    Arc::new(Platform::on_tokio_clock(base(), Default::default()).with_faults(faults).expect("valid fault plan"))
 }
 
 /// A hjemmesykepleie nurse in Bergen with a patient she has tjenstlig behov for, and a token.
