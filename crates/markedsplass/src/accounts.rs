@@ -131,9 +131,16 @@ impl Accounts {
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(AccountError::InvalidOrganisationName(name.into()));
         }
-        let org = self.store.insert_organisation(name).await?;
-        self.audit
-            .record(actor, "organisation.create", &format!("organisation:{}", org.id), None, json!({ "name": org.name }))
+        let audit = self.audit.clone();
+        let actor = actor.to_owned();
+        let org = self
+            .store
+            .insert_organisation(
+                name,
+                Box::new(move |org| {
+                    vec![audit.event(&actor, "organisation.create", &format!("organisation:{}", org.id), None, json!({ "name": org.name }))]
+                }),
+            )
             .await?;
         Ok(org)
     }
@@ -157,14 +164,21 @@ impl Accounts {
             (_, None) => None,
         };
         let password_hash = hash_password(&new.password)?;
-        let user = self.store.insert_user(NewUser { username, role: new.role, organisation_id, password_hash }).await?;
-        self.audit
-            .record(
-                actor,
-                "user.create",
-                &format!("user:{}", user.username),
-                None,
-                json!({ "role": user.role, "organisation_id": user.organisation_id }),
+        let audit = self.audit.clone();
+        let actor = actor.to_owned();
+        let user = self
+            .store
+            .insert_user(
+                NewUser { username, role: new.role, organisation_id, password_hash },
+                Box::new(move |user| {
+                    vec![audit.event(
+                        &actor,
+                        "user.create",
+                        &format!("user:{}", user.username),
+                        None,
+                        json!({ "role": user.role, "organisation_id": user.organisation_id }),
+                    )]
+                }),
             )
             .await?;
         Ok(user)
@@ -205,14 +219,24 @@ impl Accounts {
         let mut bytes = [0_u8; 32];
         OsRng.fill_bytes(&mut bytes);
         let token = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-        let record = self.store.insert_token(user.id, name, &token[..SHOWN_PREFIX], &token_sha256(&token)).await?;
-        self.audit
-            .record(
-                actor,
-                "token.create",
-                &format!("user:{}", user.username),
-                None,
-                json!({ "token_id": record.id, "prefix": record.prefix, "name": record.name }),
+        let audit = self.audit.clone();
+        let (actor, subject) = (actor.to_owned(), format!("user:{}", user.username));
+        let record = self
+            .store
+            .insert_token(
+                user.id,
+                name,
+                &token[..SHOWN_PREFIX],
+                &token_sha256(&token),
+                Box::new(move |record| {
+                    vec![audit.event(
+                        &actor,
+                        "token.create",
+                        &subject,
+                        None,
+                        json!({ "token_id": record.id, "prefix": record.prefix, "name": record.name }),
+                    )]
+                }),
             )
             .await?;
         Ok((record, token))
@@ -234,10 +258,16 @@ impl Accounts {
 
     /// Revokes a token by id; `false` if it was already revoked or unknown.
     pub async fn revoke_token(&self, actor: &str, token_id: i64) -> Result<bool, AccountError> {
-        let revoked = self.store.revoke_token(token_id, Timestamp::now()).await?;
-        if revoked {
-            self.audit.record(actor, "token.revoke", &format!("token:{token_id}"), None, json!({})).await?;
-        }
+        let audit = self.audit.clone();
+        let actor = actor.to_owned();
+        let revoked = self
+            .store
+            .revoke_token(
+                token_id,
+                Timestamp::now(),
+                Box::new(move |id| vec![audit.event(&actor, "token.revoke", &format!("token:{id}"), None, json!({}))]),
+            )
+            .await?;
         Ok(revoked)
     }
 }

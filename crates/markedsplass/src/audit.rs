@@ -33,9 +33,9 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
 
+use crate::clock::Clock;
 use crate::store::{AuditEvent, AuditStore, NewAuditEvent, StoreError};
 
 /// `prev_hash` of the first event.
@@ -111,6 +111,7 @@ pub enum Break {
 #[derive(Clone)]
 pub struct Audit {
     store: Arc<dyn AuditStore>,
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Audit {
@@ -121,7 +122,32 @@ impl std::fmt::Debug for Audit {
 
 impl Audit {
     pub fn new(store: Arc<dyn AuditStore>) -> Audit {
-        Audit { store }
+        Audit::with_clock(store, Clock::system())
+    }
+
+    /// An audit trail whose events are stamped by `clock`.
+    pub fn with_clock(store: Arc<dyn AuditStore>, clock: Clock) -> Audit {
+        Audit { store, clock }
+    }
+
+    /// An event stamped now, for a store to write in the same transaction as the change it records
+    /// (see [`crate::store::Audited`]). Arguments as for [`Audit::record`].
+    pub fn event(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        reason: Option<&str>,
+        details: serde_json::Value,
+    ) -> NewAuditEvent {
+        NewAuditEvent {
+            at: self.clock.now(),
+            actor: actor.into(),
+            action: action.into(),
+            subject: subject.into(),
+            reason: reason.map(Into::into),
+            details,
+        }
     }
 
     /// Appends an event now. `actor` names who (`user:alice@x.no`, `cli`), `action` what
@@ -134,16 +160,7 @@ impl Audit {
         reason: Option<&str>,
         details: serde_json::Value,
     ) -> Result<AuditEvent, StoreError> {
-        self.store
-            .append(NewAuditEvent {
-                at: Timestamp::now(),
-                actor: actor.into(),
-                action: action.into(),
-                subject: subject.into(),
-                reason: reason.map(Into::into),
-                details,
-            })
-            .await
+        self.store.append(self.event(actor, action, subject, reason, details)).await
     }
 
     /// Events after `seq`, oldest first, at most `limit`.

@@ -23,8 +23,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod clock;
 pub mod config;
 pub mod error;
+pub mod listings;
 pub mod server;
 pub mod store;
 

@@ -31,7 +31,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub mod market;
 pub mod sqlite;
+
+pub use market::*;
 
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -42,6 +45,9 @@ pub enum StoreError {
     /// A unique constraint said no (duplicate name, username, ...).
     #[error("{0} already exists")]
     Conflict(String),
+    /// The change is not allowed in the record's current state; the text says why.
+    #[error("{0}")]
+    Refused(String),
     #[error("unsupported database URL {0:?}: only sqlite: is supported so far")]
     UnsupportedUrl(String),
     #[error("creating the data directory {path}: {source}")]
@@ -170,11 +176,21 @@ pub struct NewAuditEvent {
     pub details: serde_json::Value,
 }
 
-/// Organisations, users and API tokens.
+/// The audit events that go with a change, made from the changed record once it exists (so they
+/// can name its id). Stores write them in the same transaction as the change: both or neither.
+pub type Audited<'a, T> = Box<dyn FnOnce(&T) -> Vec<NewAuditEvent> + Send + 'a>;
+
+/// Organisations, users and API tokens. Every change takes its audit events ([`Audited`]).
 pub trait AccountStore: Send + Sync {
-    fn insert_organisation<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Organisation, StoreError>>;
+    fn insert_organisation<'a>(
+        &'a self,
+        name: &'a str,
+        audit: Audited<'a, Organisation>,
+    ) -> BoxFuture<'a, Result<Organisation, StoreError>>;
     fn organisation_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>>;
-    fn insert_user(&self, user: NewUser) -> BoxFuture<'_, Result<User, StoreError>>;
+    fn insert_user<'a>(&'a self, user: NewUser, audit: Audited<'a, User>) -> BoxFuture<'a, Result<User, StoreError>>;
+    /// Users with `role`, by id.
+    fn users_with_role(&self, role: Role) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
     fn user_by_username<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
     fn user_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<User>, StoreError>>;
     fn insert_token<'a>(
@@ -183,12 +199,19 @@ pub trait AccountStore: Send + Sync {
         name: &'a str,
         prefix: &'a str,
         sha256: &'a str,
+        audit: Audited<'a, ApiTokenRecord>,
     ) -> BoxFuture<'a, Result<ApiTokenRecord, StoreError>>;
     fn token_by_sha256<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>>;
     /// Records a use; a no-op for an unknown id.
     fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>>;
-    /// Revokes a token; returns whether it was live before.
-    fn revoke_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>>;
+    /// Revokes a token; returns whether it was live before (the audit events are written only then).
+    fn revoke_token<'a>(&'a self, id: i64, at: Timestamp, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Starts a session: stores the SHA-256 of its id, never the id.
+    fn insert_session<'a>(&'a self, session: NewSession, audit: Audited<'a, NewSession>) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// The live session with this id hash and its user (`None` when unknown or expired at `now`).
+    fn session<'a>(&'a self, sha256: &'a str, now: Timestamp) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
+    /// Ends a session; a no-op for an unknown one.
+    fn delete_session<'a>(&'a self, sha256: &'a str, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// The append-only audit trail.
@@ -209,11 +232,30 @@ pub trait StoreHealth: Send + Sync {
     fn close(&self) -> BoxFuture<'_, ()>;
 }
 
+/// A session to store: the SHA-256 of the cookie's id, its user, its CSRF token and expiry.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub sha256: String,
+    pub user_id: i64,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A live session with its user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
 /// Every store the service uses, as trait objects.
 #[derive(Clone)]
 pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditStore>,
+    pub market: Arc<dyn MarketStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -227,7 +269,7 @@ impl Stores {
     /// All capabilities served by one SQLite database.
     pub fn from_sqlite(store: sqlite::SqliteStore) -> Stores {
         let store = Arc::new(store);
-        Stores { accounts: store.clone(), audit: store.clone(), health: store }
+        Stores { accounts: store.clone(), audit: store.clone(), market: store.clone(), health: store }
     }
 
     /// Opens the database `config` names (creating `data_dir`) and runs the migrations.

@@ -13,9 +13,11 @@ use sqlx::Row as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
 
 use super::{
-    AccountStore, ApiTokenRecord, AuditEvent, AuditStore, BoxFuture, NewAuditEvent, NewUser, Organisation, Role,
-    StoreError, StoreHealth, User,
+    AccountStore, ApiTokenRecord, AuditEvent, AuditStore, Audited, BoxFuture, NewAuditEvent, NewSession, NewUser,
+    Organisation, Role, Session, StoreError, StoreHealth, User,
 };
+
+mod market;
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -24,9 +26,11 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Serialises audit appends in this process (SQLite has one writer anyway); the `seq` primary
-    /// key stops a second process from forking the chain.
-    audit_lock: tokio::sync::Mutex<()>,
+    /// Serialises write transactions in this process. SQLite has one writer anyway; taking turns
+    /// here means a transaction never fails to upgrade its read to a write, and audit appends read
+    /// the chain's head without racing. The `seq` primary key stops a second process from forking
+    /// the chain.
+    write_lock: tokio::sync::Mutex<()>,
 }
 
 impl SqliteStore {
@@ -47,13 +51,64 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool, audit_lock: tokio::sync::Mutex::new(()) })
+        Ok(SqliteStore { pool, write_lock: tokio::sync::Mutex::new(()) })
     }
 
     /// The pool, for tests and maintenance tools.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// Runs `change` in a write transaction and appends the audit events made from its result in
+    /// the same transaction: the change and its events are committed together or not at all.
+    async fn write<'a, T, F>(&'a self, audit: Audited<'a, T>, change: F) -> Result<T, StoreError>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'a,
+    {
+        let _turn = self.write_lock.lock().await;
+        let mut tx = self.pool.begin().await?;
+        let value = change(&mut tx).await?;
+        append_in(&mut tx, audit(&value)).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+}
+
+/// Appends `events` at the end of the audit chain inside the caller's transaction.
+async fn append_in(conn: &mut sqlx::SqliteConnection, events: Vec<NewAuditEvent>) -> Result<Vec<AuditEvent>, StoreError> {
+    let mut sealed_events = Vec::with_capacity(events.len());
+    if events.is_empty() {
+        return Ok(sealed_events);
+    }
+    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let (mut seq, mut prev) = match last {
+        Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
+        None => (0, crate::audit::GENESIS_HASH.to_string()),
+    };
+    for event in events {
+        seq += 1;
+        let sealed = crate::audit::seal(seq, prev, event);
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, subject, reason, details, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sealed.seq)
+        .bind(sealed.at.to_string())
+        .bind(&sealed.actor)
+        .bind(&sealed.action)
+        .bind(&sealed.subject)
+        .bind(&sealed.reason)
+        .bind(sealed.details.to_string())
+        .bind(&sealed.prev_hash)
+        .bind(&sealed.hash)
+        .execute(&mut *conn)
+        .await
+        .map_err(conflict(format!("audit event {}", sealed.seq)))?;
+        prev = sealed.hash.clone();
+        sealed_events.push(sealed);
+    }
+    Ok(sealed_events)
 }
 
 fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -117,16 +172,23 @@ fn audit_event(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
 }
 
 impl AccountStore for SqliteStore {
-    fn insert_organisation<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Organisation, StoreError>> {
-        Box::pin(async move {
-            let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING *")
-                .bind(name)
-                .bind(Timestamp::now().to_string())
-                .fetch_one(&self.pool)
-                .await
-                .map_err(conflict(format!("organisation {name:?}")))?;
-            organisation(&row)
-        })
+    fn insert_organisation<'a>(
+        &'a self,
+        name: &'a str,
+        audit: Audited<'a, Organisation>,
+    ) -> BoxFuture<'a, Result<Organisation, StoreError>> {
+        let name = name.to_owned();
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING *")
+                    .bind(&name)
+                    .bind(Timestamp::now().to_string())
+                    .fetch_one(&mut *conn)
+                    .await
+                    .map_err(conflict(format!("organisation {name:?}")))?;
+                organisation(&row)
+            })
+        }))
     }
 
     fn organisation_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>> {
@@ -136,21 +198,30 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn insert_user(&self, new: NewUser) -> BoxFuture<'_, Result<User, StoreError>> {
+    fn insert_user<'a>(&'a self, new: NewUser, audit: Audited<'a, User>) -> BoxFuture<'a, Result<User, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "INSERT INTO users (username, role, organisation_id, password_hash, created_at) \
+                     VALUES (?, ?, ?, ?, ?) RETURNING *",
+                )
+                .bind(&new.username)
+                .bind(new.role.as_str())
+                .bind(new.organisation_id)
+                .bind(&new.password_hash)
+                .bind(Timestamp::now().to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(conflict(format!("user {:?}", new.username)))?;
+                user(&row)
+            })
+        }))
+    }
+
+    fn users_with_role(&self, role: Role) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query(
-                "INSERT INTO users (username, role, organisation_id, password_hash, created_at) \
-                 VALUES (?, ?, ?, ?, ?) RETURNING *",
-            )
-            .bind(&new.username)
-            .bind(new.role.as_str())
-            .bind(new.organisation_id)
-            .bind(&new.password_hash)
-            .bind(Timestamp::now().to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(conflict(format!("user {:?}", new.username)))?;
-            user(&row)
+            let rows = sqlx::query("SELECT * FROM users WHERE role = ? ORDER BY id").bind(role.as_str()).fetch_all(&self.pool).await?;
+            rows.iter().map(user).collect()
         })
     }
 
@@ -174,21 +245,25 @@ impl AccountStore for SqliteStore {
         name: &'a str,
         prefix: &'a str,
         sha256: &'a str,
+        audit: Audited<'a, ApiTokenRecord>,
     ) -> BoxFuture<'a, Result<ApiTokenRecord, StoreError>> {
-        Box::pin(async move {
-            let row = sqlx::query(
-                "INSERT INTO api_tokens (user_id, name, prefix, sha256, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
-            )
-            .bind(user_id)
-            .bind(name)
-            .bind(prefix)
-            .bind(sha256)
-            .bind(Timestamp::now().to_string())
-            .fetch_one(&self.pool)
-            .await
-            .map_err(conflict("token"))?;
-            token(&row)
-        })
+        let (name, prefix, sha256) = (name.to_owned(), prefix.to_owned(), sha256.to_owned());
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let row = sqlx::query(
+                    "INSERT INTO api_tokens (user_id, name, prefix, sha256, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *",
+                )
+                .bind(user_id)
+                .bind(&name)
+                .bind(&prefix)
+                .bind(&sha256)
+                .bind(Timestamp::now().to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(conflict("token"))?;
+                token(&row)
+            })
+        }))
     }
 
     fn token_by_sha256<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>> {
@@ -200,6 +275,7 @@ impl AccountStore for SqliteStore {
 
     fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
+            let _turn = self.write_lock.lock().await;
             sqlx::query("UPDATE api_tokens SET last_used_at = ? WHERE id = ?")
                 .bind(at.to_string())
                 .bind(id)
@@ -209,14 +285,78 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn revoke_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<bool, StoreError>> {
+    fn revoke_token<'a>(&'a self, id: i64, at: Timestamp, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<bool, StoreError>> {
+        // The events are written only when the token was live: an empty list otherwise.
+        let audit: Audited<'a, bool> = Box::new(move |revoked| if *revoked { audit(&id) } else { Vec::new() });
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+                    .bind(at.to_string())
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }))
+    }
+
+    fn insert_session<'a>(&'a self, session: NewSession, audit: Audited<'a, NewSession>) -> BoxFuture<'a, Result<(), StoreError>> {
+        let audit: Audited<'a, NewSession> = audit;
         Box::pin(async move {
-            let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                .bind(at.to_string())
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-            Ok(done.rows_affected() == 1)
+            self.write(audit, move |conn| {
+                Box::pin(async move {
+                    // Expired sessions are removed as new ones start.
+                    sqlx::query("DELETE FROM sessions WHERE expires_at < ?").bind(session.created_at.to_string()).execute(&mut *conn).await?;
+                    sqlx::query("INSERT INTO sessions (sha256, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+                        .bind(&session.sha256)
+                        .bind(session.user_id)
+                        .bind(&session.csrf)
+                        .bind(session.created_at.to_string())
+                        .bind(session.expires_at.to_string())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(conflict("session"))?;
+                    Ok(session)
+                })
+            })
+            .await
+            .map(|_| ())
+        })
+    }
+
+    fn session<'a>(&'a self, sha256: &'a str, now: Timestamp) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query(
+                "SELECT u.*, s.csrf AS s_csrf, s.expires_at AS s_expires FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.sha256 = ?",
+            )
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = row else { return Ok(None) };
+            let expires_at = ts(row.try_get("s_expires")?)?;
+            if expires_at <= now {
+                return Ok(None);
+            }
+            Ok(Some(Session { user: user(&row)?, csrf: row.try_get("s_csrf")?, expires_at }))
+        })
+    }
+
+    fn delete_session<'a>(&'a self, sha256: &'a str, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<(), StoreError>> {
+        let audit: Audited<'a, Option<i64>> = Box::new(move |user| user.map(|u| audit(&u)).unwrap_or_default());
+        let sha256 = sha256.to_owned();
+        Box::pin(async move {
+            self.write(audit, move |conn| {
+                Box::pin(async move {
+                    let row = sqlx::query("DELETE FROM sessions WHERE sha256 = ? RETURNING user_id")
+                        .bind(&sha256)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                    row.map(|r| r.try_get::<i64, _>("user_id")).transpose().map_err(StoreError::from)
+                })
+            })
+            .await
+            .map(|_| ())
         })
     }
 }
@@ -224,34 +364,11 @@ impl AccountStore for SqliteStore {
 impl AuditStore for SqliteStore {
     fn append(&self, event: NewAuditEvent) -> BoxFuture<'_, Result<AuditEvent, StoreError>> {
         Box::pin(async move {
-            let _guard = self.audit_lock.lock().await;
+            let _turn = self.write_lock.lock().await;
             let mut tx = self.pool.begin().await?;
-            let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (last_seq, last_hash) = match last {
-                Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
-                None => (0, crate::audit::GENESIS_HASH.to_string()),
-            };
-            let sealed = crate::audit::seal(last_seq + 1, last_hash, event);
-            sqlx::query(
-                "INSERT INTO audit_events (seq, at, actor, action, subject, reason, details, prev_hash, hash) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(sealed.seq)
-            .bind(sealed.at.to_string())
-            .bind(&sealed.actor)
-            .bind(&sealed.action)
-            .bind(&sealed.subject)
-            .bind(&sealed.reason)
-            .bind(sealed.details.to_string())
-            .bind(&sealed.prev_hash)
-            .bind(&sealed.hash)
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict(format!("audit event {}", sealed.seq)))?;
+            let mut sealed = append_in(&mut tx, vec![event]).await?;
             tx.commit().await?;
-            Ok(sealed)
+            sealed.pop().ok_or_else(|| StoreError::Corrupt("append wrote no event".into()))
         })
     }
 

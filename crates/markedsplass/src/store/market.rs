@@ -1,0 +1,335 @@
+//! The markedsplass's own records — products, submissions, runs, review cases and listings — and
+//! the [`MarketStore`] trait that keeps them.
+//!
+//! The lifecycle (DESIGN.md §8):
+//!
+//! ```text
+//! upload ─► submission + run (queued) ─► running ─► done (godkjent | ikke-godkjent) | error
+//!                                                     │ godkjent
+//!                                                     ▼
+//!                        review case: in_review ─► approved ─► listing: listed ─► suspended ─► delisted
+//!                                        │    └──► rejected                 ▲          │
+//!                                        └─► escalated (reviewers disagree) │          └─► listed (reinstated)
+//!                                              └─► approved | rejected (beslutningsgruppe)
+//! ```
+//!
+//! A review case and a listing are separate: while a new version is in review, the listed version
+//! stays in the catalogue; approval replaces it.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Audited, BoxFuture, Role, StoreError};
+
+macro_rules! text_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$variant => $text),+ } }
+            pub fn parse(s: &str) -> Option<$name> { Self::ALL.iter().copied().find(|v| v.as_str() == s) }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a run is in the queue.
+    RunState { Queued = "queued", Running = "running", Done = "done", Error = "error" }
+);
+text_enum!(
+    /// Why a run exists.
+    RunPurpose { Submission = "submission", Nightly = "nightly" }
+);
+text_enum!(
+    /// The state of a review case.
+    CaseState { InReview = "in_review", Escalated = "escalated", Approved = "approved", Rejected = "rejected" }
+);
+text_enum!(
+    /// A reviewer's decision.
+    Decision { Approve = "approve", Reject = "reject" }
+);
+text_enum!(
+    /// The state of a product's listing in the catalogue.
+    ListingState { Listed = "listed", Suspended = "suspended", Delisted = "delisted" }
+);
+
+/// A vendor's product (sluttbrukerløsning).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Product {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub vendor: String,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// One uploaded version of a product's adapter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Submission {
+    pub id: i64,
+    pub product_id: i64,
+    pub organisation_id: i64,
+    pub version: String,
+    pub changelog: String,
+    /// SHA-256 of the component: its name in the content-addressed store.
+    pub component_sha256: String,
+    pub component_size: i64,
+    pub file_name: String,
+    /// The sandbox's inspection (imports, exports, world).
+    pub inspection: serde_json::Value,
+    pub submitted_by: String,
+    pub created_at: Timestamp,
+}
+
+/// A test run of a submission. The signed report is read separately ([`MarketStore::run_report`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: i64,
+    pub submission_id: i64,
+    pub product_id: i64,
+    pub organisation_id: i64,
+    pub purpose: RunPurpose,
+    pub state: RunState,
+    /// How often a worker has started it (a crash mid-run starts it again).
+    pub attempts: i64,
+    pub queued_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// `godkjent` / `ikke-godkjent` when done.
+    pub verdict: Option<String>,
+    pub score: Option<f64>,
+    /// Why the run could not produce a report (state `error`).
+    pub error: Option<String>,
+    /// The roles the adapter claims (from its report).
+    pub capabilities: Vec<String>,
+}
+
+impl Run {
+    pub fn godkjent(&self) -> bool {
+        self.state == RunState::Done && self.verdict.as_deref() == Some("godkjent")
+    }
+}
+
+/// A run handed to a worker: `claim` must be shown to renew or finish it.
+#[derive(Debug, Clone)]
+pub struct ClaimedRun {
+    pub run: Run,
+    pub claim: String,
+    pub component_sha256: String,
+    pub file_name: String,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub state: RunState,
+    pub verdict: Option<String>,
+    pub score: Option<f64>,
+    pub error: Option<String>,
+    pub capabilities: Vec<String>,
+    /// The signed report, JSON.
+    pub report: Option<String>,
+}
+
+/// An upload to record.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub organisation_id: i64,
+    pub product_name: String,
+    pub version: String,
+    pub changelog: String,
+    pub component_sha256: String,
+    pub component_size: i64,
+    pub file_name: String,
+    pub inspection: serde_json::Value,
+    pub submitted_by: i64,
+    pub at: Timestamp,
+}
+
+/// What [`MarketStore::submit`] created.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub product: Product,
+    /// Whether the product was created by this upload.
+    pub new_product: bool,
+    pub submission: Submission,
+    pub run: Run,
+}
+
+/// A request to list a product version.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub product_id: i64,
+    pub submission_id: i64,
+    pub run_id: i64,
+    pub requested_by: i64,
+    /// How many reviewers to assign (the least busy ones).
+    pub reviewers: usize,
+    pub at: Timestamp,
+}
+
+/// A review case with its assignments and decisions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Case {
+    pub id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub organisation_id: i64,
+    pub vendor: String,
+    pub submission_id: i64,
+    pub version: String,
+    pub run_id: i64,
+    pub state: CaseState,
+    pub requested_by: String,
+    pub requested_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    /// The note of the deciding decision.
+    pub note: Option<String>,
+    pub reviews: Vec<Review>,
+}
+
+/// One person's part in a case: assigned reviewers have a row from the start (decision `None`
+/// until they decide); a beslutningsgruppe member's row appears with the decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Review {
+    pub reviewer_id: i64,
+    pub reviewer: String,
+    pub level: Role,
+    pub decision: Option<Decision>,
+    pub note: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// A decision to record.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    pub case_id: i64,
+    pub reviewer_id: i64,
+    pub level: Role,
+    pub decision: Decision,
+    pub note: String,
+    pub at: Timestamp,
+}
+
+/// What a decision led to.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub case: Case,
+    /// The listing, when the decision approved the case.
+    pub listing: Option<Listing>,
+}
+
+/// A product's place in the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Listing {
+    pub product_id: i64,
+    pub submission_id: i64,
+    pub case_id: i64,
+    pub state: ListingState,
+    pub listed_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Why it was suspended or delisted.
+    pub reason: Option<String>,
+}
+
+/// One line of the public catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatalogueEntry {
+    pub product_id: i64,
+    pub product: String,
+    pub vendor: String,
+    pub version: String,
+    pub state: ListingState,
+    pub capabilities: Vec<String>,
+    pub verdict: Option<String>,
+    pub score: Option<f64>,
+    /// The last finished run of the listed version.
+    pub last_run_id: Option<i64>,
+    pub last_run_at: Option<Timestamp>,
+    pub listed_at: Timestamp,
+}
+
+/// A product with its latest state, for dashboards.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductSummary {
+    pub product: Product,
+    pub latest_submission: Option<Submission>,
+    pub latest_run: Option<Run>,
+    pub listing: Option<Listing>,
+    pub open_case: Option<i64>,
+}
+
+/// Products, submissions, runs, review cases and listings. Every change takes its audit events.
+pub trait MarketStore: Send + Sync {
+    /// Records an upload: the product (created on first upload of its name in the organisation),
+    /// the submission and its queued run, in one transaction. A second upload of the same version
+    /// of a product is a [`StoreError::Conflict`].
+    fn submit<'a>(&'a self, new: NewSubmission, audit: Audited<'a, Submitted>) -> BoxFuture<'a, Result<Submitted, StoreError>>;
+    /// Products with their latest state; only `organisation`'s when given.
+    fn products(&self, organisation: Option<i64>) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>>;
+    fn product(&self, id: i64) -> BoxFuture<'_, Result<Option<Product>, StoreError>>;
+    /// A product's submissions, newest first.
+    fn submissions(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Submission>, StoreError>>;
+    fn submission(&self, id: i64) -> BoxFuture<'_, Result<Option<Submission>, StoreError>>;
+    /// Every distinct stored component digest (for integrity checks and clean-up).
+    fn component_digests(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
+    /// A submission's runs, newest first.
+    fn runs(&self, submission_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
+    fn run(&self, id: i64) -> BoxFuture<'_, Result<Option<Run>, StoreError>>;
+    /// The signed report of a finished run.
+    fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
+    /// Counts of runs per state.
+    fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>>;
+    /// Puts every `running` run back in the queue: called at start-up, when no worker of this
+    /// database can be running (SQLite has one serving process). Returns the requeued runs.
+    fn requeue_running<'a>(&'a self, at: Timestamp, audit: Audited<'a, Vec<Run>>) -> BoxFuture<'a, Result<Vec<Run>, StoreError>>;
+    /// Hands the oldest queued run (or a running one whose lease expired before `at`) to a worker,
+    /// counting the attempt. `None` when the queue is empty.
+    fn claim_run<'a>(
+        &'a self,
+        claim: &'a str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        audit: Audited<'a, ClaimedRun>,
+    ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>>;
+    /// Extends a claim's lease; `false` when the claim is no longer this worker's.
+    fn renew_lease<'a>(&'a self, run_id: i64, claim: &'a str, until: Timestamp) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Stores a run's outcome if `claim` still holds it; `false` (and nothing written) otherwise,
+    /// so a run is finished once.
+    fn finish_run<'a>(
+        &'a self,
+        run_id: i64,
+        claim: &'a str,
+        outcome: RunOutcome,
+        at: Timestamp,
+        audit: Audited<'a, Run>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Opens a review case and assigns the least busy reviewers. A product has at most one open
+    /// case ([`StoreError::Conflict`]); with no reviewer at all it is [`StoreError::Refused`].
+    fn open_case<'a>(&'a self, new: NewCase, audit: Audited<'a, Case>) -> BoxFuture<'a, Result<Case, StoreError>>;
+    /// Records a decision and applies [`crate::listings::next_state`] to the case in the same
+    /// transaction; approval lists (or relists) the product with the case's version.
+    fn decide<'a>(&'a self, decision: NewDecision, audit: Audited<'a, Decided>) -> BoxFuture<'a, Result<Decided, StoreError>>;
+    fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>>;
+    /// Cases, newest first; only those in `states` when not empty; only `product`'s when given.
+    fn cases<'a>(&'a self, states: &'a [CaseState], product: Option<i64>) -> BoxFuture<'a, Result<Vec<Case>, StoreError>>;
+    fn listing(&self, product_id: i64) -> BoxFuture<'_, Result<Option<Listing>, StoreError>>;
+    /// Moves a listing from one of `from` to `to` with a reason; [`StoreError::Refused`] when it is
+    /// in another state, `None` when the product has no listing.
+    fn set_listing_state<'a>(
+        &'a self,
+        product_id: i64,
+        from: &'a [ListingState],
+        to: ListingState,
+        reason: &'a str,
+        at: Timestamp,
+        audit: Audited<'a, Listing>,
+    ) -> BoxFuture<'a, Result<Option<Listing>, StoreError>>;
+    /// Listed (and suspended, marked so) products with their last run.
+    fn catalogue(&self) -> BoxFuture<'_, Result<Vec<CatalogueEntry>, StoreError>>;
+}

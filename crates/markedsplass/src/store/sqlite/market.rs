@@ -1,0 +1,614 @@
+//! [`MarketStore`] over SQLite.
+//!
+//! Row loaders take a `&mut SqliteConnection` so the same code reads inside a write transaction
+//! and from the pool.
+
+use jiff::Timestamp;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row as _, SqliteConnection};
+
+use super::{SqliteStore, conflict, opt_ts, ts};
+use crate::store::{
+    Audited, BoxFuture, Case, CaseState, CatalogueEntry, ClaimedRun, Decided, Decision, Listing, ListingState,
+    MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary, Review, Role, Run, RunOutcome,
+    RunPurpose, RunState, StoreError, Submission, Submitted,
+};
+
+const PRODUCT: &str = "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
+const SUBMISSION: &str = "SELECT s.*, p.organisation_id, u.username AS submitted_by_name FROM submissions s \
+     JOIN products p ON p.id = s.product_id JOIN users u ON u.id = s.submitted_by";
+const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
+     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities \
+     FROM runs r JOIN submissions s ON s.id = r.submission_id JOIN products p ON p.id = s.product_id";
+const CASE: &str = "SELECT c.*, p.name AS product, p.organisation_id, o.name AS vendor, s.version, \
+     u.username AS requested_by_name FROM review_cases c JOIN products p ON p.id = c.product_id \
+     JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = c.submission_id \
+     JOIN users u ON u.id = c.requested_by";
+
+fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    f(text).ok_or_else(|| StoreError::Corrupt(format!("{what} {text:?}")))
+}
+
+fn json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn product(row: &SqliteRow) -> Result<Product, StoreError> {
+    Ok(Product {
+        id: row.try_get("id")?,
+        organisation_id: row.try_get("organisation_id")?,
+        vendor: row.try_get("vendor")?,
+        name: row.try_get("name")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
+}
+
+fn submission(row: &SqliteRow) -> Result<Submission, StoreError> {
+    Ok(Submission {
+        id: row.try_get("id")?,
+        product_id: row.try_get("product_id")?,
+        organisation_id: row.try_get("organisation_id")?,
+        version: row.try_get("version")?,
+        changelog: row.try_get("changelog")?,
+        component_sha256: row.try_get("component_sha256")?,
+        component_size: row.try_get("component_size")?,
+        file_name: row.try_get("file_name")?,
+        inspection: json(row.try_get("inspection")?, "inspection")?,
+        submitted_by: row.try_get("submitted_by_name")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
+}
+
+fn run(row: &SqliteRow) -> Result<Run, StoreError> {
+    let capabilities = json(row.try_get("capabilities")?, "capabilities")?;
+    Ok(Run {
+        id: row.try_get("id")?,
+        submission_id: row.try_get("submission_id")?,
+        product_id: row.try_get("product_id")?,
+        organisation_id: row.try_get("organisation_id")?,
+        purpose: parse(row.try_get("purpose")?, "run purpose", RunPurpose::parse)?,
+        state: parse(row.try_get("state")?, "run state", RunState::parse)?,
+        attempts: row.try_get("attempts")?,
+        queued_at: ts(row.try_get("queued_at")?)?,
+        started_at: opt_ts(row.try_get("started_at")?)?,
+        finished_at: opt_ts(row.try_get("finished_at")?)?,
+        verdict: row.try_get("verdict")?,
+        score: row.try_get("score")?,
+        error: row.try_get("error")?,
+        capabilities: serde_json::from_value(capabilities).map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
+    })
+}
+
+fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
+    Ok(Listing {
+        product_id: row.try_get("product_id")?,
+        submission_id: row.try_get("submission_id")?,
+        case_id: row.try_get("case_id")?,
+        state: parse(row.try_get("state")?, "listing state", ListingState::parse)?,
+        listed_at: ts(row.try_get("listed_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+        reason: row.try_get("reason")?,
+    })
+}
+
+async fn load_product(conn: &mut SqliteConnection, id: i64) -> Result<Option<Product>, StoreError> {
+    let row = sqlx::query(&format!("{PRODUCT} WHERE p.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(product).transpose()
+}
+
+async fn load_submission(conn: &mut SqliteConnection, id: i64) -> Result<Option<Submission>, StoreError> {
+    let row = sqlx::query(&format!("{SUBMISSION} WHERE s.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(submission).transpose()
+}
+
+async fn load_run(conn: &mut SqliteConnection, id: i64) -> Result<Option<Run>, StoreError> {
+    let row = sqlx::query(&format!("{RUN} WHERE r.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(run).transpose()
+}
+
+async fn load_listing(conn: &mut SqliteConnection, product_id: i64) -> Result<Option<Listing>, StoreError> {
+    let row = sqlx::query("SELECT * FROM listings WHERE product_id = ?").bind(product_id).fetch_optional(&mut *conn).await?;
+    row.as_ref().map(listing).transpose()
+}
+
+async fn case_from_row(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<Case, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let reviews = sqlx::query(
+        "SELECT r.*, u.username FROM reviews r JOIN users u ON u.id = r.reviewer_id WHERE r.case_id = ? \
+         ORDER BY r.level DESC, r.reviewer_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Review {
+            reviewer_id: r.try_get("reviewer_id")?,
+            reviewer: r.try_get("username")?,
+            level: parse(r.try_get("level")?, "review level", Role::parse)?,
+            decision: r.try_get::<Option<String>, _>("decision")?.map(|d| parse(&d, "decision", Decision::parse)).transpose()?,
+            note: r.try_get("note")?,
+            decided_at: opt_ts(r.try_get("decided_at")?)?,
+        })
+    })
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(Case {
+        id,
+        product_id: row.try_get("product_id")?,
+        product: row.try_get("product")?,
+        organisation_id: row.try_get("organisation_id")?,
+        vendor: row.try_get("vendor")?,
+        submission_id: row.try_get("submission_id")?,
+        version: row.try_get("version")?,
+        run_id: row.try_get("run_id")?,
+        state: parse(row.try_get("state")?, "case state", CaseState::parse)?,
+        requested_by: row.try_get("requested_by_name")?,
+        requested_at: ts(row.try_get("requested_at")?)?,
+        decided_at: opt_ts(row.try_get("decided_at")?)?,
+        note: row.try_get("note")?,
+        reviews,
+    })
+}
+
+async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
+    let row = sqlx::query(&format!("{CASE} WHERE c.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    match row {
+        Some(row) => Ok(Some(case_from_row(conn, &row).await?)),
+        None => Ok(None),
+    }
+}
+
+fn missing(what: &str, id: i64) -> StoreError {
+    StoreError::Corrupt(format!("{what} {id} vanished inside its transaction"))
+}
+
+impl MarketStore for SqliteStore {
+    fn submit<'a>(&'a self, new: NewSubmission, audit: Audited<'a, Submitted>) -> BoxFuture<'a, Result<Submitted, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let at = new.at.to_string();
+                let created = sqlx::query(
+                    "INSERT INTO products (organisation_id, name, created_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (organisation_id, name) DO NOTHING",
+                )
+                .bind(new.organisation_id)
+                .bind(&new.product_name)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
+                let row = sqlx::query(&format!("{PRODUCT} WHERE p.organisation_id = ? AND p.name = ?"))
+                    .bind(new.organisation_id)
+                    .bind(&new.product_name)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                let product = product(&row)?;
+                let submission_id: i64 = sqlx::query(
+                    "INSERT INTO submissions (product_id, version, changelog, component_sha256, component_size, \
+                     file_name, inspection, submitted_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                )
+                .bind(product.id)
+                .bind(&new.version)
+                .bind(&new.changelog)
+                .bind(&new.component_sha256)
+                .bind(new.component_size)
+                .bind(&new.file_name)
+                .bind(new.inspection.to_string())
+                .bind(new.submitted_by)
+                .bind(&at)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(conflict(format!("versjon {} av {} / version {} of {}", new.version, product.name, new.version, product.name)))?
+                .try_get("id")?;
+                let run_id: i64 = sqlx::query(
+                    "INSERT INTO runs (submission_id, purpose, state, queued_at) VALUES (?, 'submission', 'queued', ?) RETURNING id",
+                )
+                .bind(submission_id)
+                .bind(&at)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("id")?;
+                let submission = load_submission(conn, submission_id).await?.ok_or_else(|| missing("submission", submission_id))?;
+                let run = load_run(conn, run_id).await?.ok_or_else(|| missing("run", run_id))?;
+                Ok(Submitted { product, new_product: created.rows_affected() == 1, submission, run })
+            })
+        }))
+    }
+
+    fn products(&self, organisation: Option<i64>) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let rows = sqlx::query(&format!("{PRODUCT} WHERE ?1 IS NULL OR p.organisation_id = ?1 ORDER BY o.name, p.name"))
+                .bind(organisation)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let product = product(row)?;
+                let latest_submission = sqlx::query(&format!("{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC LIMIT 1"))
+                    .bind(product.id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .as_ref()
+                    .map(submission)
+                    .transpose()?;
+                let latest_run = match &latest_submission {
+                    Some(s) => sqlx::query(&format!("{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC LIMIT 1"))
+                        .bind(s.id)
+                        .fetch_optional(&mut *conn)
+                        .await?
+                        .as_ref()
+                        .map(run)
+                        .transpose()?,
+                    None => None,
+                };
+                let listing = load_listing(&mut conn, product.id).await?;
+                let open_case = sqlx::query("SELECT id FROM review_cases WHERE product_id = ? AND state IN ('in_review', 'escalated')")
+                    .bind(product.id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .map(|r| r.try_get::<i64, _>("id"))
+                    .transpose()?;
+                out.push(ProductSummary { product, latest_submission, latest_run, listing, open_case });
+            }
+            Ok(out)
+        })
+    }
+
+    fn product(&self, id: i64) -> BoxFuture<'_, Result<Option<Product>, StoreError>> {
+        Box::pin(async move { load_product(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn submissions(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Submission>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!("{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC"))
+                .bind(product_id)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(submission).collect()
+        })
+    }
+
+    fn submission(&self, id: i64) -> BoxFuture<'_, Result<Option<Submission>, StoreError>> {
+        Box::pin(async move { load_submission(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn component_digests(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT DISTINCT component_sha256 FROM submissions ORDER BY 1").fetch_all(&self.pool).await?;
+            rows.iter().map(|r| r.try_get("component_sha256").map_err(StoreError::from)).collect()
+        })
+    }
+
+    fn runs(&self, submission_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!("{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC"))
+                .bind(submission_id)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(run).collect()
+        })
+    }
+
+    fn run(&self, id: i64) -> BoxFuture<'_, Result<Option<Run>, StoreError>> {
+        Box::pin(async move { load_run(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT report FROM runs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+            Ok(row.map(|r| r.try_get::<Option<String>, _>("report")).transpose()?.flatten())
+        })
+    }
+
+    fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM runs GROUP BY state ORDER BY state").fetch_all(&self.pool).await?;
+            rows.iter()
+                .map(|r| Ok((parse(r.try_get("state")?, "run state", RunState::parse)?, r.try_get("n")?)))
+                .collect()
+        })
+    }
+
+    fn requeue_running<'a>(&'a self, at: Timestamp, audit: Audited<'a, Vec<Run>>) -> BoxFuture<'a, Result<Vec<Run>, StoreError>> {
+        let _ = at;
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let ids: Vec<i64> = sqlx::query(
+                    "UPDATE runs SET state = 'queued', claim = NULL, lease_until = NULL WHERE state = 'running' RETURNING id",
+                )
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+                let mut runs = Vec::with_capacity(ids.len());
+                for id in ids {
+                    runs.push(load_run(conn, id).await?.ok_or_else(|| missing("run", id))?);
+                }
+                Ok(runs)
+            })
+        }))
+    }
+
+    fn claim_run<'a>(
+        &'a self,
+        claim: &'a str,
+        at: Timestamp,
+        lease_until: Timestamp,
+        audit: Audited<'a, ClaimedRun>,
+    ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>> {
+        let audit: Audited<'a, Option<ClaimedRun>> = Box::new(move |c| c.as_ref().map(audit).unwrap_or_default());
+        let claim = claim.to_owned();
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let next = sqlx::query(
+                    "SELECT r.id FROM runs r WHERE r.state = 'queued' OR (r.state = 'running' AND r.lease_until < ?) \
+                     ORDER BY r.purpose = 'nightly', r.id LIMIT 1",
+                )
+                .bind(at.to_string())
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(next) = next else { return Ok(None) };
+                let id: i64 = next.try_get("id")?;
+                sqlx::query(
+                    "UPDATE runs SET state = 'running', claim = ?, lease_until = ?, attempts = attempts + 1, started_at = ? \
+                     WHERE id = ?",
+                )
+                .bind(&claim)
+                .bind(lease_until.to_string())
+                .bind(at.to_string())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                let run = load_run(conn, id).await?.ok_or_else(|| missing("run", id))?;
+                let component = load_submission(conn, run.submission_id).await?.ok_or_else(|| missing("submission", run.submission_id))?;
+                Ok(Some(ClaimedRun { run, claim, component_sha256: component.component_sha256, file_name: component.file_name }))
+            })
+        }))
+    }
+
+    fn renew_lease<'a>(&'a self, run_id: i64, claim: &'a str, until: Timestamp) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move {
+            let _turn = self.write_lock.lock().await;
+            let done = sqlx::query("UPDATE runs SET lease_until = ? WHERE id = ? AND claim = ? AND state = 'running'")
+                .bind(until.to_string())
+                .bind(run_id)
+                .bind(claim)
+                .execute(&self.pool)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    fn finish_run<'a>(
+        &'a self,
+        run_id: i64,
+        claim: &'a str,
+        outcome: RunOutcome,
+        at: Timestamp,
+        audit: Audited<'a, Run>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let audit: Audited<'a, Option<Run>> = Box::new(move |r| r.as_ref().map(audit).unwrap_or_default());
+        let claim = claim.to_owned();
+        Box::pin(async move {
+            let finished = self
+                .write(audit, move |conn| {
+                    Box::pin(async move {
+                        let capabilities = serde_json::to_string(&outcome.capabilities).unwrap_or_else(|_| "[]".into());
+                        let done = sqlx::query(
+                            "UPDATE runs SET state = ?, claim = NULL, lease_until = NULL, finished_at = ?, verdict = ?, \
+                             score = ?, error = ?, capabilities = ?, report = ? WHERE id = ? AND claim = ? AND state = 'running'",
+                        )
+                        .bind(outcome.state.as_str())
+                        .bind(at.to_string())
+                        .bind(&outcome.verdict)
+                        .bind(outcome.score)
+                        .bind(&outcome.error)
+                        .bind(capabilities)
+                        .bind(&outcome.report)
+                        .bind(run_id)
+                        .bind(&claim)
+                        .execute(&mut *conn)
+                        .await?;
+                        if done.rows_affected() == 1 { load_run(conn, run_id).await } else { Ok(None) }
+                    })
+                })
+                .await?;
+            Ok(finished.is_some())
+        })
+    }
+
+    fn open_case<'a>(&'a self, new: NewCase, audit: Audited<'a, Case>) -> BoxFuture<'a, Result<Case, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let reviewers: Vec<i64> = sqlx::query(
+                    "SELECT u.id FROM users u WHERE u.role = 'reviewer' ORDER BY \
+                     (SELECT COUNT(*) FROM reviews r JOIN review_cases c ON c.id = r.case_id \
+                      WHERE r.reviewer_id = u.id AND r.decision IS NULL AND c.state = 'in_review'), u.id LIMIT ?",
+                )
+                .bind(i64::try_from(new.reviewers).unwrap_or(i64::MAX))
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+                if reviewers.is_empty() {
+                    return Err(StoreError::Refused(
+                        "ingen fagpersoner kan vurdere saken ennå / there is no reviewer to assign the case to".into(),
+                    ));
+                }
+                let id: i64 = sqlx::query(
+                    "INSERT INTO review_cases (product_id, submission_id, run_id, state, requested_by, requested_at) \
+                     VALUES (?, ?, ?, 'in_review', ?, ?) RETURNING id",
+                )
+                .bind(new.product_id)
+                .bind(new.submission_id)
+                .bind(new.run_id)
+                .bind(new.requested_by)
+                .bind(new.at.to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(conflict("en åpen vurdering av produktet / an open review of the product"))?
+                .try_get("id")?;
+                for reviewer in reviewers {
+                    sqlx::query("INSERT INTO reviews (case_id, reviewer_id, level) VALUES (?, ?, 'reviewer')")
+                        .bind(id)
+                        .bind(reviewer)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                load_case(conn, id).await?.ok_or_else(|| missing("case", id))
+            })
+        }))
+    }
+
+    fn decide<'a>(&'a self, d: NewDecision, audit: Audited<'a, Decided>) -> BoxFuture<'a, Result<Decided, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let case = load_case(conn, d.case_id).await?.ok_or_else(|| StoreError::Refused("ukjent sak / unknown case".into()))?;
+                crate::listings::may_decide(&case, d.reviewer_id, d.level).map_err(|e| StoreError::Refused(e.to_string()))?;
+                let at = d.at.to_string();
+                sqlx::query(
+                    "INSERT INTO reviews (case_id, reviewer_id, level, decision, note, decided_at) VALUES (?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (case_id, reviewer_id) DO UPDATE SET decision = excluded.decision, note = excluded.note, \
+                     decided_at = excluded.decided_at",
+                )
+                .bind(d.case_id)
+                .bind(d.reviewer_id)
+                .bind(d.level.as_str())
+                .bind(d.decision.as_str())
+                .bind(&d.note)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?;
+                let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
+                let next = crate::listings::next_state(&case, d.level, d.decision);
+                if next != case.state {
+                    let final_ = matches!(next, CaseState::Approved | CaseState::Rejected);
+                    sqlx::query("UPDATE review_cases SET state = ?, decided_at = ?, note = ? WHERE id = ?")
+                        .bind(next.as_str())
+                        .bind(final_.then_some(&at))
+                        .bind(final_.then_some(&d.note))
+                        .bind(d.case_id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let listing = if next == CaseState::Approved {
+                    sqlx::query(
+                        "INSERT INTO listings (product_id, submission_id, case_id, state, listed_at, updated_at) \
+                         VALUES (?, ?, ?, 'listed', ?, ?) ON CONFLICT (product_id) DO UPDATE SET \
+                         submission_id = excluded.submission_id, case_id = excluded.case_id, state = 'listed', \
+                         listed_at = excluded.listed_at, updated_at = excluded.updated_at, reason = NULL",
+                    )
+                    .bind(case.product_id)
+                    .bind(case.submission_id)
+                    .bind(case.id)
+                    .bind(&at)
+                    .bind(&at)
+                    .execute(&mut *conn)
+                    .await?;
+                    load_listing(conn, case.product_id).await?
+                } else {
+                    None
+                };
+                let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
+                Ok(Decided { case, listing })
+            })
+        }))
+    }
+
+    fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>> {
+        Box::pin(async move { load_case(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn cases<'a>(&'a self, states: &'a [CaseState], product: Option<i64>) -> BoxFuture<'a, Result<Vec<Case>, StoreError>> {
+        Box::pin(async move {
+            let mut conn = self.pool.acquire().await?;
+            let rows = sqlx::query(&format!("{CASE} WHERE ?1 IS NULL OR c.product_id = ?1 ORDER BY c.id DESC"))
+                .bind(product)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut out = Vec::new();
+            for row in &rows {
+                let state: String = row.try_get("state")?;
+                if states.is_empty() || states.iter().any(|s| s.as_str() == state) {
+                    out.push(case_from_row(&mut conn, row).await?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn listing(&self, product_id: i64) -> BoxFuture<'_, Result<Option<Listing>, StoreError>> {
+        Box::pin(async move { load_listing(&mut *self.pool.acquire().await?, product_id).await })
+    }
+
+    fn set_listing_state<'a>(
+        &'a self,
+        product_id: i64,
+        from: &'a [ListingState],
+        to: ListingState,
+        reason: &'a str,
+        at: Timestamp,
+        audit: Audited<'a, Listing>,
+    ) -> BoxFuture<'a, Result<Option<Listing>, StoreError>> {
+        let audit: Audited<'a, Option<Listing>> = Box::new(move |l| l.as_ref().map(audit).unwrap_or_default());
+        let (from, reason) = (from.to_vec(), reason.to_owned());
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let Some(current) = load_listing(conn, product_id).await? else { return Ok(None) };
+                if !from.contains(&current.state) {
+                    return Err(StoreError::Refused(format!(
+                        "oppføringen er {} og kan ikke bli {to} / the listing is {} and cannot become {to}",
+                        current.state, current.state
+                    )));
+                }
+                sqlx::query("UPDATE listings SET state = ?, reason = ?, updated_at = ? WHERE product_id = ?")
+                    .bind(to.as_str())
+                    .bind(&reason)
+                    .bind(at.to_string())
+                    .bind(product_id)
+                    .execute(&mut *conn)
+                    .await?;
+                load_listing(conn, product_id).await
+            })
+        }))
+    }
+
+    fn catalogue(&self) -> BoxFuture<'_, Result<Vec<CatalogueEntry>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT l.*, p.name AS product, o.name AS vendor, s.version, r.id AS run_id, r.finished_at, r.verdict, \
+                 r.score, r.capabilities FROM listings l JOIN products p ON p.id = l.product_id \
+                 JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = l.submission_id \
+                 LEFT JOIN runs r ON r.id = (SELECT r2.id FROM runs r2 WHERE r2.submission_id = l.submission_id \
+                   AND r2.state = 'done' ORDER BY r2.finished_at DESC, r2.id DESC LIMIT 1) \
+                 WHERE l.state IN ('listed', 'suspended') ORDER BY p.name, o.name",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    let listing = listing(row)?;
+                    let capabilities: Option<String> = row.try_get("capabilities")?;
+                    Ok(CatalogueEntry {
+                        product_id: listing.product_id,
+                        product: row.try_get("product")?,
+                        vendor: row.try_get("vendor")?,
+                        version: row.try_get("version")?,
+                        state: listing.state,
+                        capabilities: match capabilities {
+                            Some(c) => serde_json::from_str(&c).map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
+                            None => Vec::new(),
+                        },
+                        verdict: row.try_get("verdict")?,
+                        score: row.try_get("score")?,
+                        last_run_id: row.try_get("run_id")?,
+                        last_run_at: opt_ts(row.try_get("finished_at")?)?,
+                        listed_at: listing.listed_at,
+                    })
+                })
+                .collect()
+        })
+    }
+}
