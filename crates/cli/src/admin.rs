@@ -78,7 +78,8 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()> {
     let config = args.load(listen)?;
     let data_dir = config.data_dir.clone();
-    runtime()?.block_on(async move {
+    let runtime = runtime()?;
+    let served = runtime.block_on(async move {
         let server = Server::bind(config).await.context("starting the markedsplass")?;
         // One line, printed once: scripts and tests read the address from it.
         println!(
@@ -87,7 +88,11 @@ pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()
             data_dir.display()
         );
         server.run(shutdown_signal()).await.context("serving")
-    })
+    });
+    // A run still executing is left `running` in the database and run again at the next start;
+    // its thread is not waited for beyond this.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    served
 }
 
 async fn shutdown_signal() {

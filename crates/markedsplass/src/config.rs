@@ -49,9 +49,24 @@ pub struct Config {
     pub workers: usize,
     /// When the nightly regression run starts. Default: 02:00 Europe/Oslo.
     pub nightly: Nightly,
-    /// Ed25519 key that signs reports (PKCS#8 PEM). Default: none — a key is generated in
-    /// `data_dir` on first use.
+    /// Ed25519 key that signs reports (PKCS#8 PEM). Default: none — the file named by
+    /// `SANDKASSE_SIGNING_KEY`, else a key generated in `data_dir/signing-key.pem` on first use.
     pub signing_key_path: Option<PathBuf>,
+    /// The conformance suite to run. Default: none — the `conformance/` directory of this build.
+    pub suite_dir: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (serve behind HTTPS). Default: false, so the service works
+    /// on `http://127.0.0.1`; set true in every deployment that is reached over a network.
+    pub secure_cookies: bool,
+    /// Hours a login session lasts. Default: 8.
+    pub session_hours: u32,
+    /// Reviewers assigned to each listing case; all must agree. Default: 2.
+    pub reviewers_per_case: usize,
+    /// Seconds a worker's claim on a run lasts without renewal (it renews while it works); a run
+    /// whose claim lapses is run again. Default: 120.
+    pub run_lease_seconds: u32,
+    /// Times a run is started before it is given up as an error (a component that crashes the
+    /// service must not loop forever). Default: 3.
+    pub max_run_attempts: u32,
 }
 
 /// When the nightly regression run starts.
@@ -74,6 +89,12 @@ impl Default for Config {
             workers: 2,
             nightly: Nightly { time: "02:00".into(), time_zone: "Europe/Oslo".into() },
             signing_key_path: None,
+            suite_dir: None,
+            secure_cookies: false,
+            session_hours: 8,
+            reviewers_per_case: 2,
+            run_lease_seconds: 120,
+            max_run_attempts: 3,
         }
     }
 }
@@ -88,6 +109,12 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("nightly", &self.nightly)
             .field("signing_key_path", &self.signing_key_path)
+            .field("suite_dir", &self.suite_dir)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_hours", &self.session_hours)
+            .field("reviewers_per_case", &self.reviewers_per_case)
+            .field("run_lease_seconds", &self.run_lease_seconds)
+            .field("max_run_attempts", &self.max_run_attempts)
             .finish()
     }
 }
@@ -143,6 +170,16 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.workers == 0 {
             return Err(ConfigError::Value { field: "workers", problem: "must be at least 1".into() });
+        }
+        for (field, value) in [
+            ("session_hours", u64::from(self.session_hours)),
+            ("reviewers_per_case", self.reviewers_per_case as u64),
+            ("run_lease_seconds", u64::from(self.run_lease_seconds)),
+            ("max_run_attempts", u64::from(self.max_run_attempts)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Value { field, problem: "must be at least 1".into() });
+            }
         }
         if self.max_upload_bytes == 0 {
             return Err(ConfigError::Value { field: "max_upload_bytes", problem: "must be at least 1".into() });

@@ -33,6 +33,15 @@ pub enum AppError {
     /// 409: the thing already exists.
     #[error("{0}")]
     Conflict(String),
+    /// 409: not allowed in the current state (a case already decided, a run not godkjent, ...).
+    #[error("{0}")]
+    Refused(String),
+    /// 413: the upload is over the limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 422: the sandbox's inspection rejected the component; the message is its exact reason.
+    #[error("{0}")]
+    Rejected(String),
     /// 503: a dependency (the database) does not answer.
     #[error("the service is not ready")]
     NotReady,
@@ -50,6 +59,9 @@ impl AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Refused(_) => (StatusCode::CONFLICT, "refused"),
+            AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "component_rejected"),
             AppError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -70,7 +82,8 @@ impl IntoResponse for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            StoreError::Conflict(what) => AppError::Conflict(format!("{what} finnes allerede / already exists")),
+            StoreError::Refused(why) => AppError::Refused(why),
             e => AppError::Internal(Box::new(e)),
         }
     }

@@ -22,13 +22,20 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod api;
 pub mod audit;
+pub mod auth;
 pub mod clock;
+pub mod components;
 pub mod config;
 pub mod error;
 pub mod listings;
+pub mod policy;
+pub mod runner;
 pub mod server;
+pub mod service;
 pub mod store;
+pub mod web;
 
 pub use config::Config;
 pub use error::AppError;

@@ -27,14 +27,17 @@ use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::accounts::Accounts;
 use crate::audit::Audit;
+use crate::clock::Clock;
+use crate::components::ComponentStore;
 use crate::error::AppError;
+use crate::runner::Runner;
 use crate::store::{StoreError, Stores};
 use crate::Config;
 
@@ -45,14 +48,65 @@ pub struct AppState {
     pub stores: Stores,
     pub accounts: Accounts,
     pub audit: Audit,
+    pub clock: Clock,
+    pub runner: Arc<Runner>,
+    pub web: Arc<crate::web::Templates>,
 }
 
 impl AppState {
-    pub fn new(config: Config, stores: Stores) -> AppState {
-        let audit = Audit::new(stores.audit.clone());
+    /// The state over opened `stores`: loads the suite, starts the sandbox, loads (or creates) the
+    /// signing key. `clock` is [`Clock::system`] except in tests.
+    pub fn new(config: Config, stores: Stores, clock: Clock) -> Result<AppState, ServeError> {
+        let audit = Audit::with_clock(stores.audit.clone(), clock.clone());
         let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
-        AppState { config: Arc::new(config), stores, accounts, audit }
+        let suite_dir = config.suite_dir.clone().unwrap_or_else(sandkasse_suite::load::default_root);
+        let suite = sandkasse_suite::load::load(&suite_dir).map_err(|e| ServeError::Suite(e.to_string()))?;
+        let sandbox = sandkasse_sandbox::Sandbox::new(sandkasse_sandbox::SandboxConfig {
+            cache_dir: Some(config.data_dir.join("compiled")),
+            ..Default::default()
+        })
+        .map_err(|e| ServeError::Sandbox(e.to_string()))?;
+        let key = signing_key(&config)?;
+        let runner = Runner::new(
+            stores.clone(),
+            audit.clone(),
+            clock.clone(),
+            ComponentStore::new(config.data_dir.join("components")),
+            Arc::new(suite),
+            Arc::new(sandbox),
+            key,
+            std::time::Duration::from_secs(u64::from(config.run_lease_seconds)),
+            config.max_run_attempts,
+        );
+        Ok(AppState {
+            config: Arc::new(config),
+            stores,
+            accounts,
+            audit,
+            clock,
+            runner: Arc::new(runner),
+            web: Arc::new(crate::web::Templates::new()),
+        })
     }
+
+    /// Opens the database `config` names and builds the state on the system clock.
+    pub async fn open(config: Config) -> Result<AppState, ServeError> {
+        let stores = Stores::open(&config).await?;
+        AppState::new(config, stores, Clock::system())
+    }
+}
+
+/// The key that signs reports: `signing_key_path`, else the file named by `SANDKASSE_SIGNING_KEY`,
+/// else `data_dir/signing-key.pem` (created on first use, mode 0600).
+fn signing_key(config: &Config) -> Result<ed25519_dalek::SigningKey, ServeError> {
+    use sandkasse_suite::sign::{KEY_ENV, KeySource};
+    let source = match (&config.signing_key_path, std::env::var_os(KEY_ENV)) {
+        (Some(path), _) => KeySource::Operator(path.clone()),
+        (None, Some(path)) => KeySource::Operator(path.into()),
+        (None, None) => KeySource::Local(config.data_dir.join("signing-key.pem")),
+    };
+    let loaded = source.load().map_err(|e| ServeError::Key(format!("{source}: {e}")))?;
+    Ok(loaded.key)
 }
 
 /// Why the service could not start or stopped with an error.
@@ -60,6 +114,12 @@ impl AppState {
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("loading the conformance suite: {0}")]
+    Suite(String),
+    #[error("starting the sandbox: {0}")]
+    Sandbox(String),
+    #[error("the report signing key: {0}")]
+    Key(String),
     #[error("listening on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("serving: {0}")]
@@ -72,15 +132,23 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .merge(crate::api::routes())
+        .merge(crate::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(crate::auth::check_origin))
+        .layer(middleware::from_fn(crate::web::security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
-/// Unknown paths get the one error shape too.
-async fn not_found() -> AppError {
-    AppError::NotFound
+/// Unknown paths: the JSON error shape under `/api/`, an HTML page elsewhere.
+async fn not_found(request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        AppError::NotFound.into_response()
+    } else {
+        crate::web::not_found_page(&request)
+    }
 }
 
 async fn health() -> Json<Value> {
@@ -121,11 +189,11 @@ impl Server {
     /// Creates `data_dir`, opens and migrates the database, and binds `config.listen`
     /// (port 0 picks a free port; see [`Server::local_addr`]).
     pub async fn bind(config: Config) -> Result<Server, ServeError> {
-        let stores = Stores::open(&config).await?;
         let addr = config.listen;
+        let state = AppState::open(config).await?;
         let listener =
             tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
-        Ok(Server { listener, state: AppState::new(config, stores) })
+        Ok(Server { listener, state })
     }
 
     /// The address actually bound.
@@ -138,15 +206,27 @@ impl Server {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, lets running requests finish, then closes the database.
+    /// Queues again the runs a previous process left running, starts the workers, serves until
+    /// `shutdown` completes, lets running requests finish, then closes the database. A run still
+    /// executing at shutdown stays `running` in the database and is run again at the next start.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
         let Server { listener, state } = self;
         let stores = state.stores.clone();
-        tracing::info!(addr = %listener.local_addr()?, "markedsplass serving");
-        axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+        if let Err(e) = state.runner.recover().await {
+            // The workers retry the queue; /ready reports the database.
+            tracing::error!(error = %e, "could not requeue interrupted runs at start");
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers = state.runner.spawn(state.config.workers, stopped);
+        tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
+        let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+        let _ = stop.send(true);
+        for worker in workers {
+            worker.abort();
+        }
         stores.health.close().await;
         tracing::info!("markedsplass stopped");
-        Ok(())
+        Ok(served?)
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod audit;
+mod flow;
+mod market;
 mod server;
 
 use sandkasse_markedsplass::accounts::Accounts;

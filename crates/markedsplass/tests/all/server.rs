@@ -34,7 +34,7 @@ async fn health_and_ready_then_graceful_shutdown() {
 
     assert_eq!(get(addr, "/health").await, (200, serde_json::json!({ "status": "ok" })));
     assert_eq!(get(addr, "/ready").await, (200, serde_json::json!({ "status": "ready" })));
-    let (status, body) = get(addr, "/nope").await;
+    let (status, body) = get(addr, "/api/v1/nope").await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "not_found", "unknown routes use the JSON error shape: {body}");
 

@@ -1,0 +1,288 @@
+//! The JSON API under `/api/v1`: everything the web pages can do, for machines (API tokens) and
+//! scripts (the session cookie plus the `X-CSRF-Token` header). Errors use the one shape of
+//! [`AppError`]. The routes are listed in [`ROUTES`] and described in `openapi.json` (checked in,
+//! served at `/api/v1/openapi.json`; a test keeps the two in step).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{self, Actor};
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest};
+
+/// The OpenAPI document, as checked in.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Every API route as `(method, path)` in axum's syntax — the authorisation test and the OpenAPI
+/// test walk this list.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/session"),
+    ("DELETE", "/api/v1/session"),
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/catalogue"),
+    ("GET", "/api/v1/catalogue/{product_id}/badge.svg"),
+    ("GET", "/api/v1/products"),
+    ("GET", "/api/v1/products/{id}"),
+    ("POST", "/api/v1/products/{id}/listing-requests"),
+    ("POST", "/api/v1/submissions"),
+    ("GET", "/api/v1/submissions/{id}"),
+    ("GET", "/api/v1/runs/{id}"),
+    ("GET", "/api/v1/runs/{id}/events"),
+    ("GET", "/api/v1/runs/{id}/report.json"),
+    ("GET", "/api/v1/runs/{id}/report.xml"),
+    ("GET", "/api/v1/runs/{id}/report.html"),
+    ("GET", "/api/v1/runs/{id}/badge.svg"),
+    ("GET", "/api/v1/cases"),
+    ("GET", "/api/v1/cases/{id}"),
+    ("POST", "/api/v1/cases/{id}/decisions"),
+    ("POST", "/api/v1/listings/{product_id}/{action}"),
+    ("GET", "/api/v1/audit"),
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/session", post(login).delete(logout))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/catalogue", get(catalogue))
+        .route("/api/v1/catalogue/{product_id}/badge.svg", get(catalogue_badge))
+        .route("/api/v1/products", get(products))
+        .route("/api/v1/products/{id}", get(product))
+        .route("/api/v1/products/{id}/listing-requests", post(request_listing))
+        .route("/api/v1/submissions", post(submit))
+        .route("/api/v1/submissions/{id}", get(submission))
+        .route("/api/v1/runs/{id}", get(run))
+        .route("/api/v1/runs/{id}/events", get(events))
+        .route("/api/v1/runs/{id}/{rendering}", get(rendering))
+        .route("/api/v1/cases", get(cases))
+        .route("/api/v1/cases/{id}", get(case))
+        .route("/api/v1/cases/{id}/decisions", post(decide))
+        .route("/api/v1/listings/{product_id}/{action}", post(change_listing))
+        .route("/api/v1/audit", get(audit))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct Login {
+    username: String,
+    password: String,
+}
+
+async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> Result<Response, AppError> {
+    let user = state.accounts.authenticate(&login.username, &login.password).await?;
+    let cookie = auth::start_session(&state, &user).await?;
+    let body = json!({ "user": { "username": user.username, "role": user.role, "organisation_id": user.organisation_id } });
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap) -> Result<Response, AppError> {
+    actor.require_csrf_header(&headers)?;
+    let cookie = auth::end_session(&state, &headers).await?;
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+async fn me(actor: Actor) -> Result<Json<Value>, AppError> {
+    let user = actor.user()?;
+    Ok(Json(json!({
+        "username": user.username,
+        "role": user.role,
+        "organisation_id": user.organisation_id,
+        "csrf": actor.csrf(),
+    })))
+}
+
+async fn catalogue(State(state): State<AppState>, Query(filter): Query<CatalogueFilter>) -> Result<Json<Value>, AppError> {
+    let entries = service::catalogue(&state, &filter).await?;
+    Ok(Json(json!({ "entries": entries, "filter": filter })))
+}
+
+fn svg(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+async fn catalogue_badge(State(state): State<AppState>, Path(product_id): Path<i64>) -> Result<Response, AppError> {
+    Ok(svg(service::catalogue_badge(&state, product_id).await?))
+}
+
+async fn products(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "products": service::products(&state, &actor).await? })))
+}
+
+async fn product(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    Ok(Json(serde_json::to_value(service::product(&state, &actor, id).await?).map_err(|e| AppError::Internal(Box::new(e)))?))
+}
+
+async fn request_listing(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(request): Json<ListingRequest>,
+) -> Result<Response, AppError> {
+    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let case = service::request_listing(&state, &actor, id, &request, csrf).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
+}
+
+async fn submit(State(state): State<AppState>, actor: Actor, headers: HeaderMap, multipart: Multipart) -> Result<Response, AppError> {
+    policy_vendor_first(&actor)?;
+    let mut upload = service::read_upload(&state, multipart).await?;
+    if upload.csrf.is_none() {
+        upload.csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    }
+    let s = service::submit(&state, &actor, upload).await?;
+    let body = json!({ "product": s.product, "submission": s.submission, "run": s.run });
+    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/runs/{}", s.run.id))], Json(body)).into_response())
+}
+
+/// Refuses non-vendors before reading a (possibly large) body.
+fn policy_vendor_first(actor: &Actor) -> Result<(), AppError> {
+    crate::policy::vendor_organisation(actor).map(|_| ())
+}
+
+async fn submission(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let view = service::submission(&state, &actor, id).await?;
+    Ok(Json(json!({ "submission": view.submission, "runs": view.runs })))
+}
+
+async fn run(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let (run, submission, product) = service::run(&state, &actor, id).await?;
+    let progress = service::stored_progress(&state, &run);
+    Ok(Json(json!({
+        "id": run.id, "state": run.state, "verdict": run.verdict, "score": run.score, "error": run.error,
+        "attempts": run.attempts, "queued_at": run.queued_at, "started_at": run.started_at, "finished_at": run.finished_at,
+        "capabilities": run.capabilities, "purpose": run.purpose,
+        "submission": { "id": submission.id, "version": submission.version, "sha256": submission.component_sha256 },
+        "product": { "id": product.id, "name": product.name, "vendor": product.vendor },
+        "progress": progress,
+    })))
+}
+
+/// Server-sent events: `progress` events with [`crate::runner::Progress`] as JSON until the run
+/// is done or failed; the last event has a final state.
+async fn events(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
+    let (run, _, _) = service::run(&state, &actor, id).await?;
+    let initial = service::stored_progress(&state, &run);
+    // Subscribe first, then re-read the stored state, so a finish in between is not missed.
+    let mut rx = state.runner.hub.subscribe(id, initial.clone());
+    let stored = state.stores.market.run(id).await?.map(|r| service::stored_progress(&state, &r)).unwrap_or(initial);
+    let first = if stored.is_final() { stored } else { rx.borrow_and_update_clone() };
+    let stream = futures_util::stream::unfold((Some(first), rx, false), |(pending, mut rx, ended)| async move {
+        if ended {
+            return None;
+        }
+        let progress = match pending {
+            Some(p) => p,
+            None => {
+                rx.changed().await.ok()?;
+                rx.borrow_and_update().clone()
+            }
+        };
+        let is_final = progress.is_final();
+        let event = Event::default().event("progress").json_data(&progress).unwrap_or_default();
+        Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+}
+
+/// Marks the current value seen and returns it.
+trait BorrowClone {
+    fn borrow_and_update_clone(&mut self) -> crate::runner::Progress;
+}
+
+impl BorrowClone for tokio::sync::watch::Receiver<crate::runner::Progress> {
+    fn borrow_and_update_clone(&mut self) -> crate::runner::Progress {
+        self.borrow_and_update().clone()
+    }
+}
+
+async fn rendering(State(state): State<AppState>, actor: Actor, Path((id, rendering)): Path<(i64, String)>) -> Result<Response, AppError> {
+    let report = service::report(&state, &actor, id).await?;
+    Ok(match rendering.as_str() {
+        "report.json" => ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&report).unwrap_or_default()).into_response(),
+        "report.xml" => ([(header::CONTENT_TYPE, "application/xml")], sandkasse_suite::junit::to_junit(&report)).into_response(),
+        "report.html" => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+            ],
+            sandkasse_suite::html::to_html(&report),
+        )
+            .into_response(),
+        "badge.svg" => svg(sandkasse_suite::badge::to_badge_svg(&report)),
+        _ => return Err(AppError::NotFound),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CaseQuery {
+    #[serde(default)]
+    all: bool,
+}
+
+async fn cases(State(state): State<AppState>, actor: Actor, Query(q): Query<CaseQuery>) -> Result<Json<Value>, AppError> {
+    let cases = if q.all { service::all_cases(&state, &actor).await? } else { service::queue(&state, &actor).await? };
+    Ok(Json(json!({ "cases": cases })))
+}
+
+async fn case(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+    let (case, run) = service::case(&state, &actor, id).await?;
+    Ok(Json(json!({ "case": case, "run": run })))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(input): Json<DecisionInput>,
+) -> Result<Json<Value>, AppError> {
+    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let decided = service::decide(&state, &actor, id, &input, csrf).await?;
+    Ok(Json(json!({ "case": decided.case, "listing": decided.listing })))
+}
+
+async fn change_listing(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    Path((product_id, action)): Path<(i64, String)>,
+    Json(change): Json<ListingChange>,
+) -> Result<Json<Value>, AppError> {
+    let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
+    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let listing = service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
+    Ok(Json(json!({ "listing": listing })))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: u32,
+}
+
+fn default_limit() -> u32 {
+    100
+}
+
+async fn audit(State(state): State<AppState>, actor: Actor, Query(q): Query<AuditQuery>) -> Result<Json<Value>, AppError> {
+    let events = service::audit_page(&state, &actor, q.after, q.limit).await?;
+    let next = events.last().map(|e| e.seq);
+    Ok(Json(json!({ "events": events, "next_after": next })))
+}

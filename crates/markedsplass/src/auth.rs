@@ -1,0 +1,256 @@
+//! Who is asking: the [`Actor`] extractor, login sessions and CSRF protection.
+//!
+//! Two ways in:
+//!
+//! - **People** log in with a password and get a session cookie ([`SESSION_COOKIE`]): 32 random
+//!   bytes, `HttpOnly`, `SameSite=Lax`, `Path=/`, `Secure` when `secure_cookies` is set, lasting
+//!   `session_hours`. Only the SHA-256 of the id is stored, so a copy of the database cannot be
+//!   used to log in. Logging out deletes the session.
+//! - **Machines** send `Authorization: Bearer sk_…` (an API token, see [`crate::accounts`]). A
+//!   token that is wrong or revoked is a 401 — never silently anonymous.
+//!
+//! # CSRF
+//!
+//! A cookie is sent by the browser whatever page makes the request, so every state-changing
+//! request authenticated by a session must prove it comes from our own pages:
+//!
+//! 1. [`check_origin`] (middleware, every route): an unsafe request (not GET/HEAD/OPTIONS) that
+//!    carries a session cookie and an `Origin` or `Referer` of another host is refused;
+//! 2. the synchroniser token: each session has a random `csrf` value, rendered into every form
+//!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. Handlers call
+//!    [`Actor::require_csrf`]; bearer-token requests are exempt (no ambient credential).
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum::response::{IntoResponse as _, Response};
+use base64::Engine as _;
+use jiff::SignedDuration;
+use rand_core::{OsRng, RngCore as _};
+use serde_json::json;
+
+use crate::accounts::token_sha256;
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::store::{NewSession, Role, User};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "sandkasse_session";
+/// Header carrying the CSRF token for script calls authenticated by the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How a user was authenticated.
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// A session cookie, with the session's CSRF token.
+    Session { csrf: String },
+    /// An API token.
+    Token,
+}
+
+/// The party making a request.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Anonymous,
+    User { user: User, via: Via },
+}
+
+impl Actor {
+    /// The user, or 401 for anonymous requests.
+    pub fn user(&self) -> Result<&User, AppError> {
+        match self {
+            Actor::User { user, .. } => Ok(user),
+            Actor::Anonymous => Err(AppError::Unauthorized("logg inn først / log in first".into())),
+        }
+    }
+
+    /// The user if anonymous is not enough and their role is one of `roles`: 401 / 403 otherwise.
+    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
+        let user = self.user()?;
+        if roles.contains(&user.role) { Ok(user) } else { Err(AppError::Forbidden) }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User { user, .. } => Some(user.role),
+            Actor::Anonymous => None,
+        }
+    }
+
+    /// The actor's name in the audit trail: `user:NAME` or `anonymous`.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::User { user, .. } => format!("user:{}", user.username),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+
+    /// The CSRF token to render into forms (empty for token and anonymous callers).
+    pub fn csrf(&self) -> &str {
+        match self {
+            Actor::User { via: Via::Session { csrf }, .. } => csrf,
+            _ => "",
+        }
+    }
+
+    /// Checks the synchroniser token of a state-changing request: `given` from the form field or
+    /// the `X-CSRF-Token` header. Required for session-authenticated requests only.
+    pub fn require_csrf(&self, given: Option<&str>) -> Result<(), AppError> {
+        match self {
+            Actor::User { via: Via::Session { csrf }, .. } => {
+                if given.is_some_and(|g| constant_time_eq(g.as_bytes(), csrf.as_bytes())) {
+                    Ok(())
+                } else {
+                    Err(AppError::BadRequest {
+                        code: "csrf",
+                        message: "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
+                                  the form expired or did not come from sandkasse; reload the page"
+                            .into(),
+                    })
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`Actor::require_csrf`] with the token from the `X-CSRF-Token` header.
+    pub fn require_csrf_header(&self, headers: &HeaderMap) -> Result<(), AppError> {
+        self.require_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn random_token() -> String {
+    let mut bytes = [0_u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn session_id(parts: &Parts) -> Option<String> {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&parts.headers);
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, Response> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default().trim();
+            let user = state.accounts.verify_token(token).await.map_err(|e| AppError::from(e).into_response())?;
+            return Ok(Actor::User { user, via: Via::Token });
+        }
+        if let Some(id) = session_id(parts) {
+            let session =
+                state.stores.accounts.session(&token_sha256(&id), state.clock.now()).await.map_err(|e| AppError::from(e).into_response())?;
+            if let Some(session) = session {
+                return Ok(Actor::User { user: session.user, via: Via::Session { csrf: session.csrf } });
+            }
+        }
+        Ok(Actor::Anonymous)
+    }
+}
+
+/// Starts a session for `user` and returns the `Set-Cookie` value.
+pub async fn start_session(state: &AppState, user: &User) -> Result<String, AppError> {
+    let id = random_token();
+    let now = state.clock.now();
+    let hours = i64::from(state.config.session_hours);
+    let expires_at = now.checked_add(SignedDuration::from_hours(hours)).map_err(|e| AppError::Internal(Box::new(e)))?;
+    let audit = state.audit.clone();
+    let actor = format!("user:{}", user.username);
+    let new = NewSession { sha256: token_sha256(&id), user_id: user.id, csrf: random_token(), created_at: now, expires_at };
+    state
+        .stores
+        .accounts
+        .insert_session(new, Box::new(move |_| vec![audit.event(&actor, "session.login", &actor, None, json!({}))]))
+        .await?;
+    Ok(session_cookie(&id, hours * 3600, state.config.secure_cookies))
+}
+
+/// Ends the request's session (if any) and returns the `Set-Cookie` value that clears it.
+pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<String, AppError> {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let sha = token_sha256(cookie.value());
+        if let Some(session) = state.stores.accounts.session(&sha, state.clock.now()).await? {
+            let audit = state.audit.clone();
+            let actor = format!("user:{}", session.user.username);
+            state
+                .stores
+                .accounts
+                .delete_session(&sha, Box::new(move |_| vec![audit.event(&actor, "session.logout", &actor, None, json!({}))]))
+                .await?;
+        }
+    }
+    Ok(session_cookie("", 0, state.config.secure_cookies))
+}
+
+/// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it). The id is URL-safe
+/// base64, so it needs no quoting.
+fn session_cookie(id: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}")
+}
+
+/// Middleware: refuses a state-changing, cookie-carrying request from another origin.
+pub async fn check_origin(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let has_session = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|v| v.contains(SESSION_COOKIE)));
+    if unsafe_method && has_session && !same_origin(request.headers()) {
+        return AppError::BadRequest {
+            code: "cross_origin",
+            message: "forespørselen kom fra et annet nettsted / the request came from another site".into(),
+        }
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether `Origin` (else `Referer`) names the `Host` the request was sent to; true when neither
+/// is present (non-browser clients; the CSRF token still applies).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(source) = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)) else { return true };
+    let (Ok(source), Some(host)) = (source.to_str(), headers.get(header::HOST).and_then(|h| h.to_str().ok())) else {
+        return false;
+    };
+    let rest = source.split_once("://").map_or(source, |(_, rest)| rest);
+    rest.split('/').next() == Some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn origins_are_compared_by_host() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        assert!(same_origin(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        assert!(!same_origin(&h));
+        h.remove(header::ORIGIN);
+        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:8080/leverandor"));
+        assert!(same_origin(&h));
+        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:8080.evil.example/"));
+        assert!(!same_origin(&h));
+    }
+
+    #[test]
+    fn tokens_compare_in_constant_time_and_exactly() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert_eq!(random_token().len(), 43);
+    }
+}

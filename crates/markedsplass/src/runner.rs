@@ -1,0 +1,379 @@
+//! The durable run queue and its bounded worker pool.
+//!
+//! Runs live in the database, not in memory: an upload commits its submission and a `queued` run
+//! in one transaction, and workers take runs from the table.
+//!
+//! - **Claim**: a worker takes the oldest queued run (submission runs before nightly ones) with a
+//!   fresh random claim and a lease of `run_lease_seconds`, renewed every third of it while the
+//!   test runs. A run whose lease lapses (its worker died) can be claimed again.
+//! - **Start-up**: no worker of this database survives a restart, so every `running` run is put
+//!   back in the queue ([`Runner::recover`]) — a run interrupted by a crash is run again.
+//! - **Finish**: the outcome is written only if the worker still holds the claim, in the same
+//!   transaction as its audit event, so a run is finished once and never twice.
+//! - **Give up**: a run started `max_run_attempts` times without finishing (a component that
+//!   takes the service down with it) ends as an `error` instead of looping.
+//!
+//! Each run executes `sandkasse_suite::harness::test_component` on a blocking thread (the suite
+//! runs scenarios in parallel inside it), so the async runtime keeps serving requests while a
+//! hostile component burns its fuel. Progress (scenarios finished) is published to a
+//! [`ProgressHub`] that the server-sent-events endpoint follows.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use rand_core::{OsRng, RngCore as _};
+use sandkasse_sandbox::Sandbox;
+use sandkasse_suite::harness::{TestOptions, test_component};
+use sandkasse_suite::load::Suite;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{Notify, watch};
+
+use crate::audit::Audit;
+use crate::clock::Clock;
+use crate::components::ComponentStore;
+use crate::store::{ClaimedRun, RunOutcome, RunState, StoreError, Stores};
+
+/// The worker's name in the audit trail.
+pub const ACTOR: &str = "system:runner";
+
+/// What the progress endpoint tells a watcher.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub state: RunState,
+    /// Scenarios finished.
+    pub done: usize,
+    /// Scenarios in the suite.
+    pub total: usize,
+    pub verdict: Option<String>,
+    pub score: Option<f64>,
+    pub error: Option<String>,
+}
+
+impl Progress {
+    pub fn is_final(&self) -> bool {
+        matches!(self.state, RunState::Done | RunState::Error)
+    }
+}
+
+/// Live progress of running runs, one `watch` channel each.
+#[derive(Debug, Default)]
+pub struct ProgressHub {
+    channels: Mutex<HashMap<i64, watch::Sender<Progress>>>,
+}
+
+impl ProgressHub {
+    /// Publishes a run's progress; a final state closes its channel (watchers keep the last value).
+    pub fn publish(&self, run: i64, progress: Progress) {
+        let mut channels = self.channels.lock().expect("progress hub");
+        let last = progress.is_final();
+        match channels.get(&run) {
+            Some(tx) => {
+                tx.send_replace(progress);
+            }
+            None if !last => {
+                channels.insert(run, watch::channel(progress).0);
+            }
+            None => {}
+        }
+        if last {
+            channels.remove(&run);
+        }
+        channels.retain(|_, tx| tx.receiver_count() > 0 || !tx.borrow().is_final());
+    }
+
+    /// Follows a run; `initial` is the value until the worker publishes. Subscribe before reading
+    /// the run's stored state, so a finish between the two is never missed.
+    pub fn subscribe(&self, run: i64, initial: Progress) -> watch::Receiver<Progress> {
+        let mut channels = self.channels.lock().expect("progress hub");
+        channels.entry(run).or_insert_with(|| watch::channel(initial).0).subscribe()
+    }
+}
+
+/// Executes queued runs.
+pub struct Runner {
+    pub stores: Stores,
+    pub audit: Audit,
+    pub clock: Clock,
+    pub components: ComponentStore,
+    pub suite: Arc<Suite>,
+    pub sandbox: Arc<Sandbox>,
+    pub key: Arc<ed25519_dalek::SigningKey>,
+    pub hub: Arc<ProgressHub>,
+    pub lease: Duration,
+    pub max_attempts: i64,
+    wake: Notify,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner").field("lease", &self.lease).field("max_attempts", &self.max_attempts).finish()
+    }
+}
+
+impl Runner {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        stores: Stores,
+        audit: Audit,
+        clock: Clock,
+        components: ComponentStore,
+        suite: Arc<Suite>,
+        sandbox: Arc<Sandbox>,
+        key: ed25519_dalek::SigningKey,
+        lease: Duration,
+        max_attempts: u32,
+    ) -> Runner {
+        Runner {
+            stores,
+            audit,
+            clock,
+            components,
+            suite,
+            sandbox,
+            key: Arc::new(key),
+            hub: Arc::new(ProgressHub::default()),
+            lease,
+            max_attempts: i64::from(max_attempts),
+            wake: Notify::new(),
+        }
+    }
+
+    /// Scenarios a run goes through.
+    pub fn total(&self) -> usize {
+        self.suite.scenarios.len()
+    }
+
+    /// Wakes a waiting worker: a run was queued.
+    pub fn notify(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Puts runs interrupted by a previous process back in the queue (call once at start-up).
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let audit = self.audit.clone();
+        let requeued = self
+            .stores
+            .market
+            .requeue_running(
+                self.clock.now(),
+                Box::new(move |runs| {
+                    runs.iter()
+                        .map(|r| {
+                            audit.event(
+                                ACTOR,
+                                "run.requeue",
+                                &format!("run:{}", r.id),
+                                Some("tjenesten stoppet under kjøringen / the service stopped during the run"),
+                                json!({ "attempts": r.attempts }),
+                            )
+                        })
+                        .collect()
+                }),
+            )
+            .await?;
+        if !requeued.is_empty() {
+            tracing::warn!(runs = requeued.len(), "runs interrupted by the last stop were queued again");
+        }
+        Ok(requeued.len())
+    }
+
+    /// Starts `workers` workers; they stop taking runs when `stop` turns true.
+    pub fn spawn(self: &Arc<Self>, workers: usize, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..workers)
+            .map(|n| {
+                let runner = self.clone();
+                let mut stop = stop.clone();
+                tokio::spawn(async move {
+                    tracing::debug!(worker = n, "worker started");
+                    while !*stop.borrow() {
+                        match runner.run_next().await {
+                            Ok(true) => continue,
+                            Ok(false) => {}
+                            Err(e) => tracing::error!(error = %e, "the run queue failed; retrying"),
+                        }
+                        tokio::select! {
+                            _ = runner.wake.notified() => {}
+                            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Claims and executes one run; `false` when the queue was empty.
+    pub async fn run_next(&self) -> Result<bool, StoreError> {
+        let claim = random_claim();
+        let now = self.clock.now();
+        let until = now.checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
+        let audit = self.audit.clone();
+        let claimed = self
+            .stores
+            .market
+            .claim_run(
+                &claim,
+                now,
+                until,
+                Box::new(move |c| {
+                    vec![audit.event(ACTOR, "run.start", &format!("run:{}", c.run.id), None, json!({ "attempt": c.run.attempts }))]
+                }),
+            )
+            .await?;
+        let Some(claimed) = claimed else { return Ok(false) };
+        self.execute(claimed).await?;
+        Ok(true)
+    }
+
+    async fn execute(&self, claimed: ClaimedRun) -> Result<(), StoreError> {
+        let run_id = claimed.run.id;
+        let total = self.total();
+        let outcome = if claimed.run.attempts > self.max_attempts {
+            failed(format!(
+                "kjøringen ble startet {} ganger uten å bli ferdig; tjenesten stoppet hver gang / the run was started {} \
+                 times without finishing; the service stopped each time",
+                claimed.run.attempts - 1,
+                claimed.run.attempts - 1
+            ))
+        } else {
+            self.hub.publish(run_id, Progress { state: RunState::Running, done: 0, total, verdict: None, score: None, error: None });
+            let heartbeat = self.heartbeat(run_id, claimed.claim.clone());
+            let outcome = self.test(&claimed).await;
+            heartbeat.abort();
+            outcome
+        };
+        let audit = self.audit.clone();
+        let details = json!({ "state": outcome.state, "verdict": outcome.verdict, "score": outcome.score, "error": outcome.error });
+        let finished = self
+            .stores
+            .market
+            .finish_run(
+                run_id,
+                &claimed.claim,
+                outcome.clone(),
+                self.clock.now(),
+                Box::new(move |r| vec![audit.event(ACTOR, "run.finish", &format!("run:{}", r.id), None, details)]),
+            )
+            .await?;
+        if finished {
+            let done = if outcome.state == RunState::Done { total } else { 0 };
+            let progress = Progress { state: outcome.state, done, total, verdict: outcome.verdict, score: outcome.score, error: outcome.error };
+            self.hub.publish(run_id, progress);
+        } else {
+            tracing::warn!(run = run_id, "the claim lapsed before the run finished; its result was dropped");
+        }
+        Ok(())
+    }
+
+    /// Renews the lease every third of it while the test runs.
+    fn heartbeat(&self, run_id: i64, claim: String) -> tokio::task::JoinHandle<()> {
+        let (market, clock, lease) = (self.stores.market.clone(), self.clock.clone(), self.lease);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                let until = clock.now().checked_add(SignedDuration::try_from(lease).unwrap_or(SignedDuration::MAX));
+                match until {
+                    Ok(until) => match market.renew_lease(run_id, &claim, until).await {
+                        Ok(true) => {}
+                        Ok(false) => return,
+                        Err(e) => tracing::warn!(run = run_id, error = %e, "renewing the lease failed"),
+                    },
+                    Err(_) => return,
+                }
+            }
+        })
+    }
+
+    async fn test(&self, claimed: &ClaimedRun) -> RunOutcome {
+        let bytes = match self.components.get(&claimed.component_sha256) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(run = claimed.run.id, error = %e, "the component cannot be read");
+                return failed(format!("komponenten kunne ikke leses / the component could not be read: {e}"));
+            }
+        };
+        let (suite, sandbox, hub, key) = (self.suite.clone(), self.sandbox.clone(), self.hub.clone(), self.key.clone());
+        let (run_id, total) = (claimed.run.id, self.total());
+        let options = TestOptions {
+            seed: None,
+            scenarios: Vec::new(),
+            component_name: claimed.file_name.clone(),
+            generated_at: self.clock.now().to_string(),
+        };
+        let joined = tokio::task::spawn_blocking(move || {
+            let done = AtomicUsize::new(0);
+            let progress = |_: &str| {
+                let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+                let p = Progress { state: RunState::Running, done, total, verdict: None, score: None, error: None };
+                hub.publish(run_id, p);
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                test_component(&suite, &sandbox, &bytes, &options, &progress)
+            }));
+            sandbox.clear_prepared();
+            result.map(|r| {
+                r.map(|mut report| {
+                    sandkasse_suite::sign::sign(&mut report, &key);
+                    report
+                })
+            })
+        })
+        .await;
+        match joined {
+            Ok(Ok(Ok(report))) => RunOutcome {
+                state: RunState::Done,
+                verdict: Some(if report.godkjent() { "godkjent" } else { "ikke-godkjent" }.into()),
+                score: Some(report.score),
+                error: None,
+                capabilities: report
+                    .component
+                    .capabilities
+                    .iter()
+                    .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
+                    .collect(),
+                report: Some(serde_json::to_string(&report).expect("reports serialise")),
+            },
+            Ok(Ok(Err(e))) => failed(e.to_string()),
+            Ok(Err(_)) | Err(_) => {
+                tracing::error!(run = run_id, "the suite panicked");
+                failed("intern feil i sandkasse under kjøringen; feilen er logget / internal error in sandkasse during the run; it has been logged".into())
+            }
+        }
+    }
+}
+
+fn failed(error: String) -> RunOutcome {
+    RunOutcome { state: RunState::Error, verdict: None, score: None, error: Some(error), capabilities: Vec::new(), report: None }
+}
+
+fn random_claim() -> String {
+    let mut bytes = [0_u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(state: RunState, done: usize) -> Progress {
+        Progress { state, done, total: 3, verdict: None, score: None, error: None }
+    }
+
+    #[test]
+    fn watchers_see_updates_and_the_final_state() {
+        let hub = ProgressHub::default();
+        let rx = hub.subscribe(7, p(RunState::Queued, 0));
+        hub.publish(7, p(RunState::Running, 1));
+        assert_eq!(rx.borrow().done, 1);
+        hub.publish(7, p(RunState::Done, 3));
+        assert_eq!(rx.borrow().state, RunState::Done);
+        assert!(hub.channels.lock().unwrap().is_empty(), "a final state closes the channel");
+        hub.publish(8, p(RunState::Done, 3));
+        assert!(hub.channels.lock().unwrap().is_empty(), "nobody waits for a run that finished unwatched");
+    }
+}

@@ -1,0 +1,526 @@
+//! What the markedsplass does, once: the JSON API ([`crate::api`]) and the web pages
+//! ([`crate::web`]) are two thin faces over these operations. Each checks [`crate::policy`],
+//! validates its input with errors a person can act on, and writes the change with its audit
+//! events in one transaction.
+
+use axum::extract::Multipart;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::Actor;
+use crate::error::AppError;
+use crate::policy;
+use crate::server::AppState;
+use crate::store::{
+    Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase, NewDecision, NewSubmission,
+    Product, ProductSummary, Role, Run, RunState, Submission, Submitted,
+};
+
+/// Longest product name, version and changelog accepted, in characters.
+pub const MAX_PRODUCT_CHARS: usize = 120;
+pub const MAX_VERSION_CHARS: usize = 64;
+pub const MAX_CHANGELOG_CHARS: usize = 20_000;
+pub const MAX_NOTE_CHARS: usize = 5_000;
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::BadRequest { code: "invalid_input", message: message.into() }
+}
+
+/// An upload as read from a multipart form.
+#[derive(Default)]
+pub struct Upload {
+    pub product: String,
+    pub version: String,
+    pub changelog: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub csrf: Option<String>,
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("product", &self.product)
+            .field("version", &self.version)
+            .field("file_name", &self.file_name)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`.
+/// A body over the upload limit is a 413 that names the limit.
+pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
+    let limit = state.config.max_upload_bytes;
+    let too_large = || AppError::TooLarge(format!(
+        "opplastingen er større enn grensen på {} MiB / the upload is larger than the limit of {} MiB",
+        limit >> 20,
+        limit >> 20
+    ));
+    let mut upload = Upload::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(invalid(format!("skjemaet kunne ikke leses / the form could not be read: {}", e.body_text()))),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "component" {
+            upload.file_name = field.file_name().unwrap_or("component.wasm").chars().take(200).collect();
+            upload.bytes = match field.bytes().await {
+                Ok(bytes) => bytes.to_vec(),
+                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+                Err(e) => return Err(invalid(format!("filen kunne ikke leses / the file could not be read: {}", e.body_text()))),
+            };
+            continue;
+        }
+        let text = match field.text().await {
+            Ok(text) => text,
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => return Err(invalid(format!("feltet {name} kunne ikke leses / field {name} could not be read: {}", e.body_text()))),
+        };
+        match name.as_str() {
+            "product" => upload.product = text,
+            "version" => upload.version = text,
+            "changelog" => upload.changelog = text,
+            "csrf" => upload.csrf = Some(text),
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+fn check_text(value: &str, field: &str, max: usize, required: bool) -> Result<String, AppError> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(invalid(format!("{field} mangler / {field} is missing")));
+    }
+    if value.chars().count() > max {
+        return Err(invalid(format!("{field} er lengre enn {max} tegn / {field} is longer than {max} characters")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(invalid(format!("{field} inneholder kontrolltegn / {field} contains control characters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Checks an upload, inspects the component in the sandbox, stores it and queues its run.
+pub async fn submit(state: &AppState, actor: &Actor, upload: Upload) -> Result<Submitted, AppError> {
+    let organisation_id = policy::vendor_organisation(actor)?;
+    actor.require_csrf(upload.csrf.as_deref())?;
+    let product = check_text(&upload.product, "produkt / product", MAX_PRODUCT_CHARS, true)?;
+    let version = check_text(&upload.version, "versjon / version", MAX_VERSION_CHARS, true)?;
+    if version.contains(char::is_whitespace) {
+        return Err(invalid("versjon kan ikke inneholde mellomrom / version cannot contain spaces"));
+    }
+    let changelog = check_text(&upload.changelog, "endringslogg / changelog", MAX_CHANGELOG_CHARS, false)?;
+    if upload.bytes.is_empty() && upload.file_name.is_empty() {
+        return Err(invalid("velg en komponentfil (.wasm) / choose a component file (.wasm)"));
+    }
+    let Upload { bytes, file_name, .. } = upload;
+    let sandbox = state.runner.sandbox.clone();
+    let components = state.runner.components.clone();
+    // Inspection compiles the component (cached on disk for the run); both block.
+    let (inspection, sha) = tokio::task::spawn_blocking(move || {
+        let (inspection, verdict) = sandbox.inspect(&bytes);
+        match (inspection, verdict) {
+            (Some(inspection), Ok(())) => components.put(&bytes).map(|sha| Ok((inspection, sha))).map_err(|e| AppError::Internal(Box::new(e))),
+            (_, Err(rejection)) => Ok(Err(rejection)),
+            (None, Ok(())) => Err(AppError::Internal("inspection without a result".into())),
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(Box::new(e)))??
+    .map_err(|rejection| AppError::Rejected(rejection.to_string()))?;
+    let user = actor.user()?;
+    let new = NewSubmission {
+        organisation_id,
+        product_name: product,
+        version,
+        changelog,
+        component_sha256: sha,
+        component_size: i64::try_from(inspection.size).unwrap_or(i64::MAX),
+        file_name,
+        inspection: serde_json::to_value(&inspection).unwrap_or_default(),
+        submitted_by: user.id,
+        at: state.clock.now(),
+    };
+    let (audit, who) = (state.audit.clone(), actor.audit_name());
+    let submitted = state
+        .stores
+        .market
+        .submit(
+            new,
+            Box::new(move |s| {
+                let mut events = Vec::new();
+                if s.new_product {
+                    events.push(audit.event(&who, "product.create", &format!("product:{}", s.product.id), None, json!({ "name": s.product.name })));
+                }
+                events.push(audit.event(
+                    &who,
+                    "submission.create",
+                    &format!("submission:{}", s.submission.id),
+                    None,
+                    json!({ "product_id": s.product.id, "version": s.submission.version, "sha256": s.submission.component_sha256, "size": s.submission.component_size }),
+                ));
+                events.push(audit.event(&who, "run.queue", &format!("run:{}", s.run.id), None, json!({ "submission_id": s.submission.id })));
+                events
+            }),
+        )
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(what) => AppError::Conflict(format!("{what} finnes allerede; gi den nye opplastingen et nytt versjonsnummer / already exists; give the new upload a new version number")),
+            e => e.into(),
+        })?;
+    state.runner.notify();
+    Ok(submitted)
+}
+
+/// A product as its page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductView {
+    pub product: Product,
+    pub listing: Option<Listing>,
+    /// Whether the caller sees the organisation's work (submissions, runs, cases).
+    pub full: bool,
+    pub submissions: Vec<SubmissionView>,
+    pub cases: Vec<Case>,
+    pub catalogue: Option<CatalogueEntry>,
+}
+
+/// A submission with its runs, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionView {
+    pub submission: Submission,
+    pub runs: Vec<Run>,
+}
+
+/// A product page: public when listed (catalogue facts only), complete for its organisation and
+/// the project, 404 for everyone else.
+pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<ProductView, AppError> {
+    let product = state.stores.market.product(id).await?.ok_or(AppError::NotFound)?;
+    let listing = state.stores.market.listing(id).await?;
+    let full = policy::sees_organisation(actor, product.organisation_id);
+    if !full && !policy::is_public(listing.as_ref().map(|l| l.state)) {
+        return Err(AppError::NotFound);
+    }
+    let catalogue = state.stores.market.catalogue().await?.into_iter().find(|e| e.product_id == id);
+    let (mut submissions, mut cases) = (Vec::new(), Vec::new());
+    if full {
+        for submission in state.stores.market.submissions(id).await? {
+            let runs = state.stores.market.runs(submission.id).await?;
+            submissions.push(SubmissionView { submission, runs });
+        }
+        cases = state.stores.market.cases(&[], Some(id)).await?;
+    }
+    Ok(ProductView { product, listing, full, submissions, cases, catalogue })
+}
+
+/// The products the caller may see: a vendor's own, everything for the project.
+pub async fn products(state: &AppState, actor: &Actor) -> Result<Vec<ProductSummary>, AppError> {
+    let user = actor.user()?;
+    let scope = if policy::PROJECT.contains(&user.role) { None } else { Some(user.organisation_id.ok_or(AppError::Forbidden)?) };
+    Ok(state.stores.market.products(scope).await?)
+}
+
+/// A submission the caller may see, with its runs.
+pub async fn submission(state: &AppState, actor: &Actor, id: i64) -> Result<SubmissionView, AppError> {
+    let submission = state.stores.market.submission(id).await?.ok_or(AppError::NotFound)?;
+    policy::require_organisation(actor, submission.organisation_id)?;
+    let runs = state.stores.market.runs(id).await?;
+    Ok(SubmissionView { submission, runs })
+}
+
+/// A run the caller may see, with its submission and product.
+pub async fn run(state: &AppState, actor: &Actor, id: i64) -> Result<(Run, Submission, Product), AppError> {
+    let run = state.stores.market.run(id).await?.ok_or(AppError::NotFound)?;
+    policy::require_organisation(actor, run.organisation_id)?;
+    let submission = state.stores.market.submission(run.submission_id).await?.ok_or(AppError::NotFound)?;
+    let product = state.stores.market.product(run.product_id).await?.ok_or(AppError::NotFound)?;
+    Ok((run, submission, product))
+}
+
+/// The parsed, signed report of a finished run the caller may see (404 before it exists).
+pub async fn report(state: &AppState, actor: &Actor, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
+    let (run, _, _) = run(state, actor, run_id).await?;
+    parse_report(state, run.id).await
+}
+
+async fn parse_report(state: &AppState, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
+    let text = state.stores.market.run_report(run_id).await?.ok_or(AppError::NotFound)?;
+    serde_json::from_str(&text).map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+/// The badge of a listed product's last run (public).
+pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String, AppError> {
+    let entry = state.stores.market.catalogue().await?.into_iter().find(|e| e.product_id == product_id).ok_or(AppError::NotFound)?;
+    let run_id = entry.last_run_id.ok_or(AppError::NotFound)?;
+    Ok(sandkasse_suite::badge::to_badge_svg(&parse_report(state, run_id).await?))
+}
+
+/// The progress of a run as stored (for watchers that arrive late or after the end).
+pub fn stored_progress(state: &AppState, run: &Run) -> crate::runner::Progress {
+    let total = state.runner.total();
+    crate::runner::Progress {
+        state: run.state,
+        done: if run.state == RunState::Done { total } else { 0 },
+        total,
+        verdict: run.verdict.clone(),
+        score: run.score,
+        error: run.error.clone(),
+    }
+}
+
+/// A listing request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListingRequest {
+    pub submission_id: i64,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// Asks for a product version to be listed: its latest run must be godkjent.
+pub async fn request_listing(state: &AppState, actor: &Actor, product_id: i64, request: &ListingRequest, csrf: Option<&str>) -> Result<Case, AppError> {
+    let org = policy::vendor_organisation(actor)?;
+    actor.require_csrf(csrf.or(request.csrf.as_deref()))?;
+    let product = state.stores.market.product(product_id).await?.ok_or(AppError::NotFound)?;
+    if product.organisation_id != org {
+        return Err(AppError::NotFound);
+    }
+    let submission = state.stores.market.submission(request.submission_id).await?.ok_or(AppError::NotFound)?;
+    if submission.product_id != product_id {
+        return Err(invalid("innsendingen hører ikke til produktet / the submission does not belong to the product"));
+    }
+    let runs = state.stores.market.runs(submission.id).await?;
+    let Some(run) = runs.iter().find(|r| matches!(r.state, RunState::Done | RunState::Error)) else {
+        return Err(AppError::Refused("kjøringen er ikke ferdig ennå / the run has not finished yet".into()));
+    };
+    if !run.godkjent() {
+        return Err(AppError::Refused(
+            "bare en godkjent versjon kan sendes til vurdering; rett feilene i rapporten og last opp på nytt / \
+             only a godkjent version can be submitted for listing; fix the failures in the report and upload again"
+                .into(),
+        ));
+    }
+    let user = actor.user()?;
+    let new = NewCase {
+        product_id,
+        submission_id: submission.id,
+        run_id: run.id,
+        requested_by: user.id,
+        reviewers: state.config.reviewers_per_case,
+        at: state.clock.now(),
+    };
+    let (audit, who) = (state.audit.clone(), actor.audit_name());
+    let case = state
+        .stores
+        .market
+        .open_case(
+            new,
+            Box::new(move |c| {
+                let reviewers: Vec<_> = c.reviews.iter().map(|r| r.reviewer.clone()).collect();
+                vec![audit.event(
+                    &who,
+                    "listing.request",
+                    &format!("case:{}", c.id),
+                    None,
+                    json!({ "product_id": c.product_id, "submission_id": c.submission_id, "run_id": c.run_id, "assigned": reviewers }),
+                )]
+            }),
+        )
+        .await?;
+    Ok(case)
+}
+
+/// Review cases for the queue: a reviewer's open assignments first, then everything open.
+pub async fn queue(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
+    actor.require(policy::REVIEWERS)?;
+    Ok(state.stores.market.cases(&[CaseState::InReview, CaseState::Escalated], None).await?)
+}
+
+/// Every case, newest first (for the project).
+pub async fn all_cases(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
+    actor.require(policy::REVIEWERS)?;
+    Ok(state.stores.market.cases(&[], None).await?)
+}
+
+/// A case with its run, for the decision page.
+pub async fn case(state: &AppState, actor: &Actor, id: i64) -> Result<(Case, Run), AppError> {
+    actor.require(policy::REVIEWERS)?;
+    let case = state.stores.market.case(id).await?.ok_or(AppError::NotFound)?;
+    let run = state.stores.market.run(case.run_id).await?.ok_or(AppError::NotFound)?;
+    Ok((case, run))
+}
+
+/// A decision as submitted.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionInput {
+    pub decision: String,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::listings`].
+pub async fn decide(state: &AppState, actor: &Actor, case_id: i64, input: &DecisionInput, csrf: Option<&str>) -> Result<Decided, AppError> {
+    let user = actor.require(policy::DECIDERS)?.clone();
+    actor.require_csrf(csrf.or(input.csrf.as_deref()))?;
+    let decision = Decision::parse(&input.decision)
+        .ok_or_else(|| invalid("velg godkjenn eller avslå / choose approve or reject"))?;
+    let note = check_text(&input.note, "begrunnelse / note", MAX_NOTE_CHARS, true)?;
+    state.stores.market.case(case_id).await?.ok_or(AppError::NotFound)?;
+    let (audit, who) = (state.audit.clone(), actor.audit_name());
+    let level = user.role;
+    let note_for_audit = note.clone();
+    let decided = state
+        .stores
+        .market
+        .decide(
+            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at: state.clock.now() },
+            Box::new(move |d| {
+                let subject = format!("case:{}", d.case.id);
+                let mut events = vec![audit.event(
+                    &who,
+                    "review.decide",
+                    &subject,
+                    Some(&note_for_audit),
+                    json!({ "decision": decision, "level": level, "case_state": d.case.state }),
+                )];
+                match d.case.state {
+                    CaseState::Escalated => events.push(audit.event(
+                        "system:governance",
+                        "review.escalate",
+                        &subject,
+                        Some("fagpersonene er uenige / the reviewers disagree"),
+                        json!({ "to": Role::Beslutningsgruppe }),
+                    )),
+                    CaseState::Approved => events.push(audit.event(
+                        &who,
+                        "listing.list",
+                        &format!("product:{}", d.case.product_id),
+                        Some(&note_for_audit),
+                        json!({ "case_id": d.case.id, "submission_id": d.case.submission_id, "version": d.case.version }),
+                    )),
+                    CaseState::Rejected => events.push(audit.event(
+                        &who,
+                        "listing.reject",
+                        &format!("product:{}", d.case.product_id),
+                        Some(&note_for_audit),
+                        json!({ "case_id": d.case.id }),
+                    )),
+                    CaseState::InReview => {}
+                }
+                events
+            }),
+        )
+        .await?;
+    Ok(decided)
+}
+
+/// A change of a listing's state, with its reason.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListingChange {
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// What can happen to a listing by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListingAction {
+    Suspend,
+    Reinstate,
+    Delist,
+}
+
+impl ListingAction {
+    pub fn parse(s: &str) -> Option<ListingAction> {
+        match s {
+            "suspend" => Some(ListingAction::Suspend),
+            "reinstate" => Some(ListingAction::Reinstate),
+            "delist" => Some(ListingAction::Delist),
+            _ => None,
+        }
+    }
+
+    fn transition(self) -> (&'static [ListingState], ListingState, &'static str) {
+        match self {
+            ListingAction::Suspend => (&[ListingState::Listed], ListingState::Suspended, "listing.suspend"),
+            ListingAction::Reinstate => (&[ListingState::Suspended], ListingState::Listed, "listing.reinstate"),
+            ListingAction::Delist => (&[ListingState::Listed, ListingState::Suspended], ListingState::Delisted, "listing.delist"),
+        }
+    }
+}
+
+/// Suspends, reinstates or delists a listing, always with a reason.
+pub async fn change_listing(
+    state: &AppState,
+    actor: &Actor,
+    product_id: i64,
+    action: ListingAction,
+    change: &ListingChange,
+    csrf: Option<&str>,
+) -> Result<Listing, AppError> {
+    actor.require(policy::REVIEWERS)?;
+    actor.require_csrf(csrf.or(change.csrf.as_deref()))?;
+    let reason = check_text(&change.reason, "begrunnelse / reason", MAX_NOTE_CHARS, true)?;
+    let (from, to, action_name) = action.transition();
+    let (audit, who, why) = (state.audit.clone(), actor.audit_name(), reason.clone());
+    state
+        .stores
+        .market
+        .set_listing_state(
+            product_id,
+            from,
+            to,
+            &reason,
+            state.clock.now(),
+            Box::new(move |l| {
+                vec![audit.event(&who, action_name, &format!("product:{}", l.product_id), Some(&why), json!({ "state": l.state }))]
+            }),
+        )
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Catalogue filters: free text over product and vendor, a capability, a vendor, the state.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CatalogueFilter {
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub capability: Option<String>,
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// `listed` (default) or `all` (also suspended).
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// The public catalogue, filtered.
+pub async fn catalogue(state: &AppState, filter: &CatalogueFilter) -> Result<Vec<CatalogueEntry>, AppError> {
+    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+    let capability = filter.capability.as_deref().filter(|c| !c.is_empty());
+    let vendor = filter.vendor.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_lowercase);
+    let all = filter.state.as_deref() == Some("all");
+    Ok(state
+        .stores
+        .market
+        .catalogue()
+        .await?
+        .into_iter()
+        .filter(|e| all || e.state == ListingState::Listed)
+        .filter(|e| q.as_ref().is_none_or(|q| e.product.to_lowercase().contains(q) || e.vendor.to_lowercase().contains(q)))
+        .filter(|e| capability.is_none_or(|c| e.capabilities.iter().any(|x| x == c)))
+        .filter(|e| vendor.as_ref().is_none_or(|v| e.vendor.to_lowercase() == *v))
+        .collect())
+}
+
+/// A page of the audit trail (oldest first from `after`).
+pub async fn audit_page(state: &AppState, actor: &Actor, after: i64, limit: u32) -> Result<Vec<crate::store::AuditEvent>, AppError> {
+    actor.require(policy::AUDITORS)?;
+    Ok(state.audit.events_after(after, limit.clamp(1, 500)).await?)
+}

@@ -1,0 +1,622 @@
+//! The web pages: server-rendered HTML from the templates in `web/templates`, with the texts of
+//! `web/i18n.toml` (bokmål by default, English with `?lang=en`, remembered in a cookie) and the
+//! assets of `web/static`. Everything is embedded in the binary; no JavaScript build step, and
+//! every page works without JavaScript (the run page refreshes itself instead of following the
+//! live progress).
+//!
+//! Handlers are thin: they call [`crate::service`] and render. An error becomes a page with the
+//! same message as the API's; an anonymous visitor to a page that needs a login is sent to
+//! `/logg-inn` and back.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::cookie::CookieJar;
+use minijinja::{Environment, Value as J, context};
+use serde::Deserialize;
+
+use crate::auth::{self, Actor};
+use crate::error::AppError;
+use crate::policy;
+use crate::server::AppState;
+use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest};
+use crate::store::Role;
+
+/// The templates, embedded at build time.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../web/templates/base.html")),
+    ("catalogue.html", include_str!("../../../web/templates/catalogue.html")),
+    ("login.html", include_str!("../../../web/templates/login.html")),
+    ("dashboard.html", include_str!("../../../web/templates/dashboard.html")),
+    ("upload.html", include_str!("../../../web/templates/upload.html")),
+    ("run.html", include_str!("../../../web/templates/run.html")),
+    ("product.html", include_str!("../../../web/templates/product.html")),
+    ("queue.html", include_str!("../../../web/templates/queue.html")),
+    ("case.html", include_str!("../../../web/templates/case.html")),
+    ("audit.html", include_str!("../../../web/templates/audit.html")),
+    ("error.html", include_str!("../../../web/templates/error.html")),
+];
+
+/// The texts, by language and key.
+const I18N: &str = include_str!("../../../web/i18n.toml");
+
+/// The static assets: `(file name, content type, content)`.
+const STATIC: &[(&str, &str, &str)] = &[
+    ("style.css", "text/css; charset=utf-8", include_str!("../../../web/static/style.css")),
+    ("run.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/run.js")),
+];
+
+/// The languages of the UI; the first is the default.
+pub const LANGUAGES: &[&str] = &["nb", "en"];
+const LANG_COOKIE: &str = "sandkasse_lang";
+
+/// The template environment and the texts.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates { .. }")
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The texts of `web/i18n.toml`, parsed.
+pub fn texts() -> BTreeMap<String, BTreeMap<String, String>> {
+    toml::from_str(I18N).expect("web/i18n.toml is valid (checked by a test)")
+}
+
+impl Templates {
+    pub fn new() -> Templates {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).expect("templates parse (checked by a test)");
+        }
+        let texts = texts();
+        // t("key") in the page's language; a missing key shows itself (and fails the i18n test).
+        env.add_function("t", move |state: &minijinja::State, key: &str| -> String {
+            let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_owned)).unwrap_or_else(|| "nb".into());
+            texts.get(&lang).and_then(|t| t.get(key)).cloned().unwrap_or_else(|| key.to_owned())
+        });
+        // A text in the page's language from a `{nb, en}` object (suite texts).
+        env.add_filter("lang", |state: &minijinja::State, value: J| -> J {
+            let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_owned)).unwrap_or_else(|| "nb".into());
+            value.get_attr(&lang).ok().filter(|v| !v.is_undefined()).unwrap_or(value)
+        });
+        env.add_filter("when", |value: J| -> String {
+            // RFC 3339 → "2026-11-23 07:41 UTC"
+            let text = value.to_string();
+            text.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or(text)
+        });
+        env.add_filter("percent", |value: J| -> String {
+            f64::try_from(value).map(|v| format!("{:.1} %", v * 100.0)).unwrap_or_default()
+        });
+        Templates { env }
+    }
+
+    fn render(&self, name: &str, ctx: J) -> Result<String, minijinja::Error> {
+        self.env.get_template(name)?.render(ctx)
+    }
+}
+
+/// The request's language: `?lang=` first, then the cookie, then bokmål.
+fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
+    let from_query = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")));
+    let jar = CookieJar::from_headers(headers);
+    let chosen = from_query.map(str::to_owned).or_else(|| jar.get(LANG_COOKIE).map(|c| c.value().to_owned()));
+    chosen.and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied()).unwrap_or(LANGUAGES[0])
+}
+
+/// What every page needs: the language, the user, the CSRF token, the path (for links that switch
+/// language), and whether to remember a language chosen in the query.
+struct Page<'a> {
+    state: &'a AppState,
+    actor: &'a Actor,
+    lang: &'static str,
+    path: String,
+    set_lang: bool,
+}
+
+impl<'a> Page<'a> {
+    fn new(state: &'a AppState, actor: &'a Actor, headers: &HeaderMap, uri: &axum::http::Uri) -> Page<'a> {
+        let lang = language(headers, uri.query());
+        let set_lang = uri.query().is_some_and(|q| q.contains("lang="));
+        Page { state, actor, lang, path: uri.path().to_owned(), set_lang }
+    }
+
+    fn render(&self, status: StatusCode, template: &str, ctx: J) -> Response {
+        let user = match self.actor {
+            Actor::User { user, .. } => context! { username => user.username, role => user.role.as_str() },
+            Actor::Anonymous => J::from(()),
+        };
+        let base = context! {
+            lang => self.lang,
+            user => user,
+            csrf => self.actor.csrf(),
+            path => self.path,
+            other_lang => if self.lang == "nb" { "en" } else { "nb" },
+        };
+        let merged = context! { ..ctx, ..base };
+        match self.state.web.render(template, merged) {
+            Ok(html) => {
+                let mut response = (status, Html(html)).into_response();
+                if self.set_lang
+                    && let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", self.lang))
+                {
+                    response.headers_mut().append(header::SET_COOKIE, v);
+                }
+                response
+            }
+            Err(e) => {
+                tracing::error!(error = %e, template, "rendering failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            }
+        }
+    }
+
+    fn ok(&self, template: &str, ctx: J) -> Response {
+        self.render(StatusCode::OK, template, ctx)
+    }
+
+    /// An error as a page; a request that needs a login goes to the login page and back.
+    fn error(&self, error: AppError) -> Response {
+        if matches!(error, AppError::Unauthorized(_)) && matches!(self.actor, Actor::Anonymous) {
+            return Redirect::to(&format!("/logg-inn?neste={}", encode(&self.path))).into_response();
+        }
+        let (status, code) = error.status_and_code();
+        if let AppError::Internal(cause) = &error {
+            tracing::error!(error = %cause, "internal error");
+        }
+        self.render(status, "error.html", context! { status => status.as_u16(), code => code, message => error.to_string() })
+    }
+}
+
+fn encode(path: &str) -> String {
+    path.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// A local path to go back to after login (never another site).
+fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(catalogue))
+        .route("/static/{file}", get(asset))
+        .route("/logg-inn", get(login_page).post(login))
+        .route("/logg-ut", post(logout))
+        .route("/leverandor", get(dashboard))
+        .route("/leverandor/last-opp", get(upload_page).post(upload))
+        .route("/kjoringer/{id}", get(run_page))
+        .route("/kjoringer/{id}/rapport", get(report_page))
+        .route("/produkter/{id}", get(product_page))
+        .route("/produkter/{id}/oppforing", post(request_listing))
+        .route("/produkter/{id}/oppforing/{action}", post(change_listing))
+        .route("/vurdering", get(queue_page))
+        .route("/vurdering/{id}", get(case_page).post(decide))
+        .route("/revisjon", get(audit_page))
+}
+
+/// Every page route as `(method, path)`, for the authorisation test.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/static/{file}"),
+    ("GET", "/logg-inn"),
+    ("POST", "/logg-inn"),
+    ("POST", "/logg-ut"),
+    ("GET", "/leverandor"),
+    ("GET", "/leverandor/last-opp"),
+    ("POST", "/leverandor/last-opp"),
+    ("GET", "/kjoringer/{id}"),
+    ("GET", "/kjoringer/{id}/rapport"),
+    ("GET", "/produkter/{id}"),
+    ("POST", "/produkter/{id}/oppforing"),
+    ("POST", "/produkter/{id}/oppforing/{action}"),
+    ("GET", "/vurdering"),
+    ("GET", "/vurdering/{id}"),
+    ("POST", "/vurdering/{id}"),
+    ("GET", "/revisjon"),
+];
+
+/// Security headers on every response: a strict CSP (no inline script), no framing, no sniffing,
+/// no referrer to other sites.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
+               frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(csp));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}
+
+/// The HTML 404 of unknown paths (no state: the plain page in bokmål and English).
+pub fn not_found_page(request: &Request) -> Response {
+    let _ = request;
+    let body = "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Ikke funnet / Not found</title>\
+                <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\"><h1>Ikke funnet / Not found</h1>\
+                <p><a href=\"/\">Til oversikten / To the catalogue</a></p></main></body></html>";
+    (StatusCode::NOT_FOUND, Html(body)).into_response()
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match STATIC.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=300")], *body).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn catalogue(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(filter): Query<CatalogueFilter>,
+) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::catalogue(&state, &filter).await {
+        Ok(entries) => page.ok("catalogue.html", context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] }),
+        Err(e) => page.error(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NextQuery {
+    neste: Option<String>,
+}
+
+async fn login_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Query(q): Query<NextQuery>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    page.ok("login.html", context! { next => safe_next(q.neste.as_deref()), error => J::from(()) , username => "" })
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+fn home(role: Role) -> &'static str {
+    match role {
+        Role::Vendor => "/leverandor",
+        Role::Reviewer | Role::Beslutningsgruppe => "/vurdering",
+        Role::Admin => "/revisjon",
+    }
+}
+
+async fn login(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Form(form): Form<LoginForm>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match state.accounts.authenticate(&form.username, &form.password).await {
+        Ok(user) => match auth::start_session(&state, &user).await {
+            Ok(cookie) => {
+                let to = safe_next(form.next.as_deref()).unwrap_or(home(user.role)).to_owned();
+                ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
+            }
+            Err(e) => page.error(e),
+        },
+        Err(e) => {
+            let message = AppError::from(e).to_string();
+            page.render(
+                StatusCode::UNAUTHORIZED,
+                "login.html",
+                context! { next => safe_next(form.next.as_deref()), error => message, username => form.username },
+            )
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CsrfForm {
+    #[serde(default)]
+    csrf: Option<String>,
+}
+
+async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Form(form): Form<CsrfForm>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    if let Err(e) = actor.require_csrf(form.csrf.as_deref()) {
+        return page.error(e);
+    }
+    match auth::end_session(&state, &headers).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn dashboard(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::products(&state, &actor).await {
+        Ok(products) => page.ok("dashboard.html", context! { products => products, is_vendor => actor.role() == Some(Role::Vendor) }),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn upload_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    if let Err(e) = policy::vendor_organisation(&actor) {
+        return page.error(e);
+    }
+    let limit_mib = state.config.max_upload_bytes >> 20;
+    page.ok("upload.html", context! { error => J::from(()), form => context! {}, limit_mib => limit_mib })
+}
+
+async fn upload(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, multipart: Multipart) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    if let Err(e) = policy::vendor_organisation(&actor) {
+        return page.error(e);
+    }
+    let limit_mib = state.config.max_upload_bytes >> 20;
+    let upload = match service::read_upload(&state, multipart).await {
+        Ok(upload) => upload,
+        Err(e) => {
+            let (status, _) = e.status_and_code();
+            return page.render(status, "upload.html", context! { error => e.to_string(), form => context! {}, limit_mib => limit_mib });
+        }
+    };
+    let form = context! { product => upload.product.clone(), version => upload.version.clone(), changelog => upload.changelog.clone() };
+    match service::submit(&state, &actor, upload).await {
+        Ok(s) => Redirect::to(&format!("/kjoringer/{}", s.run.id)).into_response(),
+        Err(AppError::Internal(cause)) => page.error(AppError::Internal(cause)),
+        Err(e) => {
+            let (status, _) = e.status_and_code();
+            page.render(status, "upload.html", context! { error => e.to_string(), form => form, limit_mib => limit_mib })
+        }
+    }
+}
+
+async fn run_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    let (run, submission, product) = match service::run(&state, &actor, id).await {
+        Ok(found) => found,
+        Err(e) => return page.error(e),
+    };
+    let report = match service::report(&state, &actor, id).await {
+        Ok(report) => Some(report),
+        Err(AppError::NotFound) => None,
+        Err(e) => return page.error(e),
+    };
+    let progress = service::stored_progress(&state, &run);
+    let open_case = match state.stores.market.cases(&[crate::store::CaseState::InReview, crate::store::CaseState::Escalated], Some(product.id)).await {
+        Ok(cases) => cases.first().map(|c| c.id),
+        Err(e) => return page.error(e.into()),
+    };
+    let listed_submission = match state.stores.market.listing(product.id).await {
+        Ok(listing) => listing.filter(|l| l.state == crate::store::ListingState::Listed).map(|l| l.submission_id),
+        Err(e) => return page.error(e.into()),
+    };
+    let can_request = actor.role() == Some(Role::Vendor) && run.godkjent() && open_case.is_none() && listed_submission != Some(submission.id);
+    page.ok(
+        "run.html",
+        context! {
+            run => run, submission => submission, product => product, report => report, progress => progress,
+            can_request => can_request, open_case => open_case,
+        },
+    )
+}
+
+async fn report_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::report(&state, &actor, id).await {
+        // The suite's self-contained report document, with its own strict CSP.
+        Ok(report) => (
+            [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:")],
+            Html(sandkasse_suite::html::to_html(&report)),
+        )
+            .into_response(),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn product_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::product(&state, &actor, id).await {
+        Ok(view) => page.ok(
+            "product.html",
+            context! { view => view, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
+        ),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn request_listing(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path(id): Path<i64>,
+    Form(form): Form<ListingRequest>,
+) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::request_listing(&state, &actor, id, &form, None).await {
+        Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn change_listing(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<ListingChange>,
+) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    let Some(action) = ListingAction::parse(&action) else { return page.error(AppError::NotFound) };
+    match service::change_listing(&state, &actor, id, action, &form, None).await {
+        Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn queue_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    let (open, all) = match (service::queue(&state, &actor).await, service::all_cases(&state, &actor).await) {
+        (Ok(open), Ok(all)) => (open, all),
+        (Err(e), _) | (_, Err(e)) => return page.error(e),
+    };
+    let me = actor.user().map(|u| u.id).unwrap_or_default();
+    let decided: Vec<_> = all.into_iter().filter(|c| !matches!(c.state, crate::store::CaseState::InReview | crate::store::CaseState::Escalated)).take(50).collect();
+    page.ok("queue.html", context! { open => open, decided => decided, me => me })
+}
+
+async fn case_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    render_case(&page, &state, &actor, id, StatusCode::OK, None).await
+}
+
+async fn render_case(page: &Page<'_>, state: &AppState, actor: &Actor, id: i64, status: StatusCode, error: Option<String>) -> Response {
+    let (case, run) = match service::case(state, actor, id).await {
+        Ok(found) => found,
+        Err(e) => return page.error(e),
+    };
+    let report = state.stores.market.run_report(run.id).await.ok().flatten().and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
+    let may_decide = actor.user().ok().is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
+    page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error })
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionInput>,
+) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::decide(&state, &actor, id, &form, None).await {
+        Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
+        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
+            let (status, _) = e.status_and_code();
+            render_case(&page, &state, &actor, id, status, Some(e.to_string())).await
+        }
+        Err(e) => page.error(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+async fn audit_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Query(q): Query<AuditQuery>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    const PAGE: u32 = 100;
+    // Newest page by default: find the head, then show the last PAGE events.
+    let after = match q.after {
+        Some(after) => after.max(0),
+        None => match state.audit.verify_chain().await {
+            Ok(crate::audit::Verification::Intact { events, .. }) => (events as i64 - i64::from(PAGE)).max(0),
+            Ok(crate::audit::Verification::Broken { seq, .. }) => (seq - 1).max(0),
+            Err(e) => return page.error(e.into()),
+        },
+    };
+    let verification = match state.audit.verify_chain().await {
+        Ok(v) => v,
+        Err(e) => return page.error(e.into()),
+    };
+    let (intact, head, broken_at) = match &verification {
+        crate::audit::Verification::Intact { head, .. } => (true, head.clone(), None),
+        crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq)),
+    };
+    match service::audit_page(&state, &actor, after, PAGE).await {
+        Ok(events) => {
+            let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
+            let next = (events.len() == PAGE as usize).then(|| events.last().map(|e| e.seq)).flatten();
+            page.ok("audit.html", context! { events => events, prev => prev, next => next, intact => intact, head => head, broken_at => broken_at })
+        }
+        Err(e) => page.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_exists_in_every_language_and_every_used_key_exists() {
+        let texts = texts();
+        let nb = &texts["nb"];
+        for lang in LANGUAGES {
+            let t = texts.get(*lang).unwrap_or_else(|| panic!("no [{lang}] in web/i18n.toml"));
+            let missing: Vec<_> = nb.keys().filter(|k| !t.contains_key(*k)).collect();
+            let extra: Vec<_> = t.keys().filter(|k| !nb.contains_key(*k)).collect();
+            assert!(missing.is_empty() && extra.is_empty(), "[{lang}] missing {missing:?}, extra {extra:?}");
+        }
+        for (name, source) in TEMPLATES {
+            for part in source.split("t(\"").skip(1).chain(source.split("t('").skip(1)) {
+                let key = part.split(['"', '\'']).next().unwrap_or_default();
+                // `t("state_" ~ x)`: a family, checked below.
+                if key.ends_with('_') {
+                    continue;
+                }
+                assert!(nb.contains_key(key), "{name} uses t(\"{key}\"), which web/i18n.toml does not define");
+            }
+        }
+        let families: &[(&str, &[&str])] = &[
+            ("role_", &["vendor", "reviewer", "beslutningsgruppe", "admin"]),
+            ("capability_", &["read", "write", "events"]),
+            ("verdict_", &["godkjent", "ikke-godkjent"]),
+            ("state_", &["queued", "running", "done", "error", "in_review", "escalated", "approved", "rejected", "listed", "suspended", "delisted"]),
+            ("outcome_", &["pass", "fail", "not-applicable", "error"]),
+            ("decision_", &["approve", "reject"]),
+            ("error_", &["400", "401", "403", "404", "409", "413", "422"]),
+            ("reason_for_", &["suspend", "reinstate", "delist"]),
+            ("action_", &["suspend", "reinstate", "delist"]),
+        ];
+        for (prefix, members) in families {
+            for m in *members {
+                assert!(nb.contains_key(&format!("{prefix}{m}")), "web/i18n.toml lacks {prefix}{m}");
+            }
+        }
+        Templates::new();
+    }
+
+    #[test]
+    fn every_page_renders_with_minimal_context() {
+        let t = Templates::new();
+        for (name, _) in TEMPLATES.iter().filter(|(n, _)| *n == "error.html" || *n == "login.html") {
+            let ctx = context! { lang => "nb", path => "/x", other_lang => "en", status => 404, code => "not_found", message => "m", user => context! { username => "a@b.no", role => "vendor" } };
+            t.render(name, ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn language_comes_from_query_then_cookie_then_default() {
+        let mut h = HeaderMap::new();
+        assert_eq!(language(&h, None), "nb");
+        assert_eq!(language(&h, Some("lang=en")), "en");
+        assert_eq!(language(&h, Some("lang=xx")), "nb");
+        h.insert(header::COOKIE, HeaderValue::from_static("sandkasse_lang=en"));
+        assert_eq!(language(&h, None), "en");
+        assert_eq!(language(&h, Some("q=a&lang=nb")), "nb");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/leverandor")), Some("/leverandor"));
+        assert_eq!(safe_next(Some("//evil.example")), None);
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+    }
+}

@@ -1,0 +1,163 @@
+//! A markedsplass in-process for tests: its own data directory, the seeded people of every role,
+//! one worker, and clients that keep a session cookie and its CSRF token.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use sandkasse_markedsplass::accounts::NewAccount;
+use sandkasse_markedsplass::server::AppState;
+use sandkasse_markedsplass::store::Role;
+use sandkasse_markedsplass::{Config, app};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+pub const PASSWORD: &str = "korrekt hest batteri stift";
+pub const VENDOR_A: &str = "kari@leverandor-a.no";
+pub const VENDOR_B: &str = "ola@leverandor-b.no";
+pub const REVIEWER_1: &str = "rita@prosjektet.no";
+pub const REVIEWER_2: &str = "rune@prosjektet.no";
+pub const BESLUTNING: &str = "berit@prosjektet.no";
+pub const ADMIN: &str = "admin@prosjektet.no";
+
+/// A sample component built by `cargo xtask plugins`.
+pub fn plugin(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+}
+
+pub struct Market {
+    pub _dir: tempfile::TempDir,
+    pub state: AppState,
+    pub app: Router,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Market {
+    /// A fresh service with its people, its workers running.
+    pub async fn start() -> Market {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Market {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config { data_dir: dir.path().join("data"), workers: 1, ..Config::default() };
+        configure(&mut config);
+        let state = AppState::open(config).await.unwrap();
+        let accounts = &state.accounts;
+        for org in ["Leverandør A AS", "Leverandør B AS"] {
+            accounts.create_organisation("test", org).await.unwrap();
+        }
+        for (username, role, org) in [
+            (VENDOR_A, Role::Vendor, Some("Leverandør A AS")),
+            (VENDOR_B, Role::Vendor, Some("Leverandør B AS")),
+            (REVIEWER_1, Role::Reviewer, None),
+            (REVIEWER_2, Role::Reviewer, None),
+            (BESLUTNING, Role::Beslutningsgruppe, None),
+            (ADMIN, Role::Admin, None),
+        ] {
+            let new = NewAccount { username: username.into(), role, organisation: org.map(Into::into), password: PASSWORD.into() };
+            accounts.create_user("test", new).await.unwrap();
+        }
+        state.runner.recover().await.unwrap();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        state.runner.spawn(state.config.workers, stopped);
+        let app = app(state.clone());
+        Market { _dir: dir, state, app, stop }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client { app: self.app.clone(), cookie: None, csrf: String::new(), bearer: None }
+    }
+
+    /// A client logged in through the JSON API, with its session cookie and CSRF token.
+    pub async fn login(&self, username: &str) -> Client {
+        let mut client = self.anonymous();
+        let response = client.send(Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json"), json!({ "username": username, "password": PASSWORD }).to_string().into()).await;
+        assert_eq!(response.0, StatusCode::OK, "login {username}: {}", response.1);
+        client.cookie = Some(response.2.split(';').next().unwrap().to_owned());
+        let me = client.get_json("/api/v1/me").await;
+        client.csrf = me.1["csrf"].as_str().unwrap().to_owned();
+        client
+    }
+}
+
+impl Drop for Market {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// A caller of the in-process service.
+#[derive(Clone)]
+pub struct Client {
+    pub app: Router,
+    pub cookie: Option<String>,
+    pub csrf: String,
+    pub bearer: Option<String>,
+}
+
+impl Client {
+    /// Sends a request with the client's credentials: (status, body text, Set-Cookie).
+    pub async fn send(&self, builder: axum::http::request::Builder, body: Body) -> (StatusCode, String, String) {
+        let mut builder = builder.header(header::HOST, "markedsplass.test");
+        if let Some(cookie) = &self.cookie {
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        if let Some(token) = &self.bearer {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        if !self.csrf.is_empty() {
+            builder = builder.header("x-csrf-token", &self.csrf);
+        }
+        let response = self.app.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned(), cookie)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let (s, b, _) = self.send(Request::get(path), Body::empty()).await;
+        (s, b)
+    }
+
+    pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
+        let (s, b) = self.get(path).await;
+        (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("GET {path} ({s}): not JSON: {e}: {b}")))
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let (s, b, _) = self.send(Request::post(path).header(header::CONTENT_TYPE, "application/json"), body.to_string().into()).await;
+        (s, serde_json::from_str(&b).unwrap_or(Value::Null))
+    }
+
+    /// Uploads a component through the multipart API.
+    pub async fn upload(&self, product: &str, version: &str, file_name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+        let boundary = "sandkasse-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, value) in [("product", product), ("version", version), ("changelog", "Første versjon.")] {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"{file_name}\"\r\nContent-Type: application/wasm\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        let (s, b, _) = self.send(request, body.into()).await;
+        (s, serde_json::from_str(&b).unwrap_or_else(|_| json!({ "raw": b })))
+    }
+
+    /// Follows a run's server-sent events to the end; returns every progress event.
+    pub async fn follow(&self, run: i64) -> Vec<Value> {
+        let (status, body) = tokio::time::timeout(Duration::from_secs(300), self.get(&format!("/api/v1/runs/{run}/events")))
+            .await
+            .expect("the run finishes within 5 minutes");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.lines().filter_map(|l| l.strip_prefix("data: ")).map(|d| serde_json::from_str(d).unwrap()).collect()
+    }
+}

@@ -1,0 +1,637 @@
+'use strict';
+// The markedsplass through a browser: one server, one Chromium, the journeys of a vendor, a second
+// vendor, two reviewers, the public and an admin — in order, because each builds on the last. Every
+// HTML page visited gets an axe-core WCAG 2.1 AA check.
+//
+// When a journey fails, the ones that need what it should have made are skipped (saying which), and
+// screenshots, HTML and the server's log go to tests/browser/artifacts/<journey>/.
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { describe, before, after, test } = require('node:test');
+
+const paths = require('./lib/paths');
+const { orgs, users } = require('./lib/accounts');
+const { Markedsplass } = require('./lib/server');
+const { launch, Session } = require('./lib/browser');
+const { submit, follow, idFrom, attrs, rows: rowTexts } = require('./lib/steps');
+
+const PRODUCT = 'Journal Nord';
+const VERSION = '1.0.0';
+const RUN_TIMEOUT_MS = 120_000;
+const RUN_STATES = ['queued', 'running', 'done', 'error'];
+// A flawed sample adapter and the vilkår it fails (as crates/suite/tests/all/both_sides.rs has it).
+const FLAWED = { component: 'flawed_drops_token', product: 'Journal Sør', fails: ['SIK-01'] };
+
+const server = new Markedsplass();
+let browser = null;
+let scratch = null; // files to upload
+const sessions = new Set();
+
+// What the journeys learn and hand on. A journey that needs a missing value is skipped.
+const state = {
+  kari: null, // kari's logged-in Session, from journey 2
+  runId: null,
+  vilkarIds: null, // the run page's data-vilkar-id values
+  submissionId: null,
+  productId: null,
+  caseId: null,
+  approved: false,
+};
+
+let involved = new Set(); // every session opened during the current journey, open or closed
+
+async function session(who) {
+  const s = await new Session(browser, server.url, who).open();
+  sessions.add(s);
+  involved.add(s);
+  return s;
+}
+
+async function closeSession(s) {
+  sessions.delete(s);
+  await s.close();
+}
+
+/** Skips `t` unless every key of `state` named is set; says which journey should have set it. */
+function need(t, keys) {
+  const missing = Object.entries(keys).filter(([k]) => !state[k]);
+  if (missing.length === 0) return true;
+  t.skip(`needs ${missing.map(([k, from]) => `${k} (from ${from})`).join(', ')}, which did not complete`);
+  return false;
+}
+
+function slug(name) {
+  return name.toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+}
+
+/** Appends `more` to an error's message and to the stack the reporter prints. */
+function amend(e, more) {
+  if (typeof e.stack === 'string' && e.stack.includes(e.message)) e.stack = e.stack.replace(e.message, () => e.message + more);
+  e.message += more;
+}
+
+/**
+ * A test that fails on its assertions, and also — at its end, so the journey and the ones after it
+ * still run — on accessibility violations and uncaught JavaScript errors in any of its pages. On
+ * failure it leaves screenshots, HTML and the server log in artifacts/<journey>/.
+ */
+function journey(name, opts, fn) {
+  test(name, opts, async (t) => {
+    involved = new Set(sessions);
+    const logStart = server.lines;
+    for (const s of involved) { s.pageErrors.length = 0; s.a11yFailures.length = 0; }
+    let error = null;
+    try {
+      await fn(t);
+    } catch (e) {
+      error = e;
+    }
+    const a11y = [...involved].flatMap((s) => s.a11yFailures);
+    const js = [...involved].flatMap((s) => s.pageErrors.map((m) => `${s.who}: ${m}`));
+    const findings = [
+      ...a11y,
+      ...(js.length ? [`uncaught JavaScript error(s) in the pages:\n${js.map((m) => `  ${m}`).join('\n')}`] : []),
+    ];
+    // The server's own account of what went wrong, when it logged one.
+    const serverErrors = server.logSince(logStart).filter((l) => /\b(ERROR|WARN)\b/.test(l)).slice(-10);
+    if (serverErrors.length && (error || findings.length)) findings.push(`server log (ERROR/WARN):\n${serverErrors.map((l) => `  ${l}`).join('\n')}`);
+    if (!error && findings.length === 0) return;
+    if (!error) {
+      error = new Error(findings.join('\n'));
+      error.stack = `Error: ${error.message}`;
+    } else if (findings.length) {
+      amend(error, `\n  Also:\n${findings.join('\n')}`);
+    }
+    const dir = path.join(paths.artifactsDir, slug(name));
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      for (const s of sessions) await s.dump(dir);
+      fs.writeFileSync(path.join(dir, 'server.log'), `${server.logTail(400)}\n`);
+      amend(error, `\n  (screenshots, HTML and the server log: ${path.relative(process.cwd(), dir) || dir}/)`);
+    } catch { /* the artefacts are a courtesy */ }
+    throw error;
+  });
+}
+
+/** Fails with `header` and one line per item unless `items` is empty. */
+function none(items, header) {
+  if (items.length > 0) assert.fail(`${header}\n${items.map((i) => `  ${i}`).join('\n')}`);
+}
+
+async function expectVisible(page, selector, what, timeout = 10_000) {
+  await page.locator(selector).first().waitFor({ state: 'visible', timeout }).catch(() => {
+    assert.fail(`no visible ${selector} (${what}) on ${page.url()}`);
+  });
+}
+
+async function htmlLang(page) {
+  return page.evaluate(() => document.documentElement.getAttribute('lang'));
+}
+
+async function text(page, selector) {
+  return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) || '').replace(/\s+/g, ' ').trim();
+}
+
+async function fillUpload(page, { product, version, changelog, file }) {
+  await page.fill('#upload-form input[name=product]', product);
+  await page.fill('#upload-form input[name=version]', version);
+  await page.fill('#upload-form textarea[name=changelog]', changelog);
+  await page.setInputFiles('#upload-form input[type=file][name=component]', file);
+}
+
+describe('markedsplass in headless Chromium', { concurrency: false }, () => {
+  before(async () => {
+    fs.rmSync(paths.artifactsDir, { recursive: true, force: true });
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sandkasse-browser-files-'));
+    await server.start();
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 200, `${server.url}/health answered ${health.status}`);
+    browser = await launch();
+  });
+
+  after(async () => {
+    for (const s of sessions) await s.close();
+    sessions.clear();
+    if (browser) await browser.close().catch(() => {});
+    await server.stop();
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  });
+
+  journey('1. the public catalogue loads anonymously, in bokmål and in English', {}, async () => {
+    const anon = await session('anonymous');
+    const { page } = anon;
+
+    await anon.visit('/', { label: 'catalogue' });
+    assert.equal(await htmlLang(page), 'nb', 'the catalogue should be <html lang="nb"> by default');
+    await expectVisible(page, 'header nav', 'the site navigation');
+    // Empty at first. (The table may be replaced by an empty-state text while nothing is listed.)
+    assert.equal(await page.locator('#catalogue tr[data-product-id]').count(), 0,
+      'nothing is listed yet, so #catalogue should have no tr[data-product-id] rows');
+    await expectVisible(page, '#filter', 'the filter form');
+    assert.equal(await page.locator('#filter input[name=q]').count(), 1, '#filter should have an input[name=q]');
+    assert.equal(await page.locator('#filter select[name=capability]').count(), 1, '#filter should have a select[name=capability]');
+    await expectVisible(page, '#filter-submit', 'the filter button');
+    assert.equal((await page.locator('#filter').getAttribute('method') || 'get').toLowerCase(), 'get', '#filter should submit with GET');
+    await expectVisible(page, '#lang-en', 'the link to English');
+    assert.equal(await page.locator('#logout').count(), 0, 'an anonymous visitor should have no #logout button');
+
+    const api = await anon.json('/api/v1/catalogue');
+    assert.ok(Array.isArray(api.entries), `/api/v1/catalogue should be { "entries": [...] }, got ${JSON.stringify(api).slice(0, 200)}`);
+    assert.equal(api.entries.length, 0, `/api/v1/catalogue should be empty before anything is listed, got ${api.entries.length} entries`);
+
+    await anon.visit('/?lang=en', { label: 'catalogue in English' });
+    assert.equal(await htmlLang(page), 'en', '/?lang=en should be <html lang="en">');
+    await expectVisible(page, '#lang-nb', 'the link back to bokmål');
+
+    await follow(page, '#lang-nb');
+    assert.equal(await htmlLang(page), 'nb', 'following #lang-nb should give <html lang="nb">');
+    await anon.a11y('catalogue after #lang-nb');
+
+    await follow(page, '#lang-en');
+    assert.equal(await htmlLang(page), 'en', 'following #lang-en should give <html lang="en">');
+    await anon.a11y('catalogue after #lang-en');
+    await closeSession(anon);
+  });
+
+  journey('2. a wrong password is refused; kari logs in and lands on /leverandor', {}, async () => {
+    const kari = await session('kari');
+    const { page } = kari;
+
+    await kari.visit('/logg-inn', { label: 'login page' });
+    await page.fill('#login-form input[name=username]', users.kari.username);
+    await page.fill('#login-form input[name=password]', 'feil-passord-123');
+    const { path: at } = await submit(page, '#login-submit', { what: 'the login form (wrong password)' });
+    assert.equal(at, '/logg-inn', `a wrong password should re-render the login form at /logg-inn, but the browser is at ${at}`);
+    await expectVisible(page, '#login-error', 'the login error');
+    assert.equal(await page.locator('#login-error').getAttribute('role'), 'alert', '#login-error should have role="alert"');
+    assert.equal(await page.locator('#logout').count(), 0, 'after a wrong password there should be no #logout button');
+    await kari.a11y('login page with error');
+
+    await kari.login(users.kari);
+    await kari.a11y('vendor dashboard');
+    await expectVisible(page, '#upload-link', 'the link to the upload form');
+    assert.equal(await page.locator('#products tr[data-product-id]').count(), 0,
+      'kari has uploaded nothing yet, so #products should have no rows');
+    state.kari = kari;
+  });
+
+  journey('3a. an upload that is not WebAssembly is refused with the reason', {}, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const { page } = state.kari;
+
+    await state.kari.visit('/leverandor', { a11y: false });
+    await follow(page, '#upload-link');
+    assert.equal(new URL(page.url()).pathname, '/leverandor/last-opp', '#upload-link should open /leverandor/last-opp');
+    await state.kari.a11y('upload form');
+
+    const junk = path.join(scratch, 'ikke-en-komponent.txt');
+    fs.writeFileSync(junk, 'Dette er en tekstfil, ikke en WebAssembly-komponent.\n');
+    await fillUpload(page, { product: PRODUCT, version: VERSION, changelog: 'Første versjon.', file: junk });
+    const { path: at } = await submit(page, '#upload-submit', { what: 'the upload form (a text file)' });
+    assert.ok(!at.startsWith('/kjoringer/'), `a text file should be refused, but the upload went on to ${at}`);
+    await expectVisible(page, '#upload-error', 'the upload error');
+    const reason = await text(page, '#upload-error');
+    assert.match(reason, /ikke WebAssembly/, `#upload-error should say why ("ikke WebAssembly"), but says: ${reason}`);
+    assert.equal(await page.locator('#upload-error').getAttribute('role'), 'alert', '#upload-error should have role="alert"');
+    await expectVisible(page, '#upload-form', 'the upload form, re-rendered');
+    await state.kari.a11y('upload form with error');
+  });
+
+  journey('3b. kari uploads reference.wasm and the run finishes godkjent', { timeout: RUN_TIMEOUT_MS + 60_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    const file = paths.component('reference');
+
+    await kari.visit('/leverandor/last-opp', { label: 'upload form' });
+    await fillUpload(page, { product: PRODUCT, version: VERSION, changelog: 'Første versjon av adapteren.', file });
+    const { path: at } = await submit(page, '#upload-submit', { what: 'the upload form (reference.wasm)', timeout: 60_000 });
+    if (!at.startsWith('/kjoringer/')) {
+      const err = await page.locator('#upload-error').count() ? await text(page, '#upload-error') : null;
+      assert.fail(`uploading reference.wasm should redirect to /kjoringer/{run_id}, but the browser is at ${at}` +
+        `${err ? ` with #upload-error: ${err}` : ''}`);
+    }
+    const runId = idFrom(page.url(), '/kjoringer');
+
+    await expectVisible(page, '#run-state', 'the run state');
+    const first = await page.locator('#run-state').getAttribute('data-state');
+    assert.ok(RUN_STATES.includes(first), `#run-state data-state should be one of ${RUN_STATES.join('|')}, got ${JSON.stringify(first)}`);
+    assert.equal(await page.locator('#progress').evaluate((e) => e.tagName.toLowerCase()), 'progress', '#progress should be a <progress>');
+    await kari.a11y(`run page (${first})`);
+
+    const finished = page.locator('#run-state[data-state="done"], #run-state[data-state="error"]');
+    await finished.first().waitFor({ state: 'attached', timeout: RUN_TIMEOUT_MS }).catch(async () => {
+      const now = await page.locator('#run-state').getAttribute('data-state', { timeout: 1_000 }).catch(() => '?');
+      const api = await kari.get(`/api/v1/runs/${runId}`).then((r) => r.json()).catch(() => ({}));
+      assert.fail(`the run ${runId} was not done within ${RUN_TIMEOUT_MS / 1000} s (#run-state data-state is still ${now}` +
+        `${api.state ? `; GET /api/v1/runs/${runId} says state ${JSON.stringify(api.state)}` : ''}).` +
+        `\nServer log:\n${server.logTail(20)}`);
+    });
+    const end = await page.locator('#run-state').getAttribute('data-state');
+    assert.equal(end, 'done', `the run of reference.wasm ended in "${end}": ${await text(page, '#run-state')}`);
+
+    await expectVisible(page, '#verdict', 'the verdict');
+    const failed = (await rowTexts(page, '#vilkar tr[data-vilkar-id].fail')).map((r) => r.text);
+    const verdict = await page.locator('#verdict').getAttribute('data-verdict');
+    assert.equal(verdict, 'godkjent', `reference.wasm should be godkjent, #verdict says ${verdict}; failed vilkår:\n${failed.join('\n')}`);
+    const vilkarIds = await attrs(page, '#vilkar tr[data-vilkar-id]', 'data-vilkar-id');
+    assert.ok(vilkarIds.length > 0, '#vilkar should have one tr[data-vilkar-id] per vilkår, found none');
+    assert.equal(new Set(vilkarIds).size, vilkarIds.length, `#vilkar should list each vilkår once: ${vilkarIds.join(', ')}`);
+    none(failed, 'reference.wasm should fail no vilkår, but #vilkar has rows with class "fail":');
+    const reportHref = await page.locator('#report-link').getAttribute('href');
+    assert.ok(reportHref && new URL(reportHref, page.url()).pathname === `/kjoringer/${runId}/rapport`,
+      `#report-link should point to /kjoringer/${runId}/rapport, points to ${reportHref}`);
+    await kari.a11y('run page (done)');
+
+    const run = await kari.json(`/api/v1/runs/${runId}`);
+    assert.equal(String(run.id), runId, `/api/v1/runs/${runId} has id ${JSON.stringify(run.id)}`);
+    assert.equal(run.state, 'done', `/api/v1/runs/${runId} has state ${JSON.stringify(run.state)}`);
+    assert.equal(run.verdict, 'godkjent', `/api/v1/runs/${runId} has verdict ${JSON.stringify(run.verdict)}`);
+    assert.equal(typeof run.score, 'number', `/api/v1/runs/${runId} should have a numeric score, has ${JSON.stringify(run.score)}`);
+
+    state.runId = runId;
+    state.vilkarIds = vilkarIds;
+    const sub = run.submission_id ?? run.submission?.id;
+    if (sub !== undefined && sub !== null) state.submissionId = String(sub);
+    const prod = run.product_id ?? run.product?.id;
+    if (prod !== undefined && prod !== null) state.productId = String(prod);
+  });
+
+  journey('3c. the full report opens from the run page', {}, async (t) => {
+    if (!need(t, { runId: 'journey 3b' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+
+    await kari.visit(`/kjoringer/${state.runId}`, { label: 'run page (done)' });
+    await follow(page, '#report-link');
+    assert.equal(new URL(page.url()).pathname, `/kjoringer/${state.runId}/rapport`, '#report-link should open the report');
+    await kari.a11y('full report');
+    const body = await text(page, 'body');
+    assert.match(body, /godkjent/i, 'the full report should state the verdict (godkjent)');
+    const missing = state.vilkarIds.filter((id) => !body.includes(id));
+    none(missing, 'the full report should mention every vilkår of the run page; it does not mention:');
+  });
+
+  journey('3d. kari requests a listing; the product page shows it in review', {}, async (t) => {
+    if (!need(t, { runId: 'journey 3b' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+
+    // Back from the report to the run page, as a person would.
+    if (new URL(page.url()).pathname.endsWith('/rapport')) {
+      await page.goBack({ waitUntil: 'load' });
+    }
+    if (new URL(page.url()).pathname !== `/kjoringer/${state.runId}`) {
+      await kari.visit(`/kjoringer/${state.runId}`, { a11y: false });
+    }
+    await expectVisible(page, '#listing-form #request-listing', 'the button to request a listing (godkjent, no open case)');
+    const { path: at } = await submit(page, '#request-listing', { what: 'the listing request' });
+    const productId = idFrom(page.url(), '/produkter');
+    if (state.productId) {
+      assert.equal(productId, state.productId, `the listing request went to ${at}, but the run belongs to product ${state.productId}`);
+    }
+    state.productId = productId;
+    await expectVisible(page, '#listing-status', 'the listing status');
+    const status = await text(page, '#listing-status');
+    assert.match(status, /til vurdering|in review/i, `#listing-status should say "til vurdering", says: ${status}`);
+    await kari.a11y('product page (in review)');
+    assert.ok((await text(page, 'body')).includes(PRODUCT), `the product page should name the product "${PRODUCT}"`);
+    assert.equal(await page.locator('#request-listing').count(), 0, 'with a case open, the product page should offer no second #request-listing');
+
+    await kari.visit('/leverandor', { label: 'vendor dashboard with a product' });
+    assert.equal(await page.locator(`#products tr[data-product-id="${productId}"]`).count(), 1,
+      `kari's #products should have a row tr[data-product-id="${productId}"]`);
+  });
+
+  journey('3e. a flawed adapter is ikke godkjent: its failed vilkår are marked and explained, no listing offered', { timeout: RUN_TIMEOUT_MS + 60_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    const file = paths.component(FLAWED.component);
+
+    await kari.visit('/leverandor/last-opp', { label: 'upload form' });
+    await fillUpload(page, { product: FLAWED.product, version: '0.9.0', changelog: 'Glemmer tokenet.', file });
+    const { path: at } = await submit(page, '#upload-submit', { what: `the upload form (${FLAWED.component}.wasm)`, timeout: 60_000 });
+    assert.ok(at.startsWith('/kjoringer/'), `uploading ${FLAWED.component}.wasm should redirect to /kjoringer/{run_id}, but the browser is at ${at}`);
+    const runId = idFrom(page.url(), '/kjoringer');
+    await page.locator('#run-state[data-state="done"], #run-state[data-state="error"]').first()
+      .waitFor({ state: 'attached', timeout: RUN_TIMEOUT_MS })
+      .catch(() => assert.fail(`the run ${runId} of ${FLAWED.component}.wasm was not done within ${RUN_TIMEOUT_MS / 1000} s`));
+    assert.equal(await page.locator('#run-state').getAttribute('data-state'), 'done', `the run of ${FLAWED.component}.wasm should end done`);
+    assert.equal(await page.locator('#verdict').getAttribute('data-verdict'), 'ikke-godkjent',
+      `${FLAWED.component}.wasm should be ikke-godkjent`);
+    await kari.a11y('run page (ikke godkjent)');
+
+    const failed = await rowTexts(page, '#vilkar tr[data-vilkar-id].fail', 'data-vilkar-id');
+    const failedIds = failed.map((r) => r.key).sort();
+    assert.deepEqual(failedIds, FLAWED.fails, `#vilkar should mark exactly ${FLAWED.fails.join(', ')} with class "fail"`);
+    const report = await kari.json(`/api/v1/runs/${runId}/report.json`);
+    for (const row of failed) {
+      const reason = ((report.vilkar || []).find((v) => v.id === row.key) || {}).reason || '';
+      const nb = reason.split(' / ')[0];
+      assert.ok(reason, `report.json should give a reason for ${row.key}`);
+      assert.ok(row.text.includes(reason.replace(/\s+/g, ' ')) || row.text.includes(nb.replace(/\s+/g, ' ')),
+        `the #vilkar row of ${row.key} should explain the failure ("${reason}"), but says: ${row.text}`);
+    }
+    assert.equal(await page.locator('#request-listing').count(), 0, 'an ikke-godkjent run should offer no #request-listing');
+    const run = await kari.json(`/api/v1/runs/${runId}`);
+    assert.equal(run.verdict, 'ikke-godkjent', `/api/v1/runs/${runId} has verdict ${JSON.stringify(run.verdict)}`);
+
+    await follow(page, '#report-link');
+    await kari.a11y('full report (ikke godkjent)');
+  });
+
+  journey('4. vendor B cannot reach anything of vendor A\'s submission (404), nor can the public', {}, async (t) => {
+    if (!need(t, { runId: 'journey 3b', productId: 'journey 3d' })) return;
+    const { runId, productId, submissionId } = state;
+    const kari = state.kari;
+
+    const pages = new Set([`/kjoringer/${runId}`, `/kjoringer/${runId}/rapport`, `/produkter/${productId}`]);
+    // Anything else kari's browser loaded about this run or product.
+    for (const u of kari.visited) {
+      const { origin, pathname } = new URL(u);
+      if (origin === new URL(server.url).origin && (pathname.includes(`/${runId}`) || pathname.includes(`/${productId}`))) {
+        if (/^\/(kjoringer|produkter|api)\//.test(pathname)) pages.add(pathname);
+      }
+    }
+    const api = [
+      `/api/v1/runs/${runId}`,
+      `/api/v1/runs/${runId}/report.json`,
+      `/api/v1/runs/${runId}/report.xml`,
+      `/api/v1/runs/${runId}/report.html`,
+      `/api/v1/runs/${runId}/badge.svg`,
+      `/api/v1/products/${productId}`,
+    ];
+    if (submissionId) api.push(`/api/v1/submissions/${submissionId}`);
+    const stream = `/api/v1/runs/${runId}/events`;
+
+    // Kari (the owner) reaches every one of them: otherwise a 404 for ola would prove nothing.
+    for (const url of [...pages, ...api]) {
+      const res = await kari.get(url);
+      assert.equal(res.status(), 200, `kari (owner): GET ${url} answered ${res.status()}, expected 200`);
+    }
+    const own = await kari.probeStream(stream);
+    assert.equal(own.status, 200, `kari (owner): GET ${stream} answered ${own.status} ${own.error || ''}, expected 200`);
+    assert.match(own.contentType, /text\/event-stream/, `kari (owner): ${stream} should be text/event-stream, is ${own.contentType}`);
+    const report = await kari.json(`/api/v1/runs/${runId}/report.json`);
+    assert.equal(report.verdict, 'godkjent', `report.json verdict is ${JSON.stringify(report.verdict)}`);
+    assert.deepEqual((report.vilkar || []).map((v) => v.id).sort(), [...state.vilkarIds].sort(),
+      'report.json\'s vilkår should be exactly the run page\'s #vilkar rows');
+    const xml = await (await kari.get(`/api/v1/runs/${runId}/report.xml`)).text();
+    assert.match(xml, /<testsuites[\s>]/, 'report.xml should be JUnit XML (<testsuites>)');
+    const svg = await (await kari.get(`/api/v1/runs/${runId}/badge.svg`)).text();
+    assert.match(svg, /<svg[\s>]/, 'badge.svg should be an SVG');
+    const product = await kari.json(`/api/v1/products/${productId}`);
+    assert.ok(JSON.stringify(product).includes(PRODUCT), `/api/v1/products/${productId} should name "${PRODUCT}"`);
+
+    // Ola, vendor B, logged in in his own browser context.
+    const ola = await session('ola');
+    await ola.login(users.ola);
+    await ola.a11y('vendor B dashboard');
+    assert.ok(!(await text(ola.page, 'body')).includes(PRODUCT), `ola's /leverandor must not mention "${PRODUCT}"`);
+
+    const leaks = [];
+    for (const url of [...pages, ...api, stream]) {
+      const res = await ola.page.goto(url, { timeout: 10_000 }).catch((e) => ({ error: e.message }));
+      if (res.error) { leaks.push(`page.goto ${url}: ${res.error.split('\n')[0]}`); continue; }
+      const body = await res.text().catch(() => '');
+      if (res.status() !== 404) leaks.push(`page.goto ${url} answered ${res.status()}${res.url() !== new URL(url, server.url).href ? ` (at ${res.url()})` : ''}`);
+      if (body.includes(PRODUCT)) leaks.push(`page.goto ${url}: the answer names "${PRODUCT}"`);
+      if (/text\/html/.test(res.headers()['content-type'] || '')) await ola.a11y(`404 page for ${url}`);
+
+      const direct = await ola.get(url).catch((e) => ({ error: e.message }));
+      if (direct.error) { leaks.push(`request.get ${url}: ${direct.error.split('\n')[0]}`); continue; }
+      if (direct.status() !== 404) leaks.push(`request.get ${url} answered ${direct.status()}`);
+    }
+    none(leaks, 'vendor B (ola) should get 404 for every URL of vendor A\'s submission, but:');
+
+    // The public sees nothing of it either while it is not listed (a 404, or a redirect to log in).
+    const anon = await session('anonymous (before listing)');
+    const seen = [];
+    for (const url of [...pages, ...api]) {
+      const res = await anon.get(url);
+      const body = await res.text();
+      if (res.status() === 200 || body.includes(PRODUCT)) seen.push(`${url} answered ${res.status()}${body.includes(PRODUCT) ? ` naming "${PRODUCT}"` : ''}`);
+    }
+    none(seen, 'an anonymous visitor should not see the unlisted submission, but:');
+    await closeSession(anon);
+    await closeSession(ola);
+
+    assert.ok(submissionId, `could not check /api/v1/submissions/{id}: GET /api/v1/runs/${runId} has no submission_id`);
+  });
+
+  journey('5. rita and rune approve the listing; the case is approved after both', {}, async (t) => {
+    if (!need(t, { productId: 'journey 3d' })) return;
+
+    async function decide(user, note) {
+      const s = await session(user.username.split('@')[0]);
+      await s.login(user);
+      await s.a11y('review queue');
+      const rows = s.page.locator('#queue tr[data-case-id]', { hasText: PRODUCT });
+      assert.ok(await rows.count() >= 1, `${s.who}'s #queue should have a tr[data-case-id] row for "${PRODUCT}"`);
+      const caseId = await rows.first().getAttribute('data-case-id');
+      if (state.caseId) assert.equal(caseId, state.caseId, `${s.who} sees case ${caseId} for "${PRODUCT}", the other reviewer saw ${state.caseId}`);
+      const link = rows.first().locator(`a[href$="/vurdering/${caseId}"]`);
+      assert.equal(await link.count(), 1, `the #queue row of case ${caseId} should link to /vurdering/${caseId}`);
+      const loaded = s.page.waitForEvent('load');
+      await link.click();
+      await loaded;
+      assert.equal(new URL(s.page.url()).pathname, `/vurdering/${caseId}`, `the #queue row should open /vurdering/${caseId}`);
+      await s.a11y('case page');
+      assert.ok((await text(s.page, 'body')).includes(PRODUCT), `the case page should name "${PRODUCT}"`);
+      await expectVisible(s.page, '#decision-form', 'the decision form');
+      assert.notEqual(await s.page.locator('#decision-form textarea[name=note]').getAttribute('required'), null,
+        'the note (textarea[name=note]) should be required');
+      await s.page.check('#decision-form input[name=decision][value=approve]');
+      await s.page.fill('#decision-form textarea[name=note]', note);
+      await submit(s.page, '#decide', { what: `${s.who}'s decision` });
+      await s.a11y('after the decision');
+      state.caseId = caseId;
+      return s;
+    }
+
+    const rita = await decide(users.rita, 'Rapporten er godkjent uten avvik. Anbefaler oppføring.');
+    await rita.visit(`/vurdering/${state.caseId}`, { label: 'case page after one approval' });
+    const half = await rita.page.locator('#case-state').getAttribute('data-state');
+    assert.notEqual(half, 'approved', 'after one of two reviewers approved, the case should not yet be approved');
+
+    // A vendor cannot open the case.
+    const peek = await state.kari.get(`/vurdering/${state.caseId}`);
+    assert.notEqual(peek.status(), 200, `kari (vendor) should not open /vurdering/${state.caseId}, got 200`);
+    await closeSession(rita);
+
+    const rune = await decide(users.rune, 'Enig. Alle vilkår bestått.');
+    await rune.visit(`/vurdering/${state.caseId}`, { label: 'case page after two approvals' });
+    const whole = await rune.page.locator('#case-state').getAttribute('data-state');
+    assert.equal(whole, 'approved', `after both reviewers approved, #case-state data-state should be "approved", is ${JSON.stringify(whole)}`);
+    await closeSession(rune);
+    state.approved = true;
+
+    // The beslutningsgruppe lands on the review queue too.
+    const berit = await session('berit');
+    await berit.login(users.berit);
+    await berit.a11y('review queue (beslutningsgruppe)');
+    await closeSession(berit);
+  });
+
+  journey('6. the public catalogue lists Journal Nord by Leverandør A AS', {}, async (t) => {
+    if (!need(t, { productId: 'journey 3d', approved: 'journey 5' })) return;
+    const { productId } = state;
+    const anon = await session('anonymous (after listing)');
+    const { page } = anon;
+
+    await anon.visit('/', { label: 'catalogue with a listing' });
+    const row = page.locator(`#catalogue tr[data-product-id="${productId}"]`);
+    assert.equal(await row.count(), 1, `#catalogue should have a row tr[data-product-id="${productId}"]`);
+    const [{ text: rowText }] = await rowTexts(page, `#catalogue tr[data-product-id="${productId}"]`);
+    assert.ok(rowText.includes(PRODUCT), `the catalogue row should name "${PRODUCT}": ${rowText}`);
+    assert.ok(rowText.includes(orgs.a), `the catalogue row should name the vendor "${orgs.a}": ${rowText}`);
+    assert.equal(await row.locator(`a[href$="/produkter/${productId}"]`, { hasText: PRODUCT }).count(), 1,
+      `the product name should link to /produkter/${productId}`);
+
+    assert.ok(!(await text(page, '#catalogue')).includes(FLAWED.product), `the unlisted "${FLAWED.product}" must not be in the catalogue`);
+
+    await page.fill('#filter input[name=q]', 'Journal');
+    await submit(page, '#filter-submit', { what: 'the catalogue filter' });
+    assert.equal(new URL(page.url()).searchParams.get('q'), 'Journal', `the filter should GET /?q=Journal, is at ${page.url()}`);
+    assert.equal(await row.count(), 1, 'filtering on "Journal" should keep Journal Nord');
+    await anon.a11y('catalogue filtered');
+    await page.fill('#filter input[name=q]', 'finnes-ikke-xyz');
+    await submit(page, '#filter-submit', { what: 'the catalogue filter' });
+    assert.equal(await page.locator('#catalogue tr[data-product-id]').count(), 0, 'filtering on "finnes-ikke-xyz" should list nothing');
+    await anon.a11y('catalogue filtered to nothing');
+
+    const api = await anon.json('/api/v1/catalogue');
+    const entry = (api.entries || []).find((e) => e.product === PRODUCT);
+    assert.ok(entry, `/api/v1/catalogue should have an entry with product "${PRODUCT}": ${JSON.stringify(api).slice(0, 400)}`);
+    assert.equal(String(entry.product_id), productId, `the catalogue entry's product_id is ${JSON.stringify(entry.product_id)}`);
+    assert.equal(entry.vendor, orgs.a, `the catalogue entry's vendor is ${JSON.stringify(entry.vendor)}`);
+    assert.equal(entry.version, VERSION, `the catalogue entry's version is ${JSON.stringify(entry.version)}`);
+    assert.equal(entry.verdict, 'godkjent', `the catalogue entry's verdict is ${JSON.stringify(entry.verdict)}`);
+
+    await anon.visit('/', { a11y: false });
+    await follow(page, `#catalogue tr[data-product-id="${productId}"] a[href$="/produkter/${productId}"]`);
+    assert.equal(new URL(page.url()).pathname, `/produkter/${productId}`, 'the product link should open the product page');
+    await expectVisible(page, '#listing-status', 'the listing status');
+    await anon.a11y('public product page');
+    const res = await anon.get(`/produkter/${productId}`);
+    assert.equal(res.status(), 200, `a listed product's page should be public, answered ${res.status()}`);
+    await closeSession(anon);
+  });
+
+  journey('7. the admin sees the upload, the run, both decisions and the listing in the audit trail', {}, async (t) => {
+    if (!need(t, { approved: 'journey 5' })) return;
+    const admin = await session('admin');
+    const { page } = admin;
+    await admin.login(users.admin);
+    await admin.a11y('audit trail');
+
+    const rows = (await rowTexts(page, '#audit tr[data-seq]', 'data-seq')).map((r) => ({ seq: r.key, text: r.text }));
+    assert.ok(rows.length > 0, '#audit should have tr[data-seq] rows');
+    assert.equal(new Set(rows.map((r) => r.seq)).size, rows.length, 'every #audit row should have its own data-seq');
+    const matching = (re) => rows.filter((r) => re.test(r.text));
+    const show = () => rows.slice(-25).map((r) => `  ${r.seq}: ${r.text.slice(0, 140)}`).join('\n');
+    assert.ok(matching(/submission/i).length >= 1, `#audit should have a row for the upload ("submission…"); rows:\n${show()}`);
+    assert.ok(matching(/\brun\b/i).length >= 1, `#audit should have a row for the run ("run…"); rows:\n${show()}`);
+    assert.ok(matching(/review/i).length >= 2, `#audit should have a row for each of the two decisions ("review…"); rows:\n${show()}`);
+    assert.ok(matching(/listing/i).length >= 1, `#audit should have a row for the listing ("listing…"); rows:\n${show()}`);
+
+    server.cli(['admin', 'verify-audit']);
+
+    await submit(page, '#logout', { what: 'the logout button' });
+    const after = await admin.get('/revisjon');
+    assert.notEqual(after.status(), 200, `after logging out, /revisjon should not answer 200, answered ${after.status()}`);
+    await closeSession(admin);
+  });
+
+  journey('8. keyboard: Tab first focuses a visible skip link, then reaches the username field', {}, async () => {
+    const kb = await session('keyboard');
+    const { page } = kb;
+    await kb.visit('/logg-inn', { label: 'login page' });
+    assert.equal(await page.locator('#main').count(), 1, 'the skip link\'s target #main should exist');
+
+    const focused = () => page.evaluate(() => {
+      const e = document.activeElement;
+      const r = e.getBoundingClientRect();
+      return {
+        desc: `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}${e.className ? `.${String(e.className).split(/\s+/).join('.')}` : ''}`
+          + `${e.name ? `[name=${e.name}]` : ''}${e.getAttribute('href') ? `[href="${e.getAttribute('href')}"]` : ''}`
+          + `${e.textContent.trim() ? ` "${e.textContent.trim().replace(/\s+/g, ' ').slice(0, 30)}"` : ''}`,
+        skip: e.matches('a.skip-link'),
+        href: e.getAttribute('href'),
+        username: e.matches('input[name=username]'),
+        inMain: Boolean(e.closest('#main')),
+        visible: r.width > 1 && r.height > 1 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth
+          && getComputedStyle(e).visibility !== 'hidden' && Number(getComputedStyle(e).opacity) > 0,
+      };
+    });
+
+    await page.keyboard.press('Tab');
+    const first = await focused();
+    assert.ok(first.skip, `the first Tab should focus a.skip-link, focused ${first.desc}`);
+    assert.equal(first.href, '#main', 'the skip link should point to #main');
+    assert.ok(first.visible, 'the focused skip link should be visible on screen');
+
+    const path_ = [first.desc];
+    let reached = false;
+    for (let i = 0; i < 40 && !reached; i++) {
+      await page.keyboard.press('Tab');
+      const f = await focused();
+      path_.push(f.desc);
+      reached = f.username;
+    }
+    assert.ok(reached, `Tab should reach input[name=username]; focus went: ${path_.join(' → ')}`);
+
+    // Following the skip link moves the focus into the main content.
+    await kb.visit('/logg-inn', { a11y: false });
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    const next = await focused();
+    assert.ok(next.inMain, `after following the skip link, Tab should land inside #main, focused ${next.desc}`);
+    await closeSession(kb);
+  });
+});
