@@ -79,7 +79,7 @@ function amend(e, more) {
  * failure it leaves screenshots, HTML and the server log in artifacts/<journey>/.
  */
 function journey(name, opts, fn) {
-  test(name, opts, async (t) => {
+  test(name, { timeout: 90_000, ...opts }, async (t) => {
     involved = new Set(sessions);
     const logStart = server.lines;
     for (const s of involved) { s.pageErrors.length = 0; s.a11yFailures.length = 0; }
@@ -447,6 +447,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       if (direct.status() !== 404) leaks.push(`request.get ${url} answered ${direct.status()}`);
     }
     none(leaks, 'vendor B (ola) should get 404 for every URL of vendor A\'s submission, but:');
+    t.diagnostic(`404 for ola: ${[...pages, ...api, stream].join(' ')}`);
 
     // The public sees nothing of it either while it is not listed (a 404, or a redirect to log in).
     const anon = await session('anonymous (before listing)');

@@ -1,7 +1,7 @@
 //! `cargo xtask` — the repository's own commands, the ones the README tells people to run.
 //!
 //! ```text
-//! cargo xtask demo [ARGS...]     generate a kommune in memory and serve the platform (sandkasse demo)
+//! cargo xtask demo [ARGS...]     build the sample adapters, then run the markedsplass demo (sandkasse demo)
 //! cargo xtask test [ARGS...]     run every test in the repository
 //! cargo xtask plugins            build the sample adapters in plugins/ for wasm32-wasip2
 //! cargo xtask bench [ARGS...]    cargo bench --workspace
@@ -22,7 +22,8 @@ const USAGE: &str = "\
 Usage: cargo xtask <command> [args...]
 
 Commands:
-  demo [ARGS...]    run `sandkasse demo` (release build): a synthetic kommune served on 127.0.0.1;
+  demo [ARGS...]    build plugins/, then run `sandkasse demo` (release build): the markedsplass on
+                    127.0.0.1:8080 with demo accounts, tested adapters and a listed product;
                     ARGS are passed to `sandkasse demo`
   test [ARGS...]    run every test: build plugins/ (wasm32-wasip2), browser tests in tests/browser,
                     `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
@@ -59,6 +60,8 @@ fn run() -> Result<ExitCode> {
         }
         Some("test") => test(&root, &rest),
         Some("demo") => {
+            // The demo uploads the sample adapters.
+            build_plugins(&root)?;
             let mut cmd = cargo(&root);
             cmd.args(["run", "--release", "-p", "sandkasse-cli", "--", "demo"])
                 .args(&rest);

@@ -95,6 +95,56 @@ pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()
     served
 }
 
+/// `sandkasse demo`: the markedsplass with demo content, until Ctrl-C.
+pub fn demo(port: u16, data_dir: Option<PathBuf>, plugins: Option<PathBuf>) -> anyhow::Result<()> {
+    use sandkasse_markedsplass::demo;
+    let plugins = plugins.unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/target/wasm32-wasip2/release")));
+    if !plugins.join("reference.wasm").is_file() {
+        anyhow::bail!("{} has no reference.wasm: the demo uploads the sample adapters; run: cargo xtask plugins", plugins.display());
+    }
+    let (_temporary, data_dir) = match data_dir {
+        Some(dir) => {
+            if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
+                anyhow::bail!("{} is not empty: the demo starts from an empty data directory", dir.display());
+            }
+            (None, dir)
+        }
+        None => {
+            let temporary = tempfile::Builder::new().prefix("sandkasse-demo-").tempdir().context("making a data directory")?;
+            let path = temporary.path().to_owned();
+            (Some(temporary), path)
+        }
+    };
+    let overrides = Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], port))), data_dir: Some(data_dir.clone()) };
+    let config = Config::load(None, &overrides).context("loading the configuration")?;
+    let runtime = runtime()?;
+    let served = runtime.block_on(async move {
+        let server = Server::bind(config).await.context("starting the markedsplass")?;
+        let addr = server.local_addr();
+        println!("Markedsplassen er klar / the markedsplass is ready: http://{addr} (data: {})", data_dir.display());
+        println!();
+        println!("Demo-kontoer / demo accounts (passord / password: {}):", demo::PASSWORD);
+        for a in demo::ACCOUNTS {
+            let org = a.organisation.map(|o| format!(", {o}")).unwrap_or_default();
+            println!("  {:<28} {}{org}", a.username, a.role);
+        }
+        println!();
+        println!("Demo-innholdet lastes opp og testes nå / the demo content is being uploaded and tested now …");
+        let state = server.state().clone();
+        tokio::spawn(async move {
+            match demo::seed(&state, &plugins).await {
+                Ok(()) => println!(
+                    "Klart / ready: http://{addr}/ (løpende oversikt / catalogue), http://{addr}/logg-inn. Ctrl-C stopper / stops."
+                ),
+                Err(e) => eprintln!("Demo-innholdet kunne ikke lages / the demo content could not be set up: {e}"),
+            }
+        });
+        server.run(shutdown_signal()).await.context("serving")
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    served
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {

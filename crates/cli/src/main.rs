@@ -78,6 +78,9 @@ enum Command {
         /// Fault plan to apply (JSON or TOML, see docs/platform.md).
         #[arg(long)]
         faults: Option<PathBuf>,
+        /// Print a working token and curl commands to try.
+        #[arg(long)]
+        guide: bool,
     },
     /// Inspect an adapter component: digest, size, world, imports, exports and the verdict of the
     /// import audit.
@@ -158,11 +161,20 @@ enum Command {
         #[command(subcommand)]
         action: admin::AdminAction,
     },
-    /// Generate a kommune in memory and serve its platform on 127.0.0.1, with a guide to try it.
+    /// The markedsplass with demo content on 127.0.0.1: demo accounts (printed), the sample
+    /// adapters uploaded and tested, one product approved and listed, one in the review queue.
     Demo {
         /// Port on 127.0.0.1.
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// Data directory; must be empty or missing. Default: a new temporary directory, removed
+        /// when the demo stops.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Folder with the built sample adapters. Default: plugins/target/wasm32-wasip2/release
+        /// of this repository (`cargo xtask plugins` builds them).
+        #[arg(long)]
+        plugins: Option<PathBuf>,
     },
 }
 
@@ -176,7 +188,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     match cli.command {
         Command::Generate { data, out } => generate(&data, &out),
-        Command::Platform { data, listen, faults } => platform(&data, listen, faults.as_deref(), false),
+        Command::Platform { data, listen, faults, guide } => platform(&data, listen, faults.as_deref(), guide),
         Command::Inspect { adapter, json } => commands::inspect(&adapter, json),
         Command::Run { adapter, call, patient, kommune, entry, event, data, json } => {
             commands::run(&commands::RunArgs { adapter, call, patient, kommune, entry, event, config: data.config(), json })
@@ -191,10 +203,7 @@ fn main() -> anyhow::Result<()> {
             let code = admin::admin(&config, action)?;
             std::process::exit(code)
         }
-        Command::Demo { port } => {
-            let data = DataArgs { seed: 42, innbyggere: 2_000, kommuner: Vec::new() };
-            platform(&data, SocketAddr::from(([127, 0, 0, 1], port)), None, true)
-        }
+        Command::Demo { port, data_dir, plugins } => admin::demo(port, data_dir, plugins),
     }
 }
 

@@ -28,6 +28,7 @@ pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod listings;
 pub mod policy;

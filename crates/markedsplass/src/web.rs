@@ -100,7 +100,7 @@ impl Templates {
             text.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or(text)
         });
         env.add_filter("percent", |value: J| -> String {
-            f64::try_from(value).map(|v| format!("{:.1} %", v * 100.0)).unwrap_or_default()
+            f64::try_from(value).map(|v| format!("{:.1}\u{a0}%", v * 100.0)).unwrap_or_default()
         });
         Templates { env }
     }

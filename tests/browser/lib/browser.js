@@ -121,23 +121,24 @@ class Session {
   }
 
   /**
-   * Opens an event stream with the page's fetch (cookies included) and returns its status and
-   * content type without waiting for the stream to end.
+   * Opens an event stream with this session's cookies and returns its status and content type
+   * without waiting for the stream to end. (From Node, not from the page: a page's CSP, e.g. the
+   * report's `default-src 'none'`, would refuse the fetch.)
    */
   async probeStream(url) {
-    return this.page.evaluate(async (u) => {
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), 10_000);
-      try {
-        const r = await fetch(u, { signal: ac.signal, headers: { accept: 'text/event-stream' } });
-        return { status: r.status, contentType: r.headers.get('content-type') || '' };
-      } catch (e) {
-        return { status: 0, contentType: '', error: String(e) };
-      } finally {
-        clearTimeout(timer);
-        ac.abort();
-      }
-    }, new URL(url, this.baseURL).href);
+    const href = new URL(url, this.baseURL).href;
+    const cookie = (await this.context.cookies(href)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 10_000);
+    try {
+      const r = await fetch(href, { signal: ac.signal, redirect: 'manual', headers: { accept: 'text/event-stream', ...(cookie ? { cookie } : {}) } });
+      return { status: r.status, contentType: r.headers.get('content-type') || '' };
+    } catch (e) {
+      return { status: 0, contentType: '', error: String(e) };
+    } finally {
+      clearTimeout(timer);
+      ac.abort();
+    }
   }
 
   /** Screenshot and HTML of the current page into `dir`. */

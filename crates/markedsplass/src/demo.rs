@@ -1,0 +1,130 @@
+//! Demo content for `sandkasse demo` (`cargo xtask demo`): two synthetic vendors, the project's
+//! people, the sample adapters uploaded and tested, one product approved by two reviewers and
+//! listed, one waiting in the review queue — so a newcomer sees the whole product at once.
+//!
+//! Every name is made up and every address is under `.example` (RFC 2606).
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::accounts::NewAccount;
+use crate::auth::{Actor, Via};
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::service::{self, DecisionInput, ListingRequest, Upload};
+use crate::store::{Role, RunState};
+
+/// The password of every demo account (printed at start; demo data only).
+pub const PASSWORD: &str = "sandkasse-demo";
+
+/// A demo account.
+#[derive(Debug, Clone, Copy)]
+pub struct Account {
+    pub username: &'static str,
+    pub role: Role,
+    pub organisation: Option<&'static str>,
+}
+
+pub const ACCOUNTS: &[Account] = &[
+    Account { username: "kari@nordlys-helse.example", role: Role::Vendor, organisation: Some("Nordlys Helse AS") },
+    Account { username: "ola@fjordsoft.example", role: Role::Vendor, organisation: Some("Fjordsoft AS") },
+    Account { username: "rita@prosjektet.example", role: Role::Reviewer, organisation: None },
+    Account { username: "rune@prosjektet.example", role: Role::Reviewer, organisation: None },
+    Account { username: "berit@prosjektet.example", role: Role::Beslutningsgruppe, organisation: None },
+    Account { username: "admin@prosjektet.example", role: Role::Admin, organisation: None },
+];
+
+/// The uploads: (vendor, product, version, component file, changelog).
+const UPLOADS: &[(&str, &str, &str, &str, &str)] = &[
+    ("kari@nordlys-helse.example", "Nordlys Journal", "1.0.0", "reference.wasm", "Første versjon: pasientoversikt, dokumenter og hendelser."),
+    ("kari@nordlys-helse.example", "Nordlys Hjemmetjeneste", "0.9.0", "flawed_logs_fnr.wasm", "Beta: logger for mye."),
+    ("ola@fjordsoft.example", "Fjord Legevakt", "2.1.0", "reference.wasm", "Ny integrasjon mot plattformen."),
+    ("ola@fjordsoft.example", "Fjord Mobil", "0.3.0", "flawed_first_page_only.wasm", "Tidlig versjon: leser bare første side."),
+];
+
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}: the sample adapters are missing; run: cargo xtask plugins")]
+    MissingPlugin(String),
+    #[error("a demo run did not finish: {0}")]
+    Run(String),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
+}
+
+async fn actor(state: &AppState, username: &str) -> Result<Actor, DemoError> {
+    let user = state.accounts.user(username).await?;
+    Ok(Actor::User { user, via: Via::Token })
+}
+
+/// Seeds the demo into a running service (its workers must be running: the uploads are tested).
+/// `plugins` is the folder with the built sample adapters.
+pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
+    const ACTOR: &str = "system:demo";
+    for org in ["Nordlys Helse AS", "Fjordsoft AS"] {
+        state.accounts.create_organisation(ACTOR, org).await?;
+    }
+    for a in ACCOUNTS {
+        let new = NewAccount {
+            username: a.username.into(),
+            role: a.role,
+            organisation: a.organisation.map(Into::into),
+            password: PASSWORD.into(),
+        };
+        state.accounts.create_user(ACTOR, new).await?;
+    }
+    let mut runs = Vec::new();
+    for (vendor, product, version, file, changelog) in UPLOADS {
+        let path = plugins.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| DemoError::MissingPlugin(format!("{}: {e}", path.display())))?;
+        let upload = Upload {
+            product: (*product).into(),
+            version: (*version).into(),
+            changelog: (*changelog).into(),
+            file_name: (*file).into(),
+            bytes,
+            csrf: None,
+        };
+        let submitted = service::submit(state, &actor(state, vendor).await?, upload).await?;
+        runs.push((*vendor, submitted));
+    }
+    // Wait for the runs (seconds), then ask for listing of the godkjent ones.
+    for (_, submitted) in &runs {
+        let run = wait(state, submitted.run.id).await?;
+        if run.state != RunState::Done {
+            return Err(DemoError::Run(format!("run {} ended as {}: {}", run.id, run.state, run.error.unwrap_or_default())));
+        }
+    }
+    let mut cases = Vec::new();
+    for (vendor, submitted) in runs.iter().filter(|(_, s)| s.submission.file_name == "reference.wasm") {
+        let request = ListingRequest { submission_id: submitted.submission.id, csrf: None };
+        cases.push(service::request_listing(state, &actor(state, vendor).await?, submitted.product.id, &request, None).await?);
+    }
+    // The first is approved by both reviewers and listed; the second waits in the queue.
+    if let Some(case) = cases.first() {
+        for reviewer in ["rita@prosjektet.example", "rune@prosjektet.example"] {
+            let input = DecisionInput {
+                decision: "approve".into(),
+                note: "Alle skal-vilkår bestått; dokumentasjonen er i orden.".into(),
+                csrf: None,
+            };
+            service::decide(state, &actor(state, reviewer).await?, case.id, &input, None).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn wait(state: &AppState, run: i64) -> Result<crate::store::Run, DemoError> {
+    for _ in 0..1200 {
+        if let Some(r) = state.stores.market.run(run).await.map_err(AppError::from)?
+            && matches!(r.state, RunState::Done | RunState::Error)
+        {
+            return Ok(r);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Err(DemoError::Run(format!("run {run} did not finish within 5 minutes")))
+}
