@@ -7,7 +7,8 @@
 //!   `session_hours`. Only the SHA-256 of the id is stored, so a copy of the database cannot be
 //!   used to log in. Logging out deletes the session.
 //! - **Machines** send `Authorization: Bearer sk_…` (an API token, see [`crate::accounts`]). A
-//!   token that is wrong or revoked is a 401 — never silently anonymous.
+//!   token that is wrong or revoked is a 401 wherever a caller is identified — never silently
+//!   anonymous. (Public routes, such as the catalogue, do not look at credentials.)
 //!
 //! # CSRF
 //!

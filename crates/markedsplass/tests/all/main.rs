@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod authz;
 mod flow;
 mod market;
 mod server;
