@@ -96,3 +96,139 @@ fn serve_answers_health_and_stops_on_sigint() {
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
     drop(stdout);
 }
+
+/// Starts `sandkasse serve` on a free port over `dir`; returns the process and its address.
+fn start(dir: &Path) -> (Reap, BufReader<std::process::ChildStdout>, String) {
+    let mut child = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sandkasse"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .env("SANDKASSE__WORKERS", "1")
+            .env_remove("SANDKASSE_SIGNING_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect(&first).to_owned();
+    (child, stdout, addr)
+}
+
+/// One HTTP/1.1 request with a bearer token: (status, body).
+fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<(&str, &[u8])>) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n").into_bytes();
+    match body {
+        Some((content_type, bytes)) => {
+            request.extend_from_slice(format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes());
+            request.extend_from_slice(bytes);
+        }
+        None => request.extend_from_slice(b"\r\n"),
+    }
+    stream.write_all(&request).unwrap();
+    let mut response = Vec::new();
+    std::io::Read::read_to_end(&mut stream, &mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), body.to_owned())
+}
+
+fn upload(addr: &str, token: &str, product: &str, version: &str, component: &[u8]) -> serde_json::Value {
+    let mut body = Vec::new();
+    for (name, value) in [("product", product), ("version", version)] {
+        body.extend_from_slice(format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n");
+    body.extend_from_slice(component);
+    body.extend_from_slice(b"\r\n--b--\r\n");
+    let (status, text) = http(addr, "POST", "/api/v1/submissions", token, Some(("multipart/form-data; boundary=b", &body)));
+    assert_eq!(status, 201, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn run_state(addr: &str, token: &str, run: i64) -> serde_json::Value {
+    let (status, text) = http(addr, "GET", &format!("/api/v1/runs/{run}"), token, None);
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn plugin(name: &str) -> Vec<u8> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+}
+
+/// SIGKILL during a run: after a restart the run is run again and finishes once; no submission,
+/// run or audit event is lost or doubled, and the audit chain is intact.
+#[test]
+fn a_run_interrupted_by_sigkill_completes_once_after_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    assert!(admin(&dir, &["create-org", "Leverandør A AS"], false, "").status.success());
+    let o = admin(&dir, &["create-user", "--username", "kari@leverandor-a.no", "--role", "vendor", "--org", "Leverandør A AS"], true, "");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = admin(&dir, &["create-token", "--username", "kari@leverandor-a.no"], false, "");
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+
+    let (mut server, stdout, addr) = start(&dir);
+    let first = upload(&addr, &token, "Journal Nord", "1.0.0", &plugin("reference"));
+    let second = upload(&addr, &token, "Journal Sør", "1.0.0", &plugin("flawed_drops_token"));
+    let (run1, run2) = (first["run"]["id"].as_i64().unwrap(), second["run"]["id"].as_i64().unwrap());
+    // Kill the moment the first run is running.
+    let started = std::time::Instant::now();
+    loop {
+        let state = run_state(&addr, &token, run1);
+        if state["state"] == "running" {
+            break;
+        }
+        assert_eq!(state["state"], "queued", "the run finished before it could be interrupted: {state}");
+        assert!(started.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    server.0.kill().unwrap(); // SIGKILL
+    server.0.wait().unwrap();
+    drop(stdout);
+
+    let (_server, _stdout, addr) = start(&dir);
+    let started = std::time::Instant::now();
+    let finished = loop {
+        let (a, b) = (run_state(&addr, &token, run1), run_state(&addr, &token, run2));
+        if a["state"] == "done" && b["state"] == "done" {
+            break (a, b);
+        }
+        assert!(started.elapsed().as_secs() < 300, "runs did not finish after the restart: {a} {b}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!((finished.0["verdict"].as_str(), finished.0["attempts"].as_i64()), (Some("godkjent"), Some(2)), "{}", finished.0);
+    assert_eq!(finished.1["verdict"], "ikke-godkjent", "{}", finished.1);
+
+    // Nothing lost, nothing doubled.
+    let (_, products) = http(&addr, "GET", "/api/v1/products", &token, None);
+    let products: serde_json::Value = serde_json::from_str(&products).unwrap();
+    assert_eq!(products["products"].as_array().unwrap().len(), 2, "{products}");
+    for submission in [&first["submission"]["id"], &second["submission"]["id"]] {
+        let (_, s) = http(&addr, "GET", &format!("/api/v1/submissions/{submission}"), &token, None);
+        let s: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(s["runs"].as_array().unwrap().len(), 1, "one run per submission: {s}");
+    }
+    let o = admin(&dir, &["verify-audit"], false, "");
+    assert!(o.status.success(), "{}", text(&o));
+    // The audit trail tells the story: started, requeued by the restart, started again, finished once.
+    let events = audit_actions(&dir, run1);
+    assert_eq!(events, ["run.queue", "run.start", "run.requeue", "run.start", "run.finish"], "run {run1}");
+    assert_eq!(audit_actions(&dir, run2).iter().filter(|a| *a == "run.finish").count(), 1);
+}
+
+/// The audit actions about `run:ID`, in order, read with the markedsplass library.
+fn audit_actions(dir: &Path, run: i64) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let config = sandkasse_markedsplass::Config { data_dir: dir.to_owned(), ..Default::default() };
+        let stores = sandkasse_markedsplass::store::Stores::open(&config).await.unwrap();
+        let events = stores.audit.events_after(0, 100_000).await.unwrap();
+        stores.health.close().await;
+        events.into_iter().filter(|e| e.subject == format!("run:{run}")).map(|e| e.action).collect()
+    })
+}

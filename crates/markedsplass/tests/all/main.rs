@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod flow;
 mod market;
+mod openapi;
 mod server;
 
 use sandkasse_markedsplass::accounts::Accounts;
