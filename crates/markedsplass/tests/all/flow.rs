@@ -203,3 +203,51 @@ async fn consensus_lists_and_a_failing_version_cannot_be_submitted() {
     let (_, catalogue) = market.anonymous().get_json("/api/v1/catalogue").await;
     assert_eq!(catalogue["entries"][0]["product"], "Legevakt Sør");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_uploads_are_refused_clearly_and_a_hostile_component_does_not_stall_the_service() {
+    let market = Market::start_with(|c| c.max_upload_bytes = 1 << 20).await;
+    let kari = market.login(VENDOR_A).await;
+    // Over the upload limit: 413 naming the limit.
+    let (s, body) = kari.upload("Stor", "1.0.0", "big.wasm", &vec![0_u8; 2 << 20]).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (axum::http::StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("1 MiB"), "{body}");
+    // A core module, a disallowed import, the wrong world: the sandbox's exact reasons.
+    for (name, needle) in [("core-module", "kjernemodul"), ("hostile_disallowed_import", "ikke tillatt import"), ("hostile_wrong_world", "eksporterer ikke")] {
+        let bytes = if name == "core-module" {
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/fixtures/core-module.wasm")).unwrap()
+        } else {
+            plugin(name)
+        };
+        let (s, body) = kari.upload("Feil", "1.0.0", &format!("{name}.wasm"), &bytes).await;
+        assert_eq!(s, axum::http::StatusCode::UNPROCESSABLE_ENTITY, "{name}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(needle), "{name}: {body}");
+    }
+    // A malformed multipart body.
+    let request = axum::http::Request::post("/api/v1/submissions").header("content-type", "multipart/form-data; boundary=x");
+    let (s, body, _) = kari.send(request, axum::body::Body::from("--x\r\nnot a part")).await;
+    assert_eq!(s, axum::http::StatusCode::BAD_REQUEST, "{body}");
+    assert!(kari.get_json("/api/v1/products").await.1["products"].as_array().unwrap().is_empty(), "no refused upload left anything");
+
+    // A hostile component burns its budget; meanwhile the service answers.
+    let (s, up) = kari.upload("Evig", "1.0.0", "loop.wasm", &plugin("hostile_infinite_loop")).await;
+    assert_eq!(s, axum::http::StatusCode::CREATED, "{up}");
+    let run = up["run"]["id"].as_i64().unwrap();
+    let mut answered_while_running = 0;
+    loop {
+        let (_, r) = kari.get_json(&format!("/api/v1/runs/{run}")).await;
+        if r["state"] == "done" || r["state"] == "error" {
+            assert_eq!(r["verdict"], "ikke-godkjent", "a hostile component is judged, not crashed on: {r}");
+            break;
+        }
+        if r["state"] == "running" {
+            let (s, _) = market.anonymous().get_json("/api/v1/catalogue").await;
+            assert_eq!(s, axum::http::StatusCode::OK);
+            answered_while_running += 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(answered_while_running > 0, "the catalogue was read while the hostile run ran");
+    let report = kari.get(&format!("/api/v1/runs/{run}/report.json")).await.1;
+    assert!(report.contains("fuel") || report.contains("timeout") || report.contains("drivstoff"), "the failure is classified in the report");
+}
