@@ -95,6 +95,54 @@ pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()
     served
 }
 
+/// `sandkasse nightly`: one night's batch with this process's own workers. Exit code 0 when the
+/// night completed (whatever its results), 1 when it could not.
+pub fn nightly(args: &ConfigArgs, date: Option<&str>, junit: Option<&std::path::Path>) -> anyhow::Result<i32> {
+    use sandkasse_markedsplass::nightly;
+    let config = args.load(None)?;
+    let runtime = runtime()?;
+    let result = runtime.block_on(async move {
+        let state = sandkasse_markedsplass::server::AppState::open(config).await.context("opening the markedsplass")?;
+        let date = match date {
+            Some(d) => d.parse().with_context(|| format!("--date {d:?} is not YYYY-MM-DD"))?,
+            None => nightly::tonight(&state)?,
+        };
+        state.runner.recover().await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers = state.runner.spawn(state.config.workers, stopped);
+        let night = nightly::run_night(&state, date, std::time::Duration::from_secs(20 * 3600)).await;
+        let _ = stop.send(true);
+        for w in workers {
+            w.abort();
+        }
+        let night = night?;
+        let s = night.summary.clone().unwrap_or_default();
+        println!(
+            "Natt / night {} (frø / seed {}, suite {}): {} testet / tested, {} godkjent, {} ikke godkjent, {} feil / errors, \
+             {} regresjoner / regressions, {} forbedringer / improvements, {} suspendert / suspended, {} s",
+            night.night, night.seed, night.suite_version, s["tested"], s["passed"], s["failed"], s["errors"], s["regressions"],
+            s["improvements"], s["suspended"], s["duration_seconds"]
+        );
+        for e in s["entries"].as_array().into_iter().flatten() {
+            println!(
+                "  {:<30} {:<10} run {:>5}  {:<14} {}",
+                format!("{} ({})", e["product"].as_str().unwrap_or_default(), e["vendor"].as_str().unwrap_or_default()),
+                e["version"].as_str().unwrap_or_default(),
+                e["run_id"],
+                e["verdict"].as_str().or(e["state"].as_str()).unwrap_or_default(),
+                e["listing_change"].as_str().unwrap_or_default()
+            );
+        }
+        if let Some(path) = junit {
+            std::fs::write(path, nightly::junit(&night)).with_context(|| format!("writing {}", path.display()))?;
+        }
+        state.stores.health.close().await;
+        anyhow::Ok(0)
+    });
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    result
+}
+
 /// `sandkasse demo`: the markedsplass with demo content, until Ctrl-C.
 pub fn demo(port: u16, data_dir: Option<PathBuf>, plugins: Option<PathBuf>) -> anyhow::Result<()> {
     use sandkasse_markedsplass::demo;

@@ -154,6 +154,19 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Run one night's regression batch against the markedsplass database (for cron or CI): every
+    /// listed component re-tested with the night's seed, regressions flagged, listings at risk or
+    /// suspended, a summary printed. Resumes a night that was interrupted.
+    Nightly {
+        #[command(flatten)]
+        config: admin::ConfigArgs,
+        /// The night, YYYY-MM-DD. Default: today in the configured time zone.
+        #[arg(long)]
+        date: Option<String>,
+        /// Write the night's JUnit XML here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+    },
     /// Administer the markedsplass: organisations, users, API tokens, the audit trail.
     Admin {
         #[command(flatten)]
@@ -199,6 +212,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Verify { report, key } => certify::verify(&report, key.as_deref()),
         Command::Serve { config, listen } => admin::serve(&config, listen),
+        Command::Nightly { config, date, junit } => {
+            let code = admin::nightly(&config, date.as_deref(), junit.as_deref())?;
+            std::process::exit(code)
+        }
         Command::Admin { config, action } => {
             let code = admin::admin(&config, action)?;
             std::process::exit(code)

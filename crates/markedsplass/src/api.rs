@@ -48,6 +48,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/cases/{id}/decisions"),
     ("POST", "/api/v1/listings/{product_id}/{action}"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/notifications"),
+    ("GET", "/api/v1/nights"),
+    ("GET", "/api/v1/nights/{night}"),
+    ("GET", "/api/v1/nights/{night}/junit.xml"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -70,6 +74,56 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}/decisions", post(decide))
         .route("/api/v1/listings/{product_id}/{action}", post(change_listing))
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/nights", get(nights))
+        .route("/api/v1/nights/{night}", get(night))
+        .route("/api/v1/nights/{night}/junit.xml", get(night_junit))
+        .layer(axum::middleware::from_fn(json_errors))
+}
+
+/// Requests axum's extractors refuse before a handler runs (a malformed id, query or JSON body,
+/// a wrong content type) get the API's one error shape too.
+async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/event-stream"));
+    if !status.is_client_error() || is_json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&bytes).trim().to_owned();
+    let message = if message.is_empty() { status.canonical_reason().unwrap_or("invalid request").to_owned() } else { message };
+    let code = match status {
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "invalid_input",
+    };
+    // A body that parses but lacks fields is a 422 from axum; it is the caller's input: 400.
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
+    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+async fn notifications(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "notifications": service::notifications(&state, &actor).await? })))
+}
+
+async fn nights(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "nights": service::nights(&state, &actor).await? })))
+}
+
+async fn night(State(state): State<AppState>, actor: Actor, Path(date): Path<String>) -> Result<Json<Value>, AppError> {
+    Ok(Json(json!({ "night": service::night(&state, &actor, &date).await? })))
+}
+
+async fn night_junit(State(state): State<AppState>, actor: Actor, Path(date): Path<String>) -> Result<Response, AppError> {
+    let night = service::night(&state, &actor, &date).await?;
+    Ok(([(header::CONTENT_TYPE, "application/xml")], crate::nightly::junit(&night)).into_response())
 }
 
 async fn openapi() -> Response {

@@ -67,16 +67,59 @@ pub struct Config {
     /// Times a run is started before it is given up as an error (a component that crashes the
     /// service must not loop forever). Default: 3.
     pub max_run_attempts: u32,
+    /// Seconds a run may take before it is recorded as an error and its worker moves on (so no
+    /// component — hostile, slow or huge — can stall the queue or a night). Default: 600.
+    pub run_budget_seconds: u32,
 }
 
-/// When the nightly regression run starts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The nightly regression runs (issue 6, [`crate::nightly`]).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct Nightly {
+    /// Whether `sandkasse serve` starts a batch every night. Default: true.
+    pub enabled: bool,
     /// Local start time, `HH:MM`. Default: `02:00`.
     pub time: String,
     /// IANA time zone of `time`. Default: `Europe/Oslo`.
     pub time_zone: String,
+    /// Days a listing may stay at risk (failing a skal-vilkår every night) before it is suspended.
+    /// Default: 3.
+    pub grace_days: u32,
+    /// Also re-test every product's latest godkjent submission that is not listed. Default: false.
+    pub include_latest_godkjent: bool,
+    /// URL notifications are POSTed to (`http://` only: put a TLS-terminating relay in front for
+    /// HTTPS). Default: none.
+    pub webhook_url: Option<String>,
+    /// Secret of the webhook's HMAC-SHA256 signature. Secret: never shown by `Debug`.
+    pub webhook_secret: Option<String>,
+}
+
+impl Default for Nightly {
+    fn default() -> Self {
+        Nightly {
+            enabled: true,
+            time: "02:00".into(),
+            time_zone: "Europe/Oslo".into(),
+            grace_days: 3,
+            include_latest_godkjent: false,
+            webhook_url: None,
+            webhook_secret: None,
+        }
+    }
+}
+
+impl fmt::Debug for Nightly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Nightly")
+            .field("enabled", &self.enabled)
+            .field("time", &self.time)
+            .field("time_zone", &self.time_zone)
+            .field("grace_days", &self.grace_days)
+            .field("include_latest_godkjent", &self.include_latest_godkjent)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -87,7 +130,7 @@ impl Default for Config {
             database_url: None,
             max_upload_bytes: 64 * 1024 * 1024,
             workers: 2,
-            nightly: Nightly { time: "02:00".into(), time_zone: "Europe/Oslo".into() },
+            nightly: Nightly::default(),
             signing_key_path: None,
             suite_dir: None,
             secure_cookies: false,
@@ -95,6 +138,7 @@ impl Default for Config {
             reviewers_per_case: 2,
             run_lease_seconds: 120,
             max_run_attempts: 3,
+            run_budget_seconds: 600,
         }
     }
 }
@@ -115,6 +159,7 @@ impl fmt::Debug for Config {
             .field("reviewers_per_case", &self.reviewers_per_case)
             .field("run_lease_seconds", &self.run_lease_seconds)
             .field("max_run_attempts", &self.max_run_attempts)
+            .field("run_budget_seconds", &self.run_budget_seconds)
             .finish()
     }
 }
@@ -176,6 +221,7 @@ impl Config {
             ("reviewers_per_case", self.reviewers_per_case as u64),
             ("run_lease_seconds", u64::from(self.run_lease_seconds)),
             ("max_run_attempts", u64::from(self.max_run_attempts)),
+            ("run_budget_seconds", u64::from(self.run_budget_seconds)),
         ] {
             if value == 0 {
                 return Err(ConfigError::Value { field, problem: "must be at least 1".into() });
@@ -188,6 +234,20 @@ impl Config {
             return Err(ConfigError::Value {
                 field: "nightly.time",
                 problem: format!("{:?} is not a time of day as HH:MM", self.nightly.time),
+            });
+        }
+        if jiff::tz::TimeZone::get(&self.nightly.time_zone).is_err() {
+            return Err(ConfigError::Value {
+                field: "nightly.time_zone",
+                problem: format!("{:?} is not an IANA time zone", self.nightly.time_zone),
+            });
+        }
+        if let Some(url) = &self.nightly.webhook_url
+            && !url.starts_with("http://")
+        {
+            return Err(ConfigError::Value {
+                field: "nightly.webhook_url",
+                problem: "only http:// is supported; put a TLS-terminating relay in front for https".into(),
             });
         }
         Ok(())

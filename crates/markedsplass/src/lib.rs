@@ -31,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod listings;
+pub mod nightly;
 pub mod policy;
 pub mod runner;
 pub mod server;

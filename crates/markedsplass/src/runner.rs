@@ -105,6 +105,8 @@ pub struct Runner {
     pub hub: Arc<ProgressHub>,
     pub lease: Duration,
     pub max_attempts: i64,
+    /// Longest a run may take before it is recorded as an error and the worker moves on.
+    pub budget: Duration,
     wake: Notify,
 }
 
@@ -126,6 +128,7 @@ impl Runner {
         key: ed25519_dalek::SigningKey,
         lease: Duration,
         max_attempts: u32,
+        budget: Duration,
     ) -> Runner {
         Runner {
             stores,
@@ -138,6 +141,7 @@ impl Runner {
             hub: Arc::new(ProgressHub::default()),
             lease,
             max_attempts: i64::from(max_attempts),
+            budget,
             wake: Notify::new(),
         }
     }
@@ -299,12 +303,12 @@ impl Runner {
         let (suite, sandbox, hub, key) = (self.suite.clone(), self.sandbox.clone(), self.hub.clone(), self.key.clone());
         let (run_id, total) = (claimed.run.id, self.total());
         let options = TestOptions {
-            seed: None,
+            seed: claimed.run.seed.and_then(|s| u64::try_from(s).ok()),
             scenarios: Vec::new(),
             component_name: claimed.file_name.clone(),
             generated_at: self.clock.now().to_string(),
         };
-        let joined = tokio::task::spawn_blocking(move || {
+        let joined = tokio::time::timeout(self.budget, tokio::task::spawn_blocking(move || {
             let done = AtomicUsize::new(0);
             let progress = |_: &str| {
                 let done = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -321,8 +325,14 @@ impl Runner {
                     report
                 })
             })
-        })
+        }))
         .await;
+        let Ok(joined) = joined else {
+            // The thread finishes on its own (every call has its limits); its result is dropped.
+            tracing::warn!(run = run_id, budget_s = self.budget.as_secs(), "the run exceeded its time budget");
+            let secs = self.budget.as_secs();
+            return failed(format!("kjøringen brukte mer enn tidsbudsjettet på {secs} s / the run exceeded its time budget of {secs} s"));
+        };
         match joined {
             Ok(Ok(Ok(report))) => RunOutcome {
                 state: RunState::Done,
@@ -335,6 +345,7 @@ impl Runner {
                     .iter()
                     .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
                     .collect(),
+                figures: serde_json::to_value(crate::nightly::Figures::of(&report)).ok(),
                 report: Some(serde_json::to_string(&report).expect("reports serialise")),
             },
             Ok(Ok(Err(e))) => failed(e.to_string()),
@@ -347,7 +358,7 @@ impl Runner {
 }
 
 fn failed(error: String) -> RunOutcome {
-    RunOutcome { state: RunState::Error, verdict: None, score: None, error: Some(error), capabilities: Vec::new(), report: None }
+    RunOutcome { state: RunState::Error, verdict: None, score: None, error: Some(error), capabilities: Vec::new(), report: None, figures: None }
 }
 
 fn random_claim() -> String {

@@ -77,6 +77,7 @@ impl AppState {
             key,
             std::time::Duration::from_secs(u64::from(config.run_lease_seconds)),
             config.max_run_attempts,
+            std::time::Duration::from_secs(u64::from(config.run_budget_seconds)),
         );
         Ok(AppState {
             config: Arc::new(config),
@@ -217,11 +218,12 @@ impl Server {
             tracing::error!(error = %e, "could not requeue interrupted runs at start");
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let workers = state.runner.spawn(state.config.workers, stopped);
+        let workers = state.runner.spawn(state.config.workers, stopped.clone());
+        let scheduler = state.config.nightly.enabled.then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
         let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
         let _ = stop.send(true);
-        for worker in workers {
+        for worker in workers.into_iter().chain(scheduler) {
             worker.abort();
         }
         stores.health.close().await;

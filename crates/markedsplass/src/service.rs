@@ -187,6 +187,10 @@ pub struct ProductView {
     pub submissions: Vec<SubmissionView>,
     pub cases: Vec<Case>,
     pub catalogue: Option<CatalogueEntry>,
+    /// Nightly runs, oldest first.
+    pub history: Vec<Run>,
+    /// The trend of the nightly runs as SVG (when there are any).
+    pub trend_svg: Option<String>,
 }
 
 /// A submission with its runs, newest first.
@@ -214,7 +218,9 @@ pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<Product
         }
         cases = state.stores.market.cases(&[], Some(id)).await?;
     }
-    Ok(ProductView { product, listing, full, submissions, cases, catalogue })
+    let history = state.stores.nightly.product_history(id).await?;
+    let trend_svg = (!history.is_empty()).then(|| crate::nightly::trend_svg(&history, &format!("{}: nattlige kjøringer / nightly runs", product.name)));
+    Ok(ProductView { product, listing, full, submissions, cases, catalogue, history, trend_svg })
 }
 
 /// The products the caller may see: a vendor's own, everything for the project.
@@ -289,6 +295,9 @@ pub async fn request_listing(state: &AppState, actor: &Actor, product_id: i64, r
         return Err(AppError::NotFound);
     }
     let submission = state.stores.market.submission(request.submission_id).await?.ok_or(AppError::NotFound)?;
+    if submission.organisation_id != org {
+        return Err(AppError::NotFound);
+    }
     if submission.product_id != product_id {
         return Err(invalid("innsendingen hører ikke til produktet / the submission does not belong to the product"));
     }
@@ -333,7 +342,7 @@ pub async fn request_listing(state: &AppState, actor: &Actor, product_id: i64, r
     Ok(case)
 }
 
-/// Review cases for the queue: a reviewer's open assignments first, then everything open.
+/// The open review cases (in review or escalated), newest first.
 pub async fn queue(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
     actor.require(policy::REVIEWERS)?;
     Ok(state.stores.market.cases(&[CaseState::InReview, CaseState::Escalated], None).await?)
@@ -523,4 +532,23 @@ pub async fn catalogue(state: &AppState, filter: &CatalogueFilter) -> Result<Vec
 pub async fn audit_page(state: &AppState, actor: &Actor, after: i64, limit: u32) -> Result<Vec<crate::store::AuditEvent>, AppError> {
     actor.require(policy::AUDITORS)?;
     Ok(state.audit.events_after(after, limit.clamp(1, 500)).await?)
+}
+
+/// Nights, newest first (for the project).
+pub async fn nights(state: &AppState, actor: &Actor) -> Result<Vec<crate::store::Night>, AppError> {
+    actor.require(policy::REVIEWERS)?;
+    Ok(state.stores.nightly.nights(100).await?)
+}
+
+/// One night by its date (for the project).
+pub async fn night(state: &AppState, actor: &Actor, date: &str) -> Result<crate::store::Night, AppError> {
+    actor.require(policy::REVIEWERS)?;
+    state.stores.nightly.night_by_date(date).await?.ok_or(AppError::NotFound)
+}
+
+/// Notifications the caller may see: a vendor's own organisation's, everything for the project.
+pub async fn notifications(state: &AppState, actor: &Actor) -> Result<Vec<crate::store::Notification>, AppError> {
+    let user = actor.user()?;
+    let scope = if policy::PROJECT.contains(&user.role) { None } else { Some(user.organisation_id.ok_or(AppError::Forbidden)?) };
+    Ok(state.stores.nightly.notifications(scope, 100).await?)
 }

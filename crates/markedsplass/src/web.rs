@@ -40,6 +40,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("case.html", include_str!("../../../web/templates/case.html")),
     ("audit.html", include_str!("../../../web/templates/audit.html")),
     ("error.html", include_str!("../../../web/templates/error.html")),
+    ("nights.html", include_str!("../../../web/templates/nights.html")),
+    ("night.html", include_str!("../../../web/templates/night.html")),
+    ("notifications.html", include_str!("../../../web/templates/notifications.html")),
 ];
 
 /// The texts, by language and key.
@@ -209,6 +212,8 @@ pub fn routes() -> Router<AppState> {
         .route("/vurdering", get(queue_page))
         .route("/vurdering/{id}", get(case_page).post(decide))
         .route("/revisjon", get(audit_page))
+        .route("/natt", get(nights_page))
+        .route("/natt/{night}", get(night_page))
 }
 
 /// Every page route as `(method, path)`, for the authorisation test.
@@ -230,6 +235,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/vurdering/{id}"),
     ("POST", "/vurdering/{id}"),
     ("GET", "/revisjon"),
+    ("GET", "/natt"),
+    ("GET", "/natt/{night}"),
 ];
 
 /// Security headers on every response: a strict CSP (no inline script), no framing, no sniffing,
@@ -344,9 +351,12 @@ async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap,
 
 async fn dashboard(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     let page = Page::new(&state, &actor, &headers, &uri);
-    match service::products(&state, &actor).await {
-        Ok(products) => page.ok("dashboard.html", context! { products => products, is_vendor => actor.role() == Some(Role::Vendor) }),
-        Err(e) => page.error(e),
+    match (service::products(&state, &actor).await, service::notifications(&state, &actor).await) {
+        (Ok(products), Ok(notifications)) => page.ok(
+            "dashboard.html",
+            context! { products => products, is_vendor => actor.role() == Some(Role::Vendor), notifications => notifications },
+        ),
+        (Err(e), _) | (_, Err(e)) => page.error(e),
     }
 }
 
@@ -475,8 +485,9 @@ async fn queue_page(State(state): State<AppState>, actor: Actor, headers: Header
         (Err(e), _) | (_, Err(e)) => return page.error(e),
     };
     let me = actor.user().map(|u| u.id).unwrap_or_default();
+    let notifications = service::notifications(&state, &actor).await.unwrap_or_default();
     let decided: Vec<_> = all.into_iter().filter(|c| !matches!(c.state, crate::store::CaseState::InReview | crate::store::CaseState::Escalated)).take(50).collect();
-    page.ok("queue.html", context! { open => open, decided => decided, me => me })
+    page.ok("queue.html", context! { open => open, decided => decided, me => me, notifications => notifications })
 }
 
 async fn case_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
@@ -509,6 +520,22 @@ async fn decide(
             let (status, _) = e.status_and_code();
             render_case(&page, &state, &actor, id, status, Some(e.to_string())).await
         }
+        Err(e) => page.error(e),
+    }
+}
+
+async fn nights_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::nights(&state, &actor).await {
+        Ok(nights) => page.ok("nights.html", context! { nights => nights }),
+        Err(e) => page.error(e),
+    }
+}
+
+async fn night_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(date): Path<String>) -> Response {
+    let page = Page::new(&state, &actor, &headers, &uri);
+    match service::night(&state, &actor, &date).await {
+        Ok(night) => page.ok("night.html", context! { night => night }),
         Err(e) => page.error(e),
     }
 }
@@ -583,6 +610,8 @@ mod tests {
             ("error_", &["400", "401", "403", "404", "409", "413", "422"]),
             ("reason_for_", &["suspend", "reinstate", "delist"]),
             ("action_", &["suspend", "reinstate", "delist"]),
+            ("notification_", &["at_risk", "cleared", "suspended"]),
+            ("night_", &["running", "done"]),
         ];
         for (prefix, members) in families {
             for m in *members {

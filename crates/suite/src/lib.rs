@@ -15,7 +15,7 @@ pub mod evaluate;
 pub mod harness;
 pub mod run;
 pub mod sign;
-mod markup;
+pub mod markup;
 #[cfg(test)]
 mod testutil;
 pub mod junit;

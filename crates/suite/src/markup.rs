@@ -14,14 +14,14 @@ use std::fmt::Write as _;
 ///
 /// In attribute values, newlines and tabs are kept as character references so that parsers do
 /// not fold them into spaces.
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     push_escaped(&mut out, text);
     out
 }
 
 /// Like [`escape`], appending to `out`.
-pub(crate) fn push_escaped(out: &mut String, text: &str) {
+pub fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),

@@ -107,6 +107,12 @@ pub struct Run {
     pub error: Option<String>,
     /// The roles the adapter claims (from its report).
     pub capabilities: Vec<String>,
+    /// The night this run belongs to (nightly runs).
+    pub night_id: Option<i64>,
+    /// The data seed, when not the suite's own.
+    pub seed: Option<i64>,
+    /// Per-vilkår outcomes and resource figures (see [`crate::nightly::Figures`]).
+    pub figures: Option<serde_json::Value>,
 }
 
 impl Run {
@@ -119,6 +125,8 @@ impl Run {
 #[derive(Debug, Clone)]
 pub struct ClaimedRun {
     pub run: Run,
+    /// How long the worker may spend on it.
+    pub budget: Option<std::time::Duration>,
     pub claim: String,
     pub component_sha256: String,
     pub file_name: String,
@@ -134,6 +142,8 @@ pub struct RunOutcome {
     pub capabilities: Vec<String>,
     /// The signed report, JSON.
     pub report: Option<String>,
+    /// Per-vilkår outcomes and resource figures.
+    pub figures: Option<serde_json::Value>,
 }
 
 /// An upload to record.
@@ -235,6 +245,10 @@ pub struct Listing {
     pub updated_at: Timestamp,
     /// Why it was suspended or delisted.
     pub reason: Option<String>,
+    /// Since when a nightly run has failed a skal-vilkår (cleared by a passing run).
+    pub at_risk_since: Option<Timestamp>,
+    /// The nightly run that put it at risk.
+    pub at_risk_run_id: Option<i64>,
 }
 
 /// One line of the public catalogue.
@@ -252,6 +266,8 @@ pub struct CatalogueEntry {
     pub last_run_id: Option<i64>,
     pub last_run_at: Option<Timestamp>,
     pub listed_at: Timestamp,
+    /// Since when the listing is at risk (a nightly regression), if it is.
+    pub at_risk_since: Option<Timestamp>,
 }
 
 /// A product with its latest state, for dashboards.

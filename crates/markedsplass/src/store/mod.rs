@@ -32,9 +32,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub mod market;
+pub mod nightly;
 pub mod sqlite;
 
 pub use market::*;
+pub use nightly::*;
 
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -256,6 +258,7 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditStore>,
     pub market: Arc<dyn MarketStore>,
+    pub nightly: Arc<dyn NightlyStore>,
     pub health: Arc<dyn StoreHealth>,
 }
 
@@ -269,7 +272,7 @@ impl Stores {
     /// All capabilities served by one SQLite database.
     pub fn from_sqlite(store: sqlite::SqliteStore) -> Stores {
         let store = Arc::new(store);
-        Stores { accounts: store.clone(), audit: store.clone(), market: store.clone(), health: store }
+        Stores { accounts: store.clone(), audit: store.clone(), market: store.clone(), nightly: store.clone(), health: store }
     }
 
     /// Opens the database `config` names (creating `data_dir`) and runs the migrations.

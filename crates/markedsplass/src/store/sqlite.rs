@@ -18,6 +18,7 @@ use super::{
 };
 
 mod market;
+mod nightly;
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -66,6 +66,10 @@ async fn every_endpoint_for_every_role() {
         ("POST", "/api/v1/cases/{id}/decisions", format!("/api/v1/cases/{case}/decisions"), Json(json!({ "decision": "maybe", "note": "x" })), [401, 403, 403, 400, 400, 403]),
         ("POST", "/api/v1/listings/{product_id}/{action}", format!("/api/v1/listings/{product}/suspend"), Json(json!({ "reason": "" })), [401, 403, 403, 400, 400, 400]),
         ("GET", "/api/v1/audit", "/api/v1/audit".into(), Get, [401, 403, 403, 200, 200, 200]),
+        ("GET", "/api/v1/notifications", "/api/v1/notifications".into(), Get, [401, 200, 200, 200, 200, 200]),
+        ("GET", "/api/v1/nights", "/api/v1/nights".into(), Get, [401, 403, 403, 200, 200, 200]),
+        ("GET", "/api/v1/nights/{night}", "/api/v1/nights/2026-01-01".into(), Get, [401, 403, 403, 404, 404, 404]),
+        ("GET", "/api/v1/nights/{night}/junit.xml", "/api/v1/nights/2026-01-01/junit.xml".into(), Get, [401, 403, 403, 404, 404, 404]),
         ("GET", "/", "/".into(), Get, [200; 6]),
         ("GET", "/static/{file}", "/static/style.css".into(), Get, [200; 6]),
         ("GET", "/logg-inn", "/logg-inn".into(), Get, [200; 6]),
@@ -82,6 +86,8 @@ async fn every_endpoint_for_every_role() {
         ("GET", "/vurdering/{id}", format!("/vurdering/{case}"), Get, [303, 403, 403, 200, 200, 200]),
         ("POST", "/vurdering/{id}", format!("/vurdering/{case}"), Form("decision=maybe&note=x".into()), [303, 403, 403, 400, 400, 403]),
         ("GET", "/revisjon", "/revisjon".into(), Get, [303, 403, 403, 200, 200, 200]),
+        ("GET", "/natt", "/natt".into(), Get, [303, 403, 403, 200, 200, 200]),
+        ("GET", "/natt/{night}", "/natt/2026-01-01".into(), Get, [303, 403, 403, 404, 404, 404]),
     ];
 
     // Every route of the service has a row (logout is tested on its own below).

@@ -251,3 +251,26 @@ async fn bad_uploads_are_refused_clearly_and_a_hostile_component_does_not_stall_
     let report = kari.get(&format!("/api/v1/runs/{run}/report.json")).await.1;
     assert!(report.contains("fuel") || report.contains("timeout") || report.contains("drivstoff"), "the failure is classified in the report");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_refused_before_a_handler_still_get_the_error_shape() {
+    let market = Market::start().await;
+    let rita = market.login(REVIEWER_1).await;
+    for (method, path, content_type, body, status) in [
+        ("GET", "/api/v1/runs/abc", None, "", 400),
+        ("GET", "/api/v1/cases?all=yes", None, "", 400),
+        ("POST", "/api/v1/cases/1/decisions", Some("application/json"), "not json", 400),
+        ("POST", "/api/v1/cases/1/decisions", Some("application/json"), "{}", 400),
+        ("POST", "/api/v1/cases/1/decisions", Some("text/plain"), "{}", 415),
+        ("PUT", "/api/v1/catalogue", None, "", 405),
+    ] {
+        let mut request = axum::http::Request::builder().method(method).uri(path);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        let (s, body, _) = rita.send(request, axum::body::Body::from(body)).await;
+        let json: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{method} {path}: not JSON: {body}"));
+        assert_eq!(s.as_u16(), status, "{method} {path}: {body}");
+        assert!(json["error"]["code"].is_string() && json["error"]["message"].is_string(), "{method} {path}: {body}");
+    }
+}

@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod flow;
 mod market;
+mod nightly;
 mod openapi;
 mod server;
 

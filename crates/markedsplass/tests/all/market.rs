@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use sandkasse_markedsplass::accounts::NewAccount;
+use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::server::AppState;
 use sandkasse_markedsplass::store::Role;
 use sandkasse_markedsplass::{Config, app};
@@ -43,10 +44,16 @@ impl Market {
     }
 
     pub async fn start_with(configure: impl FnOnce(&mut Config)) -> Market {
+        Self::start_with_clock(configure, Clock::system()).await
+    }
+
+    /// A service on `clock` (a manual clock lets tests move through nights).
+    pub async fn start_with_clock(configure: impl FnOnce(&mut Config), clock: Clock) -> Market {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config { data_dir: dir.path().join("data"), workers: 1, ..Config::default() };
         configure(&mut config);
-        let state = AppState::open(config).await.unwrap();
+        let stores = sandkasse_markedsplass::store::Stores::open(&config).await.unwrap();
+        let state = AppState::new(config, stores, clock).unwrap();
         let accounts = &state.accounts;
         for org in ["Leverandør A AS", "Leverandør B AS"] {
             accounts.create_organisation("test", org).await.unwrap();
@@ -74,6 +81,26 @@ impl Market {
     }
 
     /// A client logged in through the JSON API, with its session cookie and CSRF token.
+    /// Uploads a sample component as vendor A and waits for its run: (product, submission, run).
+    pub async fn tested(&self, client: &Client, product: &str, version: &str, component: &str) -> (i64, i64, i64) {
+        let (s, up) = client.upload(product, version, &format!("{component}.wasm"), &plugin(component)).await;
+        assert_eq!(s, StatusCode::CREATED, "{up}");
+        let run = up["run"]["id"].as_i64().unwrap();
+        client.follow(run).await;
+        (up["product"]["id"].as_i64().unwrap(), up["submission"]["id"].as_i64().unwrap(), run)
+    }
+
+    /// Lists a tested godkjent submission: the vendor asks, both reviewers approve.
+    pub async fn list(&self, vendor: &Client, product: i64, submission: i64) {
+        let (s, case) = vendor.post_json(&format!("/api/v1/products/{product}/listing-requests"), json!({ "submission_id": submission })).await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        let case = case["case"]["id"].as_i64().unwrap();
+        for reviewer in [REVIEWER_1, REVIEWER_2] {
+            let (s, d) = self.login(reviewer).await.post_json(&format!("/api/v1/cases/{case}/decisions"), json!({ "decision": "approve", "note": "OK" })).await;
+            assert_eq!(s, StatusCode::OK, "{d}");
+        }
+    }
+
     pub async fn login(&self, username: &str) -> Client {
         let mut client = self.anonymous();
         let response = client.send(Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json"), json!({ "username": username, "password": PASSWORD }).to_string().into()).await;

@@ -14,11 +14,11 @@ use crate::store::{
     RunPurpose, RunState, StoreError, Submission, Submitted,
 };
 
-const PRODUCT: &str = "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
+pub(super) const PRODUCT: &str = "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
 const SUBMISSION: &str = "SELECT s.*, p.organisation_id, u.username AS submitted_by_name FROM submissions s \
      JOIN products p ON p.id = s.product_id JOIN users u ON u.id = s.submitted_by";
-const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
-     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities \
+pub(super) const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
+     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities, r.night_id, r.seed, r.figures \
      FROM runs r JOIN submissions s ON s.id = r.submission_id JOIN products p ON p.id = s.product_id";
 const CASE: &str = "SELECT c.*, p.name AS product, p.organisation_id, o.name AS vendor, s.version, \
      u.username AS requested_by_name FROM review_cases c JOIN products p ON p.id = c.product_id \
@@ -29,11 +29,11 @@ fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Result<T, Store
     f(text).ok_or_else(|| StoreError::Corrupt(format!("{what} {text:?}")))
 }
 
-fn json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
+pub(super) fn json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-fn product(row: &SqliteRow) -> Result<Product, StoreError> {
+pub(super) fn product(row: &SqliteRow) -> Result<Product, StoreError> {
     Ok(Product {
         id: row.try_get("id")?,
         organisation_id: row.try_get("organisation_id")?,
@@ -59,7 +59,7 @@ fn submission(row: &SqliteRow) -> Result<Submission, StoreError> {
     })
 }
 
-fn run(row: &SqliteRow) -> Result<Run, StoreError> {
+pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
     let capabilities = json(row.try_get("capabilities")?, "capabilities")?;
     Ok(Run {
         id: row.try_get("id")?,
@@ -76,10 +76,13 @@ fn run(row: &SqliteRow) -> Result<Run, StoreError> {
         score: row.try_get("score")?,
         error: row.try_get("error")?,
         capabilities: serde_json::from_value(capabilities).map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
+        night_id: row.try_get("night_id")?,
+        seed: row.try_get("seed")?,
+        figures: row.try_get::<Option<String>, _>("figures")?.map(|f| json(&f, "figures")).transpose()?,
     })
 }
 
-fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
+pub(super) fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
     Ok(Listing {
         product_id: row.try_get("product_id")?,
         submission_id: row.try_get("submission_id")?,
@@ -88,6 +91,8 @@ fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
         listed_at: ts(row.try_get("listed_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
         reason: row.try_get("reason")?,
+        at_risk_since: opt_ts(row.try_get("at_risk_since")?)?,
+        at_risk_run_id: row.try_get("at_risk_run_id")?,
     })
 }
 
@@ -101,12 +106,12 @@ async fn load_submission(conn: &mut SqliteConnection, id: i64) -> Result<Option<
     row.as_ref().map(submission).transpose()
 }
 
-async fn load_run(conn: &mut SqliteConnection, id: i64) -> Result<Option<Run>, StoreError> {
+pub(super) async fn load_run(conn: &mut SqliteConnection, id: i64) -> Result<Option<Run>, StoreError> {
     let row = sqlx::query(&format!("{RUN} WHERE r.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(run).transpose()
 }
 
-async fn load_listing(conn: &mut SqliteConnection, product_id: i64) -> Result<Option<Listing>, StoreError> {
+pub(super) async fn load_listing(conn: &mut SqliteConnection, product_id: i64) -> Result<Option<Listing>, StoreError> {
     let row = sqlx::query("SELECT * FROM listings WHERE product_id = ?").bind(product_id).fetch_optional(&mut *conn).await?;
     row.as_ref().map(listing).transpose()
 }
@@ -158,7 +163,7 @@ async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>,
     }
 }
 
-fn missing(what: &str, id: i64) -> StoreError {
+pub(super) fn missing(what: &str, id: i64) -> StoreError {
     StoreError::Corrupt(format!("{what} {id} vanished inside its transaction"))
 }
 
@@ -362,7 +367,7 @@ impl MarketStore for SqliteStore {
                 .await?;
                 let run = load_run(conn, id).await?.ok_or_else(|| missing("run", id))?;
                 let component = load_submission(conn, run.submission_id).await?.ok_or_else(|| missing("submission", run.submission_id))?;
-                Ok(Some(ClaimedRun { run, claim, component_sha256: component.component_sha256, file_name: component.file_name }))
+                Ok(Some(ClaimedRun { run, claim, budget: None, component_sha256: component.component_sha256, file_name: component.file_name }))
             })
         }))
     }
@@ -397,7 +402,7 @@ impl MarketStore for SqliteStore {
                         let capabilities = serde_json::to_string(&outcome.capabilities).unwrap_or_else(|_| "[]".into());
                         let done = sqlx::query(
                             "UPDATE runs SET state = ?, claim = NULL, lease_until = NULL, finished_at = ?, verdict = ?, \
-                             score = ?, error = ?, capabilities = ?, report = ? WHERE id = ? AND claim = ? AND state = 'running'",
+                             score = ?, error = ?, capabilities = ?, report = ?, figures = ? WHERE id = ? AND claim = ? AND state = 'running'",
                         )
                         .bind(outcome.state.as_str())
                         .bind(at.to_string())
@@ -406,6 +411,7 @@ impl MarketStore for SqliteStore {
                         .bind(&outcome.error)
                         .bind(capabilities)
                         .bind(&outcome.report)
+                        .bind(outcome.figures.as_ref().map(|f| f.to_string()))
                         .bind(run_id)
                         .bind(&claim)
                         .execute(&mut *conn)
@@ -498,7 +504,8 @@ impl MarketStore for SqliteStore {
                         "INSERT INTO listings (product_id, submission_id, case_id, state, listed_at, updated_at) \
                          VALUES (?, ?, ?, 'listed', ?, ?) ON CONFLICT (product_id) DO UPDATE SET \
                          submission_id = excluded.submission_id, case_id = excluded.case_id, state = 'listed', \
-                         listed_at = excluded.listed_at, updated_at = excluded.updated_at, reason = NULL",
+                         listed_at = excluded.listed_at, updated_at = excluded.updated_at, reason = NULL, \
+                         at_risk_since = NULL, at_risk_run_id = NULL",
                     )
                     .bind(case.product_id)
                     .bind(case.submission_id)
@@ -606,6 +613,7 @@ impl MarketStore for SqliteStore {
                         last_run_id: row.try_get("run_id")?,
                         last_run_at: opt_ts(row.try_get("finished_at")?)?,
                         listed_at: listing.listed_at,
+                        at_risk_since: listing.at_risk_since,
                     })
                 })
                 .collect()

@@ -1,0 +1,109 @@
+//! Records of the nightly runs ([`crate::nightly`]) and the [`NightlyStore`] that keeps them.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{Audited, BoxFuture, Listing, Run, StoreError};
+
+/// One night's batch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Night {
+    pub id: i64,
+    /// `YYYY-MM-DD`, the local date the batch started.
+    pub night: String,
+    pub seed: i64,
+    pub suite_version: String,
+    /// `running` or `done`.
+    pub state: String,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub summary: Option<serde_json::Value>,
+}
+
+/// A night to open.
+#[derive(Debug, Clone)]
+pub struct NewNight {
+    pub night: String,
+    pub seed: i64,
+    pub suite_version: String,
+    pub include_latest_godkjent: bool,
+    pub at: Timestamp,
+}
+
+/// What [`NightlyStore::open_night`] did.
+#[derive(Debug, Clone)]
+pub struct OpenedNight {
+    pub night: Night,
+    /// Whether the night was created now (false: resumed).
+    pub created: bool,
+    /// Runs queued now (none when every submission of the night already has its run).
+    pub queued: Vec<Run>,
+}
+
+/// A change of a listing's health after a nightly run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RiskChange {
+    /// A skal-vilkår fails: at risk since `at`, because of `run_id`.
+    AtRisk { run_id: i64 },
+    /// A passing run clears the risk.
+    Cleared { run_id: i64 },
+    /// The grace period ran out: suspended, naming the run.
+    Suspend { run_id: i64, reason: String },
+}
+
+/// A notification to store (and deliver by webhook).
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: i64,
+    pub at: Timestamp,
+    pub organisation_id: i64,
+    pub product_id: i64,
+    pub product: String,
+    pub kind: String,
+    pub night_id: Option<i64>,
+    pub run_id: Option<i64>,
+    pub message: String,
+    pub payload: serde_json::Value,
+    pub attempts: i64,
+    pub delivered_at: Option<Timestamp>,
+    pub delivery_error: Option<String>,
+}
+
+/// Nights, their runs, listing health and notifications.
+pub trait NightlyStore: Send + Sync {
+    /// Creates the night `new.night` (or finds it) and queues a nightly run, with the night's
+    /// seed, for each listed or suspended product's listed submission (and, when asked, each
+    /// product's latest godkjent submission) that has none in this night yet.
+    fn open_night<'a>(&'a self, new: NewNight, audit: Audited<'a, OpenedNight>) -> BoxFuture<'a, Result<OpenedNight, StoreError>>;
+    fn night(&self, id: i64) -> BoxFuture<'_, Result<Option<Night>, StoreError>>;
+    fn night_by_date<'a>(&'a self, night: &'a str) -> BoxFuture<'a, Result<Option<Night>, StoreError>>;
+    /// Nights, newest first.
+    fn nights(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Night>, StoreError>>;
+    /// The runs of a night, by id.
+    fn night_runs(&self, night_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
+    /// A product's finished nightly runs, oldest first.
+    fn product_history(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
+    /// Applies a health change to a product's listing with its notification, in one transaction.
+    fn change_risk<'a>(
+        &'a self,
+        product_id: i64,
+        change: RiskChange,
+        notification: Option<(String, String, Option<i64>, serde_json::Value)>,
+        at: Timestamp,
+        audit: Audited<'a, Listing>,
+    ) -> BoxFuture<'a, Result<Listing, StoreError>>;
+    /// Marks a running night done with its summary; `false` if it was done already.
+    fn finish_night<'a>(
+        &'a self,
+        night_id: i64,
+        summary: serde_json::Value,
+        at: Timestamp,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Notifications, newest first; only `organisation`'s when given.
+    fn notifications(&self, organisation: Option<i64>, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
+    /// Notifications not yet delivered, oldest first.
+    fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
+    /// Records a delivery attempt.
+    fn delivery<'a>(&'a self, id: i64, at: Timestamp, error: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>>;
+}

@@ -1,0 +1,273 @@
+//! [`NightlyStore`] over SQLite.
+
+use jiff::Timestamp;
+use sqlx::Row as _;
+use sqlx::sqlite::SqliteRow;
+
+use super::market::{RUN, json, load_listing, load_run, missing, run};
+use super::{SqliteStore, opt_ts, ts};
+use crate::store::{
+    Audited, BoxFuture, Listing, NewNight, Night, NightlyStore, Notification, OpenedNight, RiskChange, Run, StoreError,
+};
+
+fn night(row: &SqliteRow) -> Result<Night, StoreError> {
+    Ok(Night {
+        id: row.try_get("id")?,
+        night: row.try_get("night")?,
+        seed: row.try_get("seed")?,
+        suite_version: row.try_get("suite_version")?,
+        state: row.try_get("state")?,
+        started_at: ts(row.try_get("started_at")?)?,
+        finished_at: opt_ts(row.try_get("finished_at")?)?,
+        summary: row.try_get::<Option<String>, _>("summary")?.map(|s| json(&s, "summary")).transpose()?,
+    })
+}
+
+fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
+    Ok(Notification {
+        id: row.try_get("id")?,
+        at: ts(row.try_get("at")?)?,
+        organisation_id: row.try_get("organisation_id")?,
+        product_id: row.try_get("product_id")?,
+        product: row.try_get("product")?,
+        kind: row.try_get("kind")?,
+        night_id: row.try_get("night_id")?,
+        run_id: row.try_get("run_id")?,
+        message: row.try_get("message")?,
+        payload: json(row.try_get("payload")?, "payload")?,
+        attempts: row.try_get("attempts")?,
+        delivered_at: opt_ts(row.try_get("delivered_at")?)?,
+        delivery_error: row.try_get("delivery_error")?,
+    })
+}
+
+const NOTIFICATION: &str = "SELECT n.*, p.name AS product FROM notifications n JOIN products p ON p.id = n.product_id";
+
+impl NightlyStore for SqliteStore {
+    fn open_night<'a>(&'a self, new: NewNight, audit: Audited<'a, OpenedNight>) -> BoxFuture<'a, Result<OpenedNight, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let at = new.at.to_string();
+                let created = sqlx::query(
+                    "INSERT INTO nights (night, seed, suite_version, state, started_at) VALUES (?, ?, ?, 'running', ?) \
+                     ON CONFLICT (night) DO NOTHING",
+                )
+                .bind(&new.night)
+                .bind(new.seed)
+                .bind(&new.suite_version)
+                .bind(&at)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected()
+                    == 1;
+                let row = sqlx::query("SELECT * FROM nights WHERE night = ?").bind(&new.night).fetch_one(&mut *conn).await?;
+                let night = night(&row)?;
+                // What this night tests: listed (and suspended) versions, and optionally every
+                // product's latest godkjent submission.
+                let mut submissions: Vec<i64> = sqlx::query("SELECT submission_id FROM listings WHERE state IN ('listed', 'suspended') ORDER BY product_id")
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("submission_id"))
+                    .collect::<Result<_, _>>()?;
+                if new.include_latest_godkjent {
+                    let latest: Vec<i64> = sqlx::query(
+                        "SELECT MAX(s.id) AS id FROM submissions s JOIN runs r ON r.submission_id = s.id \
+                         WHERE r.purpose = 'submission' AND r.verdict = 'godkjent' GROUP BY s.product_id ORDER BY s.product_id",
+                    )
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("id"))
+                    .collect::<Result<_, _>>()?;
+                    for id in latest {
+                        if !submissions.contains(&id) {
+                            submissions.push(id);
+                        }
+                    }
+                }
+                let mut queued = Vec::new();
+                if night.state == "running" {
+                    for submission in submissions {
+                        let inserted = sqlx::query(
+                            "INSERT INTO runs (submission_id, purpose, state, queued_at, night_id, seed) \
+                             VALUES (?, 'nightly', 'queued', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+                        )
+                        .bind(submission)
+                        .bind(&at)
+                        .bind(night.id)
+                        .bind(night.seed)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        if let Some(row) = inserted {
+                            let id: i64 = row.try_get("id")?;
+                            queued.push(load_run(conn, id).await?.ok_or_else(|| missing("run", id))?);
+                        }
+                    }
+                }
+                Ok(OpenedNight { night, created, queued })
+            })
+        }))
+    }
+
+    fn night(&self, id: i64) -> BoxFuture<'_, Result<Option<Night>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT * FROM nights WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+            row.as_ref().map(night).transpose()
+        })
+    }
+
+    fn night_by_date<'a>(&'a self, date: &'a str) -> BoxFuture<'a, Result<Option<Night>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT * FROM nights WHERE night = ?").bind(date).fetch_optional(&self.pool).await?;
+            row.as_ref().map(night).transpose()
+        })
+    }
+
+    fn nights(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Night>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM nights ORDER BY night DESC LIMIT ?").bind(i64::from(limit)).fetch_all(&self.pool).await?;
+            rows.iter().map(night).collect()
+        })
+    }
+
+    fn night_runs(&self, night_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!("{RUN} WHERE r.night_id = ? ORDER BY r.id")).bind(night_id).fetch_all(&self.pool).await?;
+            rows.iter().map(run).collect()
+        })
+    }
+
+    fn product_history(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!(
+                "{RUN} JOIN nights n ON n.id = r.night_id WHERE s.product_id = ? AND r.state IN ('done', 'error') ORDER BY n.night, r.id"
+            ))
+            .bind(product_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(run).collect()
+        })
+    }
+
+    fn change_risk<'a>(
+        &'a self,
+        product_id: i64,
+        change: RiskChange,
+        notification: Option<(String, String, Option<i64>, serde_json::Value)>,
+        at: Timestamp,
+        audit: Audited<'a, Listing>,
+    ) -> BoxFuture<'a, Result<Listing, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let now = at.to_string();
+                let (run_id, reason) = match &change {
+                    RiskChange::AtRisk { run_id } | RiskChange::Cleared { run_id } => (*run_id, None),
+                    RiskChange::Suspend { run_id, reason } => (*run_id, Some(reason.clone())),
+                };
+                let done = match &change {
+                    RiskChange::AtRisk { .. } => {
+                        sqlx::query("UPDATE listings SET at_risk_since = ?, at_risk_run_id = ?, updated_at = ? WHERE product_id = ? AND state = 'listed'")
+                            .bind(&now)
+                            .bind(run_id)
+                            .bind(&now)
+                            .bind(product_id)
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    RiskChange::Cleared { .. } => {
+                        sqlx::query("UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ? WHERE product_id = ?")
+                            .bind(&now)
+                            .bind(product_id)
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                    RiskChange::Suspend { .. } => {
+                        sqlx::query("UPDATE listings SET state = 'suspended', reason = ?, updated_at = ? WHERE product_id = ? AND state = 'listed'")
+                            .bind(&reason)
+                            .bind(&now)
+                            .bind(product_id)
+                            .execute(&mut *conn)
+                            .await?
+                    }
+                };
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Refused(format!("product {product_id} has no listing in a state for {change:?}")));
+                }
+                if let Some((kind, message, night_id, payload)) = notification {
+                    sqlx::query(
+                        "INSERT INTO notifications (at, organisation_id, product_id, kind, night_id, run_id, message, payload) \
+                         SELECT ?, p.organisation_id, p.id, ?, ?, ?, ?, ? FROM products p WHERE p.id = ?",
+                    )
+                    .bind(&now)
+                    .bind(kind)
+                    .bind(night_id)
+                    .bind(run_id)
+                    .bind(message)
+                    .bind(payload.to_string())
+                    .bind(product_id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                load_listing(conn, product_id).await?.ok_or_else(|| missing("listing", product_id))
+            })
+        }))
+    }
+
+    fn finish_night<'a>(
+        &'a self,
+        night_id: i64,
+        summary: serde_json::Value,
+        at: Timestamp,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let audit: Audited<'a, bool> = Box::new(move |done| if *done { audit(&night_id) } else { Vec::new() });
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let done = sqlx::query("UPDATE nights SET state = 'done', finished_at = ?, summary = ? WHERE id = ? AND state = 'running'")
+                    .bind(at.to_string())
+                    .bind(summary.to_string())
+                    .bind(night_id)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            })
+        }))
+    }
+
+    fn notifications(&self, organisation: Option<i64>, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!("{NOTIFICATION} WHERE ?1 IS NULL OR n.organisation_id = ?1 ORDER BY n.id DESC LIMIT ?2"))
+                .bind(organisation)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(notification).collect()
+        })
+    }
+
+    fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(&format!("{NOTIFICATION} WHERE n.delivered_at IS NULL ORDER BY n.id LIMIT ?"))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(notification).collect()
+        })
+    }
+
+    fn delivery<'a>(&'a self, id: i64, at: Timestamp, error: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let _turn = self.write_lock.lock().await;
+            sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, delivered_at = CASE WHEN ?2 IS NULL THEN ?1 END, delivery_error = ?2 WHERE id = ?3",
+            )
+            .bind(at.to_string())
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+            Ok(())
+        })
+    }
+}
