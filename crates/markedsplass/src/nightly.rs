@@ -417,9 +417,38 @@ async fn post(url: &str, body: &str, timestamp: &str, signature: &str) -> Result
     if response.status().is_success() { Ok(()) } else { Err(format!("the webhook answered {}", response.status())) }
 }
 
-/// Runs a batch every night at `nightly.time` in `nightly.time_zone` until `stop` turns true.
+/// The night to catch up at start-up: today's, if its start time has passed and it never ran or
+/// was interrupted (the service was down or stopped at the start time).
+pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError> {
+    let nightly = &state.config.nightly;
+    let now = state.clock.now();
+    let today = night_of(now, &nightly.time_zone)?;
+    let start = next_start(today.to_zoned(jiff::tz::TimeZone::get(&nightly.time_zone).map_err(|e| NightlyError::Config(e.to_string()))?)
+        .map_err(|e| NightlyError::Config(e.to_string()))?
+        .timestamp(), &nightly.time, &nightly.time_zone)?;
+    if start.date() != today || start.timestamp() > now {
+        return Ok(None);
+    }
+    match state.stores.nightly.night_by_date(&today.to_string()).await? {
+        Some(night) if night.state == "done" => Ok(None),
+        _ => Ok(Some(today)),
+    }
+}
+
+/// Runs a batch every night at `nightly.time` in `nightly.time_zone` until `stop` turns true;
+/// first catches up today's night if it was missed or interrupted ([`missed_night`]).
 pub fn spawn_scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        match missed_night(&state).await {
+            Ok(Some(date)) => {
+                tracing::info!(night = %date, "catching up tonight's batch, missed or interrupted");
+                if let Err(e) = run_night(&state, date, Duration::from_secs(20 * 3600)).await {
+                    tracing::error!(error = %e, "nightly batch failed");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "checking for a missed night"),
+        }
         loop {
             let next = match next_start(state.clock.now(), &state.config.nightly.time, &state.config.nightly.time_zone) {
                 Ok(next) => next,
@@ -545,6 +574,9 @@ mod tests {
 
     #[test]
     fn the_next_start_is_at_the_local_time() {
+        // From local midnight, today's start.
+        let midnight: Timestamp = "2026-11-22T23:00:00Z".parse().unwrap();
+        assert_eq!(next_start(midnight, "02:00", "Europe/Oslo").unwrap().date().to_string(), "2026-11-23");
         // 2026-11-23 01:00 UTC is 02:00 in Oslo (CET, +01:00).
         let after: Timestamp = "2026-11-23T00:30:00Z".parse().unwrap();
         assert_eq!(next_start(after, "02:00", "Europe/Oslo").unwrap().timestamp().to_string(), "2026-11-23T01:00:00Z");

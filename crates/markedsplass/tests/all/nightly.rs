@@ -165,3 +165,19 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
     assert_eq!(kari.get("/api/v1/nights").await.0, StatusCode::FORBIDDEN, "nightly summaries are for the project");
     let _ = Timestamp::now();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missed_or_interrupted_night_is_caught_up_at_start() {
+    // 03:00 in Oslo: tonight's 02:00 start has passed.
+    let clock = Clock::manual("2026-11-20T02:00:00Z".parse().unwrap());
+    let market = Market::start_with_clock(|_| {}, clock.clone()).await;
+    assert_eq!(nightly::missed_night(&market.state).await.unwrap().map(|d| d.to_string()).as_deref(), Some("2026-11-20"));
+    // Started but not finished (the service stopped): still to catch up.
+    start_night(&market.state, "2026-11-20".parse().unwrap()).await.unwrap();
+    assert!(nightly::missed_night(&market.state).await.unwrap().is_some());
+    run_night(&market.state, "2026-11-20".parse().unwrap(), std::time::Duration::from_secs(60)).await.unwrap();
+    assert!(nightly::missed_night(&market.state).await.unwrap().is_none(), "done: nothing to catch up");
+    // 01:00 in Oslo the next day: before the start time, nothing is missed.
+    clock.set("2026-11-21T00:00:00Z".parse().unwrap());
+    assert!(nightly::missed_night(&market.state).await.unwrap().is_none());
+}
