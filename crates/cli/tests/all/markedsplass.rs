@@ -232,3 +232,56 @@ fn audit_actions(dir: &Path, run: i64) -> Vec<String> {
         events.into_iter().filter(|e| e.subject == format!("run:{run}")).map(|e| e.action).collect()
     })
 }
+
+/// `sandkasse demo` into a data directory, then `sandkasse nightly` on it (as cron would): the
+/// listed product is re-tested with the night's seed and the summary and JUnit come out.
+#[test]
+fn demo_then_a_nightly_batch_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut demo = Reap(
+        Command::new(env!("CARGO_BIN_EXE_sandkasse"))
+            .args(["demo", "--port", "0", "--data-dir"])
+            .arg(&dir)
+            .env("SANDKASSE__NIGHTLY__ENABLED", "false")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = BufReader::new(demo.0.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Klart") || line.starts_with("Demo-innholdet kunne ikke");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    assert!(lines.last().unwrap().starts_with("Klart"), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("kari@nordlys-helse.example")), "demo accounts printed: {lines:#?}");
+    let kill = Command::new("kill").args(["-TERM", &demo.0.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    assert!(demo.0.wait().unwrap().success(), "the demo stops gracefully");
+
+    let junit = tmp.path().join("night.xml");
+    let o = Command::new(env!("CARGO_BIN_EXE_sandkasse"))
+        .args(["nightly", "--date", "2026-11-24", "--data-dir"])
+        .arg(&dir)
+        .arg("--junit")
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("2026-11-24") && out.contains("1 testet / tested, 1 godkjent"), "{out}");
+    assert!(out.contains("Nordlys Journal"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testcase classname=\"Nordlys Helse AS\" name=\"Nordlys Journal 1.0.0\">"), "{xml}");
+    // Again: the night is done, nothing is re-run.
+    let o = Command::new(env!("CARGO_BIN_EXE_sandkasse")).args(["nightly", "--date", "2026-11-24", "--data-dir"]).arg(&dir).output().unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("1 testet"), "{}", text(&o));
+    let o = admin(&dir, &["verify-audit"], false, "");
+    assert!(o.status.success(), "{}", text(&o));
+}
