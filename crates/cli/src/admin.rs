@@ -107,7 +107,8 @@ pub fn nightly(args: &ConfigArgs, date: Option<&str>, junit: Option<&std::path::
             Some(d) => d.parse().with_context(|| format!("--date {d:?} is not YYYY-MM-DD"))?,
             None => nightly::tonight(&state)?,
         };
-        state.runner.recover().await?;
+        // No `recover()`: a `sandkasse serve` on the same database may be running its own runs.
+        // Runs a crashed process left behind are taken over when their lease lapses.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = state.runner.spawn(state.config.workers, stopped);
         let night = nightly::run_night(&state, date, std::time::Duration::from_secs(20 * 3600)).await;

@@ -28,9 +28,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct SqliteStore {
     pool: SqlitePool,
     /// Serialises write transactions in this process. SQLite has one writer anyway; taking turns
-    /// here means a transaction never fails to upgrade its read to a write, and audit appends read
-    /// the chain's head without racing. The `seq` primary key stops a second process from forking
-    /// the chain.
+    /// here means audit appends read the chain's head without racing. Write transactions start
+    /// with `BEGIN IMMEDIATE`, so another process on the same file (`sandkasse nightly` next to
+    /// `sandkasse serve`) waits for the write lock (busy timeout) instead of failing to upgrade a
+    /// read; the `seq` primary key stops it from ever forking the chain.
     write_lock: tokio::sync::Mutex<()>,
 }
 
@@ -68,7 +69,7 @@ impl SqliteStore {
         F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'a,
     {
         let _turn = self.write_lock.lock().await;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let value = change(&mut tx).await?;
         append_in(&mut tx, audit(&value)).await?;
         tx.commit().await?;
@@ -366,7 +367,7 @@ impl AuditStore for SqliteStore {
     fn append(&self, event: NewAuditEvent) -> BoxFuture<'_, Result<AuditEvent, StoreError>> {
         Box::pin(async move {
             let _turn = self.write_lock.lock().await;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let mut sealed = append_in(&mut tx, vec![event]).await?;
             tx.commit().await?;
             sealed.pop().ok_or_else(|| StoreError::Corrupt("append wrote no event".into()))
