@@ -635,4 +635,24 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.ok(next.inMain, `after following the skip link, Tab should land inside #main, focused ${next.desc}`);
     await closeSession(kb);
   });
+
+  journey('9. a nightly batch (sandkasse nightly next to the running service): the summary pages and the trend', { timeout: RUN_TIMEOUT_MS + 60_000 }, async (t) => {
+    if (!need(t, { approved: 'journey 5', productId: 'journey 3b' })) return;
+    const out = server.cli(['nightly', '--date', '2026-11-24']);
+    assert.match(out, /1 testet \/ tested/, `sandkasse nightly should have tested the one listed product:\n${out}`);
+
+    const rita = await session('rita (nightly)');
+    await rita.login(users.rita);
+    await rita.visit('/natt', { label: 'nights' });
+    assert.equal(await rita.page.locator('#nights tr[data-night="2026-11-24"]').count(), 1, '/natt should list the night');
+    await rita.visit('/natt/2026-11-24', { label: 'one night' });
+    assert.equal(await rita.page.locator('#night-summary').count(), 1, 'the night page should have #night-summary');
+    assert.equal(await rita.page.locator(`#night-entries tr[data-product-id="${state.productId}"]`).count(), 1, 'the listed product should be in the night');
+    await closeSession(rita);
+
+    const anon = await session('anonymous (trend)');
+    await anon.visit(`/produkter/${state.productId}`, { label: 'product page with trend' });
+    assert.equal(await anon.page.locator('#trend svg[role="img"]').count(), 1, 'the product page should show the trend as an SVG image');
+    await closeSession(anon);
+  });
 });
