@@ -25,6 +25,9 @@ pub struct CallEvidence {
     pub logs: Vec<LogLine>,
     /// Log lines beyond the kept maximum.
     pub logs_dropped: usize,
+    /// Requests refused after the request limit, beyond the first refusal (which is in
+    /// `exchanges`): counted, not recorded.
+    pub requests_unrecorded: usize,
     /// What the call wrote to stdout and stderr (lossy UTF-8).
     pub stdout: String,
     pub stderr: String,

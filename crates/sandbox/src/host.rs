@@ -82,6 +82,8 @@ pub struct Recorder {
     pub exchanges: Vec<Exchange>,
     pub logs: Vec<LogLine>,
     pub logs_dropped: usize,
+    /// Requests refused after the request limit beyond the first (counted, not recorded).
+    pub requests_unrecorded: usize,
     pub requests: u32,
     /// Strings that never appear in evidence (the call's access token).
     pub secrets: Vec<String>,
@@ -242,8 +244,14 @@ impl WasiHttpHooks for PlatformHooks {
             };
             {
                 let mut r = recorder.lock().expect("recorder");
-                r.requests += 1;
+                r.requests = r.requests.saturating_add(1);
                 if r.requests > limits.max_requests_per_call {
+                    // The first refusal is the evidence; a component that keeps trying is counted,
+                    // so a flood cannot grow the evidence (and the report) without bound.
+                    if r.requests > limits.max_requests_per_call.saturating_add(1) {
+                        r.requests_unrecorded += 1;
+                        return Err(wasmtime_wasi_http::Error::ConnectionLimitReached);
+                    }
                     drop(r);
                     return refuse(exchange, Disposition::RefusedRequestLimit, wasmtime_wasi_http::Error::ConnectionLimitReached);
                 }

@@ -131,6 +131,7 @@ fn placeholder() -> CallEvidence {
         exchanges: Vec::new(),
         logs: Vec::new(),
         logs_dropped: 0,
+        requests_unrecorded: 0,
         stdout: String::new(),
         stderr: String::new(),
         fuel_used: 0,
@@ -177,9 +178,15 @@ impl Session {
     fn finish(&mut self, call: &str, arguments: Value, started: Started, raw: Raw) -> CallEvidence {
         let fuel_left = self.store.get_fuel().unwrap_or(0);
         let state = self.store.data();
-        let (exchanges, mut logs, logs_dropped, secrets) = {
+        let (exchanges, mut logs, logs_dropped, requests_unrecorded, secrets) = {
             let mut r = state.recorder.lock().expect("recorder");
-            (std::mem::take(&mut r.exchanges), std::mem::take(&mut r.logs), std::mem::take(&mut r.logs_dropped), r.secrets.clone())
+            (
+                std::mem::take(&mut r.exchanges),
+                std::mem::take(&mut r.logs),
+                std::mem::take(&mut r.logs_dropped),
+                std::mem::take(&mut r.requests_unrecorded),
+                r.secrets.clone(),
+            )
         };
         let redact = |text: String| crate::host::redact_secrets(text, &secrets);
         for l in &mut logs {
@@ -253,6 +260,7 @@ impl Session {
             exchanges,
             logs,
             logs_dropped,
+            requests_unrecorded,
             stdout,
             stderr,
             fuel_used: self.limits.fuel_per_call.saturating_sub(fuel_left),

@@ -68,6 +68,11 @@ fn request_flood_stops_at_the_limit() {
     let (first, _) = run("hostile_request_flood");
     let served = first.exchanges.iter().filter(|x| x.disposition == Disposition::Platform).count();
     assert_eq!(served as u32, super::test_limits().max_requests_per_call);
+    // One refusal is recorded as evidence; a component that keeps trying is only counted, so
+    // the evidence (and a report) stays bounded however long it floods.
+    let refused = first.exchanges.iter().filter(|x| x.disposition == Disposition::RefusedRequestLimit).count();
+    assert_eq!(refused, 1, "{} refusals recorded", refused);
+    assert!(first.requests_unrecorded > 0, "the flood went on past the limit and was counted");
 }
 
 fn rss_bytes() -> u64 {
