@@ -136,7 +136,7 @@ fn main() {
         let _ = stop.send(true);
         let per = took.as_secs_f64() / n as f64;
         println!("night over {n} listed components ({workers} workers, {} cores):", std::thread::available_parallelism().map_or(0, |p| p.get()));
-        println!("  tested {}, godkjent {}, ikke godkjent {}, errors {}, at risk {}", summary["tested"], summary["passed"], summary["failed"], summary["errors"], summary["regressions"]);
+        println!("  tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}", summary["tested"], summary["passed"], summary["failed"], summary["errors"], summary["regressions"]);
         println!("  wall time {:.1} s, {:.3} s per component", took.as_secs_f64(), per);
         println!("  extrapolated to 1 000 components: {:.1} min (target < 30 min)", per * 1000.0 / 60.0);
         println!("  set-up (upload, test, list {n}; {} regressions swapped in): {:.1} s", swapped.len(), setup.as_secs_f64());
