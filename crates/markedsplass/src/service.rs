@@ -52,11 +52,10 @@ impl std::fmt::Debug for Upload {
 /// A body over the upload limit is a 413 that names the limit.
 pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
     let limit = state.config.max_upload_bytes;
-    let too_large = || AppError::TooLarge(format!(
-        "opplastingen er større enn grensen på {} MiB / the upload is larger than the limit of {} MiB",
-        limit >> 20,
-        limit >> 20
-    ));
+    let shown = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{} KiB", limit.div_ceil(1024)) };
+    let too_large = || {
+        AppError::TooLarge(format!("opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"))
+    };
     let mut upload = Upload::default();
     loop {
         let field = match multipart.next_field().await {

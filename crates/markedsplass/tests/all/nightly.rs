@@ -181,3 +181,32 @@ async fn a_missed_or_interrupted_night_is_caught_up_at_start() {
     clock.set("2026-11-21T00:00:00Z".parse().unwrap());
     assert!(nightly::missed_night(&market.state).await.unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latest_godkjent_versions_can_be_tested_too_and_a_failed_webhook_is_recorded() {
+    let clock = Clock::manual("2026-11-20T01:00:00Z".parse().unwrap());
+    let market = Market::start_with_clock(
+        |c| {
+            c.nightly.include_latest_godkjent = true;
+            // Nothing listens here: deliveries fail and are recorded for a retry.
+            c.nightly.webhook_url = Some("http://127.0.0.1:9/hook".into());
+        },
+        clock.clone(),
+    )
+    .await;
+    let kari = market.login(VENDOR_A).await;
+    let (listed, listed_ok, _) = market.tested(&kari, "Journal Nord", "1.0.0", "reference").await;
+    market.list(&kari, listed, listed_ok).await;
+    let (unlisted, _, _) = market.tested(&kari, "Legevakt", "1.0.0", "reference").await;
+    let (_, flawed, _) = market.tested(&kari, "Journal Nord", "1.1.0", "flawed_drops_token").await;
+    swap(&market, listed, flawed).await;
+    let night = run_night(&market.state, "2026-11-20".parse().unwrap(), std::time::Duration::from_secs(300)).await.unwrap();
+    let summary = night.summary.unwrap();
+    let tested: Vec<i64> = summary["entries"].as_array().unwrap().iter().map(|e| e["product_id"].as_i64().unwrap()).collect();
+    assert!(tested.contains(&listed) && tested.contains(&unlisted), "listed and latest godkjent: {summary}");
+    assert!(entry(&summary, unlisted)["listing_change"].is_null(), "an unlisted product has no listing to put at risk");
+    let notes = market.state.stores.nightly.notifications(None, 10).await.unwrap();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].delivered_at.is_none() && notes[0].delivery_error.is_some() && notes[0].attempts == 1, "{:?}", notes[0]);
+    assert_eq!(market.state.stores.nightly.undelivered(10).await.unwrap().len(), 1, "kept for the next attempt");
+}
