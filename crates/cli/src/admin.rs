@@ -108,7 +108,10 @@ pub fn nightly(args: &ConfigArgs, date: Option<&str>, junit: Option<&std::path::
             None => nightly::tonight(&state)?,
         };
         // No `recover()`: a `sandkasse serve` on the same database may be running its own runs.
-        // Runs a crashed process left behind are taken over when their lease lapses.
+        // Runs a crashed process left behind are taken over when their lease lapses. This
+        // process's workers take only the night's runs, never a vendor's upload.
+        let night = nightly::start_night(&state, date).await?;
+        *state.runner.only_night.lock().expect("only_night") = Some(night.id);
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = state.runner.spawn(state.config.workers, stopped);
         let night = nightly::run_night(&state, date, std::time::Duration::from_secs(20 * 3600)).await;

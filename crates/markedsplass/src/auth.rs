@@ -8,7 +8,8 @@
 //!   used to log in. Logging out deletes the session.
 //! - **Machines** send `Authorization: Bearer sk_…` (an API token, see [`crate::accounts`]). A
 //!   token that is wrong or revoked is a 401 wherever a caller is identified — never silently
-//!   anonymous. (Public routes, such as the catalogue, do not look at credentials.)
+//!   anonymous. (The public JSON catalogue, badges and OpenAPI do not look at credentials; the
+//!   public pages do, to show who is logged in, so a bad token is a 401 there too.)
 //!
 //! # CSRF
 //!
@@ -16,7 +17,8 @@
 //! request authenticated by a session must prove it comes from our own pages:
 //!
 //! 1. [`check_origin`] (middleware, every route): an unsafe request (not GET/HEAD/OPTIONS) that
-//!    carries a session cookie and an `Origin` or `Referer` of another host is refused;
+//!    carries a session cookie — or logs in — with an `Origin` or `Referer` of another host is
+//!    refused;
 //! 2. the synchroniser token: each session has a random `csrf` value, rendered into every form
 //!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. Handlers call
 //!    [`Actor::require_csrf`]; bearer-token requests are exempt (no ambient credential).
@@ -205,7 +207,9 @@ pub async fn check_origin(request: axum::extract::Request, next: axum::middlewar
         .get_all(header::COOKIE)
         .iter()
         .any(|v| v.to_str().is_ok_and(|v| v.contains(SESSION_COOKIE)));
-    if unsafe_method && has_session && !same_origin(request.headers()) {
+    // Logging in is checked too, so another site cannot log a visitor into its own account.
+    let login = matches!(request.uri().path(), "/logg-inn" | "/api/v1/session");
+    if unsafe_method && (has_session || login) && !same_origin(request.headers()) {
         return AppError::BadRequest {
             code: "cross_origin",
             message: "forespørselen kom fra et annet nettsted / the request came from another site".into(),

@@ -222,6 +222,7 @@ impl Config {
             ("run_lease_seconds", u64::from(self.run_lease_seconds)),
             ("max_run_attempts", u64::from(self.max_run_attempts)),
             ("run_budget_seconds", u64::from(self.run_budget_seconds)),
+            ("nightly.grace_days", u64::from(self.nightly.grace_days)),
         ] {
             if value == 0 {
                 return Err(ConfigError::Value { field, problem: "must be at least 1".into() });
@@ -242,13 +243,19 @@ impl Config {
                 problem: format!("{:?} is not an IANA time zone", self.nightly.time_zone),
             });
         }
-        if let Some(url) = &self.nightly.webhook_url
-            && !url.starts_with("http://")
-        {
-            return Err(ConfigError::Value {
-                field: "nightly.webhook_url",
-                problem: "only http:// is supported; put a TLS-terminating relay in front for https".into(),
-            });
+        if let Some(url) = &self.nightly.webhook_url {
+            if !url.starts_with("http://") {
+                return Err(ConfigError::Value {
+                    field: "nightly.webhook_url",
+                    problem: "only http:// is supported; put a TLS-terminating relay in front for https".into(),
+                });
+            }
+            if self.nightly.webhook_secret.as_deref().is_none_or(|s| s.len() < 16) {
+                return Err(ConfigError::Value {
+                    field: "nightly.webhook_secret",
+                    problem: "a webhook needs a secret of at least 16 characters to sign with".into(),
+                });
+            }
         }
         Ok(())
     }

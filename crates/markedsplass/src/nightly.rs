@@ -25,13 +25,16 @@ use std::time::Duration;
 
 use hmac::{Hmac, Mac as _};
 use jiff::civil::{Date, Time};
-use jiff::{SignedDuration, Timestamp, Zoned};
+use jiff::{Timestamp, Zoned};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::server::AppState;
 use crate::store::{Night, NewNight, RiskChange, Run, RunState, StoreError};
+
+/// Delivery attempts of one notification before it is given up (it stays visible in the UI).
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
 
 /// The scheduler's and the evaluation's name in the audit trail.
 pub const ACTOR: &str = "system:nightly";
@@ -239,10 +242,10 @@ pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Nigh
         return Ok(None);
     }
     let now = state.clock.now();
-    let grace = SignedDuration::from_hours(24 * i64::from(state.config.nightly.grace_days));
+    let grace_days = i64::from(state.config.nightly.grace_days);
     let mut entries = Vec::new();
     for run in &runs {
-        entries.push(evaluate(state, &night, run, now, grace).await?);
+        entries.push(evaluate(state, &night, run, now, grace_days).await?);
     }
     let count = |f: &dyn Fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
     let summary = json!({
@@ -269,14 +272,18 @@ pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Nigh
     Ok(nightly.night(night_id).await?)
 }
 
-async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, grace: SignedDuration) -> Result<Entry, NightlyError> {
+async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, grace_days: i64) -> Result<Entry, NightlyError> {
     let market = &state.stores.market;
     let product = market.product(run.product_id).await?.ok_or_else(|| StoreError::Corrupt("product vanished".into()))?;
     let submission = market.submission(run.submission_id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
     let figures: Option<Figures> = run.figures.clone().and_then(|f| serde_json::from_value(f).ok());
     // The previous night's run of this product, else the run it was approved on.
     let history = state.stores.nightly.product_history(run.product_id).await?;
-    let previous = history.iter().rev().find(|r| r.night_id.is_some_and(|n| n != night.id) && r.id < run.id).cloned();
+    let previous = history
+        .iter()
+        .rev()
+        .find(|r| r.submission_id == run.submission_id && r.night_id.is_some_and(|n| n != night.id) && r.id < run.id)
+        .cloned();
     let listing = market.listing(run.product_id).await?;
     let baseline = match previous {
         Some(p) => Some(p),
@@ -302,9 +309,22 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
         } else {
             format!("skal-vilkår som feiler / failing skal-vilkår: {}", failing_skal.join(", "))
         };
+        // The grace period counts nights, not the minutes a batch happened to take.
+        let at_risk_nights = match listing.at_risk_run_id {
+            Some(id) => match market.run(id).await?.and_then(|r| r.night_id) {
+                Some(n) => state.stores.nightly.night(n).await?.and_then(|n| n.night.parse::<Date>().ok()),
+                None => None,
+            },
+            None => None,
+        };
+        let tonight: Option<Date> = night.night.parse().ok();
+        let days_at_risk = match (at_risk_nights, tonight) {
+            (Some(since), Some(now_night)) => since.until(now_night).map_or(0, |s| s.get_days().into()),
+            _ => listing.at_risk_since.map_or(0, |since| now.duration_since(since).as_hours() / 24),
+        };
         let change = match (passing, listing.at_risk_since) {
             (false, None) => Some(("at_risk", RiskChange::AtRisk { run_id: run.id }, format!("{} {} er i faresonen etter nattens kjøring {} / is at risk after nightly run {}: {what}", product.name, submission.version, run.id, run.id))),
-            (false, Some(since)) if now.duration_since(since) >= grace => Some((
+            (false, Some(_)) if days_at_risk >= grace_days => Some((
                 "suspended",
                 RiskChange::Suspend {
                     run_id: run.id,
@@ -322,7 +342,7 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
             });
             let audit = state.audit.clone();
             let (action, reason, run_id) = (format!("listing.{kind}"), message.clone(), run.id);
-            state
+            let applied = state
                 .stores
                 .nightly
                 .change_risk(
@@ -335,7 +355,13 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
                         vec![audit.event(ACTOR, &action, &format!("product:{}", l.product_id), Some(&reason), json!({ "run_id": run_id, "state": l.state }))]
                     }),
                 )
-                .await?;
+                .await;
+            match applied {
+                Ok(_) => {}
+                // Another evaluation of this night applied it first.
+                Err(StoreError::Refused(why)) => tracing::debug!(product = product.id, why, "risk change already applied"),
+                Err(e) => return Err(e.into()),
+            }
             listing_change = Some(kind.to_owned());
         }
     }
@@ -357,8 +383,9 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
 }
 
 /// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
-/// payload with `X-Sandkasse-Timestamp` and `X-Sandkasse-Signature: sha256=HEX`, the HMAC-SHA256
-/// of `TIMESTAMP.BODY` with `webhook_secret`. Failures are recorded and retried next time.
+/// payload with `X-Sandkasse-Timestamp`, `X-Sandkasse-Signature: sha256=HEX` (the HMAC-SHA256
+/// of `TIMESTAMP.BODY` with `webhook_secret`) and `X-Sandkasse-Delivery: ID` (to deduplicate).
+/// Failures are recorded and retried after the next night, at most [`MAX_DELIVERY_ATTEMPTS`] times.
 pub async fn deliver(state: &AppState) {
     let Some(url) = state.config.nightly.webhook_url.clone() else { return };
     let secret = state.config.nightly.webhook_secret.clone().unwrap_or_default();
@@ -373,7 +400,7 @@ pub async fn deliver(state: &AppState) {
         let body = n.payload.to_string();
         let timestamp = state.clock.now().as_second().to_string();
         let signature = sign_webhook(&secret, &timestamp, &body);
-        let result = post(&url, &body, &timestamp, &signature).await;
+        let result = post(&url, &body, &timestamp, &signature, n.id).await;
         let error = result.err();
         if let Some(e) = &error {
             tracing::warn!(notification = n.id, error = %e, "webhook delivery failed");
@@ -393,7 +420,7 @@ pub fn sign_webhook(secret: &str, timestamp: &str, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn post(url: &str, body: &str, timestamp: &str, signature: &str) -> Result<(), String> {
+async fn post(url: &str, body: &str, timestamp: &str, signature: &str, id: i64) -> Result<(), String> {
     let rest = url.strip_prefix("http://").ok_or("only http:// webhooks are supported")?;
     let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
     let stream = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(authority))
@@ -408,6 +435,8 @@ async fn post(url: &str, body: &str, timestamp: &str, signature: &str) -> Result
         .header(axum::http::header::CONTENT_TYPE, "application/json")
         .header("x-sandkasse-timestamp", timestamp)
         .header("x-sandkasse-signature", signature)
+        // The same notification may arrive twice (two processes delivering); receivers dedupe on it.
+        .header("x-sandkasse-delivery", id.to_string())
         .body(axum::body::Body::from(body.to_owned()))
         .map_err(|e| e.to_string())?;
     let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(request))
@@ -427,7 +456,12 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
         .map_err(|e| NightlyError::Config(e.to_string()))?
         .timestamp(), &nightly.time, &nightly.time_zone)?;
     if start.date() != today || start.timestamp() > now {
-        return Ok(None);
+        let old = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running");
+        return Ok(old.and_then(|n| n.night.parse().ok()));
+    }
+    // An earlier night left unfinished (the service stopped during it) is finished first.
+    if let Some(old) = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running" && n.night != today.to_string()) {
+        return Ok(old.night.parse().ok());
     }
     match state.stores.nightly.night_by_date(&today.to_string()).await? {
         Some(night) if night.state == "done" => Ok(None),

@@ -107,6 +107,12 @@ pub struct Runner {
     pub max_attempts: i64,
     /// Longest a run may take before it is recorded as an error and the worker moves on.
     pub budget: Duration,
+    /// Only runs of this night (`sandkasse nightly` next to a serving process).
+    pub only_night: std::sync::Mutex<Option<i64>>,
+    /// Suite executions at once. A worker takes a slot before it claims a run, and the slot is
+    /// freed when the run's thread ends — also when the run went over its budget and the worker
+    /// moved on — so threads never outnumber `workers`.
+    slots: Arc<tokio::sync::Semaphore>,
     wake: Notify,
 }
 
@@ -142,6 +148,8 @@ impl Runner {
             lease,
             max_attempts: i64::from(max_attempts),
             budget,
+            only_night: std::sync::Mutex::new(None),
+            slots: Arc::new(tokio::sync::Semaphore::new(0)),
             wake: Notify::new(),
         }
     }
@@ -187,6 +195,7 @@ impl Runner {
 
     /// Starts `workers` workers; they stop taking runs when `stop` turns true.
     pub fn spawn(self: &Arc<Self>, workers: usize, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+        self.slots.add_permits(workers);
         (0..workers)
             .map(|n| {
                 let runner = self.clone();
@@ -212,7 +221,9 @@ impl Runner {
 
     /// Claims and executes one run; `false` when the queue was empty.
     pub async fn run_next(&self) -> Result<bool, StoreError> {
+        let Ok(slot) = self.slots.clone().acquire_owned().await else { return Ok(false) };
         let claim = random_claim();
+        let only_night = *self.only_night.lock().expect("only_night");
         let now = self.clock.now();
         let until = now.checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
         let audit = self.audit.clone();
@@ -223,17 +234,18 @@ impl Runner {
                 &claim,
                 now,
                 until,
+                only_night,
                 Box::new(move |c| {
                     vec![audit.event(ACTOR, "run.start", &format!("run:{}", c.run.id), None, json!({ "attempt": c.run.attempts }))]
                 }),
             )
             .await?;
         let Some(claimed) = claimed else { return Ok(false) };
-        self.execute(claimed).await?;
+        self.execute(claimed, slot).await?;
         Ok(true)
     }
 
-    async fn execute(&self, claimed: ClaimedRun) -> Result<(), StoreError> {
+    async fn execute(&self, claimed: ClaimedRun, slot: tokio::sync::OwnedSemaphorePermit) -> Result<(), StoreError> {
         let run_id = claimed.run.id;
         let total = self.total();
         let outcome = if claimed.run.attempts > self.max_attempts {
@@ -246,7 +258,7 @@ impl Runner {
         } else {
             self.hub.publish(run_id, Progress { state: RunState::Running, done: 0, total, verdict: None, score: None, error: None });
             let heartbeat = self.heartbeat(run_id, claimed.claim.clone());
-            let outcome = self.test(&claimed).await;
+            let outcome = self.test(&claimed, slot).await;
             heartbeat.abort();
             outcome
         };
@@ -292,7 +304,7 @@ impl Runner {
         })
     }
 
-    async fn test(&self, claimed: &ClaimedRun) -> RunOutcome {
+    async fn test(&self, claimed: &ClaimedRun, slot: tokio::sync::OwnedSemaphorePermit) -> RunOutcome {
         let bytes = match self.components.get(&claimed.component_sha256) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -309,6 +321,8 @@ impl Runner {
             generated_at: self.clock.now().to_string(),
         };
         let joined = tokio::time::timeout(self.budget, tokio::task::spawn_blocking(move || {
+            // Held until this thread ends, even if the worker stops waiting for it.
+            let _slot = slot;
             let done = AtomicUsize::new(0);
             let progress = |_: &str| {
                 let done = done.fetch_add(1, Ordering::Relaxed) + 1;

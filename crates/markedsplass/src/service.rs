@@ -217,7 +217,23 @@ pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<Product
         }
         cases = state.stores.market.cases(&[], Some(id)).await?;
     }
-    let history = state.stores.nightly.product_history(id).await?;
+    // The nightly history of the listed version (one line per night, not mixed with other
+    // versions); the public sees its results, not run errors.
+    let listed_submission = listing.as_ref().map(|l| l.submission_id);
+    let history: Vec<Run> = state
+        .stores
+        .nightly
+        .product_history(id)
+        .await?
+        .into_iter()
+        .filter(|r| listed_submission.is_none_or(|s| r.submission_id == s))
+        .map(|mut r| {
+            if !full {
+                r.error = None;
+            }
+            r
+        })
+        .collect();
     let trend_svg = (!history.is_empty()).then(|| crate::nightly::trend_svg(&history, &format!("{}: nattlige kjøringer / nightly runs", product.name)));
     Ok(ProductView { product, listing, full, submissions, cases, catalogue, history, trend_svg })
 }

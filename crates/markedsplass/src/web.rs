@@ -193,7 +193,10 @@ fn encode(path: &str) -> String {
 
 /// A local path to go back to after login (never another site).
 fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    // Browsers drop tabs and newlines from URLs (`/\t/evil` becomes `//evil`): only plain paths.
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
 }
 
 pub fn routes() -> Router<AppState> {
@@ -365,7 +368,7 @@ async fn upload_page(State(state): State<AppState>, actor: Actor, headers: Heade
     if let Err(e) = policy::vendor_organisation(&actor) {
         return page.error(e);
     }
-    let limit_mib = state.config.max_upload_bytes >> 20;
+    let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
     page.ok("upload.html", context! { error => J::from(()), form => context! {}, limit_mib => limit_mib })
 }
 
@@ -374,7 +377,7 @@ async fn upload(State(state): State<AppState>, actor: Actor, headers: HeaderMap,
     if let Err(e) = policy::vendor_organisation(&actor) {
         return page.error(e);
     }
-    let limit_mib = state.config.max_upload_bytes >> 20;
+    let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
     let upload = match service::read_upload(&state, multipart).await {
         Ok(upload) => upload,
         Err(e) => {
@@ -495,14 +498,15 @@ async fn case_page(State(state): State<AppState>, actor: Actor, headers: HeaderM
     render_case(&page, &state, &actor, id, StatusCode::OK, None).await
 }
 
-async fn render_case(page: &Page<'_>, state: &AppState, actor: &Actor, id: i64, status: StatusCode, error: Option<String>) -> Response {
+async fn render_case(page: &Page<'_>, state: &AppState, actor: &Actor, id: i64, status: StatusCode, error: Option<(String, String)>) -> Response {
+    let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
     let (case, run) = match service::case(state, actor, id).await {
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
     let report = state.stores.market.run_report(run.id).await.ok().flatten().and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
     let may_decide = actor.user().ok().is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
-    page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error })
+    page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note })
 }
 
 async fn decide(
@@ -518,7 +522,7 @@ async fn decide(
         Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
         Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
             let (status, _) = e.status_and_code();
-            render_case(&page, &state, &actor, id, status, Some(e.to_string())).await
+            render_case(&page, &state, &actor, id, status, Some((e.to_string(), form.note.clone()))).await
         }
         Err(e) => page.error(e),
     }
@@ -647,5 +651,8 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(Some("/\t/evil.example")), None);
+        assert_eq!(safe_next(Some("/\n/evil.example")), None);
+        assert_eq!(safe_next(Some("/ /evil.example")), None);
     }
 }

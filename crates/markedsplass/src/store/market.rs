@@ -305,12 +305,14 @@ pub trait MarketStore: Send + Sync {
     /// database can be running (SQLite has one serving process). Returns the requeued runs.
     fn requeue_running<'a>(&'a self, at: Timestamp, audit: Audited<'a, Vec<Run>>) -> BoxFuture<'a, Result<Vec<Run>, StoreError>>;
     /// Hands the oldest queued run (or a running one whose lease expired before `at`) to a worker,
-    /// counting the attempt. `None` when the queue is empty.
+    /// counting the attempt; only runs of night `only_night` when given. `None` when the queue is
+    /// empty.
     fn claim_run<'a>(
         &'a self,
         claim: &'a str,
         at: Timestamp,
         lease_until: Timestamp,
+        only_night: Option<i64>,
         audit: Audited<'a, ClaimedRun>,
     ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>>;
     /// Extends a claim's lease; `false` when the claim is no longer this worker's.

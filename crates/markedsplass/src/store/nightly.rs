@@ -84,6 +84,10 @@ pub trait NightlyStore: Send + Sync {
     /// A product's finished nightly runs, oldest first.
     fn product_history(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
     /// Applies a health change to a product's listing with its notification, in one transaction.
+    /// Each change applies only from the state it is for (at risk: listed and healthy; cleared: at
+    /// risk; suspended: listed) — otherwise [`StoreError::Refused`] and nothing is written — so a
+    /// night evaluated twice (the scheduler and `sandkasse nightly` at once) changes and notifies
+    /// once.
     fn change_risk<'a>(
         &'a self,
         product_id: i64,
@@ -102,7 +106,7 @@ pub trait NightlyStore: Send + Sync {
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Notifications, newest first; only `organisation`'s when given.
     fn notifications(&self, organisation: Option<i64>, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
-    /// Notifications not yet delivered, oldest first.
+    /// Notifications not yet delivered and not given up, oldest first.
     fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
     /// Records a delivery attempt.
     fn delivery<'a>(&'a self, id: i64, at: Timestamp, error: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>>;

@@ -141,6 +141,10 @@ async fn csrf_and_cross_origin_requests_are_refused_and_tokens_need_no_csrf() {
     let (s, body, _) = rita.send(request, Body::from(json!({ "reason": "x" }).to_string())).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
     assert!(body.contains("cross_origin"), "{body}");
+    // Logging in from another site is refused too (login CSRF).
+    let request = Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json").header(header::ORIGIN, "https://evil.example");
+    let (s, body, cookie) = market.anonymous().send(request, Body::from(json!({ "username": VENDOR_A, "password": PASSWORD }).to_string())).await;
+    assert!(s == StatusCode::BAD_REQUEST && body.contains("cross_origin") && cookie.is_empty(), "{s} {body}");
     // With the token from our own pages: allowed (404: no such listing).
     let (s, _) = rita.post_json("/api/v1/listings/1/suspend", json!({ "reason": "x" })).await;
     assert_eq!(s, StatusCode::NOT_FOUND);

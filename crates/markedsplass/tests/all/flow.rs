@@ -274,3 +274,14 @@ async fn requests_refused_before_a_handler_still_get_the_error_shape() {
         assert!(json["error"]["code"].is_string() && json["error"]["message"].is_string(), "{method} {path}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_is_not_opened_without_enough_reviewers_for_consensus() {
+    let market = Market::start_with(|c| c.reviewers_per_case = 3).await;
+    let kari = market.login(VENDOR_A).await;
+    let (product, submission, _) = market.tested(&kari, "Journal Nord", "1.0.0", "reference").await;
+    let (s, body) = kari.post_json(&format!("/api/v1/products/{product}/listing-requests"), serde_json::json!({ "submission_id": submission })).await;
+    assert_eq!(s, axum::http::StatusCode::CONFLICT, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("3 reviewers but there are 2"), "{body}");
+    assert!(market.state.stores.market.cases(&[], None).await.unwrap().is_empty(), "nothing half-opened");
+}

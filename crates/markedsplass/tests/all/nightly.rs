@@ -190,6 +190,7 @@ async fn latest_godkjent_versions_can_be_tested_too_and_a_failed_webhook_is_reco
             c.nightly.include_latest_godkjent = true;
             // Nothing listens here: deliveries fail and are recorded for a retry.
             c.nightly.webhook_url = Some("http://127.0.0.1:9/hook".into());
+            c.nightly.webhook_secret = Some(SECRET.into());
         },
         clock.clone(),
     )
@@ -209,4 +210,26 @@ async fn latest_godkjent_versions_can_be_tested_too_and_a_failed_webhook_is_reco
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].delivered_at.is_none() && notes[0].delivery_error.is_some() && notes[0].attempts == 1, "{:?}", notes[0]);
     assert_eq!(market.state.stores.nightly.undelivered(10).await.unwrap().len(), 1, "kept for the next attempt");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_night_evaluated_twice_at_once_changes_and_notifies_once() {
+    let clock = Clock::manual("2026-11-20T01:00:00Z".parse().unwrap());
+    let market = Market::start_with_clock(|_| {}, clock).await;
+    let kari = market.login(VENDOR_A).await;
+    let (product, ok, _) = market.tested(&kari, "Journal Nord", "1.0.0", "reference").await;
+    market.list(&kari, product, ok).await;
+    let (_, flawed, _) = market.tested(&kari, "Journal Nord", "1.1.0", "flawed_drops_token").await;
+    swap(&market, product, flawed).await;
+    let night = start_night(&market.state, "2026-11-20".parse().unwrap()).await.unwrap();
+    while market.state.stores.nightly.night_runs(night.id).await.unwrap().iter().any(|r| r.finished_at.is_none()) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The scheduler and `sandkasse nightly` evaluate the same night at the same moment.
+    let (a, b) = tokio::join!(nightly::finish_night(&market.state, night.id), nightly::finish_night(&market.state, night.id));
+    assert!(a.unwrap().is_some() && b.unwrap().is_some());
+    assert_eq!(market.state.stores.nightly.notifications(None, 10).await.unwrap().len(), 1, "one notification");
+    let events = market.state.audit.events_after(0, 10_000).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.action == "listing.at_risk").count(), 1);
+    assert_eq!(events.iter().filter(|e| e.action == "night.finish").count(), 1);
 }

@@ -340,6 +340,7 @@ impl MarketStore for SqliteStore {
         claim: &'a str,
         at: Timestamp,
         lease_until: Timestamp,
+        only_night: Option<i64>,
         audit: Audited<'a, ClaimedRun>,
     ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>> {
         let audit: Audited<'a, Option<ClaimedRun>> = Box::new(move |c| c.as_ref().map(audit).unwrap_or_default());
@@ -347,10 +348,11 @@ impl MarketStore for SqliteStore {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let next = sqlx::query(
-                    "SELECT r.id FROM runs r WHERE r.state = 'queued' OR (r.state = 'running' AND r.lease_until < ?) \
-                     ORDER BY r.purpose = 'nightly', r.id LIMIT 1",
+                    "SELECT r.id FROM runs r WHERE (r.state = 'queued' OR (r.state = 'running' AND r.lease_until < ?1)) \
+                     AND (?2 IS NULL OR r.night_id = ?2) ORDER BY r.purpose = 'nightly', r.id LIMIT 1",
                 )
                 .bind(at.to_string())
+                .bind(only_night)
                 .fetch_optional(&mut *conn)
                 .await?;
                 let Some(next) = next else { return Ok(None) };
@@ -438,10 +440,15 @@ impl MarketStore for SqliteStore {
                 .iter()
                 .map(|r| r.try_get("id"))
                 .collect::<Result<_, _>>()?;
-                if reviewers.is_empty() {
-                    return Err(StoreError::Refused(
-                        "ingen fagpersoner kan vurdere saken ennå / there is no reviewer to assign the case to".into(),
-                    ));
+                if reviewers.len() < new.reviewers {
+                    return Err(StoreError::Refused(format!(
+                        "saken trenger {} fagpersoner, men det finnes {}; en administrator må opprette flere / \
+                         the case needs {} reviewers but there are {}; an administrator must create more",
+                        new.reviewers,
+                        reviewers.len(),
+                        new.reviewers,
+                        reviewers.len()
+                    )));
                 }
                 let id: i64 = sqlx::query(
                     "INSERT INTO review_cases (product_id, submission_id, run_id, state, requested_by, requested_at) \
@@ -570,7 +577,12 @@ impl MarketStore for SqliteStore {
                         current.state, current.state
                     )));
                 }
-                sqlx::query("UPDATE listings SET state = ?, reason = ?, updated_at = ? WHERE product_id = ?")
+                // Reinstated: a fresh start, with a full grace period if it regresses again.
+                sqlx::query(
+                    "UPDATE listings SET state = ?1, reason = ?2, updated_at = ?3, \
+                     at_risk_since = CASE WHEN ?1 = 'listed' THEN NULL ELSE at_risk_since END, \
+                     at_risk_run_id = CASE WHEN ?1 = 'listed' THEN NULL ELSE at_risk_run_id END WHERE product_id = ?4",
+                )
                     .bind(to.as_str())
                     .bind(&reason)
                     .bind(at.to_string())

@@ -167,7 +167,7 @@ impl NightlyStore for SqliteStore {
                 };
                 let done = match &change {
                     RiskChange::AtRisk { .. } => {
-                        sqlx::query("UPDATE listings SET at_risk_since = ?, at_risk_run_id = ?, updated_at = ? WHERE product_id = ? AND state = 'listed'")
+                        sqlx::query("UPDATE listings SET at_risk_since = ?, at_risk_run_id = ?, updated_at = ? WHERE product_id = ? AND state = 'listed' AND at_risk_since IS NULL")
                             .bind(&now)
                             .bind(run_id)
                             .bind(&now)
@@ -176,7 +176,7 @@ impl NightlyStore for SqliteStore {
                             .await?
                     }
                     RiskChange::Cleared { .. } => {
-                        sqlx::query("UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ? WHERE product_id = ?")
+                        sqlx::query("UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ? WHERE product_id = ? AND at_risk_since IS NOT NULL")
                             .bind(&now)
                             .bind(product_id)
                             .execute(&mut *conn)
@@ -248,7 +248,8 @@ impl NightlyStore for SqliteStore {
 
     fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query(&format!("{NOTIFICATION} WHERE n.delivered_at IS NULL ORDER BY n.id LIMIT ?"))
+            let rows = sqlx::query(&format!("{NOTIFICATION} WHERE n.delivered_at IS NULL AND n.attempts < ? ORDER BY n.id LIMIT ?"))
+                .bind(crate::nightly::MAX_DELIVERY_ATTEMPTS)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;
