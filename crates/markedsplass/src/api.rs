@@ -137,7 +137,7 @@ struct Login {
 }
 
 async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> Result<Response, AppError> {
-    let user = state.accounts.authenticate(&login.username, &login.password).await?;
+    let user = auth::login(&state, &login.username, &login.password).await?;
     let cookie = auth::start_session(&state, &user).await?;
     let body = json!({ "user": { "username": user.username, "role": user.role, "organisation_id": user.organisation_id } });
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())

@@ -42,6 +42,9 @@ pub enum AppError {
     /// 422: the sandbox's inspection rejected the component; the message is its exact reason.
     #[error("{0}")]
     Rejected(String),
+    /// 429: too many failed logins for a username.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// 503: a dependency (the database) does not answer.
     #[error("the service is not ready")]
     NotReady,
@@ -62,6 +65,7 @@ impl AppError {
             AppError::Refused(_) => (StatusCode::CONFLICT, "refused"),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "component_rejected"),
+            AppError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -51,6 +51,7 @@ pub struct AppState {
     pub clock: Clock,
     pub runner: Arc<Runner>,
     pub web: Arc<crate::web::Templates>,
+    pub login_throttle: Arc<crate::auth::LoginThrottle>,
 }
 
 impl AppState {
@@ -87,6 +88,7 @@ impl AppState {
             clock,
             runner: Arc::new(runner),
             web: Arc::new(crate::web::Templates::new()),
+            login_throttle: Arc::default(),
         })
     }
 

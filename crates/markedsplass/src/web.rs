@@ -316,7 +316,7 @@ fn home(role: Role) -> &'static str {
 
 async fn login(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Form(form): Form<LoginForm>) -> Response {
     let page = Page::new(&state, &actor, &headers, &uri);
-    match state.accounts.authenticate(&form.username, &form.password).await {
+    match auth::login(&state, &form.username, &form.password).await {
         Ok(user) => match auth::start_session(&state, &user).await {
             Ok(cookie) => {
                 let to = safe_next(form.next.as_deref()).unwrap_or(home(user.role)).to_owned();
@@ -325,9 +325,10 @@ async fn login(State(state): State<AppState>, actor: Actor, headers: HeaderMap, 
             Err(e) => page.error(e),
         },
         Err(e) => {
-            let message = AppError::from(e).to_string();
+            let (status, _) = e.status_and_code();
+            let message = e.to_string();
             page.render(
-                StatusCode::UNAUTHORIZED,
+                status,
                 "login.html",
                 context! { next => safe_next(form.next.as_deref()), error => message, username => form.username },
             )

@@ -46,7 +46,8 @@ async fn every_endpoint_for_every_role() {
     // (route as in the router, concrete path, request, expected status per role in ROLES order)
     let rows: Vec<(&str, &str, String, Send, [u16; 6])> = vec![
         ("GET", "/api/v1/openapi.json", "/api/v1/openapi.json".into(), Get, [200; 6]),
-        ("POST", "/api/v1/session", "/api/v1/session".into(), Json(json!({ "username": VENDOR_A, "password": "wrong password!" })), [401; 6]),
+        // A wrong password (for a username per caller: five failures lock a username, tested below).
+        ("POST", "/api/v1/session", "/api/v1/session".into(), Json(json!({ "username": "nobody-api-ROLE@x.no", "password": "wrong password!" })), [401; 6]),
         ("GET", "/api/v1/me", "/api/v1/me".into(), Get, [401, 200, 200, 200, 200, 200]),
         ("GET", "/api/v1/catalogue", "/api/v1/catalogue".into(), Get, [200; 6]),
         ("GET", "/api/v1/catalogue/{product_id}/badge.svg", format!("/api/v1/catalogue/{product}/badge.svg"), Get, [404; 6]),
@@ -73,7 +74,7 @@ async fn every_endpoint_for_every_role() {
         ("GET", "/", "/".into(), Get, [200; 6]),
         ("GET", "/static/{file}", "/static/style.css".into(), Get, [200; 6]),
         ("GET", "/logg-inn", "/logg-inn".into(), Get, [200; 6]),
-        ("POST", "/logg-inn", "/logg-inn".into(), Form(format!("username={VENDOR_A}&password=wrong")), [401; 6]),
+        ("POST", "/logg-inn", "/logg-inn".into(), Form("username=nobody-web-ROLE@x.no&password=wrong".into()), [401; 6]),
         ("GET", "/leverandor", "/leverandor".into(), Get, [303, 200, 200, 200, 200, 200]),
         ("GET", "/leverandor/last-opp", "/leverandor/last-opp".into(), Get, [303, 200, 200, 403, 403, 403]),
         ("POST", "/leverandor/last-opp", "/leverandor/last-opp".into(), EmptyUpload, [303, 400, 400, 403, 403, 403]),
@@ -103,11 +104,11 @@ async fn every_endpoint_for_every_role() {
         for (i, client) in clients.iter().enumerate() {
             let (builder, body) = match send {
                 Get => (Request::get(path.as_str()), Body::empty()),
-                Json(v) => (Request::post(path.as_str()).header(header::CONTENT_TYPE, "application/json"), Body::from(v.to_string())),
+                Json(v) => (Request::post(path.as_str()).header(header::CONTENT_TYPE, "application/json"), Body::from(v.to_string().replace("ROLE", &i.to_string()))),
                 // Forms carry the session's CSRF token like our pages do.
                 Form(f) => (
                     Request::post(path.as_str()).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
-                    Body::from(format!("{f}&csrf={}", client.csrf)),
+                    Body::from(format!("{}&csrf={}", f.replace("ROLE", &i.to_string()), client.csrf)),
                 ),
                 EmptyUpload => (
                     Request::post(path.as_str()).header(header::CONTENT_TYPE, "multipart/form-data; boundary=b"),
@@ -190,4 +191,28 @@ async fn session_cookies_are_http_only_same_site_and_expire() {
     let secure = Market::start_with(|c| c.secure_cookies = true).await;
     let (_, _, cookie) = secure.anonymous().send(Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json"), json!({ "username": VENDOR_A, "password": PASSWORD }).to_string().into()).await;
     assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+    let clock = sandkasse_markedsplass::clock::Clock::manual("2026-11-20T10:00:00Z".parse().unwrap());
+    let market = Market::start_with_clock(|_| {}, clock.clone()).await;
+    let anon = market.anonymous();
+    let login = |password: &str| json!({ "username": VENDOR_A, "password": password });
+    for _ in 0..sandkasse_markedsplass::auth::MAX_FAILED_LOGINS {
+        assert_eq!(anon.post_json("/api/v1/session", login("gjetter feil passord")).await.0, StatusCode::UNAUTHORIZED);
+    }
+    // Locked: even the right password is refused, with a time to wait; another user is not affected.
+    let (s, body) = anon.post_json("/api/v1/session", login(PASSWORD)).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_requests")), "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("15 min"), "{body}");
+    let (s, _) = anon.post_json("/api/v1/session", json!({ "username": VENDOR_B, "password": PASSWORD })).await;
+    assert_eq!(s, StatusCode::OK);
+    // The login page says the same.
+    let form = Request::post("/logg-inn").header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let (s, page, _) = anon.send(form, Body::from(format!("username={VENDOR_A}&password=x"))).await;
+    assert!(s == StatusCode::TOO_MANY_REQUESTS && page.contains("id=\"login-error\""), "{s}");
+    // After the window, the right password works and clears the count.
+    clock.advance(jiff::SignedDuration::from_mins(16));
+    assert_eq!(anon.post_json("/api/v1/session", login(PASSWORD)).await.0, StatusCode::OK);
 }
