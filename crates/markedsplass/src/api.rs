@@ -187,25 +187,26 @@ async fn request_listing(
     Path(id): Path<i64>,
     Json(request): Json<ListingRequest>,
 ) -> Result<Response, AppError> {
-    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let csrf = csrf_header(&headers);
     let case = service::request_listing(&state, &actor, id, &request, csrf).await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 
 async fn submit(State(state): State<AppState>, actor: Actor, headers: HeaderMap, multipart: Multipart) -> Result<Response, AppError> {
-    policy_vendor_first(&actor)?;
+    // Refuse non-vendors before reading a (possibly large) body.
+    crate::policy::vendor_organisation(&actor)?;
     let mut upload = service::read_upload(&state, multipart).await?;
     if upload.csrf.is_none() {
-        upload.csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        upload.csrf = csrf_header(&headers).map(str::to_owned);
     }
     let s = service::submit(&state, &actor, upload).await?;
     let body = json!({ "product": s.product, "submission": s.submission, "run": s.run });
     Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/runs/{}", s.run.id))], Json(body)).into_response())
 }
 
-/// Refuses non-vendors before reading a (possibly large) body.
-fn policy_vendor_first(actor: &Actor) -> Result<(), AppError> {
-    crate::policy::vendor_organisation(actor).map(|_| ())
+/// The CSRF token a script sends with a session-authenticated call.
+fn csrf_header(headers: &HeaderMap) -> Option<&str> {
+    headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 async fn submission(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
@@ -234,7 +235,7 @@ async fn events(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>
     // Subscribe first, then re-read the stored state, so a finish in between is not missed.
     let mut rx = state.runner.hub.subscribe(id, initial.clone());
     let stored = state.stores.market.run(id).await?.map(|r| service::stored_progress(&state, &r)).unwrap_or(initial);
-    let first = if stored.is_final() { stored } else { rx.borrow_and_update_clone() };
+    let first = if stored.is_final() { stored } else { rx.borrow_and_update().clone() };
     let stream = futures_util::stream::unfold((Some(first), rx, false), |(pending, mut rx, ended)| async move {
         if ended {
             return None;
@@ -251,17 +252,6 @@ async fn events(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>
         Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
-}
-
-/// Marks the current value seen and returns it.
-trait BorrowClone {
-    fn borrow_and_update_clone(&mut self) -> crate::runner::Progress;
-}
-
-impl BorrowClone for tokio::sync::watch::Receiver<crate::runner::Progress> {
-    fn borrow_and_update_clone(&mut self) -> crate::runner::Progress {
-        self.borrow_and_update().clone()
-    }
 }
 
 async fn rendering(State(state): State<AppState>, actor: Actor, Path((id, rendering)): Path<(i64, String)>) -> Result<Response, AppError> {
@@ -305,7 +295,7 @@ async fn decide(
     Path(id): Path<i64>,
     Json(input): Json<DecisionInput>,
 ) -> Result<Json<Value>, AppError> {
-    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let csrf = csrf_header(&headers);
     let decided = service::decide(&state, &actor, id, &input, csrf).await?;
     Ok(Json(json!({ "case": decided.case, "listing": decided.listing })))
 }
@@ -318,7 +308,7 @@ async fn change_listing(
     Json(change): Json<ListingChange>,
 ) -> Result<Json<Value>, AppError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
-    let csrf = headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok());
+    let csrf = csrf_header(&headers);
     let listing = service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
     Ok(Json(json!({ "listing": listing })))
 }

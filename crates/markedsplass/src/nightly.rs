@@ -146,15 +146,19 @@ pub fn night_of(at: Timestamp, time_zone: &str) -> Result<Date, NightlyError> {
 
 /// The next start of a night at or after `after`: `time` (HH:MM) in `time_zone`.
 pub fn next_start(after: Timestamp, time: &str, time_zone: &str) -> Result<Zoned, NightlyError> {
-    let tz = jiff::tz::TimeZone::get(time_zone).map_err(|e| NightlyError::Config(e.to_string()))?;
-    let at = Time::strptime("%H:%M", time).map_err(|e| NightlyError::Config(e.to_string()))?;
-    let now = after.to_zoned(tz.clone());
-    let today = now.date().to_datetime(at).to_zoned(tz.clone()).map_err(|e| NightlyError::Config(e.to_string()))?;
+    let today = start_on(night_of(after, time_zone)?, time, time_zone)?;
     if today.timestamp() >= after {
         return Ok(today);
     }
-    let tomorrow = now.date().tomorrow().map_err(|e| NightlyError::Config(e.to_string()))?;
-    tomorrow.to_datetime(at).to_zoned(tz).map_err(|e| NightlyError::Config(e.to_string()))
+    start_on(today.date().tomorrow().map_err(|e| NightlyError::Config(e.to_string()))?, time, time_zone)
+}
+
+/// When the batch of the night `date` starts: `time` (HH:MM) that day in `time_zone`.
+pub fn start_on(date: Date, time: &str, time_zone: &str) -> Result<Zoned, NightlyError> {
+    let config = |e: jiff::Error| NightlyError::Config(e.to_string());
+    let tz = jiff::tz::TimeZone::get(time_zone).map_err(config)?;
+    let at = Time::strptime("%H:%M", time).map_err(config)?;
+    date.to_datetime(at).to_zoned(tz).map_err(config)
 }
 
 /// Opens (or resumes) the night of `date` and queues its runs.
@@ -277,25 +281,8 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
     let product = market.product(run.product_id).await?.ok_or_else(|| StoreError::Corrupt("product vanished".into()))?;
     let submission = market.submission(run.submission_id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
     let figures: Option<Figures> = run.figures.clone().and_then(|f| serde_json::from_value(f).ok());
-    // The previous night's run of this product, else the run it was approved on.
-    let history = state.stores.nightly.product_history(run.product_id).await?;
-    let previous = history
-        .iter()
-        .rev()
-        .find(|r| r.submission_id == run.submission_id && r.night_id.is_some_and(|n| n != night.id) && r.id < run.id)
-        .cloned();
     let listing = market.listing(run.product_id).await?;
-    let baseline = match previous {
-        Some(p) => Some(p),
-        None => match &listing {
-            Some(l) => match market.case(l.case_id).await? {
-                Some(c) => market.run(c.run_id).await?,
-                None => None,
-            },
-            None => None,
-        },
-    };
-    let previous_figures: Option<Figures> = baseline.and_then(|r| r.figures).and_then(|f| serde_json::from_value(f).ok());
+    let previous_figures = baseline_figures(state, night, run, listing.as_ref()).await?;
     let diff = match &figures {
         Some(f) => diff(previous_figures.as_ref(), f),
         None => Diff::default(),
@@ -311,10 +298,7 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
         };
         // The grace period counts nights, not the minutes a batch happened to take.
         let at_risk_nights = match listing.at_risk_run_id {
-            Some(id) => match market.run(id).await?.and_then(|r| r.night_id) {
-                Some(n) => state.stores.nightly.night(n).await?.and_then(|n| n.night.parse::<Date>().ok()),
-                None => None,
-            },
+            Some(id) => night_date_of(state, id).await?,
             None => None,
         };
         let tonight: Option<Date> = night.night.parse().ok();
@@ -380,6 +364,31 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
         listing_change,
         figures,
     })
+}
+
+/// What a nightly run is compared with: the product's previous nightly run of the same version,
+/// else the run its listing was approved on.
+async fn baseline_figures(state: &AppState, night: &Night, run: &Run, listing: Option<&crate::store::Listing>) -> Result<Option<Figures>, NightlyError> {
+    let history = state.stores.nightly.product_history(run.product_id).await?;
+    let previous = history
+        .into_iter()
+        .rev()
+        .find(|r| r.submission_id == run.submission_id && r.night_id.is_some_and(|n| n != night.id) && r.id < run.id);
+    let baseline = match (previous, listing) {
+        (Some(previous), _) => Some(previous),
+        (None, Some(listing)) => match state.stores.market.case(listing.case_id).await? {
+            Some(case) => state.stores.market.run(case.run_id).await?,
+            None => None,
+        },
+        (None, None) => None,
+    };
+    Ok(baseline.and_then(|r| r.figures).and_then(|f| serde_json::from_value(f).ok()))
+}
+
+/// The night (date) a nightly run belongs to.
+async fn night_date_of(state: &AppState, run_id: i64) -> Result<Option<Date>, NightlyError> {
+    let Some(night_id) = state.stores.market.run(run_id).await?.and_then(|r| r.night_id) else { return Ok(None) };
+    Ok(state.stores.nightly.night(night_id).await?.and_then(|n| n.night.parse().ok()))
 }
 
 /// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
@@ -452,16 +461,12 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
     let nightly = &state.config.nightly;
     let now = state.clock.now();
     let today = night_of(now, &nightly.time_zone)?;
-    let start = next_start(today.to_zoned(jiff::tz::TimeZone::get(&nightly.time_zone).map_err(|e| NightlyError::Config(e.to_string()))?)
-        .map_err(|e| NightlyError::Config(e.to_string()))?
-        .timestamp(), &nightly.time, &nightly.time_zone)?;
-    if start.date() != today || start.timestamp() > now {
-        let old = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running");
-        return Ok(old.and_then(|n| n.night.parse().ok()));
+    // A night left unfinished (the service stopped during it) is finished first.
+    if let Some(unfinished) = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running") {
+        return Ok(unfinished.night.parse().ok());
     }
-    // An earlier night left unfinished (the service stopped during it) is finished first.
-    if let Some(old) = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running" && n.night != today.to_string()) {
-        return Ok(old.night.parse().ok());
+    if start_on(today, &nightly.time, &nightly.time_zone)?.timestamp() > now {
+        return Ok(None);
     }
     match state.stores.nightly.night_by_date(&today.to_string()).await? {
         Some(night) if night.state == "done" => Ok(None),

@@ -53,32 +53,23 @@ impl std::fmt::Debug for Upload {
 pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
     let limit = state.config.max_upload_bytes;
     let shown = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{} KiB", limit.div_ceil(1024)) };
-    let too_large = || {
-        AppError::TooLarge(format!("opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"))
+    // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
+    let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(format!("opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"))
+        } else {
+            invalid(format!("{what} kunne ikke leses / could not be read: {}", e.body_text()))
+        }
     };
     let mut upload = Upload::default();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(invalid(format!("skjemaet kunne ikke leses / the form could not be read: {}", e.body_text()))),
-        };
+    while let Some(field) = multipart.next_field().await.map_err(|e| failed(e, "skjemaet / the form"))? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "component" {
             upload.file_name = field.file_name().unwrap_or("component.wasm").chars().take(200).collect();
-            upload.bytes = match field.bytes().await {
-                Ok(bytes) => bytes.to_vec(),
-                Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-                Err(e) => return Err(invalid(format!("filen kunne ikke leses / the file could not be read: {}", e.body_text()))),
-            };
+            upload.bytes = field.bytes().await.map_err(|e| failed(e, "filen / the file"))?.to_vec();
             continue;
         }
-        let text = match field.text().await {
-            Ok(text) => text,
-            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => return Err(invalid(format!("feltet {name} kunne ikke leses / field {name} could not be read: {}", e.body_text()))),
-        };
+        let text = field.text().await.map_err(|e| failed(e, &format!("feltet / field {name}")))?;
         match name.as_str() {
             "product" => upload.product = text,
             "version" => upload.version = text,
@@ -265,10 +256,11 @@ pub async fn run(state: &AppState, actor: &Actor, id: i64) -> Result<(Run, Submi
 /// The parsed, signed report of a finished run the caller may see (404 before it exists).
 pub async fn report(state: &AppState, actor: &Actor, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
     let (run, _, _) = run(state, actor, run_id).await?;
-    parse_report(state, run.id).await
+    stored_report(state, run.id).await
 }
 
-async fn parse_report(state: &AppState, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
+/// The stored report of a run whose access the caller has already checked (404 before it exists).
+pub async fn stored_report(state: &AppState, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
     let text = state.stores.market.run_report(run_id).await?.ok_or(AppError::NotFound)?;
     serde_json::from_str(&text).map_err(|e| AppError::Internal(Box::new(e)))
 }
@@ -277,7 +269,7 @@ async fn parse_report(state: &AppState, run_id: i64) -> Result<sandkasse_suite::
 pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String, AppError> {
     let entry = state.stores.market.catalogue().await?.into_iter().find(|e| e.product_id == product_id).ok_or(AppError::NotFound)?;
     let run_id = entry.last_run_id.ok_or(AppError::NotFound)?;
-    Ok(sandkasse_suite::badge::to_badge_svg(&parse_report(state, run_id).await?))
+    Ok(sandkasse_suite::badge::to_badge_svg(&stored_report(state, run_id).await?))
 }
 
 /// The progress of a run as stored (for watchers that arrive late or after the end).

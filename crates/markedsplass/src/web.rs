@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Multipart, Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -121,25 +121,35 @@ fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
     chosen.and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied()).unwrap_or(LANGUAGES[0])
 }
 
-/// What every page needs: the language, the user, the CSRF token, the path (for links that switch
-/// language), and whether to remember a language chosen in the query.
-struct Page<'a> {
-    state: &'a AppState,
-    actor: &'a Actor,
+/// What every page needs, extracted from the request: the state, the caller, the language, the
+/// path (for links that switch language), and whether to remember a language chosen in the query.
+struct Page {
+    state: AppState,
+    actor: Actor,
     lang: &'static str,
     path: String,
     set_lang: bool,
 }
 
-impl<'a> Page<'a> {
-    fn new(state: &'a AppState, actor: &'a Actor, headers: &HeaderMap, uri: &axum::http::Uri) -> Page<'a> {
-        let lang = language(headers, uri.query());
-        let set_lang = uri.query().is_some_and(|q| q.contains("lang="));
-        Page { state, actor, lang, path: uri.path().to_owned(), set_lang }
-    }
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
 
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Page, Response> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        let query = parts.uri.query();
+        Ok(Page {
+            state: state.clone(),
+            actor,
+            lang: language(&parts.headers, query),
+            path: parts.uri.path().to_owned(),
+            set_lang: query.is_some_and(|q| q.contains("lang=")),
+        })
+    }
+}
+
+impl Page {
     fn render(&self, status: StatusCode, template: &str, ctx: J) -> Response {
-        let user = match self.actor {
+        let user = match &self.actor {
             Actor::User { user, .. } => context! { username => user.username, role => user.role.as_str() },
             Actor::Anonymous => J::from(()),
         };
@@ -275,13 +285,10 @@ async fn asset(Path(file): Path<String>) -> Response {
 }
 
 async fn catalogue(
-    State(state): State<AppState>,
-    actor: Actor,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    page: Page,
     Query(filter): Query<CatalogueFilter>,
 ) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+    let state = &page.state;
     match service::catalogue(&state, &filter).await {
         Ok(entries) => page.ok("catalogue.html", context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] }),
         Err(e) => page.error(e),
@@ -293,8 +300,7 @@ struct NextQuery {
     neste: Option<String>,
 }
 
-async fn login_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Query(q): Query<NextQuery>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn login_page(page: Page, Query(q): Query<NextQuery>) -> Response {
     page.ok("login.html", context! { next => safe_next(q.neste.as_deref()), error => J::from(()) , username => "" })
 }
 
@@ -314,8 +320,8 @@ fn home(role: Role) -> &'static str {
     }
 }
 
-async fn login(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Form(form): Form<LoginForm>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn login(page: Page, Form(form): Form<LoginForm>) -> Response {
+    let state = &page.state;
     match auth::login(&state, &form.username, &form.password).await {
         Ok(user) => match auth::start_session(&state, &user).await {
             Ok(cookie) => {
@@ -342,8 +348,8 @@ struct CsrfForm {
     csrf: Option<String>,
 }
 
-async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Form(form): Form<CsrfForm>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn logout(page: Page, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     if let Err(e) = actor.require_csrf(form.csrf.as_deref()) {
         return page.error(e);
     }
@@ -353,8 +359,8 @@ async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap,
     }
 }
 
-async fn dashboard(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn dashboard(page: Page) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     match (service::products(&state, &actor).await, service::notifications(&state, &actor).await) {
         (Ok(products), Ok(notifications)) => page.ok(
             "dashboard.html",
@@ -364,8 +370,8 @@ async fn dashboard(State(state): State<AppState>, actor: Actor, headers: HeaderM
     }
 }
 
-async fn upload_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn upload_page(page: Page) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     if let Err(e) = policy::vendor_organisation(&actor) {
         return page.error(e);
     }
@@ -373,8 +379,8 @@ async fn upload_page(State(state): State<AppState>, actor: Actor, headers: Heade
     page.ok("upload.html", context! { error => J::from(()), form => context! {}, limit_mib => limit_mib })
 }
 
-async fn upload(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, multipart: Multipart) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn upload(page: Page, multipart: Multipart) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     if let Err(e) = policy::vendor_organisation(&actor) {
         return page.error(e);
     }
@@ -397,13 +403,13 @@ async fn upload(State(state): State<AppState>, actor: Actor, headers: HeaderMap,
     }
 }
 
-async fn run_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     let (run, submission, product) = match service::run(&state, &actor, id).await {
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
-    let report = match service::report(&state, &actor, id).await {
+    let report = match service::stored_report(state, run.id).await {
         Ok(report) => Some(report),
         Err(AppError::NotFound) => None,
         Err(e) => return page.error(e),
@@ -427,8 +433,8 @@ async fn run_page(State(state): State<AppState>, actor: Actor, headers: HeaderMa
     )
 }
 
-async fn report_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     match service::report(&state, &actor, id).await {
         // The suite's self-contained report document, with its own strict CSP.
         Ok(report) => (
@@ -440,8 +446,8 @@ async fn report_page(State(state): State<AppState>, actor: Actor, headers: Heade
     }
 }
 
-async fn product_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn product_page(page: Page, Path(id): Path<i64>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     match service::product(&state, &actor, id).await {
         Ok(view) => page.ok(
             "product.html",
@@ -452,14 +458,11 @@ async fn product_page(State(state): State<AppState>, actor: Actor, headers: Head
 }
 
 async fn request_listing(
-    State(state): State<AppState>,
-    actor: Actor,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    page: Page,
     Path(id): Path<i64>,
     Form(form): Form<ListingRequest>,
 ) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+    let (state, actor) = (&page.state, &page.actor);
     match service::request_listing(&state, &actor, id, &form, None).await {
         Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
         Err(e) => page.error(e),
@@ -467,14 +470,11 @@ async fn request_listing(
 }
 
 async fn change_listing(
-    State(state): State<AppState>,
-    actor: Actor,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    page: Page,
     Path((id, action)): Path<(i64, String)>,
     Form(form): Form<ListingChange>,
 ) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+    let (state, actor) = (&page.state, &page.actor);
     let Some(action) = ListingAction::parse(&action) else { return page.error(AppError::NotFound) };
     match service::change_listing(&state, &actor, id, action, &form, None).await {
         Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
@@ -482,24 +482,27 @@ async fn change_listing(
     }
 }
 
-async fn queue_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
-    let (open, all) = match (service::queue(&state, &actor).await, service::all_cases(&state, &actor).await) {
-        (Ok(open), Ok(all)) => (open, all),
-        (Err(e), _) | (_, Err(e)) => return page.error(e),
+async fn queue_page(page: Page) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
+    // One read of the cases, split into the open ones and the last decided ones.
+    let all = match service::all_cases(state, actor).await {
+        Ok(all) => all,
+        Err(e) => return page.error(e),
     };
+    let (open, decided): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|c| matches!(c.state, crate::store::CaseState::InReview | crate::store::CaseState::Escalated));
+    let decided: Vec<_> = decided.into_iter().take(50).collect();
     let me = actor.user().map(|u| u.id).unwrap_or_default();
-    let notifications = service::notifications(&state, &actor).await.unwrap_or_default();
-    let decided: Vec<_> = all.into_iter().filter(|c| !matches!(c.state, crate::store::CaseState::InReview | crate::store::CaseState::Escalated)).take(50).collect();
+    let notifications = service::notifications(state, actor).await.unwrap_or_default();
     page.ok("queue.html", context! { open => open, decided => decided, me => me, notifications => notifications })
 }
 
-async fn case_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(id): Path<i64>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
-    render_case(&page, &state, &actor, id, StatusCode::OK, None).await
+async fn case_page(page: Page, Path(id): Path<i64>) -> Response {
+    render_case(&page, id, StatusCode::OK, None).await
 }
 
-async fn render_case(page: &Page<'_>, state: &AppState, actor: &Actor, id: i64, status: StatusCode, error: Option<(String, String)>) -> Response {
+async fn render_case(page: &Page, id: i64, status: StatusCode, error: Option<(String, String)>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
     let (case, run) = match service::case(state, actor, id).await {
         Ok(found) => found,
@@ -511,34 +514,31 @@ async fn render_case(page: &Page<'_>, state: &AppState, actor: &Actor, id: i64, 
 }
 
 async fn decide(
-    State(state): State<AppState>,
-    actor: Actor,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
+    page: Page,
     Path(id): Path<i64>,
     Form(form): Form<DecisionInput>,
 ) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+    let (state, actor) = (&page.state, &page.actor);
     match service::decide(&state, &actor, id, &form, None).await {
         Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
         Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
             let (status, _) = e.status_and_code();
-            render_case(&page, &state, &actor, id, status, Some((e.to_string(), form.note.clone()))).await
+            render_case(&page, id, status, Some((e.to_string(), form.note.clone()))).await
         }
         Err(e) => page.error(e),
     }
 }
 
-async fn nights_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn nights_page(page: Page) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     match service::nights(&state, &actor).await {
         Ok(nights) => page.ok("nights.html", context! { nights => nights }),
         Err(e) => page.error(e),
     }
 }
 
-async fn night_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Path(date): Path<String>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn night_page(page: Page, Path(date): Path<String>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     match service::night(&state, &actor, &date).await {
         Ok(night) => page.ok("night.html", context! { night => night }),
         Err(e) => page.error(e),
@@ -551,26 +551,23 @@ struct AuditQuery {
     after: Option<i64>,
 }
 
-async fn audit_page(State(state): State<AppState>, actor: Actor, headers: HeaderMap, uri: axum::http::Uri, Query(q): Query<AuditQuery>) -> Response {
-    let page = Page::new(&state, &actor, &headers, &uri);
+async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Response {
+    let (state, actor) = (&page.state, &page.actor);
     const PAGE: u32 = 100;
-    // Newest page by default: find the head, then show the last PAGE events.
-    let after = match q.after {
-        Some(after) => after.max(0),
-        None => match state.audit.verify_chain().await {
-            Ok(crate::audit::Verification::Intact { events, .. }) => (events as i64 - i64::from(PAGE)).max(0),
-            Ok(crate::audit::Verification::Broken { seq, .. }) => (seq - 1).max(0),
-            Err(e) => return page.error(e.into()),
-        },
-    };
+    // Access first: the chain walk below is not for anyone who asks.
+    if let Err(e) = actor.require(policy::AUDITORS) {
+        return page.error(e);
+    }
+    // One walk of the chain gives both its state and where the newest page starts.
     let verification = match state.audit.verify_chain().await {
         Ok(v) => v,
         Err(e) => return page.error(e.into()),
     };
-    let (intact, head, broken_at) = match &verification {
-        crate::audit::Verification::Intact { head, .. } => (true, head.clone(), None),
-        crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq)),
+    let (intact, head, broken_at, last) = match &verification {
+        crate::audit::Verification::Intact { head, events } => (true, head.clone(), None, *events as i64),
+        crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq), *seq - 1),
     };
+    let after = q.after.map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
     match service::audit_page(&state, &actor, after, PAGE).await {
         Ok(events) => {
             let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));

@@ -69,21 +69,8 @@ impl Drop for Reap {
 #[test]
 fn serve_answers_health_and_stops_on_sigint() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut child = Reap(
-        Command::new(env!("CARGO_BIN_EXE_sandkasse"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(tmp.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     // Keep stdout open while the server runs: a closed pipe would fail its next print.
-    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let addr = first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect(&first).to_owned();
-
+    let (mut child, stdout, addr) = start(tmp.path());
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
     write!(stream, "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();

@@ -182,6 +182,11 @@ pub struct NewAuditEvent {
 /// can name its id). Stores write them in the same transaction as the change: both or neither.
 pub type Audited<'a, T> = Box<dyn FnOnce(&T) -> Vec<NewAuditEvent> + Send + 'a>;
 
+/// `audit` for a change that may not happen: its events when the result is `Some`, none otherwise.
+pub fn when_some<'a, T: 'a>(audit: Audited<'a, T>) -> Audited<'a, Option<T>> {
+    Box::new(move |value| value.as_ref().map(audit).unwrap_or_default())
+}
+
 /// Organisations, users and API tokens. Every change takes its audit events ([`Audited`]).
 pub trait AccountStore: Send + Sync {
     fn insert_organisation<'a>(

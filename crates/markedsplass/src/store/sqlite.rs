@@ -345,7 +345,7 @@ impl AccountStore for SqliteStore {
     }
 
     fn delete_session<'a>(&'a self, sha256: &'a str, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<(), StoreError>> {
-        let audit: Audited<'a, Option<i64>> = Box::new(move |user| user.map(|u| audit(&u)).unwrap_or_default());
+        let audit = super::when_some(audit);
         let sha256 = sha256.to_owned();
         Box::pin(async move {
             self.write(audit, move |conn| {

@@ -343,7 +343,7 @@ impl MarketStore for SqliteStore {
         only_night: Option<i64>,
         audit: Audited<'a, ClaimedRun>,
     ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>> {
-        let audit: Audited<'a, Option<ClaimedRun>> = Box::new(move |c| c.as_ref().map(audit).unwrap_or_default());
+        let audit = crate::store::when_some(audit);
         let claim = claim.to_owned();
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
@@ -395,7 +395,7 @@ impl MarketStore for SqliteStore {
         at: Timestamp,
         audit: Audited<'a, Run>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let audit: Audited<'a, Option<Run>> = Box::new(move |r| r.as_ref().map(audit).unwrap_or_default());
+        let audit = crate::store::when_some(audit);
         let claim = claim.to_owned();
         Box::pin(async move {
             let finished = self
@@ -566,7 +566,7 @@ impl MarketStore for SqliteStore {
         at: Timestamp,
         audit: Audited<'a, Listing>,
     ) -> BoxFuture<'a, Result<Option<Listing>, StoreError>> {
-        let audit: Audited<'a, Option<Listing>> = Box::new(move |l| l.as_ref().map(audit).unwrap_or_default());
+        let audit = crate::store::when_some(audit);
         let (from, reason) = (from.to_vec(), reason.to_owned());
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {

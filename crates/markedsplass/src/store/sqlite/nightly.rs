@@ -161,36 +161,33 @@ impl NightlyStore for SqliteStore {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let now = at.to_string();
-                let (run_id, reason) = match &change {
-                    RiskChange::AtRisk { run_id } | RiskChange::Cleared { run_id } => (*run_id, None),
-                    RiskChange::Suspend { run_id, reason } => (*run_id, Some(reason.clone())),
+                // Each change applies only from the state it is for; see the trait.
+                let (run_id, query) = match &change {
+                    RiskChange::AtRisk { run_id } => (
+                        *run_id,
+                        sqlx::query(
+                            "UPDATE listings SET at_risk_since = ?1, at_risk_run_id = ?2, updated_at = ?1 \
+                             WHERE product_id = ?3 AND state = 'listed' AND at_risk_since IS NULL",
+                        )
+                        .bind(&now)
+                        .bind(*run_id),
+                    ),
+                    RiskChange::Cleared { run_id } => (
+                        *run_id,
+                        sqlx::query(
+                            "UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ?1 \
+                             WHERE product_id = ?2 AND at_risk_since IS NOT NULL",
+                        )
+                        .bind(&now),
+                    ),
+                    RiskChange::Suspend { run_id, reason } => (
+                        *run_id,
+                        sqlx::query("UPDATE listings SET state = 'suspended', updated_at = ?1, reason = ?2 WHERE product_id = ?3 AND state = 'listed'")
+                            .bind(&now)
+                            .bind(reason.as_str()),
+                    ),
                 };
-                let done = match &change {
-                    RiskChange::AtRisk { .. } => {
-                        sqlx::query("UPDATE listings SET at_risk_since = ?, at_risk_run_id = ?, updated_at = ? WHERE product_id = ? AND state = 'listed' AND at_risk_since IS NULL")
-                            .bind(&now)
-                            .bind(run_id)
-                            .bind(&now)
-                            .bind(product_id)
-                            .execute(&mut *conn)
-                            .await?
-                    }
-                    RiskChange::Cleared { .. } => {
-                        sqlx::query("UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ? WHERE product_id = ? AND at_risk_since IS NOT NULL")
-                            .bind(&now)
-                            .bind(product_id)
-                            .execute(&mut *conn)
-                            .await?
-                    }
-                    RiskChange::Suspend { .. } => {
-                        sqlx::query("UPDATE listings SET state = 'suspended', reason = ?, updated_at = ? WHERE product_id = ? AND state = 'listed'")
-                            .bind(&reason)
-                            .bind(&now)
-                            .bind(product_id)
-                            .execute(&mut *conn)
-                            .await?
-                    }
-                };
+                let done = query.bind(product_id).execute(&mut *conn).await?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Refused(format!("product {product_id} has no listing in a state for {change:?}")));
                 }
