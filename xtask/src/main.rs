@@ -4,6 +4,7 @@
 //! cargo xtask demo [ARGS...]     build the sample adapters, then run the markedsplass demo (sandkasse demo)
 //! cargo xtask test [ARGS...]     run every test in the repository
 //! cargo xtask plugins            build the sample adapters in plugins/ for wasm32-wasip2
+//! cargo xtask mutants            build plugins/, then measure the suite's mutation score
 //! cargo xtask bench [ARGS...]    cargo bench --workspace
 //! ```
 //!
@@ -28,6 +29,9 @@ Commands:
   test [ARGS...]    run every test: build plugins/ (wasm32-wasip2), browser tests in tests/browser,
                     `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
   plugins           build the sample adapters in plugins/ for wasm32-wasip2
+  mutants           build plugins/, then run the mutation harness with its table shown:
+                    `cargo test -p sandkasse-suite --test all mutants -- --nocapture`
+                    (plugins/mutants.toml; docs/verdict-trust.md)
   bench [ARGS...]   `cargo bench --workspace [ARGS...]`
   help              print this message
 ";
@@ -79,6 +83,28 @@ fn run() -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Some("mutants") => {
+            if let Some(extra) = rest.first() {
+                bail!(
+                    "`cargo xtask mutants` takes no arguments (got `{}`)",
+                    extra.to_string_lossy()
+                );
+            }
+            // The harness patches plugins/target/…/mutant.wasm and runs the flawed-* crates.
+            build_plugins(&root)?;
+            let mut cmd = cargo(&root);
+            cmd.args([
+                "test",
+                "-p",
+                "sandkasse-suite",
+                "--test",
+                "all",
+                "mutants",
+                "--",
+                "--nocapture",
+            ]);
+            Ok(exit_code(spawn(&mut cmd)?))
+        }
         Some("bench") => {
             let mut cmd = cargo(&root);
             cmd.args(["bench", "--workspace"]).args(&rest);
@@ -121,7 +147,16 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     // The guest kit's pure helpers (URL, encoding, FHIR paging) are unit-tested on the host.
     if root.join("plugins/guest-kit/Cargo.toml").is_file() {
         let mut cmd = cargo(root);
-        cmd.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "guest-kit", "--lib", "--target", &host_triple()?]);
+        cmd.args([
+            "test",
+            "--manifest-path",
+            "plugins/Cargo.toml",
+            "-p",
+            "guest-kit",
+            "--lib",
+            "--target",
+            &host_triple()?,
+        ]);
         summary.push("guest-kit tests", Outcome::from_status(spawn(&mut cmd)?));
     }
 
@@ -330,7 +365,10 @@ fn on_path(program: &str) -> bool {
 
 /// The host's target triple, from `rustc -vV`.
 fn host_triple() -> Result<String> {
-    let out = Command::new("rustc").arg("-vV").output().context("could not run `rustc -vV`")?;
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("could not run `rustc -vV`")?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))

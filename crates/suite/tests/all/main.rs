@@ -1,7 +1,9 @@
 //! The suite tested from both sides: the reference adapter passes every vilkår; each flawed
-//! adapter fails exactly the vilkår of its mistake; reports are deterministic.
+//! adapter fails exactly the vilkår of its mistake; reports are deterministic; and the mutation
+//! score (`mutants`): how many realistic vendor mistakes the suite catches.
 
 mod both_sides;
+mod mutants;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
