@@ -117,7 +117,8 @@ fn table() -> Vec<Mutant> {
         assert!(!m.mistake.trim().is_empty(), "{}: no mistake described", m.name);
         for id in &m.fails {
             let b = id.as_bytes();
-            let well_formed = b.len() == 6 && b[..3].iter().all(u8::is_ascii_uppercase) && b[3] == b'-' && b[4..].iter().all(u8::is_ascii_digit);
+            let well_formed =
+                b.len() == 6 && b[..3].iter().all(u8::is_ascii_uppercase) && b[3] == b'-' && b[4..].iter().all(u8::is_ascii_digit);
             assert!(well_formed, "{}: `{id}` is not a vilkår id (ABC-01)", m.name);
         }
         if m.class == Class::Existing {
@@ -136,7 +137,10 @@ fn patch(component: &[u8], name: &str) -> Vec<u8> {
     let [at] = at.as_slice() else { panic!("mutant.wasm: the marker occurs {} times, not once", at.len()) };
     let name_at = at + MARKER_PREFIX.len();
     let field = &component[name_at..at + MARKER_LEN];
-    assert!(field.starts_with(HONEST.as_bytes()) && field[HONEST.len()..].iter().all(|&b| b == 0), "mutant.wasm: the marker is not `honest` + NUL padding");
+    assert!(
+        field.starts_with(HONEST.as_bytes()) && field[HONEST.len()..].iter().all(|&b| b == 0),
+        "mutant.wasm: the marker is not `honest` + NUL padding"
+    );
     let mut out = component.to_vec();
     let field = &mut out[name_at..at + MARKER_LEN];
     field.fill(0);
@@ -185,7 +189,8 @@ fn the_suite_catches_the_mutants() {
     // Sanity: the unpatched component is the reference and passes everything.
     let honest = run(&base, "mutant");
     assert_eq!(product(&honest), format!("mutant:{HONEST}"));
-    let not_passed: Vec<String> = honest.vilkar.iter().filter(|v| v.outcome != Outcome::Pass).map(|v| format!("{} {:?}: {}", v.id, v.outcome, v.reason)).collect();
+    let not_passed: Vec<String> =
+        honest.vilkar.iter().filter(|v| v.outcome != Outcome::Pass).map(|v| format!("{} {:?}: {}", v.id, v.outcome, v.reason)).collect();
     assert!(not_passed.is_empty(), "the honest mutant must pass every vilkår:\n{}", not_passed.join("\n"));
 
     let in_suite: BTreeSet<&str> = suite().vilkar.iter().map(|v| v.id.as_str()).collect();
@@ -215,7 +220,13 @@ fn the_suite_catches_the_mutants() {
 
     let caught = rows.iter().filter(|r| r.2 == Fate::Caught).count();
     let rate = caught as f64 / rows.len() as f64;
-    println!("\nMutation score of suite {} {} ({} vilkår, {} scenarios)\n", suite().manifest.id, suite().manifest.version, suite().vilkar.len(), suite().scenarios.len());
+    println!(
+        "\nMutation score of suite {} {} ({} vilkår, {} scenarios)\n",
+        suite().manifest.id,
+        suite().manifest.version,
+        suite().vilkar.len(),
+        suite().scenarios.len()
+    );
     println!("{:<28} {:<20} {:<22} {:<34} fate", "mutant", "class", "must fail", "failed");
     for (m, failed, fate, absent) in &rows {
         let failed = if failed.is_empty() { "—".to_owned() } else { failed.iter().cloned().collect::<Vec<_>>().join(",") };
@@ -232,7 +243,15 @@ fn the_suite_catches_the_mutants() {
         MIN_CATCH_RATE * 100.0,
         started.elapsed().as_secs_f64()
     );
-    for class in [Class::UnfaithfulWrite, Class::UnfaithfulOverview, Class::ThinScenario, Class::Vacuous, Class::TokenLeak, Class::Robustness, Class::Existing] {
+    for class in [
+        Class::UnfaithfulWrite,
+        Class::UnfaithfulOverview,
+        Class::ThinScenario,
+        Class::Vacuous,
+        Class::TokenLeak,
+        Class::Robustness,
+        Class::Existing,
+    ] {
         let of: Vec<_> = rows.iter().filter(|r| r.0.class == class).collect();
         let caught = of.iter().filter(|r| r.2 == Fate::Caught).count();
         println!("  {:<20} {caught:>2} of {:>2}", class.label(), of.len());
