@@ -40,7 +40,15 @@
 //!   an unknown extension (tolerant reading) — the one case where served resources are not valid
 //!   against the R4 schema;
 //! - `precondition-failed`: an update is refused with 412 as if the version had changed;
-//! - `unprocessable`: a create or update is refused with 422 as if a profile rule failed.
+//! - `unprocessable`: a create or update is refused with 422 as if a profile rule failed;
+//! - `foreign-links`: a hostile-but-plausible platform: every link in the response (`next`,
+//!   `self`, `fullUrl`) and the `Location` header point to another host, `authority`, with the
+//!   same path — an adapter must not follow them (nor send its token there);
+//! - `redirect`: the request is answered `307 Temporary Redirect` to the same path on another
+//!   host, `authority`;
+//! - `notices-on-last-page`: a search's withheld-information notice comes only on its last page
+//!   (some platforms put it where the withheld resources would have been), so an adapter must
+//!   read notices from every page.
 
 use serde::{Deserialize, Serialize};
 
@@ -119,6 +127,13 @@ pub enum FaultAction {
     PreconditionFailed,
     /// 422 on a create or update.
     Unprocessable,
+    /// Links, `fullUrl`s and `Location` point to another host (`authority`, e.g.
+    /// `speil.plattform.example`).
+    ForeignLinks { authority: String },
+    /// 307 to the same path on another host.
+    Redirect { authority: String },
+    /// A search's withheld-information notice only on its last page.
+    NoticesOnLastPage,
 }
 
 impl FaultAction {
@@ -135,6 +150,9 @@ impl FaultAction {
             FaultAction::UnknownElements => "unknown-elements",
             FaultAction::PreconditionFailed => "precondition-failed",
             FaultAction::Unprocessable => "unprocessable",
+            FaultAction::ForeignLinks { .. } => "foreign-links",
+            FaultAction::Redirect { .. } => "redirect",
+            FaultAction::NoticesOnLastPage => "notices-on-last-page",
         }
     }
 }
@@ -172,10 +190,15 @@ impl FaultPlan {
             {
                 return bad(&format!("resource type {t} is not served"));
             }
-            match r.action {
+            match &r.action {
                 FaultAction::ShortPage { entries: 0 } => return bad("short-page needs entries >= 1"),
+                FaultAction::ForeignLinks { authority } | FaultAction::Redirect { authority }
+                    if authority.is_empty() || !authority.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')) =>
+                {
+                    return bad("authority must be a host name, optionally with a port");
+                }
                 FaultAction::OversizedPage { entries: Some(0) } => return bad("oversized-page needs entries >= 1"),
-                FaultAction::Latency { ms } if ms > 600_000 => return bad("latency above 10 minutes"),
+                FaultAction::Latency { ms } if *ms > 600_000 => return bad("latency above 10 minutes"),
                 _ => {}
             }
         }
@@ -209,6 +232,11 @@ pub(crate) struct Effects {
     pub unknown_elements: bool,
     pub precondition_failed: bool,
     pub unprocessable: bool,
+    /// Authority links and `Location` are rewritten to.
+    pub foreign_links: Option<String>,
+    /// Authority of a 307 redirect.
+    pub redirect: Option<String>,
+    pub notices_on_last_page: bool,
 }
 
 /// A plan with its counters.
@@ -268,6 +296,11 @@ impl FaultState {
                 FaultAction::UnknownElements => fx.unknown_elements = true,
                 FaultAction::PreconditionFailed => fx.precondition_failed = true,
                 FaultAction::Unprocessable => fx.unprocessable = true,
+                FaultAction::ForeignLinks { authority } => fx.foreign_links = Some(authority.clone()),
+                FaultAction::Redirect { authority } => {
+                    fx.redirect.get_or_insert_with(|| authority.clone());
+                }
+                FaultAction::NoticesOnLastPage => fx.notices_on_last_page = true,
             }
         }
         fx

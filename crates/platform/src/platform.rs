@@ -486,6 +486,14 @@ impl Platform {
                 .header(header::RETRY_AFTER, retry_after.to_string())
                 .into_response();
         }
+        if let Some(authority) = &fx.redirect {
+            let target = format!("https://{authority}{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
+            let mut r = ApiError::new(StatusCode::TEMPORARY_REDIRECT, "informational", "Flyttet midlertidig (injisert feil) / moved temporarily (injected fault)")
+                .into_response();
+            *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+            set_header(&mut r, header::LOCATION, &target);
+            return r;
+        }
         let route = match routed {
             Ok(r) => r,
             Err(e) => return e.into_response(),
@@ -497,6 +505,10 @@ impl Platform {
         let response = match self.dispatch(&route, &parts, &body, &fx) {
             Ok(r) => r,
             Err(e) => e.into_response(),
+        };
+        let response = match &fx.foreign_links {
+            Some(authority) => foreign_links(response, &self.config.base_url, authority).await,
+            None => response,
         };
         match fx.truncate {
             Some(limit) => truncate(response, limit).await,
@@ -956,12 +968,14 @@ impl Platform {
                 draft.returned.push(reference);
             }
         }
+        // `notices-on-last-page`: the notice only where the search ends.
+        let notice_here = !ctx.fx.notices_on_last_page || end >= total;
         if !withheld.is_empty() {
             let mut by_category: BTreeMap<&'static str, (Skjerming, usize)> = BTreeMap::new();
             for (_, s) in &withheld {
                 by_category.entry(s.code()).or_insert((*s, 0)).1 += 1;
             }
-            for (s, n) in by_category.values() {
+            for (s, n) in by_category.values().filter(|_| notice_here) {
                 notices.push(Issue::new(
                     Severity::Information,
                     "suppressed",
@@ -1313,6 +1327,25 @@ fn query_error(e: QueryError) -> ApiError {
         QueryError::Unsupported(_) => ApiError::not_supported(e.to_string()),
         _ => ApiError::bad_request(e.to_string()),
     }
+}
+
+/// The `foreign-links` fault: every occurrence of the platform's base URL in the body (links,
+/// `fullUrl`) and in `Location` replaced by the same URL on `authority`.
+async fn foreign_links(response: Response, base_url: &str, authority: &str) -> Response {
+    let foreign = match base_url.split_once("://") {
+        Some((scheme, _)) => format!("{scheme}://{authority}"),
+        None => format!("https://{authority}"),
+    };
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).replace(base_url, &foreign);
+    if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(|v| v.replace(base_url, &foreign))
+        && let Ok(value) = http::HeaderValue::from_str(&location)
+    {
+        parts.headers.insert(header::LOCATION, value);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(text))
 }
 
 async fn truncate(response: Response, limit: usize) -> Response {

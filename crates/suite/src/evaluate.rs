@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use sandkasse_sandbox::types::EventKind;
 use sandkasse_sandbox::{CallEvidence, Disposition, Outcome as CallOutcome};
 use serde_json::Value;
 
@@ -10,18 +11,22 @@ use crate::model::{Assertion, CheckSpec, Level, Step, Vilkar};
 use crate::report::{CheckResult, Outcome, Summary, Verdict, VilkarResult};
 use crate::run::{ScenarioEvidence, World};
 
+/// What the sandbox puts in evidence wherever the component put the token.
+const REDACTED: &str = "<redacted>";
+
 /// A check's judgement before it becomes a [`CheckResult`].
-struct Judgement {
-    outcome: Outcome,
-    reason: String,
-    evidence: Vec<String>,
+#[derive(Debug)]
+pub struct Judgement {
+    pub outcome: Outcome,
+    pub reason: String,
+    pub evidence: Vec<String>,
 }
 
-fn pass(reason: impl Into<String>) -> Judgement {
+pub(crate) fn pass(reason: impl Into<String>) -> Judgement {
     Judgement { outcome: Outcome::Pass, reason: reason.into(), evidence: Vec::new() }
 }
 
-fn fail(reason: impl Into<String>, evidence: Vec<String>) -> Judgement {
+pub(crate) fn fail(reason: impl Into<String>, evidence: Vec<String>) -> Judgement {
     Judgement { outcome: Outcome::Fail, reason: reason.into(), evidence: evidence.into_iter().take(10).collect() }
 }
 
@@ -29,7 +34,12 @@ fn not_applicable(reason: impl Into<String>) -> Judgement {
     Judgement { outcome: Outcome::NotApplicable, reason: reason.into(), evidence: Vec::new() }
 }
 
-fn excerpt(s: &str) -> String {
+/// A check that found nothing to judge: never a pass.
+pub(crate) fn error(reason: impl Into<String>) -> Judgement {
+    Judgement { outcome: Outcome::Error, reason: format!("ingenting å vurdere / nothing to judge: {}", reason.into()), evidence: Vec::new() }
+}
+
+pub(crate) fn excerpt(s: &str) -> String {
     let cut: String = s.chars().take(300).collect();
     if cut.len() < s.len() { format!("{cut}…") } else { cut }
 }
@@ -62,7 +72,7 @@ fn output_text(c: &CallEvidence) -> String {
     }
 }
 
-fn describe(i: usize, c: &CallEvidence) -> String {
+pub(crate) fn describe(i: usize, c: &CallEvidence) -> String {
     match &c.outcome {
         CallOutcome::Ok { .. } if c.class != "ok" => {
             let refused: Vec<&str> = c.exchanges.iter().filter(|x| x.disposition != Disposition::Platform).map(|x| x.request_line.as_str()).collect();
@@ -119,6 +129,21 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
         ctx.and_then(|c| s.contexts.get(c)).map(|c| c.kommunenummer.clone()).unwrap_or_else(|| "4601".into())
     };
     let patient_of = |ctx: Option<&str>| ctx.and_then(|c| s.contexts.get(c)).and_then(|c| c.patient.clone());
+    // No vacuous passes: a check with nothing to judge is an error, never a pass.
+    let no_calls = calls(s).next().is_none();
+    let no_requests = calls(s).all(|(_, c)| platform_exchanges(c).next().is_none());
+    let no_output = calls(s).all(|(_, c)| !matches!(c.outcome, CallOutcome::Ok { .. }));
+    if no_calls && !matches!(a, Assertion::ComponentSizeWithin { .. }) {
+        return error("ingen kall ble kjørt i scenariet / no call ran in the scenario");
+    }
+    // "Every request carries …" says nothing when there was no request. Checks that something
+    // did *not* happen (no egress, no other patient, at most n requests) judge the calls that ran.
+    if matches!(a, Assertion::TokenOnEveryRequest) && no_requests {
+        return error("adapteren sendte ingen forespørsel til plattformen / the adapter sent no request to the platform");
+    }
+    if no_output && matches!(a, Assertion::ShieldedNeverShown | Assertion::NoPersonalDataInLogs) {
+        return error("ingen kall returnerte et resultat / no call returned a result");
+    }
     match a {
         Assertion::CallsSucceed => {
             // Judged on the outcome; egress attempts are judged by their own vilkår.
@@ -135,9 +160,12 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 CallOutcome::AdapterError { code: got, .. } if got == code => pass(format!("steg {step} returnerte {code} / step {step} returned {code}")),
                 _ => fail(format!("steg {step} skulle returnere adapter-error `{code}` / step {step} should return adapter-error `{code}`"), vec![describe(*step, c)]),
             },
-            None => not_applicable(format!("steg {step} ble ikke kjørt / step {step} did not run")),
+            None => error(format!("steg {step} ble ikke kjørt / step {step} did not run")),
         },
         Assertion::OverviewIsValidBundle => {
+            if overviews(s).next().is_none() {
+                return error("ingen oversikt ble hentet / no overview was requested");
+            }
             let mut problems = Vec::new();
             for (i, c, _) in overviews(s) {
                 let Some(text) = output(c) else {
@@ -207,40 +235,14 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 }
             }
             if judged == 0 && missing.is_empty() {
-                not_applicable("ingen oversikt å vurdere / no overview to judge")
+                error("ingen oversikt å vurdere / no overview to judge")
             } else if missing.is_empty() {
                 pass(format!("alle {} ressurser pasienten har og brukeren får se, er med / every visible resource is included", types.join(", ")))
             } else {
                 fail("oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available", missing)
             }
         }
-        Assertion::WithheldNoticeSurfaced => {
-            let mut judged = 0;
-            let mut problems = Vec::new();
-            for (i, c, _) in overviews(s) {
-                let withheld = platform_exchanges(c).any(|x| x.response_body.as_deref().is_some_and(|b| b.contains("\"suppressed\"")));
-                if !withheld {
-                    continue;
-                }
-                judged += 1;
-                let surfaced = output(c).and_then(|t| serde_json::from_str::<Value>(t).ok()).is_some_and(|b| {
-                    b["entry"].as_array().into_iter().flatten().any(|e| {
-                        e["resource"]["resourceType"] == "OperationOutcome"
-                            && e["resource"]["issue"].as_array().into_iter().flatten().any(|i| i["code"] == "suppressed")
-                    })
-                });
-                if !surfaced {
-                    problems.push(format!("steg {i}: plattformen holdt tilbake opplysninger, men oversikten sier det ikke / the platform withheld information but the overview does not say so"));
-                }
-            }
-            if judged == 0 {
-                not_applicable("plattformen holdt ikke tilbake noe i dette scenariet / the platform withheld nothing in this scenario")
-            } else if problems.is_empty() {
-                pass("merknaden om tilbakeholdte opplysninger vises / the withheld-information notice is shown")
-            } else {
-                fail("brukeren får ikke vite at opplysninger er holdt tilbake / the user is not told that information is withheld", problems)
-            }
-        }
+        Assertion::WithheldNoticeSurfaced => crate::fidelity::notices_surfaced(s),
         Assertion::ShieldedNeverShown => {
             let mut problems = Vec::new();
             for (i, c) in calls(s) {
@@ -272,6 +274,72 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 .map(|x| format!("uten token / without token: {}", x.request_line))
                 .collect();
             if bad.is_empty() { pass("token på hver forespørsel / a bearer token on every request") } else { fail("forespørsler uten token / requests without the bearer token", bad) }
+        }
+        Assertion::TokenOnlyInHeader => {
+            let tokens: Vec<&str> = s.contexts.values().map(|c| c.access_token.as_str()).filter(|t| !t.is_empty()).collect();
+            let mut bad = Vec::new();
+            for (i, c) in calls(s) {
+                // The sandbox redacts the token wherever the component put it; outside the
+                // Authorization header the redaction itself is the evidence.
+                for x in &c.exchanges {
+                    if x.request_line.contains(REDACTED) {
+                        bad.push(format!("steg {i}: token i URL-en / token in the URL: {}", x.request_line));
+                    }
+                    if x.request_body.as_deref().is_some_and(|b| b.contains(REDACTED)) {
+                        bad.push(format!("steg {i}: token i forespørselens innhold / token in the request body: {}", x.request_line));
+                    }
+                    for (name, value) in &x.request_headers {
+                        if !name.eq_ignore_ascii_case("authorization") && value.contains(REDACTED) {
+                            bad.push(format!("steg {i}: token i headeren / token in the header `{name}`: {}", x.request_line));
+                        }
+                    }
+                }
+                if c.logs.iter().any(|l| l.message.contains(REDACTED)) || c.stdout.contains(REDACTED) || c.stderr.contains(REDACTED) {
+                    bad.push(format!("steg {i}: token i loggen / token in the log"));
+                }
+                if tokens.iter().any(|t| output_text(c).contains(t)) {
+                    bad.push(format!("steg {i}: token i resultatet / token in the result of `{}`", c.call));
+                }
+            }
+            if bad.is_empty() { pass("token bare i Authorization-headeren / the token only in the Authorization header") } else { fail("tokenet lekker utenfor Authorization-headeren / the token leaks outside the Authorization header", bad) }
+        }
+        Assertion::ForeignLinksNotFollowed => {
+            // A request to another host that the platform named in this call (a link in a body,
+            // a `Location`): a link followed. Other egress is SIK-02's.
+            let offered = |c: &CallEvidence, authority: &str| {
+                platform_exchanges(c).any(|x| {
+                    x.response_body.as_deref().is_some_and(|b| b.contains(&format!("//{authority}/")))
+                        || header(&x.response_headers, "location").is_some_and(|l| l.contains(&format!("//{authority}/")))
+                })
+            };
+            let bad: Vec<String> = calls(s)
+                .flat_map(|(i, c)| c.exchanges.iter().map(move |x| (i, c, x)))
+                .filter(|(_, c, x)| matches!(&x.disposition, Disposition::RefusedEgress { authority } if offered(c, authority)))
+                .map(|(i, _, x)| {
+                    let token = header(&x.request_headers, "authorization").is_some();
+                    format!("steg {i}: {}{}", x.request_line, if token { " (med token / with the token)" } else { "" })
+                })
+                .collect();
+            let platform_authority = |c: &CallEvidence| {
+                platform_exchanges(c).next().and_then(|x| x.request_line.split("://").nth(1)).and_then(|r| r.split('/').next()).map(str::to_owned)
+            };
+            let any_offered = calls(s).any(|(_, c)| {
+                let Some(own) = platform_authority(c) else { return false };
+                platform_exchanges(c).any(|x| {
+                    matches!(x.status, Some(300..=399))
+                        || header(&x.response_headers, "location").is_some_and(|l| !l.contains(&format!("//{own}/")))
+                        || x.response_body.as_deref().is_some_and(|b| {
+                            ["\"url\":\"http", "\"fullUrl\":\"http"].iter().any(|key| b.split(key).skip(1).any(|rest| !rest.trim_start_matches('s').starts_with(&format!("://{own}/"))))
+                        })
+                })
+            });
+            if bad.is_empty() && !any_offered {
+                error("plattformen sendte ingen lenke eller omdirigering til en annen vert / the platform sent no link or redirect to another host")
+            } else if bad.is_empty() {
+                pass("lenker og omdirigeringer til andre verter ble ikke fulgt / links and redirects to other hosts were not followed")
+            } else {
+                fail("adapteren fulgte en lenke eller omdirigering til en annen vert enn plattformen / the adapter followed a link or redirect to a host other than the platform", bad)
+            }
         }
         Assertion::NoEgress => {
             let bad: Vec<String> = calls(s)
@@ -376,7 +444,7 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                     }
                 }
             }
-            if judged == 0 { not_applicable("ingen 429/503 med Retry-After fulgt av en ny forespørsel / no 429/503 with Retry-After followed by another request") } else if bad.is_empty() { pass("Retry-After ble respektert / Retry-After was honoured") } else { fail("adapteren ventet ikke så lenge plattformen ba om / the adapter did not wait as long as the platform asked", bad) }
+            if judged == 0 { error("ingen 429/503 med Retry-After ble fulgt av en ny forespørsel / no 429/503 with Retry-After was followed by another request") } else if bad.is_empty() { pass("Retry-After ble respektert / Retry-After was honoured") } else { fail("adapteren ventet ikke så lenge plattformen ba om / the adapter did not wait as long as the platform asked", bad) }
         }
         Assertion::RetriesBounded { max } | Assertion::RequestsWithin { max } => {
             let bad: Vec<String> = calls(s)
@@ -385,28 +453,27 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 .collect();
             if bad.is_empty() { pass(format!("høyst {max} forespørsler per kall / at most {max} requests per call")) } else { fail(format!("for mange forespørsler mot plattformen / too many requests to the platform (at most {max})"), bad) }
         }
-        Assertion::ResponseBytesWithin { max_bytes } => {
-            let bad: Vec<String> = calls(s)
-                .map(|(i, c)| (i, c, platform_exchanges(c).map(|x| x.response_body_bytes).sum::<usize>()))
-                .filter(|(_, _, n)| n > max_bytes)
-                .map(|(i, c, n)| format!("steg {i} `{}`: hentet {n} byte (høyst {max_bytes}) / fetched {n} bytes (at most {max_bytes})", c.call))
-                .collect();
-            if bad.is_empty() { pass(format!("høyst {max_bytes} byte hentet per kall / at most {max_bytes} bytes fetched per call")) } else { fail("adapteren hentet mer enn visningen trenger / the adapter fetched more than the view needs", bad) }
-        }
+        Assertion::NoOverFetching { max_unshown_percent } => crate::fidelity::no_over_fetching(s, *max_unshown_percent),
         Assertion::SameOutput { a, b } => {
             let (x, y) = (s.steps.get(*a).and_then(|st| st.call.as_ref()), s.steps.get(*b).and_then(|st| st.call.as_ref()));
             match (x, y) {
+                (Some(x), Some(y)) if output(x).is_none() || output(y).is_none() => {
+                    error(format!("stegene {a} og {b} ga ikke et resultat å sammenligne / steps {a} and {b} gave no result to compare"))
+                }
                 (Some(x), Some(y)) if output_text(x) == output_text(y) && x.class == y.class => pass("samme svar på samme spørsmål / the same answer to the same question"),
                 (Some(x), Some(y)) => fail(
                     "to like kall ga ulikt svar / two identical calls gave different answers",
                     vec![format!("steg {a}: {}", excerpt(&output_text(x))), format!("steg {b}: {}", excerpt(&output_text(y)))],
                 ),
-                _ => not_applicable("stegene ble ikke kjørt / the steps did not run"),
+                _ => error("stegene ble ikke kjørt / the steps did not run"),
             }
         }
         Assertion::NoLeakBetweenContexts { step } => {
-            let Some(st) = s.steps.get(*step) else { return not_applicable("steget finnes ikke") };
-            let Some(c) = &st.call else { return not_applicable("steget ble ikke kjørt / the step did not run") };
+            let Some(st) = s.steps.get(*step) else { return error("steget finnes ikke / the step does not exist") };
+            let Some(c) = &st.call else { return error("steget ble ikke kjørt / the step did not run") };
+            if output(c).is_none() {
+                return error(format!("steg {step} ga ingen oversikt / step {step} gave no overview: {}", describe(*step, c)));
+            }
             let own = match &st.step {
                 Step::PatientOverview { context } => patient_of(Some(context)),
                 _ => None,
@@ -430,9 +497,12 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
         Assertion::SperringRespected { step } => {
             let blocked: Vec<&String> = s.steps.iter().filter_map(|st| st.blocked.as_ref()).collect();
             if blocked.is_empty() {
-                return not_applicable("ingen sperring ble lagt inn / no sperring was written");
+                return error("ingen sperring ble lagt inn / no sperring was written");
             }
-            let Some(c) = s.steps.get(*step).and_then(|st| st.call.as_ref()) else { return not_applicable("steget ble ikke kjørt") };
+            let Some(c) = s.steps.get(*step).and_then(|st| st.call.as_ref()) else { return error("steget ble ikke kjørt / the step did not run") };
+            if output(c).is_none() {
+                return error(format!("steg {step} ga ingen oversikt / step {step} gave no overview: {}", describe(*step, c)));
+            }
             let text = output_text(c);
             let shown: Vec<String> = blocked
                 .iter()
@@ -472,12 +542,24 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
         }
         Assertion::WritesCarryContext => {
             let mut bad = Vec::new();
-            for r in s.written.iter().filter(|r| r["resourceType"] != "Provenance" && r["resourceType"] != "Consent") {
-                let text = r.to_string();
-                let who = s.contexts.values().any(|c| {
+            let names_practitioner = |text: &str| {
+                s.contexts.values().any(|c| {
                     let practitioner = world.dataset.tenant(&c.kommunenummer).and_then(|t| t.truth.practitioners.iter().find(|p| p.hpr == c.practitioner_hpr));
                     text.contains(&c.practitioner_hpr) || practitioner.is_some_and(|p| text.contains(&format!("Practitioner/{}", p.id)))
+                })
+            };
+            for r in s.written.iter().filter(|r| r["resourceType"] != "Provenance" && r["resourceType"] != "Consent") {
+                let reference = format!("{}/{}", r["resourceType"].as_str().unwrap_or("?"), r["id"].as_str().unwrap_or("?"));
+                // The practitioner in the resource (author, performer, careManager …) or in a
+                // Provenance agent that targets it.
+                let by_provenance = s.written.iter().filter(|p| p["resourceType"] == "Provenance").any(|p| {
+                    let targets = p["target"].as_array().into_iter().flatten().any(|t| {
+                        t["reference"].as_str().is_some_and(|x| x.split("/_history/").next() == Some(reference.as_str()) || x.ends_with(&format!("/fhir/{reference}")))
+                    });
+                    targets && p["agent"].as_array().into_iter().flatten().any(|a| names_practitioner(&a["who"].to_string()))
                 });
+                let text = r.to_string();
+                let who = names_practitioner(&text) || by_provenance;
                 let whom = s.contexts.values().any(|c| c.patient.as_ref().is_some_and(|p| text.contains(&format!("Patient/{p}"))));
                 if !who || !whom {
                     bad.push(format!(
@@ -490,7 +572,7 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 }
             }
             if s.written.is_empty() {
-                not_applicable("ingenting ble skrevet / nothing was written")
+                error("ingenting ble skrevet / nothing was written")
             } else if bad.is_empty() {
                 pass("det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner")
             } else {
@@ -498,6 +580,9 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             }
         }
         Assertion::WritesIdempotent => {
+            if s.written.is_empty() {
+                return error("ingenting ble skrevet / nothing was written");
+            }
             let mut bad = Vec::new();
             for (i, st) in s.steps.iter().enumerate().skip(1) {
                 let prev = &s.steps[i - 1];
@@ -524,16 +609,25 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             let stored: BTreeSet<String> =
                 s.written.iter().filter_map(|r| Some(format!("{}/{}", r["resourceType"].as_str()?, r["id"].as_str()?))).collect();
             let mut bad = Vec::new();
+            let mut judged = 0;
             for (i, c) in calls(s).filter(|(_, c)| c.call == "document") {
                 if let CallOutcome::Ok { value } = &c.outcome {
-                    for id in value.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    let ids: Vec<&str> = value.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    let stored_here = s.steps.get(i).is_some_and(|st| !st.written.is_empty());
+                    if ids.is_empty() && (stored_here || !stored.is_empty()) {
+                        bad.push(format!("steg {i}: adapteren returnerte ingen id-er / the adapter returned no ids"));
+                    }
+                    judged += ids.len();
+                    for id in ids {
                         if !stored.contains(id) {
                             bad.push(format!("steg {i}: {id} finnes ikke på plattformen / does not exist on the platform"));
                         }
                     }
                 }
             }
-            if bad.is_empty() { pass("id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform") } else { fail("adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have", bad) }
+            if judged == 0 && bad.is_empty() {
+                error("ingen id ble returnert og ingenting lagret / no id was returned and nothing stored")
+            } else if bad.is_empty() { pass("id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform") } else { fail("adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have", bad) }
         }
         Assertion::OtherKommuneIgnored { step } => match s.steps.get(*step).and_then(|st| st.call.as_ref()) {
             Some(c) => {
@@ -546,11 +640,11 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                     fail("en hendelse fra en annen kommune ble behandlet / an event of another kommune was processed", ev)
                 }
             }
-            None => not_applicable("steget ble ikke kjørt / the step did not run"),
+            None => error("steget ble ikke kjørt / the step did not run"),
         },
         Assertion::EventFetched { step } => {
-            let Some(st) = s.steps.get(*step) else { return not_applicable("steget finnes ikke") };
-            let (Some(c), Some(e)) = (&st.call, &st.event) else { return not_applicable("steget ble ikke kjørt / the step did not run") };
+            let Some(st) = s.steps.get(*step) else { return error("steget finnes ikke / the step does not exist") };
+            let (Some(c), Some(e)) = (&st.call, &st.event) else { return error("steget ble ikke kjørt / the step did not run") };
             let reference = format!("{}/{}", e.resource_type, e.resource_id);
             let named = matches!(&c.outcome, CallOutcome::Ok { value } if value["processed"].as_array().is_some_and(|a| a.iter().any(|v| v == reference.as_str())));
             let fetched = platform_exchanges(c).any(|x| x.request_line.starts_with("GET") && x.request_line.contains(&reference) && x.status == Some(200));
@@ -558,8 +652,17 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
         }
         Assertion::RedeliveryHarmless => {
             let mut bad = Vec::new();
+            let mut judged = 0;
             for (i, st) in s.steps.iter().enumerate() {
                 if let (Step::OnEvent { event: crate::model::EventTemplate::Redelivered, .. }, Some(c)) = (&st.step, &st.call) {
+                    // Harmless only means something when the first delivery did something.
+                    let first = st.event.as_ref().and_then(|e| {
+                        s.steps.iter().find(|o| o.event.as_ref().is_some_and(|x| x.event_id == e.event_id)).and_then(|o| o.call.as_ref())
+                    });
+                    if !first.is_some_and(|f| platform_exchanges(f).next().is_some()) {
+                        continue;
+                    }
+                    judged += 1;
                     if matches!(c.outcome, CallOutcome::Failure { .. }) {
                         bad.push(describe(i, c));
                     }
@@ -571,7 +674,62 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                     }
                 }
             }
-            if bad.is_empty() { pass("gjentatt levering endret ingenting / redelivery changed nothing") } else { fail("en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes", bad) }
+            if judged == 0 {
+                error("ingen hendelse som ble behandlet ved første levering, ble levert på nytt / no event handled at its first delivery was delivered again")
+            } else if bad.is_empty() { pass("gjentatt levering endret ingenting / redelivery changed nothing") } else { fail("en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes", bad) }
+        }
+        Assertion::WritesFaithful => crate::fidelity::writes_faithful(s, world),
+        Assertion::OverviewFaithful => crate::fidelity::overview_faithful(s),
+        Assertion::EventsByKind => {
+            let mut seen = BTreeSet::new();
+            let mut judged = 0;
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate() {
+                let (Some(c), Some(e)) = (&st.call, &st.event) else { continue };
+                if e.kommunenummer != kommune_of(match &st.step {
+                    Step::OnEvent { context, .. } => Some(context.as_str()),
+                    _ => None,
+                }) || !seen.insert(e.event_id.clone())
+                {
+                    continue; // another kommune's (HEN-03) or a redelivery (HEN-02)
+                }
+                judged += 1;
+                let reference = format!("{}/{}", e.resource_type, e.resource_id);
+                let requested = platform_exchanges(c).any(|x| x.request_line.contains(&reference));
+                let processed: Option<Vec<&str>> = match &c.outcome {
+                    CallOutcome::Ok { value } => value["processed"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()),
+                    _ => None,
+                };
+                let kind = match e.kind {
+                    EventKind::Created => "created",
+                    EventKind::Updated => "updated",
+                    EventKind::Deleted => "deleted",
+                };
+                match e.kind {
+                    EventKind::Deleted => {
+                        if requested || processed.is_none() {
+                            bad.push(format!(
+                                "steg {i}: `deleted` {reference} skal gi processed([]) uten forespørsel / should give processed([]) without a request: {}{}",
+                                describe(i, c),
+                                if requested { "; ressursen ble slått opp / the resource was looked up" } else { "" }
+                            ));
+                        }
+                    }
+                    _ => {
+                        let fetched = platform_exchanges(c).any(|x| x.request_line.starts_with("GET") && x.request_line.contains(&reference) && x.status == Some(200));
+                        if !fetched || !processed.is_some_and(|p| p.contains(&reference.as_str())) {
+                            bad.push(format!("steg {i}: `{kind}` {reference} ble ikke hentet og navngitt i processed / was not fetched and named in processed: {}", describe(i, c)));
+                        }
+                    }
+                }
+            }
+            if judged == 0 {
+                error("ingen hendelse fra egen kommune ble levert / no event of the context's kommune was delivered")
+            } else if bad.is_empty() {
+                pass(format!("{judged} hendelser håndtert etter sitt slag / events handled by their kind"))
+            } else {
+                fail("en hendelse ble ikke håndtert slik slaget tilsier / an event was not handled as its kind requires", bad)
+            }
         }
         Assertion::EmergencyOnlyWithReason => {
             let emergency_context = s.contexts.values().any(|c| matches!(c.purpose, sandkasse_sandbox::types::Purpose::Emergency(_)));

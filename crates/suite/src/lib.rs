@@ -4,6 +4,8 @@
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
 //! - [`report`]: the report, its scoring, signing and renderings.
+//! - [`evaluate`]: every check judged on its scenario's evidence; [`fidelity`]: the checks that
+//!   compare what was stored with what was documented and what was shown with what was served;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
 //! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
 //!   badge (format: `docs/report-format.md`).
@@ -12,6 +14,7 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod evaluate;
+pub mod fidelity;
 pub mod harness;
 pub mod run;
 pub mod sign;

@@ -163,6 +163,11 @@ pub enum Assertion {
     ShieldedNeverShown,
     /// Every request carries the bearer token of the launch context.
     TokenOnEveryRequest,
+    /// The token appears only in the `Authorization` header: never in a URL, a request body, a
+    /// log line, stdout/stderr or a call's result.
+    TokenOnlyInHeader,
+    /// No `next` link, `Location` or redirect to another host than the platform is followed.
+    ForeignLinksNotFollowed,
     /// No request to any host but the platform.
     NoEgress,
     /// No `Patient` search: the launch patient is used directly.
@@ -177,9 +182,10 @@ pub enum Assertion {
     RetriesBounded { max: usize },
     /// At most `max` requests per call.
     RequestsWithin { max: usize },
-    /// At most `max_bytes` of response bodies received from the platform per call (data
-    /// minimisation: fetch what the view needs, not everything).
-    ResponseBytesWithin { max_bytes: usize },
+    /// Of the patient data the platform served in one overview call, at most
+    /// `max_unshown_percent` % is missing from the overview (data minimisation: fetch what the
+    /// view shows, not everything).
+    NoOverFetching { max_unshown_percent: u32 },
     /// The output of step `a` and step `b` is identical.
     SameOutput { a: usize, b: usize },
     /// The output of step `step` contains nothing of the patients of other contexts.
@@ -200,6 +206,13 @@ pub enum Assertion {
     WritesCarryContext,
     /// The same entry documented twice is stored once.
     WritesIdempotent,
+    /// What the platform stored for each entry says what the entry said, element by element
+    /// (codes and systems, values and units, times and periods, labels, patient, practitioner,
+    /// unit).
+    WritesFaithful,
+    /// Every resource an overview returns is a version the platform served to that call,
+    /// unchanged (nothing added or altered, security labels kept).
+    OverviewFaithful,
     /// A note the user marked sensitive is written with the sensitivity label.
     SensitiveLabelled,
     /// The ids the adapter returned are the ids the platform stored.
@@ -210,6 +223,9 @@ pub enum Assertion {
     EventFetched { step: usize },
     /// A redelivered event causes no additional writes.
     RedeliveryHarmless,
+    /// Every event kind handled as the contract says: `created`/`updated` fetched and named in
+    /// `processed`, `deleted` answered without a request.
+    EventsByKind,
     /// Emergency access is used only as the context says (the reason passes through to the
     /// platform's audit), never for ordinary contexts.
     EmergencyOnlyWithReason,
@@ -277,6 +293,17 @@ pub enum PatientPick {
     Another,
     /// A living patient the unit has no care relation with (no tjenstlig behov).
     WithoutRelation,
+    /// A patient identified by D-nummer (not fødselsnummer), with tjenstlig behov.
+    DNummer,
+    /// A patient who moved here from another kommune of the dataset (the old kommune keeps a
+    /// record too), with tjenstlig behov.
+    Moved,
+    /// A patient whose name has letters beyond ASCII (æ, ø, å, Sámi letters such as á, č, đ, ŋ,
+    /// š, ŧ, ž) or a hyphen, with tjenstlig behov.
+    SpecialName,
+    /// The patient with the most resources of all, measurements included (long paging), with
+    /// tjenstlig behov.
+    LongRecord,
 }
 
 /// One step of a scenario.
@@ -322,4 +349,9 @@ pub enum EventTemplate {
     Redelivered,
     /// An event of another kommune, event id `evt-other`.
     OtherKommune,
+    /// An updated Condition of the context patient, event id `evt-updated`.
+    UpdatedCondition,
+    /// A deleted Observation of the context patient (gone from the platform: a read gives 404),
+    /// event id `evt-deleted`.
+    DeletedObservation,
 }

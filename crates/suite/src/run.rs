@@ -73,12 +73,71 @@ pub struct StepEvidence {
     pub step: Step,
     /// The call's evidence (`None` for a `sperring` step).
     pub call: Option<CallEvidence>,
+    /// Every resource the platform served in this step, complete and as served (search entries
+    /// and reads; recorded beside the router, so not capped like the exchanges' evidence).
+    pub served: Vec<Value>,
+    /// Every withheld-information notice (an `OperationOutcome` with an issue of code
+    /// `suppressed`) the platform served in this step.
+    pub notices: Vec<Value>,
+    /// The resources created or changed in this step, as the platform stored them.
+    pub written: Vec<Value>,
     /// Non-Provenance resources written so far in the scenario, after this step.
     pub written_after: usize,
     /// For `sperring`: the resource blocked.
     pub blocked: Option<String>,
     /// For `on-event`: the event delivered.
     pub event: Option<Event>,
+}
+
+/// What the platform served, recorded beside the router for the fidelity checks.
+#[derive(Debug, Default)]
+struct Served {
+    resources: Vec<Value>,
+    notices: Vec<Value>,
+}
+
+impl Served {
+    fn record(&mut self, body: Value) {
+        match body["resourceType"].as_str() {
+            Some("Bundle") => {
+                for e in body["entry"].as_array().into_iter().flatten() {
+                    let r = &e["resource"];
+                    if r["resourceType"] == "OperationOutcome" {
+                        if is_notice(r) {
+                            self.notices.push(r.clone());
+                        }
+                    } else if r.is_object() {
+                        self.resources.push(r.clone());
+                    }
+                }
+            }
+            Some("OperationOutcome") | None => {}
+            Some(_) => self.resources.push(body),
+        }
+    }
+}
+
+/// An `OperationOutcome` that tells of withheld information (an issue of code `suppressed`).
+pub fn is_notice(r: &Value) -> bool {
+    r["resourceType"] == "OperationOutcome" && r["issue"].as_array().into_iter().flatten().any(|i| i["code"] == "suppressed")
+}
+
+/// Records every successful JSON answer of the platform, whole, into `served`.
+async fn capture(
+    axum::extract::State(served): axum::extract::State<Arc<std::sync::Mutex<Served>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+        served.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record(value);
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Resolves a context of a scenario against the ground truth.
@@ -128,6 +187,26 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
             .filter(alive_resident)
             .find(|p| related(&p.id) && !taken.contains(&p.id))
             .map(|p| p.id.clone()),
+        PatientPick::DNummer | PatientPick::Moved | PatientPick::SpecialName | PatientPick::LongRecord => {
+            let kind_ok = |p: &sandkasse_kommune::PatientTruth| match spec.patient {
+                PatientPick::DNummer => p.identifier_kind == sandkasse_kommune::IdentifierKind::Dnr,
+                PatientPick::Moved => p.moved.is_some(),
+                PatientPick::SpecialName => p.name.chars().any(|c| !c.is_ascii() || c == '-'),
+                _ => true,
+            };
+            let size = |id: &str| tenant.resources.iter().filter(|r| r.patient.as_deref() == Some(id)).count();
+            let shielded: Vec<&str> = truth.shielded.iter().map(|s| s.patient.as_str()).collect();
+            let candidates = truth
+                .patients
+                .iter()
+                .filter(alive_resident)
+                .filter(|p| kind_ok(p) && related(&p.id) && !taken.contains(&p.id) && !shielded.contains(&p.id.as_str()));
+            if spec.patient == PatientPick::LongRecord {
+                candidates.max_by_key(|p| (size(&p.id), std::cmp::Reverse(p.id.clone()))).map(|p| p.id.clone())
+            } else {
+                candidates.map(|p| p.id.clone()).next()
+            }
+        }
         PatientPick::WithoutRelation => truth
             .patients
             .iter()
@@ -253,6 +332,30 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
                 patient,
             })
         }
+        EventTemplate::UpdatedCondition => {
+            let t = world.dataset.tenant(&ctx.kommunenummer)?;
+            let r = t.resources.iter().find(|r| r.resource_type == "Condition" && r.patient.is_some() && r.patient == ctx.patient)?;
+            Some(Event {
+                event_id: "evt-updated".into(),
+                kommunenummer: ctx.kommunenummer.clone(),
+                resource_type: "Condition".into(),
+                resource_id: r.id.clone(),
+                kind: EventKind::Updated,
+                patient: r.patient.clone(),
+            })
+        }
+        EventTemplate::DeletedObservation => {
+            let (id, patient) = observation_of(&ctx.kommunenummer, ctx.patient.as_deref())?;
+            Some(Event {
+                event_id: "evt-deleted".into(),
+                kommunenummer: ctx.kommunenummer.clone(),
+                resource_type: "Observation".into(),
+                // An id the platform does not have: the resource is gone.
+                resource_id: format!("{id}-slettet"),
+                kind: EventKind::Deleted,
+                patient,
+            })
+        }
         EventTemplate::Redelivered => previous.cloned(),
         EventTemplate::OtherKommune => {
             let other = world.dataset.tenants.iter().map(|t| t.kommune.nummer).find(|k| *k != ctx.kommunenummer)?;
@@ -341,11 +444,16 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
                 }
             }
         }
-        let router = sandkasse_platform::app(platform.clone());
+        let served = Arc::new(std::sync::Mutex::new(Served::default()));
+        let router = sandkasse_platform::app(platform.clone()).layer(axum::middleware::from_fn_with_state(served.clone(), capture));
+        let kommuner: std::collections::BTreeSet<String> = evidence.contexts.values().map(|c| c.kommunenummer.clone()).collect();
+        let all_written = || -> Vec<Value> { kommuner.iter().flat_map(|k| platform.written(k)).collect() };
+        let version = |r: &Value| format!("{}/{}/{}", r["resourceType"], r["id"], r["meta"]["versionId"]);
         let mut session = sandbox.session(prepared, router, SessionOptions::default()).await;
         evidence.instantiation = Some(session.instantiation().clone());
         let mut last_event: Option<Event> = None;
         for step in &scenario.steps {
+            let before: std::collections::BTreeSet<String> = all_written().iter().map(version).collect();
             let ctx_of = |name: &String| evidence.contexts.get(name).cloned().expect("contexts are checked at load");
             let mut blocked = None;
             let mut delivered = None;
@@ -372,18 +480,20 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
                     None
                 }
             };
-            let written: Vec<Value> = evidence
-                .contexts
-                .values()
-                .map(|c| c.kommunenummer.clone())
-                .collect::<std::collections::BTreeSet<_>>()
-                .iter()
-                .flat_map(|k| platform.written(k))
-                .collect();
-            evidence.steps.push(StepEvidence { step: step.clone(), call, written_after: written_count(&written), blocked, event: delivered });
+            let written = all_written();
+            let Served { resources, notices } = std::mem::take(&mut *served.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            evidence.steps.push(StepEvidence {
+                step: step.clone(),
+                call,
+                served: resources,
+                notices,
+                written: written.iter().filter(|r| !before.contains(&version(r))).cloned().collect(),
+                written_after: written_count(&written),
+                blocked,
+                event: delivered,
+            });
         }
-        let kommuner: std::collections::BTreeSet<String> = evidence.contexts.values().map(|c| c.kommunenummer.clone()).collect();
-        evidence.written = kommuner.iter().flat_map(|k| platform.written(k)).collect();
+        evidence.written = all_written();
         evidence.audit = platform.audit_event_resources();
     });
     evidence

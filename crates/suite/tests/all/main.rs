@@ -1,9 +1,12 @@
 //! The suite tested from both sides: the reference adapter passes every vilkår; each flawed
 //! adapter fails exactly the vilkår of its mistake; reports are deterministic; and the mutation
-//! score (`mutants`): how many realistic vendor mistakes the suite catches.
+//! score (`mutants`): how many realistic vendor mistakes the suite catches; thresholds are
+//! stated (`thresholds`); nothing passes with nothing to judge (`vacuous`).
 
 mod both_sides;
 mod mutants;
+mod thresholds;
+mod vacuous;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

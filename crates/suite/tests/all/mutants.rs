@@ -46,14 +46,14 @@ struct Table {
 /// One row of the table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Mutant {
+pub(super) struct Mutant {
     /// Class `existing`: the component's name; otherwise the marker's name (= `switch`).
     name: String,
-    class: Class,
+    pub(super) class: Class,
     /// The `adapter_core::Behaviour` field turned on.
-    switch: String,
+    pub(super) switch: String,
     /// The vilkår it must fail.
-    fails: Vec<String>,
+    pub(super) fails: Vec<String>,
     /// One line: the mistake.
     mistake: String,
 }
@@ -62,7 +62,7 @@ struct Mutant {
 /// list each is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-enum Class {
+pub(super) enum Class {
     UnfaithfulWrite,
     UnfaithfulOverview,
     ThinScenario,
@@ -105,7 +105,7 @@ impl Fate {
 }
 
 /// The table, loaded strictly and checked for what serde cannot check.
-fn table() -> Vec<Mutant> {
+pub(super) fn table() -> Vec<Mutant> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plugins/mutants.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let table: Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -133,7 +133,7 @@ fn table() -> Vec<Mutant> {
 }
 
 /// `component` (the `mutant` component as built, marker `honest`) with the marker set to `name`.
-fn patch(component: &[u8], name: &str) -> Vec<u8> {
+pub(super) fn patch(component: &[u8], name: &str) -> Vec<u8> {
     let at: Vec<usize> = component.windows(MARKER_PREFIX.len()).enumerate().filter(|(_, w)| *w == MARKER_PREFIX).map(|(i, _)| i).collect();
     let [at] = at.as_slice() else { panic!("mutant.wasm: the marker occurs {} times, not once", at.len()) };
     let name_at = at + MARKER_PREFIX.len();
@@ -149,7 +149,7 @@ fn patch(component: &[u8], name: &str) -> Vec<u8> {
     out
 }
 
-fn run(component: &[u8], name: &str) -> Report {
+pub(super) fn run(component: &[u8], name: &str) -> Report {
     let options = TestOptions { component_name: format!("{name}.wasm"), ..TestOptions::default() };
     test_component(suite(), sandbox(), component, &options, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
@@ -158,7 +158,7 @@ fn product(report: &Report) -> String {
     report.component.info.as_ref().and_then(|i| i.get("product")).and_then(|p| p.as_str()).unwrap_or("").to_owned()
 }
 
-fn failed(report: &Report) -> BTreeSet<String> {
+pub(super) fn failed(report: &Report) -> BTreeSet<String> {
     report.vilkar.iter().filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error)).map(|v| v.id.clone()).collect()
 }
 

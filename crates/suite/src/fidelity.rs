@@ -1,0 +1,519 @@
+//! Fidelity: what the platform stored is what the user documented (INF-08), and what the adapter
+//! shows is what the platform served (INF-09, PER-01, PER-06).
+//!
+//! Acceptance (201) says a resource is valid, not that it says what the user documented. These
+//! checks compare, element by element, the resources the platform *stored* in a step (from its
+//! store, never from the adapter's answer) with the entry the step sent, and the resources an
+//! overview *returned* with the versions the platform *served* to that call (recorded beside the
+//! router, whole). Each difference is named by its FHIR path and both values, so a vendor knows
+//! exactly what to fix: "`EpisodeOfCare.period.end` mangler / missing; registreringen hadde /
+//! the entry had 2026-12-31".
+//!
+//! Where FHIR R4 and the guide allow several placements, each is accepted (a practitioner as a
+//! relative reference, this platform's absolute URL, or an HPR identifier; a time as
+//! `effectiveDateTime` or `effectivePeriod.start`; a dose as `dosage.text` or `dosage.dose`).
+//! `docs/adapter-guide.md` §2 lists every element read here.
+
+use std::collections::BTreeSet;
+
+use sandkasse_sandbox::Outcome as CallOutcome;
+use sandkasse_sandbox::types::{CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns};
+use serde_json::Value;
+
+use crate::evaluate::{Judgement, describe, error, fail, pass};
+use crate::model::Step;
+use crate::run::{ScenarioEvidence, StepEvidence, World, is_notice};
+
+pub const LOINC: &str = "http://loinc.org";
+pub const UCUM: &str = "http://unitsofmeasure.org";
+pub const ATC: &str = "http://www.whocc.no/atc";
+pub const VOLVEN_9151: &str = "urn:oid:2.16.578.1.12.4.1.1.9151";
+pub const HPR: &str = "urn:oid:2.16.578.1.12.4.1.4.4";
+pub const ORGNR: &str = "urn:oid:2.16.578.1.12.4.1.4.101";
+pub const V3_CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
+pub const SKJERMING: &str = "https://sandkasse.test/fhir/CodeSystem/skjerming";
+const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+/// The blood-pressure panel the contract demands for systolic and diastolic pressure.
+pub const BLOOD_PRESSURE_PANEL: &str = "85354-9";
+const BLOOD_PRESSURE_PARTS: [&str; 2] = ["8480-6", "8462-4"];
+
+/// Who and where of a context, from the ground truth.
+struct Parties {
+    patient: String,
+    practitioner: Option<(String, String)>,
+    /// (Organization id, orgnr) of the unit.
+    unit: Option<(String, String)>,
+}
+
+fn parties(world: &World, ctx: &LaunchContext) -> Parties {
+    let truth = world.dataset.tenant(&ctx.kommunenummer).map(|t| &t.truth);
+    Parties {
+        patient: ctx.patient.clone().unwrap_or_default(),
+        practitioner: truth
+            .and_then(|t| t.practitioners.iter().find(|p| p.hpr == ctx.practitioner_hpr))
+            .map(|p| (p.id.clone(), p.hpr.clone())),
+        unit: truth.and_then(|t| t.units.iter().find(|u| u.orgnr == ctx.unit_orgnr)).map(|u| (u.id.clone(), u.orgnr.clone())),
+    }
+}
+
+/// Whether a `Reference` names `rtype/id` (relative, or an absolute URL ending in it) or carries
+/// the identifier `system|value`.
+fn refers_to(reference: &Value, rtype: &str, id: &str, identifier: Option<(&str, &str)>) -> bool {
+    let by_reference = reference["reference"].as_str().is_some_and(|r| {
+        let r = r.split("/_history/").next().unwrap_or(r);
+        r == format!("{rtype}/{id}") || r.ends_with(&format!("/fhir/{rtype}/{id}"))
+    });
+    let by_identifier = identifier.is_some_and(|(system, value)| reference["identifier"]["system"] == system && reference["identifier"]["value"] == value);
+    by_reference || by_identifier
+}
+
+/// Every `Reference` in `values` (single references or arrays of them).
+fn references<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<&'a Value> {
+    values.into_iter().flat_map(|v| if let Some(a) = v.as_array() { a.iter().collect::<Vec<_>>() } else { vec![v] }).filter(|v| v.is_object()).collect()
+}
+
+fn has_coding(concept: &Value, system: &str, code: &str) -> bool {
+    concept["coding"].as_array().into_iter().flatten().any(|c| c["system"] == system && c["code"] == code)
+}
+
+fn codes_of(concept: &Value) -> String {
+    let codes: Vec<String> = concept["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| format!("{}|{}", c["system"].as_str().unwrap_or("?"), c["code"].as_str().unwrap_or("?")))
+        .collect();
+    if codes.is_empty() { "ingen koding / no coding".into() } else { codes.join(", ") }
+}
+
+/// The same instant (offsets may differ): `2026-10-01T14:30:00+02:00` = `2026-10-01T12:30:00Z`.
+fn same_instant(a: &str, b: &str) -> bool {
+    match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// A FHIR `date` or `dateTime` on the given calendar date.
+fn on_date(value: &str, date: &str) -> bool {
+    value == date || value.strip_prefix(date).is_some_and(|rest| rest.starts_with('T'))
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "mangler / missing".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One difference between the entry and what was stored.
+fn differs(rtype: &str, path: &str, got: &Value, wanted: impl std::fmt::Display) -> String {
+    format!("`{rtype}.{path}` er / is {}; registreringen hadde / the entry had {wanted}", shown(got))
+}
+
+fn label(r: &Value, system: &str, code: &str) -> bool {
+    r["meta"]["security"].as_array().into_iter().flatten().any(|l| l["system"] == system && l["code"] == code)
+}
+
+/// Checks shared by every resource of an entry: the patient, the practitioner where the
+/// resource names one, and organisations (only the unit).
+fn common(r: &Value, who: &Parties, practitioner_fields: &[&str], out: &mut Vec<String>) {
+    let rtype = r["resourceType"].as_str().unwrap_or("?");
+    let patient_field = if rtype == "EpisodeOfCare" { "patient" } else { "subject" };
+    if !refers_to(&r[patient_field], "Patient", &who.patient, None) {
+        out.push(differs(rtype, &format!("{patient_field}.reference"), &r[patient_field]["reference"], format_args!("Patient/{}", who.patient)));
+    }
+    if let Some((id, hpr)) = &who.practitioner {
+        let named: Vec<&Value> = references(practitioner_fields.iter().map(|f| match *f {
+            "performer.actor" => &r["performer"],
+            other => &r[other],
+        }))
+        .into_iter()
+        .map(|x| if x.get("actor").is_some() { &x["actor"] } else { x })
+        .collect();
+        if !practitioner_fields.is_empty() && !named.iter().any(|x| refers_to(x, "Practitioner", id, Some((HPR, hpr)))) {
+            out.push(format!(
+                "`{rtype}.{}` nevner ikke helsepersonellet / does not name the practitioner (Practitioner/{id}, HPR {hpr})",
+                practitioner_fields[0]
+            ));
+        }
+    }
+    if let Some((unit, orgnr)) = &who.unit {
+        for field in ["performer", "custodian", "managingOrganization", "author"] {
+            for x in references([&r[field]]) {
+                let x = if x.get("actor").is_some() { &x["actor"] } else { x };
+                let names_org = x["reference"].as_str().is_some_and(|s| s.contains("Organization/")) || x["identifier"]["system"] == ORGNR;
+                if names_org && !refers_to(x, "Organization", unit, Some((ORGNR, orgnr))) {
+                    out.push(differs(rtype, field, &x["reference"], format_args!("enheten / the unit Organization/{unit} (orgnr {orgnr})")));
+                }
+            }
+        }
+    }
+}
+
+fn vital_signs(v: &VitalSigns, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
+    let mut found: BTreeSet<&str> = BTreeSet::new();
+    for r in stored {
+        if r["resourceType"] != "Observation" {
+            out.push(format!("{} skrevet for vitale tegn / written for vital signs; kontrakten vil ha Observation / the contract wants Observation", shown(&r["resourceType"])));
+            continue;
+        }
+        common(r, who, &["performer"], out);
+        let effective = r["effectiveDateTime"].as_str().or_else(|| r["effectivePeriod"]["start"].as_str()).or_else(|| r["effectiveInstant"].as_str());
+        if !effective.is_some_and(|e| same_instant(e, &v.effective)) {
+            out.push(differs("Observation", "effectiveDateTime", &effective.map_or(Value::Null, |e| Value::String(e.into())), &v.effective));
+        }
+        if !matches!(r["status"].as_str(), Some("final" | "amended" | "corrected")) {
+            out.push(differs("Observation", "status", &r["status"], "final"));
+        }
+        if !r["category"].as_array().into_iter().flatten().any(|c| has_coding(c, OBSERVATION_CATEGORY, "vital-signs")) {
+            out.push(format!("`Observation.category` mangler / lacks {OBSERVATION_CATEGORY}|vital-signs"));
+        }
+        let panel = has_coding(&r["code"], LOINC, BLOOD_PRESSURE_PANEL);
+        let parts: Vec<(&Value, &Value, String)> = if panel {
+            r["component"].as_array().into_iter().flatten().map(|c| (&c["code"], &c["valueQuantity"], "component.valueQuantity".to_owned())).collect()
+        } else {
+            vec![(&r["code"], &r["valueQuantity"], "valueQuantity".to_owned())]
+        };
+        if panel && parts.is_empty() {
+            out.push(format!("`Observation.component` mangler i blodtrykkspanelet {BLOOD_PRESSURE_PANEL} / missing in the blood-pressure panel"));
+        }
+        for (code, quantity, path) in parts {
+            let Some(m) = v.measurements.iter().find(|m| has_coding(code, LOINC, &m.code)) else {
+                out.push(format!("Observation med koden / with the code {} som registreringen ikke hadde / the entry did not have", codes_of(code)));
+                continue;
+            };
+            if BLOOD_PRESSURE_PARTS.contains(&m.code.as_str()) && !panel {
+                out.push(format!(
+                    "{} er skrevet som egen Observation; kontrakten vil ha blodtrykkspanelet {BLOOD_PRESSURE_PANEL} med `component` / written as an Observation of its own; the contract wants the {BLOOD_PRESSURE_PANEL} panel with components",
+                    m.code
+                ));
+            }
+            if !found.insert(m.code.as_str()) {
+                out.push(format!("{} er skrevet mer enn én gang / written more than once", m.code));
+            }
+            if !quantity["value"].as_f64().is_some_and(|x| (x - m.value).abs() < 1e-9) {
+                out.push(differs("Observation", &format!("{path}.value ({})", m.code), &quantity["value"], m.value));
+            }
+            if quantity["system"] != UCUM {
+                out.push(differs("Observation", &format!("{path}.system ({})", m.code), &quantity["system"], UCUM));
+            }
+            if quantity["code"] != m.unit.as_str() {
+                out.push(differs("Observation", &format!("{path}.code ({})", m.code), &quantity["code"], &m.unit));
+            }
+        }
+    }
+    for m in v.measurements.iter().filter(|m| !found.contains(m.code.as_str())) {
+        out.push(format!("målingen / the measurement {} ({} {}) ble ikke lagret / was not stored", m.code, m.value, m.unit));
+    }
+}
+
+fn care_note(n: &CareNote, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
+    let Some(r) = one(stored, "DocumentReference", out) else { return };
+    common(r, who, &["author"], out);
+    if !has_coding(&r["type"], LOINC, &n.document_type) {
+        out.push(differs("DocumentReference", "type", &Value::String(codes_of(&r["type"])), format_args!("{LOINC}|{}", n.document_type)));
+    }
+    let attachments: Vec<&Value> = r["content"].as_array().into_iter().flatten().map(|c| &c["attachment"]).collect();
+    let dated = r["date"].as_str().into_iter().chain(attachments.iter().filter_map(|a| a["creation"].as_str())).any(|d| same_instant(d, &n.effective));
+    if !dated {
+        out.push(differs("DocumentReference", "date", &r["date"], &n.effective));
+    }
+    // Plain text must say exactly what the user wrote; another content type (HTML, markdown)
+    // must contain it.
+    let texts: Vec<(bool, String)> = attachments
+        .iter()
+        .filter_map(|a| {
+            let plain = a["contentType"].as_str().is_none_or(|t| t.starts_with("text/plain"));
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, a["data"].as_str()?).ok()?;
+            Some((plain, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect();
+    let wanted = n.text.trim();
+    if !texts.iter().any(|(plain, t)| t.trim() == wanted || (!plain && t.contains(wanted))) {
+        let got = texts.first().map_or(Value::Null, |(_, t)| Value::String(t.chars().take(80).collect()));
+        out.push(differs("DocumentReference", "content.attachment.data (base64)", &got, format_args!("«{}»", n.text)));
+    }
+    let titled = r["description"] == n.title.as_str() || r["type"]["text"] == n.title.as_str() || attachments.iter().any(|a| a["title"] == n.title.as_str());
+    if !titled {
+        out.push(differs("DocumentReference", "description / content.attachment.title", &r["description"], format_args!("«{}»", n.title)));
+    }
+    let (v, sensitive) = (label(r, V3_CONFIDENTIALITY, "V"), label(r, SKJERMING, "sensitivt-notat"));
+    if n.sensitive && !(v && sensitive) {
+        out.push(format!(
+            "`DocumentReference.meta.security` mangler / lacks {}: brukeren merket notatet sensitivt / the user marked the note sensitive",
+            [(!v).then_some("V (v3-Confidentiality)"), (!sensitive).then_some("sensitivt-notat")].into_iter().flatten().collect::<Vec<_>>().join(" + ")
+        ));
+    }
+    if !n.sensitive && (v || sensitive) {
+        out.push(
+            "`DocumentReference.meta.security` merker notatet sensitivt, men brukeren gjorde ikke det: kollegene ser det ikke / labels the note sensitive, which the user did not: colleagues will not see it"
+                .into(),
+        );
+    }
+}
+
+fn service_decision(s: &ServiceDecision, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
+    let Some(r) = one(stored, "EpisodeOfCare", out) else { return };
+    common(r, who, &[], out);
+    let types = r["type"].as_array().into_iter().flatten().any(|t| has_coding(t, VOLVEN_9151, &s.tjenestetype));
+    if !types {
+        let got = r["type"].as_array().map(|a| a.iter().map(codes_of).collect::<Vec<_>>().join("; ")).map_or(Value::Null, Value::String);
+        out.push(differs("EpisodeOfCare", "type", &got, format_args!("{VOLVEN_9151}|{}", s.tjenestetype)));
+    }
+    if !r["period"]["start"].as_str().is_some_and(|d| on_date(d, &s.start)) {
+        out.push(differs("EpisodeOfCare", "period.start", &r["period"]["start"], &s.start));
+    }
+    match (&s.end, r["period"]["end"].as_str()) {
+        (Some(end), Some(got)) if on_date(got, end) => {}
+        (Some(end), _) => out.push(differs("EpisodeOfCare", "period.end", &r["period"]["end"], end)),
+        (None, Some(_)) => out.push(differs("EpisodeOfCare", "period.end", &r["period"]["end"], "ingen slutt / no end")),
+        (None, None) => {}
+    }
+    let unit = who.unit.as_ref().map_or((String::new(), s.unit_orgnr.clone()), |(id, orgnr)| (id.clone(), orgnr.clone()));
+    if !refers_to(&r["managingOrganization"], "Organization", &unit.0, Some((ORGNR, &unit.1))) {
+        out.push(differs("EpisodeOfCare", "managingOrganization", &r["managingOrganization"]["reference"], format_args!("Organization/{} (orgnr {})", unit.0, unit.1)));
+    }
+}
+
+fn medication(m: &MedicationAdministration, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
+    let Some(r) = one(stored, "MedicationAdministration", out) else { return };
+    common(r, who, &["performer.actor"], out);
+    if !has_coding(&r["medicationCodeableConcept"], ATC, &m.atc) {
+        out.push(differs("MedicationAdministration", "medicationCodeableConcept", &Value::String(codes_of(&r["medicationCodeableConcept"])), format_args!("{ATC}|{}", m.atc)));
+    }
+    let effective = r["effectiveDateTime"].as_str().or_else(|| r["effectivePeriod"]["start"].as_str());
+    if !effective.is_some_and(|e| same_instant(e, &m.effective)) {
+        out.push(differs("MedicationAdministration", "effectiveDateTime", &effective.map_or(Value::Null, |e| Value::String(e.into())), &m.effective));
+    }
+    if r["status"] != "completed" {
+        out.push(differs("MedicationAdministration", "status", &r["status"], "completed"));
+    }
+    let dosage = &r["dosage"];
+    let by_text = dosage["text"].as_str().is_some_and(|t| t.trim() == m.dose.trim());
+    let by_quantity = m.dose.split_once(' ').is_some_and(|(value, unit)| {
+        value.replace(',', ".").parse::<f64>().is_ok_and(|v| dosage["dose"]["value"].as_f64().is_some_and(|x| (x - v).abs() < 1e-9))
+            && (dosage["dose"]["code"] == unit.trim() || dosage["dose"]["unit"] == unit.trim())
+    });
+    if !by_text && !by_quantity {
+        out.push(differs("MedicationAdministration", "dosage.text", &dosage["text"], format_args!("«{}»", m.dose)));
+    }
+}
+
+/// The one resource of `rtype` among `stored`, or a difference saying what was stored instead.
+fn one<'a>(stored: &[&'a Value], rtype: &str, out: &mut Vec<String>) -> Option<&'a Value> {
+    let of_type: Vec<&&Value> = stored.iter().filter(|r| r["resourceType"] == rtype).collect();
+    for r in stored.iter().filter(|r| r["resourceType"] != rtype) {
+        out.push(format!("{} skrevet; kontrakten vil ha {rtype} / written; the contract wants {rtype}", shown(&r["resourceType"])));
+    }
+    match of_type.as_slice() {
+        [r] => Some(r),
+        [] => {
+            out.push(format!("ingen {rtype} ble lagret / no {rtype} was stored"));
+            None
+        }
+        several => {
+            out.push(format!("{} {rtype} lagret for én registrering / stored for one entry", several.len()));
+            Some(several[0])
+        }
+    }
+}
+
+/// INF-08: each entry, as the platform stored it, says what the user documented.
+pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    let mut seen = Vec::new();
+    for (i, st) in s.steps.iter().enumerate() {
+        let (Step::Document { context, entry: template }, Some(call)) = (&st.step, &st.call) else { continue };
+        if seen.contains(&template) {
+            continue; // a retry: judged by INF-07
+        }
+        seen.push(template);
+        let Some(ctx) = s.contexts.get(context) else { continue };
+        let entry = crate::run::entry(template, ctx);
+        let stored: Vec<&Value> = st.written.iter().filter(|r| !matches!(r["resourceType"].as_str(), Some("Provenance" | "Consent"))).collect();
+        if stored.is_empty() {
+            if !matches!(call.outcome, CallOutcome::Ok { .. }) {
+                problems.push(describe(i, call));
+            }
+            problems.push(format!("steg {i}: registreringen ble ikke lagret / step {i}: the entry was not stored"));
+            continue;
+        }
+        judged += 1;
+        let who = parties(world, ctx);
+        let mut out = Vec::new();
+        match &entry {
+            ClinicalEntry::VitalSigns(v) => vital_signs(v, &stored, &who, &mut out),
+            ClinicalEntry::CareNote(n) => care_note(n, &stored, &who, &mut out),
+            ClinicalEntry::ServiceDecision(d) => service_decision(d, &stored, &who, &mut out),
+            ClinicalEntry::MedicationAdministration(m) => medication(m, &stored, &who, &mut out),
+        }
+        problems.extend(out.into_iter().map(|p| format!("steg {i}: {p}")));
+    }
+    if judged == 0 && problems.is_empty() {
+        error("ingen registrering å sammenligne / no entry to compare")
+    } else if problems.is_empty() {
+        pass(format!("{judged} registreringer lagret slik brukeren dokumenterte dem / entries stored as the user documented them"))
+    } else {
+        fail("det som ble lagret, avviker fra det brukeren dokumenterte / what was stored differs from what the user documented", problems)
+    }
+}
+
+/// The first element of `returned` that is not in `served`: added or changed on the way.
+/// Elements the view leaves out are allowed; arrays may lose elements but not change them.
+fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<String> {
+    match (returned, served) {
+        (Value::Object(r), Value::Object(s)) => r.iter().find_map(|(k, rv)| match s.get(k) {
+            None => Some(format!("`{path}.{k}` er lagt til / was added: {}", crate::evaluate::excerpt(&rv.to_string()))),
+            Some(sv) => first_difference(rv, sv, &format!("{path}.{k}")),
+        }),
+        (Value::Array(r), Value::Array(s)) => r.iter().enumerate().find_map(|(i, rv)| {
+            if s.iter().any(|sv| first_difference(rv, sv, path).is_none()) {
+                None
+            } else {
+                Some(format!("`{path}[{i}]` er endret / was changed: {}", crate::evaluate::excerpt(&rv.to_string())))
+            }
+        }),
+        (Value::Number(r), Value::Number(s)) if r.as_f64() == s.as_f64() => None,
+        (r, s) if r == s => None,
+        (r, s) => Some(format!("`{path}` er / is {} (plattformen sendte / the platform served {})", shown(r), shown(s))),
+    }
+}
+
+fn overview_resources(call: &sandkasse_sandbox::CallEvidence) -> Option<Vec<Value>> {
+    let CallOutcome::Ok { value: Value::String(text) } = &call.outcome else { return None };
+    let bundle: Value = serde_json::from_str(text).ok()?;
+    Some(bundle["entry"].as_array().into_iter().flatten().map(|e| e["resource"].clone()).filter(Value::is_object).collect())
+}
+
+fn overview_steps(s: &ScenarioEvidence) -> impl Iterator<Item = (usize, &StepEvidence, &sandkasse_sandbox::CallEvidence)> {
+    s.steps.iter().enumerate().filter_map(|(i, st)| match (&st.step, &st.call) {
+        (Step::PatientOverview { .. }, Some(c)) => Some((i, st, c)),
+        _ => None,
+    })
+}
+
+/// INF-09: every resource an overview returns is a version the platform served to that call,
+/// unchanged: nothing added or altered, and its security labels kept.
+pub fn overview_faithful(s: &ScenarioEvidence) -> Judgement {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    for (i, st, call) in overview_steps(s) {
+        let Some(resources) = overview_resources(call) else { continue };
+        for r in resources.iter().filter(|r| r["resourceType"] != "OperationOutcome") {
+            let key = format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
+            let versions: Vec<&Value> = st.served.iter().filter(|x| x["resourceType"] == r["resourceType"] && x["id"] == r["id"]).collect();
+            judged += 1;
+            if versions.is_empty() {
+                problems.push(format!("steg {i}: {key} ble ikke levert av plattformen i dette kallet / was not served by the platform in this call"));
+                continue;
+            }
+            let rtype = r["resourceType"].as_str().unwrap_or("?");
+            if versions.iter().any(|v| first_difference(r, v, rtype).is_none() && v["meta"]["security"] == r["meta"]["security"]) {
+                continue;
+            }
+            let v = versions[0];
+            let why = first_difference(r, v, rtype).unwrap_or_else(|| {
+                format!(
+                    "`{rtype}.meta.security` er / is {} (plattformen sendte / the platform served {})",
+                    shown(&r["meta"]["security"]),
+                    shown(&v["meta"]["security"])
+                )
+            });
+            problems.push(format!("steg {i}: {key}: {why}"));
+        }
+    }
+    if judged == 0 && problems.is_empty() {
+        error("ingen ressurs i noen oversikt å sammenligne / no resource in any overview to compare")
+    } else if problems.is_empty() {
+        pass(format!("{judged} ressurser gjengitt slik plattformen leverte dem / resources returned as the platform served them"))
+    } else {
+        fail("oversikten gjengir ikke det plattformen leverte / the overview does not return what the platform served", problems)
+    }
+}
+
+fn notice_texts(r: &Value) -> Vec<String> {
+    r["issue"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["code"] == "suppressed")
+        .filter_map(|i| i["diagnostics"].as_str().or_else(|| i["details"]["text"].as_str()).map(str::to_owned))
+        .collect()
+}
+
+/// PER-01: every withheld-information notice the platform served in an overview call, from any
+/// page and any type, is in the overview.
+pub fn notices_surfaced(s: &ScenarioEvidence) -> Judgement {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    for (i, st, call) in overview_steps(s) {
+        let served: BTreeSet<String> = st.notices.iter().flat_map(notice_texts).collect();
+        if served.is_empty() {
+            continue;
+        }
+        judged += 1;
+        let Some(resources) = overview_resources(call) else {
+            problems.push(describe(i, call));
+            continue;
+        };
+        let surfaced: BTreeSet<String> = resources.iter().filter(|r| is_notice(r)).flat_map(notice_texts).collect();
+        for missing in served.difference(&surfaced) {
+            problems.push(format!("steg {i}: merknaden mangler / the notice is missing: «{missing}»"));
+        }
+    }
+    if judged == 0 {
+        error("plattformen sendte ingen merknad i noe oversiktskall, så ingenting kunne vurderes / the platform served no notice in any overview call, so nothing could be judged")
+    } else if problems.is_empty() {
+        pass("alle merknader om tilbakeholdte opplysninger vises / every withheld-information notice is shown")
+    } else {
+        fail("brukeren får ikke vite alt som er holdt tilbake / the user is not told everything that is withheld", problems)
+    }
+}
+
+/// PER-06: of the patient data the platform served in one overview call, at most
+/// `max_unshown_percent` % may be missing from the overview (fetched but not shown).
+pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judgement {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    for (i, st, call) in overview_steps(s) {
+        let Some(resources) = overview_resources(call) else { continue };
+        let key = |r: &Value| format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
+        let fetched: BTreeSet<String> = st
+            .served
+            .iter()
+            .filter(|r| r["resourceType"].as_str().is_some_and(|t| t == "Patient" || sandkasse_platform::types::is_patient_data(t)))
+            .map(key)
+            .collect();
+        if fetched.is_empty() {
+            continue;
+        }
+        judged += 1;
+        let returned: BTreeSet<String> = resources.iter().map(key).collect();
+        let unshown: Vec<&String> = fetched.difference(&returned).collect();
+        let percent = unshown.len() * 100 / fetched.len();
+        if percent > max_unshown_percent as usize {
+            let mut types: std::collections::BTreeMap<&str, usize> = Default::default();
+            for u in &unshown {
+                *types.entry(u.split('/').next().unwrap_or("?")).or_default() += 1;
+            }
+            problems.push(format!(
+                "steg {i}: {} av {} hentede ressurser vises ikke ({percent} %, høyst {max_unshown_percent} %) / {} of {} fetched resources are not shown ({percent} %, at most {max_unshown_percent} %): {}",
+                unshown.len(),
+                fetched.len(),
+                unshown.len(),
+                fetched.len(),
+                types.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if judged == 0 && problems.is_empty() {
+        error("ingen oversikt hentet pasientdata, så ingenting kunne vurderes / no overview fetched patient data, so nothing could be judged")
+    } else if problems.is_empty() {
+        pass(format!("høyst {max_unshown_percent} % av det som ble hentet, vises ikke / at most {max_unshown_percent} % of what was fetched is not shown"))
+    } else {
+        fail("adapteren henter mer enn oversikten viser (overhenting) / the adapter fetches more than the overview shows (over-fetching)", problems)
+    }
+}
