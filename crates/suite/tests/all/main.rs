@@ -2,6 +2,7 @@
 //! adapter fails exactly the vilkår of its mistake; reports are deterministic.
 
 mod both_sides;
+mod fairness;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
