@@ -5,6 +5,7 @@
 //! cargo xtask test [ARGS...]     run every test in the repository
 //! cargo xtask plugins            build the sample adapters in plugins/ (wasm32-wasip2, and the
 //!                                Python one with componentize-py)
+//! cargo xtask mutants            build plugins/, then measure the suite's mutation score
 //! cargo xtask bench [ARGS...]    cargo bench --workspace
 //! ```
 //!
@@ -30,6 +31,9 @@ Commands:
                     `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
   plugins           build the sample adapters in plugins/ for wasm32-wasip2, and
                     plugins/python-reference with componentize-py
+  mutants           build plugins/, then run the mutation harness with its table shown:
+                    `cargo test -p sandkasse-suite --test all mutants -- --nocapture`
+                    (plugins/mutants.toml; docs/verdict-trust.md)
   bench [ARGS...]   `cargo bench --workspace [ARGS...]`
   help              print this message
 ";
@@ -80,6 +84,20 @@ fn run() -> Result<ExitCode> {
                 println!("xtask: plugins built in plugins/target/{WASM_TARGET}/release");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Some("mutants") => {
+            if let Some(extra) = rest.first() {
+                bail!(
+                    "`cargo xtask mutants` takes no arguments (got `{}`)",
+                    extra.to_string_lossy()
+                );
+            }
+            // The harness patches plugins/target/…/mutant.wasm and runs the flawed-* crates.
+            build_plugins(&root)?;
+            let mut cmd = cargo(&root);
+            let test = ["test", "-p", "sandkasse-suite", "--test", "all", "mutants"];
+            cmd.args(test).args(["--", "--nocapture"]);
+            Ok(exit_code(spawn(&mut cmd)?))
         }
         Some("bench") => {
             let mut cmd = cargo(&root);

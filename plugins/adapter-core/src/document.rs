@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 
 use crate::Behaviour;
 
+mod mistakes;
+
 /// Identifies every resource written for an entry.
 pub const ENTRY_ID_SYSTEM: &str = "urn:sandkasse:entry-id";
 /// Identifies one resource of an entry (`{entry-id}/{part}`); the conditional-create key.
@@ -47,6 +49,8 @@ const MADE_UP_SYSTEM: &str = "https://leverandor.example/kodeverk/vitale-tegn";
 /// Who and where, resolved once per call.
 struct Author {
     patient: String,
+    /// [`Behaviour::patient_by_identifier`]: the patient's national id (system, value).
+    patient_identifier: Option<(&'static str, String)>,
     /// `None`: [`Behaviour::anonymous_writes`].
     practitioner: Option<String>,
     /// The practitioner's HPR number as written on vital-sign performers
@@ -68,8 +72,16 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
         let found = client.read("Patient", &patient)?;
         patient = crate::search_patient(&client, &found, &patient)?;
     }
+    let patient_identifier = if b.patient_by_identifier { crate::national_id(&client.read("Patient", &patient)?) } else { None };
     let author = Author {
-        practitioner: if b.anonymous_writes { None } else { Some(resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?) },
+        practitioner: if b.anonymous_writes || b.performer_is_unit {
+            None
+        } else if b.first_practitioner {
+            Some(mistakes::first_practitioner(&client)?)
+        } else {
+            Some(resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?)
+        },
+        patient_identifier,
         hpr: b.invalid_codes.then(|| wrong_check_digit(&ctx.practitioner_hpr)),
         unit: resolve(&client, "Organization", ORGNR, &ctx.unit_orgnr)?,
         patient,
@@ -78,13 +90,25 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
         ClinicalEntry::VitalSigns(v) => (&v.entry_id, vital_signs(&author, v, b)?),
         ClinicalEntry::CareNote(n) => (&n.entry_id, vec![care_note(&author, n, b)]),
         ClinicalEntry::ServiceDecision(s) => {
-            let delivering = resolve(&client, "Organization", ORGNR, &s.unit_orgnr)?;
-            (&s.entry_id, vec![service_decision(&author, s, &delivering)])
+            let mut delivering = resolve(&client, "Organization", ORGNR, &s.unit_orgnr)?;
+            if b.manages_by_kommune {
+                delivering = mistakes::kommune_of(&client, &delivering)?;
+            }
+            (&s.entry_id, vec![service_decision(&author, s, &delivering, b)])
         }
-        ClinicalEntry::MedicationAdministration(m) => (&m.entry_id, vec![medication(&author, m)]),
+        ClinicalEntry::MedicationAdministration(m) => (&m.entry_id, vec![medication(&author, m, b)]),
     };
     if entry_id.trim().is_empty() {
         return Err(AdapterError::InvalidInput("the entry has no entry-id".into()));
+    }
+    if b.external_code_lookup
+        && let ClinicalEntry::VitalSigns(v) = &entry
+    {
+        mistakes::lookup_displays(v);
+    }
+    if b.writes_nothing || (b.skips_sensitive_notes && matches!(&entry, ClinicalEntry::CareNote(n) if n.sensitive)) {
+        log(Level::Info, "document: entry accepted");
+        return Ok(Vec::new());
     }
 
     let mut written = Vec::new();
@@ -96,13 +120,19 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
             {"system": ENTRY_ID_SYSTEM, "value": entry_id},
             {"system": ENTRY_PART_SYSTEM, "value": key},
         ]);
-        let condition = format!(
-            "identifier={}&patient={}",
-            fhir::encode(&format!("{ENTRY_PART_SYSTEM}|{key}")),
-            fhir::encode(&author.patient)
-        );
+        if b.token_in_body {
+            resource["extension"] = json!([{"url": mistakes::SESSION_EXTENSION, "valueString": ctx.access_token}]);
+        }
+        // Behaviour::conditional_on_entry_id: the whole entry's identifier as the key.
+        let identifier = if b.conditional_on_entry_id { format!("{ENTRY_ID_SYSTEM}|{entry_id}") } else { format!("{ENTRY_PART_SYSTEM}|{key}") };
+        let condition = format!("identifier={}&patient={}", fhir::encode(&identifier), fhir::encode(&author.patient));
         let condition = (!b.unconditional_create).then_some(condition);
-        let (stored, was_created) = client.create(&resource, condition.as_deref())?;
+        let created_as = if b.follows_foreign_location || b.retry_returns_nothing || b.retry_made_up_id || b.retry_recreates {
+            mistakes::create(&client, &resource, condition.as_deref(), &key, b)?
+        } else {
+            Some(client.create(&resource, condition.as_deref())?)
+        };
+        let Some((stored, was_created)) = created_as else { continue };
         let reference = reference_of(&stored)?;
         log(Level::Info, &format!("document: {} {}", type_of(&reference), if was_created { "created" } else { "already stored" }));
         if was_created {
@@ -117,6 +147,9 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
         }
     }
 
+    if b.returns_no_ids {
+        written.clear();
+    }
     // Provenance for what this call created (a retry that created nothing writes none: the
     // platform offers no conditional create for Provenance). Not fatal: the entry is stored.
     if let (false, Some(recorded)) = (created.is_empty(), recorded) {
@@ -131,7 +164,7 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
                 "onBehalfOf": {"reference": format!("Organization/{}", author.unit)},
             }],
         });
-        let provenance = if b.anonymous_writes { anonymous_provenance(provenance, &author) } else { provenance };
+        let provenance = if b.anonymous_writes || b.performer_is_unit { anonymous_provenance(provenance, &author) } else { provenance };
         match client.create(&provenance, None) {
             Ok(_) => log(Level::Info, "document: Provenance created"),
             Err(e) => log(Level::Warn, &format!("document: Provenance not written ({})", kind(&e))),
@@ -191,7 +224,11 @@ fn wrong_check_digit(hpr: &str) -> String {
 }
 
 fn patient_ref(author: &Author) -> Value {
-    json!({"reference": format!("Patient/{}", author.patient)})
+    match &author.patient_identifier {
+        // Behaviour::patient_by_identifier: a logical reference by national id.
+        Some((system, value)) => json!({"identifier": {"system": system, "value": value}}),
+        None => json!({"reference": format!("Patient/{}", author.patient)}),
+    }
 }
 
 fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Draft>, AdapterError> {
@@ -202,11 +239,20 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
         if !m.value.is_finite() {
             return Err(AdapterError::InvalidInput(format!("the value of {} is not a number", m.code)));
         }
-        Ok(json!({"value": m.value, "unit": m.unit, "system": UCUM, "code": m.unit}))
+        // Behaviour::rounds_values: the vendor's integer column.
+        let value = if b.rounds_values { json!(m.value as i64) } else { json!(m.value) };
+        let unit = if b.display_unit_codes { mistakes::display_unit(&m.unit) } else { m.unit.as_str() };
+        if b.unit_without_system {
+            return Ok(json!({"value": value, "unit": unit}));
+        }
+        let system = if b.wrong_ucum_system { mistakes::UCUM_OID } else { UCUM };
+        Ok(json!({"value": value, "unit": unit, "system": system, "code": unit}))
     };
     let code_of = |code: &str| {
         if b.invalid_codes {
             json!({"coding": [{"system": MADE_UP_SYSTEM, "code": format!("VT{}", code.replace('-', ""))}]})
+        } else if b.wrong_loinc_system {
+            json!({"coding": [coding(mistakes::LOINC_OID, code, loinc_display(code))]})
         } else {
             json!({"coding": [coding(LOINC, code, loinc_display(code))]})
         }
@@ -220,31 +266,45 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
             // Behaviour::invalid_codes: the HPR number as the vendor typed it.
             first["identifier"] = json!({"system": HPR, "value": hpr});
         }
-        json!({
+        let mut obs = json!({
             "resourceType": "Observation",
             "status": "final",
             "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
             "code": code_of(code),
             "subject": patient_ref(author),
-            "effectiveDateTime": v.effective,
+            "effectiveDateTime": time(&v.effective, b),
             "performer": performer,
-        })
+        });
+        if b.drops_category
+            && let Some(obs) = obs.as_object_mut()
+        {
+            obs.remove("category");
+        }
+        obs
     };
     let mut drafts = Vec::new();
-    let pressure: Vec<_> = v.measurements.iter().filter(|m| m.code == SYSTOLIC || m.code == DIASTOLIC).collect();
+    // Behaviour::splits_blood_pressure: no panel, each pressure its own Observation below.
+    let in_panel = |m: &&guest_kit::types::Measurement| !b.splits_blood_pressure && (m.code == SYSTOLIC || m.code == DIASTOLIC);
+    let pressure: Vec<_> = v.measurements.iter().filter(in_panel).collect();
     if !pressure.is_empty() {
         let mut panel = base(BLOOD_PRESSURE);
         let mut components = Vec::new();
         for m in pressure {
+            // Behaviour::swaps_blood_pressure: each pressure under the other one's code.
+            let code = match m.code.as_str() {
+                SYSTOLIC if b.swaps_blood_pressure => DIASTOLIC,
+                DIASTOLIC if b.swaps_blood_pressure => SYSTOLIC,
+                other => other,
+            };
             components.push(json!({
-                "code": code_of(&m.code),
+                "code": code_of(code),
                 "valueQuantity": quantity(m)?,
             }));
         }
         panel["component"] = Value::Array(components);
         drafts.push(Draft { part: BLOOD_PRESSURE.into(), resource: panel });
     }
-    for m in v.measurements.iter().filter(|m| m.code != SYSTOLIC && m.code != DIASTOLIC) {
+    for m in v.measurements.iter().filter(|m| !in_panel(m)) {
         let mut obs = base(&m.code);
         obs["valueQuantity"] = quantity(m)?;
         drafts.push(Draft { part: m.code.clone(), resource: obs });
@@ -258,48 +318,68 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
 }
 
 fn care_note(author: &Author, n: &CareNote, b: &Behaviour) -> Draft {
+    if b.logs_note_text {
+        log(Level::Info, &format!("document: note \"{}\": {}", n.title, n.text));
+    }
+    let document_type = if b.hardcodes_document_type { mistakes::KONSULTASJONSNOTAT } else { n.document_type.as_str() };
+    let text: Vec<u8> = match (b.truncates_note, b.note_latin1) {
+        (true, _) => n.text.chars().take(mistakes::NOTE_COLUMN).collect::<String>().into_bytes(),
+        (_, true) => mistakes::latin1(&n.text),
+        _ => n.text.as_bytes().to_vec(),
+    };
     let mut doc = json!({
         "resourceType": "DocumentReference",
         "status": "current",
         "docStatus": "final",
-        "type": {"coding": [coding(LOINC, &n.document_type, loinc_display(&n.document_type))]},
+        "type": {"coding": [coding(LOINC, document_type, loinc_display(document_type))]},
         "subject": patient_ref(author),
-        "date": n.effective,
+        "date": time(&n.effective, b),
         "author": practitioner(author).into_iter().collect::<Vec<_>>(),
         "custodian": {"reference": format!("Organization/{}", author.unit)},
         "description": n.title,
         "content": [{"attachment": {
             "contentType": "text/plain; charset=utf-8",
             "language": "nb",
-            "data": fhir::base64(n.text.as_bytes()),
+            "data": fhir::base64(&text),
             "title": n.title,
-            "creation": n.effective,
+            "creation": time(&n.effective, b),
         }}],
     });
-    if author.practitioner.is_none() {
+    if b.performer_is_unit {
+        doc["author"] = json!([{"reference": format!("Organization/{}", author.unit)}]);
+    } else if author.practitioner.is_none() {
         // Behaviour::anonymous_writes: no author at all.
         if let Some(doc) = doc.as_object_mut() {
             doc.remove("author");
         }
     }
-    if n.sensitive && !b.ignores_sensitive {
+    if (n.sensitive || b.labels_every_note) && !b.ignores_sensitive {
         doc["meta"] = json!({"security": [
             {"system": V3_CONFIDENTIALITY, "code": "V", "display": "very restricted"},
             {"system": SKJERMING, "code": "sensitivt-notat", "display": "Notat merket sensitivt"},
         ]});
+        if b.one_sensitivity_label
+            && let Some(labels) = doc.pointer_mut("/meta/security").and_then(Value::as_array_mut)
+        {
+            labels.truncate(1);
+        }
     }
     Draft { part: "DocumentReference".into(), resource: doc }
 }
 
-fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str) -> Draft {
+fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str, b: &Behaviour) -> Draft {
     let mut period = json!({"start": s.start});
-    if let Some(end) = &s.end {
+    if let Some(end) = s.end.as_ref().filter(|_| !b.drops_period_end) {
         period["end"] = json!(end);
+        if b.swaps_period {
+            period = json!({"start": end, "end": s.start});
+        }
     }
+    let tjenestetype = if b.hardcodes_tjenestetype { mistakes::HJEMMETJENESTER } else { s.tjenestetype.as_str() };
     let eoc = json!({
         "resourceType": "EpisodeOfCare",
         "status": "active",
-        "type": [{"coding": [{"system": VOLVEN_9151, "code": s.tjenestetype}]}],
+        "type": [{"coding": [{"system": VOLVEN_9151, "code": tjenestetype}]}],
         "patient": patient_ref(author),
         "managingOrganization": {"reference": format!("Organization/{delivering_unit}")},
         "period": period,
@@ -311,18 +391,29 @@ fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str)
     Draft { part: "EpisodeOfCare".into(), resource: eoc }
 }
 
-fn medication(author: &Author, m: &MedicationAdministration) -> Draft {
-    let ma = json!({
+fn medication(author: &Author, m: &MedicationAdministration, b: &Behaviour) -> Draft {
+    let atc = if b.wrong_atc_system { mistakes::ATC_OID } else { ATC };
+    let mut ma = json!({
         "resourceType": "MedicationAdministration",
         "status": "completed",
-        "medicationCodeableConcept": {"coding": [{"system": ATC, "code": m.atc}]},
+        "medicationCodeableConcept": {"coding": [{"system": atc, "code": m.atc}]},
         "subject": patient_ref(author),
-        "effectiveDateTime": m.effective,
+        "effectiveDateTime": time(&m.effective, b),
         // Behaviour::anonymous_writes: the unit instead of the practitioner.
         "performer": [{"actor": practitioner(author).unwrap_or_else(|| json!({"reference": format!("Organization/{}", author.unit)}))}],
         "dosage": {"text": m.dose},
     });
+    if b.drops_dose
+        && let Some(ma) = ma.as_object_mut()
+    {
+        ma.remove("dosage");
+    }
     Draft { part: "MedicationAdministration".into(), resource: ma }
+}
+
+/// A time of the entry as written: as given, or [`Behaviour::effective_as_utc`].
+fn time(effective: &str, b: &Behaviour) -> String {
+    if b.effective_as_utc { mistakes::local_as_utc(effective) } else { effective.to_owned() }
 }
 
 /// The entry id as used in the part key: `%` and `,` percent-escaped, because the platform

@@ -19,10 +19,16 @@ pub fn on_event(ctx: &LaunchContext, event: &Event, b: &Behaviour) -> Result<Eve
         return copy_all(ctx, event, b);
     }
     if event.kommunenummer != ctx.kommunenummer {
+        if b.checks_kommune_late && is_resource_type(&event.resource_type) && crate::is_fhir_id(&event.resource_id) {
+            // The vendor fetches first and looks at the kommune afterwards.
+            crate::client(ctx, b)?.read(&event.resource_type, &event.resource_id)?;
+        }
         log(Level::Info, "event: another kommune's event, ignored");
         return Ok(EventOutcome::Ignored("the event belongs to another kommune".into()));
     }
-    if PROCESSED.lock().map(|seen| seen.contains(&event.event_id)).unwrap_or(false) {
+    // Behaviour::dedups_events_by_resource: the resource, not the event, is remembered.
+    let key = if b.dedups_events_by_resource { format!("{}/{}", event.resource_type, event.resource_id) } else { event.event_id.clone() };
+    if PROCESSED.lock().map(|seen| seen.contains(&key)).unwrap_or(false) {
         log(Level::Info, "event: redelivered, ignored");
         return Ok(EventOutcome::Ignored("already processed (redelivered event)".into()));
     }
@@ -30,7 +36,11 @@ pub fn on_event(ctx: &LaunchContext, event: &Event, b: &Behaviour) -> Result<Eve
         return Err(AdapterError::InvalidInput("the event does not name a resource (Type and FHIR id)".into()));
     }
     let outcome = match event.kind {
-        EventKind::Deleted => {
+        EventKind::Updated if b.ignores_updated => {
+            log(Level::Info, &format!("event: {} updated, ignored", event.resource_type));
+            return Ok(EventOutcome::Ignored("updates are not handled".into()));
+        }
+        EventKind::Deleted if !b.fetches_deleted => {
             log(Level::Info, &format!("event: {} deleted, nothing to fetch", event.resource_type));
             EventOutcome::Processed(Vec::new())
         }
@@ -38,7 +48,8 @@ pub fn on_event(ctx: &LaunchContext, event: &Event, b: &Behaviour) -> Result<Eve
             log(Level::Info, &format!("event: {} noted", event.resource_type));
             EventOutcome::Processed(Vec::new())
         }
-        EventKind::Created | EventKind::Updated => {
+        EventKind::Created | EventKind::Updated | EventKind::Deleted => {
+            // Deleted only with Behaviour::fetches_deleted: fetched like any other event.
             let client = crate::client(ctx, b)?;
             let resource = client.read(&event.resource_type, &event.resource_id)?;
             let rtype = resource.get("resourceType").and_then(serde_json::Value::as_str).unwrap_or("");
@@ -53,7 +64,7 @@ pub fn on_event(ctx: &LaunchContext, event: &Event, b: &Behaviour) -> Result<Eve
         if seen.len() >= REMEMBERED {
             seen.pop_front();
         }
-        seen.push_back(event.event_id.clone());
+        seen.push_back(key);
     }
     Ok(outcome)
 }

@@ -32,8 +32,10 @@
 //! adapter_core::adapter!(Flawed, adapter_core::Behaviour { drops_notices: true, ..adapter_core::Behaviour::HONEST });
 //! ```
 
+mod behaviour;
 mod document;
 mod events;
+mod mutant;
 mod overview;
 mod strict_model;
 mod transport;
@@ -43,107 +45,9 @@ use guest_kit::http::{self, Request, Url};
 use guest_kit::types::{AdapterError, AdapterInfo, Capability, ClinicalEntry, Event, EventOutcome, LaunchContext};
 use guest_kit::{Level, log};
 
+pub use behaviour::Behaviour;
 pub use guest_kit::Guest;
-
-/// How the adapter behaves. Every field defaults to `false`: [`Behaviour::HONEST`], the reference
-/// adapter. Each field is one vendor mistake; the `flawed-*` crates turn on one each.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Behaviour {
-    /// Overview: drops the platform's `OperationOutcome` notices (withheld information) instead
-    /// of passing them on to the user.
-    pub drops_notices: bool,
-    /// Overview and document: reads the context patient for its fødselsnummer, then searches
-    /// `Patient?identifier=…` and uses what it finds, instead of just using the context patient.
-    pub searches_patient: bool,
-    /// Every request: retries 429/503 without bound (still honouring `Retry-After`).
-    pub retries_forever: bool,
-    /// Every request: retries 429/503 immediately, at most 3 attempts, ignoring `Retry-After`.
-    pub ignores_retry_after: bool,
-    /// Document (vital signs): a made-up code system and codes instead of LOINC, and the
-    /// practitioner's HPR number with a wrong check digit on the performer.
-    pub invalid_codes: bool,
-    /// Overview: logs the patient's fødselsnummer and name when opening the patient.
-    pub logs_personal_data: bool,
-    /// Document: plain creates, without `If-None-Exist` (no conditional create).
-    pub unconditional_create: bool,
-    /// Overview: keeps the first overview in a static and returns it for every later call,
-    /// whatever the patient.
-    pub caches_overview: bool,
-    /// Every call: POSTs a telemetry event with the patient id to the vendor's own host
-    /// ([`TELEMETRY_URL`]), ignoring the outcome.
-    pub telemetry: bool,
-    /// Overview: pages of 200 without a page cap, and a "sync" of every type's and every
-    /// patient's data in the unit (no `patient` parameter, every page); the result is then
-    /// filtered down to the context patient, so the overview itself is unchanged.
-    pub fetches_everything: bool,
-    /// Overview: the DocumentReference search goes without the `Authorization` header; the
-    /// adapter carries on with whatever it gets.
-    pub drops_token: bool,
-    /// Every request: retries 401 and 403 up to 10 times (1 s apart).
-    pub retries_auth_errors: bool,
-    /// Every request: on 403, or when the platform withholds something, gets itself an emergency
-    /// token (`POST …/auth/token`, purpose emergency, a canned reason) and repeats the request
-    /// with it — break the glass without the user asking.
-    pub breaks_glass: bool,
-    /// Document (care note): writes the note without the sensitivity labels even when the user
-    /// marked it sensitive.
-    pub ignores_sensitive: bool,
-    /// Events: handles every delivery — other kommuners' events too (fetching from the event's
-    /// kommune) and redeliveries — and writes a Provenance "acknowledgement" for each.
-    pub events_copy_all: bool,
-    /// Events: answers `processed([])` without fetching the announced resource.
-    pub events_noop: bool,
-    /// Every response: parsed strictly — an element outside the vendor's R4 model is an internal
-    /// error, and a body that is not complete JSON panics (a trap).
-    pub strict_parser: bool,
-    /// Every request: gives up (`unavailable`) when the answer took more than 200 ms on the
-    /// monotonic clock.
-    pub impatient: bool,
-    /// Overview: a `searchset` Bundle, entries without `fullUrl`, and no AllergyIntolerance.
-    pub wrong_bundle: bool,
-    /// Overview: never follows `next` links (first page of every search only).
-    pub first_page_only: bool,
-    /// Document: no practitioner on anything written (no author, performer, care manager or
-    /// Provenance agent), and made-up ids (`Observation/1`) in the answer.
-    pub anonymous_writes: bool,
-    /// Overview: a random `Bundle.id` and the time of this clock (the wall clock) as
-    /// `Bundle.timestamp`. A function rather than a flag so that only the component that turns
-    /// it on links (and imports) `wasi:clocks/wall-clock`: the reference's imports stay as they
-    /// were.
-    pub nondeterministic: Option<fn() -> std::time::SystemTime>,
-    /// Overview: burns about 700 million instructions in a busy loop and allocates and touches
-    /// 80 MiB before answering.
-    pub greedy: bool,
-}
-
-impl Behaviour {
-    /// The reference adapter: no mistakes.
-    pub const HONEST: Behaviour = Behaviour {
-        drops_notices: false,
-        searches_patient: false,
-        retries_forever: false,
-        ignores_retry_after: false,
-        invalid_codes: false,
-        logs_personal_data: false,
-        unconditional_create: false,
-        caches_overview: false,
-        telemetry: false,
-        fetches_everything: false,
-        drops_token: false,
-        retries_auth_errors: false,
-        breaks_glass: false,
-        ignores_sensitive: false,
-        events_copy_all: false,
-        events_noop: false,
-        strict_parser: false,
-        impatient: false,
-        wrong_bundle: false,
-        first_page_only: false,
-        anonymous_writes: false,
-        nondeterministic: None,
-        greedy: false,
-    };
-}
+pub use mutant::MUTANTS;
 
 /// Where [`Behaviour::telemetry`] reports to: the vendor's own host, not the platform.
 pub const TELEMETRY_URL: &str = "https://telemetri.leverandor.example/v1/events";
@@ -168,7 +72,14 @@ pub fn patient_overview(ctx: &LaunchContext, behaviour: &Behaviour) -> Result<St
     if behaviour.telemetry {
         telemetry("patient-overview", ctx.patient.as_deref());
     }
-    overview::patient_overview(ctx, behaviour)
+    match overview::patient_overview(ctx, behaviour) {
+        Err(e) if behaviour.swallows_errors => {
+            // The vendor's "never show an error page": whatever went wrong, an empty record.
+            log(Level::Warn, &format!("overview failed ({}); showing an empty overview", document::kind(&e)));
+            serde_json::to_string(&guest_kit::fhir::collection(Vec::new())).map_err(|e| AdapterError::Internal(format!("overview: {e}")))
+        }
+        result => result,
+    }
 }
 
 /// `document`, see [`Behaviour`].
@@ -237,7 +148,7 @@ fn client(ctx: &LaunchContext, behaviour: &Behaviour) -> Result<Client, AdapterE
             ..RetryPolicy::default()
         };
     }
-    if behaviour.ignores_retry_after {
+    if behaviour.ignores_retry_after || behaviour.retry_after_millis {
         // The vendor's own loop retries at once (see `transport`); the client gives up on the
         // first 429/503 it is handed.
         client.retry.max_attempts = 1;

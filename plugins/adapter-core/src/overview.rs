@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 
 use crate::Behaviour;
 
+mod mistakes;
+
 /// Page size asked of every search.
 const PAGE_SIZE: &str = "50";
 /// Most pages followed per search (50 × 20 = 1000 resources of one type).
@@ -42,9 +44,21 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
     }
     let context_id = crate::patient_in_context(ctx)?;
     let client = crate::client(ctx, b)?;
+    if b.logs_patient_id {
+        log(Level::Info, &format!("overview for Patient/{context_id}"));
+    }
 
     // The patient in context, read directly: never searched for by name or identifier.
-    let patient = client.read("Patient", context_id)?;
+    let mut patient = client.read("Patient", context_id)?;
+    if b.rejects_dnummer && crate::national_id(&patient).is_some_and(|(system, _)| system == crate::DNR) {
+        // The vendor validates the national id as a fødselsnummer (day of birth ≤ 31).
+        return Err(AdapterError::InvalidInput("pasienten har ikke gyldig fødselsnummer / the patient has no valid fødselsnummer".into()));
+    }
+    if b.duplicate_check {
+        mistakes::duplicate_check(&client, &patient);
+    }
+    mistakes::alter_patient(&mut patient, b);
+    let deceased = patient.get("deceasedDateTime").is_some() || patient.get("deceasedBoolean") == Some(&json!(true));
     if b.logs_personal_data {
         log(Level::Info, &format!("opening patient {} ({})", crate::national_id(&patient).map(|(_, v)| v).unwrap_or_default(), name_of(&patient)));
     }
@@ -57,13 +71,25 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
     let (page_size, max_pages) = match (b.fetches_everything, b.first_page_only) {
         (_, true) => (PAGE_SIZE, 1),
         (true, false) => (EVERYTHING_PAGE_SIZE, EVERYTHING_MAX_PAGES),
+        (false, false) if b.page_cap_five => (PAGE_SIZE, mistakes::FIVE_PAGES),
         (false, false) => (PAGE_SIZE, MAX_PAGES),
     };
     for rtype in SEARCHES {
         if b.wrong_bundle && (*rtype == "AllergyIntolerance" || *rtype == "EpisodeOfCare") {
             continue;
         }
-        let paged = match client.search_all(rtype, &[("patient", patient_id), ("_count", page_size)], max_pages) {
+        if b.hides_deceased && deceased {
+            log(Level::Info, "overview: deceased patient, no searches");
+            break;
+        }
+        let max_pages = if b.observation_page_cap && *rtype == "Observation" { mistakes::OBSERVATION_PAGES } else { max_pages };
+        let params = [("patient", patient_id), ("_count", page_size)];
+        let searched = if b.follows_foreign_next || b.drops_later_notices {
+            mistakes::search_pages(&client, rtype, &params, max_pages, b)
+        } else {
+            client.search_all(rtype, &params, max_pages)
+        };
+        let paged = match searched {
             Ok(p) => p,
             // The token-less search failed: carry on without it.
             Err(e) if b.drops_token && *rtype == "DocumentReference" => {
@@ -81,17 +107,31 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
             Err(e) => return Err(e),
         };
         let mut matches = 0;
-        for e in paged.entries {
-            let Some(resource) = e.get("resource").cloned() else { continue };
+        let mut found = paged.entries;
+        if b.shows_recent_observations && *rtype == "Observation" {
+            mistakes::latest_observations(&mut found);
+        }
+        for e in found {
+            let Some(mut resource) = e.get("resource").cloned() else { continue };
             if fhir::is_outcome_entry(&e) {
-                if b.drops_notices {
+                if b.drops_notices
+                    || (b.document_notices_only && *rtype != "DocumentReference")
+                    || (b.dedups_notices && notices > 0)
+                {
                     continue;
                 }
                 // The platform's notice that something is withheld: the user must see it.
                 notices += 1;
+                if b.relabels_notices {
+                    resource = mistakes::own_notice();
+                }
                 entries.push(json!({ "resource": resource }));
                 continue;
             }
+            if b.active_conditions_only && !mistakes::is_active(&resource) {
+                continue;
+            }
+            mistakes::alter_resource(&mut resource, b);
             let key = format!(
                 "{}/{}",
                 resource.get("resourceType").and_then(Value::as_str).unwrap_or(""),
@@ -114,6 +154,15 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
 
     if b.fetches_everything {
         sync_everything(&client, patient_id);
+    }
+    if b.prefetches_unused {
+        mistakes::prefetch(&client, patient_id);
+    }
+    if b.unordered_overview {
+        mistakes::shuffle(&mut entries);
+    }
+    if b.relative_full_urls {
+        mistakes::relative_full_urls(&mut entries);
     }
     log(Level::Info, &format!("overview: {} entries, {notices} notice(s), {} requests", entries.len(), client.requests()));
     let mut bundle = fhir::collection(entries);

@@ -1,12 +1,15 @@
 //! The vendor's own HTTP layer, for the mistakes made there ([`build`]). The honest adapter has
 //! none: its client sends with [`guest_kit::http::send`] directly.
 //!
-//! Layers, innermost (around the actual send) first: [`Behaviour::drops_token`],
+//! Layers, innermost (around the actual send) first: [`Behaviour::follows_redirects`],
+//! [`Behaviour::token_in_query`], [`Behaviour::caches_by_path`], [`Behaviour::drops_token`],
 //! [`Behaviour::impatient`], [`Behaviour::strict_parser`], [`Behaviour::ignores_retry_after`],
-//! [`Behaviour::retries_auth_errors`], [`Behaviour::breaks_glass`]. The client's own retry loop
-//! (429/503, `Retry-After`) runs outside all of them.
+//! [`Behaviour::retry_after_millis`], [`Behaviour::retries_client_errors`],
+//! [`Behaviour::retries_auth_errors`], [`Behaviour::breaks_glass`], [`Behaviour::token_in_log`].
+//! The client's own retry loop (429/503, `Retry-After`) runs outside all of them.
 
 use std::cell::RefCell;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use guest_kit::fhir::Transport;
@@ -26,13 +29,92 @@ const AUTH_RETRIES: u32 = 10;
 /// [`Behaviour::breaks_glass`]: the reason the adapter gives on the user's behalf.
 const CANNED_REASON: &str = "Akutt behov for helsehjelp / urgent need of care";
 
+/// [`Behaviour::follows_redirects`]: most redirects followed per request.
+const MAX_REDIRECTS: usize = 5;
+/// [`Behaviour::retries_client_errors`]: the statuses retried, and attempts per request.
+const CLIENT_ERRORS: [u16; 5] = [400, 403, 404, 409, 422];
+const CLIENT_ERROR_ATTEMPTS: u32 = 3;
+/// [`Behaviour::caches_by_path`]: the cache (key, response), and how many responses it keeps.
+static SEARCH_CACHE: Mutex<Vec<(String, Response)>> = Mutex::new(Vec::new());
+const CACHED_RESPONSES: usize = 256;
+
 /// The transport `behaviour` asks for, or `None` for the honest one.
 pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
     let b = behaviour;
-    if !(b.drops_token || b.impatient || b.strict_parser || b.ignores_retry_after || b.retries_auth_errors || b.breaks_glass) {
+    if !(b.drops_token
+        || b.impatient
+        || b.strict_parser
+        || b.ignores_retry_after
+        || b.retries_auth_errors
+        || b.breaks_glass
+        || b.follows_redirects
+        || b.token_in_query
+        || b.caches_by_path
+        || b.retry_after_millis
+        || b.retries_client_errors
+        || b.token_in_log)
+    {
         return None;
     }
     let mut t: Transport = Box::new(http::send);
+    if b.follows_redirects {
+        t = Box::new(move |r: &Request| {
+            let mut response = t(r)?;
+            let mut request = r.clone();
+            for _ in 0..MAX_REDIRECTS {
+                let target = match (response.status, response.header("location")) {
+                    (301 | 302 | 303 | 307 | 308, Some(location)) => location.to_owned(),
+                    _ => break,
+                };
+                // Relative locations resolved against the request; absolute ones taken as they
+                // are, whatever the host — with every header, the token included.
+                let url = Url::parse(&target).unwrap_or_else(|_| Url {
+                    https: request.url.https,
+                    authority: request.url.authority.clone(),
+                    path_and_query: target.clone(),
+                });
+                log(Level::Info, &format!("{} {}: following the redirect", request.method, response.status));
+                request.url = url;
+                response = t(&request)?;
+            }
+            Ok(response)
+        });
+    }
+    if b.token_in_query {
+        t = Box::new(move |r: &Request| {
+            if r.method != "GET" {
+                return t(r);
+            }
+            let Some(token) = bearer(r) else { return t(r) };
+            let mut with_query = r.clone();
+            let separator = if with_query.url.path_and_query.contains('?') { '&' } else { '?' };
+            with_query.url.path_and_query.push_str(&format!("{separator}access_token={}", guest_kit::fhir::encode(&token)));
+            t(&with_query)
+        });
+    }
+    if b.caches_by_path {
+        t = Box::new(move |r: &Request| {
+            let is_search = r.method == "GET" && r.url.path_and_query.contains('?');
+            if !is_search {
+                return t(r);
+            }
+            let key = cache_key(&r.url);
+            if let Some(hit) = SEARCH_CACHE.lock().ok().and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())) {
+                log(Level::Debug, "GET: served from the response cache");
+                return Ok(hit);
+            }
+            let response = t(r)?;
+            if response.status == 200
+                && let Ok(mut cache) = SEARCH_CACHE.lock()
+            {
+                if cache.len() >= CACHED_RESPONSES {
+                    cache.remove(0);
+                }
+                cache.push((key, response.clone()));
+            }
+            Ok(response)
+        });
+    }
     if b.drops_token {
         t = Box::new(move |r: &Request| {
             if r.method == "GET" && is_document_search(&r.url) {
@@ -76,6 +158,36 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             }
         });
     }
+    if b.retry_after_millis {
+        t = Box::new(move |r: &Request| {
+            let mut attempt = 1;
+            loop {
+                let response = t(r)?;
+                if !matches!(response.status, 429 | 503) || attempt >= IMMEDIATE_ATTEMPTS {
+                    return Ok(response);
+                }
+                // The vendor's HTTP library counts Retry-After in milliseconds.
+                let wait = guest_kit::fhir::retry_after(&response).map_or(Duration::from_millis(1), |s| Duration::from_millis(s.as_secs()));
+                log(Level::Info, &format!("{} {}: retrying in {} ms", r.method, response.status, wait.as_millis()));
+                guest_kit::sleep(wait);
+                attempt += 1;
+            }
+        });
+    }
+    if b.retries_client_errors {
+        t = Box::new(move |r: &Request| {
+            let mut attempt = 1;
+            loop {
+                let response = t(r)?;
+                if !CLIENT_ERRORS.contains(&response.status) || attempt >= CLIENT_ERROR_ATTEMPTS {
+                    return Ok(response);
+                }
+                log(Level::Info, &format!("{} {}: retry {attempt}/{CLIENT_ERROR_ATTEMPTS}", r.method, response.status));
+                guest_kit::sleep(Duration::from_secs(1));
+                attempt += 1;
+            }
+        });
+    }
     if b.retries_auth_errors {
         t = Box::new(move |r: &Request| {
             let mut retries = 0;
@@ -112,7 +224,30 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             t(&again)
         });
     }
+    if b.token_in_log {
+        t = Box::new(move |r: &Request| {
+            let auth = r.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).map_or("", |(_, v)| v.as_str());
+            log(Level::Debug, &format!("request {} {} authorization: {auth}", r.method, r.url.path_and_query));
+            t(r)
+        });
+    }
     Some(t)
+}
+
+/// The bearer token of a request's `Authorization` header.
+fn bearer(r: &Request) -> Option<String> {
+    r.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.strip_prefix("Bearer "))
+        .map(str::to_owned)
+}
+
+/// [`Behaviour::caches_by_path`]: the cache key — the URL with its `patient` parameter left out.
+fn cache_key(url: &Url) -> String {
+    let (path, query) = url.path_and_query.split_once('?').unwrap_or((&url.path_and_query, ""));
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("patient=")).collect();
+    format!("{}{path}?{}", url.authority, kept.join("&"))
 }
 
 /// Whether `url` is a DocumentReference search (`…/DocumentReference?…`).

@@ -1,8 +1,10 @@
 //! The suite tested from both sides: the reference adapter passes every vilkår; each flawed
-//! adapter fails exactly the vilkår of its mistake; reports are deterministic.
+//! adapter fails exactly the vilkår of its mistake; reports are deterministic; and the mutation
+//! score (`mutants`): how many realistic vendor mistakes the suite catches.
 
 mod both_sides;
 mod fairness;
+mod mutants;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
