@@ -3,7 +3,8 @@
 //! ```text
 //! cargo xtask demo [ARGS...]     build the sample adapters, then run the markedsplass demo (sandkasse demo)
 //! cargo xtask test [ARGS...]     run every test in the repository
-//! cargo xtask plugins            build the sample adapters in plugins/ for wasm32-wasip2
+//! cargo xtask plugins            build the sample adapters in plugins/ (wasm32-wasip2, and the
+//!                                Python one with componentize-py)
 //! cargo xtask mutants            build plugins/, then measure the suite's mutation score
 //! cargo xtask bench [ARGS...]    cargo bench --workspace
 //! ```
@@ -28,7 +29,8 @@ Commands:
                     ARGS are passed to `sandkasse demo`
   test [ARGS...]    run every test: build plugins/ (wasm32-wasip2), browser tests in tests/browser,
                     `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
-  plugins           build the sample adapters in plugins/ for wasm32-wasip2
+  plugins           build the sample adapters in plugins/ for wasm32-wasip2, and
+                    plugins/python-reference with componentize-py
   mutants           build plugins/, then run the mutation harness with its table shown:
                     `cargo test -p sandkasse-suite --test all mutants -- --nocapture`
                     (plugins/mutants.toml; docs/verdict-trust.md)
@@ -154,13 +156,38 @@ fn build_plugins(root: &Path) -> Result<Outcome> {
     }
     ensure_wasm_target(root)?;
     let mut cmd = cargo(root);
+    // Explicit target dir: the tests read plugins/target even when CARGO_TARGET_DIR is set.
     cmd.args(["build", "--release", "--target", WASM_TARGET])
-        .args(["--manifest-path", "plugins/Cargo.toml"]);
+        .args(["--manifest-path", "plugins/Cargo.toml"])
+        .args(["--target-dir", "plugins/target"]);
     let status = spawn(&mut cmd)?;
     if !status.success() {
         bail!("building plugins failed ({status})");
     }
+    build_python_reference(root)?;
     Ok(Outcome::Ok)
+}
+
+/// What builds the Python reference adapter (the version `plugins/python-reference/build.sh` expects).
+const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
+
+/// Builds `plugins/python-reference` with componentize-py into its own `target/`; a missing
+/// componentize-py stops with the install command.
+fn build_python_reference(root: &Path) -> Result<()> {
+    if !on_path("componentize-py") {
+        bail!(
+            "the Python reference adapter needs componentize-py; run: pip install {COMPONENTIZE_PY}"
+        );
+    }
+    let status = spawn(
+        Command::new("bash")
+            .arg("plugins/python-reference/build.sh")
+            .current_dir(root),
+    )?;
+    if !status.success() {
+        bail!("building plugins/python-reference failed ({status})");
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target(root: &Path) -> Result<()> {

@@ -4,6 +4,7 @@
 //! stated (`thresholds`); nothing passes with nothing to judge (`vacuous`).
 
 mod both_sides;
+mod fairness;
 mod mutants;
 mod thresholds;
 mod vacuous;
