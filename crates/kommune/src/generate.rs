@@ -664,9 +664,12 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
         if cx.rng.random_bool(0.4) {
             codings.push(coding(systems::ICD10, icd));
         }
-        let json = json!({
+        // Diagnoses set more than five years ago are resolved half a year after onset (no random
+        // draw, so the rest of the record stays as it was): an overview must show both.
+        let resolved = onset < date_minus(latest, 5 * 365);
+        let mut json = json!({
             "resourceType": "Condition", "id": id, "meta": meta(&ts(onset, 10 * 60)),
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": if resolved { "resolved" } else { "active" }}]},
             "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]},
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-category", "code": "problem-list-item"}]}],
             "code": {"coding": codings, "text": icpc.display},
@@ -675,6 +678,9 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
             "recordedDate": onset.to_string(),
             "recorder": reference("Practitioner", &doctor),
         });
+        if resolved {
+            json["abatementDateTime"] = json!(date_minus(onset, -182).to_string());
+        }
         cx.push("Condition", id, json);
     }
 

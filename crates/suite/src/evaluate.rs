@@ -199,8 +199,13 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                     }
                 }
                 for e in bundle["entry"].as_array().into_iter().flatten() {
-                    if e.get("fullUrl").is_none() {
+                    let Some(url) = e.get("fullUrl") else {
                         problems.push(format!("steg {i}: en entry mangler fullUrl / an entry lacks fullUrl: {}", e["resource"]["resourceType"]));
+                        break;
+                    };
+                    // R4 Bundle.entry.fullUrl: an absolute URL (or a urn:uuid:/urn:oid:), never relative.
+                    if !url.as_str().is_some_and(|u| ["https://", "http://", "urn:uuid:", "urn:oid:"].iter().any(|p| u.starts_with(p))) {
+                        problems.push(format!("steg {i}: fullUrl er ikke absolutt / fullUrl is not absolute: {url}"));
                         break;
                     }
                 }
@@ -401,23 +406,65 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             if bad.is_empty() { pass("bare pasienten i konteksten ble slått opp / only the patient in context was looked up") } else { fail("adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context", bad) }
         }
         Assertion::NoPersonalDataInLogs => {
+            // What identifies a person or tells about their health: fødselsnummer/D-nummer, name,
+            // the platform's patient id, the street address, and the free text of a note the
+            // scenario documented.
+            let addresses: Vec<&str> = world
+                .dataset
+                .tenants
+                .iter()
+                .flat_map(|t| t.resources.iter().filter(|r| r.resource_type == "Patient"))
+                .filter_map(|r| r.json["address"][0]["line"][0].as_str())
+                .filter(|l| l.len() >= 6)
+                .collect();
+            let notes: Vec<String> = s
+                .steps
+                .iter()
+                .filter_map(|st| match &st.step {
+                    Step::Document { context, entry } => s.contexts.get(context).map(|ctx| crate::run::entry(entry, ctx)),
+                    _ => None,
+                })
+                .filter_map(|e| match e {
+                    sandkasse_sandbox::types::ClinicalEntry::CareNote(n) => Some(n.text.chars().take(40).collect()),
+                    _ => None,
+                })
+                .collect();
             let mut bad = Vec::new();
             for (i, c) in calls(s) {
-                let lines = c.logs.iter().map(|l| l.message.as_str()).chain(c.stdout.lines()).chain(c.stderr.lines());
+                let message = match &c.outcome {
+                    CallOutcome::AdapterError { message, .. } => message.as_str(),
+                    _ => "",
+                };
+                let lines = c.logs.iter().map(|l| l.message.as_str()).chain(c.stdout.lines()).chain(c.stderr.lines()).chain(message.lines());
                 for line in lines {
                     let mut shown = line.to_owned();
                     let mut found = Vec::new();
                     for p in world.dataset.tenants.iter().flat_map(|t| t.truth.patients.iter()) {
-                        if shown.contains(&p.identifier) {
-                            shown = shown.replace(&p.identifier, "<fødselsnummer>");
-                            found.push("fødselsnummer/D-nummer");
+                        for (value, mask, what) in [
+                            (&p.identifier, "<fødselsnummer>", "fødselsnummer/D-nummer"),
+                            (&p.name, "<navn>", "navn / name"),
+                            (&p.id, "<pasient-id>", "pasient-id / patient id"),
+                        ] {
+                            if shown.contains(value.as_str()) {
+                                shown = shown.replace(value.as_str(), mask);
+                                found.push(what);
+                            }
                         }
-                        if shown.contains(&p.name) {
-                            shown = shown.replace(&p.name, "<navn>");
-                            found.push("navn / name");
+                    }
+                    for line in &addresses {
+                        if shown.contains(line) {
+                            shown = shown.replace(line, "<adresse>");
+                            found.push("adresse / address");
+                        }
+                    }
+                    for text in &notes {
+                        if shown.contains(text.as_str()) {
+                            shown = shown.replace(text.as_str(), "<notat>");
+                            found.push("notattekst / note text");
                         }
                     }
                     if !found.is_empty() {
+                        found.dedup();
                         bad.push(format!("steg {i}: {} i / in: {}", found.join(", "), excerpt(&shown)));
                     }
                 }
@@ -452,6 +499,27 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 .map(|(i, c)| format!("steg {i} `{}`: {} forespørsler (høyst {max}) / {} requests (at most {max})", c.call, c.exchanges.len(), c.exchanges.len()))
                 .collect();
             if bad.is_empty() { pass(format!("høyst {max} forespørsler per kall / at most {max} requests per call")) } else { fail(format!("for mange forespørsler mot plattformen / too many requests to the platform (at most {max})"), bad) }
+        }
+        Assertion::RefusalsNotRetried => {
+            let mut judged = 0;
+            let mut bad = Vec::new();
+            for (i, c) in calls(s) {
+                let xs: Vec<_> = platform_exchanges(c).collect();
+                for (k, x) in xs.iter().enumerate().filter(|(_, x)| matches!(x.status, Some(401 | 403 | 404))) {
+                    judged += 1;
+                    let again = xs[k + 1..].iter().filter(|y| y.request_line == x.request_line).count();
+                    if again > 0 {
+                        bad.push(format!("steg {i}: {} → {} sendt {again} gang(er) til / sent {again} more time(s)", x.request_line, x.status.unwrap_or(0)));
+                    }
+                }
+            }
+            if judged == 0 {
+                error("plattformen avviste ingen forespørsel med 401, 403 eller 404 / the platform refused no request with 401, 403 or 404")
+            } else if bad.is_empty() {
+                pass("avviste forespørsler ble ikke sendt på nytt / refused requests were not sent again")
+            } else {
+                fail("adapteren sendte en avvist forespørsel på nytt / the adapter sent a refused request again", bad)
+            }
         }
         Assertion::NoOverFetching { max_unshown_percent } => crate::fidelity::no_over_fetching(s, *max_unshown_percent),
         Assertion::SameOutput { a, b } => {
@@ -561,6 +629,23 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                 let text = r.to_string();
                 let who = names_practitioner(&text) || by_provenance;
                 let whom = s.contexts.values().any(|c| c.patient.as_ref().is_some_and(|p| text.contains(&format!("Patient/{p}"))));
+                // Another practitioner as author or performer is the wrong identity, whatever a
+                // Provenance says.
+                let ours: Vec<String> = s
+                    .contexts
+                    .values()
+                    .filter_map(|c| world.dataset.tenant(&c.kommunenummer)?.truth.practitioners.iter().find(|p| p.hpr == c.practitioner_hpr))
+                    .map(|p| p.id.clone())
+                    .collect();
+                let others: BTreeSet<&str> = text
+                    .split("Practitioner/")
+                    .skip(1)
+                    .map(|rest| rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.')).next().unwrap_or(""))
+                    .filter(|id| !id.is_empty() && !ours.iter().any(|o| o == id))
+                    .collect();
+                for other in &others {
+                    bad.push(format!("{reference}: nevner et annet helsepersonell / names another practitioner: Practitioner/{other}"));
+                }
                 if !who || !whom {
                     bad.push(format!(
                         "{}/{}: {}{}",

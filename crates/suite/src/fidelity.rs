@@ -493,6 +493,16 @@ pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judge
         judged += 1;
         let returned: BTreeSet<String> = resources.iter().map(key).collect();
         let unshown: Vec<&String> = fetched.difference(&returned).collect();
+        // A type fetched and not shown at all is over-fetching whatever its share.
+        let type_of = |k: &String| k.split('/').next().unwrap_or("?").to_owned();
+        let shown_types: BTreeSet<String> = fetched.intersection(&returned).map(type_of).collect();
+        let unused: BTreeSet<String> = fetched.iter().map(type_of).filter(|t| !shown_types.contains(t)).collect();
+        if !unused.is_empty() {
+            problems.push(format!(
+                "steg {i}: hentet, men ingenting vist / fetched, nothing shown: {}",
+                unused.iter().map(|t| format!("{t} ({})", unshown.iter().filter(|u| type_of(u) == *t).count())).collect::<Vec<_>>().join(", ")
+            ));
+        }
         let percent = unshown.len() * 100 / fetched.len();
         if percent > max_unshown_percent as usize {
             let mut types: std::collections::BTreeMap<&str, usize> = Default::default();

@@ -66,10 +66,15 @@ pub fn load(root: &Path) -> Result<Suite, LoadError> {
         for (i, step) in s.steps.iter().enumerate() {
             let context = match step {
                 Step::Info => None,
-                Step::PatientOverview { context } | Step::Document { context, .. } | Step::OnEvent { context, .. } | Step::Sperring { context } => {
+                Step::PatientOverview { context } | Step::Document { context, .. } | Step::OnEvent { context, .. } | Step::Sperring { context, .. } => {
                     Some(context)
                 }
             };
+            if let Step::Sperring { resource: Some(t), .. } = step
+                && (sandkasse_platform::types::type_info(t).is_none() || !sandkasse_platform::types::is_patient_data(t))
+            {
+                return Err(invalid(&path, format!("step {i}: a sperring blocks patient data, and `{t}` is not a patient resource type")));
+            }
             if let Some(c) = context
                 && !s.contexts.contains_key(c)
             {

@@ -182,6 +182,8 @@ pub enum Assertion {
     RetriesBounded { max: usize },
     /// At most `max` requests per call.
     RequestsWithin { max: usize },
+    /// A request the platform refused with 401, 403 or 404 is not sent again in the same call.
+    RefusalsNotRetried,
     /// Of the patient data the platform served in one overview call, at most
     /// `max_unshown_percent` % is missing from the overview (data minimisation: fetch what the
     /// view shows, not everything).
@@ -318,9 +320,14 @@ pub enum Step {
     Document { context: String, entry: EntryTemplate },
     /// `on-event(ctx, event)`.
     OnEvent { context: String, event: EventTemplate },
-    /// Not a call: the patient of `context` blocks their first visible document (a Consent
-    /// written to the platform), as a sperring between two calls.
-    Sperring { context: String },
+    /// Not a call: the patient of `context` blocks their first visible resource of `resource`
+    /// (default `DocumentReference`; a Consent written to the platform), as a sperring between
+    /// two calls.
+    Sperring {
+        context: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+    },
 }
 
 /// Clinical entries a scenario can document.
@@ -335,6 +342,8 @@ pub enum EntryTemplate {
     SensitiveCareNote,
     /// A vedtak on helsetjenester i hjemmet, entry id `vedtak-1`.
     ServiceDecision,
+    /// An open-ended vedtak (no end date) on praktisk bistand, entry id `vedtak-2`.
+    ServiceDecisionOpenEnded,
     /// Paracetamol 1 g, entry id `med-1`.
     MedicationAdministration,
 }
@@ -351,6 +360,9 @@ pub enum EventTemplate {
     OtherKommune,
     /// An updated Condition of the context patient, event id `evt-updated`.
     UpdatedCondition,
+    /// The Observation of `new-observation` updated (the same resource, a new event), event id
+    /// `evt-obs-updated`.
+    UpdatedObservation,
     /// A deleted Observation of the context patient (gone from the platform: a read gives 404),
     /// event id `evt-deleted`.
     DeletedObservation,

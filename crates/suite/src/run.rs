@@ -288,10 +288,20 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
                 effective,
                 document_type: "34746-8".into(),
                 title: "Sykepleienotat".into(),
+                // Longer than 255 characters, with æøå and Sámi letters, so a note cut short or
+                // re-encoded on the way is seen.
                 text: if sensitive {
-                    "SYNTETISK TESTDATA. Pasienten ønsker at samtalen behandles fortrolig.".into()
+                    "SYNTETISK TESTDATA. Pasienten ønsker at samtalen behandles fortrolig. Hun forteller om \
+                     bekymringer for økonomien og familien i Kárášjohka, og om søvnvansker de siste ukene. \
+                     Vi avtalte ny samtale om to uker; pasienten ble informert om retten til å be om sperring \
+                     av opplysninger. Giitu – takk for samtalen."
+                        .into()
                 } else {
-                    "SYNTETISK TESTDATA. Tilsyn utført, pasienten i god form.".into()
+                    "SYNTETISK TESTDATA. Tilsyn utført, pasienten i god form. Blodtrykket er målt og \
+                     medisinene gitt etter planen; såret på leggen er stelt og tørt, uten tegn til \
+                     infeksjon. Pasienten har spist frokost og gått en tur med datteren Áile. Neste besøk \
+                     i morgen tidlig; pårørende er orientert. Ingen endring i ernæring eller væskeinntak."
+                        .into()
                 },
                 sensitive,
             })
@@ -301,6 +311,13 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
             tjenestetype: "1".into(),
             start: "2026-10-01".into(),
             end: Some("2026-12-31".into()),
+            unit_orgnr: ctx.unit_orgnr.clone(),
+        }),
+        EntryTemplate::ServiceDecisionOpenEnded => ClinicalEntry::ServiceDecision(ServiceDecision {
+            entry_id: "vedtak-2".into(),
+            tjenestetype: "2".into(),
+            start: "2026-11-01".into(),
+            end: None,
             unit_orgnr: ctx.unit_orgnr.clone(),
         }),
         EntryTemplate::MedicationAdministration => ClinicalEntry::MedicationAdministration(MedicationAdministration {
@@ -344,6 +361,17 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
                 patient: r.patient.clone(),
             })
         }
+        EventTemplate::UpdatedObservation => {
+            let (id, patient) = observation_of(&ctx.kommunenummer, ctx.patient.as_deref())?;
+            Some(Event {
+                event_id: "evt-obs-updated".into(),
+                kommunenummer: ctx.kommunenummer.clone(),
+                resource_type: "Observation".into(),
+                resource_id: id,
+                kind: EventKind::Updated,
+                patient,
+            })
+        }
         EventTemplate::DeletedObservation => {
             let (id, patient) = observation_of(&ctx.kommunenummer, ctx.patient.as_deref())?;
             Some(Event {
@@ -374,21 +402,21 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
 
 /// Writes a sperring (Consent deny) for the first document of the context patient the platform
 /// still shows, as the patient would between two calls. Returns the blocked reference.
-async fn write_sperring(world: &World, platform: &Arc<Platform>, ctx: &LaunchContext) -> Option<String> {
+async fn write_sperring(world: &World, platform: &Arc<Platform>, ctx: &LaunchContext, rtype: &str) -> Option<String> {
     let tenant = world.dataset.tenant(&ctx.kommunenummer)?;
     let patient = ctx.patient.as_deref()?;
     let shielded: Vec<&str> = tenant.truth.shielded.iter().map(|s| s.id.as_str()).collect();
     let doc = tenant
         .resources
         .iter()
-        .find(|r| r.resource_type == "DocumentReference" && r.patient.as_deref() == Some(patient) && !shielded.contains(&r.id.as_str()))?;
+        .find(|r| r.resource_type == rtype && r.patient.as_deref() == Some(patient) && !shielded.contains(&r.id.as_str()))?;
     let consent = json!({
         "resourceType": "Consent", "status": "active",
         "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
         "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
         "patient": {"reference": format!("Patient/{patient}")},
         "dateTime": "2026-10-01T12:00:00Z",
-        "provision": {"type": "deny", "data": [{"meaning": "instance", "reference": {"reference": format!("DocumentReference/{}", doc.id)}}]},
+        "provision": {"type": "deny", "data": [{"meaning": "instance", "reference": {"reference": format!("{rtype}/{}", doc.id)}}]},
     });
     let request = http::Request::post(format!("/{}/fhir/Consent", ctx.kommunenummer))
         .header("authorization", format!("Bearer {}", ctx.access_token))
@@ -396,7 +424,7 @@ async fn write_sperring(world: &World, platform: &Arc<Platform>, ctx: &LaunchCon
         .body(axum::body::Body::from(consent.to_string()))
         .ok()?;
     let response = platform.handle(request).await;
-    response.status().is_success().then(|| format!("DocumentReference/{}", doc.id))
+    response.status().is_success().then(|| format!("{rtype}/{}", doc.id))
 }
 
 fn written_count(written: &[Value]) -> usize {
@@ -475,8 +503,8 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
                         None => None,
                     }
                 }
-                Step::Sperring { context } => {
-                    blocked = write_sperring(world, &platform, &ctx_of(context)).await;
+                Step::Sperring { context, resource } => {
+                    blocked = write_sperring(world, &platform, &ctx_of(context), resource.as_deref().unwrap_or("DocumentReference")).await;
                     None
                 }
             };

@@ -43,7 +43,16 @@ fn every_threshold_a_check_uses_is_in_its_vilkar_text_in_both_languages() {
         let (nb, en) = (v.text.nb.replace('\u{a0}', " "), v.text.en.replace('\u{a0}', " "));
         for c in &v.checks {
             for n in numbers(&c.assert) {
-                let said = |text: &str| spellings(n).iter().any(|s| text.contains(s.as_str()));
+                // As a number of its own: `3` in "403" does not count.
+                let said = |text: &str| {
+                    spellings(n).iter().any(|s| {
+                        text.match_indices(s.as_str()).any(|(at, _)| {
+                            let before = text[..at].chars().next_back();
+                            let after = text[at + s.len()..].chars().next();
+                            !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+                        })
+                    })
+                };
                 if !said(&nb) || !said(&en) {
                     missing.push(format!("{} {}: {n}", v.id, c.id));
                 }

@@ -32,6 +32,7 @@ fn every_assertion() -> Vec<Assertion> {
         Assertion::RetryAfterHonoured,
         Assertion::RetriesBounded { max: 3 },
         Assertion::RequestsWithin { max: 40 },
+        Assertion::RefusalsNotRetried,
         Assertion::NoOverFetching { max_unshown_percent: 25 },
         Assertion::SameOutput { a: 0, b: 1 },
         Assertion::NoLeakBetweenContexts { step: 0 },
@@ -71,6 +72,7 @@ fn every_assertion() -> Vec<Assertion> {
             | Assertion::RetryAfterHonoured
             | Assertion::RetriesBounded { .. }
             | Assertion::RequestsWithin { .. }
+            | Assertion::RefusalsNotRetried
             | Assertion::NoOverFetching { .. }
             | Assertion::SameOutput { .. }
             | Assertion::NoLeakBetweenContexts { .. }
