@@ -248,6 +248,30 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             }
         }
         Assertion::WithheldNoticeSurfaced => crate::fidelity::notices_surfaced(s),
+        Assertion::PagingFollowed => {
+            let mut judged = 0;
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate().filter(|(_, st)| matches!(st.step, Step::PatientOverview { .. })) {
+                let mut last: std::collections::BTreeMap<&str, (usize, bool)> = std::collections::BTreeMap::new();
+                for p in &st.pages {
+                    let e = last.entry(p.resource_type.as_str()).or_insert((0, false));
+                    *e = (e.0 + 1, p.next);
+                }
+                judged += last.values().filter(|(pages, next)| *pages > 1 || *next).count();
+                for (t, (pages, next)) in &last {
+                    if *next {
+                        bad.push(format!("steg {i}: {t}: stoppet etter {pages} sider med flere igjen / stopped after {pages} pages with more to come"));
+                    }
+                }
+            }
+            if judged == 0 {
+                error("ingen søk gikk over flere sider / no search went over several pages")
+            } else if bad.is_empty() {
+                pass(format!("{judged} søk over flere sider fulgt til siste side / searches over several pages followed to the last page"))
+            } else {
+                fail("adapteren fulgte ikke søket til siste side / the adapter did not follow the search to its last page", bad)
+            }
+        }
         Assertion::ShieldedNeverShown => {
             let mut problems = Vec::new();
             for (i, c) in calls(s) {

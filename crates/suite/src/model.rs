@@ -156,6 +156,8 @@ pub enum Assertion {
     /// The overview holds the context patient and every resource of `types` the platform let the
     /// practitioner see (ground truth minus shielded), e.g. Condition, MedicationStatement.
     OverviewComplete { types: Vec<String> },
+    /// Every search an overview started was followed through `next` to its last page.
+    PagingFollowed,
     /// When the platform withheld something, the overview carries an `OperationOutcome` notice
     /// with code `suppressed`.
     WithheldNoticeSurfaced,

@@ -81,6 +81,8 @@ pub struct StepEvidence {
     pub notices: Vec<Value>,
     /// The resources created or changed in this step, as the platform stored them.
     pub written: Vec<Value>,
+    /// Every search page the platform served in this step, in order.
+    pub pages: Vec<SearchPage>,
     /// Non-Provenance resources written so far in the scenario, after this step.
     pub written_after: usize,
     /// For `sperring`: the resource blocked.
@@ -94,12 +96,27 @@ pub struct StepEvidence {
 struct Served {
     resources: Vec<Value>,
     notices: Vec<Value>,
+    pages: Vec<SearchPage>,
+}
+
+/// One page of a search the platform served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    /// The resource type searched.
+    pub resource_type: String,
+    /// Whether the page had a `next` link (more to come).
+    pub next: bool,
 }
 
 impl Served {
-    fn record(&mut self, body: Value) {
+    fn record(&mut self, path: &str, body: Value) {
         match body["resourceType"].as_str() {
             Some("Bundle") => {
+                if body["type"] == "searchset" {
+                    let rtype = path.trim_end_matches("/_search").rsplit('/').next().unwrap_or_default().to_owned();
+                    let next = body["link"].as_array().into_iter().flatten().any(|l| l["relation"] == "next");
+                    self.pages.push(SearchPage { resource_type: rtype, next });
+                }
                 for e in body["entry"].as_array().into_iter().flatten() {
                     let r = &e["resource"];
                     if r["resourceType"] == "OperationOutcome" {
@@ -128,6 +145,7 @@ async fn capture(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     if !response.status().is_success() {
         return response;
@@ -135,7 +153,7 @@ async fn capture(
     let (parts, body) = response.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-        served.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record(value);
+        served.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record(&path, value);
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -509,13 +527,14 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
                 }
             };
             let written = all_written();
-            let Served { resources, notices } = std::mem::take(&mut *served.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            let Served { resources, notices, pages } = std::mem::take(&mut *served.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
             evidence.steps.push(StepEvidence {
                 step: step.clone(),
                 call,
                 served: resources,
                 notices,
                 written: written.iter().filter(|r| !before.contains(&version(r))).cloned().collect(),
+                pages,
                 written_after: written_count(&written),
                 blocked,
                 event: delivered,

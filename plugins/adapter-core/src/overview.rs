@@ -14,8 +14,9 @@ mod mistakes;
 
 /// Page size asked of every search.
 const PAGE_SIZE: &str = "50";
-/// Most pages followed per search (50 × 20 = 1000 resources of one type).
-const MAX_PAGES: usize = 20;
+/// Most pages followed per search: far beyond the suite's longest search (about 25 pages of 2–3
+/// entries in `overview-long-record`), and 50 × 100 = 5000 resources of one type on full pages.
+const MAX_PAGES: usize = 100;
 
 /// The searches of the overview, all by the patient in context.
 const SEARCHES: &[&str] =

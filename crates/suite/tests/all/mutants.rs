@@ -24,11 +24,10 @@ use serde::Deserialize;
 
 use super::{plugin, report, sandbox, suite};
 
-/// The catch rate this suite must keep (caught / all mutants). Measured: 35 of 89 = 39.3 % against
-/// suite 1.0.0 (33 vilkår, 17 scenarios), before INF-08, INF-09, SIK-07 and HEN-04 and their
-/// scenarios exist; rounded down. See docs/verdict-trust.md. Raise it as the suite grows; the
-/// target is 0.95.
-const MIN_CATCH_RATE: f64 = 0.39;
+/// The catch rate this suite must keep (caught / all mutants). Measured: 87 of 89 = 97.8 % against
+/// suite 2.0.0 (37 vilkår, 24 scenarios; 35 of 89 against 1.0.0), rounded down. The two survivors
+/// and why they survive are in docs/verdict-trust.md. The target is at least 0.95.
+const MIN_CATCH_RATE: f64 = 0.97;
 
 /// The `mutant` component's marker: this prefix, the name, NUL padding to [`MARKER_LEN`] bytes.
 const MARKER_PREFIX: &[u8] = b"SANDKASSE-MUTANT:";

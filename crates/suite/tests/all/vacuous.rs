@@ -20,6 +20,7 @@ fn every_assertion() -> Vec<Assertion> {
         Assertion::StepReturnsError { step: 0, code: "unauthorized".into() },
         Assertion::OverviewIsValidBundle,
         Assertion::OverviewComplete { types: vec!["Condition".into()] },
+        Assertion::PagingFollowed,
         Assertion::WithheldNoticeSurfaced,
         Assertion::ShieldedNeverShown,
         Assertion::TokenOnEveryRequest,
@@ -60,6 +61,7 @@ fn every_assertion() -> Vec<Assertion> {
             | Assertion::StepReturnsError { .. }
             | Assertion::OverviewIsValidBundle
             | Assertion::OverviewComplete { .. }
+            | Assertion::PagingFollowed
             | Assertion::WithheldNoticeSurfaced
             | Assertion::ShieldedNeverShown
             | Assertion::TokenOnEveryRequest
@@ -136,7 +138,7 @@ fn quiet(call: &str, value: Value) -> CallEvidence {
 }
 
 fn step(step: Step, call: CallEvidence) -> StepEvidence {
-    StepEvidence { step, call: Some(call), served: Vec::new(), notices: Vec::new(), written: Vec::new(), written_after: 0, blocked: None, event: None }
+    StepEvidence { step, call: Some(call), served: Vec::new(), notices: Vec::new(), written: Vec::new(), pages: Vec::new(), written_after: 0, blocked: None, event: None }
 }
 
 fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World) -> (Outcome, String) {
