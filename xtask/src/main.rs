@@ -66,8 +66,8 @@ fn run() -> Result<ExitCode> {
         }
         Some("test") => test(&root, &rest),
         Some("demo") => {
-            // The demo uploads the sample adapters.
-            build_plugins(&root)?;
+            // The demo uploads the Rust sample adapters; it needs no Python toolchain.
+            build_plugins(&root, false)?;
             let mut cmd = cargo(&root);
             cmd.args(["run", "--release", "-p", "sandkasse-cli", "--", "demo"])
                 .args(&rest);
@@ -80,7 +80,7 @@ fn run() -> Result<ExitCode> {
                     extra.to_string_lossy()
                 );
             }
-            if let Outcome::Ok = build_plugins(&root)? {
+            if let Outcome::Ok = build_plugins(&root, true)? {
                 println!("xtask: plugins built in plugins/target/{WASM_TARGET}/release");
             }
             Ok(ExitCode::SUCCESS)
@@ -93,7 +93,7 @@ fn run() -> Result<ExitCode> {
                 );
             }
             // The harness patches plugins/target/…/mutant.wasm and runs the flawed-* crates.
-            build_plugins(&root)?;
+            build_plugins(&root, false)?;
             let mut cmd = cargo(&root);
             let test = ["test", "-p", "sandkasse-suite", "--test", "all", "mutants"];
             cmd.args(test).args(["--", "--nocapture"]);
@@ -119,7 +119,7 @@ fn run() -> Result<ExitCode> {
 fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     let mut summary = Summary::default();
 
-    match build_plugins(root) {
+    match build_plugins(root, true) {
         Ok(outcome) => summary.push("plugins", outcome),
         Err(err) => return Ok(summary.stop("plugins", &err)),
     }
@@ -148,8 +148,9 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     Ok(summary.finish())
 }
 
-/// Builds the `plugins/` workspace for `wasm32-wasip2`, installing the target if it is missing.
-fn build_plugins(root: &Path) -> Result<Outcome> {
+/// Builds the `plugins/` workspace for `wasm32-wasip2`, installing the target if it is missing,
+/// and with `python`, the Python reference adapter (the tests need it; the demo does not).
+fn build_plugins(root: &Path, python: bool) -> Result<Outcome> {
     if !root.join("plugins/Cargo.toml").is_file() {
         println!("xtask: no plugins yet (plugins/Cargo.toml does not exist): nothing to build");
         return Ok(Outcome::Skipped("no plugins yet"));
@@ -164,7 +165,9 @@ fn build_plugins(root: &Path) -> Result<Outcome> {
     if !status.success() {
         bail!("building plugins failed ({status})");
     }
-    build_python_reference(root)?;
+    if python {
+        build_python_reference(root)?;
+    }
     Ok(Outcome::Ok)
 }
 

@@ -14,7 +14,7 @@ mod mistakes;
 
 /// Page size asked of every search.
 const PAGE_SIZE: &str = "50";
-/// Most pages followed per search: far beyond the suite's longest search (about 25 pages of 2–3
+/// Most pages followed per search: far beyond the suite's longest search (about 40 pages of 1–2
 /// entries in `overview-long-record`), and 50 × 100 = 5000 resources of one type on full pages.
 const MAX_PAGES: usize = 100;
 
