@@ -768,7 +768,7 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                     let first = st.event.as_ref().and_then(|e| {
                         s.steps.iter().find(|o| o.event.as_ref().is_some_and(|x| x.event_id == e.event_id)).and_then(|o| o.call.as_ref())
                     });
-                    if !first.is_some_and(|f| platform_exchanges(f).next().is_some()) {
+                    if first.is_none_or(|f| platform_exchanges(f).next().is_none()) {
                         continue;
                     }
                     judged += 1;
