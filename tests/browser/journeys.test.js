@@ -23,7 +23,7 @@ const VERSION = '1.0.0';
 const RUN_TIMEOUT_MS = 120_000;
 const RUN_STATES = ['queued', 'running', 'done', 'error'];
 // A flawed sample adapter and the vilkår it fails (as crates/suite/tests/all/both_sides.rs has it).
-const FLAWED = { component: 'flawed_drops_token', product: 'Journal Sør', fails: ['SIK-01'] };
+const FLAWED = { component: 'flawed_logs_fnr', product: 'Journal Sør', fails: ['PER-03'] };
 
 const server = new Markedsplass();
 let browser = null;
@@ -353,7 +353,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     const file = paths.component(FLAWED.component);
 
     await kari.visit('/leverandor/last-opp', { label: 'upload form' });
-    await fillUpload(page, { product: FLAWED.product, version: '0.9.0', changelog: 'Glemmer tokenet.', file });
+    await fillUpload(page, { product: FLAWED.product, version: '0.9.0', changelog: 'Logger fødselsnummer.', file });
     const { path: at } = await submit(page, '#upload-submit', { what: `the upload form (${FLAWED.component}.wasm)`, timeout: 60_000 });
     assert.ok(at.startsWith('/kjoringer/'), `uploading ${FLAWED.component}.wasm should redirect to /kjoringer/{run_id}, but the browser is at ${at}`);
     const runId = idFrom(page.url(), '/kjoringer');

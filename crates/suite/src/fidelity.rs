@@ -58,7 +58,7 @@ fn parties(world: &World, ctx: &LaunchContext) -> Parties {
 
 /// Whether a `Reference` names `rtype/id` (relative, or an absolute URL ending in it) or carries
 /// the identifier `system|value`.
-fn refers_to(reference: &Value, rtype: &str, id: &str, identifier: Option<(&str, &str)>) -> bool {
+pub fn refers_to(reference: &Value, rtype: &str, id: &str, identifier: Option<(&str, &str)>) -> bool {
     let by_reference = reference["reference"].as_str().is_some_and(|r| {
         let r = r.split("/_history/").next().unwrap_or(r);
         r == format!("{rtype}/{id}") || r.ends_with(&format!("/fhir/{rtype}/{id}"))
@@ -226,7 +226,9 @@ fn care_note(n: &CareNote, stored: &[&Value], who: &Parties, out: &mut Vec<Strin
         .iter()
         .filter_map(|a| {
             let plain = a["contentType"].as_str().is_none_or(|t| t.starts_with("text/plain"));
-            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, a["data"].as_str()?).ok()?;
+            // base64Binary may be wrapped in lines (MIME encoders): whitespace is not data.
+            let data: String = a["data"].as_str()?.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).ok()?;
             Some((plain, String::from_utf8_lossy(&bytes).into_owned()))
         })
         .collect();
@@ -361,6 +363,10 @@ pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
     }
 }
 
+/// Elements a returned resource keeps whenever the platform served them: they change what the
+/// rest of the resource means (a resolved diagnosis shown without its status looks active).
+pub const MUST_KEEP: &[&str] = &["status", "clinicalStatus", "verificationStatus", "abatementDateTime", "abatementPeriod", "abatementString", "modifierExtension"];
+
 /// The first element of `returned` that is not in `served`: added or changed on the way.
 /// Elements the view leaves out are allowed; arrays may lose elements but not change them.
 fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<String> {
@@ -411,17 +417,20 @@ pub fn overview_faithful(s: &ScenarioEvidence) -> Judgement {
                 continue;
             }
             let rtype = r["resourceType"].as_str().unwrap_or("?");
-            if versions.iter().any(|v| first_difference(r, v, rtype).is_none() && v["meta"]["security"] == r["meta"]["security"]) {
+            let dropped = |v: &Value| MUST_KEEP.iter().find(|k| v.get(**k).is_some() && r.get(**k).is_none()).copied();
+            if versions.iter().any(|v| first_difference(r, v, rtype).is_none() && v["meta"]["security"] == r["meta"]["security"] && dropped(v).is_none()) {
                 continue;
             }
             let v = versions[0];
-            let why = first_difference(r, v, rtype).unwrap_or_else(|| {
-                format!(
-                    "`{rtype}.meta.security` er / is {} (plattformen sendte / the platform served {})",
-                    shown(&r["meta"]["security"]),
-                    shown(&v["meta"]["security"])
-                )
-            });
+            let why = first_difference(r, v, rtype)
+                .or_else(|| dropped(v).map(|k| format!("`{rtype}.{k}` er fjernet; det endrer betydningen / was dropped, which changes the meaning: {}", shown(&v[k]))))
+                .unwrap_or_else(|| {
+                    format!(
+                        "`{rtype}.meta.security` er / is {} (plattformen sendte / the platform served {})",
+                        shown(&r["meta"]["security"]),
+                        shown(&v["meta"]["security"])
+                    )
+                });
             problems.push(format!("steg {i}: {key}: {why}"));
         }
     }
