@@ -1,5 +1,6 @@
 //! Integration tests of the synthetic kommune (one test binary, modules by topic).
 
+mod code_lists;
 mod determinism;
 mod identifiers;
 mod realism;
