@@ -307,6 +307,9 @@ pub(crate) struct Sketch {
 }
 
 /// Index of the forced special cases among the first persons of each kommune.
+/// Days the fastlege relation lasts after a patient's death.
+const FASTLEGE_AFTER_DEATH_DAYS: i64 = 30;
+
 pub(crate) mod forced {
     pub const STRENGT_FORTROLIG: usize = 1;
     pub const FORTROLIG: usize = 2;
@@ -473,7 +476,9 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     };
     let deceased: Option<Date> = match index {
         forced::DEAD_LONG_AGO => Some(date_minus(REFERENCE_DATE, rng.random_range(3700..5400))),
-        forced::DEAD_RECENTLY => Some(date_minus(REFERENCE_DATE, rng.random_range(20..400))),
+        // Within the fastlege's days after a death, so one deceased person in every kommune has
+        // a unit with tjenstlig behov.
+        forced::DEAD_RECENTLY => Some(date_minus(REFERENCE_DATE, rng.random_range(5..25))),
         i if i < forced::COUNT => None,
         _ => {
             let p = match age {
@@ -583,7 +588,9 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     let end_of_life = deceased;
     let start_here = moved_from.map(|(_, d)| d).unwrap_or(sketch.birth);
     let latest = end_of_life.unwrap_or(REFERENCE_DATE);
-    cx.relation(fastlege, CareBasis::Fastlege, since, end_of_life);
+    // After a death the fastlege still completes the record (dødsmelding, the last letters) for
+    // a while: the relation ends FASTLEGE_AFTER_DEATH_DAYS after the death.
+    cx.relation(fastlege, CareBasis::Fastlege, since, end_of_life.map(|d| date_minus(d, -FASTLEGE_AFTER_DEATH_DAYS)));
 
     if age < 6 || index == forced::CHILD {
         let hst = sk.unit_for(UnitKind::Helsestasjon, bydel);

@@ -308,6 +308,9 @@ pub enum PatientPick {
     /// The patient with the most resources of all, measurements included (long paging), with
     /// tjenstlig behov.
     LongRecord,
+    /// A deceased patient a unit still has tjenstlig behov for (the fastlege, in the days after
+    /// the death).
+    Deceased,
 }
 
 /// One step of a scenario.

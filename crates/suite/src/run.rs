@@ -205,6 +205,12 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
             .filter(alive_resident)
             .find(|p| related(&p.id) && !taken.contains(&p.id))
             .map(|p| p.id.clone()),
+        PatientPick::Deceased => truth
+            .patients
+            .iter()
+            .filter(|p| p.deceased.is_some() && p.resident && related(&p.id) && !taken.contains(&p.id))
+            .map(|p| p.id.clone())
+            .next(),
         PatientPick::DNummer | PatientPick::Moved | PatientPick::SpecialName | PatientPick::LongRecord => {
             let kind_ok = |p: &sandkasse_kommune::PatientTruth| match spec.patient {
                 PatientPick::DNummer => p.identifier_kind == sandkasse_kommune::IdentifierKind::Dnr,

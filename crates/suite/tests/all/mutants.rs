@@ -24,10 +24,10 @@ use serde::Deserialize;
 
 use super::{plugin, report, sandbox, suite};
 
-/// The catch rate this suite must keep (caught / all mutants). Measured: 87 of 89 = 97.8 % against
-/// suite 2.0.0 (37 vilkår, 24 scenarios; 35 of 89 against 1.0.0), rounded down. The two survivors
-/// and why they survive are in docs/verdict-trust.md. The target is at least 0.95.
-const MIN_CATCH_RATE: f64 = 0.97;
+/// The catch rate this suite must keep (caught / all mutants). Measured: 88 of 89 = 98.9 % against
+/// suite 2.0.0 (37 vilkår, 24 scenarios; 35 of 89 against 1.0.0), rounded down. The survivor and
+/// why it survives are in docs/verdict-trust.md. The target is at least 0.95.
+const MIN_CATCH_RATE: f64 = 0.98;
 
 /// The `mutant` component's marker: this prefix, the name, NUL padding to [`MARKER_LEN`] bytes.
 const MARKER_PREFIX: &[u8] = b"SANDKASSE-MUTANT:";
