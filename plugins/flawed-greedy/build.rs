@@ -6,8 +6,10 @@ use std::io::Write;
 const BLOB_BYTES: usize = 40 << 20;
 
 fn main() {
-    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("blob.bin");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&out).expect("OUT_DIR is writable"));
+    let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
+        .join("blob.bin");
+    let mut file =
+        std::io::BufWriter::new(std::fs::File::create(&out).expect("OUT_DIR is writable"));
     let mut state: u64 = 0x5A4E_444B_4153_5345; // "ZNDKASSE"
     let mut chunk = [0u8; 8];
     for _ in 0..BLOB_BYTES / 8 {

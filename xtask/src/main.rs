@@ -141,7 +141,16 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     // The guest kit's pure helpers (URL, encoding, FHIR paging) are unit-tested on the host.
     if root.join("plugins/guest-kit/Cargo.toml").is_file() {
         let mut cmd = cargo(root);
-        cmd.args(["test", "--manifest-path", "plugins/Cargo.toml", "-p", "guest-kit", "--lib", "--target", &host_triple()?]);
+        cmd.args([
+            "test",
+            "--manifest-path",
+            "plugins/Cargo.toml",
+            "-p",
+            "guest-kit",
+            "--lib",
+            "--target",
+            &host_triple()?,
+        ]);
         summary.push("guest-kit tests", Outcome::from_status(spawn(&mut cmd)?));
     }
 
@@ -378,7 +387,10 @@ fn on_path(program: &str) -> bool {
 
 /// The host's target triple, from `rustc -vV`.
 fn host_triple() -> Result<String> {
-    let out = Command::new("rustc").arg("-vV").output().context("could not run `rustc -vV`")?;
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("could not run `rustc -vV`")?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))

@@ -55,46 +55,90 @@ struct Plan {
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
-        println!("markedsplass bench: not run (no --bench argument); run it with `cargo bench -p sandkasse-cli --bench markedsplass`");
+        println!(
+            "markedsplass bench: not run (no --bench argument); run it with `cargo bench -p sandkasse-cli --bench markedsplass`"
+        );
         return;
     }
     let quick = std::env::var("SANDKASSE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
     let plan = if quick {
-        Plan { uploads: 5, load: Duration::from_secs(4), settle: Duration::from_secs(30) }
+        Plan {
+            uploads: 5,
+            load: Duration::from_secs(4),
+            settle: Duration::from_secs(30),
+        }
     } else {
-        Plan { uploads: 20, load: Duration::from_secs(10), settle: Duration::from_secs(60) }
+        Plan {
+            uploads: 20,
+            load: Duration::from_secs(10),
+            settle: Duration::from_secs(60),
+        }
     };
     let started = Instant::now();
-    println!("markedsplass bench{}: {plan:?}", if quick { " (quick: SANDKASSE_BENCH_QUICK)" } else { "" });
-    println!("machine: {} cores, loadavg {}", std::thread::available_parallelism().map_or(0, |n| n.get()), loadavg());
+    println!(
+        "markedsplass bench{}: {plan:?}",
+        if quick {
+            " (quick: SANDKASSE_BENCH_QUICK)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "machine: {} cores, loadavg {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
 
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = tmp.path().join("data");
     let token = seed_accounts(&dir);
     let server = Server::start(&dir);
     let addr = server.addr.clone();
-    println!("server: pid {} on http://{addr}, data in {}", server.child.id(), dir.display());
+    println!(
+        "server: pid {} on http://{addr}, data in {}",
+        server.child.id(),
+        dir.display()
+    );
 
     // 1. Upload → verdict, one upload at a time.
     let reference = plugin("reference");
     let mut memory = vec![("started, before any upload".to_owned(), server.memory())];
     let cold = upload_to_verdict(&addr, &token, "Referanse", "0.0.0", &reference);
-    memory.push(("after the first (cold) reference upload".to_owned(), server.memory()));
+    memory.push((
+        "after the first (cold) reference upload".to_owned(),
+        server.memory(),
+    ));
     let mut warm = Vec::new();
     for n in 1..=plan.uploads {
-        warm.push(upload_to_verdict(&addr, &token, "Referanse", &format!("1.0.{n}"), &reference));
+        warm.push(upload_to_verdict(
+            &addr,
+            &token,
+            "Referanse",
+            &format!("1.0.{n}"),
+            &reference,
+        ));
         if n == plan.uploads / 2 {
-            memory.push((format!("after {} reference uploads", n + 1), server.memory()));
+            memory.push((
+                format!("after {} reference uploads", n + 1),
+                server.memory(),
+            ));
         }
     }
     let probe_run = warm.last().map_or(cold.run, |u| u.run);
-    memory.push((format!("after {} reference uploads", plan.uploads + 1), server.memory()));
+    memory.push((
+        format!("after {} reference uploads", plan.uploads + 1),
+        server.memory(),
+    ));
 
     // 2. API reads under a bounded load: idle; hostile runs of components compiled before;
     //    hostile runs while every upload is a new component (compiled cold by its POST); idle again.
-    let components: Arc<Vec<(&'static str, Vec<u8>)>> = Arc::new(HOSTILE.iter().map(|n| (*n, plugin(n))).collect());
+    let components: Arc<Vec<(&'static str, Vec<u8>)>> =
+        Arc::new(HOSTILE.iter().map(|n| (*n, plugin(n))).collect());
     let primed = prime(&addr, &token, &components, plan.settle);
-    memory.push(("after one run of each hostile component".to_owned(), server.memory()));
+    memory.push((
+        "after one run of each hostile component".to_owned(),
+        server.memory(),
+    ));
     let idle = Phase::run("idle", &addr, &token, probe_run, plan.load);
     let feeder = Feeder::start(&addr, &token, components);
     let busy = feeder.wait_busy(plan.settle);
@@ -105,13 +149,30 @@ fn main() {
     let hostile = feeder.stop_and_settle(plan.settle);
     memory.push(("after the hostile stream".to_owned(), server.memory()));
     let all_over = hostile.iter().all(|h| h.is_final());
-    let timelines = [timeline(&cached, &hostile), timeline(&fresh, &hostile), slowest(&[&cached, &fresh], &hostile, 8)];
-    let idle_again = if all_over { Some(Phase::run("idle again", &addr, &token, probe_run, plan.load)) } else { None };
+    let timelines = [
+        timeline(&cached, &hostile),
+        timeline(&fresh, &hostile),
+        slowest(&[&cached, &fresh], &hostile, 8),
+    ];
+    let idle_again = if all_over {
+        Some(Phase::run(
+            "idle again",
+            &addr,
+            &token,
+            probe_run,
+            plan.load,
+        ))
+    } else {
+        None
+    };
     memory.push(("at the end".to_owned(), server.memory()));
 
     // Report.
     println!();
-    println!("## Upload → verdict, reference adapter ({} uploads one at a time, after 1 cold)", warm.len());
+    println!(
+        "## Upload → verdict, reference adapter ({} uploads one at a time, after 1 cold)",
+        warm.len()
+    );
     println!();
     print_uploads(&cold, &warm);
     println!();
@@ -121,10 +182,17 @@ fn main() {
     );
     println!();
     if busy.is_none() {
-        println!("WARNING: the workers were not both busy within {:?}; the hostile phases ran anyway", plan.settle);
+        println!(
+            "WARNING: the workers were not both busy within {:?}; the hostile phases ran anyway",
+            plan.settle
+        );
     }
     for (phase, busy) in [&cached, &fresh].iter().zip(busy_during) {
-        println!("{}: both workers busy in {:.0} % of the feeder's samples", phase.name, busy * 100.0);
+        println!(
+            "{}: both workers busy in {:.0} % of the feeder's samples",
+            phase.name,
+            busy * 100.0
+        );
     }
     println!();
     let mut phases = vec![&idle, &cached, &fresh];
@@ -135,7 +203,10 @@ fn main() {
         println!("{t}");
     }
     if idle_again.is_none() {
-        println!("(no second idle phase: hostile runs were still unfinished after {:?})", plan.settle);
+        println!(
+            "(no second idle phase: hostile runs were still unfinished after {:?})",
+            plan.settle
+        );
     }
     println!();
     println!("## Hostile uploads");
@@ -171,14 +242,27 @@ struct Server {
 impl Server {
     fn start(dir: &Path) -> Server {
         let mut command = Command::new(binary());
-        command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir);
         clean_env(&mut command);
-        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("start sandkasse serve");
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sandkasse serve");
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
         let mut first = String::new();
         let read = stdout.read_line(&mut first);
-        let addr = first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).map(str::to_owned);
-        let server = Server { child, addr: addr.clone().unwrap_or_default() };
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .map(str::to_owned);
+        let server = Server {
+            child,
+            addr: addr.clone().unwrap_or_default(),
+        };
         if read.is_err() || addr.is_none() {
             panic!("sandkasse serve did not print its address: {first:?}");
         }
@@ -208,7 +292,11 @@ impl Drop for Server {
 /// The release binary built for this bench.
 fn binary() -> PathBuf {
     let path = PathBuf::from(env!("CARGO_BIN_EXE_sandkasse"));
-    assert!(path.is_file(), "{} is missing; build it: cargo build --release -p sandkasse-cli", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing; build it: cargo build --release -p sandkasse-cli",
+        path.display()
+    );
     path
 }
 
@@ -227,7 +315,11 @@ fn seed_accounts(dir: &Path) -> String {
         let mut command = Command::new(binary());
         command.arg("admin").args(args).arg("--data-dir").arg(dir);
         clean_env(&mut command);
-        let out = command.env("SANDKASSE_PASSWORD", PASSWORD).stdin(Stdio::null()).output().expect("sandkasse admin");
+        let out = command
+            .env("SANDKASSE_PASSWORD", PASSWORD)
+            .stdin(Stdio::null())
+            .output()
+            .expect("sandkasse admin");
         assert!(
             out.status.success(),
             "sandkasse admin {args:?}: {}{}",
@@ -237,13 +329,28 @@ fn seed_accounts(dir: &Path) -> String {
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     admin(&["create-org", "Benk Helse AS"]);
-    admin(&["create-user", "--username", "benk@benk.no", "--role", "vendor", "--org", "Benk Helse AS"]);
+    admin(&[
+        "create-user",
+        "--username",
+        "benk@benk.no",
+        "--role",
+        "vendor",
+        "--org",
+        "Benk Helse AS",
+    ]);
     admin(&["create-token", "--username", "benk@benk.no"])
 }
 
 fn plugin(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            p.display()
+        )
+    })
 }
 
 fn loadavg() -> String {
@@ -256,42 +363,88 @@ fn loadavg() -> String {
 // HTTP/1.1 over std
 
 /// One request on a new connection: (status, body).
-fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<(&str, &[u8])>) -> Result<(u16, String), String> {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<(&str, &[u8])>,
+) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(120))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .map_err(|e| e.to_string())?;
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n").into_bytes();
     match body {
         Some((content_type, bytes)) => {
-            request.extend_from_slice(format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes());
+            request.extend_from_slice(
+                format!(
+                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                    bytes.len()
+                )
+                .as_bytes(),
+            );
             request.extend_from_slice(bytes);
         }
         None => request.extend_from_slice(b"\r\n"),
     }
-    stream.write_all(&request).map_err(|e| format!("write: {e}"))?;
+    stream
+        .write_all(&request)
+        .map_err(|e| format!("write: {e}"))?;
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).map_err(|e| format!("read: {e}"))?;
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| format!("read: {e}"))?;
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     Ok((status, body.to_owned()))
 }
 
 /// `POST /api/v1/submissions`: the created run's id.
-fn upload(addr: &str, token: &str, product: &str, version: &str, component: &[u8]) -> Result<i64, String> {
+fn upload(
+    addr: &str,
+    token: &str,
+    product: &str,
+    version: &str,
+    component: &[u8],
+) -> Result<i64, String> {
     let mut body = Vec::new();
-    for (name, value) in [("product", product), ("version", version), ("changelog", "benk")] {
-        body.extend_from_slice(format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    for (name, value) in [
+        ("product", product),
+        ("version", version),
+        ("changelog", "benk"),
+    ] {
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
     }
-    body.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n");
+    body.extend_from_slice(
+        b"--b\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n",
+    );
     body.extend_from_slice(component);
     body.extend_from_slice(b"\r\n--b--\r\n");
-    let (status, text) = http(addr, "POST", "/api/v1/submissions", token, Some(("multipart/form-data; boundary=b", &body)))?;
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/api/v1/submissions",
+        token,
+        Some(("multipart/form-data; boundary=b", &body)),
+    )?;
     if status != 201 {
         return Err(format!("upload answered {status}: {text}"));
     }
-    let created: Value = serde_json::from_str(&text).map_err(|e| format!("upload answer: {e}: {text}"))?;
-    created["run"]["id"].as_i64().ok_or_else(|| format!("no run id in {text}"))
+    let created: Value =
+        serde_json::from_str(&text).map_err(|e| format!("upload answer: {e}: {text}"))?;
+    created["run"]["id"]
+        .as_i64()
+        .ok_or_else(|| format!("no run id in {text}"))
 }
 
 fn get_run(addr: &str, token: &str, run: i64) -> Result<Value, String> {
@@ -305,21 +458,29 @@ fn get_run(addr: &str, token: &str, run: i64) -> Result<Value, String> {
 /// Follows `GET /api/v1/runs/{id}/events` until a `done` or `error` progress event; returns it.
 fn follow_to_final(addr: &str, token: &str, run: i64) -> Result<Value, String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(900))).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(900)))
+        .map_err(|e| e.to_string())?;
     let request = format!(
         "GET /api/v1/runs/{run}/events HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: text/event-stream\r\nAuthorization: Bearer {token}\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
+    reader
+        .read_line(&mut line)
+        .map_err(|e| format!("read: {e}"))?;
     if !line.starts_with("HTTP/1.1 200") {
         return Err(format!("events of run {run}: {}", line.trim()));
     }
     let mut chunked = false;
     loop {
         line.clear();
-        reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
+        reader
+            .read_line(&mut line)
+            .map_err(|e| format!("read: {e}"))?;
         if line.trim().is_empty() {
             break;
         }
@@ -331,21 +492,29 @@ fn follow_to_final(addr: &str, token: &str, run: i64) -> Result<Value, String> {
     loop {
         let piece = if chunked {
             line.clear();
-            reader.read_line(&mut line).map_err(|e| format!("read: {e}"))?;
+            reader
+                .read_line(&mut line)
+                .map_err(|e| format!("read: {e}"))?;
             let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                 .map_err(|_| format!("bad chunk size {line:?}"))?;
             if size == 0 {
-                return Err(format!("the event stream of run {run} ended before a final state"));
+                return Err(format!(
+                    "the event stream of run {run} ended before a final state"
+                ));
             }
             let mut chunk = vec![0; size + 2];
-            reader.read_exact(&mut chunk).map_err(|e| format!("read: {e}"))?;
+            reader
+                .read_exact(&mut chunk)
+                .map_err(|e| format!("read: {e}"))?;
             chunk.truncate(size);
             chunk
         } else {
             let mut buf = vec![0; 4096];
             let n = reader.read(&mut buf).map_err(|e| format!("read: {e}"))?;
             if n == 0 {
-                return Err(format!("the event stream of run {run} ended before a final state"));
+                return Err(format!(
+                    "the event stream of run {run} ended before a final state"
+                ));
             }
             buf.truncate(n);
             buf
@@ -354,7 +523,8 @@ fn follow_to_final(addr: &str, token: &str, run: i64) -> Result<Value, String> {
         while let Some(end) = pending.find('\n') {
             let l: String = pending.drain(..=end).collect();
             if let Some(data) = l.trim_end().strip_prefix("data:") {
-                let progress: Value = serde_json::from_str(data.trim()).map_err(|e| format!("event {data}: {e}"))?;
+                let progress: Value =
+                    serde_json::from_str(data.trim()).map_err(|e| format!("event {data}: {e}"))?;
                 if matches!(progress["state"].as_str(), Some("done" | "error")) {
                     return Ok(progress);
                 }
@@ -368,7 +538,11 @@ fn timestamp(v: &Value) -> Option<jiff::Timestamp> {
 }
 
 fn seconds_between(from: &Value, to: &Value) -> Option<f64> {
-    Some(timestamp(to)?.duration_since(timestamp(from)?).as_secs_f64())
+    Some(
+        timestamp(to)?
+            .duration_since(timestamp(from)?)
+            .as_secs_f64(),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,11 +562,19 @@ struct Upload {
     verdict: String,
 }
 
-fn upload_to_verdict(addr: &str, token: &str, product: &str, version: &str, component: &[u8]) -> Upload {
+fn upload_to_verdict(
+    addr: &str,
+    token: &str,
+    product: &str,
+    version: &str,
+    component: &[u8],
+) -> Upload {
     let t0 = Instant::now();
-    let run = upload(addr, token, product, version, component).unwrap_or_else(|e| panic!("{product} {version}: {e}"));
+    let run = upload(addr, token, product, version, component)
+        .unwrap_or_else(|e| panic!("{product} {version}: {e}"));
     let post = t0.elapsed();
-    let last = follow_to_final(addr, token, run).unwrap_or_else(|e| panic!("{product} {version}: {e}"));
+    let last =
+        follow_to_final(addr, token, run).unwrap_or_else(|e| panic!("{product} {version}: {e}"));
     let total = t0.elapsed();
     let detail = get_run(addr, token, run).unwrap_or_else(|e| panic!("{e}"));
     let upload = Upload {
@@ -405,7 +587,10 @@ fn upload_to_verdict(addr: &str, token: &str, product: &str, version: &str, comp
         verdict: detail["verdict"].as_str().unwrap_or("-").to_owned(),
     };
     if upload.state != "done" || upload.verdict != "godkjent" {
-        println!("NOTE: reference upload {version} (run {run}) ended {} / {}: {}", upload.state, upload.verdict, detail["error"]);
+        println!(
+            "NOTE: reference upload {version} (run {run}) ended {} / {}: {}",
+            upload.state, upload.verdict, detail["error"]
+        );
     }
     upload
 }
@@ -414,21 +599,51 @@ fn print_uploads(cold: &Upload, warm: &[Upload]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let totals: Vec<f64> = warm.iter().map(|u| ms(u.total)).collect();
     let posts: Vec<f64> = warm.iter().map(|u| ms(u.post)).collect();
-    let queued: Vec<f64> = warm.iter().filter_map(|u| u.queued).map(|s| s * 1000.0).collect();
-    let running: Vec<f64> = warm.iter().filter_map(|u| u.running).map(|s| s * 1000.0).collect();
+    let queued: Vec<f64> = warm
+        .iter()
+        .filter_map(|u| u.queued)
+        .map(|s| s * 1000.0)
+        .collect();
+    let running: Vec<f64> = warm
+        .iter()
+        .filter_map(|u| u.running)
+        .map(|s| s * 1000.0)
+        .collect();
     println!("| measure (ms) | first upload (cold) | p50 | p95 | min | max |");
     println!("|---|---|---|---|---|---|");
     let row = |name: &str, first: Option<f64>, v: &[f64]| {
         let f = first.map_or("-".into(), |x| format!("{x:.0}"));
-        println!("| {name} | {f} | {:.0} | {:.0} | {:.0} | {:.0} |", pct(v, 50.0), pct(v, 95.0), min(v), max(v));
+        println!(
+            "| {name} | {f} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            pct(v, 50.0),
+            pct(v, 95.0),
+            min(v),
+            max(v)
+        );
     };
     row("upload → verdict (client)", Some(ms(cold.total)), &totals);
     row("POST → 201 (client)", Some(ms(cold.post)), &posts);
-    row("queued → started (server)", cold.queued.map(|s| s * 1000.0), &queued);
-    row("started → finished (server)", cold.running.map(|s| s * 1000.0), &running);
-    let verdicts = warm.iter().filter(|u| u.state == "done" && u.verdict == "godkjent").count();
+    row(
+        "queued → started (server)",
+        cold.queued.map(|s| s * 1000.0),
+        &queued,
+    );
+    row(
+        "started → finished (server)",
+        cold.running.map(|s| s * 1000.0),
+        &running,
+    );
+    let verdicts = warm
+        .iter()
+        .filter(|u| u.state == "done" && u.verdict == "godkjent")
+        .count();
     println!();
-    println!("verdicts: {verdicts}/{} godkjent (cold: {} {})", warm.len(), cold.state, cold.verdict);
+    println!(
+        "verdicts: {verdicts}/{} godkjent (cold: {} {})",
+        warm.len(),
+        cold.state,
+        cold.verdict
+    );
     let list: Vec<String> = totals.iter().map(|t| format!("{t:.0}")).collect();
     println!("each upload → verdict, in order (ms): {}", list.join(" "));
 }
@@ -477,7 +692,11 @@ impl Phase {
                             late += 1; // behind schedule: the bound holds, no catching up in a burst
                             next = now;
                         }
-                        let kind = if (n + u64::from(i)).is_multiple_of(2) { Kind::Catalogue } else { Kind::Run };
+                        let kind = if (n + u64::from(i)).is_multiple_of(2) {
+                            Kind::Catalogue
+                        } else {
+                            Kind::Run
+                        };
                         let path = match kind {
                             Kind::Catalogue => "/api/v1/catalogue".to_owned(),
                             Kind::Run => format!("/api/v1/runs/{run}"),
@@ -487,7 +706,10 @@ impl Phase {
                         let ms = t.elapsed().as_secs_f64() * 1000.0;
                         let ok = matches!(result, Ok((200, _)));
                         if !ok && errors.len() < 5 {
-                            errors.push(format!("{path}: {:?}", result.map(|(s, b)| (s, b.chars().take(200).collect::<String>()))));
+                            errors.push(format!(
+                                "{path}: {:?}",
+                                result.map(|(s, b)| (s, b.chars().take(200).collect::<String>()))
+                            ));
                         }
                         samples.push((kind, ms, ok, t.duration_since(started).as_secs_f64()));
                         n += 1;
@@ -497,7 +719,15 @@ impl Phase {
                 })
             })
             .collect();
-        let mut phase = Phase { name, started, started_at, wall: Duration::ZERO, samples: Vec::new(), late: 0, errors: Vec::new() };
+        let mut phase = Phase {
+            name,
+            started,
+            started_at,
+            wall: Duration::ZERO,
+            samples: Vec::new(),
+            late: 0,
+            errors: Vec::new(),
+        };
         for t in threads {
             let (samples, errors, late) = t.join().expect("a client thread");
             phase.samples.extend(samples);
@@ -509,7 +739,11 @@ impl Phase {
     }
 
     fn latencies(&self, kind: Option<Kind>) -> Vec<f64> {
-        self.samples.iter().filter(|s| s.2 && kind.is_none_or(|k| k == s.0)).map(|s| s.1).collect()
+        self.samples
+            .iter()
+            .filter(|s| s.2 && kind.is_none_or(|k| k == s.0))
+            .map(|s| s.1)
+            .collect()
     }
 }
 
@@ -517,41 +751,69 @@ impl Phase {
 /// The `n` slowest reads of the phases, each with the hostile runs running and the hostile POSTs
 /// in flight at the time.
 fn slowest(phases: &[&Phase], hostile: &[Hostile], n: usize) -> String {
-    let mut all: Vec<(&Phase, &Sample)> = phases.iter().flat_map(|p| p.samples.iter().map(move |s| (*p, s))).collect();
+    let mut all: Vec<(&Phase, &Sample)> = phases
+        .iter()
+        .flat_map(|p| p.samples.iter().map(move |s| (*p, s)))
+        .collect();
     all.sort_by(|a, b| b.1.1.total_cmp(&a.1.1));
-    let mut lines = vec![format!("the {n} slowest reads of the hostile phases, with what the server was doing:")];
+    let mut lines = vec![format!(
+        "the {n} slowest reads of the hostile phases, with what the server was doing:"
+    )];
     for (phase, s) in all.into_iter().take(n) {
         let at = phase.started_at + Duration::from_secs_f64(s.3);
         let end = at + Duration::from_secs_f64(s.1 / 1000.0);
         let mut running = Vec::new();
         for h in hostile {
             let Ok(v) = &h.last else { continue };
-            let (Some(from), to) = (timestamp(&v["started_at"]), timestamp(&v["finished_at"])) else { continue };
+            let (Some(from), to) = (timestamp(&v["started_at"]), timestamp(&v["finished_at"]))
+            else {
+                continue;
+            };
             if from <= end && to.is_none_or(|to| to >= at) {
-                let phase_of = |t: jiff::Timestamp| format!("{:+.1}", t.duration_since(phase.started_at).as_secs_f64());
+                let phase_of = |t: jiff::Timestamp| {
+                    format!("{:+.1}", t.duration_since(phase.started_at).as_secs_f64())
+                };
                 let to = to.map_or("…".into(), phase_of);
-                running.push(format!("{} ({} s to {to} s)", h.component.trim_start_matches("hostile_"), phase_of(from)));
+                running.push(format!(
+                    "{} ({} s to {to} s)",
+                    h.component.trim_start_matches("hostile_"),
+                    phase_of(from)
+                ));
             }
         }
         // Runs that started or ended within half a second of the read.
-        let near = |t: jiff::Timestamp| t >= at - Duration::from_millis(500) && t <= end + Duration::from_millis(500);
+        let near = |t: jiff::Timestamp| {
+            t >= at - Duration::from_millis(500) && t <= end + Duration::from_millis(500)
+        };
         let mut transitions = Vec::new();
         for h in hostile {
             let Ok(v) = &h.last else { continue };
             let name = h.component.trim_start_matches("hostile_");
             for (event, key) in [("started", "started_at"), ("ended", "finished_at")] {
                 if let Some(t) = timestamp(&v[key]).filter(|t| near(*t)) {
-                    transitions.push(format!("{name} {event} {:+.2} s", t.duration_since(phase.started_at).as_secs_f64()));
+                    transitions.push(format!(
+                        "{name} {event} {:+.2} s",
+                        t.duration_since(phase.started_at).as_secs_f64()
+                    ));
                 }
             }
         }
         let posting: Vec<String> = hostile
             .iter()
             .filter(|h| {
-                let sent = h.sent.checked_duration_since(phase.started).map_or(-1.0, |d| d.as_secs_f64());
+                let sent = h
+                    .sent
+                    .checked_duration_since(phase.started)
+                    .map_or(-1.0, |d| d.as_secs_f64());
                 sent <= s.3 + s.1 / 1000.0 && sent + h.post_ms / 1000.0 >= s.3
             })
-            .map(|h| format!("{} {}", h.component.trim_start_matches("hostile_"), h.upload))
+            .map(|h| {
+                format!(
+                    "{} {}",
+                    h.component.trim_start_matches("hostile_"),
+                    h.upload
+                )
+            })
             .collect();
         lines.push(format!(
             "- {}, +{:.2} s, {:?}: {:.0} ms; running: {}; starts/ends within 0.5 s: {}; POST in flight: {}",
@@ -591,18 +853,28 @@ fn timeline(phase: &Phase, hostile: &[Hostile]) -> String {
         phase.name,
         worst.join(" "),
         phase.name,
-        if sent.is_empty() { "none".into() } else { sent.join(", ") }
+        if sent.is_empty() {
+            "none".into()
+        } else {
+            sent.join(", ")
+        }
     )
 }
 
 fn print_phases(phases: &[&Phase], idle: &Phase) {
-    println!("| phase | requests | req/s | errors | p50 | p95 | p99 | max | p50 / idle | p95 / idle | p99 / idle | max / idle |");
+    println!(
+        "| phase | requests | req/s | errors | p50 | p95 | p99 | max | p50 / idle | p95 / idle | p99 / idle | max / idle |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for kind in [None, Some(Kind::Catalogue), Some(Kind::Run)] {
         let base = idle.latencies(kind);
         for phase in phases {
             let v = phase.latencies(kind);
-            let errors = phase.samples.iter().filter(|s| !s.2 && kind.is_none_or(|k| k == s.0)).count();
+            let errors = phase
+                .samples
+                .iter()
+                .filter(|s| !s.2 && kind.is_none_or(|k| k == s.0))
+                .count();
             let label = match kind {
                 None => format!("{}: all", phase.name),
                 Some(Kind::Catalogue) => format!("{}: catalogue", phase.name),
@@ -610,7 +882,11 @@ fn print_phases(phases: &[&Phase], idle: &Phase) {
             };
             let ratio = |f: fn(&[f64]) -> f64| {
                 let (a, b) = (f(&v), f(&base));
-                if b > 0.0 { format!("{:.2}×", a / b) } else { "-".into() }
+                if b > 0.0 {
+                    format!("{:.2}×", a / b)
+                } else {
+                    "-".into()
+                }
             };
             println!(
                 "| {label} | {} | {:.0} | {errors} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
@@ -629,7 +905,10 @@ fn print_phases(phases: &[&Phase], idle: &Phase) {
     }
     for phase in phases {
         if phase.late > 0 {
-            println!("{}: a client fell more than one period behind its schedule {} times", phase.name, phase.late);
+            println!(
+                "{}: a client fell more than one period behind its schedule {} times",
+                phase.name, phase.late
+            );
         }
         for e in &phase.errors {
             println!("{}: error: {e}", phase.name);
@@ -686,17 +965,32 @@ impl Feeder {
         let stop = Arc::new(AtomicBool::new(false));
         let fresh = Arc::new(AtomicBool::new(false));
         let thread = {
-            let (state, stop, addr, token) = (state.clone(), stop.clone(), addr.to_owned(), token.to_owned());
+            let (state, stop, addr, token) = (
+                state.clone(),
+                stop.clone(),
+                addr.to_owned(),
+                token.to_owned(),
+            );
             let fresh = fresh.clone();
             std::thread::spawn(move || {
                 let mut n = 0;
                 while !stop.load(Ordering::Relaxed) {
                     refresh(&addr, &token, &state);
-                    let unfinished = state.lock().expect("feeder").uploads.iter().filter(|h| !h.is_final()).count();
+                    let unfinished = state
+                        .lock()
+                        .expect("feeder")
+                        .uploads
+                        .iter()
+                        .filter(|h| !h.is_final())
+                        .count();
                     if unfinished <= WORKERS {
                         let (name, bytes) = &components[n % components.len()];
                         let new = fresh.load(Ordering::Relaxed);
-                        let bytes = if new { with_custom_section(bytes, n) } else { bytes.clone() };
+                        let bytes = if new {
+                            with_custom_section(bytes, n)
+                        } else {
+                            bytes.clone()
+                        };
                         let t = Instant::now();
                         let result = upload(&addr, &token, name, &format!("1.0.{n}"), &bytes);
                         let post_ms = t.elapsed().as_secs_f64() * 1000.0;
@@ -704,7 +998,14 @@ impl Feeder {
                             Ok(run) => (Some(run), Ok(serde_json::json!({ "state": "queued" }))),
                             Err(e) => (None, Err(e)),
                         };
-                        state.lock().expect("feeder").uploads.push(Hostile { component: name, upload: if new { "new bytes" } else { "same bytes" }, sent: t, post_ms, run, last });
+                        state.lock().expect("feeder").uploads.push(Hostile {
+                            component: name,
+                            upload: if new { "new bytes" } else { "same bytes" },
+                            sent: t,
+                            post_ms,
+                            run,
+                            last,
+                        });
                         n += 1;
                         continue;
                     }
@@ -712,14 +1013,28 @@ impl Feeder {
                 }
             })
         };
-        Feeder { state, stop, fresh, thread: Some(thread), addr: addr.to_owned(), token: token.to_owned() }
+        Feeder {
+            state,
+            stop,
+            fresh,
+            thread: Some(thread),
+            addr: addr.to_owned(),
+            token: token.to_owned(),
+        }
     }
 
     /// Waits until both workers run hostile components; how long that took.
     fn wait_busy(&self, limit: Duration) -> Option<Duration> {
         let t = Instant::now();
         while t.elapsed() < limit {
-            if self.state.lock().expect("feeder").samples.last().is_some_and(|s| s.1 >= WORKERS) {
+            if self
+                .state
+                .lock()
+                .expect("feeder")
+                .samples
+                .last()
+                .is_some_and(|s| s.1 >= WORKERS)
+            {
                 return Some(t.elapsed());
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -729,7 +1044,11 @@ impl Feeder {
 
     fn busy_fraction(&self, phase: &Phase) -> f64 {
         let state = self.state.lock().expect("feeder");
-        let samples: Vec<_> = state.samples.iter().filter(|s| s.0 >= phase.started && s.0 <= phase.started + phase.wall).collect();
+        let samples: Vec<_> = state
+            .samples
+            .iter()
+            .filter(|s| s.0 >= phase.started && s.0 <= phase.started + phase.wall)
+            .collect();
         if samples.is_empty() {
             return 0.0;
         }
@@ -745,7 +1064,13 @@ impl Feeder {
         let t = Instant::now();
         loop {
             refresh(&self.addr, &self.token, &self.state);
-            let all = self.state.lock().expect("feeder").uploads.iter().all(Hostile::is_final);
+            let all = self
+                .state
+                .lock()
+                .expect("feeder")
+                .uploads
+                .iter()
+                .all(Hostile::is_final);
             if all || t.elapsed() >= limit {
                 break;
             }
@@ -762,7 +1087,12 @@ impl Drop for Feeder {
 }
 
 /// Uploads each hostile component once (its POST compiles it) and waits up to `limit` for the runs.
-fn prime(addr: &str, token: &str, components: &[(&'static str, Vec<u8>)], limit: Duration) -> Vec<Hostile> {
+fn prime(
+    addr: &str,
+    token: &str,
+    components: &[(&'static str, Vec<u8>)],
+    limit: Duration,
+) -> Vec<Hostile> {
     let state = Mutex::new(FeederState::default());
     for (name, bytes) in components {
         let t = Instant::now();
@@ -772,12 +1102,26 @@ fn prime(addr: &str, token: &str, components: &[(&'static str, Vec<u8>)], limit:
             Ok(run) => (Some(run), Ok(serde_json::json!({ "state": "queued" }))),
             Err(e) => (None, Err(e)),
         };
-        state.lock().expect("prime").uploads.push(Hostile { component: name, upload: "first", sent: t, post_ms, run, last });
+        state.lock().expect("prime").uploads.push(Hostile {
+            component: name,
+            upload: "first",
+            sent: t,
+            post_ms,
+            run,
+            last,
+        });
     }
     let t = Instant::now();
     loop {
         refresh(addr, token, &state);
-        if state.lock().expect("prime").uploads.iter().all(Hostile::is_final) || t.elapsed() >= limit {
+        if state
+            .lock()
+            .expect("prime")
+            .uploads
+            .iter()
+            .all(Hostile::is_final)
+            || t.elapsed() >= limit
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -816,7 +1160,12 @@ fn with_custom_section(component: &[u8], n: usize) -> Vec<u8> {
 fn refresh(addr: &str, token: &str, state: &Mutex<FeederState>) {
     let open: Vec<(usize, i64)> = {
         let s = state.lock().expect("feeder");
-        s.uploads.iter().enumerate().filter(|(_, h)| !h.is_final()).filter_map(|(i, h)| Some((i, h.run?))).collect()
+        s.uploads
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.is_final())
+            .filter_map(|(i, h)| Some((i, h.run?)))
+            .collect()
     };
     let mut running = 0;
     let mut seen = Vec::new();
@@ -837,14 +1186,22 @@ fn refresh(addr: &str, token: &str, state: &Mutex<FeederState>) {
 }
 
 fn print_hostile(hostile: &[Hostile]) {
-    println!("| component | upload | run | POST → 201 (ms) | state | verdict | started → finished (s) | error |");
+    println!(
+        "| component | upload | run | POST → 201 (ms) | state | verdict | started → finished (s) | error |"
+    );
     println!("|---|---|---|---|---|---|---|---|");
     for h in hostile {
         let run = h.run.map_or("-".into(), |r| r.to_string());
         match &h.last {
             Ok(v) => {
-                let secs = seconds_between(&v["started_at"], &v["finished_at"]).map_or("-".into(), |s| format!("{s:.1}"));
-                let error: String = v["error"].as_str().unwrap_or("").chars().take(100).collect();
+                let secs = seconds_between(&v["started_at"], &v["finished_at"])
+                    .map_or("-".into(), |s| format!("{s:.1}"));
+                let error: String = v["error"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(100)
+                    .collect();
                 println!(
                     "| {} | {} | {run} | {:.0} | {} | {} | {secs} | {error} |",
                     h.component,
@@ -884,5 +1241,9 @@ fn max(values: &[f64]) -> f64 {
 }
 
 fn min(values: &[f64]) -> f64 {
-    if values.is_empty() { 0.0 } else { values.iter().copied().fold(f64::INFINITY, f64::min) }
+    if values.is_empty() {
+        0.0
+    } else {
+        values.iter().copied().fold(f64::INFINITY, f64::min)
+    }
 }

@@ -9,11 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use sandkasse_markedsplass::Server;
 use sandkasse_markedsplass::accounts::{Accounts, NewAccount};
 use sandkasse_markedsplass::audit::{Audit, Verification};
 use sandkasse_markedsplass::config::{Config, Overrides};
 use sandkasse_markedsplass::store::{Role, Stores};
-use sandkasse_markedsplass::Server;
 
 /// The actor recorded in the audit trail for changes made with `sandkasse admin`.
 const ACTOR: &str = "cli";
@@ -33,7 +33,10 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     fn load(&self, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
-        let overrides = Overrides { listen, data_dir: self.data_dir.clone() };
+        let overrides = Overrides {
+            listen,
+            data_dir: self.data_dir.clone(),
+        };
         Config::load(self.config.as_deref(), &overrides).context("loading the configuration")
     }
 }
@@ -71,7 +74,10 @@ pub enum AdminAction {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")
 }
 
 /// `sandkasse serve`: until Ctrl-C (or SIGTERM), then a graceful shutdown.
@@ -97,7 +103,11 @@ pub fn serve(args: &ConfigArgs, listen: Option<SocketAddr>) -> anyhow::Result<()
 
 /// `sandkasse nightly`: one night's batch with this process's own workers. Exit code 0 when the
 /// night completed (whatever its results), 1 when it could not.
-pub fn nightly(args: &ConfigArgs, date: Option<&str>, junit: Option<&std::path::Path>) -> anyhow::Result<i32> {
+pub fn nightly(
+    args: &ConfigArgs,
+    date: Option<&str>,
+    junit: Option<&std::path::Path>,
+) -> anyhow::Result<i32> {
     use sandkasse_markedsplass::nightly;
     let config = args.load(None)?;
     let runtime = runtime()?;
@@ -150,24 +160,44 @@ pub fn nightly(args: &ConfigArgs, date: Option<&str>, junit: Option<&std::path::
 /// `sandkasse demo`: the markedsplass with demo content, until Ctrl-C.
 pub fn demo(port: u16, data_dir: Option<PathBuf>, plugins: Option<PathBuf>) -> anyhow::Result<()> {
     use sandkasse_markedsplass::demo;
-    let plugins = plugins.unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/target/wasm32-wasip2/release")));
+    let plugins = plugins.unwrap_or_else(|| {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../plugins/target/wasm32-wasip2/release"
+        ))
+    });
     if !plugins.join("reference.wasm").is_file() {
-        anyhow::bail!("{} has no reference.wasm: the demo uploads the sample adapters; run: cargo xtask plugins", plugins.display());
+        anyhow::bail!(
+            "{} has no reference.wasm: the demo uploads the sample adapters; run: cargo xtask plugins",
+            plugins.display()
+        );
     }
     let (_temporary, data_dir) = match data_dir {
         Some(dir) => {
-            if dir.read_dir().is_ok_and(|mut entries| entries.next().is_some()) {
-                anyhow::bail!("{} is not empty: the demo starts from an empty data directory", dir.display());
+            if dir
+                .read_dir()
+                .is_ok_and(|mut entries| entries.next().is_some())
+            {
+                anyhow::bail!(
+                    "{} is not empty: the demo starts from an empty data directory",
+                    dir.display()
+                );
             }
             (None, dir)
         }
         None => {
-            let temporary = tempfile::Builder::new().prefix("sandkasse-demo-").tempdir().context("making a data directory")?;
+            let temporary = tempfile::Builder::new()
+                .prefix("sandkasse-demo-")
+                .tempdir()
+                .context("making a data directory")?;
             let path = temporary.path().to_owned();
             (Some(temporary), path)
         }
     };
-    let overrides = Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], port))), data_dir: Some(data_dir.clone()) };
+    let overrides = Overrides {
+        listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        data_dir: Some(data_dir.clone()),
+    };
     let config = Config::load(None, &overrides).context("loading the configuration")?;
     let runtime = runtime()?;
     let served = runtime.block_on(async move {
@@ -200,13 +230,14 @@ pub fn demo(port: u16, data_dir: Option<PathBuf>, plugins: Option<PathBuf>) -> a
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -220,7 +251,9 @@ async fn shutdown_signal() {
 pub fn admin(args: &ConfigArgs, action: AdminAction) -> anyhow::Result<i32> {
     let config = args.load(None)?;
     runtime()?.block_on(async move {
-        let stores = Stores::open(&config).await.context("opening the database")?;
+        let stores = Stores::open(&config)
+            .await
+            .context("opening the database")?;
         let audit = Audit::new(stores.audit.clone());
         let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
         let code = run(&accounts, &audit, action).await;
@@ -233,16 +266,36 @@ async fn run(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow:
     match action {
         AdminAction::CreateOrg { name } => {
             let org = accounts.create_organisation(ACTOR, &name).await?;
-            println!("Opprettet organisasjon / created organisation {:?} (id {})", org.name, org.id);
+            println!(
+                "Opprettet organisasjon / created organisation {:?} (id {})",
+                org.name, org.id
+            );
         }
-        AdminAction::CreateUser { username, role, org } => {
+        AdminAction::CreateUser {
+            username,
+            role,
+            org,
+        } => {
             let role = Role::parse(&role).with_context(|| {
                 let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
                 format!("unknown role {role:?}: use one of {}", all.join(", "))
             })?;
             let password = read_password()?;
-            let user = accounts.create_user(ACTOR, NewAccount { username, role, organisation: org, password }).await?;
-            println!("Opprettet bruker / created user {} ({})", user.username, user.role);
+            let user = accounts
+                .create_user(
+                    ACTOR,
+                    NewAccount {
+                        username,
+                        role,
+                        organisation: org,
+                        password,
+                    },
+                )
+                .await?;
+            println!(
+                "Opprettet bruker / created user {} ({})",
+                user.username, user.role
+            );
         }
         AdminAction::CreateToken { username, name } => {
             let (record, token) = accounts.create_token(ACTOR, &username, &name).await?;
@@ -260,7 +313,9 @@ async fn run(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow:
                 }
             }
             Verification::Broken { seq, problem } => {
-                eprintln!("Revisjonsloggen er brutt / the audit trail is broken at event {seq}: {problem}");
+                eprintln!(
+                    "Revisjonsloggen er brutt / the audit trail is broken at event {seq}: {problem}"
+                );
                 return Ok(1);
             }
         },
@@ -273,8 +328,14 @@ fn read_password() -> anyhow::Result<String> {
         return Ok(password);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    anyhow::ensure!(!password.is_empty(), "no password: set {PASSWORD_ENV} or give it as one line on stdin");
+    anyhow::ensure!(
+        !password.is_empty(),
+        "no password: set {PASSWORD_ENV} or give it as one line on stdin"
+    );
     Ok(password)
 }

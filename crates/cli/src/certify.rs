@@ -19,11 +19,23 @@ pub struct TestArgs {
 
 /// Runs the suite; returns the exit code (0 godkjent, 1 not godkjent).
 pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
-    let root = args.suite.clone().unwrap_or_else(sandkasse_suite::load::default_root);
-    let suite = sandkasse_suite::load::load(&root).with_context(|| format!("loading the suite in {}", root.display()))?;
-    let bytes = std::fs::read(&args.adapter).with_context(|| format!("reading {}", args.adapter.display()))?;
-    let sandbox = Sandbox::new(SandboxConfig { cache_dir: crate::commands::cache_dir(), ..SandboxConfig::default() })?;
-    let total = if args.scenario.is_empty() { suite.scenarios.len() } else { args.scenario.len() };
+    let root = args
+        .suite
+        .clone()
+        .unwrap_or_else(sandkasse_suite::load::default_root);
+    let suite = sandkasse_suite::load::load(&root)
+        .with_context(|| format!("loading the suite in {}", root.display()))?;
+    let bytes = std::fs::read(&args.adapter)
+        .with_context(|| format!("reading {}", args.adapter.display()))?;
+    let sandbox = Sandbox::new(SandboxConfig {
+        cache_dir: crate::commands::cache_dir(),
+        ..SandboxConfig::default()
+    })?;
+    let total = if args.scenario.is_empty() {
+        suite.scenarios.len()
+    } else {
+        args.scenario.len()
+    };
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} scenarier {msg}")
@@ -36,10 +48,11 @@ pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
         component_name: args.adapter.display().to_string(),
         generated_at: jiff::Timestamp::now().to_string(),
     };
-    let report = sandkasse_suite::harness::test_component(&suite, &sandbox, &bytes, &options, &|id| {
-        bar.set_message(id.to_owned());
-        bar.inc(1);
-    })?;
+    let report =
+        sandkasse_suite::harness::test_component(&suite, &sandbox, &bytes, &options, &|id| {
+            bar.set_message(id.to_owned());
+            bar.inc(1);
+        })?;
     bar.finish_and_clear();
     let report = crate::certify_sign::sign(report)?;
     write(&report, &args.out, &args.format)?;
@@ -69,29 +82,49 @@ fn mark(o: Outcome) -> &'static str {
 
 fn print_summary(report: &Report) {
     println!();
-    println!("{:<8} {:<5} {:<16} tittel / årsak", "vilkår", "nivå", "resultat");
+    println!(
+        "{:<8} {:<5} {:<16} tittel / årsak",
+        "vilkår", "nivå", "resultat"
+    );
     for v in &report.vilkar {
         let level = match v.level {
             sandkasse_suite::model::Level::Skal => "skal",
             sandkasse_suite::model::Level::Bor => "bør",
         };
-        println!("{:<8} {:<5} {:<16} {}", v.id, level, mark(v.outcome), v.title.nb);
+        println!(
+            "{:<8} {:<5} {:<16} {}",
+            v.id,
+            level,
+            mark(v.outcome),
+            v.title.nb
+        );
         if matches!(v.outcome, Outcome::Fail | Outcome::Error) {
-            println!("{:<31} ↳ {}", "", v.reason.chars().take(200).collect::<String>());
+            println!(
+                "{:<31} ↳ {}",
+                "",
+                v.reason.chars().take(200).collect::<String>()
+            );
         }
     }
     let s = report.summary;
     println!();
     println!(
         "Resultat / verdict: {}  poengsum / score {:.1} %  ({} bestått, {} ikke bestått, {} ikke relevant, {} feil)",
-        if report.godkjent() { "GODKJENT" } else { "IKKE GODKJENT" },
+        if report.godkjent() {
+            "GODKJENT"
+        } else {
+            "IKKE GODKJENT"
+        },
         report.score * 100.0,
         s.passed,
         s.failed,
         s.not_applicable,
         s.error
     );
-    println!("Komponent / component: {} (sha-256 {})", report.component.size, report.component.digest);
+    println!(
+        "Komponent / component: {} (sha-256 {})",
+        report.component.size, report.component.digest
+    );
     println!("Reproduser / reproduce: {}", report.reproduce);
 }
 
@@ -103,7 +136,11 @@ pub fn verify(path: &Path, key: Option<&str>) -> anyhow::Result<()> {
         "Signaturen er gyldig / the signature is valid: {} {} — {} ({:.1} %)",
         report.suite.id,
         report.suite.version,
-        if report.godkjent() { "godkjent" } else { "ikke godkjent" },
+        if report.godkjent() {
+            "godkjent"
+        } else {
+            "ikke godkjent"
+        },
         report.score * 100.0
     );
     Ok(())

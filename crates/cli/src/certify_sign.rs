@@ -7,7 +7,9 @@ use sandkasse_suite::{badge, html, junit};
 
 /// Signs with the operator key (`SANDKASSE_SIGNING_KEY`) or the local key, generated on first use.
 pub fn sign(mut report: Report) -> anyhow::Result<Report> {
-    let key = KeySource::resolve(None)?.load().context("loading the signing key")?;
+    let key = KeySource::resolve(None)?
+        .load()
+        .context("loading the signing key")?;
     sign::sign(&mut report, &key.key);
     eprintln!("Signert med / signed with {key}");
     Ok(report)
@@ -20,7 +22,9 @@ pub fn render(report: &Report, format: &str) -> anyhow::Result<(&'static str, St
         "junit" => ("junit.xml", junit::to_junit(report)),
         "html" => ("report.html", html::to_html(report)),
         "badge" => ("badge.svg", badge::to_badge_svg(report)),
-        other => anyhow::bail!("ukjent format / unknown format `{other}` (json, junit, html, badge)"),
+        other => {
+            anyhow::bail!("ukjent format / unknown format `{other}` (json, junit, html, badge)")
+        }
     })
 }
 

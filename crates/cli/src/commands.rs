@@ -7,7 +7,9 @@ use anyhow::Context as _;
 use sandkasse_kommune::GenConfig;
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::{ClinicalEntry, Event};
-use sandkasse_sandbox::{CallEvidence, LaunchSpec, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
+use sandkasse_sandbox::{
+    CallEvidence, LaunchSpec, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual,
+};
 
 use crate::CallKind;
 
@@ -15,7 +17,10 @@ use crate::CallKind;
 /// (or `~/.cache/sandkasse`), so a second `inspect` or `run` of the same component skips
 /// compilation. `SANDKASSE_NO_CACHE=1` disables the cache.
 fn sandbox() -> anyhow::Result<Sandbox> {
-    Ok(Sandbox::new(SandboxConfig { cache_dir: cache_dir(), ..SandboxConfig::default() })?)
+    Ok(Sandbox::new(SandboxConfig {
+        cache_dir: cache_dir(),
+        ..SandboxConfig::default()
+    })?)
 }
 
 /// The CLI's compile cache directory, unless `SANDKASSE_NO_CACHE` is set.
@@ -47,7 +52,10 @@ pub fn inspect(adapter: &Path, json: bool) -> anyhow::Result<()> {
     } else {
         println!("Fil / file:  {}", adapter.display());
         println!("Størrelse:   {} byte", bytes.len());
-        println!("SHA-256:     {}", sandkasse_sandbox::inspect::digest(&bytes));
+        println!(
+            "SHA-256:     {}",
+            sandkasse_sandbox::inspect::digest(&bytes)
+        );
         if let Some(i) = &inspection {
             println!("Verden:      {}", i.world);
             println!("Eksporterer / exports:");
@@ -88,28 +96,64 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let bytes = read(&args.adapter)?;
     let sandbox = sandbox()?;
-    let prepared = sandbox.prepare(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let prepared = sandbox
+        .prepare(&bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let entry: Option<ClinicalEntry> = match &args.entry {
-        Some(p) => Some(serde_json::from_slice(&read(p)?).with_context(|| format!("parsing {} as a clinical entry", p.display()))?),
+        Some(p) => Some(
+            serde_json::from_slice(&read(p)?)
+                .with_context(|| format!("parsing {} as a clinical entry", p.display()))?,
+        ),
         None => None,
     };
     let event: Option<Event> = match &args.event {
-        Some(p) => Some(serde_json::from_slice(&read(p)?).with_context(|| format!("parsing {} as an event", p.display()))?),
+        Some(p) => Some(
+            serde_json::from_slice(&read(p)?)
+                .with_context(|| format!("parsing {} as an event", p.display()))?,
+        ),
         None => None,
     };
     let dataset = sandkasse_kommune::try_generate(&args.config)?;
     let base = Arc::new(Base::new(&dataset));
     let evidence: Vec<CallEvidence> = block_on_virtual(async {
         let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
-        let spec = LaunchSpec { kommune: Some(args.kommune.clone()), patient: args.patient.clone(), ..LaunchSpec::default() };
+        let spec = LaunchSpec {
+            kommune: Some(args.kommune.clone()),
+            patient: args.patient.clone(),
+            ..LaunchSpec::default()
+        };
         let ctx = sandkasse_sandbox::launch(&platform, &spec)?;
-        let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
+        let mut session = sandbox
+            .session(
+                &prepared,
+                sandkasse_platform::app(platform),
+                SessionOptions::default(),
+            )
+            .await;
         let mut out = vec![session.instantiation().clone()];
         let evidence = match args.call {
             CallKind::Info => session.info().await.0,
             CallKind::PatientOverview => session.patient_overview(&ctx).await,
-            CallKind::Document => session.document(&ctx, entry.as_ref().context("--call document needs --entry FILE.json")?).await,
-            CallKind::OnEvent => session.on_event(&ctx, event.as_ref().context("--call on-event needs --event FILE.json")?).await,
+            CallKind::Document => {
+                session
+                    .document(
+                        &ctx,
+                        entry
+                            .as_ref()
+                            .context("--call document needs --entry FILE.json")?,
+                    )
+                    .await
+            }
+            CallKind::OnEvent => {
+                session
+                    .on_event(
+                        &ctx,
+                        event
+                            .as_ref()
+                            .context("--call on-event needs --event FILE.json")?,
+                    )
+                    .await
+            }
         };
         out.push(evidence);
         anyhow::Ok(out)
@@ -128,16 +172,30 @@ fn summary(e: &CallEvidence) {
     println!("── {} → {}", e.call, e.class);
     match &e.outcome {
         Outcome::Ok { value } => {
-            let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
-            println!("   resultat / result: {} byte: {}", text.len(), text.chars().take(160).collect::<String>());
+            let text = value
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| value.to_string());
+            println!(
+                "   resultat / result: {} byte: {}",
+                text.len(),
+                text.chars().take(160).collect::<String>()
+            );
         }
         Outcome::AdapterError { code, message } => println!("   adapter-error {code}: {message}"),
         Outcome::Failure { class, detail } => {
-            println!("   feil / failure {}: {}", class.name(), detail.lines().next().unwrap_or_default())
+            println!(
+                "   feil / failure {}: {}",
+                class.name(),
+                detail.lines().next().unwrap_or_default()
+            )
         }
     }
     for x in &e.exchanges {
-        let status = x.status.map(|s| s.to_string()).unwrap_or_else(|| format!("{:?}", x.disposition));
+        let status = x
+            .status
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| format!("{:?}", x.disposition));
         println!("   {:>6} ms  {status}  {}", x.sent_ms, x.request_line);
     }
     for l in &e.logs {

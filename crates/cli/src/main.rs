@@ -27,7 +27,11 @@ pub enum CallKind {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "sandkasse", version, about = "Conformance sandbox for kommune health-IT adapters")]
+#[command(
+    name = "sandkasse",
+    version,
+    about = "Conformance sandbox for kommune health-IT adapters"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -195,24 +199,64 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SANDKASSE_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SANDKASSE_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     match cli.command {
         Command::Generate { data, out } => generate(&data, &out),
-        Command::Platform { data, listen, faults, guide } => platform(&data, listen, faults.as_deref(), guide),
+        Command::Platform {
+            data,
+            listen,
+            faults,
+            guide,
+        } => platform(&data, listen, faults.as_deref(), guide),
         Command::Inspect { adapter, json } => commands::inspect(&adapter, json),
-        Command::Run { adapter, call, patient, kommune, entry, event, data, json } => {
-            commands::run(&commands::RunArgs { adapter, call, patient, kommune, entry, event, config: data.config(), json })
-        }
-        Command::Test { adapter, seed, out, format, suite, scenario } => {
-            let code = certify::test(&certify::TestArgs { adapter, seed, out, format, suite, scenario })?;
+        Command::Run {
+            adapter,
+            call,
+            patient,
+            kommune,
+            entry,
+            event,
+            data,
+            json,
+        } => commands::run(&commands::RunArgs {
+            adapter,
+            call,
+            patient,
+            kommune,
+            entry,
+            event,
+            config: data.config(),
+            json,
+        }),
+        Command::Test {
+            adapter,
+            seed,
+            out,
+            format,
+            suite,
+            scenario,
+        } => {
+            let code = certify::test(&certify::TestArgs {
+                adapter,
+                seed,
+                out,
+                format,
+                suite,
+                scenario,
+            })?;
             std::process::exit(code)
         }
         Command::Verify { report, key } => certify::verify(&report, key.as_deref()),
         Command::Serve { config, listen } => admin::serve(&config, listen),
-        Command::Nightly { config, date, junit } => {
+        Command::Nightly {
+            config,
+            date,
+            junit,
+        } => {
             let code = admin::nightly(&config, date.as_deref(), junit.as_deref())?;
             std::process::exit(code)
         }
@@ -220,25 +264,39 @@ fn main() -> anyhow::Result<()> {
             let code = admin::admin(&config, action)?;
             std::process::exit(code)
         }
-        Command::Demo { port, data_dir, plugins } => admin::demo(port, data_dir, plugins),
+        Command::Demo {
+            port,
+            data_dir,
+            plugins,
+        } => admin::demo(port, data_dir, plugins),
     }
 }
 
 fn read_faults(path: &Path) -> anyhow::Result<FaultPlan> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let plan = if path.extension().is_some_and(|e| e == "toml") {
         toml::from_str(&text).with_context(|| format!("parsing {} as TOML", path.display()))?
     } else {
-        serde_json::from_str(&text).with_context(|| format!("parsing {} as JSON", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("parsing {} as JSON", path.display()))?
     };
     Ok(plan)
 }
 
-fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: bool) -> anyhow::Result<()> {
+fn platform(
+    data: &DataArgs,
+    listen: SocketAddr,
+    faults: Option<&Path>,
+    guide: bool,
+) -> anyhow::Result<()> {
     let started = Instant::now();
     let dataset = sandkasse_kommune::try_generate(&data.config())?;
     let base = Arc::new(Base::new(&dataset));
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting tokio")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let addr = listener.local_addr()?;
@@ -269,7 +327,11 @@ fn platform(data: &DataArgs, listen: SocketAddr, faults: Option<&Path>, guide: b
 
 /// Prints a launch context that works and the curl commands to try it.
 fn print_guide(platform: &Platform, addr: SocketAddr) -> anyhow::Result<()> {
-    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    let spec = LaunchSpec {
+        unit_kind: Some(UnitKind::Hjemmesykepleie),
+        category: Some("SP".into()),
+        ..LaunchSpec::default()
+    };
     let ctx = sandkasse_sandbox::launch(platform, &spec)?;
     let patient = ctx.patient.clone().unwrap_or_default();
     let body = serde_json::json!({
@@ -277,12 +339,19 @@ fn print_guide(platform: &Platform, addr: SocketAddr) -> anyhow::Result<()> {
     });
     let fhir = format!("http://{addr}/4601/fhir");
     println!();
-    println!("Prøv / try (sykepleier HPR {} i enhet {}, pasient {patient}):", ctx.practitioner_hpr, ctx.unit_orgnr);
+    println!(
+        "Prøv / try (sykepleier HPR {} i enhet {}, pasient {patient}):",
+        ctx.practitioner_hpr, ctx.unit_orgnr
+    );
     println!("  curl -s {fhir}/metadata");
-    println!("  curl -s -X POST http://{addr}/4601/auth/token -H 'Content-Type: application/json' -d '{body}'");
+    println!(
+        "  curl -s -X POST http://{addr}/4601/auth/token -H 'Content-Type: application/json' -d '{body}'"
+    );
     println!("  TOKEN={}", ctx.access_token);
     println!("  curl -s -H \"Authorization: Bearer $TOKEN\" {fhir}/Patient/{patient}");
-    println!("  curl -s -H \"Authorization: Bearer $TOKEN\" '{fhir}/Observation?patient={patient}&_count=5'");
+    println!(
+        "  curl -s -H \"Authorization: Bearer $TOKEN\" '{fhir}/Observation?patient={patient}&_count=5'"
+    );
     println!("Mer i / more in docs/platform.md");
     println!();
     Ok(())
@@ -292,8 +361,13 @@ fn generate(data: &DataArgs, out: &std::path::Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let manifest = sandkasse_kommune::output::write_ndjson(&config, out)
         .with_context(|| format!("generating into {}", out.display()))?;
-    let resources: u64 =
-        manifest.kommuner.iter().flat_map(|k| &k.output).filter(|f| f.kind != "truth").map(|f| f.count).sum();
+    let resources: u64 = manifest
+        .kommuner
+        .iter()
+        .flat_map(|k| &k.output)
+        .filter(|f| f.kind != "truth")
+        .map(|f| f.count)
+        .sum();
     println!(
         "Genererte {} innbyggere i {} kommuner: {resources} FHIR-ressurser på {:.1} s",
         manifest.innbyggere,
@@ -301,7 +375,10 @@ fn generate(data: &DataArgs, out: &std::path::Path) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     for k in &manifest.kommuner {
-        println!("  {} {:<13} {:>7} innbyggere", k.nummer, k.navn, k.innbyggere);
+        println!(
+            "  {} {:<13} {:>7} innbyggere",
+            k.nummer, k.navn, k.innbyggere
+        );
     }
     println!("Manifest: {}", out.join("manifest.json").display());
     println!("Digest:   {}", manifest.digest);

@@ -37,7 +37,12 @@ pub struct Issue {
 
 impl Issue {
     pub fn new(severity: Severity, code: &'static str, diagnostics: impl Into<String>) -> Self {
-        Issue { severity, code, diagnostics: diagnostics.into(), expression: Vec::new() }
+        Issue {
+            severity,
+            code,
+            diagnostics: diagnostics.into(),
+            expression: Vec::new(),
+        }
     }
 
     pub fn error(code: &'static str, diagnostics: impl Into<String>) -> Self {
@@ -83,7 +88,11 @@ mod tests {
     fn outcome_is_valid_fhir() {
         let oo = operation_outcome(&[
             Issue::error("invalid", "Ugyldig kode / Invalid code").at("Observation.code"),
-            Issue::new(Severity::Information, "suppressed", "1 ressurs holdt tilbake"),
+            Issue::new(
+                Severity::Information,
+                "suppressed",
+                "1 ressurs holdt tilbake",
+            ),
         ]);
         crate::schema::validate(&oo).expect("valid OperationOutcome");
         assert_eq!(oo["issue"][0]["expression"][0], "Observation.code");

@@ -67,7 +67,12 @@ pub fn is_resource_type(resource_type: &str) -> bool {
 
 fn validator(resource_type: &str) -> Result<Arc<jsonschema::Validator>, SchemaError> {
     let s = schemas();
-    if let Some(v) = s.validators.lock().expect("validator cache").get(resource_type) {
+    if let Some(v) = s
+        .validators
+        .lock()
+        .expect("validator cache")
+        .get(resource_type)
+    {
         return Ok(v.clone());
     }
     if !is_resource_type(resource_type) {
@@ -86,7 +91,10 @@ fn validator(resource_type: &str) -> Result<Arc<jsonschema::Validator>, SchemaEr
             .expect("the official FHIR schema compiles"),
     );
     let mut cache = s.validators.lock().expect("validator cache");
-    Ok(cache.entry(resource_type.to_owned()).or_insert(compiled).clone())
+    Ok(cache
+        .entry(resource_type.to_owned())
+        .or_insert(compiled)
+        .clone())
 }
 
 /// Validates one resource against `#/definitions/<its resourceType>`.
@@ -133,7 +141,10 @@ mod tests {
 
     #[test]
     fn pointer_becomes_fhir_path() {
-        assert_eq!(fhir_path("Observation", "/code/coding/0/system"), "Observation.code.coding[0].system");
+        assert_eq!(
+            fhir_path("Observation", "/code/coding/0/system"),
+            "Observation.code.coding[0].system"
+        );
         assert_eq!(fhir_path("Patient", ""), "Patient");
     }
 
@@ -142,7 +153,10 @@ mod tests {
         assert!(is_resource_type("Patient"));
         assert!(is_resource_type("AuditEvent"));
         assert!(!is_resource_type("Pasient"));
-        assert!(!is_resource_type("Reference"), "a data type is not a resource type");
+        assert!(
+            !is_resource_type("Reference"),
+            "a data type is not a resource type"
+        );
     }
 
     #[test]
@@ -153,7 +167,11 @@ mod tests {
         });
         match validate(&obs) {
             Err(SchemaError::Invalid(v)) => {
-                assert!(v.iter().any(|v| v.expression == "Observation.code.coding[0].code"), "{v:?}")
+                assert!(
+                    v.iter()
+                        .any(|v| v.expression == "Observation.code.coding[0].code"),
+                    "{v:?}"
+                )
             }
             other => panic!("expected violations, got {other:?}"),
         }
@@ -163,7 +181,13 @@ mod tests {
     fn unknown_elements_are_rejected() {
         let p = json!({"resourceType": "Patient", "fodselsnummer": "x"});
         assert!(matches!(validate(&p), Err(SchemaError::Invalid(_))));
-        assert!(matches!(validate(&json!({"a": 1})), Err(SchemaError::MissingResourceType)));
-        assert!(matches!(validate(&json!({"resourceType": "Nope"})), Err(SchemaError::UnknownResourceType(_))));
+        assert!(matches!(
+            validate(&json!({"a": 1})),
+            Err(SchemaError::MissingResourceType)
+        ));
+        assert!(matches!(
+            validate(&json!({"resourceType": "Nope"})),
+            Err(SchemaError::UnknownResourceType(_))
+        ));
     }
 }

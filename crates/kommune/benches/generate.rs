@@ -10,10 +10,14 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("generate");
     g.sample_size(10);
     for n in [200u32, 2_000, 20_000] {
-        g.bench_function(format!("in-memory {n} innbyggere"), |b| b.iter(|| generate(&GenConfig::new(42, n))));
+        g.bench_function(format!("in-memory {n} innbyggere"), |b| {
+            b.iter(|| generate(&GenConfig::new(42, n)))
+        });
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    g.bench_function("ndjson 20000 innbyggere", |b| b.iter(|| write_ndjson(&GenConfig::new(42, 20_000), dir.path()).expect("write")));
+    g.bench_function("ndjson 20000 innbyggere", |b| {
+        b.iter(|| write_ndjson(&GenConfig::new(42, 20_000), dir.path()).expect("write"))
+    });
     g.finish();
 }
 

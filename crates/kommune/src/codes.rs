@@ -56,24 +56,69 @@ pub static TJENESTETYPE: &[Code] = &[
 
 /// ICPC-2 diagnoses common in kommunal care, with their ICD-10 counterparts.
 pub static DIAGNOSER: &[(Code, Code)] = &[
-    (c("T90", "Diabetes type 2"), c("E11.9", "Diabetes mellitus type 2 uten komplikasjoner")),
-    (c("K86", "Hypertensjon ukomplisert"), c("I10", "Essensiell (primær) hypertensjon")),
-    (c("K77", "Hjertesvikt"), c("I50.9", "Uspesifisert hjertesvikt")),
-    (c("K78", "Atrieflimmer/flutter"), c("I48.9", "Uspesifisert atrieflimmer og atrieflutter")),
-    (c("R95", "Kronisk obstruktiv lungesykdom"), c("J44.9", "Uspesifisert kronisk obstruktiv lungesykdom")),
+    (
+        c("T90", "Diabetes type 2"),
+        c("E11.9", "Diabetes mellitus type 2 uten komplikasjoner"),
+    ),
+    (
+        c("K86", "Hypertensjon ukomplisert"),
+        c("I10", "Essensiell (primær) hypertensjon"),
+    ),
+    (
+        c("K77", "Hjertesvikt"),
+        c("I50.9", "Uspesifisert hjertesvikt"),
+    ),
+    (
+        c("K78", "Atrieflimmer/flutter"),
+        c("I48.9", "Uspesifisert atrieflimmer og atrieflutter"),
+    ),
+    (
+        c("R95", "Kronisk obstruktiv lungesykdom"),
+        c("J44.9", "Uspesifisert kronisk obstruktiv lungesykdom"),
+    ),
     (c("P70", "Demens"), c("F03", "Uspesifisert demens")),
     (c("N87", "Parkinsonisme"), c("G20", "Parkinsons sykdom")),
-    (c("P76", "Depressiv lidelse"), c("F32.9", "Uspesifisert depressiv episode")),
-    (c("K90", "Hjerneslag"), c("I63.9", "Uspesifisert hjerneinfarkt")),
-    (c("L89", "Artrose hofte"), c("M16.9", "Uspesifisert koksartrose")),
-    (c("L90", "Artrose kne"), c("M17.9", "Uspesifisert gonartrose")),
-    (c("L95", "Osteoporose"), c("M81.9", "Uspesifisert osteoporose")),
-    (c("S97", "Kronisk sår"), c("L97", "Sår på underekstremitet, ikke klassifisert annet sted")),
-    (c("U71", "Cystitt/urinveisinfeksjon"), c("N39.0", "Urinveisinfeksjon med uspesifisert lokalisasjon")),
+    (
+        c("P76", "Depressiv lidelse"),
+        c("F32.9", "Uspesifisert depressiv episode"),
+    ),
+    (
+        c("K90", "Hjerneslag"),
+        c("I63.9", "Uspesifisert hjerneinfarkt"),
+    ),
+    (
+        c("L89", "Artrose hofte"),
+        c("M16.9", "Uspesifisert koksartrose"),
+    ),
+    (
+        c("L90", "Artrose kne"),
+        c("M17.9", "Uspesifisert gonartrose"),
+    ),
+    (
+        c("L95", "Osteoporose"),
+        c("M81.9", "Uspesifisert osteoporose"),
+    ),
+    (
+        c("S97", "Kronisk sår"),
+        c(
+            "L97",
+            "Sår på underekstremitet, ikke klassifisert annet sted",
+        ),
+    ),
+    (
+        c("U71", "Cystitt/urinveisinfeksjon"),
+        c("N39.0", "Urinveisinfeksjon med uspesifisert lokalisasjon"),
+    ),
     (c("R81", "Pneumoni"), c("J18.9", "Uspesifisert pneumoni")),
-    (c("B80", "Jernmangelanemi"), c("D50.9", "Uspesifisert jernmangelanemi")),
+    (
+        c("B80", "Jernmangelanemi"),
+        c("D50.9", "Uspesifisert jernmangelanemi"),
+    ),
     (c("L75", "Lårhalsbrudd"), c("S72.0", "Brudd i lårbenshals")),
-    (c("A04", "Slapphet/tretthet"), c("R53", "Uvelhet og tretthet")),
+    (
+        c("A04", "Slapphet/tretthet"),
+        c("R53", "Uvelhet og tretthet"),
+    ),
 ];
 
 /// Legevakt reasons for encounter (ICPC-2).
@@ -106,17 +151,29 @@ pub static LEGEMIDLER: &[(Code, &str)] = &[
     (c("C10AA01", "Simvastatin"), "20 mg om kvelden"),
     (c("B01AC06", "Acetylsalisylsyre"), "75 mg 1 gang daglig"),
     (c("A10BA02", "Metformin"), "500 mg 2 ganger daglig"),
-    (c("N02BE01", "Paracetamol"), "1 g inntil 4 ganger daglig ved behov"),
+    (
+        c("N02BE01", "Paracetamol"),
+        "1 g inntil 4 ganger daglig ved behov",
+    ),
     (c("N06AB04", "Citalopram"), "20 mg 1 gang daglig"),
     (c("N05CF01", "Zopiklon"), "5 mg om kvelden ved behov"),
     (c("B01AF02", "Apiksaban"), "5 mg 2 ganger daglig"),
     (c("C03CA01", "Furosemid"), "40 mg om morgenen"),
     (c("N06DA02", "Donepezil"), "10 mg om kvelden"),
     (c("A02BC01", "Omeprazol"), "20 mg 1 gang daglig"),
-    (c("H03AA01", "Levotyroksinnatrium"), "100 mikrog om morgenen"),
+    (
+        c("H03AA01", "Levotyroksinnatrium"),
+        "100 mikrog om morgenen",
+    ),
     (c("C08CA01", "Amlodipin"), "5 mg 1 gang daglig"),
-    (c("N04BA02", "Levodopa og dekarboksylasehemmer"), "100/25 mg 3 ganger daglig"),
-    (c("A12AX", "Kalsium, kombinasjoner med vitamin D"), "1 tablett daglig"),
+    (
+        c("N04BA02", "Levodopa og dekarboksylasehemmer"),
+        "100/25 mg 3 ganger daglig",
+    ),
+    (
+        c("A12AX", "Kalsium, kombinasjoner med vitamin D"),
+        "1 tablett daglig",
+    ),
 ];
 
 /// A vital sign (VKP: vitale parametere) with its unit and a realistic range in tenths.
@@ -132,11 +189,41 @@ pub struct VitalSign {
 
 /// Vital signs as recorded in kommunal care (LOINC, as in the FHIR vital signs profile).
 pub static VITALE_PARAMETERE: &[VitalSign] = &[
-    VitalSign { loinc: c("8867-4", "Hjertefrekvens"), unit: "/min", ucum: "/min", min_x10: 480, max_x10: 1100 },
-    VitalSign { loinc: c("9279-1", "Respirasjonsfrekvens"), unit: "/min", ucum: "/min", min_x10: 100, max_x10: 260 },
-    VitalSign { loinc: c("8310-5", "Kroppstemperatur"), unit: "°C", ucum: "Cel", min_x10: 358, max_x10: 392 },
-    VitalSign { loinc: c("59408-5", "Oksygenmetning"), unit: "%", ucum: "%", min_x10: 880, max_x10: 1000 },
-    VitalSign { loinc: c("29463-7", "Kroppsvekt"), unit: "kg", ucum: "kg", min_x10: 420, max_x10: 1100 },
+    VitalSign {
+        loinc: c("8867-4", "Hjertefrekvens"),
+        unit: "/min",
+        ucum: "/min",
+        min_x10: 480,
+        max_x10: 1100,
+    },
+    VitalSign {
+        loinc: c("9279-1", "Respirasjonsfrekvens"),
+        unit: "/min",
+        ucum: "/min",
+        min_x10: 100,
+        max_x10: 260,
+    },
+    VitalSign {
+        loinc: c("8310-5", "Kroppstemperatur"),
+        unit: "°C",
+        ucum: "Cel",
+        min_x10: 358,
+        max_x10: 392,
+    },
+    VitalSign {
+        loinc: c("59408-5", "Oksygenmetning"),
+        unit: "%",
+        ucum: "%",
+        min_x10: 880,
+        max_x10: 1000,
+    },
+    VitalSign {
+        loinc: c("29463-7", "Kroppsvekt"),
+        unit: "kg",
+        ucum: "kg",
+        min_x10: 420,
+        max_x10: 1100,
+    },
 ];
 
 /// Blood pressure panel and its components.
@@ -155,12 +242,42 @@ pub struct Analyse {
 
 /// Common analyses in kommunal practice (NLK, NPU-based codes).
 pub static ANALYSER: &[Analyse] = &[
-    Analyse { nlk: c("NPU02319", "B-Hemoglobin"), ucum: "g/dL", min_x10: 95, max_x10: 165 },
-    Analyse { nlk: c("NPU19748", "P-CRP"), ucum: "mg/L", min_x10: 10, max_x10: 1200 },
-    Analyse { nlk: c("NPU27300", "B-HbA1c"), ucum: "mmol/mol", min_x10: 350, max_x10: 850 },
-    Analyse { nlk: c("NPU18016", "P-Kreatinin"), ucum: "umol/L", min_x10: 450, max_x10: 1800 },
-    Analyse { nlk: c("NPU03429", "P-Natrium"), ucum: "mmol/L", min_x10: 1300, max_x10: 1460 },
-    Analyse { nlk: c("NPU03230", "P-Kalium"), ucum: "mmol/L", min_x10: 32, max_x10: 55 },
+    Analyse {
+        nlk: c("NPU02319", "B-Hemoglobin"),
+        ucum: "g/dL",
+        min_x10: 95,
+        max_x10: 165,
+    },
+    Analyse {
+        nlk: c("NPU19748", "P-CRP"),
+        ucum: "mg/L",
+        min_x10: 10,
+        max_x10: 1200,
+    },
+    Analyse {
+        nlk: c("NPU27300", "B-HbA1c"),
+        ucum: "mmol/mol",
+        min_x10: 350,
+        max_x10: 850,
+    },
+    Analyse {
+        nlk: c("NPU18016", "P-Kreatinin"),
+        ucum: "umol/L",
+        min_x10: 450,
+        max_x10: 1800,
+    },
+    Analyse {
+        nlk: c("NPU03429", "P-Natrium"),
+        ucum: "mmol/L",
+        min_x10: 1300,
+        max_x10: 1460,
+    },
+    Analyse {
+        nlk: c("NPU03230", "P-Kalium"),
+        ucum: "mmol/L",
+        min_x10: 32,
+        max_x10: 55,
+    },
 ];
 
 /// Document types (LOINC) for DocumentReference.
@@ -183,7 +300,9 @@ pub fn is_known(system: &str, code: &str) -> bool {
         systems::NLK => ANALYSER.iter().any(|a| a.nlk.code == code),
         systems::LOINC => {
             VITALE_PARAMETERE.iter().any(|v| v.loinc.code == code)
-                || [BLODTRYKK, SYSTOLISK, DIASTOLISK].iter().any(|c| c.code == code)
+                || [BLODTRYKK, SYSTOLISK, DIASTOLISK]
+                    .iter()
+                    .any(|c| c.code == code)
                 || any(DOKUMENTTYPER)
         }
         _ => false,

@@ -23,19 +23,38 @@ impl Plan {
     pub fn new(config: &GenConfig) -> Result<Plan, GenError> {
         let ks = generate::resolve(config)?;
         let sizes = generate::split_innbyggere(config.innbyggere, &ks);
-        let skeletons: Vec<Skeleton> =
-            ks.iter().enumerate().map(|(t, k)| generate::skeleton(config.seed, t, k, sizes[t])).collect();
+        let skeletons: Vec<Skeleton> = ks
+            .iter()
+            .enumerate()
+            .map(|(t, k)| generate::skeleton(config.seed, t, k, sizes[t]))
+            .collect();
         let sketches: Vec<Vec<generate::Sketch>> = sizes
             .iter()
             .enumerate()
-            .map(|(t, &n)| (0..n as usize).into_par_iter().map(|i| generate::sketch(config.seed, t, i)).collect())
+            .map(|(t, &n)| {
+                (0..n as usize)
+                    .into_par_iter()
+                    .map(|i| generate::sketch(config.seed, t, i))
+                    .collect()
+            })
             .collect();
         let identifiers = generate::assign_identifiers(config.seed, &sketches);
-        Ok(Plan { config: config.clone(), sizes, skeletons, sketches, identifiers })
+        Ok(Plan {
+            config: config.clone(),
+            sizes,
+            skeletons,
+            sketches,
+            identifiers,
+        })
     }
 
     pub fn world(&self) -> World<'_> {
-        World { seed: self.config.seed, skeletons: &self.skeletons, sketches: &self.sketches, identifiers: &self.identifiers }
+        World {
+            seed: self.config.seed,
+            skeletons: &self.skeletons,
+            sketches: &self.sketches,
+            identifiers: &self.identifiers,
+        }
     }
 
     /// Work items in canonical order: (tenant, first person, end).
@@ -67,7 +86,11 @@ impl Plan {
     pub fn tenants(&self) -> Vec<Tenant> {
         self.skeletons
             .iter()
-            .map(|sk| Tenant { kommune: sk.kommune(), resources: sk.resources().to_vec(), truth: sk.truth() })
+            .map(|sk| Tenant {
+                kommune: sk.kommune(),
+                resources: sk.resources().to_vec(),
+                truth: sk.truth(),
+            })
             .collect()
     }
 }
@@ -91,12 +114,19 @@ pub(crate) fn absorb(tenants: &mut [Tenant], out: PersonOut) {
 /// Generates a dataset in memory, or says why the configuration is invalid.
 pub fn try_generate(config: &GenConfig) -> Result<Dataset, GenError> {
     let plan = Plan::new(config)?;
-    let outs: Vec<PersonOut> = plan.chunks().into_par_iter().map(|c| plan.run_chunk(c)).collect();
+    let outs: Vec<PersonOut> = plan
+        .chunks()
+        .into_par_iter()
+        .map(|c| plan.run_chunk(c))
+        .collect();
     let mut tenants = plan.tenants();
     for out in outs {
         absorb(&mut tenants, out);
     }
-    Ok(Dataset { config: config.clone(), tenants })
+    Ok(Dataset {
+        config: config.clone(),
+        tenants,
+    })
 }
 
 /// Generates a dataset in memory.

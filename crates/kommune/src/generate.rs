@@ -54,7 +54,10 @@ pub fn resolve(config: &GenConfig) -> Result<Vec<&'static KommuneInfo>, GenError
         .collect::<Result<Vec<_>, _>>()?;
     let min = 20 * ks.len() as u32;
     if config.innbyggere < min {
-        return Err(GenError::TooSmall { got: config.innbyggere, min });
+        return Err(GenError::TooSmall {
+            got: config.innbyggere,
+            min,
+        });
     }
     if config.innbyggere > 5_000_000 {
         return Err(GenError::TooLarge(config.innbyggere));
@@ -106,7 +109,11 @@ fn date_minus(d: Date, days: i64) -> Date {
 }
 
 fn ts(d: Date, minutes_of_day: i64) -> String {
-    format!("{d}T{:02}:{:02}:00Z", minutes_of_day / 60 % 24, minutes_of_day % 60)
+    format!(
+        "{d}T{:02}:{:02}:00Z",
+        minutes_of_day / 60 % 24,
+        minutes_of_day % 60
+    )
 }
 
 fn meta(last_updated: &str) -> Value {
@@ -159,19 +166,37 @@ pub(crate) struct Skeleton {
 
 impl Skeleton {
     fn units_of(&self, kind: UnitKind) -> Vec<usize> {
-        (0..self.units.len()).filter(|&u| self.units[u].truth.kind == kind).collect()
+        (0..self.units.len())
+            .filter(|&u| self.units[u].truth.kind == kind)
+            .collect()
     }
 
     fn unit_for(&self, kind: UnitKind, bydel: usize) -> usize {
         let of_kind = self.units_of(kind);
-        of_kind.iter().copied().find(|&u| self.units[u].bydel == bydel).unwrap_or(of_kind[bydel % of_kind.len()])
+        of_kind
+            .iter()
+            .copied()
+            .find(|&u| self.units[u].bydel == bydel)
+            .unwrap_or(of_kind[bydel % of_kind.len()])
     }
 
-    fn staff_member(&self, unit: usize, rng: &mut ChaCha8Rng, categories: &[&str]) -> &PractitionerTruth {
+    fn staff_member(
+        &self,
+        unit: usize,
+        rng: &mut ChaCha8Rng,
+        categories: &[&str],
+    ) -> &PractitionerTruth {
         let staff = &self.units[unit].staff;
-        let fitting: Vec<usize> =
-            staff.iter().copied().filter(|&p| categories.contains(&self.practitioners[p].category)).collect();
-        let pick = if fitting.is_empty() { *staff.choose(rng).expect("units have staff") } else { *fitting.choose(rng).expect("non-empty") };
+        let fitting: Vec<usize> = staff
+            .iter()
+            .copied()
+            .filter(|&p| categories.contains(&self.practitioners[p].category))
+            .collect();
+        let pick = if fitting.is_empty() {
+            *staff.choose(rng).expect("units have staff")
+        } else {
+            *fitting.choose(rng).expect("non-empty")
+        };
         &self.practitioners[pick]
     }
 }
@@ -184,11 +209,23 @@ fn person_name(rng: &mut ChaCha8Rng, female: bool, sami_share: f64) -> (String, 
         (false, true) => names::FEMALE,
         (false, false) => names::MALE,
     };
-    let family = if sami { names::SAMI_SURNAMES } else { names::SURNAMES };
-    (given.choose(rng).expect("names").to_string(), family.choose(rng).expect("names").to_string())
+    let family = if sami {
+        names::SAMI_SURNAMES
+    } else {
+        names::SURNAMES
+    };
+    (
+        given.choose(rng).expect("names").to_string(),
+        family.choose(rng).expect("names").to_string(),
+    )
 }
 
-pub(crate) fn skeleton(seed: u64, tenant: usize, kommune: &'static KommuneInfo, innbyggere: u32) -> Skeleton {
+pub(crate) fn skeleton(
+    seed: u64,
+    tenant: usize,
+    kommune: &'static KommuneInfo,
+    innbyggere: u32,
+) -> Skeleton {
     let mut rng = rng_for(seed, "skeleton", tenant as u64, 0);
     let knr: u32 = kommune.nummer.parse().expect("kommunenummer is numeric");
     let mut org_serial = knr * 1000;
@@ -210,27 +247,72 @@ pub(crate) fn skeleton(seed: u64, tenant: usize, kommune: &'static KommuneInfo, 
     let plan: [(UnitKind, usize, &[&str]); 7] = [
         (UnitKind::Kommune, 1, &["XX"]),
         (UnitKind::Tildelingskontor, 1, &["XX", "XX", "SP"]),
-        (UnitKind::Hjemmesykepleie, (n / 2500).clamp(1, bydeler), &["SP", "SP", "SP", "HF", "HF", "VP"]),
-        (UnitKind::Sykehjem, (n / 4000).clamp(1, 6), &["SP", "SP", "HF", "HF", "LE", "FT"]),
+        (
+            UnitKind::Hjemmesykepleie,
+            (n / 2500).clamp(1, bydeler),
+            &["SP", "SP", "SP", "HF", "HF", "VP"],
+        ),
+        (
+            UnitKind::Sykehjem,
+            (n / 4000).clamp(1, 6),
+            &["SP", "SP", "HF", "HF", "LE", "FT"],
+        ),
         (UnitKind::Legevakt, 1, &["LE", "LE", "LE", "SP", "SP"]),
-        (UnitKind::Helsestasjon, (n / 6000).clamp(1, bydeler), &["SP", "SP", "JO", "LE"]),
-        (UnitKind::Fastlegekontor, (n / 1500).clamp(1, 12), &["LE", "LE", "LE", "HE"]),
+        (
+            UnitKind::Helsestasjon,
+            (n / 6000).clamp(1, bydeler),
+            &["SP", "SP", "JO", "LE"],
+        ),
+        (
+            UnitKind::Fastlegekontor,
+            (n / 1500).clamp(1, 12),
+            &["LE", "LE", "LE", "HE"],
+        ),
     ];
-    let mut sk = Skeleton { kommune, units: Vec::new(), practitioners: Vec::new(), resources: Vec::new() };
+    let mut sk = Skeleton {
+        kommune,
+        units: Vec::new(),
+        practitioners: Vec::new(),
+        resources: Vec::new(),
+    };
     let kommune_org = format!("org-{}", kommune.nummer);
     for (kind, count, staffing) in plan {
         for i in 0..count {
             let bydel = i % bydeler;
             let (id, name, slug) = match kind {
                 UnitKind::Kommune => (kommune_org.clone(), format!("{} kommune", kommune.navn), ""),
-                UnitKind::Tildelingskontor => (String::new(), format!("{} kommune, tildelingskontoret", kommune.navn), "tk"),
-                UnitKind::Hjemmesykepleie => (String::new(), format!("Hjemmesykepleien sone {}", kommune.bydeler[bydel]), "hs"),
-                UnitKind::Sykehjem => (String::new(), format!("{} sykehjem", kommune.bydeler[bydel]), "sh"),
+                UnitKind::Tildelingskontor => (
+                    String::new(),
+                    format!("{} kommune, tildelingskontoret", kommune.navn),
+                    "tk",
+                ),
+                UnitKind::Hjemmesykepleie => (
+                    String::new(),
+                    format!("Hjemmesykepleien sone {}", kommune.bydeler[bydel]),
+                    "hs",
+                ),
+                UnitKind::Sykehjem => (
+                    String::new(),
+                    format!("{} sykehjem", kommune.bydeler[bydel]),
+                    "sh",
+                ),
                 UnitKind::Legevakt => (String::new(), format!("{} legevakt", kommune.navn), "lv"),
-                UnitKind::Helsestasjon => (String::new(), format!("{} helsestasjon", kommune.bydeler[bydel]), "hst"),
-                UnitKind::Fastlegekontor => (String::new(), format!("{} legesenter", kommune.bydeler[bydel]), "fl"),
+                UnitKind::Helsestasjon => (
+                    String::new(),
+                    format!("{} helsestasjon", kommune.bydeler[bydel]),
+                    "hst",
+                ),
+                UnitKind::Fastlegekontor => (
+                    String::new(),
+                    format!("{} legesenter", kommune.bydeler[bydel]),
+                    "fl",
+                ),
             };
-            let id = if id.is_empty() { format!("org-{}-{slug}{}", kommune.nummer, i + 1) } else { id };
+            let id = if id.is_empty() {
+                format!("org-{}-{slug}{}", kommune.nummer, i + 1)
+            } else {
+                id
+            };
             let orgnr = next_orgnr();
             let (postnr, poststed) = kommune.poststeder[bydel % kommune.poststeder.len()];
             let mut org = json!({
@@ -248,16 +330,33 @@ pub(crate) fn skeleton(seed: u64, tenant: usize, kommune: &'static KommuneInfo, 
             if kind != UnitKind::Kommune {
                 org["partOf"] = reference("Organization", &kommune_org);
             }
-            sk.resources.push(Resource { resource_type: "Organization", id: id.clone(), patient: None, json: org });
+            sk.resources.push(Resource {
+                resource_type: "Organization",
+                id: id.clone(),
+                patient: None,
+                json: org,
+            });
             let unit = sk.units.len();
-            sk.units.push(Unit { truth: UnitTruth { id: id.clone(), orgnr, name, kind }, bydel, staff: Vec::new() });
+            sk.units.push(Unit {
+                truth: UnitTruth {
+                    id: id.clone(),
+                    orgnr,
+                    name,
+                    kind,
+                },
+                bydel,
+                staff: Vec::new(),
+            });
             for &category in staffing {
                 let p = sk.practitioners.len();
                 let pid = format!("hp-{}-{}", kommune.nummer, p + 1);
                 let female = rng.random_bool(0.7);
                 let (given, family) = person_name(&mut rng, female, 0.04);
                 let hpr = next_hpr();
-                let cat = codes::KATEGORI_HELSEPERSONELL.iter().find(|c| c.code == category).expect("known category");
+                let cat = codes::KATEGORI_HELSEPERSONELL
+                    .iter()
+                    .find(|c| c.code == category)
+                    .expect("known category");
                 sk.resources.push(Resource {
                     resource_type: "Practitioner",
                     id: pid.clone(),
@@ -349,8 +448,13 @@ pub(crate) fn sketch(seed: u64, tenant: usize, index: usize) -> Sketch {
         _ => sample_age(&mut rng),
     };
     let birth = date_minus(REFERENCE_DATE, age * 365 + rng.random_range(0..365));
-    let dnr = index == forced::DNR || (index >= forced::COUNT && (20..60).contains(&age) && rng.random_bool(0.03));
-    Sketch { birth, female: rng.random_bool(0.51), dnr }
+    let dnr = index == forced::DNR
+        || (index >= forced::COUNT && (20..60).contains(&age) && rng.random_bool(0.03));
+    Sketch {
+        birth,
+        female: rng.random_bool(0.51),
+        dnr,
+    }
 }
 
 /// Assigns fødselsnummer / D-nummer to every sketched person of the dataset, unique across it.
@@ -363,18 +467,32 @@ pub(crate) fn assign_identifiers(seed: u64, sketches: &[Vec<Sketch>]) -> Vec<Vec
             persons
                 .iter()
                 .map(|s| {
-                    let range = ids::individnummer_range(s.birth.year() as i32).expect("birth years are in range");
+                    let range = ids::individnummer_range(s.birth.year() as i32)
+                        .expect("birth years are in range");
                     let key = (s.birth, s.female, s.dnr);
                     let counter = next.entry(key).or_insert_with(|| {
-                        let mut r = rng_for(seed, "individnummer", s.birth.year() as u64, s.birth.day_of_year() as u64);
+                        let mut r = rng_for(
+                            seed,
+                            "individnummer",
+                            s.birth.year() as u64,
+                            s.birth.day_of_year() as u64,
+                        );
                         r.random_range(0..40) * 2
                     });
                     loop {
                         let i = range.start() + *counter + if s.female { 0 } else { 1 };
                         *counter += 2;
                         assert!(i <= *range.end(), "individnummer exhausted for {}", s.birth);
-                        let (y, m, d) = (s.birth.year() as i32, s.birth.month() as u32, s.birth.day() as u32);
-                        let id = if s.dnr { ids::dnr(y, m, d, i) } else { ids::fnr(y, m, d, i) };
+                        let (y, m, d) = (
+                            s.birth.year() as i32,
+                            s.birth.month() as u32,
+                            s.birth.day() as u32,
+                        );
+                        let id = if s.dnr {
+                            ids::dnr(y, m, d, i)
+                        } else {
+                            ids::fnr(y, m, d, i)
+                        };
                         if let Some(id) = id {
                             return id;
                         }
@@ -422,7 +540,15 @@ impl Ctx<'_> {
 
     fn push(&mut self, resource_type: &'static str, id: String, json: Value) {
         let patient = Some(self.patient_id.clone());
-        self.out.resources.push((self.tenant, Resource { resource_type, id, patient, json }));
+        self.out.resources.push((
+            self.tenant,
+            Resource {
+                resource_type,
+                id,
+                patient,
+                json,
+            },
+        ));
     }
 
     fn relation(&mut self, unit: usize, basis: CareBasis, start: Date, end: Option<Date>) {
@@ -437,7 +563,12 @@ impl Ctx<'_> {
     }
 
     fn shield(&mut self, resource_type: &'static str, id: &str, skjerming: Skjerming) {
-        let s = ShieldedResource { resource_type, id: id.to_owned(), patient: self.patient_id.clone(), skjerming };
+        let s = ShieldedResource {
+            resource_type,
+            id: id.to_owned(),
+            patient: self.patient_id.clone(),
+            skjerming,
+        };
         self.out.shielded.push((self.tenant, s));
     }
 
@@ -462,7 +593,11 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     let age = (REFERENCE_DATE - sketch.birth).get_days() as i64 / 365;
 
     let hammerfest_like = matches!(knr, "5603");
-    let (given, family) = person_name(&mut rng, sketch.female, if hammerfest_like { 0.15 } else { 0.03 });
+    let (given, family) = person_name(
+        &mut rng,
+        sketch.female,
+        if hammerfest_like { 0.15 } else { 0.03 },
+    );
     let bydel = rng.random_range(0..sk.kommune.bydeler.len());
     let protection = match index {
         forced::STRENGT_FORTROLIG => AddressProtection::StrengtFortrolig,
@@ -487,35 +622,53 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
                 70..=79 => 0.025,
                 _ => 0.002,
             };
-            rng.random_bool(p).then(|| date_minus(REFERENCE_DATE, rng.random_range(1..5400)))
+            rng.random_bool(p)
+                .then(|| date_minus(REFERENCE_DATE, rng.random_range(1..5400)))
         }
     }
     .map(|d| d.max(sketch.birth.checked_add(1.days()).expect("in range")));
     let tenants = world.skeletons.len();
     let moved_from: Option<(usize, Date)> = (tenants > 1 && deceased.is_none())
         .then(|| {
-            let moves = index == forced::MOVED_IN || (index >= forced::COUNT && rng.random_bool(0.02));
+            let moves =
+                index == forced::MOVED_IN || (index >= forced::COUNT && rng.random_bool(0.02));
             moves.then(|| {
                 let other = (tenant + rng.random_range(1..tenants)) % tenants;
-                (other, date_minus(REFERENCE_DATE, rng.random_range(40..2000)).max(sketch.birth))
+                (
+                    other,
+                    date_minus(REFERENCE_DATE, rng.random_range(40..2000)).max(sketch.birth),
+                )
             })
         })
         .flatten();
-    let service_recipient = index < forced::COUNT && index != forced::CHILD && index != forced::DNR || {
-        let p = match age {
-            80.. => 0.40,
-            67..=79 => 0.10,
-            50..=66 => 0.025,
-            _ => 0.008,
+    let service_recipient = index < forced::COUNT && index != forced::CHILD && index != forced::DNR
+        || {
+            let p = match age {
+                80.. => 0.40,
+                67..=79 => 0.10,
+                50..=66 => 0.025,
+                _ => 0.008,
+            };
+            rng.random_bool(p)
         };
-        rng.random_bool(p)
-    };
 
     let patient_id = format!("pas-{knr}-{index:06}");
-    let mut cx = Ctx { out: PersonOut::default(), rng, tenant, sk, patient_id: patient_id.clone(), index, serial: 0 };
+    let mut cx = Ctx {
+        out: PersonOut::default(),
+        rng,
+        tenant,
+        sk,
+        patient_id: patient_id.clone(),
+        index,
+        serial: 0,
+    };
 
     let street = names::STREETS.choose(&mut cx.rng).expect("streets");
-    let (postnr, poststed) = *sk.kommune.poststeder.choose(&mut cx.rng).expect("poststeder");
+    let (postnr, poststed) = *sk
+        .kommune
+        .poststeder
+        .choose(&mut cx.rng)
+        .expect("poststeder");
     let house = cx.rng.random_range(1..120);
     let mut addresses = vec![json!({
         "use": "home", "type": "physical",
@@ -533,7 +686,10 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     }
     let fastlege = sk.unit_for(UnitKind::Fastlegekontor, bydel);
     let last_day = deceased.unwrap_or(REFERENCE_DATE);
-    let since = cx.day_between(sketch.birth.max(date_minus(last_day, 3650)), date_minus(last_day, 1).max(sketch.birth));
+    let since = cx.day_between(
+        sketch.birth.max(date_minus(last_day, 3650)),
+        date_minus(last_day, 1).max(sketch.birth),
+    );
     let since = match moved_from {
         Some((_, date)) => since.max(date),
         None => since,
@@ -570,7 +726,11 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     let truth = PatientTruth {
         id: pid.clone(),
         identifier: identifier.clone(),
-        identifier_kind: if sketch.dnr { IdentifierKind::Dnr } else { IdentifierKind::Fnr },
+        identifier_kind: if sketch.dnr {
+            IdentifierKind::Dnr
+        } else {
+            IdentifierKind::Fnr
+        },
         name: format!("{given} {family}"),
         birth_date: sketch.birth.to_string(),
         gender: if sketch.female { "female" } else { "male" },
@@ -590,12 +750,27 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     let latest = end_of_life.unwrap_or(REFERENCE_DATE);
     // After a death the fastlege still completes the record (dødsmelding, the last letters) for
     // a while: the relation ends FASTLEGE_AFTER_DEATH_DAYS after the death.
-    cx.relation(fastlege, CareBasis::Fastlege, since, end_of_life.map(|d| date_minus(d, -FASTLEGE_AFTER_DEATH_DAYS)));
+    cx.relation(
+        fastlege,
+        CareBasis::Fastlege,
+        since,
+        end_of_life.map(|d| date_minus(d, -FASTLEGE_AFTER_DEATH_DAYS)),
+    );
 
     if age < 6 || index == forced::CHILD {
         let hst = sk.unit_for(UnitKind::Helsestasjon, bydel);
-        let code = codes::TJENESTETYPE.iter().find(|c| c.code == "14").expect("helsestasjon");
-        vedtak(&mut cx, hst, code, sketch.birth.max(start_here), None, CareBasis::Helsestasjon);
+        let code = codes::TJENESTETYPE
+            .iter()
+            .find(|c| c.code == "14")
+            .expect("helsestasjon");
+        vedtak(
+            &mut cx,
+            hst,
+            code,
+            sketch.birth.max(start_here),
+            None,
+            CareBasis::Helsestasjon,
+        );
     }
     if service_recipient {
         record(&mut cx, bydel, start_here, latest, end_of_life, age);
@@ -614,10 +789,21 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     cx.out
 }
 
-fn vedtak(cx: &mut Ctx<'_>, unit: usize, tjeneste: &Code, start: Date, end: Option<Date>, basis: CareBasis) -> String {
+fn vedtak(
+    cx: &mut Ctx<'_>,
+    unit: usize,
+    tjeneste: &Code,
+    start: Date,
+    end: Option<Date>,
+    basis: CareBasis,
+) -> String {
     let id = cx.id("eoc");
     let saksbehandler = cx.sk.units_of(UnitKind::Tildelingskontor)[0];
-    let by = cx.sk.staff_member(saksbehandler, &mut cx.rng, &["XX"]).id.clone();
+    let by = cx
+        .sk
+        .staff_member(saksbehandler, &mut cx.rng, &["XX"])
+        .id
+        .clone();
     let mut period = json!({"start": start.to_string()});
     if let Some(end) = end {
         period["end"] = json!(end.to_string());
@@ -641,22 +827,45 @@ fn vedtak(cx: &mut Ctx<'_>, unit: usize, tjeneste: &Code, start: Date, end: Opti
 
 /// The record of a service recipient: vedtak, diagnoses, allergies, medicines, vital signs, lab
 /// results and documents.
-fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of_life: Option<Date>, age: i64) {
+fn record(
+    cx: &mut Ctx<'_>,
+    bydel: usize,
+    start_here: Date,
+    latest: Date,
+    end_of_life: Option<Date>,
+    age: i64,
+) {
     let n_vedtak = cx.rng.random_range(1..=3);
     let mut care_units = Vec::new();
     for v in 0..n_vedtak {
         let institution = age >= 85 && v == 0 && cx.rng.random_bool(0.3);
         let (kind, code) = if institution {
-            (UnitKind::Sykehjem, if cx.rng.random_bool(0.7) { "11" } else { "8" })
+            (
+                UnitKind::Sykehjem,
+                if cx.rng.random_bool(0.7) { "11" } else { "8" },
+            )
         } else {
-            let c = ["1", "1", "1", "2", "5", "6", "7", "12"].choose(&mut cx.rng).copied().expect("codes");
+            let c = ["1", "1", "1", "2", "5", "6", "7", "12"]
+                .choose(&mut cx.rng)
+                .copied()
+                .expect("codes");
             (UnitKind::Hjemmesykepleie, c)
         };
         let unit = cx.sk.unit_for(kind, bydel);
-        let tjeneste = codes::TJENESTETYPE.iter().find(|c| c.code == code).expect("code");
-        let start = cx.day_between(start_here.max(date_minus(latest, 2500)), date_minus(latest, 0));
+        let tjeneste = codes::TJENESTETYPE
+            .iter()
+            .find(|c| c.code == code)
+            .expect("code");
+        let start = cx.day_between(
+            start_here.max(date_minus(latest, 2500)),
+            date_minus(latest, 0),
+        );
         let finished = v > 0 && cx.rng.random_bool(0.25);
-        let end = if finished { Some(cx.day_between(start, latest)) } else { end_of_life };
+        let end = if finished {
+            Some(cx.day_between(start, latest))
+        } else {
+            end_of_life
+        };
         vedtak(cx, unit, tjeneste, start, end, CareBasis::Vedtak);
         care_units.push((unit, start));
     }
@@ -666,7 +875,11 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
     for (icpc, icd) in DIAGNOSER_SAMPLE(cx, 1, 4) {
         let id = cx.id("con");
         let onset = cx.day_between(start_here.max(date_minus(latest, 4000)), latest);
-        let doctor = cx.sk.staff_member(fastlege, &mut cx.rng, &["LE"]).id.clone();
+        let doctor = cx
+            .sk
+            .staff_member(fastlege, &mut cx.rng, &["LE"])
+            .id
+            .clone();
         let mut codings = vec![coding(systems::ICPC2, icpc)];
         if cx.rng.random_bool(0.4) {
             codings.push(coding(systems::ICD10, icd));
@@ -737,7 +950,11 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
     for _ in 0..cx.rng.random_range(2..=8) {
         let day = cx.day_between(main_start, latest);
         let when = ts(day, cx.minutes());
-        let nurse = cx.sk.staff_member(main_unit, &mut cx.rng, &["SP", "HF", "VP"]).id.clone();
+        let nurse = cx
+            .sk
+            .staff_member(main_unit, &mut cx.rng, &["SP", "HF", "VP"])
+            .id
+            .clone();
         let sys = cx.rng.random_range(105..185);
         let dia = cx.rng.random_range(55..sys.min(110) - 20);
         let id = cx.id("obs");
@@ -779,7 +996,11 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
     for _ in 0..cx.rng.random_range(0..=3) {
         let day = cx.day_between(start_here.max(date_minus(latest, 1500)), latest);
         let when = ts(day, cx.minutes());
-        let doctor = cx.sk.staff_member(fastlege, &mut cx.rng, &["LE"]).id.clone();
+        let doctor = cx
+            .sk
+            .staff_member(fastlege, &mut cx.rng, &["LE"])
+            .id
+            .clone();
         let n = cx.rng.random_range(2..=4);
         let mut results = Vec::new();
         let first = cx.rng.random_range(0..codes::ANALYSER.len());
@@ -818,13 +1039,21 @@ fn record(cx: &mut Ctx<'_>, bydel: usize, start_here: Date, latest: Date, end_of
 
     for _ in 0..cx.rng.random_range(1..=3) {
         let kind = *codes::DOKUMENTTYPER.choose(&mut cx.rng).expect("types");
-        let author_unit = if kind.code == "18842-5" { fastlege } else { main_unit };
+        let author_unit = if kind.code == "18842-5" {
+            fastlege
+        } else {
+            main_unit
+        };
         document(cx, author_unit, &kind, main_start, latest, None);
     }
 }
 
 #[allow(non_snake_case)]
-fn DIAGNOSER_SAMPLE(cx: &mut Ctx<'_>, min: usize, max: usize) -> Vec<(&'static Code, &'static Code)> {
+fn DIAGNOSER_SAMPLE(
+    cx: &mut Ctx<'_>,
+    min: usize,
+    max: usize,
+) -> Vec<(&'static Code, &'static Code)> {
     let n = cx.rng.random_range(min..=max);
     let mut idx: Vec<usize> = (0..codes::DIAGNOSER.len()).collect();
     (0..n)
@@ -842,27 +1071,50 @@ fn vital_category() -> Value {
 }
 
 fn quantity(value_x10: i64, unit: &str, ucum: &str) -> Value {
-    let value = if value_x10 % 10 == 0 { json!(value_x10 / 10) } else { json!(value_x10 as f64 / 10.0) };
+    let value = if value_x10 % 10 == 0 {
+        json!(value_x10 / 10)
+    } else {
+        json!(value_x10 as f64 / 10.0)
+    };
     json!({"value": value, "unit": unit, "system": systems::UCUM, "code": ucum})
 }
 
 fn note_text(kind: &Code, skjerming: Option<Skjerming>, index: usize) -> String {
     let body = match (kind.code, skjerming) {
-        (_, Some(Skjerming::Krisesenter)) => "Pasienten har opphold ved krisesenter. Adresse og kontaktinformasjon skal ikke gis ut.",
-        (_, Some(Skjerming::Overgrepsmottak)) => "Undersøkt ved overgrepsmottaket. Videre oppfølging avtalt.",
+        (_, Some(Skjerming::Krisesenter)) => {
+            "Pasienten har opphold ved krisesenter. Adresse og kontaktinformasjon skal ikke gis ut."
+        }
+        (_, Some(Skjerming::Overgrepsmottak)) => {
+            "Undersøkt ved overgrepsmottaket. Videre oppfølging avtalt."
+        }
         (_, Some(_)) => "Samtale om forhold pasienten ønsker behandlet fortrolig.",
-        ("18842-5", _) => "Innlagt med redusert allmenntilstand. Utskrives til hjemmet med økt hjemmesykepleie.",
-        ("34746-8", _) => "Tilsyn utført. Pasienten var i godt humør, spiste frokost og fikk medisiner som forordnet.",
+        ("18842-5", _) => {
+            "Innlagt med redusert allmenntilstand. Utskrives til hjemmet med økt hjemmesykepleie."
+        }
+        ("34746-8", _) => {
+            "Tilsyn utført. Pasienten var i godt humør, spiste frokost og fikk medisiner som forordnet."
+        }
         ("11488-4", _) => "Kontroll av blodtrykk og medisinering. Fortsetter uendret behandling.",
         _ => "Sårstell utført etter prosedyre. Såret er i bedring.",
     };
     format!("SYNTETISK TESTDATA (sandkasse), person {index}. {body}")
 }
 
-fn document(cx: &mut Ctx<'_>, unit: usize, kind: &Code, from: Date, to: Date, skjerming: Option<Skjerming>) -> String {
+fn document(
+    cx: &mut Ctx<'_>,
+    unit: usize,
+    kind: &Code,
+    from: Date,
+    to: Date,
+    skjerming: Option<Skjerming>,
+) -> String {
     let day = cx.day_between(from, to);
     let when = ts(day, cx.minutes());
-    let author = cx.sk.staff_member(unit, &mut cx.rng, &["LE", "SP"]).id.clone();
+    let author = cx
+        .sk
+        .staff_member(unit, &mut cx.rng, &["LE", "SP"])
+        .id
+        .clone();
     let id = cx.id("doc");
     let text = note_text(kind, skjerming, cx.index);
     let mut json = json!({
@@ -911,9 +1163,15 @@ fn legevakt(cx: &mut Ctx<'_>, from: Date, to: Date) {
     let start = cx.rng.random_range(0..24 * 60);
     let end = start + cx.rng.random_range(20..240);
     let doctor = cx.sk.staff_member(lv, &mut cx.rng, &["LE"]).id.clone();
-    let reason = *codes::LEGEVAKT_ARSAKER.choose(&mut cx.rng).expect("reasons");
+    let reason = *codes::LEGEVAKT_ARSAKER
+        .choose(&mut cx.rng)
+        .expect("reasons");
     let id = cx.id("enc");
-    let end_day = if end >= 24 * 60 { day.checked_add(1.days()).expect("in range") } else { day };
+    let end_day = if end >= 24 * 60 {
+        day.checked_add(1.days()).expect("in range")
+    } else {
+        day
+    };
     let json = json!({
         "resourceType": "Encounter", "id": id, "meta": meta(&ts(end_day, end % (24 * 60))),
         "status": "finished",
@@ -927,7 +1185,12 @@ fn legevakt(cx: &mut Ctx<'_>, from: Date, to: Date) {
     });
     cx.push("Encounter", id, json);
     // Tjenstlig behov lasts through the follow-up after the visit.
-    cx.relation(lv, CareBasis::Legevakt, day, Some(end_day.checked_add(14.days()).expect("in range")));
+    cx.relation(
+        lv,
+        CareBasis::Legevakt,
+        day,
+        Some(end_day.checked_add(14.days()).expect("in range")),
+    );
 }
 
 /// Shielded documents and sperringer: forced for the first persons, rare after them.
@@ -935,15 +1198,40 @@ fn special_cases(cx: &mut Ctx<'_>, index: usize, from: Date, to: Date) {
     let from = from.max(date_minus(to, 900));
     let main_unit = cx.sk.unit_for(UnitKind::Hjemmesykepleie, 0);
     let lv = cx.sk.units_of(UnitKind::Legevakt)[0];
-    let roll = if index < forced::COUNT { u32::MAX } else { cx.rng.random_range(0..1000) };
+    let roll = if index < forced::COUNT {
+        u32::MAX
+    } else {
+        cx.rng.random_range(0..1000)
+    };
     if index == forced::KRISESENTER || roll < 3 {
-        document(cx, main_unit, &codes::DOKUMENTTYPER[1], from, to, Some(Skjerming::Krisesenter));
+        document(
+            cx,
+            main_unit,
+            &codes::DOKUMENTTYPER[1],
+            from,
+            to,
+            Some(Skjerming::Krisesenter),
+        );
     }
     if index == forced::OVERGREPSMOTTAK || (3..5).contains(&roll) {
-        document(cx, lv, &codes::DOKUMENTTYPER[2], from, to, Some(Skjerming::Overgrepsmottak));
+        document(
+            cx,
+            lv,
+            &codes::DOKUMENTTYPER[2],
+            from,
+            to,
+            Some(Skjerming::Overgrepsmottak),
+        );
     }
     if index == forced::SENSITIVT || (5..10).contains(&roll) {
-        document(cx, main_unit, &codes::DOKUMENTTYPER[2], from, to, Some(Skjerming::SensitivtNotat));
+        document(
+            cx,
+            main_unit,
+            &codes::DOKUMENTTYPER[2],
+            from,
+            to,
+            Some(Skjerming::SensitivtNotat),
+        );
     }
     if index == forced::SPERRING || (10..20).contains(&roll) {
         let doc = document(cx, main_unit, &codes::DOKUMENTTYPER[0], from, to, None);
@@ -968,7 +1256,10 @@ fn special_cases(cx: &mut Ctx<'_>, index: usize, from: Date, to: Date) {
 /// and an old measurement.
 fn left_behind(world: &World<'_>, cx: &mut Ctx<'_>, truth: &PatientTruth, from: usize, date: Date) {
     let old = &world.skeletons[from];
-    let old_id = format!("pas-{}-x{}-{:06}", old.kommune.nummer, cx.sk.kommune.nummer, cx.index);
+    let old_id = format!(
+        "pas-{}-x{}-{:06}",
+        old.kommune.nummer, cx.sk.kommune.nummer, cx.index
+    );
     let birth: Date = truth.birth_date.parse().expect("ISO date");
     let start = date_minus(date, cx.rng.random_range(200..3000)).max(birth);
     let (given, family) = truth.name.split_once(' ').expect("given and family name");
@@ -1004,7 +1295,10 @@ fn left_behind(world: &World<'_>, cx: &mut Ctx<'_>, truth: &PatientTruth, from: 
     let fastlege = old.unit_for(UnitKind::Fastlegekontor, 0);
     ocx.relation(fastlege, CareBasis::Fastlege, start, Some(date));
     let hs = old.unit_for(UnitKind::Hjemmesykepleie, 0);
-    let code = codes::TJENESTETYPE.iter().find(|c| c.code == "1").expect("code");
+    let code = codes::TJENESTETYPE
+        .iter()
+        .find(|c| c.code == "1")
+        .expect("code");
     let vstart = ocx.day_between(start, date);
     vedtak(&mut ocx, hs, code, vstart, Some(date), CareBasis::Vedtak);
     document(&mut ocx, hs, &codes::DOKUMENTTYPER[1], vstart, date, None);

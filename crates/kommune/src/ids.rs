@@ -66,7 +66,11 @@ pub fn fnr(year: i32, month: u32, day: u32, individnummer: u32) -> Option<String
     if !individnummer_range(year)?.contains(&individnummer) {
         return None;
     }
-    with_control_digits(&format!("{day:02}{:02}{:02}{individnummer:03}", month + 80, year % 100))
+    with_control_digits(&format!(
+        "{day:02}{:02}{:02}{individnummer:03}",
+        month + 80,
+        year % 100
+    ))
 }
 
 /// A synthetic D-nummer (day + 40, month + 80).
@@ -74,11 +78,18 @@ pub fn dnr(year: i32, month: u32, day: u32, individnummer: u32) -> Option<String
     if !individnummer_range(year)?.contains(&individnummer) {
         return None;
     }
-    with_control_digits(&format!("{:02}{:02}{:02}{individnummer:03}", day + 40, month + 80, year % 100))
+    with_control_digits(&format!(
+        "{:02}{:02}{:02}{individnummer:03}",
+        day + 40,
+        month + 80,
+        year % 100
+    ))
 }
 
 fn valid_11(s: &str) -> bool {
-    s.len() == 11 && s.bytes().all(|b| b.is_ascii_digit()) && with_control_digits(&s[..9]).as_deref() == Some(s)
+    s.len() == 11
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && with_control_digits(&s[..9]).as_deref() == Some(s)
 }
 
 fn day_month(s: &str) -> (u32, u32) {
@@ -92,7 +103,13 @@ pub fn is_valid_fnr(s: &str) -> bool {
         return false;
     }
     let (day, month) = day_month(s);
-    let month = if month > 80 { month - 80 } else if month > 40 { month - 40 } else { month };
+    let month = if month > 80 {
+        month - 80
+    } else if month > 40 {
+        month - 40
+    } else {
+        month
+    };
     (1..=31).contains(&day) && (1..=12).contains(&month)
 }
 
@@ -114,7 +131,12 @@ pub fn is_synthetic_fnr(s: &str) -> bool {
 /// Gender encoded in a fødselsnummer or D-nummer.
 pub fn gender_of(s: &str) -> Option<Gender> {
     let d = s.as_bytes().get(8)?;
-    d.is_ascii_digit().then_some(if (d - b'0').is_multiple_of(2) { Gender::Female } else { Gender::Male })
+    d.is_ascii_digit()
+        .then_some(if (d - b'0').is_multiple_of(2) {
+            Gender::Female
+        } else {
+            Gender::Male
+        })
 }
 
 /// A synthetic HPR-nummer from a serial: `9` + 7 serial digits + control digit.
@@ -127,7 +149,10 @@ pub fn hpr(serial: u32) -> Option<String> {
 
 /// Checksum of a sandkasse HPR-nummer.
 pub fn is_valid_hpr(s: &str) -> bool {
-    s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit()) && s.starts_with('9') && hpr(s[1..8].parse().unwrap_or(u32::MAX)).as_deref() == Some(s)
+    s.len() == 9
+        && s.bytes().all(|b| b.is_ascii_digit())
+        && s.starts_with('9')
+        && hpr(s[1..8].parse().unwrap_or(u32::MAX)).as_deref() == Some(s)
 }
 
 /// A synthetic organisasjonsnummer from a serial: `3` + 7 serial digits + control digit.
@@ -169,7 +194,11 @@ mod tests {
         let d = (500..=999).find_map(|i| dnr(2004, 12, 31, i)).unwrap();
         assert!(is_valid_dnr(&d) && is_synthetic_fnr(&d) && !is_valid_fnr(&d));
         assert_eq!(&d[..6], "719204");
-        assert_eq!(fnr(1950, 1, 1, 600), None, "600 is not an individnummer of 1950");
+        assert_eq!(
+            fnr(1950, 1, 1, 600),
+            None,
+            "600 is not an individnummer of 1950"
+        );
     }
 
     #[test]

@@ -24,7 +24,10 @@ impl Default for GenConfig {
         GenConfig {
             seed: 42,
             innbyggere: 2_000,
-            kommuner: crate::kommuner::SAMARBEIDSKOMMUNER.iter().map(|k| k.nummer.to_owned()).collect(),
+            kommuner: crate::kommuner::SAMARBEIDSKOMMUNER
+                .iter()
+                .map(|k| k.nummer.to_owned())
+                .collect(),
         }
     }
 }
@@ -32,7 +35,11 @@ impl Default for GenConfig {
 impl GenConfig {
     /// A configuration with the given seed and size and the default kommuner.
     pub fn new(seed: u64, innbyggere: u32) -> Self {
-        GenConfig { seed, innbyggere, ..GenConfig::default() }
+        GenConfig {
+            seed,
+            innbyggere,
+            ..GenConfig::default()
+        }
     }
 }
 
@@ -59,7 +66,9 @@ pub struct Dataset {
 impl Dataset {
     /// The tenant with the given kommunenummer.
     pub fn tenant(&self, kommunenummer: &str) -> Option<&Tenant> {
-        self.tenants.iter().find(|t| t.kommune.nummer == kommunenummer)
+        self.tenants
+            .iter()
+            .find(|t| t.kommune.nummer == kommunenummer)
     }
 }
 

@@ -32,7 +32,10 @@ pub enum OutputError {
     #[error(transparent)]
     Config(#[from] GenError),
     #[error("kan ikke skrive {path}: {source} / cannot write")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The manifest written as `manifest.json`.
@@ -79,24 +82,43 @@ struct Sink {
 
 impl Sink {
     fn create(path: PathBuf) -> Result<Sink, OutputError> {
-        let file = File::create(&path).map_err(|source| OutputError::Io { path: path.clone(), source })?;
-        Ok(Sink { path, writer: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new(), count: 0 })
+        let file = File::create(&path).map_err(|source| OutputError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Sink {
+            path,
+            writer: BufWriter::with_capacity(1 << 20, file),
+            hasher: Sha256::new(),
+            count: 0,
+        })
     }
 
     fn write(&mut self, bytes: &[u8], lines: u64) -> Result<(), OutputError> {
         self.hasher.update(bytes);
         self.count += lines;
-        self.writer.write_all(bytes).map_err(|source| OutputError::Io { path: self.path.clone(), source })
+        self.writer
+            .write_all(bytes)
+            .map_err(|source| OutputError::Io {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     fn finish(mut self) -> Result<(u64, String), OutputError> {
-        self.writer.flush().map_err(|source| OutputError::Io { path: self.path.clone(), source })?;
+        self.writer.flush().map_err(|source| OutputError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
         Ok((self.count, hex::encode(self.hasher.finalize())))
     }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
-    move |source| OutputError::Io { path: path.to_owned(), source }
+    move |source| OutputError::Io {
+        path: path.to_owned(),
+        source,
+    }
 }
 
 /// Generates the dataset of `config` into `dir` (created if missing) and returns the manifest,
@@ -110,11 +132,17 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
         std::fs::create_dir_all(&kdir).map_err(io(&kdir))?;
         sinks.push(BTreeMap::new());
     }
-    let mut emit = |tenant: usize, resource_type: &'static str, bytes: &[u8], lines: u64| -> Result<(), OutputError> {
+    let mut emit = |tenant: usize,
+                    resource_type: &'static str,
+                    bytes: &[u8],
+                    lines: u64|
+     -> Result<(), OutputError> {
         let sink = match sinks[tenant].entry(resource_type) {
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => {
-                let path = dir.join(tenants_nummer(&plan, tenant)).join(format!("{resource_type}.ndjson"));
+                let path = dir
+                    .join(tenants_nummer(&plan, tenant))
+                    .join(format!("{resource_type}.ndjson"));
                 v.insert(Sink::create(path)?)
             }
         };
@@ -133,7 +161,10 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
             .par_iter()
             .map(|&c| {
                 let mut out = plan.run_chunk(c);
-                let lines = std::mem::take(&mut out.resources).into_iter().map(|(t, r)| (t, r.resource_type, line(&r))).collect();
+                let lines = std::mem::take(&mut out.resources)
+                    .into_iter()
+                    .map(|(t, r)| (t, r.resource_type, line(&r)))
+                    .collect();
                 (lines, out)
             })
             .collect();
@@ -151,7 +182,12 @@ pub fn write_ndjson(config: &GenConfig, dir: &Path) -> Result<Manifest, OutputEr
         let mut output = Vec::new();
         for (ty, sink) in files {
             let (count, sha256) = sink.finish()?;
-            output.push(ManifestFile { kind: ty.to_owned(), url: format!("{}/{ty}.ndjson", tenant.kommune.nummer), count, sha256 });
+            output.push(ManifestFile {
+                kind: ty.to_owned(),
+                url: format!("{}/{ty}.ndjson", tenant.kommune.nummer),
+                count,
+                sha256,
+            });
         }
         let truth_path = dir.join(tenant.kommune.nummer).join("truth.json");
         let truth = serde_json::to_vec_pretty(&tenant.truth).expect("truth serialises");

@@ -21,8 +21,15 @@ use sandkasse_markedsplass::store::{Role, RunState, Stores};
 use sandkasse_markedsplass::{Config, nightly};
 
 fn plugin(name: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            p.display()
+        )
+    })
 }
 
 /// `bytes` with a custom section `sandkasse-bench-copy` holding `n`: a new digest, same behaviour.
@@ -54,12 +61,19 @@ fn copy(bytes: &[u8], n: usize) -> Vec<u8> {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
 async fn actor(state: &AppState, username: &str) -> Actor {
-    Actor::User { user: state.accounts.user(username).await.unwrap(), via: Via::Token }
+    Actor::User {
+        user: state.accounts.user(username).await.unwrap(),
+        via: Via::Token,
+    }
 }
 
 async fn wait_all(state: &AppState, runs: &[i64]) {
@@ -76,21 +90,46 @@ async fn wait_all(state: &AppState, runs: &[i64]) {
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
-        println!("nightly: a one-night measurement; run it with `cargo bench -p sandkasse-markedsplass --bench nightly`");
+        println!(
+            "nightly: a one-night measurement; run it with `cargo bench -p sandkasse-markedsplass --bench nightly`"
+        );
         return;
     }
-    let n: usize = std::env::var("SANDKASSE_BENCH_COMPONENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let n: usize = std::env::var("SANDKASSE_BENCH_COMPONENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config { data_dir: dir.path().join("data"), ..Config::default() };
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
         let workers = config.workers;
         let stores = Stores::open(&config).await.unwrap();
         let state = AppState::new(config, stores, Clock::system()).unwrap();
         let a = &state.accounts;
         a.create_organisation("bench", "Benk AS").await.unwrap();
-        for (user, role, org) in [("v@benk.example", Role::Vendor, Some("Benk AS")), ("r1@p.example", Role::Reviewer, None), ("r2@p.example", Role::Reviewer, None)] {
-            a.create_user("bench", NewAccount { username: user.into(), role, organisation: org.map(Into::into), password: "benk-passord-123".into() }).await.unwrap();
+        for (user, role, org) in [
+            ("v@benk.example", Role::Vendor, Some("Benk AS")),
+            ("r1@p.example", Role::Reviewer, None),
+            ("r2@p.example", Role::Reviewer, None),
+        ] {
+            a.create_user(
+                "bench",
+                NewAccount {
+                    username: user.into(),
+                    role,
+                    organisation: org.map(Into::into),
+                    password: "benk-passord-123".into(),
+                },
+            )
+            .await
+            .unwrap();
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         state.runner.spawn(workers, stopped);
@@ -101,45 +140,123 @@ fn main() {
         let reference = plugin("reference");
         let mut uploaded = Vec::new();
         for i in 0..n {
-            let upload = Upload { product: format!("Produkt {i:04}"), version: "1.0.0".into(), changelog: String::new(), file_name: "reference.wasm".into(), bytes: copy(&reference, i), csrf: None };
+            let upload = Upload {
+                product: format!("Produkt {i:04}"),
+                version: "1.0.0".into(),
+                changelog: String::new(),
+                file_name: "reference.wasm".into(),
+                bytes: copy(&reference, i),
+                csrf: None,
+            };
             uploaded.push(service::submit(&state, &vendor, upload).await.unwrap());
         }
-        wait_all(&state, &uploaded.iter().map(|s| s.run.id).collect::<Vec<_>>()).await;
+        wait_all(
+            &state,
+            &uploaded.iter().map(|s| s.run.id).collect::<Vec<_>>(),
+        )
+        .await;
         for s in &uploaded {
-            let case = service::request_listing(&state, &vendor, s.product.id, &ListingRequest { submission_id: s.submission.id, csrf: None }, None).await.unwrap();
+            let case = service::request_listing(
+                &state,
+                &vendor,
+                s.product.id,
+                &ListingRequest {
+                    submission_id: s.submission.id,
+                    csrf: None,
+                },
+                None,
+            )
+            .await
+            .unwrap();
             for r in ["r1@p.example", "r2@p.example"] {
-                let input = DecisionInput { decision: "approve".into(), note: "benk".into(), csrf: None };
-                service::decide(&state, &actor(&state, r).await, case.id, &input, None).await.unwrap();
+                let input = DecisionInput {
+                    decision: "approve".into(),
+                    note: "benk".into(),
+                    csrf: None,
+                };
+                service::decide(&state, &actor(&state, r).await, case.id, &input, None)
+                    .await
+                    .unwrap();
             }
         }
         // ~10 % regress: flawed and hostile components behind their listings.
-        let bad = ["flawed_drops_token", "flawed_greedy", "flawed_first_page_only", "hostile_infinite_loop", "hostile_memory_bomb", "hostile_request_flood"];
+        let bad = [
+            "flawed_drops_token",
+            "flawed_greedy",
+            "flawed_first_page_only",
+            "hostile_infinite_loop",
+            "hostile_memory_bomb",
+            "hostile_request_flood",
+        ];
         let mut swapped = Vec::new();
         for (k, s) in uploaded.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
             let name = bad[k / 10 % bad.len()];
-            let upload = Upload { product: s.product.name.clone(), version: "1.1.0".into(), changelog: String::new(), file_name: format!("{name}.wasm"), bytes: copy(&plugin(name), k), csrf: None };
+            let upload = Upload {
+                product: s.product.name.clone(),
+                version: "1.1.0".into(),
+                changelog: String::new(),
+                file_name: format!("{name}.wasm"),
+                bytes: copy(&plugin(name), k),
+                csrf: None,
+            };
             let new = service::submit(&state, &vendor, upload).await.unwrap();
             swapped.push((s.product.id, new.submission.id, new.run.id));
         }
         wait_all(&state, &swapped.iter().map(|s| s.2).collect::<Vec<_>>()).await;
-        let raw = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(&state.config.data_dir.join("sandkasse.db")).await.unwrap();
+        let raw = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
+            &state.config.data_dir.join("sandkasse.db"),
+        )
+        .await
+        .unwrap();
         for (product, submission, _) in &swapped {
-            sqlx::query("UPDATE listings SET submission_id = ? WHERE product_id = ?").bind(submission).bind(product).execute(raw.pool()).await.unwrap();
+            sqlx::query("UPDATE listings SET submission_id = ? WHERE product_id = ?")
+                .bind(submission)
+                .bind(product)
+                .execute(raw.pool())
+                .await
+                .unwrap();
         }
         let setup = setup.elapsed();
 
         // The night.
         let started = Instant::now();
-        let night = nightly::run_night(&state, nightly::tonight(&state).unwrap(), Duration::from_secs(4 * 3600)).await.unwrap();
+        let night = nightly::run_night(
+            &state,
+            nightly::tonight(&state).unwrap(),
+            Duration::from_secs(4 * 3600),
+        )
+        .await
+        .unwrap();
         let took = started.elapsed();
         let summary = night.summary.unwrap();
         let _ = stop.send(true);
         let per = took.as_secs_f64() / n as f64;
-        println!("night over {n} listed components ({workers} workers, {} cores):", std::thread::available_parallelism().map_or(0, |p| p.get()));
-        println!("  tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}", summary["tested"], summary["passed"], summary["failed"], summary["errors"], summary["regressions"]);
-        println!("  wall time {:.1} s, {:.3} s per component", took.as_secs_f64(), per);
-        println!("  extrapolated to 1 000 components: {:.1} min (target < 30 min)", per * 1000.0 / 60.0);
-        println!("  set-up (upload, test, list {n}; {} regressions swapped in): {:.1} s", swapped.len(), setup.as_secs_f64());
+        println!(
+            "night over {n} listed components ({workers} workers, {} cores):",
+            std::thread::available_parallelism().map_or(0, |p| p.get())
+        );
+        println!(
+            "  tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
+            summary["tested"],
+            summary["passed"],
+            summary["failed"],
+            summary["errors"],
+            summary["regressions"]
+        );
+        println!(
+            "  wall time {:.1} s, {:.3} s per component",
+            took.as_secs_f64(),
+            per
+        );
+        println!(
+            "  extrapolated to 1 000 components: {:.1} min (target < 30 min)",
+            per * 1000.0 / 60.0
+        );
+        println!(
+            "  set-up (upload, test, list {n}; {} regressions swapped in): {:.1} s",
+            swapped.len(),
+            setup.as_secs_f64()
+        );
         println!("  peak RSS of the process: {:.0} MiB", peak_rss_mib());
     });
 }

@@ -27,9 +27,9 @@
 
 use std::sync::{Arc, OnceLock};
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::Argon2;
 use base64::Engine as _;
 use jiff::Timestamp;
 use serde_json::json;
@@ -126,7 +126,11 @@ impl Accounts {
     }
 
     /// Creates a vendor organisation.
-    pub async fn create_organisation(&self, actor: &str, name: &str) -> Result<Organisation, AccountError> {
+    pub async fn create_organisation(
+        &self,
+        actor: &str,
+        name: &str,
+    ) -> Result<Organisation, AccountError> {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
             return Err(AccountError::InvalidOrganisationName(name.into()));
@@ -138,7 +142,13 @@ impl Accounts {
             .insert_organisation(
                 name,
                 Box::new(move |org| {
-                    vec![audit.event(&actor, "organisation.create", &format!("organisation:{}", org.id), None, json!({ "name": org.name }))]
+                    vec![audit.event(
+                        &actor,
+                        "organisation.create",
+                        &format!("organisation:{}", org.id),
+                        None,
+                        json!({ "name": org.name }),
+                    )]
                 }),
             )
             .await?;
@@ -169,7 +179,12 @@ impl Accounts {
         let user = self
             .store
             .insert_user(
-                NewUser { username, role: new.role, organisation_id, password_hash },
+                NewUser {
+                    username,
+                    role: new.role,
+                    organisation_id,
+                    password_hash,
+                },
                 Box::new(move |user| {
                     vec![audit.event(
                         &actor,
@@ -204,7 +219,10 @@ impl Accounts {
     /// The user named `username`.
     pub async fn user(&self, username: &str) -> Result<User, AccountError> {
         let name = normalise_username(username)?;
-        self.store.user_by_username(&name).await?.ok_or_else(|| AccountError::UnknownUser(name))
+        self.store
+            .user_by_username(&name)
+            .await?
+            .ok_or_else(|| AccountError::UnknownUser(name))
     }
 
     /// Issues an API token for `username`. Returns the stored record and the token, which exists
@@ -218,7 +236,10 @@ impl Accounts {
         let user = self.user(username).await?;
         let mut bytes = [0_u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        let token = format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+        let token = format!(
+            "{TOKEN_PREFIX}{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
         let audit = self.audit.clone();
         let (actor, subject) = (actor.to_owned(), format!("user:{}", user.username));
         let record = self
@@ -247,14 +268,25 @@ impl Accounts {
         if !token.starts_with(TOKEN_PREFIX) || token.len() != TOKEN_PREFIX.len() + 43 {
             return Err(AccountError::InvalidToken);
         }
-        let record = self.store.token_by_sha256(&token_sha256(token)).await?.ok_or(AccountError::InvalidToken)?;
+        let record = self
+            .store
+            .token_by_sha256(&token_sha256(token))
+            .await?
+            .ok_or(AccountError::InvalidToken)?;
         if record.revoked_at.is_some() {
             return Err(AccountError::RevokedToken);
         }
-        let user = self.store.user_by_id(record.user_id).await?.ok_or(AccountError::InvalidToken)?;
+        let user = self
+            .store
+            .user_by_id(record.user_id)
+            .await?
+            .ok_or(AccountError::InvalidToken)?;
         // Recorded to the minute: a busy CI client must not turn every read into a write.
         let now = Timestamp::now();
-        if record.last_used_at.is_none_or(|t| now.duration_since(t) >= jiff::SignedDuration::from_secs(60)) {
+        if record
+            .last_used_at
+            .is_none_or(|t| now.duration_since(t) >= jiff::SignedDuration::from_secs(60))
+        {
             self.store.touch_token(record.id, now).await?;
         }
         Ok(user)
@@ -269,7 +301,15 @@ impl Accounts {
             .revoke_token(
                 token_id,
                 Timestamp::now(),
-                Box::new(move |id| vec![audit.event(&actor, "token.revoke", &format!("token:{id}"), None, json!({}))]),
+                Box::new(move |id| {
+                    vec![audit.event(
+                        &actor,
+                        "token.revoke",
+                        &format!("token:{id}"),
+                        None,
+                        json!({}),
+                    )]
+                }),
             )
             .await?;
         Ok(revoked)
@@ -290,18 +330,29 @@ pub fn normalise_username(username: &str) -> Result<String, AccountError> {
             }
             None => false,
         };
-    if valid { Ok(name) } else { Err(AccountError::InvalidUsername(username.into())) }
+    if valid {
+        Ok(name)
+    } else {
+        Err(AccountError::InvalidUsername(username.into()))
+    }
 }
 
 /// An argon2id PHC string of `password` with a fresh random salt.
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(AccountError::Hashing)
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(AccountError::Hashing)
 }
 
 /// Whether `password` matches the PHC string `hash` (false for a malformed hash).
 pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 fn dummy_hash() -> &'static str {
@@ -320,9 +371,27 @@ mod tests {
 
     #[test]
     fn usernames_are_email_like_and_lower_case() {
-        assert_eq!(normalise_username(" Kari@Acme.NO ").unwrap(), "kari@acme.no");
-        for bad in ["", "kari", "@acme.no", "kari@", "kari@acme", "ka ri@acme.no", "a@b@c.no", "kari@acme..no"] {
-            assert!(matches!(normalise_username(bad), Err(AccountError::InvalidUsername(_))), "{bad:?}");
+        assert_eq!(
+            normalise_username(" Kari@Acme.NO ").unwrap(),
+            "kari@acme.no"
+        );
+        for bad in [
+            "",
+            "kari",
+            "@acme.no",
+            "kari@",
+            "kari@acme",
+            "ka ri@acme.no",
+            "a@b@c.no",
+            "kari@acme..no",
+        ] {
+            assert!(
+                matches!(
+                    normalise_username(bad),
+                    Err(AccountError::InvalidUsername(_))
+                ),
+                "{bad:?}"
+            );
         }
     }
 

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use crate::auth::{self, Actor};
 use crate::error::AppError;
 use crate::server::AppState;
-use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest};
+use crate::service::{
+    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
+};
 
 /// The OpenAPI document, as checked in.
 pub const OPENAPI: &str = include_str!("../openapi.json");
@@ -60,10 +62,16 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/session", post(login).delete(logout))
         .route("/api/v1/me", get(me))
         .route("/api/v1/catalogue", get(catalogue))
-        .route("/api/v1/catalogue/{product_id}/badge.svg", get(catalogue_badge))
+        .route(
+            "/api/v1/catalogue/{product_id}/badge.svg",
+            get(catalogue_badge),
+        )
         .route("/api/v1/products", get(products))
         .route("/api/v1/products/{id}", get(product))
-        .route("/api/v1/products/{id}/listing-requests", post(request_listing))
+        .route(
+            "/api/v1/products/{id}/listing-requests",
+            post(request_listing),
+        )
         .route("/api/v1/submissions", post(submit))
         .route("/api/v1/submissions/{id}", get(submission))
         .route("/api/v1/runs/{id}", get(run))
@@ -72,7 +80,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", get(cases))
         .route("/api/v1/cases/{id}", get(case))
         .route("/api/v1/cases/{id}/decisions", post(decide))
-        .route("/api/v1/listings/{product_id}/{action}", post(change_listing))
+        .route(
+            "/api/v1/listings/{product_id}/{action}",
+            post(change_listing),
+        )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/notifications", get(notifications))
         .route("/api/v1/nights", get(nights))
@@ -94,9 +105,18 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
     if !status.is_client_error() || is_json {
         return response;
     }
-    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
     let message = String::from_utf8_lossy(&bytes).trim().to_owned();
-    let message = if message.is_empty() { status.canonical_reason().unwrap_or("invalid request").to_owned() } else { message };
+    let message = if message.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("invalid request")
+            .to_owned()
+    } else {
+        message
+    };
     let code = match status {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
         StatusCode::PAYLOAD_TOO_LARGE => "too_large",
@@ -105,25 +125,54 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
         _ => "invalid_input",
     };
     // A body that parses but lacks fields is a 422 from axum; it is the caller's input: 400.
-    let status = if status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { status };
-    (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
-async fn notifications(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "notifications": service::notifications(&state, &actor).await? })))
+async fn notifications(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "notifications": service::notifications(&state, &actor).await? }),
+    ))
 }
 
 async fn nights(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "nights": service::nights(&state, &actor).await? })))
+    Ok(Json(
+        json!({ "nights": service::nights(&state, &actor).await? }),
+    ))
 }
 
-async fn night(State(state): State<AppState>, actor: Actor, Path(date): Path<String>) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "night": service::night(&state, &actor, &date).await? })))
+async fn night(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(date): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "night": service::night(&state, &actor, &date).await? }),
+    ))
 }
 
-async fn night_junit(State(state): State<AppState>, actor: Actor, Path(date): Path<String>) -> Result<Response, AppError> {
+async fn night_junit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(date): Path<String>,
+) -> Result<Response, AppError> {
     let night = service::night(&state, &actor, &date).await?;
-    Ok(([(header::CONTENT_TYPE, "application/xml")], crate::nightly::junit(&night)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/xml")],
+        crate::nightly::junit(&night),
+    )
+        .into_response())
 }
 
 async fn openapi() -> Response {
@@ -136,14 +185,21 @@ struct Login {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, Json(login): Json<Login>) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    Json(login): Json<Login>,
+) -> Result<Response, AppError> {
     let user = auth::login(&state, &login.username, &login.password).await?;
     let cookie = auth::start_session(&state, &user).await?;
     let body = json!({ "user": { "username": user.username, "role": user.role, "organisation_id": user.organisation_id } });
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, actor: Actor, headers: HeaderMap) -> Result<Response, AppError> {
+async fn logout(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     actor.require_csrf_header(&headers)?;
     let cookie = auth::end_session(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
@@ -159,25 +215,47 @@ async fn me(actor: Actor) -> Result<Json<Value>, AppError> {
     })))
 }
 
-async fn catalogue(State(state): State<AppState>, Query(filter): Query<CatalogueFilter>) -> Result<Json<Value>, AppError> {
+async fn catalogue(
+    State(state): State<AppState>,
+    Query(filter): Query<CatalogueFilter>,
+) -> Result<Json<Value>, AppError> {
     let entries = service::catalogue(&state, &filter).await?;
     Ok(Json(json!({ "entries": entries, "filter": filter })))
 }
 
 fn svg(body: String) -> Response {
-    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
-async fn catalogue_badge(State(state): State<AppState>, Path(product_id): Path<i64>) -> Result<Response, AppError> {
+async fn catalogue_badge(
+    State(state): State<AppState>,
+    Path(product_id): Path<i64>,
+) -> Result<Response, AppError> {
     Ok(svg(service::catalogue_badge(&state, product_id).await?))
 }
 
 async fn products(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
-    Ok(Json(json!({ "products": service::products(&state, &actor).await? })))
+    Ok(Json(
+        json!({ "products": service::products(&state, &actor).await? }),
+    ))
 }
 
-async fn product(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
-    Ok(Json(serde_json::to_value(service::product(&state, &actor, id).await?).map_err(|e| AppError::Internal(Box::new(e)))?))
+async fn product(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        serde_json::to_value(service::product(&state, &actor, id).await?)
+            .map_err(|e| AppError::Internal(Box::new(e)))?,
+    ))
 }
 
 async fn request_listing(
@@ -192,7 +270,12 @@ async fn request_listing(
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 
-async fn submit(State(state): State<AppState>, actor: Actor, headers: HeaderMap, multipart: Multipart) -> Result<Response, AppError> {
+async fn submit(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    multipart: Multipart,
+) -> Result<Response, AppError> {
     // Refuse non-vendors before reading a (possibly large) body.
     crate::policy::vendor_organisation(&actor)?;
     let mut upload = service::read_upload(&state, multipart).await?;
@@ -201,7 +284,12 @@ async fn submit(State(state): State<AppState>, actor: Actor, headers: HeaderMap,
     }
     let s = service::submit(&state, &actor, upload).await?;
     let body = json!({ "product": s.product, "submission": s.submission, "run": s.run });
-    Ok((StatusCode::CREATED, [(header::LOCATION, format!("/api/v1/runs/{}", s.run.id))], Json(body)).into_response())
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/runs/{}", s.run.id))],
+        Json(body),
+    )
+        .into_response())
 }
 
 /// The CSRF token a script sends with a session-authenticated call.
@@ -209,12 +297,22 @@ fn csrf_header(headers: &HeaderMap) -> Option<&str> {
     headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
-async fn submission(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+async fn submission(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
     let view = service::submission(&state, &actor, id).await?;
-    Ok(Json(json!({ "submission": view.submission, "runs": view.runs })))
+    Ok(Json(
+        json!({ "submission": view.submission, "runs": view.runs }),
+    ))
 }
 
-async fn run(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+async fn run(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
     let (run, submission, product) = service::run(&state, &actor, id).await?;
     let progress = service::stored_progress(&state, &run);
     Ok(Json(json!({
@@ -229,40 +327,77 @@ async fn run(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -
 
 /// Server-sent events: `progress` events with [`crate::runner::Progress`] as JSON until the run
 /// is done or failed; the last event has a final state.
-async fn events(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Response, AppError> {
+async fn events(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
     let (run, _, _) = service::run(&state, &actor, id).await?;
     let initial = service::stored_progress(&state, &run);
     // Subscribe first, then re-read the stored state, so a finish in between is not missed.
     let mut rx = state.runner.hub.subscribe(id, initial.clone());
-    let stored = state.stores.market.run(id).await?.map(|r| service::stored_progress(&state, &r)).unwrap_or(initial);
-    let first = if stored.is_final() { stored } else { rx.borrow_and_update().clone() };
-    let stream = futures_util::stream::unfold((Some(first), rx, false), |(pending, mut rx, ended)| async move {
-        if ended {
-            return None;
-        }
-        let progress = match pending {
-            Some(p) => p,
-            None => {
-                rx.changed().await.ok()?;
-                rx.borrow_and_update().clone()
+    let stored = state
+        .stores
+        .market
+        .run(id)
+        .await?
+        .map(|r| service::stored_progress(&state, &r))
+        .unwrap_or(initial);
+    let first = if stored.is_final() {
+        stored
+    } else {
+        rx.borrow_and_update().clone()
+    };
+    let stream = futures_util::stream::unfold(
+        (Some(first), rx, false),
+        |(pending, mut rx, ended)| async move {
+            if ended {
+                return None;
             }
-        };
-        let is_final = progress.is_final();
-        let event = Event::default().event("progress").json_data(&progress).unwrap_or_default();
-        Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
-    });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+            let progress = match pending {
+                Some(p) => p,
+                None => {
+                    rx.changed().await.ok()?;
+                    rx.borrow_and_update().clone()
+                }
+            };
+            let is_final = progress.is_final();
+            let event = Event::default()
+                .event("progress")
+                .json_data(&progress)
+                .unwrap_or_default();
+            Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
 }
 
-async fn rendering(State(state): State<AppState>, actor: Actor, Path((id, rendering)): Path<(i64, String)>) -> Result<Response, AppError> {
+async fn rendering(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, rendering)): Path<(i64, String)>,
+) -> Result<Response, AppError> {
     let report = service::report(&state, &actor, id).await?;
     Ok(match rendering.as_str() {
-        "report.json" => ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string_pretty(&report).unwrap_or_default()).into_response(),
-        "report.xml" => ([(header::CONTENT_TYPE, "application/xml")], sandkasse_suite::junit::to_junit(&report)).into_response(),
+        "report.json" => (
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_string_pretty(&report).unwrap_or_default(),
+        )
+            .into_response(),
+        "report.xml" => (
+            [(header::CONTENT_TYPE, "application/xml")],
+            sandkasse_suite::junit::to_junit(&report),
+        )
+            .into_response(),
         "report.html" => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                ),
             ],
             sandkasse_suite::html::to_html(&report),
         )
@@ -278,12 +413,24 @@ struct CaseQuery {
     all: bool,
 }
 
-async fn cases(State(state): State<AppState>, actor: Actor, Query(q): Query<CaseQuery>) -> Result<Json<Value>, AppError> {
-    let cases = if q.all { service::all_cases(&state, &actor).await? } else { service::queue(&state, &actor).await? };
+async fn cases(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<CaseQuery>,
+) -> Result<Json<Value>, AppError> {
+    let cases = if q.all {
+        service::all_cases(&state, &actor).await?
+    } else {
+        service::queue(&state, &actor).await?
+    };
     Ok(Json(json!({ "cases": cases })))
 }
 
-async fn case(State(state): State<AppState>, actor: Actor, Path(id): Path<i64>) -> Result<Json<Value>, AppError> {
+async fn case(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, AppError> {
     let (case, run) = service::case(&state, &actor, id).await?;
     Ok(Json(json!({ "case": case, "run": run })))
 }
@@ -297,7 +444,9 @@ async fn decide(
 ) -> Result<Json<Value>, AppError> {
     let csrf = csrf_header(&headers);
     let decided = service::decide(&state, &actor, id, &input, csrf).await?;
-    Ok(Json(json!({ "case": decided.case, "listing": decided.listing })))
+    Ok(Json(
+        json!({ "case": decided.case, "listing": decided.listing }),
+    ))
 }
 
 async fn change_listing(
@@ -309,7 +458,8 @@ async fn change_listing(
 ) -> Result<Json<Value>, AppError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
     let csrf = csrf_header(&headers);
-    let listing = service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
+    let listing =
+        service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
     Ok(Json(json!({ "listing": listing })))
 }
 
@@ -325,7 +475,11 @@ fn default_limit() -> u32 {
     100
 }
 
-async fn audit(State(state): State<AppState>, actor: Actor, Query(q): Query<AuditQuery>) -> Result<Json<Value>, AppError> {
+async fn audit(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, AppError> {
     let events = service::audit_page(&state, &actor, q.after, q.limit).await?;
     let next = events.last().map(|e| e.seq);
     Ok(Json(json!({ "events": events, "next_after": next })))

@@ -47,9 +47,25 @@ const PAGE: u32 = 1_000;
 /// Gives `event` its place after `prev_hash` as number `seq`. Used by every [`AuditStore`]
 /// inside its append transaction.
 pub fn seal(seq: i64, prev_hash: String, event: NewAuditEvent) -> AuditEvent {
-    let NewAuditEvent { at, actor, action, subject, reason, details } = event;
-    let mut sealed =
-        AuditEvent { seq, at, actor, action, subject, reason, details, prev_hash, hash: String::new() };
+    let NewAuditEvent {
+        at,
+        actor,
+        action,
+        subject,
+        reason,
+        details,
+    } = event;
+    let mut sealed = AuditEvent {
+        seq,
+        at,
+        actor,
+        action,
+        subject,
+        reason,
+        details,
+        prev_hash,
+        hash: String::new(),
+    };
     sealed.hash = event_hash(&sealed);
     sealed
 }
@@ -77,9 +93,16 @@ fn sorted(value: &serde_json::Value) -> serde_json::Value {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect(),
+            )
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sorted).collect()),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(sorted).collect())
+        }
         other => other.clone(),
     }
 }
@@ -160,7 +183,9 @@ impl Audit {
         reason: Option<&str>,
         details: serde_json::Value,
     ) -> Result<AuditEvent, StoreError> {
-        self.store.append(self.event(actor, action, subject, reason, details)).await
+        self.store
+            .append(self.event(actor, action, subject, reason, details))
+            .await
     }
 
     /// Events after `seq`, oldest first, at most `limit`.
@@ -179,7 +204,10 @@ impl Audit {
             }
             for event in page {
                 let problem = if event.seq != expected {
-                    Some(Break::Missing { expected, found: event.seq })
+                    Some(Break::Missing {
+                        expected,
+                        found: event.seq,
+                    })
                 } else if event.prev_hash != prev_hash {
                     Some(Break::PrevHash)
                 } else if event_hash(&event) != event.hash {
@@ -188,7 +216,11 @@ impl Audit {
                     None
                 };
                 if let Some(problem) = problem {
-                    let seq = if matches!(problem, Break::Missing { .. }) { expected } else { event.seq };
+                    let seq = if matches!(problem, Break::Missing { .. }) {
+                        expected
+                    } else {
+                        event.seq
+                    };
                     return Ok(Verification::Broken { seq, problem });
                 }
                 prev_hash = event.hash;

@@ -63,14 +63,20 @@ impl Actor {
     pub fn user(&self) -> Result<&User, AppError> {
         match self {
             Actor::User { user, .. } => Ok(user),
-            Actor::Anonymous => Err(AppError::Unauthorized("logg inn først / log in first".into())),
+            Actor::Anonymous => Err(AppError::Unauthorized(
+                "logg inn først / log in first".into(),
+            )),
         }
     }
 
     /// The user if anonymous is not enough and their role is one of `roles`: 401 / 403 otherwise.
     pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
         let user = self.user()?;
-        if roles.contains(&user.role) { Ok(user) } else { Err(AppError::Forbidden) }
+        if roles.contains(&user.role) {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
 
     pub fn role(&self) -> Option<Role> {
@@ -91,7 +97,10 @@ impl Actor {
     /// The CSRF token to render into forms (empty for token and anonymous callers).
     pub fn csrf(&self) -> &str {
         match self {
-            Actor::User { via: Via::Session { csrf }, .. } => csrf,
+            Actor::User {
+                via: Via::Session { csrf },
+                ..
+            } => csrf,
             _ => "",
         }
     }
@@ -100,15 +109,19 @@ impl Actor {
     /// the `X-CSRF-Token` header. Required for session-authenticated requests only.
     pub fn require_csrf(&self, given: Option<&str>) -> Result<(), AppError> {
         match self {
-            Actor::User { via: Via::Session { csrf }, .. } => {
+            Actor::User {
+                via: Via::Session { csrf },
+                ..
+            } => {
                 if given.is_some_and(|g| constant_time_eq(g.as_bytes(), csrf.as_bytes())) {
                     Ok(())
                 } else {
                     Err(AppError::BadRequest {
                         code: "csrf",
-                        message: "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
+                        message:
+                            "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
                                   the form expired or did not come from sandkasse; reload the page"
-                            .into(),
+                                .into(),
                     })
                 }
             }
@@ -142,15 +155,34 @@ impl FromRequestParts<AppState> for Actor {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, Response> {
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).unwrap_or_default().trim();
-            let user = state.accounts.verify_token(token).await.map_err(|e| AppError::from(e).into_response())?;
-            return Ok(Actor::User { user, via: Via::Token });
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default()
+                .trim();
+            let user = state
+                .accounts
+                .verify_token(token)
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
+            return Ok(Actor::User {
+                user,
+                via: Via::Token,
+            });
         }
         if let Some(id) = session_id(parts) {
-            let session =
-                state.stores.accounts.session(&token_sha256(&id), state.clock.now()).await.map_err(|e| AppError::from(e).into_response())?;
+            let session = state
+                .stores
+                .accounts
+                .session(&token_sha256(&id), state.clock.now())
+                .await
+                .map_err(|e| AppError::from(e).into_response())?;
             if let Some(session) = session {
-                return Ok(Actor::User { user: session.user, via: Via::Session { csrf: session.csrf } });
+                return Ok(Actor::User {
+                    user: session.user,
+                    via: Via::Session { csrf: session.csrf },
+                });
             }
         }
         Ok(Actor::Anonymous)
@@ -162,16 +194,31 @@ pub async fn start_session(state: &AppState, user: &User) -> Result<String, AppE
     let id = random_token();
     let now = state.clock.now();
     let hours = i64::from(state.config.session_hours);
-    let expires_at = now.checked_add(SignedDuration::from_hours(hours)).map_err(|e| AppError::Internal(Box::new(e)))?;
+    let expires_at = now
+        .checked_add(SignedDuration::from_hours(hours))
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
     let audit = state.audit.clone();
     let actor = format!("user:{}", user.username);
-    let new = NewSession { sha256: token_sha256(&id), user_id: user.id, csrf: random_token(), created_at: now, expires_at };
+    let new = NewSession {
+        sha256: token_sha256(&id),
+        user_id: user.id,
+        csrf: random_token(),
+        created_at: now,
+        expires_at,
+    };
     state
         .stores
         .accounts
-        .insert_session(new, Box::new(move |_| vec![audit.event(&actor, "session.login", &actor, None, json!({}))]))
+        .insert_session(
+            new,
+            Box::new(move |_| vec![audit.event(&actor, "session.login", &actor, None, json!({}))]),
+        )
         .await?;
-    Ok(session_cookie(&id, hours * 3600, state.config.secure_cookies))
+    Ok(session_cookie(
+        &id,
+        hours * 3600,
+        state.config.secure_cookies,
+    ))
 }
 
 /// Ends the request's session (if any) and returns the `Set-Cookie` value that clears it.
@@ -179,13 +226,23 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<String
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
     if let Some(cookie) = jar.get(SESSION_COOKIE) {
         let sha = token_sha256(cookie.value());
-        if let Some(session) = state.stores.accounts.session(&sha, state.clock.now()).await? {
+        if let Some(session) = state
+            .stores
+            .accounts
+            .session(&sha, state.clock.now())
+            .await?
+        {
             let audit = state.audit.clone();
             let actor = format!("user:{}", session.user.username);
             state
                 .stores
                 .accounts
-                .delete_session(&sha, Box::new(move |_| vec![audit.event(&actor, "session.logout", &actor, None, json!({}))]))
+                .delete_session(
+                    &sha,
+                    Box::new(move |_| {
+                        vec![audit.event(&actor, "session.logout", &actor, None, json!({}))]
+                    }),
+                )
                 .await?;
         }
     }
@@ -200,8 +257,14 @@ fn session_cookie(id: &str, max_age: i64, secure: bool) -> String {
 }
 
 /// Middleware: refuses a state-changing, cookie-carrying request from another origin.
-pub async fn check_origin(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let unsafe_method = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+pub async fn check_origin(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     let has_session = request
         .headers()
         .get_all(header::COOKIE)
@@ -212,7 +275,8 @@ pub async fn check_origin(request: axum::extract::Request, next: axum::middlewar
     if unsafe_method && (has_session || login) && !same_origin(request.headers()) {
         return AppError::BadRequest {
             code: "cross_origin",
-            message: "forespørselen kom fra et annet nettsted / the request came from another site".into(),
+            message: "forespørselen kom fra et annet nettsted / the request came from another site"
+                .into(),
         }
         .into_response();
     }
@@ -222,8 +286,16 @@ pub async fn check_origin(request: axum::extract::Request, next: axum::middlewar
 /// Whether `Origin` (else `Referer`) names the `Host` the request was sent to; true when neither
 /// is present (non-browser clients; the CSRF token still applies).
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(source) = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)) else { return true };
-    let (Ok(source), Some(host)) = (source.to_str(), headers.get(header::HOST).and_then(|h| h.to_str().ok())) else {
+    let Some(source) = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+    else {
+        return true;
+    };
+    let (Ok(source), Some(host)) = (
+        source.to_str(),
+        headers.get(header::HOST).and_then(|h| h.to_str().ok()),
+    ) else {
         return false;
     };
     let rest = source.split_once("://").map_or(source, |(_, rest)| rest);
@@ -240,14 +312,26 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://127.0.0.1:8080"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://127.0.0.1:8080"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(!same_origin(&h));
         h.remove(header::ORIGIN);
-        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:8080/leverandor"));
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("http://127.0.0.1:8080/leverandor"),
+        );
         assert!(same_origin(&h));
-        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:8080.evil.example/"));
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("http://127.0.0.1:8080.evil.example/"),
+        );
         assert!(!same_origin(&h));
     }
 
@@ -282,7 +366,9 @@ impl LoginThrottle {
     pub fn check(&self, username: &str, now: jiff::Timestamp) -> Result<(), i64> {
         let failures = self.failures.lock().expect("login throttle");
         match failures.get(&Self::key(username)) {
-            Some(&(count, first)) if count >= MAX_FAILED_LOGINS && now.duration_since(first) < LOGIN_LOCKOUT => {
+            Some(&(count, first))
+                if count >= MAX_FAILED_LOGINS && now.duration_since(first) < LOGIN_LOCKOUT =>
+            {
                 let left = LOGIN_LOCKOUT - now.duration_since(first);
                 Err((left.as_secs() + 59) / 60)
             }
@@ -304,7 +390,10 @@ impl LoginThrottle {
     }
 
     pub fn succeeded(&self, username: &str) {
-        self.failures.lock().expect("login throttle").remove(&Self::key(username));
+        self.failures
+            .lock()
+            .expect("login throttle")
+            .remove(&Self::key(username));
     }
 }
 

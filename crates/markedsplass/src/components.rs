@@ -12,7 +12,10 @@ use sandkasse_sandbox::inspect::digest;
 #[derive(Debug, thiserror::Error)]
 pub enum ComponentError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the stored component {0} is damaged: its content no longer matches its digest")]
     Damaged(String),
     #[error("{0:?} is not a SHA-256 digest")]
@@ -32,7 +35,11 @@ impl ComponentStore {
 
     /// Where the component with `sha256` lives.
     pub fn path(&self, sha256: &str) -> Result<PathBuf, ComponentError> {
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             return Err(ComponentError::BadDigest(sha256.into()));
         }
         Ok(self.dir.join(&sha256[..2]).join(format!("{sha256}.wasm")))
@@ -54,7 +61,10 @@ impl ComponentStore {
         let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(io(parent))?;
         tmp.write_all(bytes).map_err(io(tmp.path()))?;
         tmp.as_file().sync_all().map_err(io(tmp.path()))?;
-        tmp.persist(&path).map_err(|e| ComponentError::Io { path: path.clone(), source: e.error })?;
+        tmp.persist(&path).map_err(|e| ComponentError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
         Ok(sha)
     }
 
@@ -85,7 +95,14 @@ mod tests {
         std::fs::write(&path, b"\0asm changed").unwrap();
         assert!(matches!(store.get(&sha), Err(ComponentError::Damaged(_))));
         store.put(b"\0asm component").unwrap();
-        assert_eq!(store.get(&sha).unwrap(), b"\0asm component", "a damaged file is replaced by a new upload");
-        assert!(matches!(store.path("../../etc/passwd"), Err(ComponentError::BadDigest(_))));
+        assert_eq!(
+            store.get(&sha).unwrap(),
+            b"\0asm component",
+            "a damaged file is replaced by a new upload"
+        );
+        assert!(matches!(
+            store.path("../../etc/passwd"),
+            Err(ComponentError::BadDigest(_))
+        ));
     }
 }

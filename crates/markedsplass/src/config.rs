@@ -117,7 +117,10 @@ impl fmt::Debug for Nightly {
             .field("grace_days", &self.grace_days)
             .field("include_latest_godkjent", &self.include_latest_godkjent)
             .field("webhook_url", &self.webhook_url)
-            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<redacted>"))
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -148,7 +151,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_ref().map(|_| "<redacted>"))
+            .field(
+                "database_url",
+                &self.database_url.as_ref().map(|_| "<redacted>"),
+            )
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("workers", &self.workers)
             .field("nightly", &self.nightly)
@@ -183,7 +189,10 @@ pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Invalid(#[from] Box<figment::Error>),
     #[error("invalid configuration: {field}: {problem}")]
-    Value { field: &'static str, problem: String },
+    Value {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl Config {
@@ -201,7 +210,9 @@ impl Config {
             }
             figment = figment.merge(Toml::file_exact(file));
         }
-        Ok(figment.merge(Env::prefixed(ENV_PREFIX).split("__")).merge(Serialized::defaults(overrides)))
+        Ok(figment
+            .merge(Env::prefixed(ENV_PREFIX).split("__"))
+            .merge(Serialized::defaults(overrides)))
     }
 
     /// Extracts and validates a configuration from any figment.
@@ -214,7 +225,10 @@ impl Config {
     /// Checks values the types alone do not.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.workers == 0 {
-            return Err(ConfigError::Value { field: "workers", problem: "must be at least 1".into() });
+            return Err(ConfigError::Value {
+                field: "workers",
+                problem: "must be at least 1".into(),
+            });
         }
         for (field, value) in [
             ("session_hours", u64::from(self.session_hours)),
@@ -225,11 +239,17 @@ impl Config {
             ("nightly.grace_days", u64::from(self.nightly.grace_days)),
         ] {
             if value == 0 {
-                return Err(ConfigError::Value { field, problem: "must be at least 1".into() });
+                return Err(ConfigError::Value {
+                    field,
+                    problem: "must be at least 1".into(),
+                });
             }
         }
         if self.max_upload_bytes == 0 {
-            return Err(ConfigError::Value { field: "max_upload_bytes", problem: "must be at least 1".into() });
+            return Err(ConfigError::Value {
+                field: "max_upload_bytes",
+                problem: "must be at least 1".into(),
+            });
         }
         if jiff::civil::Time::strptime("%H:%M", &self.nightly.time).is_err() {
             return Err(ConfigError::Value {
@@ -247,13 +267,21 @@ impl Config {
             if !url.starts_with("http://") {
                 return Err(ConfigError::Value {
                     field: "nightly.webhook_url",
-                    problem: "only http:// is supported; put a TLS-terminating relay in front for https".into(),
+                    problem:
+                        "only http:// is supported; put a TLS-terminating relay in front for https"
+                            .into(),
                 });
             }
-            if self.nightly.webhook_secret.as_deref().is_none_or(|s| s.len() < 16) {
+            if self
+                .nightly
+                .webhook_secret
+                .as_deref()
+                .is_none_or(|s| s.len() < 16)
+            {
                 return Err(ConfigError::Value {
                     field: "nightly.webhook_secret",
-                    problem: "a webhook needs a secret of at least 16 characters to sign with".into(),
+                    problem: "a webhook needs a secret of at least 16 characters to sign with"
+                        .into(),
                 });
             }
         }
@@ -281,9 +309,15 @@ mod tests {
             let c = Config::load(None, &Overrides::default()).unwrap();
             assert_eq!(c, Config::default());
             assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-            assert_eq!(c.database_url(), "sqlite://./sandkasse-data/sandkasse.db?mode=rwc");
+            assert_eq!(
+                c.database_url(),
+                "sqlite://./sandkasse-data/sandkasse.db?mode=rwc"
+            );
             assert_eq!(c.max_upload_bytes, 67_108_864);
-            assert_eq!((c.nightly.time.as_str(), c.nightly.time_zone.as_str()), ("02:00", "Europe/Oslo"));
+            assert_eq!(
+                (c.nightly.time.as_str(), c.nightly.time_zone.as_str()),
+                ("02:00", "Europe/Oslo")
+            );
             Ok(())
         });
     }
@@ -297,17 +331,32 @@ mod tests {
             )?;
             let file = Some(Path::new("s.toml"));
             let c = Config::load(file, &Overrides::default()).unwrap();
-            assert_eq!((c.listen.port(), c.workers, c.nightly.time.as_str()), (9000, 5, "03:00"));
-            assert_eq!(c.nightly.time_zone, "Europe/Oslo", "unset nested keys keep their default");
+            assert_eq!(
+                (c.listen.port(), c.workers, c.nightly.time.as_str()),
+                (9000, 5, "03:00")
+            );
+            assert_eq!(
+                c.nightly.time_zone, "Europe/Oslo",
+                "unset nested keys keep their default"
+            );
 
             jail.set_env("SANDKASSE__LISTEN", "127.0.0.1:9001");
             jail.set_env("SANDKASSE__NIGHTLY__TIME", "04:15");
             let c = Config::load(file, &Overrides::default()).unwrap();
-            assert_eq!((c.listen.port(), c.workers, c.nightly.time.as_str()), (9001, 5, "04:15"));
+            assert_eq!(
+                (c.listen.port(), c.workers, c.nightly.time.as_str()),
+                (9001, 5, "04:15")
+            );
 
-            let flags = Overrides { listen: Some("127.0.0.1:9002".parse().unwrap()), data_dir: Some("/flag".into()) };
+            let flags = Overrides {
+                listen: Some("127.0.0.1:9002".parse().unwrap()),
+                data_dir: Some("/flag".into()),
+            };
             let c = Config::load(file, &flags).unwrap();
-            assert_eq!((c.listen.port(), c.data_dir.as_path()), (9002, Path::new("/flag")));
+            assert_eq!(
+                (c.listen.port(), c.data_dir.as_path()),
+                (9002, Path::new("/flag"))
+            );
             assert_eq!(c.database_url(), "sqlite:///flag/sandkasse.db?mode=rwc");
             Ok(())
         });
@@ -323,15 +372,30 @@ mod tests {
             assert!(matches!(typo, Err(ConfigError::Invalid(_))), "{typo:?}");
             jail.set_env("SANDKASSE__NIGHTLY__TIME", "25:99");
             let bad = Config::load(None, &Overrides::default());
-            assert!(matches!(bad, Err(ConfigError::Value { field: "nightly.time", .. })), "{bad:?}");
+            assert!(
+                matches!(
+                    bad,
+                    Err(ConfigError::Value {
+                        field: "nightly.time",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
             Ok(())
         });
     }
 
     #[test]
     fn debug_hides_the_database_url() {
-        let c = Config { database_url: Some("postgres://u:hemmelig@db/x".into()), ..Config::default() };
+        let c = Config {
+            database_url: Some("postgres://u:hemmelig@db/x".into()),
+            ..Config::default()
+        };
         let shown = format!("{c:?}");
-        assert!(!shown.contains("hemmelig") && shown.contains("<redacted>"), "{shown}");
+        assert!(
+            !shown.contains("hemmelig") && shown.contains("<redacted>"),
+            "{shown}"
+        );
     }
 }

@@ -26,20 +26,68 @@ pub struct Account {
 }
 
 pub const ACCOUNTS: &[Account] = &[
-    Account { username: "kari@nordlys-helse.example", role: Role::Vendor, organisation: Some("Nordlys Helse AS") },
-    Account { username: "ola@fjordsoft.example", role: Role::Vendor, organisation: Some("Fjordsoft AS") },
-    Account { username: "rita@prosjektet.example", role: Role::Reviewer, organisation: None },
-    Account { username: "rune@prosjektet.example", role: Role::Reviewer, organisation: None },
-    Account { username: "berit@prosjektet.example", role: Role::Beslutningsgruppe, organisation: None },
-    Account { username: "admin@prosjektet.example", role: Role::Admin, organisation: None },
+    Account {
+        username: "kari@nordlys-helse.example",
+        role: Role::Vendor,
+        organisation: Some("Nordlys Helse AS"),
+    },
+    Account {
+        username: "ola@fjordsoft.example",
+        role: Role::Vendor,
+        organisation: Some("Fjordsoft AS"),
+    },
+    Account {
+        username: "rita@prosjektet.example",
+        role: Role::Reviewer,
+        organisation: None,
+    },
+    Account {
+        username: "rune@prosjektet.example",
+        role: Role::Reviewer,
+        organisation: None,
+    },
+    Account {
+        username: "berit@prosjektet.example",
+        role: Role::Beslutningsgruppe,
+        organisation: None,
+    },
+    Account {
+        username: "admin@prosjektet.example",
+        role: Role::Admin,
+        organisation: None,
+    },
 ];
 
 /// The uploads: (vendor, product, version, component file, changelog).
 const UPLOADS: &[(&str, &str, &str, &str, &str)] = &[
-    ("kari@nordlys-helse.example", "Nordlys Journal", "1.0.0", "reference.wasm", "Første versjon: pasientoversikt, dokumenter og hendelser."),
-    ("kari@nordlys-helse.example", "Nordlys Hjemmetjeneste", "0.9.0", "flawed_logs_fnr.wasm", "Beta: logger for mye."),
-    ("ola@fjordsoft.example", "Fjord Legevakt", "2.1.0", "reference.wasm", "Ny integrasjon mot plattformen."),
-    ("ola@fjordsoft.example", "Fjord Mobil", "0.3.0", "flawed_first_page_only.wasm", "Tidlig versjon: leser bare første side."),
+    (
+        "kari@nordlys-helse.example",
+        "Nordlys Journal",
+        "1.0.0",
+        "reference.wasm",
+        "Første versjon: pasientoversikt, dokumenter og hendelser.",
+    ),
+    (
+        "kari@nordlys-helse.example",
+        "Nordlys Hjemmetjeneste",
+        "0.9.0",
+        "flawed_logs_fnr.wasm",
+        "Beta: logger for mye.",
+    ),
+    (
+        "ola@fjordsoft.example",
+        "Fjord Legevakt",
+        "2.1.0",
+        "reference.wasm",
+        "Ny integrasjon mot plattformen.",
+    ),
+    (
+        "ola@fjordsoft.example",
+        "Fjord Mobil",
+        "0.3.0",
+        "flawed_first_page_only.wasm",
+        "Tidlig versjon: leser bare første side.",
+    ),
 ];
 
 /// Why the demo could not be set up.
@@ -57,7 +105,10 @@ pub enum DemoError {
 
 async fn actor(state: &AppState, username: &str) -> Result<Actor, DemoError> {
     let user = state.accounts.user(username).await?;
-    Ok(Actor::User { user, via: Via::Token })
+    Ok(Actor::User {
+        user,
+        via: Via::Token,
+    })
 }
 
 /// Seeds the demo into a running service (its workers must be running: the uploads are tested).
@@ -79,7 +130,8 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
     let mut runs = Vec::new();
     for (vendor, product, version, file, changelog) in UPLOADS {
         let path = plugins.join(file);
-        let bytes = std::fs::read(&path).map_err(|e| DemoError::MissingPlugin(format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| DemoError::MissingPlugin(format!("{}: {e}", path.display())))?;
         let upload = Upload {
             product: (*product).into(),
             version: (*version).into(),
@@ -95,13 +147,33 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
     for (_, submitted) in &runs {
         let run = wait(state, submitted.run.id).await?;
         if run.state != RunState::Done {
-            return Err(DemoError::Run(format!("run {} ended as {}: {}", run.id, run.state, run.error.unwrap_or_default())));
+            return Err(DemoError::Run(format!(
+                "run {} ended as {}: {}",
+                run.id,
+                run.state,
+                run.error.unwrap_or_default()
+            )));
         }
     }
     let mut cases = Vec::new();
-    for (vendor, submitted) in runs.iter().filter(|(_, s)| s.submission.file_name == "reference.wasm") {
-        let request = ListingRequest { submission_id: submitted.submission.id, csrf: None };
-        cases.push(service::request_listing(state, &actor(state, vendor).await?, submitted.product.id, &request, None).await?);
+    for (vendor, submitted) in runs
+        .iter()
+        .filter(|(_, s)| s.submission.file_name == "reference.wasm")
+    {
+        let request = ListingRequest {
+            submission_id: submitted.submission.id,
+            csrf: None,
+        };
+        cases.push(
+            service::request_listing(
+                state,
+                &actor(state, vendor).await?,
+                submitted.product.id,
+                &request,
+                None,
+            )
+            .await?,
+        );
     }
     // The first is approved by both reviewers and listed; the second waits in the queue.
     if let Some(case) = cases.first() {
@@ -126,5 +198,7 @@ async fn wait(state: &AppState, run: i64) -> Result<crate::store::Run, DemoError
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    Err(DemoError::Run(format!("run {run} did not finish within 5 minutes")))
+    Err(DemoError::Run(format!(
+        "run {run} did not finish within 5 minutes"
+    )))
 }

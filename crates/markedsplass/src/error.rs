@@ -86,7 +86,9 @@ impl IntoResponse for AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(what) => AppError::Conflict(format!("{what} finnes allerede / already exists")),
+            StoreError::Conflict(what) => {
+                AppError::Conflict(format!("{what} finnes allerede / already exists"))
+            }
             StoreError::Refused(why) => AppError::Refused(why),
             e => AppError::Internal(Box::new(e)),
         }
@@ -96,16 +98,22 @@ impl From<StoreError> for AppError {
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
         match e {
-            AccountError::InvalidCredentials | AccountError::InvalidToken | AccountError::RevokedToken => {
-                AppError::Unauthorized(e.to_string())
-            }
+            AccountError::InvalidCredentials
+            | AccountError::InvalidToken
+            | AccountError::RevokedToken => AppError::Unauthorized(e.to_string()),
             AccountError::Duplicate(_) => AppError::Conflict(e.to_string()),
             AccountError::UnknownUser(_) | AccountError::UnknownOrganisation(_) => {
-                AppError::BadRequest { code: "unknown_reference", message: e.to_string() }
+                AppError::BadRequest {
+                    code: "unknown_reference",
+                    message: e.to_string(),
+                }
             }
             AccountError::Store(e) => e.into(),
             AccountError::Hashing(_) => AppError::Internal(Box::new(e)),
-            _ => AppError::BadRequest { code: "invalid_input", message: e.to_string() },
+            _ => AppError::BadRequest {
+                code: "invalid_input",
+                message: e.to_string(),
+            },
         }
     }
 }
@@ -126,9 +134,18 @@ mod tests {
         let (s, v) = body(AccountError::VendorNeedsOrganisation.into()).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert_eq!(v["error"]["code"], "invalid_input");
-        assert_eq!(v["error"]["message"], "a vendor user must belong to an organisation");
-        let (s, v) = body(AppError::from(StoreError::Corrupt("secret internals".into()))).await;
+        assert_eq!(
+            v["error"]["message"],
+            "a vendor user must belong to an organisation"
+        );
+        let (s, v) = body(AppError::from(StoreError::Corrupt(
+            "secret internals".into(),
+        )))
+        .await;
         assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(v, serde_json::json!({ "error": { "code": "internal", "message": "internal error" } }));
+        assert_eq!(
+            v,
+            serde_json::json!({ "error": { "code": "internal", "message": "internal error" } })
+        );
     }
 }

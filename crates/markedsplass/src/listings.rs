@@ -27,11 +27,17 @@ pub enum DecideError {
     NotAssigned,
     #[error("du har allerede avgitt din vurdering / you have already decided")]
     AlreadyDecided,
-    #[error("saken er eskalert til beslutningsgruppen / the case is escalated to the beslutningsgruppe")]
+    #[error(
+        "saken er eskalert til beslutningsgruppen / the case is escalated to the beslutningsgruppe"
+    )]
     Escalated,
-    #[error("beslutningsgruppen avgjør bare eskalerte saker / the beslutningsgruppe decides only escalated cases")]
+    #[error(
+        "beslutningsgruppen avgjør bare eskalerte saker / the beslutningsgruppe decides only escalated cases"
+    )]
     NotEscalated,
-    #[error("bare fagpersoner og beslutningsgruppen avgjør saker / only reviewers and the beslutningsgruppe decide cases")]
+    #[error(
+        "bare fagpersoner og beslutningsgruppen avgjør saker / only reviewers and the beslutningsgruppe decide cases"
+    )]
     WrongRole,
 }
 
@@ -40,7 +46,11 @@ pub fn may_decide(case: &Case, reviewer: i64, level: Role) -> Result<(), DecideE
     match (case.state, level) {
         (CaseState::Approved | CaseState::Rejected, _) => Err(DecideError::Closed),
         (CaseState::InReview, Role::Reviewer) => {
-            match case.reviews.iter().find(|r| r.reviewer_id == reviewer && r.level == Role::Reviewer) {
+            match case
+                .reviews
+                .iter()
+                .find(|r| r.reviewer_id == reviewer && r.level == Role::Reviewer)
+            {
                 None => Err(DecideError::NotAssigned),
                 Some(r) if r.decision.is_some() => Err(DecideError::AlreadyDecided),
                 Some(_) => Ok(()),
@@ -74,7 +84,12 @@ pub fn next_state(case: &Case, level: Role, decision: Decision) -> CaseState {
             Decision::Reject => CaseState::Rejected,
         },
         _ => {
-            let assigned: Vec<_> = case.reviews.iter().filter(|r| r.level == Role::Reviewer).map(|r| r.decision).collect();
+            let assigned: Vec<_> = case
+                .reviews
+                .iter()
+                .filter(|r| r.level == Role::Reviewer)
+                .map(|r| r.decision)
+                .collect();
             tally(&assigned)
         }
     }
@@ -116,26 +131,68 @@ mod tests {
 
     #[test]
     fn only_assigned_undecided_reviewers_decide_open_cases() {
-        let c = case(CaseState::InReview, &[(1, Role::Reviewer, None), (2, Role::Reviewer, Some(Decision::Approve))]);
+        let c = case(
+            CaseState::InReview,
+            &[
+                (1, Role::Reviewer, None),
+                (2, Role::Reviewer, Some(Decision::Approve)),
+            ],
+        );
         assert_eq!(may_decide(&c, 1, Role::Reviewer), Ok(()));
-        assert_eq!(may_decide(&c, 2, Role::Reviewer), Err(DecideError::AlreadyDecided));
-        assert_eq!(may_decide(&c, 3, Role::Reviewer), Err(DecideError::NotAssigned));
-        assert_eq!(may_decide(&c, 9, Role::Beslutningsgruppe), Err(DecideError::NotEscalated));
+        assert_eq!(
+            may_decide(&c, 2, Role::Reviewer),
+            Err(DecideError::AlreadyDecided)
+        );
+        assert_eq!(
+            may_decide(&c, 3, Role::Reviewer),
+            Err(DecideError::NotAssigned)
+        );
+        assert_eq!(
+            may_decide(&c, 9, Role::Beslutningsgruppe),
+            Err(DecideError::NotEscalated)
+        );
         assert_eq!(may_decide(&c, 9, Role::Admin), Err(DecideError::WrongRole));
-        let e = case(CaseState::Escalated, &[(1, Role::Reviewer, Some(Decision::Reject))]);
-        assert_eq!(may_decide(&e, 1, Role::Reviewer), Err(DecideError::Escalated));
+        let e = case(
+            CaseState::Escalated,
+            &[(1, Role::Reviewer, Some(Decision::Reject))],
+        );
+        assert_eq!(
+            may_decide(&e, 1, Role::Reviewer),
+            Err(DecideError::Escalated)
+        );
         assert_eq!(may_decide(&e, 9, Role::Beslutningsgruppe), Ok(()));
         let closed = case(CaseState::Approved, &[]);
-        assert_eq!(may_decide(&closed, 9, Role::Beslutningsgruppe), Err(DecideError::Closed));
+        assert_eq!(
+            may_decide(&closed, 9, Role::Beslutningsgruppe),
+            Err(DecideError::Closed)
+        );
     }
 
     #[test]
     fn disagreement_escalates_and_the_next_level_settles_it() {
         assert_eq!(tally(&[]), CaseState::InReview);
-        assert_eq!(tally(&[Some(Decision::Reject), Some(Decision::Reject)]), CaseState::Rejected);
-        let c = case(CaseState::Escalated, &[(1, Role::Reviewer, Some(Decision::Approve)), (2, Role::Reviewer, Some(Decision::Reject))]);
-        assert_eq!(next_state(&c, Role::Reviewer, Decision::Reject), CaseState::Escalated);
-        assert_eq!(next_state(&c, Role::Beslutningsgruppe, Decision::Reject), CaseState::Rejected);
-        assert_eq!(next_state(&c, Role::Beslutningsgruppe, Decision::Approve), CaseState::Approved);
+        assert_eq!(
+            tally(&[Some(Decision::Reject), Some(Decision::Reject)]),
+            CaseState::Rejected
+        );
+        let c = case(
+            CaseState::Escalated,
+            &[
+                (1, Role::Reviewer, Some(Decision::Approve)),
+                (2, Role::Reviewer, Some(Decision::Reject)),
+            ],
+        );
+        assert_eq!(
+            next_state(&c, Role::Reviewer, Decision::Reject),
+            CaseState::Escalated
+        );
+        assert_eq!(
+            next_state(&c, Role::Beslutningsgruppe, Decision::Reject),
+            CaseState::Rejected
+        );
+        assert_eq!(
+            next_state(&c, Role::Beslutningsgruppe, Decision::Approve),
+            CaseState::Approved
+        );
     }
 }

@@ -31,7 +31,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::server::AppState;
-use crate::store::{Night, NewNight, RiskChange, Run, RunState, StoreError};
+use crate::store::{NewNight, Night, RiskChange, Run, RunState, StoreError};
 
 /// Delivery attempts of one notification before it is given up (it stays visible in the UI).
 pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
@@ -79,7 +79,10 @@ impl Figures {
     pub fn of(report: &sandkasse_suite::report::Report) -> Figures {
         let mut f = Figures::default();
         for v in &report.vilkar {
-            let outcome = serde_json::to_value(v.outcome).ok().and_then(|o| o.as_str().map(str::to_owned)).unwrap_or_default();
+            let outcome = serde_json::to_value(v.outcome)
+                .ok()
+                .and_then(|o| o.as_str().map(str::to_owned))
+                .unwrap_or_default();
             f.outcomes.insert(v.id.clone(), outcome);
             if v.level == sandkasse_suite::model::Level::Skal {
                 f.skal.push(v.id.clone());
@@ -87,19 +90,28 @@ impl Figures {
         }
         for call in report.scenarios.iter().flat_map(|s| &s.calls) {
             f.fuel += call["fuel_used"].as_u64().unwrap_or(0);
-            f.peak_memory_bytes = f.peak_memory_bytes.max(call["peak_memory_bytes"].as_u64().unwrap_or(0));
+            f.peak_memory_bytes = f
+                .peak_memory_bytes
+                .max(call["peak_memory_bytes"].as_u64().unwrap_or(0));
             f.requests += call["exchanges"].as_array().map_or(0, |e| e.len() as u64);
         }
         f
     }
 
     fn failing(&self, id: &str) -> bool {
-        matches!(self.outcomes.get(id).map(String::as_str), Some("fail" | "error"))
+        matches!(
+            self.outcomes.get(id).map(String::as_str),
+            Some("fail" | "error")
+        )
     }
 
     /// The skal-vilkår that fail.
     pub fn failing_skal(&self) -> Vec<String> {
-        self.skal.iter().filter(|id| self.failing(id)).cloned().collect()
+        self.skal
+            .iter()
+            .filter(|id| self.failing(id))
+            .cloned()
+            .collect()
     }
 }
 
@@ -122,7 +134,9 @@ fn change(before: u64, now: u64) -> Option<f64> {
 
 /// The difference between two runs' figures.
 pub fn diff(previous: Option<&Figures>, now: &Figures) -> Diff {
-    let Some(prev) = previous else { return Diff::default() };
+    let Some(prev) = previous else {
+        return Diff::default();
+    };
     let mut d = Diff::default();
     for id in now.outcomes.keys() {
         match prev.outcomes.get(id) {
@@ -150,7 +164,14 @@ pub fn next_start(after: Timestamp, time: &str, time_zone: &str) -> Result<Zoned
     if today.timestamp() >= after {
         return Ok(today);
     }
-    start_on(today.date().tomorrow().map_err(|e| NightlyError::Config(e.to_string()))?, time, time_zone)
+    start_on(
+        today
+            .date()
+            .tomorrow()
+            .map_err(|e| NightlyError::Config(e.to_string()))?,
+        time,
+        time_zone,
+    )
 }
 
 /// When the batch of the night `date` starts: `time` (HH:MM) that day in `time_zone`.
@@ -180,12 +201,24 @@ pub async fn start_night(state: &AppState, date: Date) -> Result<Night, NightlyE
                 let mut events = Vec::new();
                 let subject = format!("night:{}", o.night.night);
                 if o.created {
-                    events.push(audit.event(ACTOR, "night.start", &subject, None, json!({ "seed": o.night.seed, "suite_version": o.night.suite_version })));
+                    events.push(audit.event(
+                        ACTOR,
+                        "night.start",
+                        &subject,
+                        None,
+                        json!({ "seed": o.night.seed, "suite_version": o.night.suite_version }),
+                    ));
                 } else if !o.queued.is_empty() {
                     events.push(audit.event(ACTOR, "night.resume", &subject, None, json!({})));
                 }
                 events.extend(o.queued.iter().map(|r| {
-                    audit.event(ACTOR, "run.queue", &format!("run:{}", r.id), None, json!({ "submission_id": r.submission_id, "night": o.night.night }))
+                    audit.event(
+                        ACTOR,
+                        "run.queue",
+                        &format!("run:{}", r.id),
+                        None,
+                        json!({ "submission_id": r.submission_id, "night": o.night.night }),
+                    )
                 }));
                 events
             }),
@@ -199,7 +232,11 @@ pub async fn start_night(state: &AppState, date: Date) -> Result<Night, NightlyE
 
 /// Starts (or resumes) the night of `date`, waits for its runs and evaluates it. Returns the night
 /// with its summary. The workers must be running.
-pub async fn run_night(state: &AppState, date: Date, wait_at_most: Duration) -> Result<Night, NightlyError> {
+pub async fn run_night(
+    state: &AppState,
+    date: Date,
+    wait_at_most: Duration,
+) -> Result<Night, NightlyError> {
     let night = start_night(state, date).await?;
     let started = std::time::Instant::now();
     loop {
@@ -237,12 +274,18 @@ pub struct Entry {
 /// already evaluated is returned as stored.
 pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Night>, NightlyError> {
     let nightly = &state.stores.nightly;
-    let night = nightly.night(night_id).await?.ok_or_else(|| StoreError::Corrupt(format!("night {night_id} vanished")))?;
+    let night = nightly
+        .night(night_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("night {night_id} vanished")))?;
     if night.state == "done" {
         return Ok(Some(night));
     }
     let runs = nightly.night_runs(night_id).await?;
-    if runs.iter().any(|r| !matches!(r.state, RunState::Done | RunState::Error)) {
+    if runs
+        .iter()
+        .any(|r| !matches!(r.state, RunState::Done | RunState::Error))
+    {
         return Ok(None);
     }
     let now = state.clock.now();
@@ -269,32 +312,66 @@ pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Nigh
         "entries": entries,
     });
     let audit = state.audit.clone();
-    let (subject, details) = (format!("night:{}", night.night), json!({ "tested": summary["tested"], "regressions": summary["regressions"], "suspended": summary["suspended"] }));
+    let (subject, details) = (
+        format!("night:{}", night.night),
+        json!({ "tested": summary["tested"], "regressions": summary["regressions"], "suspended": summary["suspended"] }),
+    );
     nightly
-        .finish_night(night_id, summary, now, Box::new(move |_| vec![audit.event(ACTOR, "night.finish", &subject, None, details)]))
+        .finish_night(
+            night_id,
+            summary,
+            now,
+            Box::new(move |_| vec![audit.event(ACTOR, "night.finish", &subject, None, details)]),
+        )
         .await?;
     Ok(nightly.night(night_id).await?)
 }
 
-async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, grace_days: i64) -> Result<Entry, NightlyError> {
+async fn evaluate(
+    state: &AppState,
+    night: &Night,
+    run: &Run,
+    now: Timestamp,
+    grace_days: i64,
+) -> Result<Entry, NightlyError> {
     let market = &state.stores.market;
-    let product = market.product(run.product_id).await?.ok_or_else(|| StoreError::Corrupt("product vanished".into()))?;
-    let submission = market.submission(run.submission_id).await?.ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
-    let figures: Option<Figures> = run.figures.clone().and_then(|f| serde_json::from_value(f).ok());
+    let product = market
+        .product(run.product_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("product vanished".into()))?;
+    let submission = market
+        .submission(run.submission_id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
+    let figures: Option<Figures> = run
+        .figures
+        .clone()
+        .and_then(|f| serde_json::from_value(f).ok());
     let listing = market.listing(run.product_id).await?;
     let previous_figures = baseline_figures(state, night, run, listing.as_ref()).await?;
     let diff = match &figures {
         Some(f) => diff(previous_figures.as_ref(), f),
         None => Diff::default(),
     };
-    let failing_skal = figures.as_ref().map(Figures::failing_skal).unwrap_or_default();
+    let failing_skal = figures
+        .as_ref()
+        .map(Figures::failing_skal)
+        .unwrap_or_default();
     let mut listing_change = None;
-    if let Some(listing) = listing.filter(|l| l.state == crate::store::ListingState::Listed && l.submission_id == run.submission_id) {
+    if let Some(listing) = listing.filter(|l| {
+        l.state == crate::store::ListingState::Listed && l.submission_id == run.submission_id
+    }) {
         let passing = run.godkjent();
         let what = if run.state == RunState::Error {
-            format!("kjøringen feilet / the run failed: {}", run.error.clone().unwrap_or_default())
+            format!(
+                "kjøringen feilet / the run failed: {}",
+                run.error.clone().unwrap_or_default()
+            )
         } else {
-            format!("skal-vilkår som feiler / failing skal-vilkår: {}", failing_skal.join(", "))
+            format!(
+                "skal-vilkår som feiler / failing skal-vilkår: {}",
+                failing_skal.join(", ")
+            )
         };
         // The grace period counts nights, not the minutes a batch happened to take.
         let at_risk_nights = match listing.at_risk_run_id {
@@ -303,20 +380,47 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
         };
         let tonight: Option<Date> = night.night.parse().ok();
         let days_at_risk = match (at_risk_nights, tonight) {
-            (Some(since), Some(now_night)) => since.until(now_night).map_or(0, |s| s.get_days().into()),
-            _ => listing.at_risk_since.map_or(0, |since| now.duration_since(since).as_hours() / 24),
+            (Some(since), Some(now_night)) => {
+                since.until(now_night).map_or(0, |s| s.get_days().into())
+            }
+            _ => listing
+                .at_risk_since
+                .map_or(0, |since| now.duration_since(since).as_hours() / 24),
         };
         let change = match (passing, listing.at_risk_since) {
-            (false, None) => Some(("at_risk", RiskChange::AtRisk { run_id: run.id }, format!("{} {} er i faresonen etter nattens kjøring {} / is at risk after nightly run {}: {what}", product.name, submission.version, run.id, run.id))),
+            (false, None) => Some((
+                "at_risk",
+                RiskChange::AtRisk { run_id: run.id },
+                format!(
+                    "{} {} er i faresonen etter nattens kjøring {} / is at risk after nightly run {}: {what}",
+                    product.name, submission.version, run.id, run.id
+                ),
+            )),
             (false, Some(_)) if days_at_risk >= grace_days => Some((
                 "suspended",
                 RiskChange::Suspend {
                     run_id: run.id,
-                    reason: format!("nattlig kjøring {} feilet fortsatt etter {} dager / nightly run {} still failed after {} days: {what}", run.id, state.config.nightly.grace_days, run.id, state.config.nightly.grace_days),
+                    reason: format!(
+                        "nattlig kjøring {} feilet fortsatt etter {} dager / nightly run {} still failed after {} days: {what}",
+                        run.id,
+                        state.config.nightly.grace_days,
+                        run.id,
+                        state.config.nightly.grace_days
+                    ),
                 },
-                format!("{} {} er suspendert etter nattens kjøring {} / is suspended after nightly run {}: {what}", product.name, submission.version, run.id, run.id),
+                format!(
+                    "{} {} er suspendert etter nattens kjøring {} / is suspended after nightly run {}: {what}",
+                    product.name, submission.version, run.id, run.id
+                ),
             )),
-            (true, Some(_)) => Some(("cleared", RiskChange::Cleared { run_id: run.id }, format!("{} {} er ute av faresonen: nattens kjøring {} er godkjent / is no longer at risk: nightly run {} is godkjent", product.name, submission.version, run.id, run.id))),
+            (true, Some(_)) => Some((
+                "cleared",
+                RiskChange::Cleared { run_id: run.id },
+                format!(
+                    "{} {} er ute av faresonen: nattens kjøring {} er godkjent / is no longer at risk: nightly run {} is godkjent",
+                    product.name, submission.version, run.id, run.id
+                ),
+            )),
             _ => None,
         };
         if let Some((kind, risk, message)) = change {
@@ -335,15 +439,27 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
                     Some((kind.to_owned(), message, Some(night.id), payload)),
                     now,
                     Box::new(move |l| {
-                        let action = if action == "listing.suspended" { "listing.suspend".to_owned() } else { action };
-                        vec![audit.event(ACTOR, &action, &format!("product:{}", l.product_id), Some(&reason), json!({ "run_id": run_id, "state": l.state }))]
+                        let action = if action == "listing.suspended" {
+                            "listing.suspend".to_owned()
+                        } else {
+                            action
+                        };
+                        vec![audit.event(
+                            ACTOR,
+                            &action,
+                            &format!("product:{}", l.product_id),
+                            Some(&reason),
+                            json!({ "run_id": run_id, "state": l.state }),
+                        )]
                     }),
                 )
                 .await;
             match applied {
                 Ok(_) => {}
                 // Another evaluation of this night applied it first.
-                Err(StoreError::Refused(why)) => tracing::debug!(product = product.id, why, "risk change already applied"),
+                Err(StoreError::Refused(why)) => {
+                    tracing::debug!(product = product.id, why, "risk change already applied")
+                }
                 Err(e) => return Err(e.into()),
             }
             listing_change = Some(kind.to_owned());
@@ -368,12 +484,18 @@ async fn evaluate(state: &AppState, night: &Night, run: &Run, now: Timestamp, gr
 
 /// What a nightly run is compared with: the product's previous nightly run of the same version,
 /// else the run its listing was approved on.
-async fn baseline_figures(state: &AppState, night: &Night, run: &Run, listing: Option<&crate::store::Listing>) -> Result<Option<Figures>, NightlyError> {
+async fn baseline_figures(
+    state: &AppState,
+    night: &Night,
+    run: &Run,
+    listing: Option<&crate::store::Listing>,
+) -> Result<Option<Figures>, NightlyError> {
     let history = state.stores.nightly.product_history(run.product_id).await?;
-    let previous = history
-        .into_iter()
-        .rev()
-        .find(|r| r.submission_id == run.submission_id && r.night_id.is_some_and(|n| n != night.id) && r.id < run.id);
+    let previous = history.into_iter().rev().find(|r| {
+        r.submission_id == run.submission_id
+            && r.night_id.is_some_and(|n| n != night.id)
+            && r.id < run.id
+    });
     let baseline = match (previous, listing) {
         (Some(previous), _) => Some(previous),
         (None, Some(listing)) => match state.stores.market.case(listing.case_id).await? {
@@ -382,13 +504,28 @@ async fn baseline_figures(state: &AppState, night: &Night, run: &Run, listing: O
         },
         (None, None) => None,
     };
-    Ok(baseline.and_then(|r| r.figures).and_then(|f| serde_json::from_value(f).ok()))
+    Ok(baseline
+        .and_then(|r| r.figures)
+        .and_then(|f| serde_json::from_value(f).ok()))
 }
 
 /// The night (date) a nightly run belongs to.
 async fn night_date_of(state: &AppState, run_id: i64) -> Result<Option<Date>, NightlyError> {
-    let Some(night_id) = state.stores.market.run(run_id).await?.and_then(|r| r.night_id) else { return Ok(None) };
-    Ok(state.stores.nightly.night(night_id).await?.and_then(|n| n.night.parse().ok()))
+    let Some(night_id) = state
+        .stores
+        .market
+        .run(run_id)
+        .await?
+        .and_then(|r| r.night_id)
+    else {
+        return Ok(None);
+    };
+    Ok(state
+        .stores
+        .nightly
+        .night(night_id)
+        .await?
+        .and_then(|n| n.night.parse().ok()))
 }
 
 /// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
@@ -396,8 +533,15 @@ async fn night_date_of(state: &AppState, run_id: i64) -> Result<Option<Date>, Ni
 /// of `TIMESTAMP.BODY` with `webhook_secret`) and `X-Sandkasse-Delivery: ID` (to deduplicate).
 /// Failures are recorded and retried after the next night, at most [`MAX_DELIVERY_ATTEMPTS`] times.
 pub async fn deliver(state: &AppState) {
-    let Some(url) = state.config.nightly.webhook_url.clone() else { return };
-    let secret = state.config.nightly.webhook_secret.clone().unwrap_or_default();
+    let Some(url) = state.config.nightly.webhook_url.clone() else {
+        return;
+    };
+    let secret = state
+        .config
+        .nightly
+        .webhook_secret
+        .clone()
+        .unwrap_or_default();
     let pending = match state.stores.nightly.undelivered(100).await {
         Ok(p) => p,
         Err(e) => {
@@ -414,7 +558,12 @@ pub async fn deliver(state: &AppState) {
         if let Some(e) = &error {
             tracing::warn!(notification = n.id, error = %e, "webhook delivery failed");
         }
-        if let Err(e) = state.stores.nightly.delivery(n.id, state.clock.now(), error.as_deref()).await {
+        if let Err(e) = state
+            .stores
+            .nightly
+            .delivery(n.id, state.clock.now(), error.as_deref())
+            .await
+        {
             tracing::warn!(error = %e, "recording a webhook delivery");
         }
     }
@@ -422,22 +571,38 @@ pub async fn deliver(state: &AppState) {
 
 /// `sha256=` + hex HMAC-SHA256 of `TIMESTAMP.BODY`: what a receiver recomputes to trust a webhook.
 pub fn sign_webhook(secret: &str, timestamp: &str, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn post(url: &str, body: &str, timestamp: &str, signature: &str, id: i64) -> Result<(), String> {
-    let rest = url.strip_prefix("http://").ok_or("only http:// webhooks are supported")?;
-    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
-    let stream = tokio::time::timeout(Duration::from_secs(10), tokio::net::TcpStream::connect(authority))
-        .await
-        .map_err(|_| "connect timed out".to_owned())?
-        .map_err(|e| e.to_string())?;
+async fn post(
+    url: &str,
+    body: &str,
+    timestamp: &str,
+    signature: &str,
+    id: i64,
+) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("only http:// webhooks are supported")?;
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let stream = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::TcpStream::connect(authority),
+    )
+    .await
+    .map_err(|_| "connect timed out".to_owned())?
+    .map_err(|e| e.to_string())?;
     let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let request = axum::http::Request::post(path)
         .header(axum::http::header::HOST, authority)
@@ -452,7 +617,11 @@ async fn post(url: &str, body: &str, timestamp: &str, signature: &str, id: i64) 
         .await
         .map_err(|_| "the webhook did not answer within 10 s".to_owned())?
         .map_err(|e| e.to_string())?;
-    if response.status().is_success() { Ok(()) } else { Err(format!("the webhook answered {}", response.status())) }
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the webhook answered {}", response.status()))
+    }
 }
 
 /// The night to catch up at start-up: today's, if its start time has passed and it never ran or
@@ -462,13 +631,25 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
     let now = state.clock.now();
     let today = night_of(now, &nightly.time_zone)?;
     // A night left unfinished (the service stopped during it) is finished first.
-    if let Some(unfinished) = state.stores.nightly.nights(7).await?.into_iter().find(|n| n.state == "running") {
+    if let Some(unfinished) = state
+        .stores
+        .nightly
+        .nights(7)
+        .await?
+        .into_iter()
+        .find(|n| n.state == "running")
+    {
         return Ok(unfinished.night.parse().ok());
     }
     if start_on(today, &nightly.time, &nightly.time_zone)?.timestamp() > now {
         return Ok(None);
     }
-    match state.stores.nightly.night_by_date(&today.to_string()).await? {
+    match state
+        .stores
+        .nightly
+        .night_by_date(&today.to_string())
+        .await?
+    {
         Some(night) if night.state == "done" => Ok(None),
         _ => Ok(Some(today)),
     }
@@ -476,7 +657,10 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
 
 /// Runs a batch every night at `nightly.time` in `nightly.time_zone` until `stop` turns true;
 /// first catches up today's night if it was missed or interrupted ([`missed_night`]).
-pub fn spawn_scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_scheduler(
+    state: AppState,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         match missed_night(&state).await {
             Ok(Some(date)) => {
@@ -489,14 +673,21 @@ pub fn spawn_scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<b
             Err(e) => tracing::error!(error = %e, "checking for a missed night"),
         }
         loop {
-            let next = match next_start(state.clock.now(), &state.config.nightly.time, &state.config.nightly.time_zone) {
+            let next = match next_start(
+                state.clock.now(),
+                &state.config.nightly.time,
+                &state.config.nightly.time_zone,
+            ) {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(error = %e, "the nightly scheduler stops");
                     return;
                 }
             };
-            let wait = next.timestamp().duration_since(state.clock.now()).unsigned_abs();
+            let wait = next
+                .timestamp()
+                .duration_since(state.clock.now())
+                .unsigned_abs();
             tracing::info!(next = %next, "next nightly batch");
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
@@ -515,8 +706,15 @@ pub fn spawn_scheduler(state: AppState, mut stop: tokio::sync::watch::Receiver<b
 /// A night's summary as JUnit XML: one test case per product, failing when not godkjent.
 pub fn junit(night: &Night) -> String {
     use sandkasse_suite::markup::escape;
-    let entries: Vec<Entry> = night.summary.as_ref().and_then(|s| serde_json::from_value(s["entries"].clone()).ok()).unwrap_or_default();
-    let failures = entries.iter().filter(|e| e.verdict.as_deref() != Some("godkjent") && e.state != "error").count();
+    let entries: Vec<Entry> = night
+        .summary
+        .as_ref()
+        .and_then(|s| serde_json::from_value(s["entries"].clone()).ok())
+        .unwrap_or_default();
+    let failures = entries
+        .iter()
+        .filter(|e| e.verdict.as_deref() != Some("godkjent") && e.state != "error")
+        .count();
     let errors = entries.iter().filter(|e| e.state == "error").count();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sandkasse nightly {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n<testsuite name=\"nightly {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
@@ -526,11 +724,23 @@ pub fn junit(night: &Night) -> String {
         entries.len()
     );
     for e in &entries {
-        out.push_str(&format!("<testcase classname=\"{}\" name=\"{} {}\">", escape(&e.vendor), escape(&e.product), escape(&e.version)));
+        out.push_str(&format!(
+            "<testcase classname=\"{}\" name=\"{} {}\">",
+            escape(&e.vendor),
+            escape(&e.product),
+            escape(&e.version)
+        ));
         if e.state == "error" {
-            out.push_str(&format!("<error message=\"{}\"/>", escape(e.error.as_deref().unwrap_or_default())));
+            out.push_str(&format!(
+                "<error message=\"{}\"/>",
+                escape(e.error.as_deref().unwrap_or_default())
+            ));
         } else if e.verdict.as_deref() != Some("godkjent") {
-            out.push_str(&format!("<failure message=\"{}\">run {}</failure>", escape(&e.failing_skal.join(", ")), e.run_id));
+            out.push_str(&format!(
+                "<failure message=\"{}\">run {}</failure>",
+                escape(&e.failing_skal.join(", ")),
+                e.run_id
+            ));
         }
         out.push_str("</testcase>\n");
     }
@@ -544,12 +754,35 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
     use sandkasse_suite::markup::escape;
     let (w, h, pad) = (480.0_f64, 160.0_f64, 28.0_f64);
     let n = history.len().max(1);
-    let x = |i: usize| pad + (w - 2.0 * pad) * if n == 1 { 0.5 } else { i as f64 / (n - 1) as f64 };
+    let x = |i: usize| {
+        pad + (w - 2.0 * pad)
+            * if n == 1 {
+                0.5
+            } else {
+                i as f64 / (n - 1) as f64
+            }
+    };
     let y = |v: f64| h - pad - (h - 2.0 * pad) * v.clamp(0.0, 1.0);
-    let fuel: Vec<f64> = history.iter().map(|r| r.figures.as_ref().and_then(|f| f["fuel"].as_f64()).unwrap_or(0.0)).collect();
+    let fuel: Vec<f64> = history
+        .iter()
+        .map(|r| {
+            r.figures
+                .as_ref()
+                .and_then(|f| f["fuel"].as_f64())
+                .unwrap_or(0.0)
+        })
+        .collect();
     let max_fuel = fuel.iter().cloned().fold(0.0, f64::max).max(1.0);
-    let score_points: Vec<String> = history.iter().enumerate().map(|(i, r)| format!("{:.1},{:.1}", x(i), y(r.score.unwrap_or(0.0)))).collect();
-    let fuel_points: Vec<String> = fuel.iter().enumerate().map(|(i, f)| format!("{:.1},{:.1}", x(i), y(f / max_fuel))).collect();
+    let score_points: Vec<String> = history
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("{:.1},{:.1}", x(i), y(r.score.unwrap_or(0.0))))
+        .collect();
+    let fuel_points: Vec<String> = fuel
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{:.1},{:.1}", x(i), y(f / max_fuel)))
+        .collect();
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"trend-title trend-desc\">\
          <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{} nights; score 0–100 % (solid), fuel relative to the highest night (dashed)</desc>\
@@ -566,7 +799,10 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
         pad + 4.0,
         h - pad,
     );
-    out.push_str(&format!("<polyline fill=\"none\" stroke=\"#0b4f8a\" stroke-width=\"2.5\" points=\"{}\"/>", score_points.join(" ")));
+    out.push_str(&format!(
+        "<polyline fill=\"none\" stroke=\"#0b4f8a\" stroke-width=\"2.5\" points=\"{}\"/>",
+        score_points.join(" ")
+    ));
     out.push_str(&format!("<polyline fill=\"none\" stroke=\"#7a4a00\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\" points=\"{}\"/>", fuel_points.join(" ")));
     for (i, r) in history.iter().enumerate() {
         let colour = if r.godkjent() { "#1d6b33" } else { "#a4161a" };
@@ -596,16 +832,29 @@ mod tests {
     #[test]
     fn diffs_name_newly_failing_passing_and_new_vilkar() {
         let f = |pairs: &[(&str, &str)], fuel| Figures {
-            outcomes: pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            outcomes: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             skal: vec!["A".into(), "B".into()],
             fuel,
             peak_memory_bytes: 100,
             requests: 10,
         };
         let before = f(&[("A", "pass"), ("B", "fail"), ("C", "pass")], 1000);
-        let now = f(&[("A", "fail"), ("B", "pass"), ("C", "pass"), ("D", "pass")], 1100);
+        let now = f(
+            &[("A", "fail"), ("B", "pass"), ("C", "pass"), ("D", "pass")],
+            1100,
+        );
         let d = diff(Some(&before), &now);
-        assert_eq!((d.newly_failing, d.newly_passing, d.new_vilkar), (vec!["A".to_string()], vec!["B".to_string()], vec!["D".to_string()]));
+        assert_eq!(
+            (d.newly_failing, d.newly_passing, d.new_vilkar),
+            (
+                vec!["A".to_string()],
+                vec!["B".to_string()],
+                vec!["D".to_string()]
+            )
+        );
         assert_eq!(d.fuel_change, Some(0.1));
         assert_eq!(now.failing_skal(), vec!["A".to_string()]);
         assert_eq!(diff(None, &now), Diff::default());
@@ -615,15 +864,39 @@ mod tests {
     fn the_next_start_is_at_the_local_time() {
         // From local midnight, today's start.
         let midnight: Timestamp = "2026-11-22T23:00:00Z".parse().unwrap();
-        assert_eq!(next_start(midnight, "02:00", "Europe/Oslo").unwrap().date().to_string(), "2026-11-23");
+        assert_eq!(
+            next_start(midnight, "02:00", "Europe/Oslo")
+                .unwrap()
+                .date()
+                .to_string(),
+            "2026-11-23"
+        );
         // 2026-11-23 01:00 UTC is 02:00 in Oslo (CET, +01:00).
         let after: Timestamp = "2026-11-23T00:30:00Z".parse().unwrap();
-        assert_eq!(next_start(after, "02:00", "Europe/Oslo").unwrap().timestamp().to_string(), "2026-11-23T01:00:00Z");
+        assert_eq!(
+            next_start(after, "02:00", "Europe/Oslo")
+                .unwrap()
+                .timestamp()
+                .to_string(),
+            "2026-11-23T01:00:00Z"
+        );
         let after: Timestamp = "2026-11-23T01:00:01Z".parse().unwrap();
-        assert_eq!(next_start(after, "02:00", "Europe/Oslo").unwrap().timestamp().to_string(), "2026-11-24T01:00:00Z");
+        assert_eq!(
+            next_start(after, "02:00", "Europe/Oslo")
+                .unwrap()
+                .timestamp()
+                .to_string(),
+            "2026-11-24T01:00:00Z"
+        );
         // Summer time: 02:00 in Oslo is 00:00 UTC.
         let after: Timestamp = "2026-06-01T12:00:00Z".parse().unwrap();
-        assert_eq!(next_start(after, "02:00", "Europe/Oslo").unwrap().timestamp().to_string(), "2026-06-02T00:00:00Z");
+        assert_eq!(
+            next_start(after, "02:00", "Europe/Oslo")
+                .unwrap()
+                .timestamp()
+                .to_string(),
+            "2026-06-02T00:00:00Z"
+        );
         assert!(next_start(after, "02:00", "Mars/Olympus").is_err());
     }
 }

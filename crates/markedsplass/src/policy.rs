@@ -30,19 +30,28 @@ pub const AUDITORS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::A
 /// Whether `actor` may see the non-public work of organisation `org`.
 pub fn sees_organisation(actor: &Actor, org: i64) -> bool {
     match actor {
-        Actor::User { user, .. } => PROJECT.contains(&user.role) || user.organisation_id == Some(org),
+        Actor::User { user, .. } => {
+            PROJECT.contains(&user.role) || user.organisation_id == Some(org)
+        }
         Actor::Anonymous => false,
     }
 }
 
 /// [`sees_organisation`] as a result: 404 when not.
 pub fn require_organisation(actor: &Actor, org: i64) -> Result<(), AppError> {
-    if sees_organisation(actor, org) { Ok(()) } else { Err(AppError::NotFound) }
+    if sees_organisation(actor, org) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 /// Whether a product page is public: it is (or was until suspension) in the catalogue.
 pub fn is_public(listing: Option<ListingState>) -> bool {
-    matches!(listing, Some(ListingState::Listed | ListingState::Suspended))
+    matches!(
+        listing,
+        Some(ListingState::Listed | ListingState::Suspended)
+    )
 }
 
 /// The organisation a vendor acts for; 403 for everyone else (only vendors upload).

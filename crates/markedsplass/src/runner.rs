@@ -89,7 +89,10 @@ impl ProgressHub {
     /// the run's stored state, so a finish between the two is never missed.
     pub fn subscribe(&self, run: i64, initial: Progress) -> watch::Receiver<Progress> {
         let mut channels = self.channels.lock().expect("progress hub");
-        channels.entry(run).or_insert_with(|| watch::channel(initial).0).subscribe()
+        channels
+            .entry(run)
+            .or_insert_with(|| watch::channel(initial).0)
+            .subscribe()
     }
 }
 
@@ -118,7 +121,10 @@ pub struct Runner {
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runner").field("lease", &self.lease).field("max_attempts", &self.max_attempts).finish()
+        f.debug_struct("Runner")
+            .field("lease", &self.lease)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
     }
 }
 
@@ -188,13 +194,20 @@ impl Runner {
             )
             .await?;
         if !requeued.is_empty() {
-            tracing::warn!(runs = requeued.len(), "runs interrupted by the last stop were queued again");
+            tracing::warn!(
+                runs = requeued.len(),
+                "runs interrupted by the last stop were queued again"
+            );
         }
         Ok(requeued.len())
     }
 
     /// Starts `workers` workers; they stop taking runs when `stop` turns true.
-    pub fn spawn(self: &Arc<Self>, workers: usize, stop: watch::Receiver<bool>) -> Vec<tokio::task::JoinHandle<()>> {
+    pub fn spawn(
+        self: &Arc<Self>,
+        workers: usize,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         self.slots.add_permits(workers);
         (0..workers)
             .map(|n| {
@@ -221,11 +234,15 @@ impl Runner {
 
     /// Claims and executes one run; `false` when the queue was empty.
     pub async fn run_next(&self) -> Result<bool, StoreError> {
-        let Ok(slot) = self.slots.clone().acquire_owned().await else { return Ok(false) };
+        let Ok(slot) = self.slots.clone().acquire_owned().await else {
+            return Ok(false);
+        };
         let claim = random_claim();
         let only_night = *self.only_night.lock().expect("only_night");
         let now = self.clock.now();
-        let until = now.checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX)).unwrap_or(now);
+        let until = now
+            .checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(now);
         let audit = self.audit.clone();
         let claimed = self
             .stores
@@ -236,16 +253,28 @@ impl Runner {
                 until,
                 only_night,
                 Box::new(move |c| {
-                    vec![audit.event(ACTOR, "run.start", &format!("run:{}", c.run.id), None, json!({ "attempt": c.run.attempts }))]
+                    vec![audit.event(
+                        ACTOR,
+                        "run.start",
+                        &format!("run:{}", c.run.id),
+                        None,
+                        json!({ "attempt": c.run.attempts }),
+                    )]
                 }),
             )
             .await?;
-        let Some(claimed) = claimed else { return Ok(false) };
+        let Some(claimed) = claimed else {
+            return Ok(false);
+        };
         self.execute(claimed, slot).await?;
         Ok(true)
     }
 
-    async fn execute(&self, claimed: ClaimedRun, slot: tokio::sync::OwnedSemaphorePermit) -> Result<(), StoreError> {
+    async fn execute(
+        &self,
+        claimed: ClaimedRun,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<(), StoreError> {
         let run_id = claimed.run.id;
         let total = self.total();
         let outcome = if claimed.run.attempts > self.max_attempts {
@@ -256,7 +285,17 @@ impl Runner {
                 claimed.run.attempts - 1
             ))
         } else {
-            self.hub.publish(run_id, Progress { state: RunState::Running, done: 0, total, verdict: None, score: None, error: None });
+            self.hub.publish(
+                run_id,
+                Progress {
+                    state: RunState::Running,
+                    done: 0,
+                    total,
+                    verdict: None,
+                    score: None,
+                    error: None,
+                },
+            );
             let heartbeat = self.heartbeat(run_id, claimed.claim.clone());
             let outcome = self.test(&claimed, slot).await;
             heartbeat.abort();
@@ -272,15 +311,31 @@ impl Runner {
                 &claimed.claim,
                 outcome.clone(),
                 self.clock.now(),
-                Box::new(move |r| vec![audit.event(ACTOR, "run.finish", &format!("run:{}", r.id), None, details)]),
+                Box::new(move |r| {
+                    vec![audit.event(ACTOR, "run.finish", &format!("run:{}", r.id), None, details)]
+                }),
             )
             .await?;
         if finished {
-            let done = if outcome.state == RunState::Done { total } else { 0 };
-            let progress = Progress { state: outcome.state, done, total, verdict: outcome.verdict, score: outcome.score, error: outcome.error };
+            let done = if outcome.state == RunState::Done {
+                total
+            } else {
+                0
+            };
+            let progress = Progress {
+                state: outcome.state,
+                done,
+                total,
+                verdict: outcome.verdict,
+                score: outcome.score,
+                error: outcome.error,
+            };
             self.hub.publish(run_id, progress);
         } else {
-            tracing::warn!(run = run_id, "the claim lapsed before the run finished; its result was dropped");
+            tracing::warn!(
+                run = run_id,
+                "the claim lapsed before the run finished; its result was dropped"
+            );
         }
         Ok(())
     }
@@ -291,12 +346,16 @@ impl Runner {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
-                let until = clock.now().checked_add(SignedDuration::try_from(lease).unwrap_or(SignedDuration::MAX));
+                let until = clock
+                    .now()
+                    .checked_add(SignedDuration::try_from(lease).unwrap_or(SignedDuration::MAX));
                 match until {
                     Ok(until) => match market.renew_lease(run_id, &claim, until).await {
                         Ok(true) => {}
                         Ok(false) => return,
-                        Err(e) => tracing::warn!(run = run_id, error = %e, "renewing the lease failed"),
+                        Err(e) => {
+                            tracing::warn!(run = run_id, error = %e, "renewing the lease failed")
+                        }
                     },
                     Err(_) => return,
                 }
@@ -304,15 +363,26 @@ impl Runner {
         })
     }
 
-    async fn test(&self, claimed: &ClaimedRun, slot: tokio::sync::OwnedSemaphorePermit) -> RunOutcome {
+    async fn test(
+        &self,
+        claimed: &ClaimedRun,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> RunOutcome {
         let bytes = match self.components.get(&claimed.component_sha256) {
             Ok(bytes) => bytes,
             Err(e) => {
                 tracing::error!(run = claimed.run.id, error = %e, "the component cannot be read");
-                return failed(format!("komponenten kunne ikke leses / the component could not be read: {e}"));
+                return failed(format!(
+                    "komponenten kunne ikke leses / the component could not be read: {e}"
+                ));
             }
         };
-        let (suite, sandbox, hub, key) = (self.suite.clone(), self.sandbox.clone(), self.hub.clone(), self.key.clone());
+        let (suite, sandbox, hub, key) = (
+            self.suite.clone(),
+            self.sandbox.clone(),
+            self.hub.clone(),
+            self.key.clone(),
+        );
         let (run_id, total) = (claimed.run.id, self.total());
         let options = TestOptions {
             seed: claimed.run.seed.and_then(|s| u64::try_from(s).ok()),
@@ -320,37 +390,60 @@ impl Runner {
             component_name: claimed.file_name.clone(),
             generated_at: self.clock.now().to_string(),
         };
-        let joined = tokio::time::timeout(self.budget, tokio::task::spawn_blocking(move || {
-            // Held until this thread ends, even if the worker stops waiting for it.
-            let _slot = slot;
-            let done = AtomicUsize::new(0);
-            let progress = |_: &str| {
-                let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                let p = Progress { state: RunState::Running, done, total, verdict: None, score: None, error: None };
-                hub.publish(run_id, p);
-            };
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                test_component(&suite, &sandbox, &bytes, &options, &progress)
-            }));
-            sandbox.clear_prepared();
-            result.map(|r| {
-                r.map(|mut report| {
-                    sandkasse_suite::sign::sign(&mut report, &key);
-                    report
+        let joined = tokio::time::timeout(
+            self.budget,
+            tokio::task::spawn_blocking(move || {
+                // Held until this thread ends, even if the worker stops waiting for it.
+                let _slot = slot;
+                let done = AtomicUsize::new(0);
+                let progress = |_: &str| {
+                    let done = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    let p = Progress {
+                        state: RunState::Running,
+                        done,
+                        total,
+                        verdict: None,
+                        score: None,
+                        error: None,
+                    };
+                    hub.publish(run_id, p);
+                };
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    test_component(&suite, &sandbox, &bytes, &options, &progress)
+                }));
+                sandbox.clear_prepared();
+                result.map(|r| {
+                    r.map(|mut report| {
+                        sandkasse_suite::sign::sign(&mut report, &key);
+                        report
+                    })
                 })
-            })
-        }))
+            }),
+        )
         .await;
         let Ok(joined) = joined else {
             // The thread finishes on its own (every call has its limits); its result is dropped.
-            tracing::warn!(run = run_id, budget_s = self.budget.as_secs(), "the run exceeded its time budget");
+            tracing::warn!(
+                run = run_id,
+                budget_s = self.budget.as_secs(),
+                "the run exceeded its time budget"
+            );
             let secs = self.budget.as_secs();
-            return failed(format!("kjøringen brukte mer enn tidsbudsjettet på {secs} s / the run exceeded its time budget of {secs} s"));
+            return failed(format!(
+                "kjøringen brukte mer enn tidsbudsjettet på {secs} s / the run exceeded its time budget of {secs} s"
+            ));
         };
         match joined {
             Ok(Ok(Ok(report))) => RunOutcome {
                 state: RunState::Done,
-                verdict: Some(if report.godkjent() { "godkjent" } else { "ikke-godkjent" }.into()),
+                verdict: Some(
+                    if report.godkjent() {
+                        "godkjent"
+                    } else {
+                        "ikke-godkjent"
+                    }
+                    .into(),
+                ),
                 score: Some(report.score),
                 error: None,
                 capabilities: report
@@ -372,7 +465,15 @@ impl Runner {
 }
 
 fn failed(error: String) -> RunOutcome {
-    RunOutcome { state: RunState::Error, verdict: None, score: None, error: Some(error), capabilities: Vec::new(), report: None, figures: None }
+    RunOutcome {
+        state: RunState::Error,
+        verdict: None,
+        score: None,
+        error: Some(error),
+        capabilities: Vec::new(),
+        report: None,
+        figures: None,
+    }
 }
 
 fn random_claim() -> String {
@@ -386,7 +487,14 @@ mod tests {
     use super::*;
 
     fn p(state: RunState, done: usize) -> Progress {
-        Progress { state, done, total: 3, verdict: None, score: None, error: None }
+        Progress {
+            state,
+            done,
+            total: 3,
+            verdict: None,
+            score: None,
+            error: None,
+        }
     }
 
     #[test]
@@ -397,8 +505,14 @@ mod tests {
         assert_eq!(rx.borrow().done, 1);
         hub.publish(7, p(RunState::Done, 3));
         assert_eq!(rx.borrow().state, RunState::Done);
-        assert!(hub.channels.lock().unwrap().is_empty(), "a final state closes the channel");
+        assert!(
+            hub.channels.lock().unwrap().is_empty(),
+            "a final state closes the channel"
+        );
         hub.publish(8, p(RunState::Done, 3));
-        assert!(hub.channels.lock().unwrap().is_empty(), "nobody waits for a run that finished unwatched");
+        assert!(
+            hub.channels.lock().unwrap().is_empty(),
+            "nobody waits for a run that finished unwatched"
+        );
     }
 }

@@ -32,6 +32,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use crate::Config;
 use crate::accounts::Accounts;
 use crate::audit::Audit;
 use crate::clock::Clock;
@@ -39,7 +40,6 @@ use crate::components::ComponentStore;
 use crate::error::AppError;
 use crate::runner::Runner;
 use crate::store::{StoreError, Stores};
-use crate::Config;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
@@ -60,8 +60,12 @@ impl AppState {
     pub fn new(config: Config, stores: Stores, clock: Clock) -> Result<AppState, ServeError> {
         let audit = Audit::with_clock(stores.audit.clone(), clock.clone());
         let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
-        let suite_dir = config.suite_dir.clone().unwrap_or_else(sandkasse_suite::load::default_root);
-        let suite = sandkasse_suite::load::load(&suite_dir).map_err(|e| ServeError::Suite(e.to_string()))?;
+        let suite_dir = config
+            .suite_dir
+            .clone()
+            .unwrap_or_else(sandkasse_suite::load::default_root);
+        let suite = sandkasse_suite::load::load(&suite_dir)
+            .map_err(|e| ServeError::Suite(e.to_string()))?;
         let sandbox = sandkasse_sandbox::Sandbox::new(sandkasse_sandbox::SandboxConfig {
             cache_dir: Some(config.data_dir.join("compiled")),
             ..Default::default()
@@ -108,7 +112,9 @@ fn signing_key(config: &Config) -> Result<ed25519_dalek::SigningKey, ServeError>
         (None, Some(path)) => KeySource::Operator(path.into()),
         (None, None) => KeySource::Local(config.data_dir.join("signing-key.pem")),
     };
-    let loaded = source.load().map_err(|e| ServeError::Key(format!("{source}: {e}")))?;
+    let loaded = source
+        .load()
+        .map_err(|e| ServeError::Key(format!("{source}: {e}")))?;
     Ok(loaded.key)
 }
 
@@ -124,7 +130,10 @@ pub enum ServeError {
     #[error("the report signing key: {0}")]
     Key(String),
     #[error("listening on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -169,7 +178,11 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
-    let (method, path, started) = (request.method().clone(), request.uri().path().to_owned(), Instant::now());
+    let (method, path, started) = (
+        request.method().clone(),
+        request.uri().path().to_owned(),
+        Instant::now(),
+    );
     let response = next.run(request).await;
     tracing::info!(
         %method,
@@ -194,14 +207,17 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServeError> {
         let addr = config.listen;
         let state = AppState::open(config).await?;
-        let listener =
-            tokio::net::TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
         Ok(Server { listener, state })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| self.state.config.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.listen)
     }
 
     /// The shared state, e.g. to seed data before serving.
@@ -212,7 +228,10 @@ impl Server {
     /// Queues again the runs a previous process left running, starts the workers, serves until
     /// `shutdown` completes, lets running requests finish, then closes the database. A run still
     /// executing at shutdown stays `running` in the database and is run again at the next start.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
         let Server { listener, state } = self;
         let stores = state.stores.clone();
         if let Err(e) = state.runner.recover().await {
@@ -221,9 +240,15 @@ impl Server {
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = state.runner.spawn(state.config.workers, stopped.clone());
-        let scheduler = state.config.nightly.enabled.then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
+        let scheduler = state
+            .config
+            .nightly
+            .enabled
+            .then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
-        let served = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(listener, app(state))
+            .with_graceful_shutdown(shutdown)
+            .await;
         let _ = stop.send(true);
         for worker in workers.into_iter().chain(scheduler) {
             worker.abort();
@@ -235,6 +260,9 @@ impl Server {
 }
 
 /// Opens the database and serves `config` until `shutdown` completes.
-pub async fn serve(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
+pub async fn serve(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     Server::bind(config).await?.run(shutdown).await
 }

@@ -12,8 +12,9 @@ use crate::error::AppError;
 use crate::policy;
 use crate::server::AppState;
 use crate::store::{
-    Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase, NewDecision, NewSubmission,
-    Product, ProductSummary, Role, Run, RunState, Submission, Submitted,
+    Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase,
+    NewDecision, NewSubmission, Product, ProductSummary, Role, Run, RunState, Submission,
+    Submitted,
 };
 
 /// Longest product name, version and changelog accepted, in characters.
@@ -23,7 +24,10 @@ pub const MAX_CHANGELOG_CHARS: usize = 20_000;
 pub const MAX_NOTE_CHARS: usize = 5_000;
 
 fn invalid(message: impl Into<String>) -> AppError {
-    AppError::BadRequest { code: "invalid_input", message: message.into() }
+    AppError::BadRequest {
+        code: "invalid_input",
+        message: message.into(),
+    }
 }
 
 /// An upload as read from a multipart form.
@@ -52,24 +56,49 @@ impl std::fmt::Debug for Upload {
 /// A body over the upload limit is a 413 that names the limit.
 pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
     let limit = state.config.max_upload_bytes;
-    let shown = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{} KiB", limit.div_ceil(1024)) };
+    let shown = if limit >= 1 << 20 {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} KiB", limit.div_ceil(1024))
+    };
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
     let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge(format!("opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"))
+            AppError::TooLarge(format!(
+                "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
+            ))
         } else {
-            invalid(format!("{what} kunne ikke leses / could not be read: {}", e.body_text()))
+            invalid(format!(
+                "{what} kunne ikke leses / could not be read: {}",
+                e.body_text()
+            ))
         }
     };
     let mut upload = Upload::default();
-    while let Some(field) = multipart.next_field().await.map_err(|e| failed(e, "skjemaet / the form"))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| failed(e, "skjemaet / the form"))?
+    {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "component" {
-            upload.file_name = field.file_name().unwrap_or("component.wasm").chars().take(200).collect();
-            upload.bytes = field.bytes().await.map_err(|e| failed(e, "filen / the file"))?.to_vec();
+            upload.file_name = field
+                .file_name()
+                .unwrap_or("component.wasm")
+                .chars()
+                .take(200)
+                .collect();
+            upload.bytes = field
+                .bytes()
+                .await
+                .map_err(|e| failed(e, "filen / the file"))?
+                .to_vec();
             continue;
         }
-        let text = field.text().await.map_err(|e| failed(e, &format!("feltet / field {name}")))?;
+        let text = field
+            .text()
+            .await
+            .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
         match name.as_str() {
             "product" => upload.product = text,
             "version" => upload.version = text,
@@ -87,35 +116,70 @@ fn check_text(value: &str, field: &str, max: usize, required: bool) -> Result<St
         return Err(invalid(format!("{field} mangler / {field} is missing")));
     }
     if value.chars().count() > max {
-        return Err(invalid(format!("{field} er lengre enn {max} tegn / {field} is longer than {max} characters")));
+        return Err(invalid(format!(
+            "{field} er lengre enn {max} tegn / {field} is longer than {max} characters"
+        )));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(invalid(format!("{field} inneholder kontrolltegn / {field} contains control characters")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(invalid(format!(
+            "{field} inneholder kontrolltegn / {field} contains control characters"
+        )));
     }
     Ok(value.to_owned())
 }
 
 /// Checks an upload, inspects the component in the sandbox, stores it and queues its run.
-pub async fn submit(state: &AppState, actor: &Actor, upload: Upload) -> Result<Submitted, AppError> {
+pub async fn submit(
+    state: &AppState,
+    actor: &Actor,
+    upload: Upload,
+) -> Result<Submitted, AppError> {
     let organisation_id = policy::vendor_organisation(actor)?;
     actor.require_csrf(upload.csrf.as_deref())?;
-    let product = check_text(&upload.product, "produkt / product", MAX_PRODUCT_CHARS, true)?;
-    let version = check_text(&upload.version, "versjon / version", MAX_VERSION_CHARS, true)?;
+    let product = check_text(
+        &upload.product,
+        "produkt / product",
+        MAX_PRODUCT_CHARS,
+        true,
+    )?;
+    let version = check_text(
+        &upload.version,
+        "versjon / version",
+        MAX_VERSION_CHARS,
+        true,
+    )?;
     if version.contains(char::is_whitespace) {
-        return Err(invalid("versjon kan ikke inneholde mellomrom / version cannot contain spaces"));
+        return Err(invalid(
+            "versjon kan ikke inneholde mellomrom / version cannot contain spaces",
+        ));
     }
-    let changelog = check_text(&upload.changelog, "endringslogg / changelog", MAX_CHANGELOG_CHARS, false)?;
+    let changelog = check_text(
+        &upload.changelog,
+        "endringslogg / changelog",
+        MAX_CHANGELOG_CHARS,
+        false,
+    )?;
     if upload.bytes.is_empty() && upload.file_name.is_empty() {
-        return Err(invalid("velg en komponentfil (.wasm) / choose a component file (.wasm)"));
+        return Err(invalid(
+            "velg en komponentfil (.wasm) / choose a component file (.wasm)",
+        ));
     }
-    let Upload { bytes, file_name, .. } = upload;
+    let Upload {
+        bytes, file_name, ..
+    } = upload;
     let sandbox = state.runner.sandbox.clone();
     let components = state.runner.components.clone();
     // Inspection compiles the component (cached on disk for the run); both block.
     let (inspection, sha) = tokio::task::spawn_blocking(move || {
         let (inspection, verdict) = sandbox.inspect(&bytes);
         match (inspection, verdict) {
-            (Some(inspection), Ok(())) => components.put(&bytes).map(|sha| Ok((inspection, sha))).map_err(|e| AppError::Internal(Box::new(e))),
+            (Some(inspection), Ok(())) => components
+                .put(&bytes)
+                .map(|sha| Ok((inspection, sha)))
+                .map_err(|e| AppError::Internal(Box::new(e))),
             (_, Err(rejection)) => Ok(Err(rejection)),
             (None, Ok(())) => Err(AppError::Internal("inspection without a result".into())),
         }
@@ -193,13 +257,24 @@ pub struct SubmissionView {
 /// A product page: public when listed (catalogue facts only), complete for its organisation and
 /// the project, 404 for everyone else.
 pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<ProductView, AppError> {
-    let product = state.stores.market.product(id).await?.ok_or(AppError::NotFound)?;
+    let product = state
+        .stores
+        .market
+        .product(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let listing = state.stores.market.listing(id).await?;
     let full = policy::sees_organisation(actor, product.organisation_id);
     if !full && !policy::is_public(listing.as_ref().map(|l| l.state)) {
         return Err(AppError::NotFound);
     }
-    let catalogue = state.stores.market.catalogue().await?.into_iter().find(|e| e.product_id == id);
+    let catalogue = state
+        .stores
+        .market
+        .catalogue()
+        .await?
+        .into_iter()
+        .find(|e| e.product_id == id);
     let (mut submissions, mut cases) = (Vec::new(), Vec::new());
     if full {
         for submission in state.stores.market.submissions(id).await? {
@@ -225,51 +300,118 @@ pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<Product
             r
         })
         .collect();
-    let trend_svg = (!history.is_empty()).then(|| crate::nightly::trend_svg(&history, &format!("{}: nattlige kjøringer / nightly runs", product.name)));
-    Ok(ProductView { product, listing, full, submissions, cases, catalogue, history, trend_svg })
+    let trend_svg = (!history.is_empty()).then(|| {
+        crate::nightly::trend_svg(
+            &history,
+            &format!("{}: nattlige kjøringer / nightly runs", product.name),
+        )
+    });
+    Ok(ProductView {
+        product,
+        listing,
+        full,
+        submissions,
+        cases,
+        catalogue,
+        history,
+        trend_svg,
+    })
 }
 
 /// The products the caller may see: a vendor's own, everything for the project.
 pub async fn products(state: &AppState, actor: &Actor) -> Result<Vec<ProductSummary>, AppError> {
     let user = actor.user()?;
-    let scope = if policy::PROJECT.contains(&user.role) { None } else { Some(user.organisation_id.ok_or(AppError::Forbidden)?) };
+    let scope = if policy::PROJECT.contains(&user.role) {
+        None
+    } else {
+        Some(user.organisation_id.ok_or(AppError::Forbidden)?)
+    };
     Ok(state.stores.market.products(scope).await?)
 }
 
 /// A submission the caller may see, with its runs.
-pub async fn submission(state: &AppState, actor: &Actor, id: i64) -> Result<SubmissionView, AppError> {
-    let submission = state.stores.market.submission(id).await?.ok_or(AppError::NotFound)?;
+pub async fn submission(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<SubmissionView, AppError> {
+    let submission = state
+        .stores
+        .market
+        .submission(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     policy::require_organisation(actor, submission.organisation_id)?;
     let runs = state.stores.market.runs(id).await?;
     Ok(SubmissionView { submission, runs })
 }
 
 /// A run the caller may see, with its submission and product.
-pub async fn run(state: &AppState, actor: &Actor, id: i64) -> Result<(Run, Submission, Product), AppError> {
-    let run = state.stores.market.run(id).await?.ok_or(AppError::NotFound)?;
+pub async fn run(
+    state: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<(Run, Submission, Product), AppError> {
+    let run = state
+        .stores
+        .market
+        .run(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     policy::require_organisation(actor, run.organisation_id)?;
-    let submission = state.stores.market.submission(run.submission_id).await?.ok_or(AppError::NotFound)?;
-    let product = state.stores.market.product(run.product_id).await?.ok_or(AppError::NotFound)?;
+    let submission = state
+        .stores
+        .market
+        .submission(run.submission_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let product = state
+        .stores
+        .market
+        .product(run.product_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((run, submission, product))
 }
 
 /// The parsed, signed report of a finished run the caller may see (404 before it exists).
-pub async fn report(state: &AppState, actor: &Actor, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
+pub async fn report(
+    state: &AppState,
+    actor: &Actor,
+    run_id: i64,
+) -> Result<sandkasse_suite::report::Report, AppError> {
     let (run, _, _) = run(state, actor, run_id).await?;
     stored_report(state, run.id).await
 }
 
 /// The stored report of a run whose access the caller has already checked (404 before it exists).
-pub async fn stored_report(state: &AppState, run_id: i64) -> Result<sandkasse_suite::report::Report, AppError> {
-    let text = state.stores.market.run_report(run_id).await?.ok_or(AppError::NotFound)?;
+pub async fn stored_report(
+    state: &AppState,
+    run_id: i64,
+) -> Result<sandkasse_suite::report::Report, AppError> {
+    let text = state
+        .stores
+        .market
+        .run_report(run_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     serde_json::from_str(&text).map_err(|e| AppError::Internal(Box::new(e)))
 }
 
 /// The badge of a listed product's last run (public).
 pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String, AppError> {
-    let entry = state.stores.market.catalogue().await?.into_iter().find(|e| e.product_id == product_id).ok_or(AppError::NotFound)?;
+    let entry = state
+        .stores
+        .market
+        .catalogue()
+        .await?
+        .into_iter()
+        .find(|e| e.product_id == product_id)
+        .ok_or(AppError::NotFound)?;
     let run_id = entry.last_run_id.ok_or(AppError::NotFound)?;
-    Ok(sandkasse_suite::badge::to_badge_svg(&stored_report(state, run_id).await?))
+    Ok(sandkasse_suite::badge::to_badge_svg(
+        &stored_report(state, run_id).await?,
+    ))
 }
 
 /// The progress of a run as stored (for watchers that arrive late or after the end).
@@ -277,7 +419,11 @@ pub fn stored_progress(state: &AppState, run: &Run) -> crate::runner::Progress {
     let total = state.runner.total();
     crate::runner::Progress {
         state: run.state,
-        done: if run.state == RunState::Done { total } else { 0 },
+        done: if run.state == RunState::Done {
+            total
+        } else {
+            0
+        },
         total,
         verdict: run.verdict.clone(),
         score: run.score,
@@ -294,23 +440,46 @@ pub struct ListingRequest {
 }
 
 /// Asks for a product version to be listed: its latest run must be godkjent.
-pub async fn request_listing(state: &AppState, actor: &Actor, product_id: i64, request: &ListingRequest, csrf: Option<&str>) -> Result<Case, AppError> {
+pub async fn request_listing(
+    state: &AppState,
+    actor: &Actor,
+    product_id: i64,
+    request: &ListingRequest,
+    csrf: Option<&str>,
+) -> Result<Case, AppError> {
     let org = policy::vendor_organisation(actor)?;
     actor.require_csrf(csrf.or(request.csrf.as_deref()))?;
-    let product = state.stores.market.product(product_id).await?.ok_or(AppError::NotFound)?;
+    let product = state
+        .stores
+        .market
+        .product(product_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if product.organisation_id != org {
         return Err(AppError::NotFound);
     }
-    let submission = state.stores.market.submission(request.submission_id).await?.ok_or(AppError::NotFound)?;
+    let submission = state
+        .stores
+        .market
+        .submission(request.submission_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if submission.organisation_id != org {
         return Err(AppError::NotFound);
     }
     if submission.product_id != product_id {
-        return Err(invalid("innsendingen hører ikke til produktet / the submission does not belong to the product"));
+        return Err(invalid(
+            "innsendingen hører ikke til produktet / the submission does not belong to the product",
+        ));
     }
     let runs = state.stores.market.runs(submission.id).await?;
-    let Some(run) = runs.iter().find(|r| matches!(r.state, RunState::Done | RunState::Error)) else {
-        return Err(AppError::Refused("kjøringen er ikke ferdig ennå / the run has not finished yet".into()));
+    let Some(run) = runs
+        .iter()
+        .find(|r| matches!(r.state, RunState::Done | RunState::Error))
+    else {
+        return Err(AppError::Refused(
+            "kjøringen er ikke ferdig ennå / the run has not finished yet".into(),
+        ));
     };
     if !run.godkjent() {
         return Err(AppError::Refused(
@@ -352,7 +521,11 @@ pub async fn request_listing(state: &AppState, actor: &Actor, product_id: i64, r
 /// The open review cases (in review or escalated), newest first.
 pub async fn queue(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
     actor.require(policy::REVIEWERS)?;
-    Ok(state.stores.market.cases(&[CaseState::InReview, CaseState::Escalated], None).await?)
+    Ok(state
+        .stores
+        .market
+        .cases(&[CaseState::InReview, CaseState::Escalated], None)
+        .await?)
 }
 
 /// Every case, newest first (for the project).
@@ -364,8 +537,18 @@ pub async fn all_cases(state: &AppState, actor: &Actor) -> Result<Vec<Case>, App
 /// A case with its run, for the decision page.
 pub async fn case(state: &AppState, actor: &Actor, id: i64) -> Result<(Case, Run), AppError> {
     actor.require(policy::REVIEWERS)?;
-    let case = state.stores.market.case(id).await?.ok_or(AppError::NotFound)?;
-    let run = state.stores.market.run(case.run_id).await?.ok_or(AppError::NotFound)?;
+    let case = state
+        .stores
+        .market
+        .case(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let run = state
+        .stores
+        .market
+        .run(case.run_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((case, run))
 }
 
@@ -380,13 +563,24 @@ pub struct DecisionInput {
 }
 
 /// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::listings`].
-pub async fn decide(state: &AppState, actor: &Actor, case_id: i64, input: &DecisionInput, csrf: Option<&str>) -> Result<Decided, AppError> {
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    case_id: i64,
+    input: &DecisionInput,
+    csrf: Option<&str>,
+) -> Result<Decided, AppError> {
     let user = actor.require(policy::DECIDERS)?.clone();
     actor.require_csrf(csrf.or(input.csrf.as_deref()))?;
     let decision = Decision::parse(&input.decision)
         .ok_or_else(|| invalid("velg godkjenn eller avslå / choose approve or reject"))?;
     let note = check_text(&input.note, "begrunnelse / note", MAX_NOTE_CHARS, true)?;
-    state.stores.market.case(case_id).await?.ok_or(AppError::NotFound)?;
+    state
+        .stores
+        .market
+        .case(case_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (audit, who) = (state.audit.clone(), actor.audit_name());
     let level = user.role;
     let note_for_audit = note.clone();
@@ -464,9 +658,21 @@ impl ListingAction {
 
     fn transition(self) -> (&'static [ListingState], ListingState, &'static str) {
         match self {
-            ListingAction::Suspend => (&[ListingState::Listed], ListingState::Suspended, "listing.suspend"),
-            ListingAction::Reinstate => (&[ListingState::Suspended], ListingState::Listed, "listing.reinstate"),
-            ListingAction::Delist => (&[ListingState::Listed, ListingState::Suspended], ListingState::Delisted, "listing.delist"),
+            ListingAction::Suspend => (
+                &[ListingState::Listed],
+                ListingState::Suspended,
+                "listing.suspend",
+            ),
+            ListingAction::Reinstate => (
+                &[ListingState::Suspended],
+                ListingState::Listed,
+                "listing.reinstate",
+            ),
+            ListingAction::Delist => (
+                &[ListingState::Listed, ListingState::Suspended],
+                ListingState::Delisted,
+                "listing.delist",
+            ),
         }
     }
 }
@@ -495,7 +701,13 @@ pub async fn change_listing(
             &reason,
             state.clock.now(),
             Box::new(move |l| {
-                vec![audit.event(&who, action_name, &format!("product:{}", l.product_id), Some(&why), json!({ "state": l.state }))]
+                vec![audit.event(
+                    &who,
+                    action_name,
+                    &format!("product:{}", l.product_id),
+                    Some(&why),
+                    json!({ "state": l.state }),
+                )]
             }),
         )
         .await?
@@ -517,10 +729,23 @@ pub struct CatalogueFilter {
 }
 
 /// The public catalogue, filtered.
-pub async fn catalogue(state: &AppState, filter: &CatalogueFilter) -> Result<Vec<CatalogueEntry>, AppError> {
-    let q = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_lowercase);
+pub async fn catalogue(
+    state: &AppState,
+    filter: &CatalogueFilter,
+) -> Result<Vec<CatalogueEntry>, AppError> {
+    let q = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(str::to_lowercase);
     let capability = filter.capability.as_deref().filter(|c| !c.is_empty());
-    let vendor = filter.vendor.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_lowercase);
+    let vendor = filter
+        .vendor
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_lowercase);
     let all = filter.state.as_deref() == Some("all");
     Ok(state
         .stores
@@ -529,14 +754,27 @@ pub async fn catalogue(state: &AppState, filter: &CatalogueFilter) -> Result<Vec
         .await?
         .into_iter()
         .filter(|e| all || e.state == ListingState::Listed)
-        .filter(|e| q.as_ref().is_none_or(|q| e.product.to_lowercase().contains(q) || e.vendor.to_lowercase().contains(q)))
+        .filter(|e| {
+            q.as_ref().is_none_or(|q| {
+                e.product.to_lowercase().contains(q) || e.vendor.to_lowercase().contains(q)
+            })
+        })
         .filter(|e| capability.is_none_or(|c| e.capabilities.iter().any(|x| x == c)))
-        .filter(|e| vendor.as_ref().is_none_or(|v| e.vendor.to_lowercase() == *v))
+        .filter(|e| {
+            vendor
+                .as_ref()
+                .is_none_or(|v| e.vendor.to_lowercase() == *v)
+        })
         .collect())
 }
 
 /// A page of the audit trail (oldest first from `after`).
-pub async fn audit_page(state: &AppState, actor: &Actor, after: i64, limit: u32) -> Result<Vec<crate::store::AuditEvent>, AppError> {
+pub async fn audit_page(
+    state: &AppState,
+    actor: &Actor,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<crate::store::AuditEvent>, AppError> {
     actor.require(policy::AUDITORS)?;
     Ok(state.audit.events_after(after, limit.clamp(1, 500)).await?)
 }
@@ -548,14 +786,30 @@ pub async fn nights(state: &AppState, actor: &Actor) -> Result<Vec<crate::store:
 }
 
 /// One night by its date (for the project).
-pub async fn night(state: &AppState, actor: &Actor, date: &str) -> Result<crate::store::Night, AppError> {
+pub async fn night(
+    state: &AppState,
+    actor: &Actor,
+    date: &str,
+) -> Result<crate::store::Night, AppError> {
     actor.require(policy::REVIEWERS)?;
-    state.stores.nightly.night_by_date(date).await?.ok_or(AppError::NotFound)
+    state
+        .stores
+        .nightly
+        .night_by_date(date)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Notifications the caller may see: a vendor's own organisation's, everything for the project.
-pub async fn notifications(state: &AppState, actor: &Actor) -> Result<Vec<crate::store::Notification>, AppError> {
+pub async fn notifications(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<crate::store::Notification>, AppError> {
     let user = actor.user()?;
-    let scope = if policy::PROJECT.contains(&user.role) { None } else { Some(user.organisation_id.ok_or(AppError::Forbidden)?) };
+    let scope = if policy::PROJECT.contains(&user.role) {
+        None
+    } else {
+        Some(user.organisation_id.ok_or(AppError::Forbidden)?)
+    };
     Ok(state.stores.nightly.notifications(scope, 100).await?)
 }

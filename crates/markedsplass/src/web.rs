@@ -24,25 +24,66 @@ use crate::auth::{self, Actor};
 use crate::error::AppError;
 use crate::policy;
 use crate::server::AppState;
-use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest};
+use crate::service::{
+    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
+};
 use crate::store::Role;
 
 /// The templates, embedded at build time.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("base.html", include_str!("../../../web/templates/base.html")),
-    ("catalogue.html", include_str!("../../../web/templates/catalogue.html")),
-    ("login.html", include_str!("../../../web/templates/login.html")),
-    ("dashboard.html", include_str!("../../../web/templates/dashboard.html")),
-    ("upload.html", include_str!("../../../web/templates/upload.html")),
+    (
+        "base.html",
+        include_str!("../../../web/templates/base.html"),
+    ),
+    (
+        "catalogue.html",
+        include_str!("../../../web/templates/catalogue.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../../web/templates/login.html"),
+    ),
+    (
+        "dashboard.html",
+        include_str!("../../../web/templates/dashboard.html"),
+    ),
+    (
+        "upload.html",
+        include_str!("../../../web/templates/upload.html"),
+    ),
     ("run.html", include_str!("../../../web/templates/run.html")),
-    ("product.html", include_str!("../../../web/templates/product.html")),
-    ("queue.html", include_str!("../../../web/templates/queue.html")),
-    ("case.html", include_str!("../../../web/templates/case.html")),
-    ("audit.html", include_str!("../../../web/templates/audit.html")),
-    ("error.html", include_str!("../../../web/templates/error.html")),
-    ("nights.html", include_str!("../../../web/templates/nights.html")),
-    ("night.html", include_str!("../../../web/templates/night.html")),
-    ("notifications.html", include_str!("../../../web/templates/notifications.html")),
+    (
+        "product.html",
+        include_str!("../../../web/templates/product.html"),
+    ),
+    (
+        "queue.html",
+        include_str!("../../../web/templates/queue.html"),
+    ),
+    (
+        "case.html",
+        include_str!("../../../web/templates/case.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../../web/templates/audit.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../../web/templates/error.html"),
+    ),
+    (
+        "nights.html",
+        include_str!("../../../web/templates/nights.html"),
+    ),
+    (
+        "night.html",
+        include_str!("../../../web/templates/night.html"),
+    ),
+    (
+        "notifications.html",
+        include_str!("../../../web/templates/notifications.html"),
+    ),
 ];
 
 /// The texts, by language and key.
@@ -50,8 +91,16 @@ const I18N: &str = include_str!("../../../web/i18n.toml");
 
 /// The static assets: `(file name, content type, content)`.
 const STATIC: &[(&str, &str, &str)] = &[
-    ("style.css", "text/css; charset=utf-8", include_str!("../../../web/static/style.css")),
-    ("run.js", "text/javascript; charset=utf-8", include_str!("../../../web/static/run.js")),
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/static/style.css"),
+    ),
+    (
+        "run.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/static/run.js"),
+    ),
 ];
 
 /// The languages of the UI; the first is the default.
@@ -84,26 +133,45 @@ impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
-            env.add_template(name, source).expect("templates parse (checked by a test)");
+            env.add_template(name, source)
+                .expect("templates parse (checked by a test)");
         }
         let texts = texts();
         // t("key") in the page's language; a missing key shows itself (and fails the i18n test).
         env.add_function("t", move |state: &minijinja::State, key: &str| -> String {
-            let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_owned)).unwrap_or_else(|| "nb".into());
-            texts.get(&lang).and_then(|t| t.get(key)).cloned().unwrap_or_else(|| key.to_owned())
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "nb".into());
+            texts
+                .get(&lang)
+                .and_then(|t| t.get(key))
+                .cloned()
+                .unwrap_or_else(|| key.to_owned())
         });
         // A text in the page's language from a `{nb, en}` object (suite texts).
         env.add_filter("lang", |state: &minijinja::State, value: J| -> J {
-            let lang = state.lookup("lang").and_then(|l| l.as_str().map(str::to_owned)).unwrap_or_else(|| "nb".into());
-            value.get_attr(&lang).ok().filter(|v| !v.is_undefined()).unwrap_or(value)
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "nb".into());
+            value
+                .get_attr(&lang)
+                .ok()
+                .filter(|v| !v.is_undefined())
+                .unwrap_or(value)
         });
         env.add_filter("when", |value: J| -> String {
             // RFC 3339 → "2026-11-23 07:41 UTC"
             let text = value.to_string();
-            text.parse::<jiff::Timestamp>().map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or(text)
+            text.parse::<jiff::Timestamp>()
+                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or(text)
         });
         env.add_filter("percent", |value: J| -> String {
-            f64::try_from(value).map(|v| format!("{:.1}\u{a0}%", v * 100.0)).unwrap_or_default()
+            f64::try_from(value)
+                .map(|v| format!("{:.1}\u{a0}%", v * 100.0))
+                .unwrap_or_default()
         });
         Templates { env }
     }
@@ -117,8 +185,12 @@ impl Templates {
 fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
     let from_query = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")));
     let jar = CookieJar::from_headers(headers);
-    let chosen = from_query.map(str::to_owned).or_else(|| jar.get(LANG_COOKIE).map(|c| c.value().to_owned()));
-    chosen.and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied()).unwrap_or(LANGUAGES[0])
+    let chosen = from_query
+        .map(str::to_owned)
+        .or_else(|| jar.get(LANG_COOKIE).map(|c| c.value().to_owned()));
+    chosen
+        .and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied())
+        .unwrap_or(LANGUAGES[0])
 }
 
 /// What every page needs, extracted from the request: the state, the caller, the language, the
@@ -134,7 +206,10 @@ struct Page {
 impl FromRequestParts<AppState> for Page {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Page, Response> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Page, Response> {
         let actor = Actor::from_request_parts(parts, state).await?;
         let query = parts.uri.query();
         Ok(Page {
@@ -150,7 +225,9 @@ impl FromRequestParts<AppState> for Page {
 impl Page {
     fn render(&self, status: StatusCode, template: &str, ctx: J) -> Response {
         let user = match &self.actor {
-            Actor::User { user, .. } => context! { username => user.username, role => user.role.as_str() },
+            Actor::User { user, .. } => {
+                context! { username => user.username, role => user.role.as_str() }
+            }
             Actor::Anonymous => J::from(()),
         };
         let base = context! {
@@ -165,7 +242,10 @@ impl Page {
             Ok(html) => {
                 let mut response = (status, Html(html)).into_response();
                 if self.set_lang
-                    && let Ok(v) = HeaderValue::from_str(&format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", self.lang))
+                    && let Ok(v) = HeaderValue::from_str(&format!(
+                        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                        self.lang
+                    ))
                 {
                     response.headers_mut().append(header::SET_COOKIE, v);
                 }
@@ -185,19 +265,30 @@ impl Page {
     /// An error as a page; a request that needs a login goes to the login page and back.
     fn error(&self, error: AppError) -> Response {
         if matches!(error, AppError::Unauthorized(_)) && matches!(self.actor, Actor::Anonymous) {
-            return Redirect::to(&format!("/logg-inn?neste={}", encode(&self.path))).into_response();
+            return Redirect::to(&format!("/logg-inn?neste={}", encode(&self.path)))
+                .into_response();
         }
         let (status, code) = error.status_and_code();
         if let AppError::Internal(cause) = &error {
             tracing::error!(error = %cause, "internal error");
         }
-        self.render(status, "error.html", context! { status => status.as_u16(), code => code, message => error.to_string() })
+        self.render(
+            status,
+            "error.html",
+            context! { status => status.as_u16(), code => code, message => error.to_string() },
+        )
     }
 }
 
 fn encode(path: &str) -> String {
     path.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -205,7 +296,10 @@ fn encode(path: &str) -> String {
 fn safe_next(next: Option<&str>) -> Option<&str> {
     // Browsers drop tabs and newlines from URLs (`/\t/evil` becomes `//evil`): only plain paths.
     next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
     })
 }
 
@@ -259,10 +353,18 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     let headers = response.headers_mut();
     let csp = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; \
                frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
-    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(csp));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(csp));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
@@ -277,17 +379,19 @@ pub fn not_found_page(request: &Request) -> Response {
 
 async fn asset(Path(file): Path<String>) -> Response {
     match STATIC.iter().find(|(name, _, _)| *name == file) {
-        Some((_, content_type, body)) => {
-            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=300")], *body).into_response()
-        }
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+            ],
+            *body,
+        )
+            .into_response(),
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
 
-async fn catalogue(
-    page: Page,
-    Query(filter): Query<CatalogueFilter>,
-) -> Response {
+async fn catalogue(page: Page, Query(filter): Query<CatalogueFilter>) -> Response {
     let state = &page.state;
     match service::catalogue(&state, &filter).await {
         Ok(entries) => page.ok("catalogue.html", context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] }),
@@ -301,7 +405,10 @@ struct NextQuery {
 }
 
 async fn login_page(page: Page, Query(q): Query<NextQuery>) -> Response {
-    page.ok("login.html", context! { next => safe_next(q.neste.as_deref()), error => J::from(()) , username => "" })
+    page.ok(
+        "login.html",
+        context! { next => safe_next(q.neste.as_deref()), error => J::from(()) , username => "" },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,7 +432,9 @@ async fn login(page: Page, Form(form): Form<LoginForm>) -> Response {
     match auth::login(&state, &form.username, &form.password).await {
         Ok(user) => match auth::start_session(&state, &user).await {
             Ok(cookie) => {
-                let to = safe_next(form.next.as_deref()).unwrap_or(home(user.role)).to_owned();
+                let to = safe_next(form.next.as_deref())
+                    .unwrap_or(home(user.role))
+                    .to_owned();
                 ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
             }
             Err(e) => page.error(e),
@@ -376,7 +485,10 @@ async fn upload_page(page: Page) -> Response {
         return page.error(e);
     }
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    page.ok("upload.html", context! { error => J::from(()), form => context! {}, limit_mib => limit_mib })
+    page.ok(
+        "upload.html",
+        context! { error => J::from(()), form => context! {}, limit_mib => limit_mib },
+    )
 }
 
 async fn upload(page: Page, multipart: Multipart) -> Response {
@@ -389,7 +501,11 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
         Ok(upload) => upload,
         Err(e) => {
             let (status, _) = e.status_and_code();
-            return page.render(status, "upload.html", context! { error => e.to_string(), form => context! {}, limit_mib => limit_mib });
+            return page.render(
+                status,
+                "upload.html",
+                context! { error => e.to_string(), form => context! {}, limit_mib => limit_mib },
+            );
         }
     };
     let form = context! { product => upload.product.clone(), version => upload.version.clone(), changelog => upload.changelog.clone() };
@@ -398,7 +514,11 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
         Err(AppError::Internal(cause)) => page.error(AppError::Internal(cause)),
         Err(e) => {
             let (status, _) = e.status_and_code();
-            page.render(status, "upload.html", context! { error => e.to_string(), form => form, limit_mib => limit_mib })
+            page.render(
+                status,
+                "upload.html",
+                context! { error => e.to_string(), form => form, limit_mib => limit_mib },
+            )
         }
     }
 }
@@ -415,15 +535,31 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
         Err(e) => return page.error(e),
     };
     let progress = service::stored_progress(&state, &run);
-    let open_case = match state.stores.market.cases(&[crate::store::CaseState::InReview, crate::store::CaseState::Escalated], Some(product.id)).await {
+    let open_case = match state
+        .stores
+        .market
+        .cases(
+            &[
+                crate::store::CaseState::InReview,
+                crate::store::CaseState::Escalated,
+            ],
+            Some(product.id),
+        )
+        .await
+    {
         Ok(cases) => cases.first().map(|c| c.id),
         Err(e) => return page.error(e.into()),
     };
     let listed_submission = match state.stores.market.listing(product.id).await {
-        Ok(listing) => listing.filter(|l| l.state == crate::store::ListingState::Listed).map(|l| l.submission_id),
+        Ok(listing) => listing
+            .filter(|l| l.state == crate::store::ListingState::Listed)
+            .map(|l| l.submission_id),
         Err(e) => return page.error(e.into()),
     };
-    let can_request = actor.role() == Some(Role::Vendor) && run.godkjent() && open_case.is_none() && listed_submission != Some(submission.id);
+    let can_request = actor.role() == Some(Role::Vendor)
+        && run.godkjent()
+        && open_case.is_none()
+        && listed_submission != Some(submission.id);
     page.ok(
         "run.html",
         context! {
@@ -438,7 +574,10 @@ async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
     match service::report(&state, &actor, id).await {
         // The suite's self-contained report document, with its own strict CSP.
         Ok(report) => (
-            [(header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; img-src data:")],
+            [(
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+            )],
             Html(sandkasse_suite::html::to_html(&report)),
         )
             .into_response(),
@@ -475,7 +614,9 @@ async fn change_listing(
     Form(form): Form<ListingChange>,
 ) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    let Some(action) = ListingAction::parse(&action) else { return page.error(AppError::NotFound) };
+    let Some(action) = ListingAction::parse(&action) else {
+        return page.error(AppError::NotFound);
+    };
     match service::change_listing(&state, &actor, id, action, &form, None).await {
         Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
         Err(e) => page.error(e),
@@ -489,35 +630,55 @@ async fn queue_page(page: Page) -> Response {
         Ok(all) => all,
         Err(e) => return page.error(e),
     };
-    let (open, decided): (Vec<_>, Vec<_>) =
-        all.into_iter().partition(|c| matches!(c.state, crate::store::CaseState::InReview | crate::store::CaseState::Escalated));
+    let (open, decided): (Vec<_>, Vec<_>) = all.into_iter().partition(|c| {
+        matches!(
+            c.state,
+            crate::store::CaseState::InReview | crate::store::CaseState::Escalated
+        )
+    });
     let decided: Vec<_> = decided.into_iter().take(50).collect();
     let me = actor.user().map(|u| u.id).unwrap_or_default();
-    let notifications = service::notifications(state, actor).await.unwrap_or_default();
-    page.ok("queue.html", context! { open => open, decided => decided, me => me, notifications => notifications })
+    let notifications = service::notifications(state, actor)
+        .await
+        .unwrap_or_default();
+    page.ok(
+        "queue.html",
+        context! { open => open, decided => decided, me => me, notifications => notifications },
+    )
 }
 
 async fn case_page(page: Page, Path(id): Path<i64>) -> Response {
     render_case(&page, id, StatusCode::OK, None).await
 }
 
-async fn render_case(page: &Page, id: i64, status: StatusCode, error: Option<(String, String)>) -> Response {
+async fn render_case(
+    page: &Page,
+    id: i64,
+    status: StatusCode,
+    error: Option<(String, String)>,
+) -> Response {
     let (state, actor) = (&page.state, &page.actor);
     let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
     let (case, run) = match service::case(state, actor, id).await {
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
-    let report = state.stores.market.run_report(run.id).await.ok().flatten().and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
-    let may_decide = actor.user().ok().is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
+    let report = state
+        .stores
+        .market
+        .run_report(run.id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
+    let may_decide = actor
+        .user()
+        .ok()
+        .is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
     page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note })
 }
 
-async fn decide(
-    page: Page,
-    Path(id): Path<i64>,
-    Form(form): Form<DecisionInput>,
-) -> Response {
+async fn decide(page: Page, Path(id): Path<i64>, Form(form): Form<DecisionInput>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
     match service::decide(&state, &actor, id, &form, None).await {
         Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
@@ -564,14 +725,20 @@ async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Response {
         Err(e) => return page.error(e.into()),
     };
     let (intact, head, broken_at, last) = match &verification {
-        crate::audit::Verification::Intact { head, events } => (true, head.clone(), None, *events as i64),
+        crate::audit::Verification::Intact { head, events } => {
+            (true, head.clone(), None, *events as i64)
+        }
         crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq), *seq - 1),
     };
-    let after = q.after.map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
+    let after = q
+        .after
+        .map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
     match service::audit_page(&state, &actor, after, PAGE).await {
         Ok(events) => {
             let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
-            let next = (events.len() == PAGE as usize).then(|| events.last().map(|e| e.seq)).flatten();
+            let next = (events.len() == PAGE as usize)
+                .then(|| events.last().map(|e| e.seq))
+                .flatten();
             page.ok("audit.html", context! { events => events, prev => prev, next => next, intact => intact, head => head, broken_at => broken_at })
         }
         Err(e) => page.error(e),
@@ -587,26 +754,56 @@ mod tests {
         let texts = texts();
         let nb = &texts["nb"];
         for lang in LANGUAGES {
-            let t = texts.get(*lang).unwrap_or_else(|| panic!("no [{lang}] in web/i18n.toml"));
+            let t = texts
+                .get(*lang)
+                .unwrap_or_else(|| panic!("no [{lang}] in web/i18n.toml"));
             let missing: Vec<_> = nb.keys().filter(|k| !t.contains_key(*k)).collect();
             let extra: Vec<_> = t.keys().filter(|k| !nb.contains_key(*k)).collect();
-            assert!(missing.is_empty() && extra.is_empty(), "[{lang}] missing {missing:?}, extra {extra:?}");
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "[{lang}] missing {missing:?}, extra {extra:?}"
+            );
         }
         for (name, source) in TEMPLATES {
-            for part in source.split("t(\"").skip(1).chain(source.split("t('").skip(1)) {
+            for part in source
+                .split("t(\"")
+                .skip(1)
+                .chain(source.split("t('").skip(1))
+            {
                 let key = part.split(['"', '\'']).next().unwrap_or_default();
                 // `t("state_" ~ x)`: a family, checked below.
                 if key.ends_with('_') {
                     continue;
                 }
-                assert!(nb.contains_key(key), "{name} uses t(\"{key}\"), which web/i18n.toml does not define");
+                assert!(
+                    nb.contains_key(key),
+                    "{name} uses t(\"{key}\"), which web/i18n.toml does not define"
+                );
             }
         }
         let families: &[(&str, &[&str])] = &[
-            ("role_", &["vendor", "reviewer", "beslutningsgruppe", "admin"]),
+            (
+                "role_",
+                &["vendor", "reviewer", "beslutningsgruppe", "admin"],
+            ),
             ("capability_", &["read", "write", "events"]),
             ("verdict_", &["godkjent", "ikke-godkjent"]),
-            ("state_", &["queued", "running", "done", "error", "in_review", "escalated", "approved", "rejected", "listed", "suspended", "delisted"]),
+            (
+                "state_",
+                &[
+                    "queued",
+                    "running",
+                    "done",
+                    "error",
+                    "in_review",
+                    "escalated",
+                    "approved",
+                    "rejected",
+                    "listed",
+                    "suspended",
+                    "delisted",
+                ],
+            ),
             ("outcome_", &["pass", "fail", "not-applicable", "error"]),
             ("decision_", &["approve", "reject"]),
             ("error_", &["400", "401", "403", "404", "409", "413", "422"]),
@@ -617,7 +814,10 @@ mod tests {
         ];
         for (prefix, members) in families {
             for m in *members {
-                assert!(nb.contains_key(&format!("{prefix}{m}")), "web/i18n.toml lacks {prefix}{m}");
+                assert!(
+                    nb.contains_key(&format!("{prefix}{m}")),
+                    "web/i18n.toml lacks {prefix}{m}"
+                );
             }
         }
         Templates::new();
@@ -626,9 +826,13 @@ mod tests {
     #[test]
     fn every_page_renders_with_minimal_context() {
         let t = Templates::new();
-        for (name, _) in TEMPLATES.iter().filter(|(n, _)| *n == "error.html" || *n == "login.html") {
+        for (name, _) in TEMPLATES
+            .iter()
+            .filter(|(n, _)| *n == "error.html" || *n == "login.html")
+        {
             let ctx = context! { lang => "nb", path => "/x", other_lang => "en", status => 404, code => "not_found", message => "m", user => context! { username => "a@b.no", role => "vendor" } };
-            t.render(name, ctx).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            t.render(name, ctx)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
     }
 
@@ -638,7 +842,10 @@ mod tests {
         assert_eq!(language(&h, None), "nb");
         assert_eq!(language(&h, Some("lang=en")), "en");
         assert_eq!(language(&h, Some("lang=xx")), "nb");
-        h.insert(header::COOKIE, HeaderValue::from_static("sandkasse_lang=en"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("sandkasse_lang=en"),
+        );
         assert_eq!(language(&h, None), "en");
         assert_eq!(language(&h, Some("q=a&lang=nb")), "nb");
     }

@@ -20,11 +20,24 @@ fn bench(c: &mut Criterion) {
     let clock = Arc::new(FixedClock::new(base.reference_time()));
     let platform = Arc::new(Platform::new(base.clone(), clock));
     let router = app(platform.clone());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
 
     // A legevakt doctor with emergency access reads anything (the access checks still run).
-    let lv = tenant.truth.units.iter().find(|u| u.kind == UnitKind::Legevakt).unwrap();
-    let doctor = tenant.truth.practitioners.iter().find(|p| p.category == "LE" && p.units.contains(&lv.id)).unwrap();
+    let lv = tenant
+        .truth
+        .units
+        .iter()
+        .find(|u| u.kind == UnitKind::Legevakt)
+        .unwrap();
+    let doctor = tenant
+        .truth
+        .practitioners
+        .iter()
+        .find(|p| p.category == "LE" && p.units.contains(&lv.id))
+        .unwrap();
     let token = platform
         .issue_token(&LaunchContext {
             kommunenummer: k.into(),
@@ -38,24 +51,41 @@ fn bench(c: &mut Criterion) {
         })
         .unwrap();
     let auth = format!("Bearer {token}");
-    let observations: Vec<String> =
-        tenant.resources.iter().filter(|r| r.resource_type == "Observation").map(|r| format!("/{k}/fhir/Observation/{}", r.id)).collect();
+    let observations: Vec<String> = tenant
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == "Observation")
+        .map(|r| format!("/{k}/fhir/Observation/{}", r.id))
+        .collect();
     // Patients with at least 50 observations, so every search fills a page and has a next link.
     let patients: Vec<String> = tenant
         .truth
         .patients
         .iter()
-        .filter(|p| tenant.resources.iter().filter(|r| r.resource_type == "Observation" && r.patient.as_deref() == Some(&p.id)).count() >= 50)
+        .filter(|p| {
+            tenant
+                .resources
+                .iter()
+                .filter(|r| r.resource_type == "Observation" && r.patient.as_deref() == Some(&p.id))
+                .count()
+                >= 50
+        })
         .map(|p| p.id.clone())
         .collect();
     assert!(!patients.is_empty());
 
     let get = |path: &str| {
-        let req = http::Request::get(path).header("authorization", &auth).body(Body::empty()).unwrap();
+        let req = http::Request::get(path)
+            .header("authorization", &auth)
+            .body(Body::empty())
+            .unwrap();
         rt.block_on(async {
             let resp = router.clone().oneshot(req).await.unwrap();
             assert_eq!(resp.status(), 200);
-            axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().len()
+            axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap()
+                .len()
         })
     };
 
@@ -76,7 +106,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("platform per scenario (Platform::new)", |b| {
-        b.iter(|| Platform::new(base.clone(), Arc::new(FixedClock::new(base.reference_time()))))
+        b.iter(|| {
+            Platform::new(
+                base.clone(),
+                Arc::new(FixedClock::new(base.reference_time())),
+            )
+        })
     });
     g.finish();
 }

@@ -88,7 +88,10 @@ pub enum Denial {
 pub enum Decision {
     /// Serve it. `emergency`: access rests on emergency purpose (break the glass) and is flagged
     /// in the audit log; `redact_address`: remove the Patient's address.
-    Allow { emergency: bool, redact_address: bool },
+    Allow {
+        emergency: bool,
+        redact_address: bool,
+    },
     /// Leave it out (search: an `outcome` notice; read: 403 `suppressed`).
     Withhold { skjerming: Skjerming },
     /// Refuse the request (403).
@@ -109,7 +112,10 @@ pub fn decide(
         return if action == Action::Write && !who.is_helsepersonell() {
             Decision::Deny(Denial::RoleNotPermitted)
         } else {
-            Decision::Allow { emergency: false, redact_address: false }
+            Decision::Allow {
+                emergency: false,
+                redact_address: false,
+            }
         };
     }
     if !who.is_helsepersonell() {
@@ -132,18 +138,27 @@ pub fn decide(
         Relation::None => return Decision::Deny(Denial::NoCareRelation { ended: false }),
     }
     match shielding {
-        None => Decision::Allow { emergency, redact_address: false },
+        None => Decision::Allow {
+            emergency,
+            redact_address: false,
+        },
         Some(s @ Skjerming::Sperring) => Decision::Withhold { skjerming: s },
-        Some(s @ (Skjerming::Krisesenter | Skjerming::Overgrepsmottak | Skjerming::SensitivtNotat)) => {
+        Some(
+            s @ (Skjerming::Krisesenter | Skjerming::Overgrepsmottak | Skjerming::SensitivtNotat),
+        ) => {
             if emergency {
-                Decision::Allow { emergency, redact_address: false }
+                Decision::Allow {
+                    emergency,
+                    redact_address: false,
+                }
             } else {
                 Decision::Withhold { skjerming: s }
             }
         }
-        Some(Skjerming::FortroligAdresse | Skjerming::StrengtFortroligAdresse) => {
-            Decision::Allow { emergency, redact_address: resource_type == "Patient" }
-        }
+        Some(Skjerming::FortroligAdresse | Skjerming::StrengtFortroligAdresse) => Decision::Allow {
+            emergency,
+            redact_address: resource_type == "Patient",
+        },
     }
 }
 
@@ -172,11 +187,17 @@ pub fn explain(denial: Denial) -> String {
 pub fn category_text(s: Skjerming) -> &'static str {
     match s {
         Skjerming::Krisesenter => "opplysninger fra krisesenter / information from a crisis centre",
-        Skjerming::Overgrepsmottak => "opplysninger fra overgrepsmottak / information from a sexual assault centre",
+        Skjerming::Overgrepsmottak => {
+            "opplysninger fra overgrepsmottak / information from a sexual assault centre"
+        }
         Skjerming::SensitivtNotat => "notat merket sensitivt / notes marked sensitive",
-        Skjerming::Sperring => "sperret etter ønske fra pasienten / blocked at the patient's request",
+        Skjerming::Sperring => {
+            "sperret etter ønske fra pasienten / blocked at the patient's request"
+        }
         Skjerming::FortroligAdresse => "fortrolig adresse / confidential address",
-        Skjerming::StrengtFortroligAdresse => "strengt fortrolig adresse / strictly confidential address",
+        Skjerming::StrengtFortroligAdresse => {
+            "strengt fortrolig adresse / strictly confidential address"
+        }
     }
 }
 
@@ -186,21 +207,47 @@ mod tests {
 
     const REASON: Option<&str> = Some("Bevisstløs pasient på legevakt");
 
-    fn who(category: &'static str, purpose: Purpose, reason: Option<&'static str>) -> Requester<'static> {
-        Requester { category, purpose, reason }
+    fn who(
+        category: &'static str,
+        purpose: Purpose,
+        reason: Option<&'static str>,
+    ) -> Requester<'static> {
+        Requester {
+            category,
+            purpose,
+            reason,
+        }
     }
 
     #[test]
     fn directory_data_is_open_to_every_token() {
-        let d = decide(&who("XX", Purpose::Treatment, None), "Organization", Action::Read, Relation::None, None);
-        assert_eq!(d, Decision::Allow { emergency: false, redact_address: false });
+        let d = decide(
+            &who("XX", Purpose::Treatment, None),
+            "Organization",
+            Action::Read,
+            Relation::None,
+            None,
+        );
+        assert_eq!(
+            d,
+            Decision::Allow {
+                emergency: false,
+                redact_address: false
+            }
+        );
     }
 
     #[test]
     fn saksbehandler_reads_patient_and_vedtak_only() {
         let xx = who("XX", Purpose::Treatment, None);
-        assert!(matches!(decide(&xx, "Patient", Action::Read, Relation::Active, None), Decision::Allow { .. }));
-        assert!(matches!(decide(&xx, "EpisodeOfCare", Action::Write, Relation::Active, None), Decision::Allow { .. }));
+        assert!(matches!(
+            decide(&xx, "Patient", Action::Read, Relation::Active, None),
+            Decision::Allow { .. }
+        ));
+        assert!(matches!(
+            decide(&xx, "EpisodeOfCare", Action::Write, Relation::Active, None),
+            Decision::Allow { .. }
+        ));
         assert_eq!(
             decide(&xx, "Observation", Action::Read, Relation::Active, None),
             Decision::Deny(Denial::RoleNotPermitted)
@@ -217,7 +264,10 @@ mod tests {
         let btg = who("LE", Purpose::Emergency, REASON);
         assert_eq!(
             decide(&btg, "Observation", Action::Read, Relation::None, None),
-            Decision::Allow { emergency: true, redact_address: false }
+            Decision::Allow {
+                emergency: true,
+                redact_address: false
+            }
         );
     }
 
@@ -225,17 +275,57 @@ mod tests {
     fn shielding() {
         let sp = who("SP", Purpose::Treatment, None);
         let btg = who("SP", Purpose::Emergency, REASON);
-        for s in [Skjerming::Krisesenter, Skjerming::Overgrepsmottak, Skjerming::SensitivtNotat] {
-            assert_eq!(decide(&sp, "DocumentReference", Action::Read, Relation::Active, Some(s)), Decision::Withhold { skjerming: s });
-            assert!(matches!(decide(&btg, "DocumentReference", Action::Read, Relation::Active, Some(s)), Decision::Allow { emergency: true, .. }));
+        for s in [
+            Skjerming::Krisesenter,
+            Skjerming::Overgrepsmottak,
+            Skjerming::SensitivtNotat,
+        ] {
+            assert_eq!(
+                decide(
+                    &sp,
+                    "DocumentReference",
+                    Action::Read,
+                    Relation::Active,
+                    Some(s)
+                ),
+                Decision::Withhold { skjerming: s }
+            );
+            assert!(matches!(
+                decide(
+                    &btg,
+                    "DocumentReference",
+                    Action::Read,
+                    Relation::Active,
+                    Some(s)
+                ),
+                Decision::Allow {
+                    emergency: true,
+                    ..
+                }
+            ));
         }
         let sperring = Some(Skjerming::Sperring);
-        assert!(matches!(decide(&btg, "Observation", Action::Read, Relation::Active, sperring), Decision::Withhold { .. }));
-        for s in [Skjerming::FortroligAdresse, Skjerming::StrengtFortroligAdresse] {
+        assert!(matches!(
+            decide(
+                &btg,
+                "Observation",
+                Action::Read,
+                Relation::Active,
+                sperring
+            ),
+            Decision::Withhold { .. }
+        ));
+        for s in [
+            Skjerming::FortroligAdresse,
+            Skjerming::StrengtFortroligAdresse,
+        ] {
             for w in [sp, btg] {
                 assert!(matches!(
                     decide(&w, "Patient", Action::Read, Relation::Active, Some(s)),
-                    Decision::Allow { redact_address: true, .. }
+                    Decision::Allow {
+                        redact_address: true,
+                        ..
+                    }
                 ));
             }
         }

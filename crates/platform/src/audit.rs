@@ -54,10 +54,26 @@ impl Interaction {
     fn subtype(self) -> Value {
         let (system, code, display) = match self {
             Interaction::Read => ("http://hl7.org/fhir/restful-interaction", "read", "read"),
-            Interaction::Search => ("http://hl7.org/fhir/restful-interaction", "search-type", "search type"),
-            Interaction::Create => ("http://hl7.org/fhir/restful-interaction", "create", "create"),
-            Interaction::Update => ("http://hl7.org/fhir/restful-interaction", "update", "update"),
-            Interaction::Login => ("http://dicom.nema.org/resources/ontology/DCM", "110122", "Login"),
+            Interaction::Search => (
+                "http://hl7.org/fhir/restful-interaction",
+                "search-type",
+                "search type",
+            ),
+            Interaction::Create => (
+                "http://hl7.org/fhir/restful-interaction",
+                "create",
+                "create",
+            ),
+            Interaction::Update => (
+                "http://hl7.org/fhir/restful-interaction",
+                "update",
+                "update",
+            ),
+            Interaction::Login => (
+                "http://dicom.nema.org/resources/ontology/DCM",
+                "110122",
+                "Login",
+            ),
         };
         json!({"system": system, "code": code, "display": display})
     }
@@ -178,8 +194,16 @@ impl AuditEntry {
             }
         };
         let (type_system, type_code, type_display) = match self.interaction {
-            Interaction::Login => ("http://dicom.nema.org/resources/ontology/DCM", "110114", "User Authentication"),
-            _ => ("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation"),
+            Interaction::Login => (
+                "http://dicom.nema.org/resources/ontology/DCM",
+                "110114",
+                "User Authentication",
+            ),
+            _ => (
+                "http://terminology.hl7.org/CodeSystem/audit-event-type",
+                "rest",
+                "RESTful Operation",
+            ),
         };
         let mut entities: Vec<Value> = Vec::new();
         for p in &self.patients {

@@ -43,7 +43,9 @@ pub struct FixedClock {
 
 impl FixedClock {
     pub fn new(now: Timestamp) -> Self {
-        FixedClock { now: Mutex::new(now) }
+        FixedClock {
+            now: Mutex::new(now),
+        }
     }
 
     /// Sets the current instant.
@@ -77,7 +79,10 @@ pub struct TokioClock {
 
 impl TokioClock {
     pub fn new(start: Timestamp) -> Self {
-        TokioClock { start, origin: tokio::time::Instant::now() }
+        TokioClock {
+            start,
+            origin: tokio::time::Instant::now(),
+        }
     }
 }
 
@@ -106,7 +111,9 @@ pub fn instant(ts: Timestamp) -> String {
 
 /// HTTP-date (RFC 9110 IMF-fixdate) of a timestamp, for `Last-Modified`.
 pub fn http_date(ts: Timestamp) -> String {
-    ts.to_zoned(TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    ts.to_zoned(TimeZone::UTC)
+        .strftime("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
 }
 
 #[cfg(test)]

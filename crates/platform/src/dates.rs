@@ -25,7 +25,10 @@ pub struct DateRange {
 
 impl DateRange {
     /// Everything: a period with neither start nor end.
-    pub const ALL: DateRange = DateRange { start: i64::MIN, end: i64::MAX };
+    pub const ALL: DateRange = DateRange {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
 
     /// Parses a FHIR `date`, `dateTime` or `instant` (and the partial forms search allows, e.g.
     /// `2024-05-01T10:00`).
@@ -44,7 +47,10 @@ impl DateRange {
             Some(e) => parse(e)?.end,
             None => i64::MAX,
         };
-        Some(DateRange { start, end: end.max(start) })
+        Some(DateRange {
+            start,
+            end: end.max(start),
+        })
     }
 }
 
@@ -100,7 +106,9 @@ pub fn parse_search_value(text: &str) -> Option<(Prefix, DateRange)> {
 }
 
 fn digits(s: &str, n: usize) -> Option<i32> {
-    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 fn ms(ts: jiff::Timestamp) -> i64 {
@@ -134,15 +142,25 @@ fn parse(text: &str) -> Option<DateRange> {
         return match (month, day) {
             (None, _) => {
                 let start = civil::Date::new(year, 1, 1).ok()?;
-                Some(DateRange { start: day_start(start)?, end: day_start(start.checked_add(Span::new().years(1)).ok()?)? })
+                Some(DateRange {
+                    start: day_start(start)?,
+                    end: day_start(start.checked_add(Span::new().years(1)).ok()?)?,
+                })
             }
             (Some(m), None) => {
                 let start = civil::Date::new(year, i8::try_from(m).ok()?, 1).ok()?;
-                Some(DateRange { start: day_start(start)?, end: day_start(start.checked_add(Span::new().months(1)).ok()?)? })
+                Some(DateRange {
+                    start: day_start(start)?,
+                    end: day_start(start.checked_add(Span::new().months(1)).ok()?)?,
+                })
             }
             (Some(m), Some(d)) => {
-                let start = civil::Date::new(year, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()?;
-                Some(DateRange { start: day_start(start)?, end: day_start(start.tomorrow().ok()?)? })
+                let start =
+                    civil::Date::new(year, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()?;
+                Some(DateRange {
+                    start: day_start(start)?,
+                    end: day_start(start.tomorrow().ok()?)?,
+                })
             }
         };
     };
@@ -181,11 +199,16 @@ fn parse(text: &str) -> Option<DateRange> {
     if parts.next().is_some() || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
-    let start = day_start(date)? + i64::from(hour) * 3_600_000 + i64::from(minute) * 60_000
+    let start = day_start(date)?
+        + i64::from(hour) * 3_600_000
+        + i64::from(minute) * 60_000
         + i64::from(second) * 1000
         + frac
         - i64::from(offset_secs) * 1000;
-    Some(DateRange { start, end: start + precision_ms })
+    Some(DateRange {
+        start,
+        end: start + precision_ms,
+    })
 }
 
 #[cfg(test)]
@@ -201,15 +224,30 @@ mod tests {
         assert_eq!(r("2024").end - r("2024").start, 366 * 86_400_000);
         assert_eq!(r("2024-02").end - r("2024-02").start, 29 * 86_400_000);
         assert_eq!(r("2024-02-03").end - r("2024-02-03").start, 86_400_000);
-        assert_eq!(r("2024-02-03T10:00:00Z").end - r("2024-02-03T10:00:00Z").start, 1000);
-        assert_eq!(r("2024-02-03T10:00:00.5Z").end - r("2024-02-03T10:00:00.5Z").start, 1);
+        assert_eq!(
+            r("2024-02-03T10:00:00Z").end - r("2024-02-03T10:00:00Z").start,
+            1000
+        );
+        assert_eq!(
+            r("2024-02-03T10:00:00.5Z").end - r("2024-02-03T10:00:00.5Z").start,
+            1
+        );
         assert_eq!(r("2024-02-03T11:00:00+01:00"), r("2024-02-03T10:00:00Z"));
         assert_eq!(r("2024-02-03T10:00").start, r("2024-02-03T10:00:00Z").start);
     }
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "24", "2024-13", "2024-02-30", "2024-1-01", "2024-02-03T25:00:00Z", "yesterday", "2024-02-03T10"] {
+        for bad in [
+            "",
+            "24",
+            "2024-13",
+            "2024-02-30",
+            "2024-1-01",
+            "2024-02-03T25:00:00Z",
+            "yesterday",
+            "2024-02-03T10",
+        ] {
             assert!(DateRange::parse(bad).is_none(), "{bad}");
         }
         assert!(parse_search_value("xx2024").is_none());
@@ -231,7 +269,10 @@ mod tests {
         assert!(Prefix::Lt.matches(&day, &before) && !Prefix::Lt.matches(&day, &inside));
         assert!(Prefix::Ne.matches(&day, &after) && !Prefix::Ne.matches(&day, &inside));
         let open = DateRange::period(Some("2024-01-01"), None).unwrap();
-        assert!(Prefix::Ge.matches(&day, &open), "an ongoing period reaches past any date");
+        assert!(
+            Prefix::Ge.matches(&day, &open),
+            "an ongoing period reaches past any date"
+        );
         assert!(Prefix::Sa.matches(&r("2023"), &open) && Prefix::Eb.matches(&r("2025"), &before));
     }
 }

@@ -21,11 +21,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, diagnostics: impl Into<String>) -> Self {
-        ApiError { status, issues: vec![Issue::error(code, diagnostics)], headers: Vec::new() }
+        ApiError {
+            status,
+            issues: vec![Issue::error(code, diagnostics)],
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_issues(status: StatusCode, issues: Vec<Issue>) -> Self {
-        ApiError { status, issues, headers: Vec::new() }
+        ApiError {
+            status,
+            issues,
+            headers: Vec::new(),
+        }
     }
 
     pub fn header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
@@ -104,7 +112,8 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&operation_outcome(&self.issues)).unwrap_or_default();
         let mut resp = Response::new(Body::from(body));
         *resp.status_mut() = self.status;
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
         for (name, value) in self.headers {
             if let Ok(v) = HeaderValue::from_str(&value) {
                 resp.headers_mut().append(name, v);

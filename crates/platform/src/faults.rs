@@ -168,7 +168,12 @@ impl FaultPlan {
     /// Checks counts, methods and types.
     pub fn validate(&self) -> Result<(), FaultPlanError> {
         for (i, r) in self.rules.iter().enumerate() {
-            let bad = |message: &str| Err(FaultPlanError::Invalid { rule: i, message: message.to_owned() });
+            let bad = |message: &str| {
+                Err(FaultPlanError::Invalid {
+                    rule: i,
+                    message: message.to_owned(),
+                })
+            };
             if r.nth == Some(0) || r.every == Some(0) || r.from == Some(0) || r.to == Some(0) {
                 return bad("counts start at 1");
             }
@@ -191,14 +196,23 @@ impl FaultPlan {
                 return bad(&format!("resource type {t} is not served"));
             }
             match &r.action {
-                FaultAction::ShortPage { entries: 0 } => return bad("short-page needs entries >= 1"),
+                FaultAction::ShortPage { entries: 0 } => {
+                    return bad("short-page needs entries >= 1");
+                }
                 FaultAction::ForeignLinks { authority } | FaultAction::Redirect { authority }
-                    if authority.is_empty() || !authority.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')) =>
+                    if authority.is_empty()
+                        || !authority
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':')) =>
                 {
                     return bad("authority must be a host name, optionally with a port");
                 }
-                FaultAction::OversizedPage { entries: Some(0) } => return bad("oversized-page needs entries >= 1"),
-                FaultAction::Latency { ms } if *ms > 600_000 => return bad("latency above 10 minutes"),
+                FaultAction::OversizedPage { entries: Some(0) } => {
+                    return bad("oversized-page needs entries >= 1");
+                }
+                FaultAction::Latency { ms } if *ms > 600_000 => {
+                    return bad("latency above 10 minutes");
+                }
                 _ => {}
             }
         }
@@ -251,11 +265,22 @@ pub(crate) struct FaultState {
 impl FaultState {
     pub fn new(plan: FaultPlan) -> Self {
         let counts = vec![0; plan.rules.len()];
-        FaultState { plan, counts, requests: 0, fired: Vec::new() }
+        FaultState {
+            plan,
+            counts,
+            requests: 0,
+            fired: Vec::new(),
+        }
     }
 
     /// Counts the request and returns the effects of the rules that fire on it.
-    pub fn on_request(&mut self, method: &str, resource: Option<&str>, kind: Option<RequestKind>, path: &str) -> Effects {
+    pub fn on_request(
+        &mut self,
+        method: &str,
+        resource: Option<&str>,
+        kind: Option<RequestKind>,
+        path: &str,
+    ) -> Effects {
         self.requests += 1;
         let mut fx = Effects::default();
         for (i, rule) in self.plan.rules.iter().enumerate() {
@@ -296,7 +321,9 @@ impl FaultState {
                 FaultAction::UnknownElements => fx.unknown_elements = true,
                 FaultAction::PreconditionFailed => fx.precondition_failed = true,
                 FaultAction::Unprocessable => fx.unprocessable = true,
-                FaultAction::ForeignLinks { authority } => fx.foreign_links = Some(authority.clone()),
+                FaultAction::ForeignLinks { authority } => {
+                    fx.foreign_links = Some(authority.clone())
+                }
                 FaultAction::Redirect { authority } => {
                     fx.redirect.get_or_insert_with(|| authority.clone());
                 }
@@ -312,22 +339,49 @@ mod tests {
     use super::*;
 
     fn rule(action: FaultAction) -> FaultRule {
-        FaultRule { method: None, resource: None, interaction: None, nth: None, every: None, from: None, to: None, action }
+        FaultRule {
+            method: None,
+            resource: None,
+            interaction: None,
+            nth: None,
+            every: None,
+            from: None,
+            to: None,
+            action,
+        }
     }
 
     #[test]
     fn counters_are_per_rule_and_deterministic() {
         let plan = FaultPlan {
             rules: vec![
-                FaultRule { nth: Some(2), interaction: Some(RequestKind::Read), ..rule(FaultAction::Throttle { retry_after: 1 }) },
-                FaultRule { every: Some(3), ..rule(FaultAction::Latency { ms: 100 }) },
-                FaultRule { from: Some(4), to: Some(5), ..rule(FaultAction::UnknownElements) },
+                FaultRule {
+                    nth: Some(2),
+                    interaction: Some(RequestKind::Read),
+                    ..rule(FaultAction::Throttle { retry_after: 1 })
+                },
+                FaultRule {
+                    every: Some(3),
+                    ..rule(FaultAction::Latency { ms: 100 })
+                },
+                FaultRule {
+                    from: Some(4),
+                    to: Some(5),
+                    ..rule(FaultAction::UnknownElements)
+                },
             ],
         };
         plan.validate().unwrap();
         let mut s = FaultState::new(plan);
         let mut seen = Vec::new();
-        for kind in [RequestKind::Read, RequestKind::Search, RequestKind::Read, RequestKind::Read, RequestKind::Read, RequestKind::Read] {
+        for kind in [
+            RequestKind::Read,
+            RequestKind::Search,
+            RequestKind::Read,
+            RequestKind::Read,
+            RequestKind::Read,
+            RequestKind::Read,
+        ] {
             let fx = s.on_request("GET", Some("Patient"), Some(kind), "/x");
             seen.push((fx.status.is_some(), fx.latency_ms, fx.unknown_elements));
         }
@@ -348,14 +402,35 @@ mod tests {
     #[test]
     fn invalid_plans_are_refused() {
         let bad = [
-            FaultRule { nth: Some(0), ..rule(FaultAction::ExpireToken) },
-            FaultRule { from: Some(3), to: Some(2), ..rule(FaultAction::ExpireToken) },
-            FaultRule { nth: Some(1), every: Some(2), ..rule(FaultAction::ExpireToken) },
-            FaultRule { resource: Some("Pasient".into()), ..rule(FaultAction::ExpireToken) },
+            FaultRule {
+                nth: Some(0),
+                ..rule(FaultAction::ExpireToken)
+            },
+            FaultRule {
+                from: Some(3),
+                to: Some(2),
+                ..rule(FaultAction::ExpireToken)
+            },
+            FaultRule {
+                nth: Some(1),
+                every: Some(2),
+                ..rule(FaultAction::ExpireToken)
+            },
+            FaultRule {
+                resource: Some("Pasient".into()),
+                ..rule(FaultAction::ExpireToken)
+            },
             rule(FaultAction::ShortPage { entries: 0 }),
         ];
         for r in bad {
-            assert!(FaultPlan { rules: vec![r.clone()] }.validate().is_err(), "{r:?}");
+            assert!(
+                FaultPlan {
+                    rules: vec![r.clone()]
+                }
+                .validate()
+                .is_err(),
+                "{r:?}"
+            );
         }
     }
 
@@ -363,9 +438,20 @@ mod tests {
     fn plans_are_strict_data() {
         let json = r#"{"rules":[{"action":{"kind":"oversized-page"}}]}"#;
         let plan: FaultPlan = serde_json::from_str(json).unwrap();
-        assert_eq!(plan.rules[0].action, FaultAction::OversizedPage { entries: None });
-        assert!(serde_json::from_str::<FaultPlan>(r#"{"rules":[{"action":{"kind":"throttle"}}]}"#).is_err());
-        assert!(serde_json::from_str::<FaultPlan>(r#"{"rules":[{"nht":1,"action":{"kind":"expire-token"}}]}"#).is_err());
+        assert_eq!(
+            plan.rules[0].action,
+            FaultAction::OversizedPage { entries: None }
+        );
+        assert!(
+            serde_json::from_str::<FaultPlan>(r#"{"rules":[{"action":{"kind":"throttle"}}]}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<FaultPlan>(
+                r#"{"rules":[{"nht":1,"action":{"kind":"expire-token"}}]}"#
+            )
+            .is_err()
+        );
         assert_eq!(serde_json::to_string(&plan).unwrap(), json);
     }
 }

@@ -66,7 +66,10 @@ pub use token::{Grant, LaunchContext, Purpose, TokenError};
 /// The API as an axum `Router` (every path; unknown ones get a 404 `OperationOutcome`), with
 /// the last-resort panic layer.
 pub fn app(platform: Arc<Platform>) -> Router {
-    Router::new().fallback(handle).with_state(platform).layer(axum::middleware::from_fn(catch_panic))
+    Router::new()
+        .fallback(handle)
+        .with_state(platform)
+        .layer(axum::middleware::from_fn(catch_panic))
 }
 
 async fn handle(State(platform): State<Arc<Platform>>, req: Request) -> Response {
@@ -82,7 +85,9 @@ pub async fn serve(
     platform: Arc<Platform>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(platform)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app(platform))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// Middleware: a panic anywhere below becomes a generic 500 `OperationOutcome`; the cause is
@@ -125,11 +130,21 @@ mod tests {
         async fn boom() -> Response {
             panic!("secret cause")
         }
-        let router = Router::new().fallback(boom).layer(axum::middleware::from_fn(catch_panic));
-        let resp = router.oneshot(http::Request::get("/x").body(Body::empty()).unwrap()).await.unwrap();
+        let router = Router::new()
+            .fallback(boom)
+            .layer(axum::middleware::from_fn(catch_panic));
+        let resp = router
+            .oneshot(http::Request::get("/x").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 500);
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
         let text = String::from_utf8(body.to_vec()).unwrap();
-        assert!(text.contains("OperationOutcome") && !text.contains("secret cause"), "{text}");
+        assert!(
+            text.contains("OperationOutcome") && !text.contains("secret cause"),
+            "{text}"
+        );
     }
 }

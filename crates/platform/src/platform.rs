@@ -100,7 +100,10 @@ pub struct Platform {
 
 impl fmt::Debug for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Platform").field("config", &self.config).field("clock", &self.clock).finish_non_exhaustive()
+        f.debug_struct("Platform")
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
     }
 }
 
@@ -136,7 +139,8 @@ struct Ctx<'a> {
 fn fhir_json_response(status: StatusCode, body: Vec<u8>) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON));
     r
 }
 
@@ -147,28 +151,50 @@ fn set_header(r: &mut Response, name: header::HeaderName, value: &str) {
 }
 
 fn media_type(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    headers.get(name).and_then(|v| v.to_str().ok()).map(|v| {
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    })
 }
 
-const JSON_TYPES: &[&str] = &["application/fhir+json", "application/json", "application/json+fhir"];
+const JSON_TYPES: &[&str] = &[
+    "application/fhir+json",
+    "application/json",
+    "application/json+fhir",
+];
 
 fn check_accept(headers: &HeaderMap, format: Option<&str>) -> Result<(), ApiError> {
     let not_acceptable = |what: &str| {
         ApiError::new(
             StatusCode::NOT_ACCEPTABLE,
             "not-supported",
-            format!("Plattformen svarer bare med application/fhir+json (ba om {what}) / the platform answers only application/fhir+json (asked for {what})"),
+            format!(
+                "Plattformen svarer bare med application/fhir+json (ba om {what}) / the platform answers only application/fhir+json (asked for {what})"
+            ),
         )
     };
     if let Some(f) = format
-        && !matches!(f, "json" | "application/fhir+json" | "application/json" | "application/json+fhir")
+        && !matches!(
+            f,
+            "json" | "application/fhir+json" | "application/json" | "application/json+fhir"
+        )
     {
         return Err(not_acceptable(f));
     }
     for value in headers.get_all(header::ACCEPT) {
-        let text = value.to_str().map_err(|_| ApiError::bad_request("Accept er ikke ASCII / Accept is not ASCII"))?;
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::bad_request("Accept er ikke ASCII / Accept is not ASCII"))?;
         let ok = text.split(',').any(|range| {
-            let m = range.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let m = range
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             m.is_empty() || m == "*/*" || m == "application/*" || JSON_TYPES.contains(&m.as_str())
         });
         if !ok {
@@ -197,13 +223,19 @@ fn require_content_type(headers: &HeaderMap, allowed: &[&str]) -> Result<(), Api
 
 fn parse_json_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("Tom forespørsel; forventet en FHIR-ressurs i JSON / empty body; expected a FHIR resource in JSON"));
+        return Err(ApiError::bad_request(
+            "Tom forespørsel; forventet en FHIR-ressurs i JSON / empty body; expected a FHIR resource in JSON",
+        ));
     }
     serde_json::from_slice(body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "structure",
-            format!("Ugyldig JSON / malformed JSON: {e} (linje / line {}, kolonne / column {})", e.line(), e.column()),
+            format!(
+                "Ugyldig JSON / malformed JSON: {e} (linje / line {}, kolonne / column {})",
+                e.line(),
+                e.column()
+            ),
         )
     })
 }
@@ -212,7 +244,16 @@ fn schema_issues(err: schema::SchemaError) -> Vec<Issue> {
     match err {
         schema::SchemaError::Invalid(violations) => violations
             .into_iter()
-            .map(|v| Issue::error("structure", format!("Brudd på FHIR R4-skjemaet / FHIR R4 schema violation: {}", v.message)).at(v.expression))
+            .map(|v| {
+                Issue::error(
+                    "structure",
+                    format!(
+                        "Brudd på FHIR R4-skjemaet / FHIR R4 schema violation: {}",
+                        v.message
+                    ),
+                )
+                .at(v.expression)
+            })
             .collect(),
         other => vec![Issue::error("structure", other.to_string())],
     }
@@ -245,7 +286,8 @@ fn redact_address(v: &mut Value) {
 
 /// Unknown element and extension for tolerant-reading faults.
 fn inject_unknown(v: &mut Value) {
-    v["sandkasseUkjent"] = json!({"beskrivelse": "ukjent element fra en nyere plattformversjon", "verdi": 42});
+    v["sandkasseUkjent"] =
+        json!({"beskrivelse": "ukjent element fra en nyere plattformversjon", "verdi": 42});
     let ext = json!({"url": "https://sandkasse.test/fhir/StructureDefinition/ukjent-utvidelse", "valueString": "tolerant lesing"});
     match v.get_mut("extension").and_then(Value::as_array_mut) {
         Some(list) => list.push(ext),
@@ -327,7 +369,13 @@ impl Platform {
             h.update(base.seed().to_le_bytes());
             h.finalize().into()
         });
-        Platform { base, clock, config, secret, state: Mutex::new(State::default()) }
+        Platform {
+            base,
+            clock,
+            config,
+            secret,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// Installs a fault plan (counters start at zero).
@@ -386,19 +434,29 @@ impl Platform {
     pub fn resource(&self, kommunenummer: &str, resource_type: &str, id: &str) -> Option<Value> {
         let tb = self.base.tenant(kommunenummer)?;
         let st = self.lock();
-        let view = View { base: tb, overlay: st.overlays.get(kommunenummer) };
-        view.get(resource_type, id).and_then(|s| serde_json::from_str(s.json.get()).ok())
+        let view = View {
+            base: tb,
+            overlay: st.overlays.get(kommunenummer),
+        };
+        view.get(resource_type, id)
+            .and_then(|s| serde_json::from_str(s.json.get()).ok())
     }
 
     /// Resources created or updated in a kommune, in type order then creation order.
     pub fn written(&self, kommunenummer: &str) -> Vec<Value> {
         let st = self.lock();
-        let Some(o) = st.overlays.get(kommunenummer) else { return Vec::new() };
+        let Some(o) = st.overlays.get(kommunenummer) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for map in o.by_type.values() {
             let mut items: Vec<&Arc<Stored>> = map.values().collect();
             items.sort_by(|a, b| (a.last_updated, &a.id).cmp(&(b.last_updated, &b.id)));
-            out.extend(items.into_iter().filter_map(|s| serde_json::from_str(s.json.get()).ok()));
+            out.extend(
+                items
+                    .into_iter()
+                    .filter_map(|s| serde_json::from_str(s.json.get()).ok()),
+            );
         }
         out
     }
@@ -415,22 +473,34 @@ impl Platform {
     }
 
     fn issue(&self, st: &mut State, ctx: &LaunchContext) -> Result<Grant, TokenError> {
-        let tb = self.base.tenant(&ctx.kommunenummer).ok_or_else(|| TokenError::UnknownKommune(ctx.kommunenummer.clone()))?;
+        let tb = self
+            .base
+            .tenant(&ctx.kommunenummer)
+            .ok_or_else(|| TokenError::UnknownKommune(ctx.kommunenummer.clone()))?;
         let mut grant = token::check(tb, ctx)?;
         st.tokens_issued += 1;
         let n = st.tokens_issued;
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length");
+        let mut m =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         m.update(b"sandkasse-token\0");
         m.update(tb.nummer.as_bytes());
         m.update(&n.to_le_bytes());
-        let mac: String = m.finalize().into_bytes()[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let mac: String = m.finalize().into_bytes()[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let now = self.clock.now();
         grant.access_token = format!("sk-{}-{n}-{mac}", tb.nummer);
         grant.issued = now;
-        grant.expires = now.checked_add(SignedDuration::from_secs(self.config.token_lifetime_secs)).unwrap_or(now);
+        grant.expires = now
+            .checked_add(SignedDuration::from_secs(self.config.token_lifetime_secs))
+            .unwrap_or(now);
         st.tokens.insert(grant.access_token.clone(), grant.clone());
         let mut draft = Draft {
-            description: Some(format!("Token utstedt / token issued: scope {}", grant.scopes.join(" "))),
+            description: Some(format!(
+                "Token utstedt / token issued: scope {}",
+                grant.scopes.join(" ")
+            )),
             ..Draft::default()
         };
         if let Some(p) = &grant.patient {
@@ -440,7 +510,15 @@ impl Platform {
         Ok(grant)
     }
 
-    fn record(st: &mut State, now: Timestamp, grant: &Grant, interaction: Interaction, rtype: Option<&str>, status: u16, d: Draft) {
+    fn record(
+        st: &mut State,
+        now: Timestamp,
+        grant: &Grant,
+        interaction: Interaction,
+        rtype: Option<&str>,
+        status: u16,
+        d: Draft,
+    ) {
         let id = format!("ae-{}", st.audit.len() + 1);
         st.audit.push(AuditEntry {
             id,
@@ -472,24 +550,47 @@ impl Platform {
             Ok(r) => (r.resource_type(), Some(r.kind())),
             Err(_) => (None, None),
         };
-        let fx = self.lock().faults.on_request(parts.method.as_str(), rtype, kind, &path);
+        let fx = self
+            .lock()
+            .faults
+            .on_request(parts.method.as_str(), rtype, kind, &path);
         if fx.latency_ms > 0 {
             tokio::time::sleep(std::time::Duration::from_millis(fx.latency_ms)).await;
         }
         if let Some((status, retry_after)) = fx.status {
             let (code, text) = if status == 429 {
-                ("throttled", "For mange forespørsler (injisert feil) / too many requests (injected fault)")
+                (
+                    "throttled",
+                    "For mange forespørsler (injisert feil) / too many requests (injected fault)",
+                )
             } else {
-                ("transient", "Tjenesten er midlertidig utilgjengelig (injisert feil) / service temporarily unavailable (injected fault)")
+                (
+                    "transient",
+                    "Tjenesten er midlertidig utilgjengelig (injisert feil) / service temporarily unavailable (injected fault)",
+                )
             };
-            return ApiError::new(StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE), code, format!("{text}; Retry-After: {retry_after}"))
-                .header(header::RETRY_AFTER, retry_after.to_string())
-                .into_response();
+            return ApiError::new(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+                code,
+                format!("{text}; Retry-After: {retry_after}"),
+            )
+            .header(header::RETRY_AFTER, retry_after.to_string())
+            .into_response();
         }
         if let Some(authority) = &fx.redirect {
-            let target = format!("https://{authority}{}", parts.uri.path_and_query().map_or(path.as_str(), |p| p.as_str()));
-            let mut r = ApiError::new(StatusCode::TEMPORARY_REDIRECT, "informational", "Flyttet midlertidig (injisert feil) / moved temporarily (injected fault)")
-                .into_response();
+            let target = format!(
+                "https://{authority}{}",
+                parts
+                    .uri
+                    .path_and_query()
+                    .map_or(path.as_str(), |p| p.as_str())
+            );
+            let mut r = ApiError::new(
+                StatusCode::TEMPORARY_REDIRECT,
+                "informational",
+                "Flyttet midlertidig (injisert feil) / moved temporarily (injected fault)",
+            )
+            .into_response();
             *r.status_mut() = StatusCode::TEMPORARY_REDIRECT;
             set_header(&mut r, header::LOCATION, &target);
             return r;
@@ -522,17 +623,31 @@ impl Platform {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too-long",
-                format!("Forespørselen er større enn {limit} byte / request body larger than {limit} bytes"),
+                format!(
+                    "Forespørselen er større enn {limit} byte / request body larger than {limit} bytes"
+                ),
             )
         };
-        let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+        axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| too_large())
     }
 
-    fn dispatch(&self, route: &Route, parts: &Parts, body: &Bytes, fx: &Effects) -> Result<Response, ApiError> {
+    fn dispatch(
+        &self,
+        route: &Route,
+        parts: &Parts,
+        body: &Bytes,
+        fx: &Effects,
+    ) -> Result<Response, ApiError> {
         let kommune = route.kommune();
         let tb = self.base.tenant(kommune).ok_or_else(|| {
             ApiError::not_found(format!(
@@ -541,7 +656,11 @@ impl Platform {
             ))
         })?;
         let mut pairs = match parts.uri.query() {
-            Some(q) => search::parse_form(q).map_err(|e| ApiError::bad_request(format!("Ugyldig spørrestreng / malformed query string: {e}")))?,
+            Some(q) => search::parse_form(q).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "Ugyldig spørrestreng / malformed query string: {e}"
+                ))
+            })?,
             None => Vec::new(),
         };
         let mut format = None;
@@ -557,7 +676,13 @@ impl Platform {
             check_accept(&parts.headers, format.as_deref())?;
         }
         let now = self.clock.now();
-        let ctx = Ctx { tb, fx, now, today: clock::date_of(now), fhir_base: self.fhir_base(tb.nummer) };
+        let ctx = Ctx {
+            tb,
+            fx,
+            now,
+            today: clock::date_of(now),
+            fhir_base: self.fhir_base(tb.nummer),
+        };
         match route {
             Route::Metadata { .. } => Ok(self.metadata(&ctx)),
             Route::Token { .. } => self.token_endpoint(&ctx, parts, body),
@@ -579,20 +704,58 @@ impl Platform {
                     Route::Metadata { .. } | Route::Token { .. } => unreachable_route(),
                 };
                 let result = match route {
-                    Route::Read { info, id, version, .. } => self.read(&mut st, &ctx, &grant, info, id, version.as_deref(), &mut draft),
+                    Route::Read {
+                        info, id, version, ..
+                    } => self.read(
+                        &mut st,
+                        &ctx,
+                        &grant,
+                        info,
+                        id,
+                        version.as_deref(),
+                        &mut draft,
+                    ),
                     Route::Search { info, post, .. } => {
                         let mut all = pairs;
                         if *post {
                             if !body.is_empty() {
-                                require_content_type(&parts.headers, &["application/x-www-form-urlencoded"])?;
+                                require_content_type(
+                                    &parts.headers,
+                                    &["application/x-www-form-urlencoded"],
+                                )?;
                             }
-                            let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("Skjemaet er ikke UTF-8 / form body is not UTF-8"))?;
-                            all.extend(search::parse_form(text).map_err(|e| ApiError::bad_request(format!("Ugyldig skjema / malformed form body: {e}")))?);
+                            let text = std::str::from_utf8(body).map_err(|_| {
+                                ApiError::bad_request(
+                                    "Skjemaet er ikke UTF-8 / form body is not UTF-8",
+                                )
+                            })?;
+                            all.extend(search::parse_form(text).map_err(|e| {
+                                ApiError::bad_request(format!(
+                                    "Ugyldig skjema / malformed form body: {e}"
+                                ))
+                            })?);
                         }
                         self.search(&mut st, &ctx, &grant, info, &all, &mut draft)
                     }
-                    Route::Create { info, .. } => self.create(&mut st, &ctx, &grant, info, &parts.headers, body, &mut draft),
-                    Route::Update { info, id, .. } => self.update(&mut st, &ctx, &grant, info, id, &parts.headers, body, &mut draft),
+                    Route::Create { info, .. } => self.create(
+                        &mut st,
+                        &ctx,
+                        &grant,
+                        info,
+                        &parts.headers,
+                        body,
+                        &mut draft,
+                    ),
+                    Route::Update { info, id, .. } => self.update(
+                        &mut st,
+                        &ctx,
+                        &grant,
+                        info,
+                        id,
+                        &parts.headers,
+                        body,
+                        &mut draft,
+                    ),
                     Route::Metadata { .. } | Route::Token { .. } => Err(ApiError::internal()),
                 };
                 let status = match &result {
@@ -604,13 +767,27 @@ impl Platform {
                         e.status.as_u16()
                     }
                 };
-                Self::record(&mut st, now, &grant, interaction, Some(rtype), status, draft);
+                Self::record(
+                    &mut st,
+                    now,
+                    &grant,
+                    interaction,
+                    Some(rtype),
+                    status,
+                    draft,
+                );
                 result
             }
         }
     }
 
-    fn authenticate(&self, st: &mut State, ctx: &Ctx<'_>, route: &Route, headers: &HeaderMap) -> Result<Grant, ApiError> {
+    fn authenticate(
+        &self,
+        st: &mut State,
+        ctx: &Ctx<'_>,
+        route: &Route,
+        headers: &HeaderMap,
+    ) -> Result<Grant, ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::unauthorized(
                 "invalid_request",
@@ -627,13 +804,17 @@ impl Platform {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::unauthorized("invalid_request", false, "Authorization må være «Bearer <token>» / Authorization must be `Bearer <token>`"))?;
-        let unknown = || ApiError::unauthorized("invalid_token", false, "Ukjent token / unknown token");
+        let unknown =
+            || ApiError::unauthorized("invalid_token", false, "Ukjent token / unknown token");
         let grant = st.tokens.get(token).cloned().ok_or_else(unknown)?;
         if grant.kommunenummer != ctx.tb.nummer {
             return Err(ApiError::unauthorized(
                 "invalid_token",
                 false,
-                format!("Tokenet gjelder kommune {} / the token is for kommune {}", grant.kommunenummer, grant.kommunenummer),
+                format!(
+                    "Tokenet gjelder kommune {} / the token is for kommune {}",
+                    grant.kommunenummer, grant.kommunenummer
+                ),
             ));
         }
         let expired_by_fault = ctx.fx.expire_token;
@@ -649,7 +830,10 @@ impl Platform {
                 _ => (Interaction::Read, None),
             };
             let text = "Tokenet er utløpt; hent et nytt / the token has expired; get a new one";
-            let draft = Draft { description: Some(text.to_owned()), ..Draft::default() };
+            let draft = Draft {
+                description: Some(text.to_owned()),
+                ..Draft::default()
+            };
             Self::record(st, ctx.now, &grant, interaction, rtype, 401, draft);
             return Err(ApiError::unauthorized("invalid_token", true, text));
         }
@@ -657,11 +841,20 @@ impl Platform {
     }
 
     fn relation(tb: &TenantBase, grant: &Grant, patient: Option<&str>, today: &str) -> Relation {
-        let Some(patient) = patient else { return Relation::None };
-        match tb.relations.get(&grant.unit_id).and_then(|m| m.get(patient)) {
+        let Some(patient) = patient else {
+            return Relation::None;
+        };
+        match tb
+            .relations
+            .get(&grant.unit_id)
+            .and_then(|m| m.get(patient))
+        {
             None => Relation::None,
             Some(list) => {
-                if list.iter().any(|i| tb.truth.care_relations[*i].active_on(today)) {
+                if list
+                    .iter()
+                    .any(|i| tb.truth.care_relations[*i].active_on(today))
+                {
                     Relation::Active
                 } else {
                     Relation::Ended
@@ -671,7 +864,11 @@ impl Platform {
     }
 
     fn requester(grant: &Grant) -> Requester<'_> {
-        Requester { category: &grant.category, purpose: grant.purpose, reason: grant.reason.as_deref() }
+        Requester {
+            category: &grant.category,
+            purpose: grant.purpose,
+            reason: grant.reason.as_deref(),
+        }
     }
 
     /// The shielding of a stored resource: its label, or sperring if a Consent of its patient
@@ -690,7 +887,11 @@ impl Platform {
     }
 
     fn compartment(s: &Stored) -> Option<&str> {
-        if s.rtype == "Patient" { Some(&s.id) } else { s.patient.as_deref() }
+        if s.rtype == "Patient" {
+            Some(&s.id)
+        } else {
+            s.patient.as_deref()
+        }
     }
 
     fn scope_check(grant: &Grant, rtype: &str, write: bool) -> Result<(), ApiError> {
@@ -698,7 +899,11 @@ impl Platform {
             return Ok(());
         }
         let verb = if write { "write" } else { "read" };
-        let need = if rtype == "AuditEvent" { token::AUDIT_SCOPE.to_owned() } else { format!("user/{rtype}.{verb}") };
+        let need = if rtype == "AuditEvent" {
+            token::AUDIT_SCOPE.to_owned()
+        } else {
+            format!("user/{rtype}.{verb}")
+        };
         Err(ApiError::forbidden(format!(
             "Tokenets scope ({}) gir ikke tilgang; krever {need} / the token's scope ({}) does not allow this; needs {need}",
             grant.scopes.join(" "),
@@ -718,13 +923,20 @@ impl Platform {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "suppressed",
-            format!("Ressursen er holdt tilbake: {} / the resource is withheld", access::category_text(s)),
+            format!(
+                "Ressursen er holdt tilbake: {} / the resource is withheld",
+                access::category_text(s)
+            ),
         )
     }
 
     fn resource_headers(r: &mut Response, s: &Stored) {
         set_header(r, header::ETAG, &format!("W/\"{}\"", s.version));
-        set_header(r, header::LAST_MODIFIED, &clock::http_date(s.last_updated()));
+        set_header(
+            r,
+            header::LAST_MODIFIED,
+            &clock::http_date(s.last_updated()),
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -741,19 +953,36 @@ impl Platform {
         draft.query = Some(format!("{}/{id}", info.name));
         Self::scope_check(grant, info.name, false)?;
         if info.name == "AuditEvent" {
-            let found = st.audit.iter().find(|e| e.id == id && e.kommunenummer == ctx.tb.nummer).map(AuditEntry::to_fhir);
+            let found = st
+                .audit
+                .iter()
+                .find(|e| e.id == id && e.kommunenummer == ctx.tb.nummer)
+                .map(AuditEntry::to_fhir);
             let Some(event) = found else {
-                return Err(ApiError::not_found(format!("AuditEvent/{id} finnes ikke / not found")));
+                return Err(ApiError::not_found(format!(
+                    "AuditEvent/{id} finnes ikke / not found"
+                )));
             };
             if version.is_some_and(|v| v != "1") {
-                return Err(ApiError::not_found("Versjonen finnes ikke / version not found"));
+                return Err(ApiError::not_found(
+                    "Versjonen finnes ikke / version not found",
+                ));
             }
             draft.returned.push(format!("AuditEvent/{id}"));
-            return Ok(fhir_json_response(StatusCode::OK, serde_json::to_vec(&event).unwrap_or_default()));
+            return Ok(fhir_json_response(
+                StatusCode::OK,
+                serde_json::to_vec(&event).unwrap_or_default(),
+            ));
         }
-        let view = View { base: ctx.tb, overlay: st.overlays.get(ctx.tb.nummer) };
+        let view = View {
+            base: ctx.tb,
+            overlay: st.overlays.get(ctx.tb.nummer),
+        };
         let Some(found) = view.get(info.name, id) else {
-            return Err(ApiError::not_found(format!("{}/{id} finnes ikke i kommune {} / not found in kommune {}", info.name, ctx.tb.nummer, ctx.tb.nummer)));
+            return Err(ApiError::not_found(format!(
+                "{}/{id} finnes ikke i kommune {} / not found in kommune {}",
+                info.name, ctx.tb.nummer, ctx.tb.nummer
+            )));
         };
         if let Some(v) = version
             && v != found.version.to_string()
@@ -768,13 +997,25 @@ impl Platform {
             draft.patient(p);
         }
         let relation = Self::relation(ctx.tb, grant, patient.as_deref(), &ctx.today);
-        match access::decide(&Self::requester(grant), info.name, Action::Read, relation, Self::shielding(&view, &found)) {
+        match access::decide(
+            &Self::requester(grant),
+            info.name,
+            Action::Read,
+            relation,
+            Self::shielding(&view, &found),
+        ) {
             Decision::Deny(d) => Err(Self::denial(d)),
             Decision::Withhold { skjerming } => {
-                draft.withheld.push(Withheld { reference: found.reference(), skjerming });
+                draft.withheld.push(Withheld {
+                    reference: found.reference(),
+                    skjerming,
+                });
                 Err(Self::suppressed(skjerming))
             }
-            Decision::Allow { emergency, redact_address } => {
+            Decision::Allow {
+                emergency,
+                redact_address,
+            } => {
                 draft.emergency = emergency;
                 draft.returned.push(found.reference());
                 let body = render(&found, redact_address, ctx.fx.unknown_elements);
@@ -787,20 +1028,49 @@ impl Platform {
 
     /// Candidates for a search: narrowed by `_id`, a full identifier or the patient, filtered by
     /// every parameter, in stable order.
-    fn candidates<'a>(view: &View<'a>, rtype: &str, q: &Query, patient: Option<&str>) -> Vec<Found<'a>> {
+    fn candidates<'a>(
+        view: &View<'a>,
+        rtype: &str,
+        q: &Query,
+        patient: Option<&str>,
+    ) -> Vec<Found<'a>> {
         let ix = view.base.index(rtype);
         let mut positions: Option<Vec<u32>> = None;
         if let Some(ids) = q.ids.first() {
-            positions = Some(ids.iter().filter_map(|id| ix.and_then(|ix| ix.by_id.get(id.as_str())).copied()).collect());
-        } else if let Some([TokenValue { system: Some(s), value: Some(v) }]) = q.identifiers.first().map(Vec::as_slice) {
             positions = Some(
-                ix.and_then(|ix| ix.by_identifier.get(s.as_str())).and_then(|m| m.get(v.as_str())).cloned().unwrap_or_default(),
+                ids.iter()
+                    .filter_map(|id| ix.and_then(|ix| ix.by_id.get(id.as_str())).copied())
+                    .collect(),
+            );
+        } else if let Some(
+            [
+                TokenValue {
+                    system: Some(s),
+                    value: Some(v),
+                },
+            ],
+        ) = q.identifiers.first().map(Vec::as_slice)
+        {
+            positions = Some(
+                ix.and_then(|ix| ix.by_identifier.get(s.as_str()))
+                    .and_then(|m| m.get(v.as_str()))
+                    .cloned()
+                    .unwrap_or_default(),
             );
         } else if let Some(p) = patient {
             if rtype == "Patient" {
-                positions = Some(ix.and_then(|ix| ix.by_id.get(p)).copied().into_iter().collect());
+                positions = Some(
+                    ix.and_then(|ix| ix.by_id.get(p))
+                        .copied()
+                        .into_iter()
+                        .collect(),
+                );
             } else {
-                positions = Some(ix.and_then(|ix| ix.by_patient.get(p)).cloned().unwrap_or_default());
+                positions = Some(
+                    ix.and_then(|ix| ix.by_patient.get(p))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
             }
         }
         view.candidates(rtype, positions)
@@ -824,7 +1094,9 @@ impl Platform {
         let (q, from_cursor) = match pairs.iter().find(|(k, _)| k == "_cursor") {
             Some((_, text)) => {
                 if pairs.len() > 1 {
-                    return Err(ApiError::bad_request("_cursor kan ikke kombineres med andre parametre / _cursor cannot be combined with other parameters"));
+                    return Err(ApiError::bad_request(
+                        "_cursor kan ikke kombineres med andre parametre / _cursor cannot be combined with other parameters",
+                    ));
                 }
                 let c = Cursor::decode(text, &self.secret, ctx.tb.nummer, rtype).ok_or_else(|| {
                     ApiError::bad_request("Ugyldig eller endret _cursor; start søket på nytt / invalid or tampered _cursor; start the search again")
@@ -834,7 +1106,10 @@ impl Platform {
                 q.count = Some(c.count);
                 (q, true)
             }
-            None => (search::parse(info, pairs, false).map_err(query_error)?, false),
+            None => (
+                search::parse(info, pairs, false).map_err(query_error)?,
+                false,
+            ),
         };
         draft.query = Some(format!("{rtype}?{}", search::encode_query(&q.params)));
         Self::scope_check(grant, rtype, false)?;
@@ -875,25 +1150,36 @@ impl Platform {
                     q.agents.iter().all(|any| {
                         any.iter().any(|t| {
                             t.matches(systems::HPR, &e.agent.hpr)
-                                || t.value.as_deref() == Some(&format!("Practitioner/{}", e.agent.practitioner_id))
+                                || t.value.as_deref()
+                                    == Some(&format!("Practitioner/{}", e.agent.practitioner_id))
                         })
                     })
                 })
                 .filter(|e| {
                     let ms = e.recorded.as_millisecond();
-                    let r = crate::dates::DateRange { start: ms, end: ms + 1 };
-                    q.dates.iter().chain(&q.last_updated).all(|(p, v)| p.matches(v, &r))
+                    let r = crate::dates::DateRange {
+                        start: ms,
+                        end: ms + 1,
+                    };
+                    q.dates
+                        .iter()
+                        .chain(&q.last_updated)
+                        .all(|(p, v)| p.matches(v, &r))
                 })
                 .collect();
             if let Some(p) = &q.patient {
                 draft.patient(p);
             }
             for e in events {
-                let json = serde_json::value::to_raw_value(&e.to_fhir()).map_err(|_| ApiError::internal())?;
+                let json = serde_json::value::to_raw_value(&e.to_fhir())
+                    .map_err(|_| ApiError::internal())?;
                 visible.push((json, format!("AuditEvent/{}", e.id)));
             }
         } else {
-            let view = View { base: ctx.tb, overlay: st.overlays.get(ctx.tb.nummer) };
+            let view = View {
+                base: ctx.tb,
+                overlay: st.overlays.get(ctx.tb.nummer),
+            };
             let who = Self::requester(grant);
             let explicit = !q.ids.is_empty() || !q.identifiers.is_empty();
             let found: Vec<Found<'_>> = if rtype == "Patient" {
@@ -901,10 +1187,18 @@ impl Platform {
                     Self::candidates(&view, rtype, &q, None)
                 } else {
                     // Without _id/identifier: the unit's patients with a relation in force today.
-                    let positions = ctx.tb.unit_patients.get(&grant.unit_id).cloned().unwrap_or_default();
+                    let positions = ctx
+                        .tb
+                        .unit_patients
+                        .get(&grant.unit_id)
+                        .cloned()
+                        .unwrap_or_default();
                     view.candidates("Patient", Some(positions))
                         .into_iter()
-                        .filter(|p| Self::relation(ctx.tb, grant, Some(&p.id), &ctx.today) == Relation::Active)
+                        .filter(|p| {
+                            Self::relation(ctx.tb, grant, Some(&p.id), &ctx.today)
+                                == Relation::Active
+                        })
                         .filter(|p| q.matches(p))
                         .collect()
                 }
@@ -920,7 +1214,8 @@ impl Platform {
                 };
                 draft.patient(&patient);
                 let relation = Self::relation(ctx.tb, grant, Some(&patient), &ctx.today);
-                if let Decision::Deny(d) = access::decide(&who, rtype, Action::Read, relation, None) {
+                if let Decision::Deny(d) = access::decide(&who, rtype, Action::Read, relation, None)
+                {
                     return Err(Self::denial(d));
                 }
                 Self::candidates(&view, rtype, &q, Some(&patient))
@@ -933,10 +1228,19 @@ impl Platform {
                     draft.patient(p);
                 }
                 let relation = Self::relation(ctx.tb, grant, patient.as_deref(), &ctx.today);
-                match access::decide(&who, rtype, Action::Read, relation, Self::shielding(&view, &s)) {
+                match access::decide(
+                    &who,
+                    rtype,
+                    Action::Read,
+                    relation,
+                    Self::shielding(&view, &s),
+                ) {
                     Decision::Deny(d) => return Err(Self::denial(d)),
                     Decision::Withhold { skjerming } => withheld.push((s.reference(), skjerming)),
-                    Decision::Allow { emergency, redact_address } => {
+                    Decision::Allow {
+                        emergency,
+                        redact_address,
+                    } => {
                         draft.emergency |= emergency;
                         redact.push(redact_address);
                         visible_refs.push(s);
@@ -951,11 +1255,20 @@ impl Platform {
         let mut entries: Vec<EntryOut> = Vec::new();
         if rtype == "AuditEvent" {
             for (json, reference) in visible.into_iter().skip(start).take(end - start) {
-                entries.push(EntryOut { full_url: Some(format!("{}/{reference}", ctx.fhir_base)), resource: json, search: SearchMode { mode: "match" } });
+                entries.push(EntryOut {
+                    full_url: Some(format!("{}/{reference}", ctx.fhir_base)),
+                    resource: json,
+                    search: SearchMode { mode: "match" },
+                });
                 draft.returned.push(reference);
             }
         } else {
-            for (s, redact) in visible_refs.iter().zip(redact).skip(start).take(end - start) {
+            for (s, redact) in visible_refs
+                .iter()
+                .zip(redact)
+                .skip(start)
+                .take(end - start)
+            {
                 let reference = s.reference();
                 if let Some(p) = Self::compartment(s) {
                     draft.patient(p);
@@ -988,31 +1301,68 @@ impl Platform {
                     ),
                 ));
             }
-            draft.withheld = withheld.into_iter().map(|(reference, skjerming)| Withheld { reference, skjerming }).collect();
+            draft.withheld = withheld
+                .into_iter()
+                .map(|(reference, skjerming)| Withheld {
+                    reference,
+                    skjerming,
+                })
+                .collect();
         }
         if !notices.is_empty() {
-            let oo = serde_json::value::to_raw_value(&operation_outcome(&notices)).map_err(|_| ApiError::internal())?;
-            entries.push(EntryOut { full_url: None, resource: oo, search: SearchMode { mode: "outcome" } });
+            let oo = serde_json::value::to_raw_value(&operation_outcome(&notices))
+                .map_err(|_| ApiError::internal())?;
+            entries.push(EntryOut {
+                full_url: None,
+                resource: oo,
+                search: SearchMode { mode: "outcome" },
+            });
         }
         let link_base = format!("{}/{rtype}", ctx.fhir_base);
         let self_url = if from_cursor {
-            let c = Cursor { params: q.params.clone(), offset: q.offset, count };
-            format!("{link_base}?_cursor={}", c.encode(&self.secret, ctx.tb.nummer, rtype))
+            let c = Cursor {
+                params: q.params.clone(),
+                offset: q.offset,
+                count,
+            };
+            format!(
+                "{link_base}?_cursor={}",
+                c.encode(&self.secret, ctx.tb.nummer, rtype)
+            )
         } else {
             let mut params = q.params.clone();
             if let Some(c) = q.count {
                 params.push(("_count".into(), c.to_string()));
             }
-            if params.is_empty() { link_base.clone() } else { format!("{link_base}?{}", search::encode_query(&params)) }
+            if params.is_empty() {
+                link_base.clone()
+            } else {
+                format!("{link_base}?{}", search::encode_query(&params))
+            }
         };
-        let mut link = vec![Link { relation: "self", url: self_url }];
+        let mut link = vec![Link {
+            relation: "self",
+            url: self_url,
+        }];
         if end < total && end > start {
-            let c = Cursor { params: q.params.clone(), offset: end, count };
-            link.push(Link { relation: "next", url: format!("{link_base}?_cursor={}", c.encode(&self.secret, ctx.tb.nummer, rtype)) });
+            let c = Cursor {
+                params: q.params.clone(),
+                offset: end,
+                count,
+            };
+            link.push(Link {
+                relation: "next",
+                url: format!(
+                    "{link_base}?_cursor={}",
+                    c.encode(&self.secret, ctx.tb.nummer, rtype)
+                ),
+            });
         }
         let bundle = BundleOut {
             resource_type: "Bundle",
-            meta: BundleMeta { last_updated: clock::instant(ctx.now) },
+            meta: BundleMeta {
+                last_updated: clock::instant(ctx.now),
+            },
             kind: "searchset",
             total,
             link,
@@ -1037,7 +1387,10 @@ impl Platform {
             }
             if let Some(tags) = meta["tag"].as_array_mut() {
                 for t in &ctx.tb.tags {
-                    if !tags.iter().any(|have| have["system"] == t["system"] && have["code"] == t["code"]) {
+                    if !tags
+                        .iter()
+                        .any(|have| have["system"] == t["system"] && have["code"] == t["code"])
+                    {
                         tags.push(t.clone());
                     }
                 }
@@ -1066,27 +1419,61 @@ impl Platform {
                     info.name, info.name
                 )));
             }
-            None => return Err(ApiError::bad_request("resourceType mangler / missing resourceType")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "resourceType mangler / missing resourceType",
+                ));
+            }
         }
-        schema::validate(&json).map_err(|e| ApiError::with_issues(StatusCode::UNPROCESSABLE_ENTITY, schema_issues(e)))?;
-        let view = View { base: ctx.tb, overlay: st.overlays.get(ctx.tb.nummer) };
-        let checked = crate::profile::check(info.name, &json, view, &format!("{}/", ctx.fhir_base), previous_patient)
-            .map_err(|issues| ApiError::with_issues(StatusCode::UNPROCESSABLE_ENTITY, issues))?;
+        schema::validate(&json).map_err(|e| {
+            ApiError::with_issues(StatusCode::UNPROCESSABLE_ENTITY, schema_issues(e))
+        })?;
+        let view = View {
+            base: ctx.tb,
+            overlay: st.overlays.get(ctx.tb.nummer),
+        };
+        let checked = crate::profile::check(
+            info.name,
+            &json,
+            view,
+            &format!("{}/", ctx.fhir_base),
+            previous_patient,
+        )
+        .map_err(|issues| ApiError::with_issues(StatusCode::UNPROCESSABLE_ENTITY, issues))?;
         if ctx.fx.unprocessable {
             return Err(ApiError::with_issues(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                vec![Issue::error("business-rule", "Ressursen avvises (injisert feil) / resource rejected (injected fault)").at(info.name)],
+                vec![
+                    Issue::error(
+                        "business-rule",
+                        "Ressursen avvises (injisert feil) / resource rejected (injected fault)",
+                    )
+                    .at(info.name),
+                ],
             ));
         }
         Ok((json, checked.patient))
     }
 
-    fn check_write_access(ctx: &Ctx<'_>, grant: &Grant, rtype: &str, patient: Option<&str>, shielding: Option<Skjerming>, draft: &mut Draft) -> Result<(), ApiError> {
+    fn check_write_access(
+        ctx: &Ctx<'_>,
+        grant: &Grant,
+        rtype: &str,
+        patient: Option<&str>,
+        shielding: Option<Skjerming>,
+        draft: &mut Draft,
+    ) -> Result<(), ApiError> {
         if let Some(p) = patient {
             draft.patient(p);
         }
         let relation = Self::relation(ctx.tb, grant, patient, &ctx.today);
-        match access::decide(&Self::requester(grant), rtype, Action::Write, relation, shielding) {
+        match access::decide(
+            &Self::requester(grant),
+            rtype,
+            Action::Write,
+            relation,
+            shielding,
+        ) {
             Decision::Deny(d) => Err(Self::denial(d)),
             Decision::Withhold { skjerming } => Err(Self::suppressed(skjerming)),
             Decision::Allow { emergency, .. } => {
@@ -1096,16 +1483,31 @@ impl Platform {
         }
     }
 
-    fn store(st: &mut State, ctx: &Ctx<'_>, rtype: &'static str, id: &str, patient: Option<&str>, json: &Value, created: bool) -> Arc<Stored> {
+    fn store(
+        st: &mut State,
+        ctx: &Ctx<'_>,
+        rtype: &'static str,
+        id: &str,
+        patient: Option<&str>,
+        json: &Value,
+        created: bool,
+    ) -> Arc<Stored> {
         let stored = Arc::new(Stored::from_json(rtype, id, patient, json));
         let overlay = st.overlays.entry(ctx.tb.nummer.to_owned()).or_default();
-        overlay.by_type.entry(rtype).or_default().insert(id.into(), stored.clone());
+        overlay
+            .by_type
+            .entry(rtype)
+            .or_default()
+            .insert(id.into(), stored.clone());
         if created {
             overlay.created.entry(rtype).or_default().push(id.into());
         }
         if rtype == "Consent" {
             overlay.sperret = None;
-            let view = View { base: ctx.tb, overlay: Some(overlay) };
+            let view = View {
+                base: ctx.tb,
+                overlay: Some(overlay),
+            };
             let sperret = view.compute_sperret();
             overlay.sperret = Some(sperret);
         }
@@ -1117,7 +1519,14 @@ impl Platform {
         let mut r = fhir_json_response(status, body.get().as_bytes().to_vec());
         Self::resource_headers(&mut r, s);
         if status == StatusCode::CREATED {
-            set_header(&mut r, header::LOCATION, &format!("{}/{}/{}/_history/{}", ctx.fhir_base, s.rtype, s.id, s.version));
+            set_header(
+                &mut r,
+                header::LOCATION,
+                &format!(
+                    "{}/{}/{}/_history/{}",
+                    ctx.fhir_base, s.rtype, s.id, s.version
+                ),
+            );
         }
         r
     }
@@ -1138,24 +1547,42 @@ impl Platform {
         let (mut json, patient) = self.validate_body(st, ctx, info, headers, body, None)?;
         Self::check_write_access(ctx, grant, rtype, patient.as_deref(), None, draft)?;
         if let Some(cond) = headers.get("if-none-exist") {
-            let text = cond.to_str().map_err(|_| ApiError::bad_request("If-None-Exist er ikke ASCII / If-None-Exist is not ASCII"))?;
+            let text = cond.to_str().map_err(|_| {
+                ApiError::bad_request("If-None-Exist er ikke ASCII / If-None-Exist is not ASCII")
+            })?;
             let text = text.split_once('?').map_or(text, |(_, q)| q);
-            let pairs = search::parse_form(text).map_err(|e| ApiError::bad_request(format!("Ugyldig If-None-Exist: {e}")))?;
+            let pairs = search::parse_form(text)
+                .map_err(|e| ApiError::bad_request(format!("Ugyldig If-None-Exist: {e}")))?;
             if pairs.is_empty() {
-                return Err(ApiError::bad_request("If-None-Exist er tomt / If-None-Exist is empty"));
+                return Err(ApiError::bad_request(
+                    "If-None-Exist er tomt / If-None-Exist is empty",
+                ));
             }
             let q = search::parse(info, &pairs, true).map_err(query_error)?;
             draft.query = Some(format!("{rtype}?{}", search::encode_query(&q.params)));
-            let view = View { base: ctx.tb, overlay: st.overlays.get(ctx.tb.nummer) };
+            let view = View {
+                base: ctx.tb,
+                overlay: st.overlays.get(ctx.tb.nummer),
+            };
             let matches = Self::candidates(&view, rtype, &q, q.patient.as_deref());
             match matches.as_slice() {
                 [] => {}
                 [existing] => {
-                    let relation = Self::relation(ctx.tb, grant, Self::compartment(existing), &ctx.today);
-                    return match access::decide(&Self::requester(grant), rtype, Action::Read, relation, Self::shielding(&view, existing)) {
+                    let relation =
+                        Self::relation(ctx.tb, grant, Self::compartment(existing), &ctx.today);
+                    return match access::decide(
+                        &Self::requester(grant),
+                        rtype,
+                        Action::Read,
+                        relation,
+                        Self::shielding(&view, existing),
+                    ) {
                         Decision::Allow { .. } => {
                             draft.returned.push(existing.reference());
-                            draft.description = Some(format!("Finnes allerede (If-None-Exist) / already exists: {}", existing.reference()));
+                            draft.description = Some(format!(
+                                "Finnes allerede (If-None-Exist) / already exists: {}",
+                                existing.reference()
+                            ));
                             Ok(self.written_response(ctx, StatusCode::OK, existing))
                         }
                         Decision::Withhold { skjerming } => {
@@ -1163,18 +1590,33 @@ impl Platform {
                             // stored (a retried sensitive note is not a new note): 200 with the
                             // match's Location, the content withheld.
                             draft.returned.push(existing.reference());
-                            draft.description = Some(format!("Finnes allerede (If-None-Exist), innholdet holdt tilbake / already exists, content withheld: {}", existing.reference()));
-                            let outcome = sandkasse_fhir::outcome::operation_outcome(&[sandkasse_fhir::outcome::Issue::new(
-                                sandkasse_fhir::outcome::Severity::Information,
-                                "duplicate",
-                                format!(
-                                    "Finnes allerede; innholdet er holdt tilbake: {} / already exists; the content is withheld",
-                                    access::category_text(skjerming)
+                            draft.description = Some(format!(
+                                "Finnes allerede (If-None-Exist), innholdet holdt tilbake / already exists, content withheld: {}",
+                                existing.reference()
+                            ));
+                            let outcome = sandkasse_fhir::outcome::operation_outcome(&[
+                                sandkasse_fhir::outcome::Issue::new(
+                                    sandkasse_fhir::outcome::Severity::Information,
+                                    "duplicate",
+                                    format!(
+                                        "Finnes allerede; innholdet er holdt tilbake: {} / already exists; the content is withheld",
+                                        access::category_text(skjerming)
+                                    ),
                                 ),
-                            )]);
-                            let mut r = fhir_json_response(StatusCode::OK, serde_json::to_vec(&outcome).unwrap_or_default());
+                            ]);
+                            let mut r = fhir_json_response(
+                                StatusCode::OK,
+                                serde_json::to_vec(&outcome).unwrap_or_default(),
+                            );
                             Self::resource_headers(&mut r, existing);
-                            set_header(&mut r, header::LOCATION, &format!("{}/{}/{}/_history/{}", ctx.fhir_base, existing.rtype, existing.id, existing.version));
+                            set_header(
+                                &mut r,
+                                header::LOCATION,
+                                &format!(
+                                    "{}/{}/{}/_history/{}",
+                                    ctx.fhir_base, existing.rtype, existing.id, existing.version
+                                ),
+                            );
                             Ok(r)
                         }
                         Decision::Deny(d) => Err(Self::denial(d)),
@@ -1233,26 +1675,50 @@ impl Platform {
         let wanted = if_match
             .to_str()
             .ok()
-            .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_owned())
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches("W/")
+                    .trim_matches('"')
+                    .to_owned()
+            })
             .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-            .ok_or_else(|| ApiError::bad_request("If-Match må ha formen W/\"<versionId>\" / If-Match must be W/\"<versionId>\""))?;
-        let view = View { base: ctx.tb, overlay: st.overlays.get(ctx.tb.nummer) };
+            .ok_or_else(|| {
+                ApiError::bad_request(
+                    "If-Match må ha formen W/\"<versionId>\" / If-Match must be W/\"<versionId>\"",
+                )
+            })?;
+        let view = View {
+            base: ctx.tb,
+            overlay: st.overlays.get(ctx.tb.nummer),
+        };
         let Some(current) = view.get(rtype, id) else {
             return Err(ApiError::not_found(format!(
                 "{rtype}/{id} finnes ikke; opprett med POST (plattformen tildeler id) / not found; create with POST (the platform assigns ids)"
             )));
         };
         let previous_patient = Self::compartment(&current).map(str::to_owned);
-        Self::check_write_access(ctx, grant, rtype, previous_patient.as_deref(), Self::shielding(&view, &current), draft)?;
+        Self::check_write_access(
+            ctx,
+            grant,
+            rtype,
+            previous_patient.as_deref(),
+            Self::shielding(&view, &current),
+            draft,
+        )?;
         if wanted != current.version.to_string() || ctx.fx.precondition_failed {
-            let injected = if ctx.fx.precondition_failed { " (injisert feil / injected fault)" } else { "" };
+            let injected = if ctx.fx.precondition_failed {
+                " (injisert feil / injected fault)"
+            } else {
+                ""
+            };
             return Err(ApiError::precondition_failed(format!(
                 "Versjonskonflikt: gjeldende versjon er W/\"{v}\", If-Match var W/\"{wanted}\"; les ressursen på nytt{injected} / version conflict: current version is W/\"{v}\", If-Match was W/\"{wanted}\"; read the resource again",
                 v = current.version
             )));
         }
         let version = current.version + 1;
-        let (mut json, patient) = self.validate_body(st, ctx, info, headers, body, previous_patient.as_deref())?;
+        let (mut json, patient) =
+            self.validate_body(st, ctx, info, headers, body, previous_patient.as_deref())?;
         match json.get("id").and_then(Value::as_str) {
             Some(body_id) if body_id == id => {}
             Some(body_id) => {
@@ -1260,18 +1726,37 @@ impl Platform {
                     "id i ressursen ({body_id}) stemmer ikke med adressen ({id}) / the resource id ({body_id}) does not match the URL ({id})"
                 )));
             }
-            None => return Err(ApiError::bad_request("Ressursen må ha id lik adressen ved oppdatering / the resource must carry the URL's id on update")),
+            None => {
+                return Err(ApiError::bad_request(
+                    "Ressursen må ha id lik adressen ved oppdatering / the resource must carry the URL's id on update",
+                ));
+            }
         }
         Self::stamp(ctx, &mut json, id, version);
-        let stored = Self::store(st, ctx, rtype, id, patient.as_deref().or(previous_patient.as_deref()), &json, false);
+        let stored = Self::store(
+            st,
+            ctx,
+            rtype,
+            id,
+            patient.as_deref().or(previous_patient.as_deref()),
+            &json,
+            false,
+        );
         draft.returned.push(stored.reference());
         Ok(self.written_response(ctx, StatusCode::OK, &stored))
     }
 
-    fn token_endpoint(&self, ctx: &Ctx<'_>, parts: &Parts, body: &Bytes) -> Result<Response, ApiError> {
+    fn token_endpoint(
+        &self,
+        ctx: &Ctx<'_>,
+        parts: &Parts,
+        body: &Bytes,
+    ) -> Result<Response, ApiError> {
         require_content_type(&parts.headers, &["application/json"])?;
         let mut launch: LaunchContext = serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("Ugyldig launch-kontekst / invalid launch context: {e}"))
+            ApiError::bad_request(format!(
+                "Ugyldig launch-kontekst / invalid launch context: {e}"
+            ))
         })?;
         if launch.kommunenummer.is_empty() {
             launch.kommunenummer = ctx.tb.nummer.to_owned();
@@ -1306,8 +1791,12 @@ impl Platform {
             "fhir_base": ctx.fhir_base,
         });
         let mut r = Response::new(Body::from(serde_json::to_vec(&body).unwrap_or_default()));
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Ok(r)
     }
 
@@ -1337,9 +1826,15 @@ async fn foreign_links(response: Response, base_url: &str, authority: &str) -> R
         None => format!("https://{authority}"),
     };
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let text = String::from_utf8_lossy(&bytes).replace(base_url, &foreign);
-    if let Some(location) = parts.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).map(|v| v.replace(base_url, &foreign))
+    if let Some(location) = parts
+        .headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.replace(base_url, &foreign))
         && let Ok(value) = http::HeaderValue::from_str(&location)
     {
         parts.headers.insert(header::LOCATION, value);
@@ -1350,7 +1845,9 @@ async fn foreign_links(response: Response, base_url: &str, authority: &str) -> R
 
 async fn truncate(response: Response, limit: usize) -> Response {
     let (mut parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     let cut = bytes.slice(..limit.min(bytes.len()));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(cut))

@@ -49,8 +49,17 @@ pub(crate) struct Checked {
 }
 
 const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
-const OBSERVATION_CATEGORIES: &[&str] =
-    &["social-history", "vital-signs", "imaging", "laboratory", "procedure", "survey", "exam", "therapy", "activity"];
+const OBSERVATION_CATEGORIES: &[&str] = &[
+    "social-history",
+    "vital-signs",
+    "imaging",
+    "laboratory",
+    "procedure",
+    "survey",
+    "exam",
+    "therapy",
+    "activity",
+];
 
 struct Checker<'a> {
     rtype: &'static str,
@@ -76,7 +85,11 @@ impl Checker<'_> {
     fn require(&mut self, json: &Value, key: &str) -> bool {
         if json.get(key).is_none_or(Value::is_null) {
             let at = self.path(key);
-            self.fail_as("required", at, format!("{key} er påkrevd / {key} is required"));
+            self.fail_as(
+                "required",
+                at,
+                format!("{key} er påkrevd / {key} is required"),
+            );
             false
         } else {
             true
@@ -84,9 +97,16 @@ impl Checker<'_> {
     }
 
     fn require_x(&mut self, json: &Value, prefix: &str, kinds: &[&str]) {
-        if !kinds.iter().any(|k| json.get(format!("{prefix}{k}")).is_some()) {
+        if !kinds
+            .iter()
+            .any(|k| json.get(format!("{prefix}{k}")).is_some())
+        {
             let at = self.path(&format!("{prefix}[x]"));
-            self.fail_as("required", at, format!("{prefix}[x] er påkrevd / {prefix}[x] is required"));
+            self.fail_as(
+                "required",
+                at,
+                format!("{prefix}[x] er påkrevd / {prefix}[x] is required"),
+            );
         }
     }
 
@@ -113,7 +133,10 @@ impl Checker<'_> {
     fn walk(&mut self, value: &Value, path: &str) {
         match value {
             Value::Object(map) => {
-                if let (Some(system), Some(v)) = (map.get("system").and_then(Value::as_str), map.get("value").and_then(Value::as_str)) {
+                if let (Some(system), Some(v)) = (
+                    map.get("system").and_then(Value::as_str),
+                    map.get("value").and_then(Value::as_str),
+                ) {
                     let valid = match system {
                         systems::FNR => Some(ids::is_valid_fnr(v)),
                         systems::DNR => Some(ids::is_valid_dnr(v)),
@@ -164,7 +187,10 @@ impl Checker<'_> {
         }
         let at = self.path(&format!("{key}.reference"));
         let Some(reference) = json[key]["reference"].as_str() else {
-            self.fail(at, "må referere til en Patient med reference / must reference a Patient by reference");
+            self.fail(
+                at,
+                "må referere til en Patient med reference / must reference a Patient by reference",
+            );
             return None;
         };
         match self.resolve(reference) {
@@ -181,7 +207,10 @@ impl Checker<'_> {
     /// at least one coding, every coding in one of `allowed` systems and known to the code lists.
     fn codeable(&mut self, cc: &Value, path: &str, allowed: &[&str]) {
         let Some(codings) = cc["coding"].as_array().filter(|c| !c.is_empty()) else {
-            self.fail(format!("{path}.coding"), "minst én coding er påkrevd / at least one coding is required");
+            self.fail(
+                format!("{path}.coding"),
+                "minst én coding er påkrevd / at least one coding is required",
+            );
             return;
         };
         for (i, c) in codings.iter().enumerate() {
@@ -199,7 +228,9 @@ impl Checker<'_> {
                 self.fail_as(
                     "code-invalid",
                     format!("{path}.coding[{i}].code"),
-                    format!("ukjent kode i kodeverket / code not in the value set: `{code}` ({system})"),
+                    format!(
+                        "ukjent kode i kodeverket / code not in the value set: `{code}` ({system})"
+                    ),
                 );
             }
         }
@@ -207,7 +238,13 @@ impl Checker<'_> {
 
     fn quantity(&mut self, q: &Value, path: &str) {
         if q["system"] != systems::UCUM || q.get("code").is_none() {
-            self.fail(format!("{path}.system"), format!("mengder skal ha UCUM-enhet / quantities need a UCUM unit ({})", systems::UCUM));
+            self.fail(
+                format!("{path}.system"),
+                format!(
+                    "mengder skal ha UCUM-enhet / quantities need a UCUM unit ({})",
+                    systems::UCUM
+                ),
+            );
         }
     }
 }
@@ -221,38 +258,80 @@ pub(crate) fn check(
     own_base: &str,
     previous_patient: Option<&str>,
 ) -> Result<Checked, Vec<Issue>> {
-    let mut c = Checker { rtype, view, own_base, issues: Vec::new() };
+    let mut c = Checker {
+        rtype,
+        view,
+        own_base,
+        issues: Vec::new(),
+    };
     c.walk(json, rtype);
-    for (i, label) in json.pointer("/meta/security").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        if label["system"] == systems::SANDKASSE_SKJERMING && Skjerming::from_code(label["code"].as_str().unwrap_or("")).is_none() {
-            c.fail(format!("{rtype}.meta.security[{i}].code"), "ukjent skjermingskode / unknown shielding code");
+    for (i, label) in json
+        .pointer("/meta/security")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if label["system"] == systems::SANDKASSE_SKJERMING
+            && Skjerming::from_code(label["code"].as_str().unwrap_or("")).is_none()
+        {
+            c.fail(
+                format!("{rtype}.meta.security[{i}].code"),
+                "ukjent skjermingskode / unknown shielding code",
+            );
         }
     }
     let patient = match rtype {
         "Observation" => {
             c.require(json, "status");
             if c.require(json, "category") {
-                let ok = json["category"].as_array().into_iter().flatten().any(|cat| {
-                    cat["coding"].as_array().into_iter().flatten().any(|cd| {
-                        cd["system"] == OBSERVATION_CATEGORY && OBSERVATION_CATEGORIES.contains(&cd["code"].as_str().unwrap_or(""))
-                    })
-                });
+                let ok = json["category"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|cat| {
+                        cat["coding"].as_array().into_iter().flatten().any(|cd| {
+                            cd["system"] == OBSERVATION_CATEGORY
+                                && OBSERVATION_CATEGORIES
+                                    .contains(&cd["code"].as_str().unwrap_or(""))
+                        })
+                    });
                 if !ok {
                     c.fail(c.path("category"), format!("en kategori fra {OBSERVATION_CATEGORY} er påkrevd / a category from {OBSERVATION_CATEGORY} is required"));
                 }
             }
             if c.require(json, "code") {
-                c.codeable(&json["code"], "Observation.code", &[systems::LOINC, systems::NLK]);
+                c.codeable(
+                    &json["code"],
+                    "Observation.code",
+                    &[systems::LOINC, systems::NLK],
+                );
             }
-            c.require_x(json, "effective", &["DateTime", "Period", "Instant", "Timing"]);
+            c.require_x(
+                json,
+                "effective",
+                &["DateTime", "Period", "Instant", "Timing"],
+            );
             if json["performer"].as_array().is_none_or(Vec::is_empty) {
-                c.fail(c.path("performer"), "performer er påkrevd / performer is required");
+                c.fail(
+                    c.path("performer"),
+                    "performer er påkrevd / performer is required",
+                );
             }
             if let Some(q) = json.get("valueQuantity") {
                 c.quantity(q, "Observation.valueQuantity");
             }
-            for (i, comp) in json["component"].as_array().into_iter().flatten().enumerate() {
-                c.codeable(&comp["code"], &format!("Observation.component[{i}].code"), &[systems::LOINC, systems::NLK]);
+            for (i, comp) in json["component"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                c.codeable(
+                    &comp["code"],
+                    &format!("Observation.component[{i}].code"),
+                    &[systems::LOINC, systems::NLK],
+                );
                 if let Some(q) = comp.get("valueQuantity") {
                     c.quantity(q, &format!("Observation.component[{i}].valueQuantity"));
                 }
@@ -262,7 +341,11 @@ pub(crate) fn check(
         "Condition" => {
             c.require(json, "clinicalStatus");
             if c.require(json, "code") {
-                c.codeable(&json["code"], "Condition.code", &[systems::ICPC2, systems::ICD10]);
+                c.codeable(
+                    &json["code"],
+                    "Condition.code",
+                    &[systems::ICPC2, systems::ICD10],
+                );
             }
             c.patient_ref(json, "subject")
         }
@@ -275,7 +358,10 @@ pub(crate) fn check(
             if c.require(json, "content") {
                 for (i, content) in json["content"].as_array().into_iter().flatten().enumerate() {
                     if content.pointer("/attachment/contentType").is_none() {
-                        c.fail(format!("DocumentReference.content[{i}].attachment.contentType"), "contentType er påkrevd / contentType is required");
+                        c.fail(
+                            format!("DocumentReference.content[{i}].attachment.contentType"),
+                            "contentType er påkrevd / contentType is required",
+                        );
                     }
                 }
             }
@@ -289,14 +375,28 @@ pub(crate) fn check(
                     c.fail(c.path("type"), "type er påkrevd / type is required");
                 }
                 for (i, t) in types.iter().enumerate() {
-                    c.codeable(t, &format!("EpisodeOfCare.type[{i}]"), &[systems::VOLVEN_9151]);
+                    c.codeable(
+                        t,
+                        &format!("EpisodeOfCare.type[{i}]"),
+                        &[systems::VOLVEN_9151],
+                    );
                 }
             }
-            if c.require(json, "managingOrganization") && !json["managingOrganization"]["reference"].as_str().is_some_and(|r| r.contains("Organization/")) {
-                c.fail(c.path("managingOrganization.reference"), "må referere til en Organization / must reference an Organization");
+            if c.require(json, "managingOrganization")
+                && !json["managingOrganization"]["reference"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("Organization/"))
+            {
+                c.fail(
+                    c.path("managingOrganization.reference"),
+                    "må referere til en Organization / must reference an Organization",
+                );
             }
             if json.pointer("/period/start").is_none() {
-                c.fail(c.path("period.start"), "period.start er påkrevd / period.start is required");
+                c.fail(
+                    c.path("period.start"),
+                    "period.start er påkrevd / period.start is required",
+                );
             }
             c.patient_ref(json, "patient")
         }
@@ -305,19 +405,35 @@ pub(crate) fn check(
             if json.get("medicationReference").is_some() {
                 c.fail(c.path("medication[x]"), "bruk medicationCodeableConcept med ATC / use medicationCodeableConcept with ATC");
             } else if c.require(json, "medicationCodeableConcept") {
-                c.codeable(&json["medicationCodeableConcept"], "MedicationAdministration.medicationCodeableConcept", &[systems::ATC]);
+                c.codeable(
+                    &json["medicationCodeableConcept"],
+                    "MedicationAdministration.medicationCodeableConcept",
+                    &[systems::ATC],
+                );
             }
             c.require_x(json, "effective", &["DateTime", "Period"]);
             if json["performer"].as_array().is_none_or(Vec::is_empty) {
-                c.fail(c.path("performer"), "performer er påkrevd / performer is required");
+                c.fail(
+                    c.path("performer"),
+                    "performer er påkrevd / performer is required",
+                );
             }
             c.patient_ref(json, "subject")
         }
         "Consent" => {
             c.require(json, "status");
             let patient = c.patient_ref(json, "patient");
-            for (i, d) in json.pointer("/provision/data").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let Some(reference) = d.pointer("/reference/reference").and_then(Value::as_str) else { continue };
+            for (i, d) in json
+                .pointer("/provision/data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                let Some(reference) = d.pointer("/reference/reference").and_then(Value::as_str)
+                else {
+                    continue;
+                };
                 if let Ok((t, id)) = c.resolve(reference)
                     && let Some(target) = view.get(t, id)
                     && patient.is_some()
@@ -339,7 +455,10 @@ pub(crate) fn check(
             }
             for (i, a) in agents.iter().enumerate() {
                 if a.get("who").is_none() {
-                    c.fail(format!("Provenance.agent[{i}].who"), "who er påkrevd / who is required");
+                    c.fail(
+                        format!("Provenance.agent[{i}].who"),
+                        "who er påkrevd / who is required",
+                    );
                 }
             }
             let mut patient: Option<String> = None;
@@ -349,12 +468,23 @@ pub(crate) fn check(
             }
             for (i, t) in targets.iter().enumerate() {
                 let Some(reference) = t["reference"].as_str() else {
-                    c.fail(format!("Provenance.target[{i}].reference"), "target må ha reference / target needs a reference");
+                    c.fail(
+                        format!("Provenance.target[{i}].reference"),
+                        "target må ha reference / target needs a reference",
+                    );
                     continue;
                 };
-                let Ok((tt, id)) = c.resolve(reference) else { continue };
-                let Some(found) = view.get(tt, id) else { continue };
-                let p = if tt == "Patient" { Some(id.to_owned()) } else { found.patient.as_deref().map(str::to_owned) };
+                let Ok((tt, id)) = c.resolve(reference) else {
+                    continue;
+                };
+                let Some(found) = view.get(tt, id) else {
+                    continue;
+                };
+                let p = if tt == "Patient" {
+                    Some(id.to_owned())
+                } else {
+                    found.patient.as_deref().map(str::to_owned)
+                };
                 match (&patient, p) {
                     (None, p) => patient = p,
                     (Some(a), Some(b)) if *a != b => c.fail(
@@ -365,7 +495,10 @@ pub(crate) fn check(
                 }
             }
             if patient.is_none() && c.issues.is_empty() {
-                c.fail(c.path("target"), "target må gjelde en pasients journal / target must be in a patient's record");
+                c.fail(
+                    c.path("target"),
+                    "target må gjelde en pasients journal / target must be in a patient's record",
+                );
             }
             patient
         }
@@ -374,8 +507,16 @@ pub(crate) fn check(
     if let (Some(prev), Some(now)) = (previous_patient, patient.as_deref())
         && prev != now
     {
-        let key = if matches!(rtype, "EpisodeOfCare" | "Consent") { "patient" } else { "subject" };
+        let key = if matches!(rtype, "EpisodeOfCare" | "Consent") {
+            "patient"
+        } else {
+            "subject"
+        };
         c.fail(format!("{rtype}.{key}"), "en oppdatering kan ikke flytte ressursen til en annen pasient / an update cannot move the resource to another patient");
     }
-    if c.issues.is_empty() { Ok(Checked { patient }) } else { Err(c.issues) }
+    if c.issues.is_empty() {
+        Ok(Checked { patient })
+    } else {
+        Err(c.issues)
+    }
 }

@@ -22,12 +22,32 @@ use crate::types::{self, TypeInfo};
 /// An interaction the platform serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Route {
-    Metadata { kommune: String },
-    Token { kommune: String },
-    Search { kommune: String, info: &'static TypeInfo, post: bool },
-    Create { kommune: String, info: &'static TypeInfo },
-    Read { kommune: String, info: &'static TypeInfo, id: String, version: Option<String> },
-    Update { kommune: String, info: &'static TypeInfo, id: String },
+    Metadata {
+        kommune: String,
+    },
+    Token {
+        kommune: String,
+    },
+    Search {
+        kommune: String,
+        info: &'static TypeInfo,
+        post: bool,
+    },
+    Create {
+        kommune: String,
+        info: &'static TypeInfo,
+    },
+    Read {
+        kommune: String,
+        info: &'static TypeInfo,
+        id: String,
+        version: Option<String>,
+    },
+    Update {
+        kommune: String,
+        info: &'static TypeInfo,
+        id: String,
+    },
 }
 
 impl Route {
@@ -55,9 +75,10 @@ impl Route {
 
     pub fn resource_type(&self) -> Option<&'static str> {
         match self {
-            Route::Search { info, .. } | Route::Create { info, .. } | Route::Read { info, .. } | Route::Update { info, .. } => {
-                Some(info.name)
-            }
+            Route::Search { info, .. }
+            | Route::Create { info, .. }
+            | Route::Read { info, .. }
+            | Route::Update { info, .. } => Some(info.name),
             _ => None,
         }
     }
@@ -75,19 +96,27 @@ fn resource_type(name: &str, write: Option<&Method>) -> Result<&'static TypeInfo
             if let Some(m) = write
                 && !info.writable
             {
-                return Err(not_allowed(m, name, "GET; skrivbare typer / writable types: EpisodeOfCare, Condition, MedicationAdministration, Observation, DocumentReference, Consent, Provenance"));
+                return Err(not_allowed(
+                    m,
+                    name,
+                    "GET; skrivbare typer / writable types: EpisodeOfCare, Condition, MedicationAdministration, Observation, DocumentReference, Consent, Provenance",
+                ));
             }
             Ok(info)
         }
         None if sandkasse_fhir::schema::is_resource_type(name) => Err(ApiError::new(
             http::StatusCode::NOT_FOUND,
             "not-supported",
-            format!("Ressurstypen {name} tilbys ikke av plattformen (se /metadata) / resource type {name} is not supported by this platform (see /metadata)"),
+            format!(
+                "Ressurstypen {name} tilbys ikke av plattformen (se /metadata) / resource type {name} is not supported by this platform (see /metadata)"
+            ),
         )),
         None => Err(ApiError::new(
             http::StatusCode::NOT_FOUND,
             "not-supported",
-            format!("Ukjent ressurstype `{name}` — ikke en FHIR R4-ressurs / unknown resource type `{name}` — not a FHIR R4 resource"),
+            format!(
+                "Ukjent ressurstype `{name}` — ikke en FHIR R4-ressurs / unknown resource type `{name}` — not a FHIR R4 resource"
+            ),
         )),
     }
 }
@@ -114,14 +143,18 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     match segments.as_slice() {
         [k, "auth", "token"] => {
             if method == Method::POST {
-                Ok(Route::Token { kommune: k.to_string() })
+                Ok(Route::Token {
+                    kommune: k.to_string(),
+                })
             } else {
                 Err(not_allowed(method, "/auth/token", "POST"))
             }
         }
         [k, "fhir", "metadata"] => {
             if get {
-                Ok(Route::Metadata { kommune: k.to_string() })
+                Ok(Route::Metadata {
+                    kommune: k.to_string(),
+                })
             } else {
                 Err(not_allowed(method, "metadata", "GET"))
             }
@@ -129,8 +162,15 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         [k, "fhir", t] if !t.is_empty() => {
             let kommune = k.to_string();
             match *method {
-                Method::GET => Ok(Route::Search { kommune, info: resource_type(t, None)?, post: false }),
-                Method::POST => Ok(Route::Create { kommune, info: resource_type(t, Some(method))? }),
+                Method::GET => Ok(Route::Search {
+                    kommune,
+                    info: resource_type(t, None)?,
+                    post: false,
+                }),
+                Method::POST => Ok(Route::Create {
+                    kommune,
+                    info: resource_type(t, Some(method))?,
+                }),
                 _ => {
                     resource_type(t, None)?;
                     Err(not_allowed(method, t, "GET, POST"))
@@ -140,16 +180,33 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
         [k, "fhir", t, "_search"] => {
             let info = resource_type(t, None)?;
             match *method {
-                Method::GET => Ok(Route::Search { kommune: k.to_string(), info, post: false }),
-                Method::POST => Ok(Route::Search { kommune: k.to_string(), info, post: true }),
+                Method::GET => Ok(Route::Search {
+                    kommune: k.to_string(),
+                    info,
+                    post: false,
+                }),
+                Method::POST => Ok(Route::Search {
+                    kommune: k.to_string(),
+                    info,
+                    post: true,
+                }),
                 _ => Err(not_allowed(method, "_search", "GET, POST")),
             }
         }
         [k, "fhir", t, i] if !i.is_empty() => {
             let kommune = k.to_string();
             match *method {
-                Method::GET => Ok(Route::Read { kommune, info: resource_type(t, None)?, id: id(i)?, version: None }),
-                Method::PUT => Ok(Route::Update { kommune, info: resource_type(t, Some(method))?, id: id(i)? }),
+                Method::GET => Ok(Route::Read {
+                    kommune,
+                    info: resource_type(t, None)?,
+                    id: id(i)?,
+                    version: None,
+                }),
+                Method::PUT => Ok(Route::Update {
+                    kommune,
+                    info: resource_type(t, Some(method))?,
+                    id: id(i)?,
+                }),
                 _ => {
                     resource_type(t, None)?;
                     Err(not_allowed(method, &format!("{t}/{i}"), "GET, PUT"))
@@ -161,7 +218,12 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
                 return Err(not_allowed(method, "_history", "GET"));
             }
             let info = resource_type(t, None)?;
-            Ok(Route::Read { kommune: k.to_string(), info, id: id(i)?, version: Some(v.to_string()) })
+            Ok(Route::Read {
+                kommune: k.to_string(),
+                info,
+                id: id(i)?,
+                version: Some(v.to_string()),
+            })
         }
         _ => Err(not_found()),
     }
@@ -173,12 +235,33 @@ mod tests {
 
     #[test]
     fn routes() {
-        assert!(matches!(route(&Method::GET, "/4601/fhir/metadata"), Ok(Route::Metadata { .. })));
-        assert!(matches!(route(&Method::GET, "/4601/fhir/Observation"), Ok(Route::Search { post: false, .. })));
-        assert!(matches!(route(&Method::POST, "/4601/fhir/Observation/_search"), Ok(Route::Search { post: true, .. })));
-        assert!(matches!(route(&Method::POST, "/4601/fhir/Observation"), Ok(Route::Create { .. })));
-        assert!(matches!(route(&Method::PUT, "/4601/fhir/Observation/o1"), Ok(Route::Update { .. })));
-        assert!(matches!(route(&Method::GET, "/4601/fhir/Patient/p1/_history/1"), Ok(Route::Read { version: Some(_), .. })));
+        assert!(matches!(
+            route(&Method::GET, "/4601/fhir/metadata"),
+            Ok(Route::Metadata { .. })
+        ));
+        assert!(matches!(
+            route(&Method::GET, "/4601/fhir/Observation"),
+            Ok(Route::Search { post: false, .. })
+        ));
+        assert!(matches!(
+            route(&Method::POST, "/4601/fhir/Observation/_search"),
+            Ok(Route::Search { post: true, .. })
+        ));
+        assert!(matches!(
+            route(&Method::POST, "/4601/fhir/Observation"),
+            Ok(Route::Create { .. })
+        ));
+        assert!(matches!(
+            route(&Method::PUT, "/4601/fhir/Observation/o1"),
+            Ok(Route::Update { .. })
+        ));
+        assert!(matches!(
+            route(&Method::GET, "/4601/fhir/Patient/p1/_history/1"),
+            Ok(Route::Read {
+                version: Some(_),
+                ..
+            })
+        ));
         let status = |m: Method, p: &str| route(&m, p).unwrap_err().status.as_u16();
         assert_eq!(status(Method::POST, "/4601/fhir/Patient"), 405);
         assert_eq!(status(Method::DELETE, "/4601/fhir/Observation/o1"), 405);

@@ -38,13 +38,20 @@ pub(crate) struct TokenValue {
 impl TokenValue {
     fn parse(text: &str) -> TokenValue {
         match text.split_once('|') {
-            None => TokenValue { system: None, value: Some(text.to_owned()) },
-            Some((s, v)) => TokenValue { system: Some(s.to_owned()), value: (!v.is_empty()).then(|| v.to_owned()) },
+            None => TokenValue {
+                system: None,
+                value: Some(text.to_owned()),
+            },
+            Some((s, v)) => TokenValue {
+                system: Some(s.to_owned()),
+                value: (!v.is_empty()).then(|| v.to_owned()),
+            },
         }
     }
 
     pub fn matches(&self, system: &str, value: &str) -> bool {
-        self.system.as_deref().is_none_or(|s| s == system) && self.value.as_deref().is_none_or(|v| v == value)
+        self.system.as_deref().is_none_or(|s| s == system)
+            && self.value.as_deref().is_none_or(|v| v == value)
     }
 }
 
@@ -70,30 +77,45 @@ pub(crate) struct Query {
 /// Why a search is refused (400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum QueryError {
-    #[error("ukjent eller ikke støttet søkeparameter / unknown or unsupported search parameter `{0}` (handling=strict)")]
+    #[error(
+        "ukjent eller ikke støttet søkeparameter / unknown or unsupported search parameter `{0}` (handling=strict)"
+    )]
     Unsupported(String),
     #[error("ugyldig verdi for / invalid value for `{param}`: {message}")]
     Invalid { param: String, message: String },
 }
 
 fn invalid(param: &str, message: impl Into<String>) -> QueryError {
-    QueryError::Invalid { param: param.to_owned(), message: message.into() }
+    QueryError::Invalid {
+        param: param.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// Whether `id` is a valid FHIR id (`[A-Za-z0-9\-\.]{1,64}`).
 pub fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 fn patient_id(param: &str, text: &str) -> Result<String, QueryError> {
     if text.contains(',') {
-        return Err(invalid(param, "én pasient per søk / one patient per search"));
+        return Err(invalid(
+            param,
+            "én pasient per søk / one patient per search",
+        ));
     }
     let id = match text.rsplit_once('/') {
         None => text,
         Some((prefix, id)) => {
             if !(prefix == "Patient" || prefix.ends_with("/Patient")) {
-                return Err(invalid(param, "må referere til en Patient / must reference a Patient"));
+                return Err(invalid(
+                    param,
+                    "må referere til en Patient / must reference a Patient",
+                ));
             }
             id
         }
@@ -106,7 +128,10 @@ fn patient_id(param: &str, text: &str) -> Result<String, QueryError> {
 
 fn date_values(param: &str, text: &str) -> Result<(Prefix, DateRange), QueryError> {
     if text.contains(',') {
-        return Err(invalid(param, "datoer kan ikke ha flere verdier med komma / dates take no comma lists"));
+        return Err(invalid(
+            param,
+            "datoer kan ikke ha flere verdier med komma / dates take no comma lists",
+        ));
     }
     dates::parse_search_value(text).ok_or_else(|| {
         invalid(param, "forventet [prefiks]dato, f.eks. ge2024-01-01 / expected [prefix]date, e.g. ge2024-01-01")
@@ -114,7 +139,11 @@ fn date_values(param: &str, text: &str) -> Result<(Prefix, DateRange), QueryErro
 }
 
 /// Parses `pairs` for a search on `info`. `conditional`: for `If-None-Exist` (no `_count`).
-pub(crate) fn parse(info: &TypeInfo, pairs: &[(String, String)], conditional: bool) -> Result<Query, QueryError> {
+pub(crate) fn parse(
+    info: &TypeInfo,
+    pairs: &[(String, String)],
+    conditional: bool,
+) -> Result<Query, QueryError> {
     let mut q = Query::default();
     for (name, value) in pairs {
         if name.contains(':') || name.contains('.') {
@@ -125,7 +154,9 @@ pub(crate) fn parse(info: &TypeInfo, pairs: &[(String, String)], conditional: bo
         }
         match name.as_str() {
             "_count" if !conditional => {
-                let n = value.parse::<usize>().map_err(|_| invalid(name, "forventet et heltall ≥ 0 / expected an integer ≥ 0"))?;
+                let n = value.parse::<usize>().map_err(|_| {
+                    invalid(name, "forventet et heltall ≥ 0 / expected an integer ≥ 0")
+                })?;
                 q.count = Some(n);
                 continue;
             }
@@ -138,10 +169,12 @@ pub(crate) fn parse(info: &TypeInfo, pairs: &[(String, String)], conditional: bo
             }
             "_lastUpdated" => q.last_updated.push(date_values(name, value)?),
             "identifier" if !matches!(info.name, "Provenance" | "AuditEvent") => {
-                q.identifiers.push(value.split(',').map(TokenValue::parse).collect());
+                q.identifiers
+                    .push(value.split(',').map(TokenValue::parse).collect());
             }
             "agent" if info.name == "AuditEvent" => {
-                q.agents.push(value.split(',').map(TokenValue::parse).collect());
+                q.agents
+                    .push(value.split(',').map(TokenValue::parse).collect());
             }
             "patient" if info.name == "AuditEvent" => {
                 let id = patient_id(name, value)?;
@@ -152,12 +185,20 @@ pub(crate) fn parse(info: &TypeInfo, pairs: &[(String, String)], conditional: bo
             n if info.patient_params.contains(&n) => {
                 let id = patient_id(name, value)?;
                 if q.patient.replace(id).is_some() {
-                    return Err(invalid(name, "pasienten kan bare angis én gang / the patient can be given only once"));
+                    return Err(invalid(
+                        name,
+                        "pasienten kan bare angis én gang / the patient can be given only once",
+                    ));
                 }
             }
             n if info.date_params.contains(&n) => q.dates.push(date_values(name, value)?),
             n if info.status_params.contains(&n) => {
-                q.statuses.push(value.split(',').map(|s| s.rsplit('|').next().unwrap_or(s).to_owned()).collect());
+                q.statuses.push(
+                    value
+                        .split(',')
+                        .map(|s| s.rsplit('|').next().unwrap_or(s).to_owned())
+                        .collect(),
+                );
             }
             _ => return Err(QueryError::Unsupported(name.clone())),
         }
@@ -171,11 +212,27 @@ impl Query {
     /// access checks).
     pub fn matches(&self, s: &Stored) -> bool {
         self.ids.iter().all(|ids| ids.iter().any(|i| **i == *s.id))
-            && self.identifiers.iter().all(|any| any.iter().any(|t| s.identifiers.iter().any(|(sys, v)| t.matches(sys, v))))
-            && self.statuses.iter().all(|any| s.status.as_deref().is_some_and(|st| any.iter().any(|a| a == st)))
-            && self.dates.iter().all(|(p, r)| s.date.is_some_and(|d| p.matches(r, &d)))
+            && self.identifiers.iter().all(|any| {
+                any.iter()
+                    .any(|t| s.identifiers.iter().any(|(sys, v)| t.matches(sys, v)))
+            })
+            && self.statuses.iter().all(|any| {
+                s.status
+                    .as_deref()
+                    .is_some_and(|st| any.iter().any(|a| a == st))
+            })
+            && self
+                .dates
+                .iter()
+                .all(|(p, r)| s.date.is_some_and(|d| p.matches(r, &d)))
             && self.last_updated.iter().all(|(p, r)| {
-                p.matches(r, &DateRange { start: s.last_updated, end: s.last_updated.saturating_add(1) })
+                p.matches(
+                    r,
+                    &DateRange {
+                        start: s.last_updated,
+                        end: s.last_updated.saturating_add(1),
+                    },
+                )
             })
     }
 }
@@ -198,9 +255,15 @@ fn decode(text: &str) -> Result<String, String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).ok_or_else(|| format!("ufullstendig %-koding / incomplete %-escape in `{text}`"))?;
-                let hex = std::str::from_utf8(hex).map_err(|_| format!("ugyldig %-koding / bad %-escape in `{text}`"))?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| format!("ugyldig %-koding / bad %-escape in `{text}`"))?);
+                let hex = bytes.get(i + 1..i + 3).ok_or_else(|| {
+                    format!("ufullstendig %-koding / incomplete %-escape in `{text}`")
+                })?;
+                let hex = std::str::from_utf8(hex)
+                    .map_err(|_| format!("ugyldig %-koding / bad %-escape in `{text}`"))?;
+                out.push(
+                    u8::from_str_radix(hex, 16)
+                        .map_err(|_| format!("ugyldig %-koding / bad %-escape in `{text}`"))?,
+                );
                 i += 2;
             }
             b => out.push(b),
@@ -225,7 +288,11 @@ pub fn encode(text: &str) -> String {
 
 /// Encodes parameters as a query string.
 pub fn encode_query(params: &[(String, String)]) -> String {
-    params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&")
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// What a paging cursor carries.
@@ -254,7 +321,11 @@ fn keyed_mac(secret: &[u8], kommune: &str, rtype: &str, payload: &str) -> Hmac<S
 impl Cursor {
     pub fn encode(&self, secret: &[u8], kommune: &str, rtype: &str) -> String {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serializes"));
-        let tag = URL_SAFE_NO_PAD.encode(&keyed_mac(secret, kommune, rtype, &payload).finalize().into_bytes()[..16]);
+        let tag = URL_SAFE_NO_PAD.encode(
+            &keyed_mac(secret, kommune, rtype, &payload)
+                .finalize()
+                .into_bytes()[..16],
+        );
         format!("{payload}.{tag}")
     }
 
@@ -265,7 +336,9 @@ impl Cursor {
         if tag.len() != 16 {
             return None;
         }
-        keyed_mac(secret, kommune, rtype, payload).verify_truncated_left(&tag).ok()?;
+        keyed_mac(secret, kommune, rtype, payload)
+            .verify_truncated_left(&tag)
+            .ok()?;
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 }
@@ -281,7 +354,14 @@ mod tests {
 
     #[test]
     fn form_decoding() {
-        assert_eq!(pairs("a=b+c&d=%7C1&e"), vec![("a".into(), "b c".into()), ("d".into(), "|1".into()), ("e".into(), "".into())]);
+        assert_eq!(
+            pairs("a=b+c&d=%7C1&e"),
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "|1".into()),
+                ("e".into(), "".into())
+            ]
+        );
         assert!(parse_form("a=%zz").is_err());
         assert!(parse_form("a=%ff").is_err(), "not UTF-8");
         assert_eq!(encode("urn:oid:1.2|123 4"), "urn:oid:1.2|123%204");
@@ -290,25 +370,66 @@ mod tests {
     #[test]
     fn strict_parameters() {
         let obs = type_info("Observation").unwrap();
-        let q = parse(obs, &pairs("patient=Patient/p1&date=ge2024-01-01&date=lt2025&status=final,amended&_count=10"), false).unwrap();
+        let q = parse(
+            obs,
+            &pairs(
+                "patient=Patient/p1&date=ge2024-01-01&date=lt2025&status=final,amended&_count=10",
+            ),
+            false,
+        )
+        .unwrap();
         assert_eq!(q.patient.as_deref(), Some("p1"));
         assert_eq!(q.dates.len(), 2);
         assert_eq!(q.count, Some(10));
         assert_eq!(q.params.len(), 4);
-        for bad in ["name=x", "status:not=final", "patient.identifier=1", "_sort=date", "date=yesterday", "_count=-1", "patient=Group/1", "patient=a&subject=b", "status="] {
+        for bad in [
+            "name=x",
+            "status:not=final",
+            "patient.identifier=1",
+            "_sort=date",
+            "date=yesterday",
+            "_count=-1",
+            "patient=Group/1",
+            "patient=a&subject=b",
+            "status=",
+        ] {
             assert!(parse(obs, &pairs(bad), false).is_err(), "{bad}");
         }
         let cond = type_info("Condition").unwrap();
-        assert!(parse(cond, &pairs("clinical-status=active&onset-date=2020"), false).is_ok());
-        assert!(parse(type_info("Provenance").unwrap(), &pairs("identifier=x"), false).is_err());
-        assert!(parse(obs, &pairs("_count=5"), true).is_err(), "no _count in If-None-Exist");
+        assert!(
+            parse(
+                cond,
+                &pairs("clinical-status=active&onset-date=2020"),
+                false
+            )
+            .is_ok()
+        );
+        assert!(
+            parse(
+                type_info("Provenance").unwrap(),
+                &pairs("identifier=x"),
+                false
+            )
+            .is_err()
+        );
+        assert!(
+            parse(obs, &pairs("_count=5"), true).is_err(),
+            "no _count in If-None-Exist"
+        );
     }
 
     #[test]
     fn cursor_round_trip_and_tamper() {
-        let c = Cursor { params: vec![("patient".into(), "p1".into())], offset: 50, count: 50 };
+        let c = Cursor {
+            params: vec![("patient".into(), "p1".into())],
+            offset: 50,
+            count: 50,
+        };
         let text = c.encode(b"secret", "4601", "Observation");
-        assert_eq!(Cursor::decode(&text, b"secret", "4601", "Observation"), Some(c.clone()));
+        assert_eq!(
+            Cursor::decode(&text, b"secret", "4601", "Observation"),
+            Some(c.clone())
+        );
         assert_eq!(Cursor::decode(&text, b"secret", "4601", "Condition"), None);
         assert_eq!(Cursor::decode(&text, b"other", "4601", "Observation"), None);
         let mut forged = c.clone();
@@ -316,7 +437,18 @@ mod tests {
         let (_, tag) = text.split_once('.').unwrap();
         let payload = forged.encode(b"x", "4601", "Observation");
         let (payload, _) = payload.split_once('.').unwrap();
-        assert_eq!(Cursor::decode(&format!("{payload}.{tag}"), b"secret", "4601", "Observation"), None);
-        assert_eq!(Cursor::decode("garbage", b"secret", "4601", "Observation"), None);
+        assert_eq!(
+            Cursor::decode(
+                &format!("{payload}.{tag}"),
+                b"secret",
+                "4601",
+                "Observation"
+            ),
+            None
+        );
+        assert_eq!(
+            Cursor::decode("garbage", b"secret", "4601", "Observation"),
+            None
+        );
     }
 }

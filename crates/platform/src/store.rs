@@ -55,7 +55,10 @@ impl Stored {
     /// Extracts the search fields of `json` and serializes it.
     pub fn from_json(rtype: &'static str, id: &str, patient: Option<&str>, json: &Value) -> Stored {
         let meta = &json["meta"];
-        let version = meta["versionId"].as_str().and_then(|v| v.parse().ok()).unwrap_or(1);
+        let version = meta["versionId"]
+            .as_str()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
         let last_updated = meta["lastUpdated"]
             .as_str()
             .and_then(DateRange::parse)
@@ -92,7 +95,9 @@ impl Stored {
 /// The status a `status` search compares against: `status`, or the first `clinicalStatus` code.
 pub(crate) fn status_of<'a>(rtype: &str, json: &'a Value) -> Option<&'a str> {
     match rtype {
-        "Condition" | "AllergyIntolerance" => json.pointer("/clinicalStatus/coding/0/code")?.as_str(),
+        "Condition" | "AllergyIntolerance" => {
+            json.pointer("/clinicalStatus/coding/0/code")?.as_str()
+        }
         _ => json.get("status")?.as_str(),
     }
 }
@@ -116,9 +121,14 @@ fn effective(json: &Value, prefix: &str) -> Option<DateRange> {
 /// The type's clinical date (see [`types::TypeInfo::date_doc`]).
 pub(crate) fn date_of(rtype: &str, json: &Value) -> Option<DateRange> {
     match rtype {
-        "Observation" | "MedicationStatement" | "MedicationAdministration" => effective(json, "effective"),
-        "DiagnosticReport" => effective(json, "effective").or_else(|| text(json, "issued").and_then(DateRange::parse)),
-        "Condition" => effective(json, "onset").or_else(|| text(json, "recordedDate").and_then(DateRange::parse)),
+        "Observation" | "MedicationStatement" | "MedicationAdministration" => {
+            effective(json, "effective")
+        }
+        "DiagnosticReport" => {
+            effective(json, "effective").or_else(|| text(json, "issued").and_then(DateRange::parse))
+        }
+        "Condition" => effective(json, "onset")
+            .or_else(|| text(json, "recordedDate").and_then(DateRange::parse)),
         "AllergyIntolerance" => text(json, "recordedDate").and_then(DateRange::parse),
         "DocumentReference" => text(json, "date").and_then(DateRange::parse),
         "Encounter" | "EpisodeOfCare" => period(json, "period"),
@@ -291,11 +301,15 @@ impl Base {
                         tb.tags = tags.clone();
                     }
                     let stored = Stored::from_json(rtype, &r.id, r.patient.as_deref(), &r.json);
-                    if let Some(ts) = Timestamp::from_millisecond(stored.last_updated).ok().filter(|t| *t > reference_time) {
+                    if let Some(ts) = Timestamp::from_millisecond(stored.last_updated)
+                        .ok()
+                        .filter(|t| *t > reference_time)
+                    {
                         reference_time = ts;
                     }
                     json_bytes += stored.json.get().len();
-                    let pos = u32::try_from(tb.resources.len()).expect("fewer than 4 billion resources");
+                    let pos =
+                        u32::try_from(tb.resources.len()).expect("fewer than 4 billion resources");
                     let index = tb.types.entry(rtype).or_default();
                     index.all.push(pos);
                     index.by_id.insert(stored.id.clone(), pos);
@@ -342,7 +356,13 @@ impl Base {
                 tb
             })
             .collect();
-        Base { tenants, seed: dataset.config.seed, latest_update: reference_time, resource_count, json_bytes }
+        Base {
+            tenants,
+            seed: dataset.config.seed,
+            latest_update: reference_time,
+            resource_count,
+            json_bytes,
+        }
     }
 
     /// Kommunenummer of every tenant, in dataset order.
@@ -480,7 +500,11 @@ impl<'a> View<'a> {
         if let Some(o) = self.overlay
             && let (Some(ids), Some(map)) = (o.created.get(rtype), updated)
         {
-            out.extend(ids.iter().filter_map(|id| map.get(id)).map(|s| Found::Written(s.clone())));
+            out.extend(
+                ids.iter()
+                    .filter_map(|id| map.get(id))
+                    .map(|s| Found::Written(s.clone())),
+            );
         }
         out
     }

@@ -84,14 +84,21 @@ pub enum TokenError {
     #[error("ukjent kommune / unknown kommune: {0}")]
     UnknownKommune(String),
     #[error("ugyldig launch-kontekst / invalid launch context: {field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("ukjent helsepersonell / unknown practitioner: HPR {0}")]
     UnknownPractitioner(String),
-    #[error("helsepersonellet har ikke kategorien / the practitioner does not have category {role} (has {actual})")]
+    #[error(
+        "helsepersonellet har ikke kategorien / the practitioner does not have category {role} (has {actual})"
+    )]
     WrongCategory { role: String, actual: String },
     #[error("ukjent enhet / unknown unit: orgnr {0}")]
     UnknownUnit(String),
-    #[error("helsepersonellet har ingen rolle i enheten / the practitioner has no role in unit {0}")]
+    #[error(
+        "helsepersonellet har ingen rolle i enheten / the practitioner has no role in unit {0}"
+    )]
     NoRoleInUnit(String),
     #[error("ukjent pasient / unknown patient: {0}")]
     UnknownPatient(String),
@@ -137,8 +144,12 @@ impl Grant {
         }
         let verb = if write { "write" } else { "read" };
         self.scopes.iter().any(|s| {
-            let Some((ctx, rest)) = s.split_once('/') else { return false };
-            let Some((t, v)) = rest.split_once('.') else { return false };
+            let Some((ctx, rest)) = s.split_once('/') else {
+                return false;
+            };
+            let Some((t, v)) = rest.split_once('.') else {
+                return false;
+            };
             matches!(ctx, "user" | "patient") && (t == "*" || t == rtype) && (v == "*" || v == verb)
         })
     }
@@ -150,8 +161,12 @@ impl Grant {
 }
 
 fn is_scope(s: &str) -> bool {
-    let Some((ctx, rest)) = s.split_once('/') else { return false };
-    let Some((t, v)) = rest.split_once('.') else { return false };
+    let Some((ctx, rest)) = s.split_once('/') else {
+        return false;
+    };
+    let Some((t, v)) = rest.split_once('.') else {
+        return false;
+    };
     matches!(ctx, "user" | "patient" | "system")
         && (t == "*" || crate::types::type_info(t).is_some())
         && matches!(v, "*" | "read" | "write")
@@ -159,23 +174,41 @@ fn is_scope(s: &str) -> bool {
 
 /// Checks `ctx` against the kommune's truth; returns the grant without token text and times.
 pub(crate) fn check(tenant: &TenantBase, ctx: &LaunchContext) -> Result<Grant, TokenError> {
-    let invalid = |field, message: &str| TokenError::Invalid { field, message: message.to_owned() };
+    let invalid = |field, message: &str| TokenError::Invalid {
+        field,
+        message: message.to_owned(),
+    };
     if ctx.practitioner.is_empty() {
         return Err(invalid("practitioner", "mangler / missing"));
     }
     if !sandkasse_kommune::ids::is_valid_hpr(&ctx.practitioner) {
-        return Err(invalid("practitioner", "ikke et gyldig HPR-nummer / not a valid HPR number"));
+        return Err(invalid(
+            "practitioner",
+            "ikke et gyldig HPR-nummer / not a valid HPR number",
+        ));
     }
-    if !sandkasse_kommune::codes::KATEGORI_HELSEPERSONELL.iter().any(|c| c.code == ctx.role) {
-        return Err(invalid("role", "ikke en kode i Volven 9060 / not a Volven 9060 category code"));
+    if !sandkasse_kommune::codes::KATEGORI_HELSEPERSONELL
+        .iter()
+        .any(|c| c.code == ctx.role)
+    {
+        return Err(invalid(
+            "role",
+            "ikke en kode i Volven 9060 / not a Volven 9060 category code",
+        ));
     }
     if !sandkasse_kommune::ids::is_valid_orgnr(&ctx.unit) {
-        return Err(invalid("unit", "ikke et gyldig organisasjonsnummer / not a valid orgnr"));
+        return Err(invalid(
+            "unit",
+            "ikke et gyldig organisasjonsnummer / not a valid orgnr",
+        ));
     }
     if let Some(r) = &ctx.reason
         && r.len() > 1000
     {
-        return Err(invalid("reason", "over 1000 tegn / longer than 1000 characters"));
+        return Err(invalid(
+            "reason",
+            "over 1000 tegn / longer than 1000 characters",
+        ));
     }
     let truth = &tenant.truth;
     let practitioner = tenant
@@ -184,7 +217,10 @@ pub(crate) fn check(tenant: &TenantBase, ctx: &LaunchContext) -> Result<Grant, T
         .map(|i| &truth.practitioners[*i])
         .ok_or_else(|| TokenError::UnknownPractitioner(ctx.practitioner.clone()))?;
     if practitioner.category != ctx.role {
-        return Err(TokenError::WrongCategory { role: ctx.role.clone(), actual: practitioner.category.to_owned() });
+        return Err(TokenError::WrongCategory {
+            role: ctx.role.clone(),
+            actual: practitioner.category.to_owned(),
+        });
     }
     let unit = tenant
         .unit_by_orgnr
@@ -202,14 +238,21 @@ pub(crate) fn check(tenant: &TenantBase, ctx: &LaunchContext) -> Result<Grant, T
     let requested = ctx.scope.as_deref().unwrap_or(DEFAULT_SCOPE);
     let mut scopes: Vec<String> = Vec::new();
     for s in requested.split_ascii_whitespace() {
-        if matches!(s, "openid" | "fhirUser" | "launch" | "launch/patient" | "offline_access") {
+        if matches!(
+            s,
+            "openid" | "fhirUser" | "launch" | "launch/patient" | "offline_access"
+        ) {
             continue;
         }
         if !is_scope(s) {
-            return Err(invalid("scope", &format!("ukjent scope / unknown scope `{s}`")));
+            return Err(invalid(
+                "scope",
+                &format!("ukjent scope / unknown scope `{s}`"),
+            ));
         }
         if s.starts_with("system/") {
-            let auditor = practitioner.category == "XX" && unit.kind == sandkasse_kommune::UnitKind::Kommune;
+            let auditor =
+                practitioner.category == "XX" && unit.kind == sandkasse_kommune::UnitKind::Kommune;
             if s != AUDIT_SCOPE || !auditor {
                 return Err(TokenError::ScopeNotPermitted(s.to_owned()));
             }

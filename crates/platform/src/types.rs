@@ -33,7 +33,15 @@ const fn t(
     status_params: &'static [&'static str],
     date_doc: &'static str,
 ) -> TypeInfo {
-    TypeInfo { name, patient_data, writable, patient_params, date_params, status_params, date_doc }
+    TypeInfo {
+        name,
+        patient_data,
+        writable,
+        patient_params,
+        date_params,
+        status_params,
+        date_doc,
+    }
 }
 
 const PS: &[&str] = &["patient", "subject"];
@@ -50,16 +58,64 @@ pub static TYPES: &[TypeInfo] = &[
     t("PractitionerRole", false, false, NONE, NONE, NONE, ""),
     t("Organization", false, false, NONE, NONE, NONE, ""),
     t("EpisodeOfCare", true, true, P, DATE, STATUS, "period"),
-    t("Condition", true, true, PS, &["onset-date", "date"], CLINICAL_STATUS, "onset[x], else recordedDate"),
-    t("AllergyIntolerance", true, false, P, DATE, CLINICAL_STATUS, "recordedDate"),
-    t("MedicationStatement", true, false, PS, &["effective", "date"], STATUS, "effective[x]"),
-    t("MedicationAdministration", true, true, PS, &["effective-time", "date"], STATUS, "effective[x]"),
+    t(
+        "Condition",
+        true,
+        true,
+        PS,
+        &["onset-date", "date"],
+        CLINICAL_STATUS,
+        "onset[x], else recordedDate",
+    ),
+    t(
+        "AllergyIntolerance",
+        true,
+        false,
+        P,
+        DATE,
+        CLINICAL_STATUS,
+        "recordedDate",
+    ),
+    t(
+        "MedicationStatement",
+        true,
+        false,
+        PS,
+        &["effective", "date"],
+        STATUS,
+        "effective[x]",
+    ),
+    t(
+        "MedicationAdministration",
+        true,
+        true,
+        PS,
+        &["effective-time", "date"],
+        STATUS,
+        "effective[x]",
+    ),
     t("Observation", true, true, PS, DATE, STATUS, "effective[x]"),
-    t("DiagnosticReport", true, false, PS, DATE, STATUS, "effective[x], else issued"),
+    t(
+        "DiagnosticReport",
+        true,
+        false,
+        PS,
+        DATE,
+        STATUS,
+        "effective[x], else issued",
+    ),
     t("DocumentReference", true, true, PS, DATE, STATUS, "date"),
     t("Encounter", true, false, PS, DATE, STATUS, "period"),
     t("Consent", true, true, P, DATE, STATUS, "dateTime"),
-    t("Provenance", true, true, P, &["recorded", "date"], NONE, "recorded"),
+    t(
+        "Provenance",
+        true,
+        true,
+        P,
+        &["recorded", "date"],
+        NONE,
+        "recorded",
+    ),
     t("AuditEvent", false, false, NONE, DATE, NONE, "recorded"),
 ];
 

@@ -24,8 +24,11 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 fn plugin(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} — run `cargo xtask plugins` first", p.display()))
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("{}: {e} — run `cargo xtask plugins` first", p.display()))
 }
 
 /// The floor's host state: WASI defaults, HTTP that refuses everything, nothing recorded.
@@ -58,18 +61,29 @@ impl WasiHttpHooks for Refuse {
 
 impl WasiView for Bare {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for Bare {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
 fn nurse(platform: &Platform) -> LaunchContext {
-    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    let spec = LaunchSpec {
+        unit_kind: Some(UnitKind::Hjemmesykepleie),
+        category: Some("SP".into()),
+        ..LaunchSpec::default()
+    };
     sandkasse_sandbox::launch(platform, &spec).expect("a nurse with a patient")
 }
 
@@ -77,7 +91,11 @@ fn bench(c: &mut Criterion) {
     let reference = plugin("reference");
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
     let prepared = sandbox.prepare(&reference).expect("reference accepted");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
 
     // The floor: same engine, same component, plain linker.
     let engine = sandbox.engine().clone();
@@ -92,23 +110,41 @@ fn bench(c: &mut Criterion) {
         .func_new("log", |_store, _ty, _params, _results| Ok(()))
         .expect("log stub");
     let pre = linker.instantiate_pre(&component).expect("instantiate_pre");
-    let api = component.get_export_index(None, "kommune:sandkasse/adapter-api@0.1.0").expect("api export");
-    let info_index = component.get_export_index(Some(&api), "info").expect("info export");
+    let api = component
+        .get_export_index(None, "kommune:sandkasse/adapter-api@0.1.0")
+        .expect("api export");
+    let info_index = component
+        .get_export_index(Some(&api), "info")
+        .expect("info export");
 
-    let base = Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::new(42, 2_000))));
+    let base = Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::new(
+        42, 2_000,
+    ))));
 
     let mut g = c.benchmark_group("per-scenario");
     g.bench_function("floor/instantiate+info", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let state = Bare { wasi: WasiCtx::builder().build(), http: WasiHttpCtx::new(), table: ResourceTable::new(), hooks: Refuse };
+                let state = Bare {
+                    wasi: WasiCtx::builder().build(),
+                    http: WasiHttpCtx::new(),
+                    table: ResourceTable::new(),
+                    hooks: Refuse,
+                };
                 let mut store = Store::new(&engine, state);
                 store.set_fuel(u64::MAX / 2).expect("fuel");
                 store.set_epoch_deadline(u64::MAX / 2);
-                let instance = pre.instantiate_async(&mut store).await.expect("instantiate");
-                let info = instance.get_func(&mut store, info_index).expect("info func");
+                let instance = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .expect("instantiate");
+                let info = instance
+                    .get_func(&mut store, info_index)
+                    .expect("info func");
                 let mut results = [Val::Bool(false)];
-                info.call_async(&mut store, &[], &mut results).await.expect("info call");
+                info.call_async(&mut store, &[], &mut results)
+                    .await
+                    .expect("info call");
             })
         })
     });
@@ -116,7 +152,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
-                let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
+                let mut session = sandbox
+                    .session(
+                        &prepared,
+                        sandkasse_platform::app(platform),
+                        SessionOptions::default(),
+                    )
+                    .await;
                 session.info().await
             })
         })
@@ -126,7 +168,13 @@ fn bench(c: &mut Criterion) {
             rt.block_on(async {
                 let platform = Arc::new(Platform::on_tokio_clock(base.clone(), Default::default()));
                 let ctx = nurse(&platform);
-                let mut session = sandbox.session(&prepared, sandkasse_platform::app(platform), SessionOptions::default()).await;
+                let mut session = sandbox
+                    .session(
+                        &prepared,
+                        sandkasse_platform::app(platform),
+                        SessionOptions::default(),
+                    )
+                    .await;
                 let e = session.patient_overview(&ctx).await;
                 assert_eq!(e.class, "ok");
                 e
@@ -138,12 +186,20 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
     let dir = tempfile::tempdir().expect("temp dir");
-    let cached = Sandbox::new(SandboxConfig { cache_dir: Some(dir.path().to_owned()), ..SandboxConfig::default() }).expect("sandbox");
+    let cached = Sandbox::new(SandboxConfig {
+        cache_dir: Some(dir.path().to_owned()),
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox");
     let mut components = vec![("reference", reference.clone())];
-    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plugins/python-minimal/target/python_minimal.wasm");
+    let python = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/python-minimal/target/python_minimal.wasm");
     match std::fs::read(&python) {
         Ok(bytes) => components.push(("python-minimal", bytes)),
-        Err(_) => eprintln!("{} not built (plugins/python-minimal/build.sh): multi-MB compile not measured", python.display()),
+        Err(_) => eprintln!(
+            "{} not built (plugins/python-minimal/build.sh): multi-MB compile not measured",
+            python.display()
+        ),
     }
     for (name, bytes) in &components {
         g.bench_function(format!("{name}/cold ({} KiB)", bytes.len() / 1024), |b| {

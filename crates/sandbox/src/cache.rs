@@ -24,7 +24,10 @@ fn fingerprint(engine: &Engine) -> String {
 
 fn paths(engine: &Engine, dir: &Path, digest: &str) -> (PathBuf, PathBuf) {
     let stem = format!("{digest}-{}", fingerprint(engine));
-    (dir.join(format!("{stem}.cwasm")), dir.join(format!("{stem}.sha256")))
+    (
+        dir.join(format!("{stem}.cwasm")),
+        dir.join(format!("{stem}.sha256")),
+    )
 }
 
 /// Loads a compiled component if a verified artefact exists.
@@ -40,18 +43,24 @@ pub(crate) fn load(engine: &Engine, dir: &Path, digest: &str) -> Option<Componen
     // integrity-checked against the digest kept beside it just above.
     #[allow(unsafe_code)]
     let component = unsafe { Component::deserialize(engine, &bytes) };
-    component.map_err(|e| tracing::warn!(error = %e, "could not load compiled artefact; recompiling")).ok()
+    component
+        .map_err(|e| tracing::warn!(error = %e, "could not load compiled artefact; recompiling"))
+        .ok()
 }
 
 /// Stores a compiled component. Failures only cost a recompilation later, so they are logged.
 pub(crate) fn store(engine: &Engine, dir: &Path, digest: &str, component: &Component) {
     let (artefact, check) = paths(engine, dir, digest);
-    let result = component.serialize().map_err(|e| e.to_string()).and_then(|bytes| {
-        let tmp = artefact.with_extension("tmp");
-        std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
-        std::fs::write(&check, hex::encode(Sha256::digest(&bytes))).map_err(|e| e.to_string())?;
-        std::fs::rename(&tmp, &artefact).map_err(|e| e.to_string())
-    });
+    let result = component
+        .serialize()
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| {
+            let tmp = artefact.with_extension("tmp");
+            std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
+            std::fs::write(&check, hex::encode(Sha256::digest(&bytes)))
+                .map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &artefact).map_err(|e| e.to_string())
+        });
     if let Err(e) = result {
         tracing::warn!(error = %e, path = %artefact.display(), "could not cache compiled artefact");
     }

@@ -50,7 +50,10 @@ pub struct Prepared {
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prepared").field("inspection", &self.inspection).field("cache_hit", &self.cache_hit).finish()
+        f.debug_struct("Prepared")
+            .field("inspection", &self.inspection)
+            .field("cache_hit", &self.cache_hit)
+            .finish()
     }
 }
 
@@ -80,7 +83,9 @@ pub struct Sandbox {
 
 impl std::fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sandbox").field("config", &self.config).finish()
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -115,10 +120,15 @@ impl Sandbox {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         let engine = Engine::new(&wasm).map_err(|e| SandboxError(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| SandboxError(format!("{e:#}")))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| SandboxError(format!("{e:#}")))?;
-        crate::host::kommune::sandkasse::logging::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(&mut linker, |s| s)
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| SandboxError(format!("{e:#}")))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| SandboxError(format!("{e:#}")))?;
+        crate::host::kommune::sandkasse::logging::add_to_linker::<
+            HostState,
+            wasmtime::component::HasSelf<HostState>,
+        >(&mut linker, |s| s)
+        .map_err(|e| SandboxError(format!("{e:#}")))?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let engine = engine.clone();
@@ -134,7 +144,8 @@ impl Sandbox {
                 .map_err(|e| SandboxError(e.to_string()))?
         };
         if let Some(dir) = &config.cache_dir {
-            std::fs::create_dir_all(dir).map_err(|e| SandboxError(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| SandboxError(format!("{}: {e}", dir.display())))?;
         }
         Ok(Sandbox {
             engine,
@@ -142,7 +153,10 @@ impl Sandbox {
             limits: Arc::new(config.limits.clone()),
             config,
             prepared: Mutex::new(HashMap::new()),
-            _ticker: Ticker { stop, thread: Some(thread) },
+            _ticker: Ticker {
+                stop,
+                thread: Some(thread),
+            },
         })
     }
 
@@ -181,8 +195,15 @@ impl Sandbox {
         let (component, cache_hit) = self.compile(bytes)?;
         let inspection = self.describe(bytes, &component);
         let pre = self.audit(&inspection, &component)?;
-        let prepared = Arc::new(Prepared { inspection, pre, cache_hit });
-        self.prepared.lock().expect("prepared map").insert(digest, prepared.clone());
+        let prepared = Arc::new(Prepared {
+            inspection,
+            pre,
+            cache_hit,
+        });
+        self.prepared
+            .lock()
+            .expect("prepared map")
+            .insert(digest, prepared.clone());
         Ok(prepared)
     }
 
@@ -199,7 +220,8 @@ impl Sandbox {
         {
             return Ok((component, true));
         }
-        let component = Component::new(&self.engine, bytes).map_err(|e| Rejection::Malformed(first_line(&e)))?;
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| Rejection::Malformed(first_line(&e)))?;
         if let Some(dir) = &self.config.cache_dir {
             cache::store(&self.engine, dir, &digest, &component);
         }
@@ -208,8 +230,14 @@ impl Sandbox {
 
     fn describe(&self, bytes: &[u8], component: &Component) -> Inspection {
         let ty = component.component_type();
-        let mut imports: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_owned()).collect();
-        let mut exports: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_owned()).collect();
+        let mut imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let mut exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
         imports.sort();
         exports.sort();
         Inspection {
@@ -221,15 +249,27 @@ impl Sandbox {
         }
     }
 
-    fn audit(&self, inspection: &Inspection, component: &Component) -> Result<AdapterPre<HostState>, Rejection> {
+    fn audit(
+        &self,
+        inspection: &Inspection,
+        component: &Component,
+    ) -> Result<AdapterPre<HostState>, Rejection> {
         inspect::check_exports(&inspection.exports)?;
         inspect::audit_imports(inspection.imports.iter().map(String::as_str))?;
-        let pre = self.linker.instantiate_pre(component).map_err(|e| Rejection::Incompatible(format!("{e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| Rejection::Incompatible(format!("{e:#}")))?;
         AdapterPre::new(pre).map_err(|e| Rejection::Incompatible(format!("{e:#}")))
     }
 }
 
 fn first_line(e: &wasmtime::Error) -> String {
     let text = format!("{e:#}");
-    text.lines().next().unwrap_or_default().chars().take(500).collect()
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(500)
+        .collect()
 }

@@ -43,7 +43,10 @@ pub struct VirtualTime {
 
 impl VirtualTime {
     pub fn new(wall_origin: Duration) -> VirtualTime {
-        VirtualTime { origin: tokio::time::Instant::now(), wall_origin }
+        VirtualTime {
+            origin: tokio::time::Instant::now(),
+            wall_origin,
+        }
     }
 
     /// Elapsed virtual time.
@@ -91,13 +94,22 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn begin(&mut self, secrets: Vec<String>) {
-        *self = Recorder { secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(), ..Recorder::default() };
+        *self = Recorder {
+            secrets: secrets.into_iter().filter(|s| !s.is_empty()).collect(),
+            ..Recorder::default()
+        };
     }
 }
 
 /// Replaces every secret in `text` with `<redacted>`.
 pub fn redact_secrets(text: String, secrets: &[String]) -> String {
-    secrets.iter().fold(text, |t, s| if t.contains(s.as_str()) { t.replace(s.as_str(), "<redacted>") } else { t })
+    secrets.iter().fold(text, |t, s| {
+        if t.contains(s.as_str()) {
+            t.replace(s.as_str(), "<redacted>")
+        } else {
+            t
+        }
+    })
 }
 
 /// Memory and table limits that remember why growth was denied and the peak reached.
@@ -112,15 +124,29 @@ pub struct Limiter {
 
 impl Limiter {
     fn new(limits: &Limits) -> Limiter {
-        Limiter { max_memory: limits.max_memory_bytes, max_table: limits.max_table_elements, memory_total: 0, peak_memory: 0, denied: None }
+        Limiter {
+            max_memory: limits.max_memory_bytes,
+            max_table: limits.max_table_elements,
+            memory_total: 0,
+            peak_memory: 0,
+            denied: None,
+        }
     }
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let total = self.memory_total - current.min(self.memory_total) + desired;
         if total > self.max_memory {
-            let why = format!("minnet ville vokse til {total} byte, grensen er {} / memory would grow to {total} bytes, the limit is {}", self.max_memory, self.max_memory);
+            let why = format!(
+                "minnet ville vokse til {total} byte, grensen er {} / memory would grow to {total} bytes, the limit is {}",
+                self.max_memory, self.max_memory
+            );
             self.denied = Some(why.clone());
             wasmtime::bail!(why);
         }
@@ -129,9 +155,17 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_table {
-            let why = format!("tabellen ville vokse til {desired} elementer, grensen er {} / table would grow to {desired} elements, the limit is {}", self.max_table, self.max_table);
+            let why = format!(
+                "tabellen ville vokse til {desired} elementer, grensen er {} / table would grow to {desired} elements, the limit is {}",
+                self.max_table, self.max_table
+            );
             self.denied = Some(why.clone());
             wasmtime::bail!(why);
         }
@@ -161,7 +195,12 @@ fn redact(name: &str, value: &str) -> String {
 
 fn headers_of(map: &http::HeaderMap) -> Vec<(String, String)> {
     map.iter()
-        .map(|(k, v)| (k.as_str().to_owned(), redact(k.as_str(), &String::from_utf8_lossy(v.as_bytes()))))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                redact(k.as_str(), &String::from_utf8_lossy(v.as_bytes())),
+            )
+        })
         .collect()
 }
 
@@ -171,7 +210,11 @@ fn scrub(mut x: Exchange, secrets: &[String]) -> Exchange {
         return x;
     }
     x.request_line = redact_secrets(x.request_line, secrets);
-    for (_, v) in x.request_headers.iter_mut().chain(x.response_headers.iter_mut()) {
+    for (_, v) in x
+        .request_headers
+        .iter_mut()
+        .chain(x.response_headers.iter_mut())
+    {
         *v = redact_secrets(std::mem::take(v), secrets);
     }
     x.request_body = x.request_body.map(|b| redact_secrets(b, secrets));
@@ -186,7 +229,11 @@ fn capped(bytes: &[u8], cap: usize) -> Option<String> {
     let cut = &bytes[..bytes.len().min(cap)];
     let mut s = String::from_utf8_lossy(cut).into_owned();
     if bytes.len() > cap {
-        s.push_str(&format!("… [{} byte til / {} more bytes]", bytes.len() - cap, bytes.len() - cap));
+        s.push_str(&format!(
+            "… [{} byte til / {} more bytes]",
+            bytes.len() - cap,
+            bytes.len() - cap
+        ));
     }
     Some(s)
 }
@@ -201,7 +248,9 @@ type SendFuture = Box<
 >;
 
 fn full(bytes: Bytes) -> WasiBody {
-    Full::new(bytes).map_err(|e: Infallible| match e {}).boxed_unsync()
+    Full::new(bytes)
+        .map_err(|e: Infallible| match e {})
+        .boxed_unsync()
 }
 
 impl WasiHttpHooks for PlatformHooks {
@@ -218,7 +267,11 @@ impl WasiHttpHooks for PlatformHooks {
         let recorder = self.recorder.clone();
         Box::new(async move {
             let (parts, body) = request.into_parts();
-            let authority = parts.uri.authority().map(|a| a.as_str().to_owned()).unwrap_or_default();
+            let authority = parts
+                .uri
+                .authority()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default();
             let mut exchange = Exchange {
                 request_line: format!("{} {}", parts.method, parts.uri),
                 request_headers: headers_of(&parts.headers),
@@ -237,7 +290,9 @@ impl WasiHttpHooks for PlatformHooks {
                 let secrets = r.secrets.clone();
                 r.exchanges.push(scrub(exchange, &secrets));
             };
-            let refuse = |mut exchange: Exchange, disposition: Disposition, error: wasmtime_wasi_http::Error| {
+            let refuse = |mut exchange: Exchange,
+                          disposition: Disposition,
+                          error: wasmtime_wasi_http::Error| {
                 exchange.disposition = disposition;
                 record(exchange);
                 Err(error)
@@ -253,22 +308,41 @@ impl WasiHttpHooks for PlatformHooks {
                         return Err(wasmtime_wasi_http::Error::ConnectionLimitReached);
                     }
                     drop(r);
-                    return refuse(exchange, Disposition::RefusedRequestLimit, wasmtime_wasi_http::Error::ConnectionLimitReached);
+                    return refuse(
+                        exchange,
+                        Disposition::RefusedRequestLimit,
+                        wasmtime_wasi_http::Error::ConnectionLimitReached,
+                    );
                 }
             }
             if !authority.eq_ignore_ascii_case(&platform_authority) {
-                return refuse(exchange, Disposition::RefusedEgress { authority }, wasmtime_wasi_http::Error::HttpRequestDenied);
+                return refuse(
+                    exchange,
+                    Disposition::RefusedEgress { authority },
+                    wasmtime_wasi_http::Error::HttpRequestDenied,
+                );
             }
             let body = match Limited::new(body, limits.max_body_bytes).collect().await {
                 Ok(collected) => collected.to_bytes(),
                 Err(_) => {
-                    return refuse(exchange, Disposition::RefusedBodyLimit, wasmtime_wasi_http::Error::HttpRequestBodySize(None));
+                    return refuse(
+                        exchange,
+                        Disposition::RefusedBodyLimit,
+                        wasmtime_wasi_http::Error::HttpRequestBodySize(None),
+                    );
                 }
             };
             exchange.request_body = capped(&body, limits.evidence_body_bytes);
             exchange.request_body_bytes = body.len();
-            let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
-            let mut builder = http::Request::builder().method(parts.method.clone()).uri(path);
+            let path = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/")
+                .to_owned();
+            let mut builder = http::Request::builder()
+                .method(parts.method.clone())
+                .uri(path);
             for (k, v) in &parts.headers {
                 builder = builder.header(k, v);
             }
@@ -286,7 +360,11 @@ impl WasiHttpHooks for PlatformHooks {
                 Ok(c) => c.to_bytes(),
                 Err(_) => {
                     exchange.received_ms = time.elapsed_ms();
-                    return refuse(exchange, Disposition::RefusedBodyLimit, wasmtime_wasi_http::Error::HttpResponseBodySize(None));
+                    return refuse(
+                        exchange,
+                        Disposition::RefusedBodyLimit,
+                        wasmtime_wasi_http::Error::HttpResponseBodySize(None),
+                    );
                 }
             };
             exchange.response_body = capped(&rbytes, limits.evidence_body_bytes);
@@ -294,7 +372,8 @@ impl WasiHttpHooks for PlatformHooks {
             exchange.received_ms = time.elapsed_ms();
             record(exchange);
             let response = http::Response::from_parts(rparts, full(rbytes));
-            let io: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send> = Box::new(async { Ok(()) });
+            let io: Box<dyn std::future::Future<Output = wasmtime_wasi_http::Result<()>> + Send> =
+                Box::new(async { Ok(()) });
             Ok((response, io))
         })
     }
@@ -316,7 +395,13 @@ pub struct HostState {
 
 impl HostState {
     /// A fresh world for one scenario. `seed` seeds the component's randomness.
-    pub fn new(router: Router, authority: &str, limits: Arc<Limits>, time: VirtualTime, seed: u64) -> HostState {
+    pub fn new(
+        router: Router,
+        authority: &str,
+        limits: Arc<Limits>,
+        time: VirtualTime,
+        seed: u64,
+    ) -> HostState {
         use rand::SeedableRng as _;
         let stdout = MemoryOutputPipe::new(limits.max_stdio_bytes);
         let stderr = MemoryOutputPipe::new(limits.max_stdio_bytes);
@@ -338,7 +423,13 @@ impl HostState {
             wasi: builder.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            hooks: PlatformHooks { router, authority: authority.to_owned(), limits: limits.clone(), time, recorder: recorder.clone() },
+            hooks: PlatformHooks {
+                router,
+                authority: authority.to_owned(),
+                limits: limits.clone(),
+                time,
+                recorder: recorder.clone(),
+            },
             limiter: Limiter::new(&limits),
             recorder,
             stdout,
@@ -351,13 +442,20 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for HostState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.hooks }
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
     }
 }
 
@@ -376,7 +474,11 @@ impl kommune::sandkasse::logging::Host for HostState {
             r.logs_dropped += 1;
         } else {
             let message: String = message.chars().take(4096).collect();
-            r.logs.push(LogLine { level: level.to_owned(), message, at_ms });
+            r.logs.push(LogLine {
+                level: level.to_owned(),
+                message,
+                at_ms,
+            });
         }
     }
 }

@@ -26,9 +26,15 @@ pub const ALLOWED_IMPORTS: &[(&str, &str)] = &[
 
 /// Whether one import name is allowed.
 pub fn is_allowed_import(name: &str) -> bool {
-    let Some((path, version)) = name.split_once('@') else { return false };
+    let Some((path, version)) = name.split_once('@') else {
+        return false;
+    };
     ALLOWED_IMPORTS.iter().any(|(prefix, v)| {
-        let interface_ok = if prefix.ends_with('/') { path.starts_with(prefix) && path.len() > prefix.len() } else { path == *prefix };
+        let interface_ok = if prefix.ends_with('/') {
+            path.starts_with(prefix) && path.len() > prefix.len()
+        } else {
+            path == *prefix
+        };
         interface_ok && version.starts_with(v)
     })
 }
@@ -53,17 +59,30 @@ pub struct Inspection {
 pub enum Rejection {
     #[error("filen er tom / the file is empty")]
     Empty,
-    #[error("komponenten er {size} byte, grensen er {limit} byte / the component is {size} bytes, the limit is {limit} bytes")]
+    #[error(
+        "komponenten er {size} byte, grensen er {limit} byte / the component is {size} bytes, the limit is {limit} bytes"
+    )]
     TooLarge { size: usize, limit: usize },
-    #[error("ikke WebAssembly: filen begynner ikke med \\0asm / not WebAssembly: the file does not start with the \\0asm magic")]
+    #[error(
+        "ikke WebAssembly: filen begynner ikke med \\0asm / not WebAssembly: the file does not start with the \\0asm magic"
+    )]
     NotWasm,
-    #[error("dette er en WebAssembly-kjernemodul, ikke en komponent; bygg med `cargo build --target wasm32-wasip2` eller `wasm-tools component new` / this is a core WebAssembly module, not a component; build with `cargo build --target wasm32-wasip2` or wrap it with `wasm-tools component new`")]
+    #[error(
+        "dette er en WebAssembly-kjernemodul, ikke en komponent; bygg med `cargo build --target wasm32-wasip2` eller `wasm-tools component new` / this is a core WebAssembly module, not a component; build with `cargo build --target wasm32-wasip2` or wrap it with `wasm-tools component new`"
+    )]
     CoreModule,
     #[error("ugyldig eller avkuttet komponent / invalid or truncated component: {0}")]
     Malformed(String),
-    #[error("komponenten eksporterer ikke `{expected}` (eksporterer: {found}) / the component does not export `{expected}` (it exports: {found}); implement the world `kommune:sandkasse/adapter` from conformance/wit")]
-    MissingExport { expected: &'static str, found: String },
-    #[error("ikke tillatt import `{name}`: en adapter kan bare importere WASI 0.2, wasi:http og kontrakten / import `{name}` is not allowed: an adapter may import only WASI 0.2, wasi:http and the contract (kommune:sandkasse); remove the dependency that brings it in")]
+    #[error(
+        "komponenten eksporterer ikke `{expected}` (eksporterer: {found}) / the component does not export `{expected}` (it exports: {found}); implement the world `kommune:sandkasse/adapter` from conformance/wit"
+    )]
+    MissingExport {
+        expected: &'static str,
+        found: String,
+    },
+    #[error(
+        "ikke tillatt import `{name}`: en adapter kan bare importere WASI 0.2, wasi:http og kontrakten / import `{name}` is not allowed: an adapter may import only WASI 0.2, wasi:http and the contract (kommune:sandkasse); remove the dependency that brings it in"
+    )]
     DisallowedImport { name: String },
     #[error("komponenten passer ikke kontrakten / the component does not match the contract: {0}")]
     Incompatible(String),
@@ -80,7 +99,10 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
         return Err(Rejection::Empty);
     }
     if bytes.len() > limit {
-        return Err(Rejection::TooLarge { size: bytes.len(), limit });
+        return Err(Rejection::TooLarge {
+            size: bytes.len(),
+            limit,
+        });
     }
     if !bytes.starts_with(b"\0asm") {
         return Err(Rejection::NotWasm);
@@ -89,7 +111,9 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
         return Err(Rejection::CoreModule);
     }
     if !wasmparser::Parser::is_component(bytes) {
-        return Err(Rejection::Malformed("ukjent WebAssembly-versjon / unknown WebAssembly version or layer".into()));
+        return Err(Rejection::Malformed(
+            "ukjent WebAssembly-versjon / unknown WebAssembly version or layer".into(),
+        ));
     }
     Ok(())
 }
@@ -98,7 +122,9 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
 pub fn audit_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(), Rejection> {
     for name in imports {
         if !is_allowed_import(name) {
-            return Err(Rejection::DisallowedImport { name: name.to_owned() });
+            return Err(Rejection::DisallowedImport {
+                name: name.to_owned(),
+            });
         }
     }
     Ok(())
@@ -109,8 +135,15 @@ pub fn check_exports(exports: &[String]) -> Result<(), Rejection> {
     if exports.iter().any(|e| e == EXPORTED_INTERFACE) {
         Ok(())
     } else {
-        let found = if exports.is_empty() { "ingenting / nothing".to_owned() } else { exports.join(", ") };
-        Err(Rejection::MissingExport { expected: EXPORTED_INTERFACE, found })
+        let found = if exports.is_empty() {
+            "ingenting / nothing".to_owned()
+        } else {
+            exports.join(", ")
+        };
+        Err(Rejection::MissingExport {
+            expected: EXPORTED_INTERFACE,
+            found,
+        })
     }
 }
 
@@ -120,14 +153,25 @@ mod tests {
 
     #[test]
     fn audit_names_the_first_offending_import() {
-        assert!(audit_imports(["wasi:cli/environment@0.2.0", "wasi:http/outgoing-handler@0.2.12"]).is_ok());
+        assert!(
+            audit_imports([
+                "wasi:cli/environment@0.2.0",
+                "wasi:http/outgoing-handler@0.2.12"
+            ])
+            .is_ok()
+        );
         assert_eq!(
             audit_imports(["wasi:io/streams@0.2.0", "evil:host/spawn"]),
-            Err(Rejection::DisallowedImport { name: "evil:host/spawn".into() })
+            Err(Rejection::DisallowedImport {
+                name: "evil:host/spawn".into()
+            })
         );
         assert!(audit_imports(["wasi:http/incoming-handler@0.2.0"]).is_err());
         assert!(audit_imports(["wasi:http/types@0.3.0"]).is_err());
-        assert!(audit_imports(["wasi:io/streams@0.3.0"]).is_err(), "WASI 0.3 is another contract");
+        assert!(
+            audit_imports(["wasi:io/streams@0.3.0"]).is_err(),
+            "WASI 0.3 is another contract"
+        );
         assert!(audit_imports(["wasi:io/streams"]).is_err(), "unversioned");
         assert!(audit_imports(["wasi:http/types-extra@0.2.0"]).is_err());
     }
@@ -136,8 +180,17 @@ mod tests {
     fn prechecks() {
         assert_eq!(precheck(b"", 10), Err(Rejection::Empty));
         assert_eq!(precheck(b"hello world", 100), Err(Rejection::NotWasm));
-        assert_eq!(precheck(b"\0asm\x01\0\0\0", 100), Err(Rejection::CoreModule));
-        assert_eq!(precheck(&[0u8; 20], 10), Err(Rejection::TooLarge { size: 20, limit: 10 }));
+        assert_eq!(
+            precheck(b"\0asm\x01\0\0\0", 100),
+            Err(Rejection::CoreModule)
+        );
+        assert_eq!(
+            precheck(&[0u8; 20], 10),
+            Err(Rejection::TooLarge {
+                size: 20,
+                limit: 10
+            })
+        );
         assert!(precheck(b"\0asm\x0d\0\x01\0", 100).is_ok());
     }
 }

@@ -32,11 +32,21 @@ pub struct LaunchSpec {
 pub enum LaunchError {
     #[error("kommune {0} er ikke i datasettet / kommune {0} is not in the dataset")]
     UnknownKommune(String),
-    #[error("ingen enhet har tjenstlig behov for pasient {patient} i dag ({date}) / no unit in kommune {kommune} has tjenstlig behov for patient {patient} today ({date})")]
-    NoRelation { kommune: String, patient: String, date: String },
-    #[error("ingen passende enhet med et aktivt behandlingsforhold / no matching unit with an active care relation in kommune {0}")]
+    #[error(
+        "ingen enhet har tjenstlig behov for pasient {patient} i dag ({date}) / no unit in kommune {kommune} has tjenstlig behov for patient {patient} today ({date})"
+    )]
+    NoRelation {
+        kommune: String,
+        patient: String,
+        date: String,
+    },
+    #[error(
+        "ingen passende enhet med et aktivt behandlingsforhold / no matching unit with an active care relation in kommune {0}"
+    )]
     NoUnit(String),
-    #[error("ingen helsepersonell av kategori {category} i enheten {unit} / no practitioner of category {category} in unit {unit}")]
+    #[error(
+        "ingen helsepersonell av kategori {category} i enheten {unit} / no practitioner of category {category} in unit {unit}"
+    )]
     NoPractitioner { unit: String, category: String },
     #[error("plattformen utstedte ikke token / the platform issued no token: {0}")]
     Token(String),
@@ -45,26 +55,49 @@ pub enum LaunchError {
 /// Resolves `spec` against the platform's ground truth and issues the token.
 pub fn launch(platform: &Platform, spec: &LaunchSpec) -> Result<LaunchContext, LaunchError> {
     let kommune = spec.kommune.clone().unwrap_or_else(|| "4601".to_owned());
-    let truth = platform.base().truth(&kommune).ok_or_else(|| LaunchError::UnknownKommune(kommune.clone()))?;
+    let truth = platform
+        .base()
+        .truth(&kommune)
+        .ok_or_else(|| LaunchError::UnknownKommune(kommune.clone()))?;
     let today = REFERENCE_DATE.to_string();
     let kind_ok = |kind: UnitKind| match spec.unit_kind {
         Some(k) => k == kind,
         None => kind != UnitKind::Tildelingskontor && kind != UnitKind::Kommune,
     };
-    let unit = match (&spec.patient, spec.emergency_reason.is_some() || spec.without_relation) {
+    let unit = match (
+        &spec.patient,
+        spec.emergency_reason.is_some() || spec.without_relation,
+    ) {
         // Emergency access (or a deliberate test of 403) needs no relation: any unit of the kind.
-        (_, true) => truth.units.iter().find(|u| kind_ok(u.kind)).ok_or_else(|| LaunchError::NoUnit(kommune.clone()))?,
+        (_, true) => truth
+            .units
+            .iter()
+            .find(|u| kind_ok(u.kind))
+            .ok_or_else(|| LaunchError::NoUnit(kommune.clone()))?,
         (patient, false) => {
             let relation = truth
                 .care_relations
                 .iter()
                 .filter(|c| c.active_on(&today) && patient.as_ref().is_none_or(|p| &c.patient == p))
-                .find(|c| truth.units.iter().any(|u| u.id == c.unit && kind_ok(u.kind)))
+                .find(|c| {
+                    truth
+                        .units
+                        .iter()
+                        .any(|u| u.id == c.unit && kind_ok(u.kind))
+                })
                 .ok_or_else(|| match patient {
-                    Some(p) => LaunchError::NoRelation { kommune: kommune.clone(), patient: p.clone(), date: today.clone() },
+                    Some(p) => LaunchError::NoRelation {
+                        kommune: kommune.clone(),
+                        patient: p.clone(),
+                        date: today.clone(),
+                    },
                     None => LaunchError::NoUnit(kommune.clone()),
                 })?;
-            truth.units.iter().find(|u| u.id == relation.unit).ok_or_else(|| LaunchError::NoUnit(kommune.clone()))?
+            truth
+                .units
+                .iter()
+                .find(|u| u.id == relation.unit)
+                .ok_or_else(|| LaunchError::NoUnit(kommune.clone()))?
         }
     };
     let patient = match &spec.patient {
@@ -79,8 +112,15 @@ pub fn launch(platform: &Platform, spec: &LaunchSpec) -> Result<LaunchContext, L
     let practitioner = truth
         .practitioners
         .iter()
-        .filter(|p| p.units.contains(&unit.id) && spec.category.as_deref().is_none_or(|c| c == p.category))
-        .max_by_key(|p| (codes::is_helsepersonell(p.category), std::cmp::Reverse(p.id.clone())))
+        .filter(|p| {
+            p.units.contains(&unit.id) && spec.category.as_deref().is_none_or(|c| c == p.category)
+        })
+        .max_by_key(|p| {
+            (
+                codes::is_helsepersonell(p.category),
+                std::cmp::Reverse(p.id.clone()),
+            )
+        })
         .ok_or_else(|| LaunchError::NoPractitioner {
             unit: unit.name.clone(),
             category: spec.category.clone().unwrap_or_else(|| "*".into()),
@@ -91,11 +131,17 @@ pub fn launch(platform: &Platform, spec: &LaunchSpec) -> Result<LaunchContext, L
         role: practitioner.category.to_owned(),
         unit: unit.orgnr.clone(),
         patient: Some(patient.clone()),
-        purpose: if spec.emergency_reason.is_some() { sandkasse_platform::Purpose::Emergency } else { Default::default() },
+        purpose: if spec.emergency_reason.is_some() {
+            sandkasse_platform::Purpose::Emergency
+        } else {
+            Default::default()
+        },
         reason: spec.emergency_reason.clone(),
         scope: None,
     };
-    let access_token = platform.issue_token(&ctx).map_err(|e| LaunchError::Token(e.to_string()))?;
+    let access_token = platform
+        .issue_token(&ctx)
+        .map_err(|e| LaunchError::Token(e.to_string()))?;
     Ok(LaunchContext {
         kommunenummer: kommune.clone(),
         practitioner_hpr: practitioner.hpr.clone(),

@@ -27,7 +27,10 @@ pub struct SessionOptions {
 
 impl Default for SessionOptions {
     fn default() -> Self {
-        SessionOptions { seed: 0, wall_origin: Duration::from_secs(1_790_856_000) }
+        SessionOptions {
+            seed: 0,
+            wall_origin: Duration::from_secs(1_790_856_000),
+        }
     }
 }
 
@@ -55,7 +58,9 @@ pub struct Session {
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("instantiated", &self.adapter.is_some()).finish()
+        f.debug_struct("Session")
+            .field("instantiated", &self.adapter.is_some())
+            .finish()
     }
 }
 
@@ -91,10 +96,21 @@ pub fn context_json(ctx: &LaunchContext) -> Value {
 impl Sandbox {
     /// A fresh instance of `prepared` whose HTTP goes to `router` (the platform of the
     /// scenario). Must run inside a tokio runtime, normally [`block_on_virtual`].
-    pub async fn session(&self, prepared: &Prepared, router: Router, options: SessionOptions) -> Session {
+    pub async fn session(
+        &self,
+        prepared: &Prepared,
+        router: Router,
+        options: SessionOptions,
+    ) -> Session {
         let limits = self.limits().clone();
         let time = VirtualTime::new(options.wall_origin);
-        let state = HostState::new(router, &self.config().platform_authority, limits.clone(), time, options.seed);
+        let state = HostState::new(
+            router,
+            &self.config().platform_authority,
+            limits.clone(),
+            time,
+            options.seed,
+        );
         let mut store = Store::new(self.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.epoch_deadline_trap();
@@ -170,9 +186,17 @@ impl Session {
     fn begin_with_secrets(&mut self, secrets: Vec<String>) -> Started {
         let _ = self.store.set_fuel(self.limits.fuel_per_call);
         self.store.set_epoch_deadline(self.limits.deadline_ticks());
-        self.store.data().recorder.lock().expect("recorder").begin(secrets);
+        self.store
+            .data()
+            .recorder
+            .lock()
+            .expect("recorder")
+            .begin(secrets);
         self.store.data_mut().limiter.denied = None;
-        Started { real: Instant::now(), virtual_ms: self.store.data().time.elapsed_ms() }
+        Started {
+            real: Instant::now(),
+            virtual_ms: self.store.data().time.elapsed_ms(),
+        }
     }
 
     fn finish(&mut self, call: &str, arguments: Value, started: Started, raw: Raw) -> CallEvidence {
@@ -194,8 +218,14 @@ impl Session {
         }
         let stdout_all = state.stdout.contents();
         let stderr_all = state.stderr.contents();
-        let stdout = redact(String::from_utf8_lossy(&stdout_all[self.stdout_seen.min(stdout_all.len())..]).into_owned());
-        let stderr = redact(String::from_utf8_lossy(&stderr_all[self.stderr_seen.min(stderr_all.len())..]).into_owned());
+        let stdout = redact(
+            String::from_utf8_lossy(&stdout_all[self.stdout_seen.min(stdout_all.len())..])
+                .into_owned(),
+        );
+        let stderr = redact(
+            String::from_utf8_lossy(&stderr_all[self.stderr_seen.min(stderr_all.len())..])
+                .into_owned(),
+        );
         self.stdout_seen = stdout_all.len();
         self.stderr_seen = stderr_all.len();
         let outcome = match raw {
@@ -242,8 +272,12 @@ impl Session {
             Outcome::Failure { class, .. } => class.name().to_owned(),
             // A call that completed but tried to leave the sandbox or flooded the platform is
             // classified by that, whatever it returned.
-            _ if refused(|d| matches!(d, Disposition::RefusedEgress { .. })) => "refused-egress".to_owned(),
-            _ if refused(|d| matches!(d, Disposition::RefusedRequestLimit)) => "request-limit".to_owned(),
+            _ if refused(|d| matches!(d, Disposition::RefusedEgress { .. })) => {
+                "refused-egress".to_owned()
+            }
+            _ if refused(|d| matches!(d, Disposition::RefusedRequestLimit)) => {
+                "request-limit".to_owned()
+            }
             _ if refused(|d| matches!(d, Disposition::RefusedBodyLimit)) => "body-limit".to_owned(),
             Outcome::Ok { .. } => "ok".to_owned(),
             Outcome::AdapterError { .. } => "adapter-error".to_owned(),
@@ -284,12 +318,19 @@ impl Session {
 
     /// Calls `info`.
     pub async fn info(&mut self) -> (CallEvidence, Option<crate::host::types::AdapterInfo>) {
-        let Some(adapter) = self.adapter.clone() else { return (self.poisoned("info", Value::Null), None) };
+        let Some(adapter) = self.adapter.clone() else {
+            return (self.poisoned("info", Value::Null), None);
+        };
         let started = self.begin();
         let limit = self.virtual_limit();
-        let fut = adapter.kommune_sandkasse_adapter_api().call_info(&mut self.store);
+        let fut = adapter
+            .kommune_sandkasse_adapter_api()
+            .call_info(&mut self.store);
         let (raw, info) = match tokio::time::timeout(limit, fut).await {
-            Ok(Ok(info)) => (Raw::Ok(serde_json::to_value(&info).unwrap_or(Value::Null)), Some(info)),
+            Ok(Ok(info)) => (
+                Raw::Ok(serde_json::to_value(&info).unwrap_or(Value::Null)),
+                Some(info),
+            ),
             Ok(Err(e)) => (Raw::Err(e), None),
             Err(_) => (Raw::TimedOut, None),
         };
@@ -299,11 +340,15 @@ impl Session {
     /// Calls `patient-overview`.
     pub async fn patient_overview(&mut self, ctx: &LaunchContext) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx) });
-        let Some(adapter) = self.adapter.clone() else { return self.poisoned("patient-overview", args) };
+        let Some(adapter) = self.adapter.clone() else {
+            return self.poisoned("patient-overview", args);
+        };
         let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
         let max = self.limits.max_result_bytes;
-        let fut = adapter.kommune_sandkasse_adapter_api().call_patient_overview(&mut self.store, ctx);
+        let fut = adapter
+            .kommune_sandkasse_adapter_api()
+            .call_patient_overview(&mut self.store, ctx);
         let raw = match tokio::time::timeout(limit, fut).await {
             Ok(Ok(Ok(s))) if s.len() > max => Raw::TooLarge(s.len()),
             Ok(Ok(Ok(s))) => Raw::Ok(Value::String(s)),
@@ -317,10 +362,15 @@ impl Session {
     /// Calls `document`.
     pub async fn document(&mut self, ctx: &LaunchContext, entry: &ClinicalEntry) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx), "entry": serde_json::to_value(entry).unwrap_or(Value::Null) });
-        let Some(adapter) = self.adapter.clone() else { return self.poisoned("document", args) };
+        let Some(adapter) = self.adapter.clone() else {
+            return self.poisoned("document", args);
+        };
         let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
-        let fut = adapter.kommune_sandkasse_adapter_api().call_document(&mut self.store, ctx, entry);
+        let fut =
+            adapter
+                .kommune_sandkasse_adapter_api()
+                .call_document(&mut self.store, ctx, entry);
         let raw = match tokio::time::timeout(limit, fut).await {
             Ok(Ok(Ok(ids))) => Raw::Ok(json!(ids)),
             Ok(Ok(Err(e))) => Raw::AdapterError(e),
@@ -333,12 +383,19 @@ impl Session {
     /// Calls `on-event`.
     pub async fn on_event(&mut self, ctx: &LaunchContext, event: &Event) -> CallEvidence {
         let args = json!({ "ctx": context_json(ctx), "event": serde_json::to_value(event).unwrap_or(Value::Null) });
-        let Some(adapter) = self.adapter.clone() else { return self.poisoned("on-event", args) };
+        let Some(adapter) = self.adapter.clone() else {
+            return self.poisoned("on-event", args);
+        };
         let started = self.begin_with_secrets(vec![ctx.access_token.clone()]);
         let limit = self.virtual_limit();
-        let fut = adapter.kommune_sandkasse_adapter_api().call_on_event(&mut self.store, ctx, event);
+        let fut =
+            adapter
+                .kommune_sandkasse_adapter_api()
+                .call_on_event(&mut self.store, ctx, event);
         let raw = match tokio::time::timeout(limit, fut).await {
-            Ok(Ok(Ok(EventOutcome::Processed(fetched)))) => Raw::Ok(json!({ "processed": fetched })),
+            Ok(Ok(Ok(EventOutcome::Processed(fetched)))) => {
+                Raw::Ok(json!({ "processed": fetched }))
+            }
             Ok(Ok(Ok(EventOutcome::Ignored(why)))) => Raw::Ok(json!({ "ignored": why })),
             Ok(Ok(Err(e))) => Raw::AdapterError(e),
             Ok(Err(e)) => Raw::Err(e),

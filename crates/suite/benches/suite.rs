@@ -9,7 +9,10 @@ use sandkasse_suite::harness::{TestOptions, test_component};
 
 fn bench(c: &mut Criterion) {
     let suite = sandkasse_suite::load::load(&sandkasse_suite::load::default_root()).expect("suite");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../plugins/target/wasm32-wasip2/release/reference.wasm");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../plugins/target/wasm32-wasip2/release/reference.wasm"
+    );
     let bytes = std::fs::read(path).expect("run `cargo xtask plugins` first");
     let sandbox = Sandbox::new(SandboxConfig::default()).expect("sandbox");
     let options = TestOptions::default();
@@ -17,9 +20,13 @@ fn bench(c: &mut Criterion) {
     assert!(first.godkjent());
     let mut g = c.benchmark_group("suite");
     g.sample_size(10);
-    g.bench_function(format!("full suite, reference adapter ({} scenarios, warm)", suite.scenarios.len()), |b| {
-        b.iter(|| test_component(&suite, &sandbox, &bytes, &options, &|_| {}).expect("report"))
-    });
+    g.bench_function(
+        format!(
+            "full suite, reference adapter ({} scenarios, warm)",
+            suite.scenarios.len()
+        ),
+        |b| b.iter(|| test_component(&suite, &sandbox, &bytes, &options, &|_| {}).expect("report")),
+    );
     g.finish();
 }
 

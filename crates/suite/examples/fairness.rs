@@ -26,8 +26,16 @@ use sandkasse_suite::load::{default_root, load};
 use sandkasse_suite::report::Outcome;
 
 /// The adapters compared: name and path from the repository root.
-const ADAPTERS: &[(&str, &str)] =
-    &[("reference", "plugins/target/wasm32-wasip2/release/reference.wasm"), ("python-reference", "plugins/python-reference/target/python_reference.wasm")];
+const ADAPTERS: &[(&str, &str)] = &[
+    (
+        "reference",
+        "plugins/target/wasm32-wasip2/release/reference.wasm",
+    ),
+    (
+        "python-reference",
+        "plugins/python-reference/target/python_reference.wasm",
+    ),
+];
 
 /// The scenario of the untimed run per seed that generates the seed's data.
 const WARM_UP: &str = "events-basic";
@@ -54,11 +62,20 @@ fn main() -> Result<ExitCode> {
     for (name, path) in ADAPTERS {
         let bytes = read(&root.join(path), name)?;
         let started = Instant::now();
-        sandbox.prepare(&bytes).with_context(|| format!("{name} was rejected"))?;
+        sandbox
+            .prepare(&bytes)
+            .with_context(|| format!("{name} was rejected"))?;
         let prepare = started.elapsed();
-        println!("{name}: {} bytes, prepared (compiled) in {:.1} s", bytes.len(), prepare.as_secs_f64());
+        println!(
+            "{name}: {} bytes, prepared (compiled) in {:.1} s",
+            bytes.len(),
+            prepare.as_secs_f64()
+        );
         components.push((*name, bytes));
-        tallies.push(Tally { prepare, ..Tally::default() });
+        tallies.push(Tally {
+            prepare,
+            ..Tally::default()
+        });
     }
 
     let wall = Instant::now();
@@ -67,29 +84,52 @@ fn main() -> Result<ExitCode> {
         // The seed's synthetic kommune is generated (and cached by the harness) by a small
         // untimed run first, so neither adapter's time includes it.
         let started = Instant::now();
-        let warm = TestOptions { seed: Some(seed), scenarios: vec![WARM_UP.to_owned()], ..TestOptions::default() };
-        test_component(&suite, &sandbox, &components[0].1, &warm, &|_| {}).with_context(|| format!("warm-up, seed {seed}"))?;
+        let warm = TestOptions {
+            seed: Some(seed),
+            scenarios: vec![WARM_UP.to_owned()],
+            ..TestOptions::default()
+        };
+        test_component(&suite, &sandbox, &components[0].1, &warm, &|_| {})
+            .with_context(|| format!("warm-up, seed {seed}"))?;
         data += started.elapsed();
         let mut line = format!("seed {seed:>4}:");
         for ((name, bytes), tally) in components.iter().zip(&mut tallies) {
-            let options = TestOptions { seed: Some(seed), component_name: format!("{name}.wasm"), ..TestOptions::default() };
+            let options = TestOptions {
+                seed: Some(seed),
+                component_name: format!("{name}.wasm"),
+                ..TestOptions::default()
+            };
             let started = Instant::now();
-            let r = test_component(&suite, &sandbox, bytes, &options, &|_| {}).with_context(|| format!("{name}, seed {seed}"))?;
+            let r = test_component(&suite, &sandbox, bytes, &options, &|_| {})
+                .with_context(|| format!("{name}, seed {seed}"))?;
             let took = started.elapsed();
             tally.runs += took;
             tally.scores.push(r.score);
-            let failing: Vec<String> = r.vilkar.iter().filter(|v| v.outcome != Outcome::Pass).map(|v| format!("{} ({:?})", v.id, v.outcome)).collect();
+            let failing: Vec<String> = r
+                .vilkar
+                .iter()
+                .filter(|v| v.outcome != Outcome::Pass)
+                .map(|v| format!("{} ({:?})", v.id, v.outcome))
+                .collect();
             if r.godkjent() && r.score == 1.0 && failing.is_empty() {
                 tally.godkjent += 1;
             } else {
                 tally.failing.insert(seed, failing.clone());
             }
-            let verdict = if r.godkjent() { "godkjent" } else { "IKKE godkjent" };
+            let verdict = if r.godkjent() {
+                "godkjent"
+            } else {
+                "IKKE godkjent"
+            };
             line.push_str(&format!(
                 "  {name} {verdict} {:.4} {:.1}s{}",
                 r.score,
                 took.as_secs_f64(),
-                if failing.is_empty() { String::new() } else { format!(" [{}]", failing.join(", ")) }
+                if failing.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", failing.join(", "))
+                }
             ));
         }
         println!("{line}");
@@ -103,7 +143,9 @@ fn main() -> Result<ExitCode> {
         components[0].0,
         data.as_secs_f64()
     );
-    println!("| adapter | godkjent with 1.0 | mean score | min score | prepare | suite runs (total / per seed) |");
+    println!(
+        "| adapter | godkjent with 1.0 | mean score | min score | prepare | suite runs (total / per seed) |"
+    );
     println!("|---|---|---|---|---|---|");
     let mut all_pass = true;
     for ((name, _), tally) in components.iter().zip(&tallies) {
@@ -127,10 +169,17 @@ fn main() -> Result<ExitCode> {
             }
         }
         for (vilkar, seeds) in by_vilkar {
-            println!("{name}: {vilkar} not passed on {} seed(s): {seeds:?}", seeds.len());
+            println!(
+                "{name}: {vilkar} not passed on {} seed(s): {seeds:?}",
+                seeds.len()
+            );
         }
     }
-    Ok(if all_pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if all_pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `--seeds N` (default 50) and `--first S` (default 1).
@@ -138,8 +187,12 @@ fn parse_args() -> Result<(u64, u64)> {
     let (mut first, mut seeds) = (1u64, 50u64);
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().with_context(|| format!("{flag} needs a value"))?;
-        let number: u64 = value.parse().with_context(|| format!("{flag} {value}: not a whole number"))?;
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        let number: u64 = value
+            .parse()
+            .with_context(|| format!("{flag} {value}: not a whole number"))?;
         match flag.as_str() {
             "--seeds" => seeds = number,
             "--first" => first = number,

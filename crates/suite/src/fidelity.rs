@@ -17,7 +17,9 @@
 use std::collections::BTreeSet;
 
 use sandkasse_sandbox::Outcome as CallOutcome;
-use sandkasse_sandbox::types::{CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns};
+use sandkasse_sandbox::types::{
+    CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns,
+};
 use serde_json::Value;
 
 use crate::evaluate::{Judgement, describe, error, fail, pass};
@@ -50,30 +52,57 @@ fn parties(world: &World, ctx: &LaunchContext) -> Parties {
     Parties {
         patient: ctx.patient.clone().unwrap_or_default(),
         practitioner: truth
-            .and_then(|t| t.practitioners.iter().find(|p| p.hpr == ctx.practitioner_hpr))
+            .and_then(|t| {
+                t.practitioners
+                    .iter()
+                    .find(|p| p.hpr == ctx.practitioner_hpr)
+            })
             .map(|p| (p.id.clone(), p.hpr.clone())),
-        unit: truth.and_then(|t| t.units.iter().find(|u| u.orgnr == ctx.unit_orgnr)).map(|u| (u.id.clone(), u.orgnr.clone())),
+        unit: truth
+            .and_then(|t| t.units.iter().find(|u| u.orgnr == ctx.unit_orgnr))
+            .map(|u| (u.id.clone(), u.orgnr.clone())),
     }
 }
 
 /// Whether a `Reference` names `rtype/id` (relative, or an absolute URL ending in it) or carries
 /// the identifier `system|value`.
-pub fn refers_to(reference: &Value, rtype: &str, id: &str, identifier: Option<(&str, &str)>) -> bool {
+pub fn refers_to(
+    reference: &Value,
+    rtype: &str,
+    id: &str,
+    identifier: Option<(&str, &str)>,
+) -> bool {
     let by_reference = reference["reference"].as_str().is_some_and(|r| {
         let r = r.split("/_history/").next().unwrap_or(r);
         r == format!("{rtype}/{id}") || r.ends_with(&format!("/fhir/{rtype}/{id}"))
     });
-    let by_identifier = identifier.is_some_and(|(system, value)| reference["identifier"]["system"] == system && reference["identifier"]["value"] == value);
+    let by_identifier = identifier.is_some_and(|(system, value)| {
+        reference["identifier"]["system"] == system && reference["identifier"]["value"] == value
+    });
     by_reference || by_identifier
 }
 
 /// Every `Reference` in `values` (single references or arrays of them).
 fn references<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<&'a Value> {
-    values.into_iter().flat_map(|v| if let Some(a) = v.as_array() { a.iter().collect::<Vec<_>>() } else { vec![v] }).filter(|v| v.is_object()).collect()
+    values
+        .into_iter()
+        .flat_map(|v| {
+            if let Some(a) = v.as_array() {
+                a.iter().collect::<Vec<_>>()
+            } else {
+                vec![v]
+            }
+        })
+        .filter(|v| v.is_object())
+        .collect()
 }
 
 fn has_coding(concept: &Value, system: &str, code: &str) -> bool {
-    concept["coding"].as_array().into_iter().flatten().any(|c| c["system"] == system && c["code"] == code)
+    concept["coding"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["system"] == system && c["code"] == code)
 }
 
 fn codes_of(concept: &Value) -> String {
@@ -81,9 +110,19 @@ fn codes_of(concept: &Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|c| format!("{}|{}", c["system"].as_str().unwrap_or("?"), c["code"].as_str().unwrap_or("?")))
+        .map(|c| {
+            format!(
+                "{}|{}",
+                c["system"].as_str().unwrap_or("?"),
+                c["code"].as_str().unwrap_or("?")
+            )
+        })
         .collect();
-    if codes.is_empty() { "ingen koding / no coding".into() } else { codes.join(", ") }
+    if codes.is_empty() {
+        "ingen koding / no coding".into()
+    } else {
+        codes.join(", ")
+    }
 }
 
 /// The same instant (offsets may differ): `2026-10-01T14:30:00+02:00` = `2026-10-01T12:30:00Z`.
@@ -96,7 +135,10 @@ fn same_instant(a: &str, b: &str) -> bool {
 
 /// A FHIR `date` or `dateTime` on the given calendar date.
 fn on_date(value: &str, date: &str) -> bool {
-    value == date || value.strip_prefix(date).is_some_and(|rest| rest.starts_with('T'))
+    value == date
+        || value
+            .strip_prefix(date)
+            .is_some_and(|rest| rest.starts_with('T'))
 }
 
 fn shown(v: &Value) -> String {
@@ -109,20 +151,36 @@ fn shown(v: &Value) -> String {
 
 /// One difference between the entry and what was stored.
 fn differs(rtype: &str, path: &str, got: &Value, wanted: impl std::fmt::Display) -> String {
-    format!("`{rtype}.{path}` er / is {}; registreringen hadde / the entry had {wanted}", shown(got))
+    format!(
+        "`{rtype}.{path}` er / is {}; registreringen hadde / the entry had {wanted}",
+        shown(got)
+    )
 }
 
 fn label(r: &Value, system: &str, code: &str) -> bool {
-    r["meta"]["security"].as_array().into_iter().flatten().any(|l| l["system"] == system && l["code"] == code)
+    r["meta"]["security"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|l| l["system"] == system && l["code"] == code)
 }
 
 /// Checks shared by every resource of an entry: the patient, the practitioner where the
 /// resource names one, and organisations (only the unit).
 fn common(r: &Value, who: &Parties, practitioner_fields: &[&str], out: &mut Vec<String>) {
     let rtype = r["resourceType"].as_str().unwrap_or("?");
-    let patient_field = if rtype == "EpisodeOfCare" { "patient" } else { "subject" };
+    let patient_field = if rtype == "EpisodeOfCare" {
+        "patient"
+    } else {
+        "subject"
+    };
     if !refers_to(&r[patient_field], "Patient", &who.patient, None) {
-        out.push(differs(rtype, &format!("{patient_field}.reference"), &r[patient_field]["reference"], format_args!("Patient/{}", who.patient)));
+        out.push(differs(
+            rtype,
+            &format!("{patient_field}.reference"),
+            &r[patient_field]["reference"],
+            format_args!("Patient/{}", who.patient),
+        ));
     }
     if let Some((id, hpr)) = &who.practitioner {
         let named: Vec<&Value> = references(practitioner_fields.iter().map(|f| match *f {
@@ -130,9 +188,19 @@ fn common(r: &Value, who: &Parties, practitioner_fields: &[&str], out: &mut Vec<
             other => &r[other],
         }))
         .into_iter()
-        .map(|x| if x.get("actor").is_some() { &x["actor"] } else { x })
+        .map(|x| {
+            if x.get("actor").is_some() {
+                &x["actor"]
+            } else {
+                x
+            }
+        })
         .collect();
-        if !practitioner_fields.is_empty() && !named.iter().any(|x| refers_to(x, "Practitioner", id, Some((HPR, hpr)))) {
+        if !practitioner_fields.is_empty()
+            && !named
+                .iter()
+                .any(|x| refers_to(x, "Practitioner", id, Some((HPR, hpr))))
+        {
             out.push(format!(
                 "`{rtype}.{}` nevner ikke helsepersonellet / does not name the practitioner (Practitioner/{id}, HPR {hpr})",
                 practitioner_fields[0]
@@ -142,10 +210,22 @@ fn common(r: &Value, who: &Parties, practitioner_fields: &[&str], out: &mut Vec<
     if let Some((unit, orgnr)) = &who.unit {
         for field in ["performer", "custodian", "managingOrganization", "author"] {
             for x in references([&r[field]]) {
-                let x = if x.get("actor").is_some() { &x["actor"] } else { x };
-                let names_org = x["reference"].as_str().is_some_and(|s| s.contains("Organization/")) || x["identifier"]["system"] == ORGNR;
+                let x = if x.get("actor").is_some() {
+                    &x["actor"]
+                } else {
+                    x
+                };
+                let names_org = x["reference"]
+                    .as_str()
+                    .is_some_and(|s| s.contains("Organization/"))
+                    || x["identifier"]["system"] == ORGNR;
                 if names_org && !refers_to(x, "Organization", unit, Some((ORGNR, orgnr))) {
-                    out.push(differs(rtype, field, &x["reference"], format_args!("enheten / the unit Organization/{unit} (orgnr {orgnr})")));
+                    out.push(differs(
+                        rtype,
+                        field,
+                        &x["reference"],
+                        format_args!("enheten / the unit Organization/{unit} (orgnr {orgnr})"),
+                    ));
                 }
             }
         }
@@ -160,19 +240,48 @@ fn vital_signs(v: &VitalSigns, stored: &[&Value], who: &Parties, out: &mut Vec<S
             continue;
         }
         common(r, who, &["performer"], out);
-        let effective = r["effectiveDateTime"].as_str().or_else(|| r["effectivePeriod"]["start"].as_str()).or_else(|| r["effectiveInstant"].as_str());
+        let effective = r["effectiveDateTime"]
+            .as_str()
+            .or_else(|| r["effectivePeriod"]["start"].as_str())
+            .or_else(|| r["effectiveInstant"].as_str());
         if !effective.is_some_and(|e| same_instant(e, &v.effective)) {
-            out.push(differs("Observation", "effectiveDateTime", &effective.map_or(Value::Null, |e| Value::String(e.into())), &v.effective));
+            out.push(differs(
+                "Observation",
+                "effectiveDateTime",
+                &effective.map_or(Value::Null, |e| Value::String(e.into())),
+                &v.effective,
+            ));
         }
-        if !matches!(r["status"].as_str(), Some("final" | "amended" | "corrected")) {
+        if !matches!(
+            r["status"].as_str(),
+            Some("final" | "amended" | "corrected")
+        ) {
             out.push(differs("Observation", "status", &r["status"], "final"));
         }
-        if !r["category"].as_array().into_iter().flatten().any(|c| has_coding(c, OBSERVATION_CATEGORY, "vital-signs")) {
-            out.push(format!("`Observation.category` mangler / lacks {OBSERVATION_CATEGORY}|vital-signs"));
+        if !r["category"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| has_coding(c, OBSERVATION_CATEGORY, "vital-signs"))
+        {
+            out.push(format!(
+                "`Observation.category` mangler / lacks {OBSERVATION_CATEGORY}|vital-signs"
+            ));
         }
         let panel = has_coding(&r["code"], LOINC, BLOOD_PRESSURE_PANEL);
         let parts: Vec<(&Value, &Value, String)> = if panel {
-            r["component"].as_array().into_iter().flatten().map(|c| (&c["code"], &c["valueQuantity"], "component.valueQuantity".to_owned())).collect()
+            r["component"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    (
+                        &c["code"],
+                        &c["valueQuantity"],
+                        "component.valueQuantity".to_owned(),
+                    )
+                })
+                .collect()
         } else {
             vec![(&r["code"], &r["valueQuantity"], "valueQuantity".to_owned())]
         };
@@ -180,7 +289,11 @@ fn vital_signs(v: &VitalSigns, stored: &[&Value], who: &Parties, out: &mut Vec<S
             out.push(format!("`Observation.component` mangler i blodtrykkspanelet {BLOOD_PRESSURE_PANEL} / missing in the blood-pressure panel"));
         }
         for (code, quantity, path) in parts {
-            let Some(m) = v.measurements.iter().find(|m| has_coding(code, LOINC, &m.code)) else {
+            let Some(m) = v
+                .measurements
+                .iter()
+                .find(|m| has_coding(code, LOINC, &m.code))
+            else {
                 out.push(format!("Observation med koden / with the code {} som registreringen ikke hadde / the entry did not have", codes_of(code)));
                 continue;
             };
@@ -191,57 +304,133 @@ fn vital_signs(v: &VitalSigns, stored: &[&Value], who: &Parties, out: &mut Vec<S
                 ));
             }
             if !found.insert(m.code.as_str()) {
-                out.push(format!("{} er skrevet mer enn én gang / written more than once", m.code));
+                out.push(format!(
+                    "{} er skrevet mer enn én gang / written more than once",
+                    m.code
+                ));
             }
-            if !quantity["value"].as_f64().is_some_and(|x| (x - m.value).abs() < 1e-9) {
-                out.push(differs("Observation", &format!("{path}.value ({})", m.code), &quantity["value"], m.value));
+            if !quantity["value"]
+                .as_f64()
+                .is_some_and(|x| (x - m.value).abs() < 1e-9)
+            {
+                out.push(differs(
+                    "Observation",
+                    &format!("{path}.value ({})", m.code),
+                    &quantity["value"],
+                    m.value,
+                ));
             }
             if quantity["system"] != UCUM {
-                out.push(differs("Observation", &format!("{path}.system ({})", m.code), &quantity["system"], UCUM));
+                out.push(differs(
+                    "Observation",
+                    &format!("{path}.system ({})", m.code),
+                    &quantity["system"],
+                    UCUM,
+                ));
             }
             if quantity["code"] != m.unit.as_str() {
-                out.push(differs("Observation", &format!("{path}.code ({})", m.code), &quantity["code"], &m.unit));
+                out.push(differs(
+                    "Observation",
+                    &format!("{path}.code ({})", m.code),
+                    &quantity["code"],
+                    &m.unit,
+                ));
             }
         }
     }
-    for m in v.measurements.iter().filter(|m| !found.contains(m.code.as_str())) {
-        out.push(format!("målingen / the measurement {} ({} {}) ble ikke lagret / was not stored", m.code, m.value, m.unit));
+    for m in v
+        .measurements
+        .iter()
+        .filter(|m| !found.contains(m.code.as_str()))
+    {
+        out.push(format!(
+            "målingen / the measurement {} ({} {}) ble ikke lagret / was not stored",
+            m.code, m.value, m.unit
+        ));
     }
 }
 
 fn care_note(n: &CareNote, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
-    let Some(r) = one(stored, "DocumentReference", out) else { return };
+    let Some(r) = one(stored, "DocumentReference", out) else {
+        return;
+    };
     common(r, who, &["author"], out);
     if !has_coding(&r["type"], LOINC, &n.document_type) {
-        out.push(differs("DocumentReference", "type", &Value::String(codes_of(&r["type"])), format_args!("{LOINC}|{}", n.document_type)));
+        out.push(differs(
+            "DocumentReference",
+            "type",
+            &Value::String(codes_of(&r["type"])),
+            format_args!("{LOINC}|{}", n.document_type),
+        ));
     }
-    let attachments: Vec<&Value> = r["content"].as_array().into_iter().flatten().map(|c| &c["attachment"]).collect();
-    let dated = r["date"].as_str().into_iter().chain(attachments.iter().filter_map(|a| a["creation"].as_str())).any(|d| same_instant(d, &n.effective));
+    let attachments: Vec<&Value> = r["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| &c["attachment"])
+        .collect();
+    let dated = r["date"]
+        .as_str()
+        .into_iter()
+        .chain(attachments.iter().filter_map(|a| a["creation"].as_str()))
+        .any(|d| same_instant(d, &n.effective));
     if !dated {
-        out.push(differs("DocumentReference", "date", &r["date"], &n.effective));
+        out.push(differs(
+            "DocumentReference",
+            "date",
+            &r["date"],
+            &n.effective,
+        ));
     }
     // Plain text must say exactly what the user wrote; another content type (HTML, markdown)
     // must contain it.
     let texts: Vec<(bool, String)> = attachments
         .iter()
         .filter_map(|a| {
-            let plain = a["contentType"].as_str().is_none_or(|t| t.starts_with("text/plain"));
+            let plain = a["contentType"]
+                .as_str()
+                .is_none_or(|t| t.starts_with("text/plain"));
             // base64Binary may be wrapped in lines (MIME encoders): whitespace is not data.
-            let data: String = a["data"].as_str()?.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).ok()?;
+            let data: String = a["data"]
+                .as_str()?
+                .chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect();
+            let bytes =
+                base64::Engine::decode(&base64::engine::general_purpose::STANDARD, data).ok()?;
             Some((plain, String::from_utf8_lossy(&bytes).into_owned()))
         })
         .collect();
     let wanted = n.text.trim();
-    if !texts.iter().any(|(plain, t)| t.trim() == wanted || (!plain && t.contains(wanted))) {
-        let got = texts.first().map_or(Value::Null, |(_, t)| Value::String(t.chars().take(80).collect()));
-        out.push(differs("DocumentReference", "content.attachment.data (base64)", &got, format_args!("«{}»", n.text)));
+    if !texts
+        .iter()
+        .any(|(plain, t)| t.trim() == wanted || (!plain && t.contains(wanted)))
+    {
+        let got = texts.first().map_or(Value::Null, |(_, t)| {
+            Value::String(t.chars().take(80).collect())
+        });
+        out.push(differs(
+            "DocumentReference",
+            "content.attachment.data (base64)",
+            &got,
+            format_args!("«{}»", n.text),
+        ));
     }
-    let titled = r["description"] == n.title.as_str() || r["type"]["text"] == n.title.as_str() || attachments.iter().any(|a| a["title"] == n.title.as_str());
+    let titled = r["description"] == n.title.as_str()
+        || r["type"]["text"] == n.title.as_str()
+        || attachments.iter().any(|a| a["title"] == n.title.as_str());
     if !titled {
-        out.push(differs("DocumentReference", "description / content.attachment.title", &r["description"], format_args!("«{}»", n.title)));
+        out.push(differs(
+            "DocumentReference",
+            "description / content.attachment.title",
+            &r["description"],
+            format_args!("«{}»", n.title),
+        ));
     }
-    let (v, sensitive) = (label(r, V3_CONFIDENTIALITY, "V"), label(r, SKJERMING, "sensitivt-notat"));
+    let (v, sensitive) = (
+        label(r, V3_CONFIDENTIALITY, "V"),
+        label(r, SKJERMING, "sensitivt-notat"),
+    );
     if n.sensitive && !(v && sensitive) {
         out.push(format!(
             "`DocumentReference.meta.security` mangler / lacks {}: brukeren merket notatet sensitivt / the user marked the note sensitive",
@@ -257,57 +446,144 @@ fn care_note(n: &CareNote, stored: &[&Value], who: &Parties, out: &mut Vec<Strin
 }
 
 fn service_decision(s: &ServiceDecision, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
-    let Some(r) = one(stored, "EpisodeOfCare", out) else { return };
+    let Some(r) = one(stored, "EpisodeOfCare", out) else {
+        return;
+    };
     common(r, who, &[], out);
-    let types = r["type"].as_array().into_iter().flatten().any(|t| has_coding(t, VOLVEN_9151, &s.tjenestetype));
+    let types = r["type"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|t| has_coding(t, VOLVEN_9151, &s.tjenestetype));
     if !types {
-        let got = r["type"].as_array().map(|a| a.iter().map(codes_of).collect::<Vec<_>>().join("; ")).map_or(Value::Null, Value::String);
-        out.push(differs("EpisodeOfCare", "type", &got, format_args!("{VOLVEN_9151}|{}", s.tjenestetype)));
+        let got = r["type"]
+            .as_array()
+            .map(|a| a.iter().map(codes_of).collect::<Vec<_>>().join("; "))
+            .map_or(Value::Null, Value::String);
+        out.push(differs(
+            "EpisodeOfCare",
+            "type",
+            &got,
+            format_args!("{VOLVEN_9151}|{}", s.tjenestetype),
+        ));
     }
-    if !r["period"]["start"].as_str().is_some_and(|d| on_date(d, &s.start)) {
-        out.push(differs("EpisodeOfCare", "period.start", &r["period"]["start"], &s.start));
+    if !r["period"]["start"]
+        .as_str()
+        .is_some_and(|d| on_date(d, &s.start))
+    {
+        out.push(differs(
+            "EpisodeOfCare",
+            "period.start",
+            &r["period"]["start"],
+            &s.start,
+        ));
     }
     match (&s.end, r["period"]["end"].as_str()) {
         (Some(end), Some(got)) if on_date(got, end) => {}
-        (Some(end), _) => out.push(differs("EpisodeOfCare", "period.end", &r["period"]["end"], end)),
-        (None, Some(_)) => out.push(differs("EpisodeOfCare", "period.end", &r["period"]["end"], "ingen slutt / no end")),
+        (Some(end), _) => out.push(differs(
+            "EpisodeOfCare",
+            "period.end",
+            &r["period"]["end"],
+            end,
+        )),
+        (None, Some(_)) => out.push(differs(
+            "EpisodeOfCare",
+            "period.end",
+            &r["period"]["end"],
+            "ingen slutt / no end",
+        )),
         (None, None) => {}
     }
-    let unit = who.unit.as_ref().map_or((String::new(), s.unit_orgnr.clone()), |(id, orgnr)| (id.clone(), orgnr.clone()));
-    if !refers_to(&r["managingOrganization"], "Organization", &unit.0, Some((ORGNR, &unit.1))) {
-        out.push(differs("EpisodeOfCare", "managingOrganization", &r["managingOrganization"]["reference"], format_args!("Organization/{} (orgnr {})", unit.0, unit.1)));
+    let unit = who
+        .unit
+        .as_ref()
+        .map_or((String::new(), s.unit_orgnr.clone()), |(id, orgnr)| {
+            (id.clone(), orgnr.clone())
+        });
+    if !refers_to(
+        &r["managingOrganization"],
+        "Organization",
+        &unit.0,
+        Some((ORGNR, &unit.1)),
+    ) {
+        out.push(differs(
+            "EpisodeOfCare",
+            "managingOrganization",
+            &r["managingOrganization"]["reference"],
+            format_args!("Organization/{} (orgnr {})", unit.0, unit.1),
+        ));
     }
 }
 
-fn medication(m: &MedicationAdministration, stored: &[&Value], who: &Parties, out: &mut Vec<String>) {
-    let Some(r) = one(stored, "MedicationAdministration", out) else { return };
+fn medication(
+    m: &MedicationAdministration,
+    stored: &[&Value],
+    who: &Parties,
+    out: &mut Vec<String>,
+) {
+    let Some(r) = one(stored, "MedicationAdministration", out) else {
+        return;
+    };
     common(r, who, &["performer.actor"], out);
     if !has_coding(&r["medicationCodeableConcept"], ATC, &m.atc) {
-        out.push(differs("MedicationAdministration", "medicationCodeableConcept", &Value::String(codes_of(&r["medicationCodeableConcept"])), format_args!("{ATC}|{}", m.atc)));
+        out.push(differs(
+            "MedicationAdministration",
+            "medicationCodeableConcept",
+            &Value::String(codes_of(&r["medicationCodeableConcept"])),
+            format_args!("{ATC}|{}", m.atc),
+        ));
     }
-    let effective = r["effectiveDateTime"].as_str().or_else(|| r["effectivePeriod"]["start"].as_str());
+    let effective = r["effectiveDateTime"]
+        .as_str()
+        .or_else(|| r["effectivePeriod"]["start"].as_str());
     if !effective.is_some_and(|e| same_instant(e, &m.effective)) {
-        out.push(differs("MedicationAdministration", "effectiveDateTime", &effective.map_or(Value::Null, |e| Value::String(e.into())), &m.effective));
+        out.push(differs(
+            "MedicationAdministration",
+            "effectiveDateTime",
+            &effective.map_or(Value::Null, |e| Value::String(e.into())),
+            &m.effective,
+        ));
     }
     if r["status"] != "completed" {
-        out.push(differs("MedicationAdministration", "status", &r["status"], "completed"));
+        out.push(differs(
+            "MedicationAdministration",
+            "status",
+            &r["status"],
+            "completed",
+        ));
     }
     let dosage = &r["dosage"];
-    let by_text = dosage["text"].as_str().is_some_and(|t| t.trim() == m.dose.trim());
+    let by_text = dosage["text"]
+        .as_str()
+        .is_some_and(|t| t.trim() == m.dose.trim());
     let by_quantity = m.dose.split_once(' ').is_some_and(|(value, unit)| {
-        value.replace(',', ".").parse::<f64>().is_ok_and(|v| dosage["dose"]["value"].as_f64().is_some_and(|x| (x - v).abs() < 1e-9))
-            && (dosage["dose"]["code"] == unit.trim() || dosage["dose"]["unit"] == unit.trim())
+        value.replace(',', ".").parse::<f64>().is_ok_and(|v| {
+            dosage["dose"]["value"]
+                .as_f64()
+                .is_some_and(|x| (x - v).abs() < 1e-9)
+        }) && (dosage["dose"]["code"] == unit.trim() || dosage["dose"]["unit"] == unit.trim())
     });
     if !by_text && !by_quantity {
-        out.push(differs("MedicationAdministration", "dosage.text", &dosage["text"], format_args!("«{}»", m.dose)));
+        out.push(differs(
+            "MedicationAdministration",
+            "dosage.text",
+            &dosage["text"],
+            format_args!("«{}»", m.dose),
+        ));
     }
 }
 
 /// The one resource of `rtype` among `stored`, or a difference saying what was stored instead.
 fn one<'a>(stored: &[&'a Value], rtype: &str, out: &mut Vec<String>) -> Option<&'a Value> {
-    let of_type: Vec<&&Value> = stored.iter().filter(|r| r["resourceType"] == rtype).collect();
+    let of_type: Vec<&&Value> = stored
+        .iter()
+        .filter(|r| r["resourceType"] == rtype)
+        .collect();
     for r in stored.iter().filter(|r| r["resourceType"] != rtype) {
-        out.push(format!("{} skrevet; kontrakten vil ha {rtype} / written; the contract wants {rtype}", shown(&r["resourceType"])));
+        out.push(format!(
+            "{} skrevet; kontrakten vil ha {rtype} / written; the contract wants {rtype}",
+            shown(&r["resourceType"])
+        ));
     }
     match of_type.as_slice() {
         [r] => Some(r),
@@ -316,7 +592,10 @@ fn one<'a>(stored: &[&'a Value], rtype: &str, out: &mut Vec<String>) -> Option<&
             None
         }
         several => {
-            out.push(format!("{} {rtype} lagret for én registrering / stored for one entry", several.len()));
+            out.push(format!(
+                "{} {rtype} lagret for én registrering / stored for one entry",
+                several.len()
+            ));
             Some(several[0])
         }
     }
@@ -328,19 +607,36 @@ pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
     let mut judged = 0;
     let mut seen = Vec::new();
     for (i, st) in s.steps.iter().enumerate() {
-        let (Step::Document { context, entry: template }, Some(call)) = (&st.step, &st.call) else { continue };
+        let (
+            Step::Document {
+                context,
+                entry: template,
+            },
+            Some(call),
+        ) = (&st.step, &st.call)
+        else {
+            continue;
+        };
         if seen.contains(&template) {
             continue; // a retry: judged by INF-07
         }
         seen.push(template);
-        let Some(ctx) = s.contexts.get(context) else { continue };
+        let Some(ctx) = s.contexts.get(context) else {
+            continue;
+        };
         let entry = crate::run::entry(template, ctx);
-        let stored: Vec<&Value> = st.written.iter().filter(|r| !matches!(r["resourceType"].as_str(), Some("Provenance" | "Consent"))).collect();
+        let stored: Vec<&Value> = st
+            .written
+            .iter()
+            .filter(|r| !matches!(r["resourceType"].as_str(), Some("Provenance" | "Consent")))
+            .collect();
         if stored.is_empty() {
             if !matches!(call.outcome, CallOutcome::Ok { .. }) {
                 problems.push(describe(i, call));
             }
-            problems.push(format!("steg {i}: registreringen ble ikke lagret / step {i}: the entry was not stored"));
+            problems.push(format!(
+                "steg {i}: registreringen ble ikke lagret / step {i}: the entry was not stored"
+            ));
             continue;
         }
         judged += 1;
@@ -357,48 +653,89 @@ pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
     if judged == 0 && problems.is_empty() {
         error("ingen registrering å sammenligne / no entry to compare")
     } else if problems.is_empty() {
-        pass(format!("{judged} registreringer lagret slik brukeren dokumenterte dem / entries stored as the user documented them"))
+        pass(format!(
+            "{judged} registreringer lagret slik brukeren dokumenterte dem / entries stored as the user documented them"
+        ))
     } else {
-        fail("det som ble lagret, avviker fra det brukeren dokumenterte / what was stored differs from what the user documented", problems)
+        fail(
+            "det som ble lagret, avviker fra det brukeren dokumenterte / what was stored differs from what the user documented",
+            problems,
+        )
     }
 }
 
 /// Elements a returned resource keeps whenever the platform served them: they change what the
 /// rest of the resource means (a resolved diagnosis shown without its status looks active).
-pub const MUST_KEEP: &[&str] = &["status", "clinicalStatus", "verificationStatus", "abatementDateTime", "abatementPeriod", "abatementString", "modifierExtension"];
+pub const MUST_KEEP: &[&str] = &[
+    "status",
+    "clinicalStatus",
+    "verificationStatus",
+    "abatementDateTime",
+    "abatementPeriod",
+    "abatementString",
+    "modifierExtension",
+];
 
 /// The first element of `returned` that is not in `served`: added or changed on the way.
 /// Elements the view leaves out are allowed; arrays may lose elements but not change them.
 fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<String> {
     match (returned, served) {
         (Value::Object(r), Value::Object(s)) => r.iter().find_map(|(k, rv)| match s.get(k) {
-            None => Some(format!("`{path}.{k}` er lagt til / was added: {}", crate::evaluate::excerpt(&rv.to_string()))),
+            None => Some(format!(
+                "`{path}.{k}` er lagt til / was added: {}",
+                crate::evaluate::excerpt(&rv.to_string())
+            )),
             Some(sv) => first_difference(rv, sv, &format!("{path}.{k}")),
         }),
         (Value::Array(r), Value::Array(s)) => r.iter().enumerate().find_map(|(i, rv)| {
             if s.iter().any(|sv| first_difference(rv, sv, path).is_none()) {
                 None
             } else {
-                Some(format!("`{path}[{i}]` er endret / was changed: {}", crate::evaluate::excerpt(&rv.to_string())))
+                Some(format!(
+                    "`{path}[{i}]` er endret / was changed: {}",
+                    crate::evaluate::excerpt(&rv.to_string())
+                ))
             }
         }),
         (Value::Number(r), Value::Number(s)) if r.as_f64() == s.as_f64() => None,
         (r, s) if r == s => None,
-        (r, s) => Some(format!("`{path}` er / is {} (plattformen sendte / the platform served {})", shown(r), shown(s))),
+        (r, s) => Some(format!(
+            "`{path}` er / is {} (plattformen sendte / the platform served {})",
+            shown(r),
+            shown(s)
+        )),
     }
 }
 
 fn overview_resources(call: &sandkasse_sandbox::CallEvidence) -> Option<Vec<Value>> {
-    let CallOutcome::Ok { value: Value::String(text) } = &call.outcome else { return None };
+    let CallOutcome::Ok {
+        value: Value::String(text),
+    } = &call.outcome
+    else {
+        return None;
+    };
     let bundle: Value = serde_json::from_str(text).ok()?;
-    Some(bundle["entry"].as_array().into_iter().flatten().map(|e| e["resource"].clone()).filter(Value::is_object).collect())
+    Some(
+        bundle["entry"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["resource"].clone())
+            .filter(Value::is_object)
+            .collect(),
+    )
 }
 
-fn overview_steps(s: &ScenarioEvidence) -> impl Iterator<Item = (usize, &StepEvidence, &sandkasse_sandbox::CallEvidence)> {
-    s.steps.iter().enumerate().filter_map(|(i, st)| match (&st.step, &st.call) {
-        (Step::PatientOverview { .. }, Some(c)) => Some((i, st, c)),
-        _ => None,
-    })
+fn overview_steps(
+    s: &ScenarioEvidence,
+) -> impl Iterator<Item = (usize, &StepEvidence, &sandkasse_sandbox::CallEvidence)> {
+    s.steps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, st)| match (&st.step, &st.call) {
+            (Step::PatientOverview { .. }, Some(c)) => Some((i, st, c)),
+            _ => None,
+        })
 }
 
 /// INF-09: every resource an overview returns is a version the platform served to that call,
@@ -407,18 +744,36 @@ pub fn overview_faithful(s: &ScenarioEvidence) -> Judgement {
     let mut problems = Vec::new();
     let mut judged = 0;
     for (i, st, call) in overview_steps(s) {
-        let Some(resources) = overview_resources(call) else { continue };
-        for r in resources.iter().filter(|r| r["resourceType"] != "OperationOutcome") {
+        let Some(resources) = overview_resources(call) else {
+            continue;
+        };
+        for r in resources
+            .iter()
+            .filter(|r| r["resourceType"] != "OperationOutcome")
+        {
             let key = format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
-            let versions: Vec<&Value> = st.served.iter().filter(|x| x["resourceType"] == r["resourceType"] && x["id"] == r["id"]).collect();
+            let versions: Vec<&Value> = st
+                .served
+                .iter()
+                .filter(|x| x["resourceType"] == r["resourceType"] && x["id"] == r["id"])
+                .collect();
             judged += 1;
             if versions.is_empty() {
                 problems.push(format!("steg {i}: {key} ble ikke levert av plattformen i dette kallet / was not served by the platform in this call"));
                 continue;
             }
             let rtype = r["resourceType"].as_str().unwrap_or("?");
-            let dropped = |v: &Value| MUST_KEEP.iter().find(|k| v.get(**k).is_some() && r.get(**k).is_none()).copied();
-            if versions.iter().any(|v| first_difference(r, v, rtype).is_none() && v["meta"]["security"] == r["meta"]["security"] && dropped(v).is_none()) {
+            let dropped = |v: &Value| {
+                MUST_KEEP
+                    .iter()
+                    .find(|k| v.get(**k).is_some() && r.get(**k).is_none())
+                    .copied()
+            };
+            if versions.iter().any(|v| {
+                first_difference(r, v, rtype).is_none()
+                    && v["meta"]["security"] == r["meta"]["security"]
+                    && dropped(v).is_none()
+            }) {
                 continue;
             }
             let v = versions[0];
@@ -435,11 +790,18 @@ pub fn overview_faithful(s: &ScenarioEvidence) -> Judgement {
         }
     }
     if judged == 0 && problems.is_empty() {
-        error("ingen ressurs i noen oversikt å sammenligne / no resource in any overview to compare")
+        error(
+            "ingen ressurs i noen oversikt å sammenligne / no resource in any overview to compare",
+        )
     } else if problems.is_empty() {
-        pass(format!("{judged} ressurser gjengitt slik plattformen leverte dem / resources returned as the platform served them"))
+        pass(format!(
+            "{judged} ressurser gjengitt slik plattformen leverte dem / resources returned as the platform served them"
+        ))
     } else {
-        fail("oversikten gjengir ikke det plattformen leverte / the overview does not return what the platform served", problems)
+        fail(
+            "oversikten gjengir ikke det plattformen leverte / the overview does not return what the platform served",
+            problems,
+        )
     }
 }
 
@@ -449,7 +811,12 @@ fn notice_texts(r: &Value) -> Vec<String> {
         .into_iter()
         .flatten()
         .filter(|i| i["code"] == "suppressed")
-        .filter_map(|i| i["diagnostics"].as_str().or_else(|| i["details"]["text"].as_str()).map(str::to_owned))
+        .filter_map(|i| {
+            i["diagnostics"]
+                .as_str()
+                .or_else(|| i["details"]["text"].as_str())
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -468,17 +835,30 @@ pub fn notices_surfaced(s: &ScenarioEvidence) -> Judgement {
             problems.push(describe(i, call));
             continue;
         };
-        let surfaced: BTreeSet<String> = resources.iter().filter(|r| is_notice(r)).flat_map(notice_texts).collect();
+        let surfaced: BTreeSet<String> = resources
+            .iter()
+            .filter(|r| is_notice(r))
+            .flat_map(notice_texts)
+            .collect();
         for missing in served.difference(&surfaced) {
-            problems.push(format!("steg {i}: merknaden mangler / the notice is missing: «{missing}»"));
+            problems.push(format!(
+                "steg {i}: merknaden mangler / the notice is missing: «{missing}»"
+            ));
         }
     }
     if judged == 0 {
-        error("plattformen sendte ingen merknad i noe oversiktskall, så ingenting kunne vurderes / the platform served no notice in any overview call, so nothing could be judged")
+        error(
+            "plattformen sendte ingen merknad i noe oversiktskall, så ingenting kunne vurderes / the platform served no notice in any overview call, so nothing could be judged",
+        )
     } else if problems.is_empty() {
-        pass("alle merknader om tilbakeholdte opplysninger vises / every withheld-information notice is shown")
+        pass(
+            "alle merknader om tilbakeholdte opplysninger vises / every withheld-information notice is shown",
+        )
     } else {
-        fail("brukeren får ikke vite alt som er holdt tilbake / the user is not told everything that is withheld", problems)
+        fail(
+            "brukeren får ikke vite alt som er holdt tilbake / the user is not told everything that is withheld",
+            problems,
+        )
     }
 }
 
@@ -488,12 +868,18 @@ pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judge
     let mut problems = Vec::new();
     let mut judged = 0;
     for (i, st, call) in overview_steps(s) {
-        let Some(resources) = overview_resources(call) else { continue };
+        let Some(resources) = overview_resources(call) else {
+            continue;
+        };
         let key = |r: &Value| format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
         let fetched: BTreeSet<String> = st
             .served
             .iter()
-            .filter(|r| r["resourceType"].as_str().is_some_and(|t| t == "Patient" || sandkasse_platform::types::is_patient_data(t)))
+            .filter(|r| {
+                r["resourceType"].as_str().is_some_and(|t| {
+                    t == "Patient" || sandkasse_platform::types::is_patient_data(t)
+                })
+            })
             .map(key)
             .collect();
         if fetched.is_empty() {
@@ -505,11 +891,22 @@ pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judge
         // A type fetched and not shown at all is over-fetching whatever its share.
         let type_of = |k: &String| k.split('/').next().unwrap_or("?").to_owned();
         let shown_types: BTreeSet<String> = fetched.intersection(&returned).map(type_of).collect();
-        let unused: BTreeSet<String> = fetched.iter().map(type_of).filter(|t| !shown_types.contains(t)).collect();
+        let unused: BTreeSet<String> = fetched
+            .iter()
+            .map(type_of)
+            .filter(|t| !shown_types.contains(t))
+            .collect();
         if !unused.is_empty() {
             problems.push(format!(
                 "steg {i}: hentet, men ingenting vist / fetched, nothing shown: {}",
-                unused.iter().map(|t| format!("{t} ({})", unshown.iter().filter(|u| type_of(u) == *t).count())).collect::<Vec<_>>().join(", ")
+                unused
+                    .iter()
+                    .map(|t| format!(
+                        "{t} ({})",
+                        unshown.iter().filter(|u| type_of(u) == *t).count()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         let percent = unshown.len() * 100 / fetched.len();
@@ -529,10 +926,17 @@ pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judge
         }
     }
     if judged == 0 && problems.is_empty() {
-        error("ingen oversikt hentet pasientdata, så ingenting kunne vurderes / no overview fetched patient data, so nothing could be judged")
+        error(
+            "ingen oversikt hentet pasientdata, så ingenting kunne vurderes / no overview fetched patient data, so nothing could be judged",
+        )
     } else if problems.is_empty() {
-        pass(format!("høyst {max_unshown_percent} % av det som ble hentet, vises ikke / at most {max_unshown_percent} % of what was fetched is not shown"))
+        pass(format!(
+            "høyst {max_unshown_percent} % av det som ble hentet, vises ikke / at most {max_unshown_percent} % of what was fetched is not shown"
+        ))
     } else {
-        fail("adapteren henter mer enn oversikten viser (overhenting) / the adapter fetches more than the overview shows (over-fetching)", problems)
+        fail(
+            "adapteren henter mer enn oversikten viser (overhenting) / the adapter fetches more than the overview shows (over-fetching)",
+            problems,
+        )
     }
 }

@@ -9,7 +9,9 @@ use serde_json::Value;
 use crate::evaluate;
 use crate::load::Suite;
 use crate::model::{Capability, DataSpec};
-use crate::report::{ComponentRef, DataRef, Environment, REPORT_FORMAT, Report, ScenarioRun, SuiteRef};
+use crate::report::{
+    ComponentRef, DataRef, Environment, REPORT_FORMAT, Report, ScenarioRun, SuiteRef,
+};
 use crate::run::{self, World};
 
 /// The wasmtime version the sandbox is built on (the workspace pins it).
@@ -53,7 +55,12 @@ const WORLDS_KEPT: usize = 4;
 
 fn world(spec: &DataSpec) -> Result<Arc<World>, sandkasse_kommune::GenError> {
     static CACHE: Mutex<Vec<(DataSpec, Arc<World>)>> = Mutex::new(Vec::new());
-    if let Some((_, w)) = CACHE.lock().expect("world cache").iter().find(|(s, _)| s == spec) {
+    if let Some((_, w)) = CACHE
+        .lock()
+        .expect("world cache")
+        .iter()
+        .find(|(s, _)| s == spec)
+    {
         return Ok(w.clone());
     }
     let w = Arc::new(World::new(spec)?);
@@ -81,14 +88,18 @@ pub fn test_component(
                 return Err(TestError::UnknownScenario(s.clone()));
             }
         }
-        scoped.scenarios.retain(|id, _| options.scenarios.contains(id));
+        scoped
+            .scenarios
+            .retain(|id, _| options.scenarios.contains(id));
     }
     let mut default_data = suite.manifest.data.clone();
     if let Some(seed) = options.seed {
         default_data.seed = seed;
     }
     let mut worlds: BTreeMap<DataSpec, Arc<World>> = BTreeMap::new();
-    for spec in std::iter::once(&default_data).chain(scoped.scenarios.values().filter_map(|s| s.data.as_ref())) {
+    for spec in std::iter::once(&default_data)
+        .chain(scoped.scenarios.values().filter_map(|s| s.data.as_ref()))
+    {
         if !worlds.contains_key(spec) {
             worlds.insert(spec.clone(), world(spec)?);
         }
@@ -97,18 +108,41 @@ pub fn test_component(
 
     // What the adapter claims. A component whose info() fails is held to every role.
     let info = block_on_virtual(async {
-        let router = sandkasse_platform::app(Arc::new(sandkasse_platform::Platform::on_tokio_clock(world.base.clone(), Default::default())));
-        let mut session = sandbox.session(&prepared, router, SessionOptions::default()).await;
+        let router = sandkasse_platform::app(Arc::new(
+            sandkasse_platform::Platform::on_tokio_clock(world.base.clone(), Default::default()),
+        ));
+        let mut session = sandbox
+            .session(&prepared, router, SessionOptions::default())
+            .await;
         session.info().await
     });
     let (info_json, capabilities) = match &info.1 {
-        Some(i) => (serde_json::to_value(i).ok(), i.capabilities.iter().map(capability_of).collect::<Vec<_>>()),
-        None => (None, vec![Capability::Read, Capability::Write, Capability::Events]),
+        Some(i) => (
+            serde_json::to_value(i).ok(),
+            i.capabilities.iter().map(capability_of).collect::<Vec<_>>(),
+        ),
+        None => (
+            None,
+            vec![Capability::Read, Capability::Write, Capability::Events],
+        ),
     };
 
-    let evidence = run::run_all(sandbox, &prepared, &scoped, &worlds, &default_data, &capabilities, progress);
-    let by_id: BTreeMap<&str, &run::ScenarioEvidence> = evidence.iter().map(|e| (e.id.as_str(), e)).collect();
-    let name = if options.component_name.is_empty() { "ADAPTER.wasm" } else { options.component_name.as_str() };
+    let evidence = run::run_all(
+        sandbox,
+        &prepared,
+        &scoped,
+        &worlds,
+        &default_data,
+        &capabilities,
+        progress,
+    );
+    let by_id: BTreeMap<&str, &run::ScenarioEvidence> =
+        evidence.iter().map(|e| (e.id.as_str(), e)).collect();
+    let name = if options.component_name.is_empty() {
+        "ADAPTER.wasm"
+    } else {
+        options.component_name.as_str()
+    };
     let reproduce = format!("sandkasse test {name} --seed {}", default_data.seed);
 
     let mut results = Vec::new();
@@ -119,7 +153,10 @@ pub fn test_component(
             .filter(|c| by_id.contains_key(c.scenario.as_str()))
             .map(|c| {
                 let s = by_id[c.scenario.as_str()];
-                let world = &worlds[scoped.scenarios[&c.scenario].data.as_ref().unwrap_or(&default_data)];
+                let world = &worlds[scoped.scenarios[&c.scenario]
+                    .data
+                    .as_ref()
+                    .unwrap_or(&default_data)];
                 evaluate::check(c, s, world, component.len(), &reproduce)
             })
             .collect();
@@ -150,10 +187,25 @@ pub fn test_component(
     claimed.sort();
     Ok(Report {
         format: REPORT_FORMAT.to_owned(),
-        suite: SuiteRef { id: suite.manifest.id.clone(), version: suite.manifest.version.clone(), contract: suite.manifest.contract.clone() },
-        component: ComponentRef { digest: prepared.inspection.digest.clone(), size: component.len(), info: info_json, capabilities: claimed },
-        data: DataRef { seed: default_data.seed, innbyggere: default_data.innbyggere },
-        environment: Environment { sandkasse: env!("CARGO_PKG_VERSION").to_owned(), wasmtime: WASMTIME_VERSION.to_owned() },
+        suite: SuiteRef {
+            id: suite.manifest.id.clone(),
+            version: suite.manifest.version.clone(),
+            contract: suite.manifest.contract.clone(),
+        },
+        component: ComponentRef {
+            digest: prepared.inspection.digest.clone(),
+            size: component.len(),
+            info: info_json,
+            capabilities: claimed,
+        },
+        data: DataRef {
+            seed: default_data.seed,
+            innbyggere: default_data.innbyggere,
+        },
+        environment: Environment {
+            sandkasse: env!("CARGO_PKG_VERSION").to_owned(),
+            wasmtime: WASMTIME_VERSION.to_owned(),
+        },
         verdict,
         score,
         summary,

@@ -10,17 +10,17 @@
 //! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
 //!   badge (format: `docs/report-format.md`).
 
-pub mod load;
-pub mod model;
-pub mod report;
+pub mod badge;
 pub mod evaluate;
 pub mod fidelity;
 pub mod harness;
+pub mod html;
+pub mod junit;
+pub mod load;
+pub mod markup;
+pub mod model;
+pub mod report;
 pub mod run;
 pub mod sign;
-pub mod markup;
 #[cfg(test)]
 mod testutil;
-pub mod junit;
-pub mod html;
-pub mod badge;

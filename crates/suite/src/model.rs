@@ -54,7 +54,9 @@ pub struct ChangelogEntry {
 }
 
 /// Category of a vilkår (DESIGN §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Category {
     /// Informasjonsutveksling: profiles, codes, identifiers, references, paging, tolerant reading.
@@ -84,7 +86,9 @@ pub enum Level {
 
 /// The adapter roles of the contract; vilkår of roles an adapter does not claim are not
 /// applicable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     Read,
@@ -322,9 +326,15 @@ pub enum Step {
     /// `patient-overview(ctx)`.
     PatientOverview { context: String },
     /// `document(ctx, entry)`; the entry is made from a template and the context.
-    Document { context: String, entry: EntryTemplate },
+    Document {
+        context: String,
+        entry: EntryTemplate,
+    },
     /// `on-event(ctx, event)`.
-    OnEvent { context: String, event: EventTemplate },
+    OnEvent {
+        context: String,
+        event: EventTemplate,
+    },
     /// Not a call: the patient of `context` blocks their first visible resource of `resource`
     /// (default `DocumentReference`; a Consent written to the platform), as a sperring between
     /// two calls.

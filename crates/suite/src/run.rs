@@ -8,14 +8,18 @@ use rayon::prelude::*;
 use sandkasse_kommune::{Dataset, GenConfig, REFERENCE_DATE, Skjerming, UnitKind};
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::{
-    CareNote, ClinicalEntry, Event, EventKind, LaunchContext, MedicationAdministration, Measurement, ServiceDecision,
-    VitalSigns,
+    CareNote, ClinicalEntry, Event, EventKind, LaunchContext, Measurement,
+    MedicationAdministration, ServiceDecision, VitalSigns,
 };
-use sandkasse_sandbox::{CallEvidence, LaunchSpec, Prepared, Sandbox, SessionOptions, block_on_virtual};
+use sandkasse_sandbox::{
+    CallEvidence, LaunchSpec, Prepared, Sandbox, SessionOptions, block_on_virtual,
+};
 use serde_json::{Value, json};
 
 use crate::load::Suite;
-use crate::model::{Capability, ContextSpec, DataSpec, EntryTemplate, EventTemplate, PatientPick, Scenario, Step};
+use crate::model::{
+    Capability, ContextSpec, DataSpec, EntryTemplate, EventTemplate, PatientPick, Scenario, Step,
+};
 
 /// A generated dataset and its platform base, shared by every scenario that uses it.
 #[derive(Debug)]
@@ -39,11 +43,24 @@ impl World {
             .iter()
             .flat_map(|t| {
                 t.resources.iter().filter_map(move |r| {
-                    r.patient.as_ref().map(|p| ((t.kommune.nummer.to_owned(), r.resource_type.to_owned(), r.id.clone()), p.clone()))
+                    r.patient.as_ref().map(|p| {
+                        (
+                            (
+                                t.kommune.nummer.to_owned(),
+                                r.resource_type.to_owned(),
+                                r.id.clone(),
+                            ),
+                            p.clone(),
+                        )
+                    })
                 })
             })
             .collect();
-        Ok(World { dataset, base, owner })
+        Ok(World {
+            dataset,
+            base,
+            owner,
+        })
     }
 }
 
@@ -113,9 +130,21 @@ impl Served {
         match body["resourceType"].as_str() {
             Some("Bundle") => {
                 if body["type"] == "searchset" {
-                    let rtype = path.trim_end_matches("/_search").rsplit('/').next().unwrap_or_default().to_owned();
-                    let next = body["link"].as_array().into_iter().flatten().any(|l| l["relation"] == "next");
-                    self.pages.push(SearchPage { resource_type: rtype, next });
+                    let rtype = path
+                        .trim_end_matches("/_search")
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let next = body["link"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|l| l["relation"] == "next");
+                    self.pages.push(SearchPage {
+                        resource_type: rtype,
+                        next,
+                    });
                 }
                 for e in body["entry"].as_array().into_iter().flatten() {
                     let r = &e["resource"];
@@ -136,7 +165,12 @@ impl Served {
 
 /// An `OperationOutcome` that tells of withheld information (an issue of code `suppressed`).
 pub fn is_notice(r: &Value) -> bool {
-    r["resourceType"] == "OperationOutcome" && r["issue"].as_array().into_iter().flatten().any(|i| i["code"] == "suppressed")
+    r["resourceType"] == "OperationOutcome"
+        && r["issue"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|i| i["code"] == "suppressed")
 }
 
 /// Records every successful JSON answer of the platform, whole, into `served`.
@@ -151,9 +185,14 @@ async fn capture(
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-        served.lock().unwrap_or_else(std::sync::PoisonError::into_inner).record(&path, value);
+        served
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .record(&path, value);
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -165,7 +204,10 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
         None => None,
         Some(u) => Some(parse_unit(u)?),
     };
-    let tenant = world.dataset.tenant(&kommune).ok_or_else(|| format!("kommune {kommune} is not in the data"))?;
+    let tenant = world
+        .dataset
+        .tenant(&kommune)
+        .ok_or_else(|| format!("kommune {kommune} is not in the data"))?;
     let truth = &tenant.truth;
     let today = REFERENCE_DATE.to_string();
     let unit_ok = |unit_id: &str| {
@@ -177,7 +219,12 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
                 }
         })
     };
-    let related = |patient: &str| truth.care_relations.iter().any(|c| c.patient == patient && c.active_on(&today) && unit_ok(&c.unit));
+    let related = |patient: &str| {
+        truth
+            .care_relations
+            .iter()
+            .any(|c| c.patient == patient && c.active_on(&today) && unit_ok(&c.unit))
+    };
     let alive_resident = |p: &&sandkasse_kommune::PatientTruth| p.deceased.is_none() && p.resident;
     let patient = match &spec.patient {
         PatientPick::WithRelation => None,
@@ -185,7 +232,11 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
             let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
             // Richest in what an overview lists (measurements aside): the most diagnoses,
             // medicines, vedtak and documents, so paging and completeness are really tested.
-            for r in tenant.resources.iter().filter(|r| r.resource_type != "Observation") {
+            for r in tenant
+                .resources
+                .iter()
+                .filter(|r| r.resource_type != "Observation")
+            {
                 if let Some(p) = &r.patient {
                     *counts.entry(p.as_str()).or_default() += 1;
                 }
@@ -195,8 +246,15 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
                 .patients
                 .iter()
                 .filter(alive_resident)
-                .filter(|p| related(&p.id) && !shielded.contains(&p.id.as_str()) && !taken.contains(&p.id))
-                .max_by_key(|p| (counts.get(p.id.as_str()).copied().unwrap_or(0), std::cmp::Reverse(p.id.clone())))
+                .filter(|p| {
+                    related(&p.id) && !shielded.contains(&p.id.as_str()) && !taken.contains(&p.id)
+                })
+                .max_by_key(|p| {
+                    (
+                        counts.get(p.id.as_str()).copied().unwrap_or(0),
+                        std::cmp::Reverse(p.id.clone()),
+                    )
+                })
                 .map(|p| p.id.clone())
         }
         PatientPick::Another => truth
@@ -208,25 +266,39 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
         PatientPick::Deceased => truth
             .patients
             .iter()
-            .filter(|p| p.deceased.is_some() && p.resident && related(&p.id) && !taken.contains(&p.id))
+            .filter(|p| {
+                p.deceased.is_some() && p.resident && related(&p.id) && !taken.contains(&p.id)
+            })
             .map(|p| p.id.clone())
             .next(),
-        PatientPick::DNummer | PatientPick::Moved | PatientPick::SpecialName | PatientPick::LongRecord => {
+        PatientPick::DNummer
+        | PatientPick::Moved
+        | PatientPick::SpecialName
+        | PatientPick::LongRecord => {
             let kind_ok = |p: &sandkasse_kommune::PatientTruth| match spec.patient {
                 PatientPick::DNummer => p.identifier_kind == sandkasse_kommune::IdentifierKind::Dnr,
                 PatientPick::Moved => p.moved.is_some(),
                 PatientPick::SpecialName => p.name.chars().any(|c| !c.is_ascii() || c == '-'),
                 _ => true,
             };
-            let size = |id: &str| tenant.resources.iter().filter(|r| r.patient.as_deref() == Some(id)).count();
+            let size = |id: &str| {
+                tenant
+                    .resources
+                    .iter()
+                    .filter(|r| r.patient.as_deref() == Some(id))
+                    .count()
+            };
             let shielded: Vec<&str> = truth.shielded.iter().map(|s| s.patient.as_str()).collect();
-            let candidates = truth
-                .patients
-                .iter()
-                .filter(alive_resident)
-                .filter(|p| kind_ok(p) && related(&p.id) && !taken.contains(&p.id) && !shielded.contains(&p.id.as_str()));
+            let candidates = truth.patients.iter().filter(alive_resident).filter(|p| {
+                kind_ok(p)
+                    && related(&p.id)
+                    && !taken.contains(&p.id)
+                    && !shielded.contains(&p.id.as_str())
+            });
             if spec.patient == PatientPick::LongRecord {
-                candidates.max_by_key(|p| (size(&p.id), std::cmp::Reverse(p.id.clone()))).map(|p| p.id.clone())
+                candidates
+                    .max_by_key(|p| (size(&p.id), std::cmp::Reverse(p.id.clone())))
+                    .map(|p| p.id.clone())
             } else {
                 candidates.map(|p| p.id.clone()).next()
             }
@@ -238,36 +310,65 @@ fn launch_spec(world: &World, spec: &ContextSpec, taken: &[String]) -> Result<La
             .find(|p| !related(&p.id) && !taken.contains(&p.id))
             .map(|p| p.id.clone()),
         PatientPick::Shielded(code) => {
-            let s = Skjerming::from_code(code).ok_or_else(|| format!("unknown shielding `{code}`"))?;
+            let s =
+                Skjerming::from_code(code).ok_or_else(|| format!("unknown shielding `{code}`"))?;
             let by_address = |p: &&sandkasse_kommune::PatientTruth| match s {
-                Skjerming::StrengtFortroligAdresse => p.address_protection == sandkasse_kommune::AddressProtection::StrengtFortrolig,
-                Skjerming::FortroligAdresse => p.address_protection == sandkasse_kommune::AddressProtection::Fortrolig,
-                _ => truth.shielded.iter().any(|x| x.patient == p.id && x.skjerming == s),
+                Skjerming::StrengtFortroligAdresse => {
+                    p.address_protection == sandkasse_kommune::AddressProtection::StrengtFortrolig
+                }
+                Skjerming::FortroligAdresse => {
+                    p.address_protection == sandkasse_kommune::AddressProtection::Fortrolig
+                }
+                _ => truth
+                    .shielded
+                    .iter()
+                    .any(|x| x.patient == p.id && x.skjerming == s),
             };
             let staffed_relation = |patient: &str| {
                 truth.care_relations.iter().any(|c| {
                     c.patient == patient
                         && c.active_on(&today)
                         && unit_ok(&c.unit)
-                        && truth.practitioners.iter().any(|p| p.units.contains(&c.unit) && spec.category.as_deref().is_none_or(|x| x == p.category))
+                        && truth.practitioners.iter().any(|p| {
+                            p.units.contains(&c.unit)
+                                && spec.category.as_deref().is_none_or(|x| x == p.category)
+                        })
                 })
             };
-            truth.patients.iter().filter(alive_resident).filter(by_address).find(|p| staffed_relation(&p.id)).map(|p| p.id.clone())
+            truth
+                .patients
+                .iter()
+                .filter(alive_resident)
+                .filter(by_address)
+                .find(|p| staffed_relation(&p.id))
+                .map(|p| p.id.clone())
         }
     };
     if !matches!(spec.patient, PatientPick::WithRelation) && patient.is_none() {
-        return Err(format!("no patient in kommune {kommune} matches {:?}", spec.patient));
+        return Err(format!(
+            "no patient in kommune {kommune} matches {:?}",
+            spec.patient
+        ));
     }
     // Without a unit kind, pick the unit through the patient's relation.
     // Without a unit kind, pick the unit through the patient's relation — one that has a
     // practitioner of the wanted category.
     let staffed = |unit_id: &str| {
-        truth.practitioners.iter().any(|p| p.units.iter().any(|u| u == unit_id) && spec.category.as_deref().is_none_or(|c| c == p.category))
+        truth.practitioners.iter().any(|p| {
+            p.units.iter().any(|u| u == unit_id)
+                && spec.category.as_deref().is_none_or(|c| c == p.category)
+        })
     };
     let unit_kind = unit_kind.or_else(|| {
         let p = patient.as_ref()?;
-        let rel = truth.care_relations.iter().find(|c| &c.patient == p && c.active_on(&today) && unit_ok(&c.unit) && staffed(&c.unit))?;
-        truth.units.iter().find(|u| u.id == rel.unit).map(|u| u.kind)
+        let rel = truth.care_relations.iter().find(|c| {
+            &c.patient == p && c.active_on(&today) && unit_ok(&c.unit) && staffed(&c.unit)
+        })?;
+        truth
+            .units
+            .iter()
+            .find(|u| u.id == rel.unit)
+            .map(|u| u.kind)
     });
     Ok(LaunchSpec {
         kommune: Some(kommune),
@@ -299,16 +400,36 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
             entry_id: "vs-1".into(),
             effective,
             measurements: vec![
-                Measurement { code: "8480-6".into(), value: 142.0, unit: "mm[Hg]".into() },
-                Measurement { code: "8462-4".into(), value: 84.0, unit: "mm[Hg]".into() },
-                Measurement { code: "8867-4".into(), value: 76.0, unit: "/min".into() },
-                Measurement { code: "8310-5".into(), value: 37.2, unit: "Cel".into() },
+                Measurement {
+                    code: "8480-6".into(),
+                    value: 142.0,
+                    unit: "mm[Hg]".into(),
+                },
+                Measurement {
+                    code: "8462-4".into(),
+                    value: 84.0,
+                    unit: "mm[Hg]".into(),
+                },
+                Measurement {
+                    code: "8867-4".into(),
+                    value: 76.0,
+                    unit: "/min".into(),
+                },
+                Measurement {
+                    code: "8310-5".into(),
+                    value: 37.2,
+                    unit: "Cel".into(),
+                },
             ],
         }),
         EntryTemplate::CareNote | EntryTemplate::SensitiveCareNote => {
             let sensitive = *template == EntryTemplate::SensitiveCareNote;
             ClinicalEntry::CareNote(CareNote {
-                entry_id: if sensitive { "note-sensitive-1".into() } else { "note-1".into() },
+                entry_id: if sensitive {
+                    "note-sensitive-1".into()
+                } else {
+                    "note-1".into()
+                },
                 effective,
                 document_type: "34746-8".into(),
                 title: "Sykepleienotat".into(),
@@ -337,28 +458,40 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
             end: Some("2026-12-31".into()),
             unit_orgnr: ctx.unit_orgnr.clone(),
         }),
-        EntryTemplate::ServiceDecisionOpenEnded => ClinicalEntry::ServiceDecision(ServiceDecision {
-            entry_id: "vedtak-2".into(),
-            tjenestetype: "2".into(),
-            start: "2026-11-01".into(),
-            end: None,
-            unit_orgnr: ctx.unit_orgnr.clone(),
-        }),
-        EntryTemplate::MedicationAdministration => ClinicalEntry::MedicationAdministration(MedicationAdministration {
-            entry_id: "med-1".into(),
-            effective,
-            atc: "N02BE01".into(),
-            dose: "1 g".into(),
-        }),
+        EntryTemplate::ServiceDecisionOpenEnded => {
+            ClinicalEntry::ServiceDecision(ServiceDecision {
+                entry_id: "vedtak-2".into(),
+                tjenestetype: "2".into(),
+                start: "2026-11-01".into(),
+                end: None,
+                unit_orgnr: ctx.unit_orgnr.clone(),
+            })
+        }
+        EntryTemplate::MedicationAdministration => {
+            ClinicalEntry::MedicationAdministration(MedicationAdministration {
+                entry_id: "med-1".into(),
+                effective,
+                atc: "N02BE01".into(),
+                dose: "1 g".into(),
+            })
+        }
     }
 }
 
-fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous: Option<&Event>) -> Option<Event> {
+fn event(
+    world: &World,
+    template: &EventTemplate,
+    ctx: &LaunchContext,
+    previous: Option<&Event>,
+) -> Option<Event> {
     let observation_of = |kommune: &str, patient: Option<&str>| {
         let t = world.dataset.tenant(kommune)?;
         t.resources
             .iter()
-            .find(|r| r.resource_type == "Observation" && patient.is_none_or(|p| r.patient.as_deref() == Some(p)))
+            .find(|r| {
+                r.resource_type == "Observation"
+                    && patient.is_none_or(|p| r.patient.as_deref() == Some(p))
+            })
             .map(|r| (r.id.clone(), r.patient.clone()))
     };
     match template {
@@ -375,7 +508,9 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
         }
         EventTemplate::UpdatedCondition => {
             let t = world.dataset.tenant(&ctx.kommunenummer)?;
-            let r = t.resources.iter().find(|r| r.resource_type == "Condition" && r.patient.is_some() && r.patient == ctx.patient)?;
+            let r = t.resources.iter().find(|r| {
+                r.resource_type == "Condition" && r.patient.is_some() && r.patient == ctx.patient
+            })?;
             Some(Event {
                 event_id: "evt-updated".into(),
                 kommunenummer: ctx.kommunenummer.clone(),
@@ -410,7 +545,12 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
         }
         EventTemplate::Redelivered => previous.cloned(),
         EventTemplate::OtherKommune => {
-            let other = world.dataset.tenants.iter().map(|t| t.kommune.nummer).find(|k| *k != ctx.kommunenummer)?;
+            let other = world
+                .dataset
+                .tenants
+                .iter()
+                .map(|t| t.kommune.nummer)
+                .find(|k| *k != ctx.kommunenummer)?;
             let (id, patient) = observation_of(other, None)?;
             Some(Event {
                 event_id: "evt-other".into(),
@@ -426,14 +566,25 @@ fn event(world: &World, template: &EventTemplate, ctx: &LaunchContext, previous:
 
 /// Writes a sperring (Consent deny) for the first document of the context patient the platform
 /// still shows, as the patient would between two calls. Returns the blocked reference.
-async fn write_sperring(world: &World, platform: &Arc<Platform>, ctx: &LaunchContext, rtype: &str) -> Option<String> {
+async fn write_sperring(
+    world: &World,
+    platform: &Arc<Platform>,
+    ctx: &LaunchContext,
+    rtype: &str,
+) -> Option<String> {
     let tenant = world.dataset.tenant(&ctx.kommunenummer)?;
     let patient = ctx.patient.as_deref()?;
-    let shielded: Vec<&str> = tenant.truth.shielded.iter().map(|s| s.id.as_str()).collect();
-    let doc = tenant
-        .resources
+    let shielded: Vec<&str> = tenant
+        .truth
+        .shielded
         .iter()
-        .find(|r| r.resource_type == rtype && r.patient.as_deref() == Some(patient) && !shielded.contains(&r.id.as_str()))?;
+        .map(|s| s.id.as_str())
+        .collect();
+    let doc = tenant.resources.iter().find(|r| {
+        r.resource_type == rtype
+            && r.patient.as_deref() == Some(patient)
+            && !shielded.contains(&r.id.as_str())
+    })?;
     let consent = json!({
         "resourceType": "Consent", "status": "active",
         "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
@@ -448,15 +599,27 @@ async fn write_sperring(world: &World, platform: &Arc<Platform>, ctx: &LaunchCon
         .body(axum::body::Body::from(consent.to_string()))
         .ok()?;
     let response = platform.handle(request).await;
-    response.status().is_success().then(|| format!("{rtype}/{}", doc.id))
+    response
+        .status()
+        .is_success()
+        .then(|| format!("{rtype}/{}", doc.id))
 }
 
 fn written_count(written: &[Value]) -> usize {
-    written.iter().filter(|r| r["resourceType"] != "Provenance").count()
+    written
+        .iter()
+        .filter(|r| r["resourceType"] != "Provenance")
+        .count()
 }
 
 /// Runs one scenario in a fresh instance on virtual time.
-pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scenario: &Scenario, capabilities: &[Capability]) -> ScenarioEvidence {
+pub fn run_scenario(
+    sandbox: &Sandbox,
+    prepared: &Prepared,
+    world: &World,
+    scenario: &Scenario,
+    capabilities: &[Capability],
+) -> ScenarioEvidence {
     let mut evidence = ScenarioEvidence {
         id: scenario.id.clone(),
         skipped: None,
@@ -472,7 +635,10 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
     {
         evidence.skipped = Some(format!(
             "adapteren oppgir ikke rollen `{c:?}` / the adapter does not claim the `{}` role",
-            serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
         ));
         return evidence;
     }
@@ -484,39 +650,71 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
         );
         let mut taken = Vec::new();
         for (name, spec) in &scenario.contexts {
-            let resolved = launch_spec(world, spec, &taken).and_then(|s| sandkasse_sandbox::launch(&platform, &s).map_err(|e| e.to_string()));
+            let resolved = launch_spec(world, spec, &taken)
+                .and_then(|s| sandkasse_sandbox::launch(&platform, &s).map_err(|e| e.to_string()));
             match resolved {
                 Ok(ctx) => {
                     taken.extend(ctx.patient.clone());
                     evidence.contexts.insert(name.clone(), ctx);
                 }
                 Err(e) => {
-                    evidence.error = Some(format!("feil i scenariodata / scenario data error: context `{name}`: {e}"));
+                    evidence.error = Some(format!(
+                        "feil i scenariodata / scenario data error: context `{name}`: {e}"
+                    ));
                     return;
                 }
             }
         }
         let served = Arc::new(std::sync::Mutex::new(Served::default()));
-        let router = sandkasse_platform::app(platform.clone()).layer(axum::middleware::from_fn_with_state(served.clone(), capture));
-        let kommuner: std::collections::BTreeSet<String> = evidence.contexts.values().map(|c| c.kommunenummer.clone()).collect();
-        let all_written = || -> Vec<Value> { kommuner.iter().flat_map(|k| platform.written(k)).collect() };
-        let version = |r: &Value| format!("{}/{}/{}", r["resourceType"], r["id"], r["meta"]["versionId"]);
-        let mut session = sandbox.session(prepared, router, SessionOptions::default()).await;
+        let router = sandkasse_platform::app(platform.clone()).layer(
+            axum::middleware::from_fn_with_state(served.clone(), capture),
+        );
+        let kommuner: std::collections::BTreeSet<String> = evidence
+            .contexts
+            .values()
+            .map(|c| c.kommunenummer.clone())
+            .collect();
+        let all_written =
+            || -> Vec<Value> { kommuner.iter().flat_map(|k| platform.written(k)).collect() };
+        let version = |r: &Value| {
+            format!(
+                "{}/{}/{}",
+                r["resourceType"], r["id"], r["meta"]["versionId"]
+            )
+        };
+        let mut session = sandbox
+            .session(prepared, router, SessionOptions::default())
+            .await;
         evidence.instantiation = Some(session.instantiation().clone());
         let mut last_event: Option<Event> = None;
         for step in &scenario.steps {
-            let before: std::collections::BTreeSet<String> = all_written().iter().map(version).collect();
-            let ctx_of = |name: &String| evidence.contexts.get(name).cloned().expect("contexts are checked at load");
+            let before: std::collections::BTreeSet<String> =
+                all_written().iter().map(version).collect();
+            let ctx_of = |name: &String| {
+                evidence
+                    .contexts
+                    .get(name)
+                    .cloned()
+                    .expect("contexts are checked at load")
+            };
             let mut blocked = None;
             let mut delivered = None;
             let call = match step {
                 Step::Info => Some(session.info().await.0),
-                Step::PatientOverview { context } => Some(session.patient_overview(&ctx_of(context)).await),
-                Step::Document { context, entry: template } => {
+                Step::PatientOverview { context } => {
+                    Some(session.patient_overview(&ctx_of(context)).await)
+                }
+                Step::Document {
+                    context,
+                    entry: template,
+                } => {
                     let ctx = ctx_of(context);
                     Some(session.document(&ctx, &entry(template, &ctx)).await)
                 }
-                Step::OnEvent { context, event: template } => {
+                Step::OnEvent {
+                    context,
+                    event: template,
+                } => {
                     let ctx = ctx_of(context);
                     match event(world, template, &ctx, last_event.as_ref()) {
                         Some(e) => {
@@ -528,18 +726,36 @@ pub fn run_scenario(sandbox: &Sandbox, prepared: &Prepared, world: &World, scena
                     }
                 }
                 Step::Sperring { context, resource } => {
-                    blocked = write_sperring(world, &platform, &ctx_of(context), resource.as_deref().unwrap_or("DocumentReference")).await;
+                    blocked = write_sperring(
+                        world,
+                        &platform,
+                        &ctx_of(context),
+                        resource.as_deref().unwrap_or("DocumentReference"),
+                    )
+                    .await;
                     None
                 }
             };
             let written = all_written();
-            let Served { resources, notices, pages } = std::mem::take(&mut *served.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            let Served {
+                resources,
+                notices,
+                pages,
+            } = std::mem::take(
+                &mut *served
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
             evidence.steps.push(StepEvidence {
                 step: step.clone(),
                 call,
                 served: resources,
                 notices,
-                written: written.iter().filter(|r| !before.contains(&version(r))).cloned().collect(),
+                written: written
+                    .iter()
+                    .filter(|r| !before.contains(&version(r)))
+                    .cloned()
+                    .collect(),
                 pages,
                 written_after: written_count(&written),
                 blocked,

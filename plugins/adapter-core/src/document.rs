@@ -16,7 +16,10 @@
 //! once. After a first write the adapter records a `Provenance` (author, on behalf of the unit).
 
 use guest_kit::fhir::{self, Client};
-use guest_kit::types::{AdapterError, CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns};
+use guest_kit::types::{
+    AdapterError, CareNote, ClinicalEntry, LaunchContext, MedicationAdministration,
+    ServiceDecision, VitalSigns,
+};
 use guest_kit::{Level, log};
 use serde_json::{Value, json};
 
@@ -65,24 +68,39 @@ struct Draft {
     resource: Value,
 }
 
-pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Result<Vec<String>, AdapterError> {
+pub fn document(
+    ctx: &LaunchContext,
+    entry: ClinicalEntry,
+    b: &Behaviour,
+) -> Result<Vec<String>, AdapterError> {
     let mut patient = crate::patient_in_context(ctx)?.to_owned();
     let client = crate::client(ctx, b)?;
     if b.searches_patient {
         let found = client.read("Patient", &patient)?;
         patient = crate::search_patient(&client, &found, &patient)?;
     }
-    let patient_identifier = if b.patient_by_identifier { crate::national_id(&client.read("Patient", &patient)?) } else { None };
+    let patient_identifier = if b.patient_by_identifier {
+        crate::national_id(&client.read("Patient", &patient)?)
+    } else {
+        None
+    };
     let author = Author {
         practitioner: if b.anonymous_writes || b.performer_is_unit {
             None
         } else if b.first_practitioner {
             Some(mistakes::first_practitioner(&client)?)
         } else {
-            Some(resolve(&client, "Practitioner", HPR, &ctx.practitioner_hpr)?)
+            Some(resolve(
+                &client,
+                "Practitioner",
+                HPR,
+                &ctx.practitioner_hpr,
+            )?)
         },
         patient_identifier,
-        hpr: b.invalid_codes.then(|| wrong_check_digit(&ctx.practitioner_hpr)),
+        hpr: b
+            .invalid_codes
+            .then(|| wrong_check_digit(&ctx.practitioner_hpr)),
         unit: resolve(&client, "Organization", ORGNR, &ctx.unit_orgnr)?,
         patient,
     };
@@ -94,19 +112,28 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
             if b.manages_by_kommune {
                 delivering = mistakes::kommune_of(&client, &delivering)?;
             }
-            (&s.entry_id, vec![service_decision(&author, s, &delivering, b)])
+            (
+                &s.entry_id,
+                vec![service_decision(&author, s, &delivering, b)],
+            )
         }
-        ClinicalEntry::MedicationAdministration(m) => (&m.entry_id, vec![medication(&author, m, b)]),
+        ClinicalEntry::MedicationAdministration(m) => {
+            (&m.entry_id, vec![medication(&author, m, b)])
+        }
     };
     if entry_id.trim().is_empty() {
-        return Err(AdapterError::InvalidInput("the entry has no entry-id".into()));
+        return Err(AdapterError::InvalidInput(
+            "the entry has no entry-id".into(),
+        ));
     }
     if b.external_code_lookup
         && let ClinicalEntry::VitalSigns(v) = &entry
     {
         mistakes::lookup_displays(v);
     }
-    if b.writes_nothing || (b.skips_sensitive_notes && matches!(&entry, ClinicalEntry::CareNote(n) if n.sensitive)) {
+    if b.writes_nothing
+        || (b.skips_sensitive_notes && matches!(&entry, ClinicalEntry::CareNote(n) if n.sensitive))
+    {
         log(Level::Info, "document: entry accepted");
         return Ok(Vec::new());
     }
@@ -121,22 +148,53 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
             {"system": ENTRY_PART_SYSTEM, "value": key},
         ]);
         if b.token_in_body {
-            resource["extension"] = json!([{"url": mistakes::SESSION_EXTENSION, "valueString": ctx.access_token}]);
+            resource["extension"] =
+                json!([{"url": mistakes::SESSION_EXTENSION, "valueString": ctx.access_token}]);
         }
         // Behaviour::conditional_on_entry_id: the whole entry's identifier as the key.
-        let identifier = if b.conditional_on_entry_id { format!("{ENTRY_ID_SYSTEM}|{entry_id}") } else { format!("{ENTRY_PART_SYSTEM}|{key}") };
-        let condition = format!("identifier={}&patient={}", fhir::encode(&identifier), fhir::encode(&author.patient));
+        let identifier = if b.conditional_on_entry_id {
+            format!("{ENTRY_ID_SYSTEM}|{entry_id}")
+        } else {
+            format!("{ENTRY_PART_SYSTEM}|{key}")
+        };
+        let condition = format!(
+            "identifier={}&patient={}",
+            fhir::encode(&identifier),
+            fhir::encode(&author.patient)
+        );
         let condition = (!b.unconditional_create).then_some(condition);
-        let created_as = if b.follows_foreign_location || b.retry_returns_nothing || b.retry_made_up_id || b.retry_recreates {
+        let created_as = if b.follows_foreign_location
+            || b.retry_returns_nothing
+            || b.retry_made_up_id
+            || b.retry_recreates
+        {
             mistakes::create(&client, &resource, condition.as_deref(), &key, b)?
         } else {
             Some(client.create(&resource, condition.as_deref())?)
         };
-        let Some((stored, was_created)) = created_as else { continue };
+        let Some((stored, was_created)) = created_as else {
+            continue;
+        };
         let reference = reference_of(&stored)?;
-        log(Level::Info, &format!("document: {} {}", type_of(&reference), if was_created { "created" } else { "already stored" }));
+        log(
+            Level::Info,
+            &format!(
+                "document: {} {}",
+                type_of(&reference),
+                if was_created {
+                    "created"
+                } else {
+                    "already stored"
+                }
+            ),
+        );
         if was_created {
-            recorded = recorded.or_else(|| stored.pointer("/meta/lastUpdated").and_then(Value::as_str).map(str::to_owned));
+            recorded = recorded.or_else(|| {
+                stored
+                    .pointer("/meta/lastUpdated")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
             created.push(reference.clone());
         }
         if b.anonymous_writes {
@@ -164,17 +222,29 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, b: &Behaviour) -> Res
                 "onBehalfOf": {"reference": format!("Organization/{}", author.unit)},
             }],
         });
-        let provenance = if b.anonymous_writes || b.performer_is_unit { anonymous_provenance(provenance, &author) } else { provenance };
+        let provenance = if b.anonymous_writes || b.performer_is_unit {
+            anonymous_provenance(provenance, &author)
+        } else {
+            provenance
+        };
         match client.create(&provenance, None) {
             Ok(_) => log(Level::Info, "document: Provenance created"),
-            Err(e) => log(Level::Warn, &format!("document: Provenance not written ({})", kind(&e))),
+            Err(e) => log(
+                Level::Warn,
+                &format!("document: Provenance not written ({})", kind(&e)),
+            ),
         }
     }
     Ok(written)
 }
 
 /// The id of the one `rtype` with identifier `system|value` (directory data).
-fn resolve(client: &Client, rtype: &str, system: &str, value: &str) -> Result<String, AdapterError> {
+fn resolve(
+    client: &Client,
+    rtype: &str,
+    system: &str,
+    value: &str,
+) -> Result<String, AdapterError> {
     let bundle = client.search(rtype, &[("identifier", &format!("{system}|{value}"))])?;
     let ids: Vec<&str> = bundle
         .get("entry")
@@ -186,8 +256,12 @@ fn resolve(client: &Client, rtype: &str, system: &str, value: &str) -> Result<St
         .collect();
     match ids.as_slice() {
         [id] => Ok((*id).to_owned()),
-        [] => Err(AdapterError::InvalidInput(format!("no {rtype} with the launch context's identifier"))),
-        _ => Err(AdapterError::InvalidInput(format!("several {rtype} resources share the identifier"))),
+        [] => Err(AdapterError::InvalidInput(format!(
+            "no {rtype} with the launch context's identifier"
+        ))),
+        _ => Err(AdapterError::InvalidInput(format!(
+            "several {rtype} resources share the identifier"
+        ))),
     }
 }
 
@@ -218,7 +292,9 @@ fn practitioner(author: &Author) -> Option<Value> {
 fn wrong_check_digit(hpr: &str) -> String {
     let mut digits: Vec<char> = hpr.chars().collect();
     if let Some(last) = digits.last_mut() {
-        *last = last.to_digit(10).map_or('0', |d| char::from_digit((d + 1) % 10, 10).unwrap_or('0'));
+        *last = last
+            .to_digit(10)
+            .map_or('0', |d| char::from_digit((d + 1) % 10, 10).unwrap_or('0'));
     }
     digits.into_iter().collect()
 }
@@ -233,19 +309,36 @@ fn patient_ref(author: &Author) -> Value {
 
 fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Draft>, AdapterError> {
     if v.measurements.is_empty() {
-        return Err(AdapterError::InvalidInput("vital signs without measurements".into()));
+        return Err(AdapterError::InvalidInput(
+            "vital signs without measurements".into(),
+        ));
     }
     let quantity = |m: &guest_kit::types::Measurement| -> Result<Value, AdapterError> {
         if !m.value.is_finite() {
-            return Err(AdapterError::InvalidInput(format!("the value of {} is not a number", m.code)));
+            return Err(AdapterError::InvalidInput(format!(
+                "the value of {} is not a number",
+                m.code
+            )));
         }
         // Behaviour::rounds_values: the vendor's integer column.
-        let value = if b.rounds_values { json!(m.value as i64) } else { json!(m.value) };
-        let unit = if b.display_unit_codes { mistakes::display_unit(&m.unit) } else { m.unit.as_str() };
+        let value = if b.rounds_values {
+            json!(m.value as i64)
+        } else {
+            json!(m.value)
+        };
+        let unit = if b.display_unit_codes {
+            mistakes::display_unit(&m.unit)
+        } else {
+            m.unit.as_str()
+        };
         if b.unit_without_system {
             return Ok(json!({"value": value, "unit": unit}));
         }
-        let system = if b.wrong_ucum_system { mistakes::UCUM_OID } else { UCUM };
+        let system = if b.wrong_ucum_system {
+            mistakes::UCUM_OID
+        } else {
+            UCUM
+        };
         Ok(json!({"value": value, "unit": unit, "system": system, "code": unit}))
     };
     let code_of = |code: &str| {
@@ -258,8 +351,10 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
         }
     };
     let base = |code: &str| {
-        let mut performer: Vec<Value> =
-            practitioner(author).into_iter().chain([json!({"reference": format!("Organization/{}", author.unit)})]).collect();
+        let mut performer: Vec<Value> = practitioner(author)
+            .into_iter()
+            .chain([json!({"reference": format!("Organization/{}", author.unit)})])
+            .collect();
         if let (Some(hpr), Some(first)) = (&author.hpr, performer.first_mut())
             && author.practitioner.is_some()
         {
@@ -284,7 +379,9 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
     };
     let mut drafts = Vec::new();
     // Behaviour::splits_blood_pressure: no panel, each pressure its own Observation below.
-    let in_panel = |m: &&guest_kit::types::Measurement| !b.splits_blood_pressure && (m.code == SYSTOLIC || m.code == DIASTOLIC);
+    let in_panel = |m: &&guest_kit::types::Measurement| {
+        !b.splits_blood_pressure && (m.code == SYSTOLIC || m.code == DIASTOLIC)
+    };
     let pressure: Vec<_> = v.measurements.iter().filter(in_panel).collect();
     if !pressure.is_empty() {
         let mut panel = base(BLOOD_PRESSURE);
@@ -302,28 +399,48 @@ fn vital_signs(author: &Author, v: &VitalSigns, b: &Behaviour) -> Result<Vec<Dra
             }));
         }
         panel["component"] = Value::Array(components);
-        drafts.push(Draft { part: BLOOD_PRESSURE.into(), resource: panel });
+        drafts.push(Draft {
+            part: BLOOD_PRESSURE.into(),
+            resource: panel,
+        });
     }
     for m in v.measurements.iter().filter(|m| !in_panel(m)) {
         let mut obs = base(&m.code);
         obs["valueQuantity"] = quantity(m)?;
-        drafts.push(Draft { part: m.code.clone(), resource: obs });
+        drafts.push(Draft {
+            part: m.code.clone(),
+            resource: obs,
+        });
     }
     let mut parts: Vec<&str> = drafts.iter().map(|d| d.part.as_str()).collect();
     parts.sort_unstable();
     if parts.windows(2).any(|w| w[0] == w[1]) {
-        return Err(AdapterError::InvalidInput("the same vital sign is measured twice in one entry".into()));
+        return Err(AdapterError::InvalidInput(
+            "the same vital sign is measured twice in one entry".into(),
+        ));
     }
     Ok(drafts)
 }
 
 fn care_note(author: &Author, n: &CareNote, b: &Behaviour) -> Draft {
     if b.logs_note_text {
-        log(Level::Info, &format!("document: note \"{}\": {}", n.title, n.text));
+        log(
+            Level::Info,
+            &format!("document: note \"{}\": {}", n.title, n.text),
+        );
     }
-    let document_type = if b.hardcodes_document_type { mistakes::KONSULTASJONSNOTAT } else { n.document_type.as_str() };
+    let document_type = if b.hardcodes_document_type {
+        mistakes::KONSULTASJONSNOTAT
+    } else {
+        n.document_type.as_str()
+    };
     let text: Vec<u8> = match (b.truncates_note, b.note_latin1) {
-        (true, _) => n.text.chars().take(mistakes::NOTE_COLUMN).collect::<String>().into_bytes(),
+        (true, _) => n
+            .text
+            .chars()
+            .take(mistakes::NOTE_COLUMN)
+            .collect::<String>()
+            .into_bytes(),
         (_, true) => mistakes::latin1(&n.text),
         _ => n.text.as_bytes().to_vec(),
     };
@@ -359,15 +476,25 @@ fn care_note(author: &Author, n: &CareNote, b: &Behaviour) -> Draft {
             {"system": SKJERMING, "code": "sensitivt-notat", "display": "Notat merket sensitivt"},
         ]});
         if b.one_sensitivity_label
-            && let Some(labels) = doc.pointer_mut("/meta/security").and_then(Value::as_array_mut)
+            && let Some(labels) = doc
+                .pointer_mut("/meta/security")
+                .and_then(Value::as_array_mut)
         {
             labels.truncate(1);
         }
     }
-    Draft { part: "DocumentReference".into(), resource: doc }
+    Draft {
+        part: "DocumentReference".into(),
+        resource: doc,
+    }
 }
 
-fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str, b: &Behaviour) -> Draft {
+fn service_decision(
+    author: &Author,
+    s: &ServiceDecision,
+    delivering_unit: &str,
+    b: &Behaviour,
+) -> Draft {
     let mut period = json!({"start": s.start});
     if let Some(end) = s.end.as_ref().filter(|_| !b.drops_period_end) {
         period["end"] = json!(end);
@@ -375,7 +502,11 @@ fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str,
             period = json!({"start": end, "end": s.start});
         }
     }
-    let tjenestetype = if b.hardcodes_tjenestetype { mistakes::HJEMMETJENESTER } else { s.tjenestetype.as_str() };
+    let tjenestetype = if b.hardcodes_tjenestetype {
+        mistakes::HJEMMETJENESTER
+    } else {
+        s.tjenestetype.as_str()
+    };
     let eoc = json!({
         "resourceType": "EpisodeOfCare",
         "status": "active",
@@ -388,11 +519,18 @@ fn service_decision(author: &Author, s: &ServiceDecision, delivering_unit: &str,
     if let Some(manager) = practitioner(author) {
         eoc["careManager"] = manager;
     }
-    Draft { part: "EpisodeOfCare".into(), resource: eoc }
+    Draft {
+        part: "EpisodeOfCare".into(),
+        resource: eoc,
+    }
 }
 
 fn medication(author: &Author, m: &MedicationAdministration, b: &Behaviour) -> Draft {
-    let atc = if b.wrong_atc_system { mistakes::ATC_OID } else { ATC };
+    let atc = if b.wrong_atc_system {
+        mistakes::ATC_OID
+    } else {
+        ATC
+    };
     let mut ma = json!({
         "resourceType": "MedicationAdministration",
         "status": "completed",
@@ -408,12 +546,19 @@ fn medication(author: &Author, m: &MedicationAdministration, b: &Behaviour) -> D
     {
         ma.remove("dosage");
     }
-    Draft { part: "MedicationAdministration".into(), resource: ma }
+    Draft {
+        part: "MedicationAdministration".into(),
+        resource: ma,
+    }
 }
 
 /// A time of the entry as written: as given, or [`Behaviour::effective_as_utc`].
 fn time(effective: &str, b: &Behaviour) -> String {
-    if b.effective_as_utc { mistakes::local_as_utc(effective) } else { effective.to_owned() }
+    if b.effective_as_utc {
+        mistakes::local_as_utc(effective)
+    } else {
+        effective.to_owned()
+    }
 }
 
 /// The entry id as used in the part key: `%` and `,` percent-escaped, because the platform
@@ -450,9 +595,14 @@ fn loinc_display(code: &str) -> Option<&'static str> {
 }
 
 fn reference_of(stored: &Value) -> Result<String, AdapterError> {
-    match (stored.get("resourceType").and_then(Value::as_str), stored.get("id").and_then(Value::as_str)) {
+    match (
+        stored.get("resourceType").and_then(Value::as_str),
+        stored.get("id").and_then(Value::as_str),
+    ) {
         (Some(t), Some(id)) => Ok(format!("{t}/{id}")),
-        _ => Err(AdapterError::Internal("the platform's answer to a create has no resourceType/id".into())),
+        _ => Err(AdapterError::Internal(
+            "the platform's answer to a create has no resourceType/id".into(),
+        )),
     }
 }
 

@@ -42,7 +42,9 @@ mod transport;
 
 use guest_kit::fhir::{Client, RetryPolicy};
 use guest_kit::http::{self, Request, Url};
-use guest_kit::types::{AdapterError, AdapterInfo, Capability, ClinicalEntry, Event, EventOutcome, LaunchContext};
+use guest_kit::types::{
+    AdapterError, AdapterInfo, Capability, ClinicalEntry, Event, EventOutcome, LaunchContext,
+};
 use guest_kit::{Level, log};
 
 pub use behaviour::Behaviour;
@@ -68,22 +70,36 @@ pub fn info_from(vendor: &str, product: &str) -> AdapterInfo {
 }
 
 /// `patient-overview`, see [`Behaviour`].
-pub fn patient_overview(ctx: &LaunchContext, behaviour: &Behaviour) -> Result<String, AdapterError> {
+pub fn patient_overview(
+    ctx: &LaunchContext,
+    behaviour: &Behaviour,
+) -> Result<String, AdapterError> {
     if behaviour.telemetry {
         telemetry("patient-overview", ctx.patient.as_deref());
     }
     match overview::patient_overview(ctx, behaviour) {
         Err(e) if behaviour.swallows_errors => {
             // The vendor's "never show an error page": whatever went wrong, an empty record.
-            log(Level::Warn, &format!("overview failed ({}); showing an empty overview", document::kind(&e)));
-            serde_json::to_string(&guest_kit::fhir::collection(Vec::new())).map_err(|e| AdapterError::Internal(format!("overview: {e}")))
+            log(
+                Level::Warn,
+                &format!(
+                    "overview failed ({}); showing an empty overview",
+                    document::kind(&e)
+                ),
+            );
+            serde_json::to_string(&guest_kit::fhir::collection(Vec::new()))
+                .map_err(|e| AdapterError::Internal(format!("overview: {e}")))
         }
         result => result,
     }
 }
 
 /// `document`, see [`Behaviour`].
-pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, behaviour: &Behaviour) -> Result<Vec<String>, AdapterError> {
+pub fn document(
+    ctx: &LaunchContext,
+    entry: ClinicalEntry,
+    behaviour: &Behaviour,
+) -> Result<Vec<String>, AdapterError> {
     if behaviour.telemetry {
         telemetry("document", ctx.patient.as_deref());
     }
@@ -91,9 +107,16 @@ pub fn document(ctx: &LaunchContext, entry: ClinicalEntry, behaviour: &Behaviour
 }
 
 /// `on-event`, see [`Behaviour`].
-pub fn on_event(ctx: &LaunchContext, event: &Event, behaviour: &Behaviour) -> Result<EventOutcome, AdapterError> {
+pub fn on_event(
+    ctx: &LaunchContext,
+    event: &Event,
+    behaviour: &Behaviour,
+) -> Result<EventOutcome, AdapterError> {
     if behaviour.telemetry {
-        telemetry("on-event", event.patient.as_deref().or(ctx.patient.as_deref()));
+        telemetry(
+            "on-event",
+            event.patient.as_deref().or(ctx.patient.as_deref()),
+        );
     }
     events::on_event(ctx, event, behaviour)
 }
@@ -161,23 +184,35 @@ fn client(ctx: &LaunchContext, behaviour: &Behaviour) -> Result<Client, AdapterE
 
 /// [`Behaviour::telemetry`]: one POST to the vendor's host, outcome ignored.
 fn telemetry(call: &str, patient: Option<&str>) {
-    let Ok(url) = Url::parse(TELEMETRY_URL) else { return };
-    let body = serde_json::json!({"event": call, "patient": patient, "product": "flawed-telemetry"});
-    let request = Request::post(url, body.to_string().into_bytes()).header("content-type", "application/json");
+    let Ok(url) = Url::parse(TELEMETRY_URL) else {
+        return;
+    };
+    let body =
+        serde_json::json!({"event": call, "patient": patient, "product": "flawed-telemetry"});
+    let request = Request::post(url, body.to_string().into_bytes())
+        .header("content-type", "application/json");
     let _ignored = http::send(&request);
 }
 
 /// Whether `id` is a FHIR logical id (`[A-Za-z0-9\-\.]{1,64}`); anything else is not put in a URL.
 fn is_fhir_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 /// The patient in context, checked.
 fn patient_in_context(ctx: &LaunchContext) -> Result<&str, AdapterError> {
     match ctx.patient.as_deref() {
         Some(p) if is_fhir_id(p) => Ok(p),
-        Some(_) => Err(AdapterError::InvalidInput("the launch context's patient is not a FHIR id".into())),
-        None => Err(AdapterError::InvalidInput("no patient in the launch context".into())),
+        Some(_) => Err(AdapterError::InvalidInput(
+            "the launch context's patient is not a FHIR id".into(),
+        )),
+        None => Err(AdapterError::InvalidInput(
+            "no patient in the launch context".into(),
+        )),
     }
 }
 
@@ -189,8 +224,14 @@ const DNR: &str = "urn:oid:2.16.578.1.12.4.1.4.2";
 /// [`Behaviour::searches_patient`]: the patient "found" by the fødselsnummer (or D-nummer) of
 /// the context patient `patient` (already read): `Patient?identifier=…`, first match. Falls back
 /// to the context id when the patient has no such identifier or the search finds nobody.
-fn search_patient(client: &Client, patient: &serde_json::Value, context_id: &str) -> Result<String, AdapterError> {
-    let Some((system, value)) = national_id(patient) else { return Ok(context_id.to_owned()) };
+fn search_patient(
+    client: &Client,
+    patient: &serde_json::Value,
+    context_id: &str,
+) -> Result<String, AdapterError> {
+    let Some((system, value)) = national_id(patient) else {
+        return Ok(context_id.to_owned());
+    };
     let bundle = client.search("Patient", &[("identifier", &format!("{system}|{value}"))])?;
     let found = bundle
         .get("entry")
@@ -198,9 +239,18 @@ fn search_patient(client: &Client, patient: &serde_json::Value, context_id: &str
         .into_iter()
         .flatten()
         .filter(|e| !guest_kit::fhir::is_outcome_entry(e))
-        .find_map(|e| e.pointer("/resource/id").and_then(serde_json::Value::as_str))
+        .find_map(|e| {
+            e.pointer("/resource/id")
+                .and_then(serde_json::Value::as_str)
+        })
         .map(str::to_owned);
-    log(Level::Info, &format!("patient search: {}", if found.is_some() { "found" } else { "no match" }));
+    log(
+        Level::Info,
+        &format!(
+            "patient search: {}",
+            if found.is_some() { "found" } else { "no match" }
+        ),
+    );
     Ok(found.unwrap_or_else(|| context_id.to_owned()))
 }
 

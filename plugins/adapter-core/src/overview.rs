@@ -19,8 +19,14 @@ const PAGE_SIZE: &str = "50";
 const MAX_PAGES: usize = 100;
 
 /// The searches of the overview, all by the patient in context.
-const SEARCHES: &[&str] =
-    &["Condition", "MedicationStatement", "AllergyIntolerance", "Observation", "EpisodeOfCare", "DocumentReference"];
+const SEARCHES: &[&str] = &[
+    "Condition",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Observation",
+    "EpisodeOfCare",
+    "DocumentReference",
+];
 
 /// [`Behaviour::caches_overview`]: the first overview, served to every later call.
 static CACHED: Mutex<Option<String>> = Mutex::new(None);
@@ -51,19 +57,38 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
 
     // The patient in context, read directly: never searched for by name or identifier.
     let mut patient = client.read("Patient", context_id)?;
-    if b.rejects_dnummer && crate::national_id(&patient).is_some_and(|(system, _)| system == crate::DNR) {
+    if b.rejects_dnummer
+        && crate::national_id(&patient).is_some_and(|(system, _)| system == crate::DNR)
+    {
         // The vendor validates the national id as a fødselsnummer (day of birth ≤ 31).
-        return Err(AdapterError::InvalidInput("pasienten har ikke gyldig fødselsnummer / the patient has no valid fødselsnummer".into()));
+        return Err(AdapterError::InvalidInput(
+            "pasienten har ikke gyldig fødselsnummer / the patient has no valid fødselsnummer"
+                .into(),
+        ));
     }
     if b.duplicate_check {
         mistakes::duplicate_check(&client, &patient);
     }
     mistakes::alter_patient(&mut patient, b);
-    let deceased = patient.get("deceasedDateTime").is_some() || patient.get("deceasedBoolean") == Some(&json!(true));
+    let deceased = patient.get("deceasedDateTime").is_some()
+        || patient.get("deceasedBoolean") == Some(&json!(true));
     if b.logs_personal_data {
-        log(Level::Info, &format!("opening patient {} ({})", crate::national_id(&patient).map(|(_, v)| v).unwrap_or_default(), name_of(&patient)));
+        log(
+            Level::Info,
+            &format!(
+                "opening patient {} ({})",
+                crate::national_id(&patient)
+                    .map(|(_, v)| v)
+                    .unwrap_or_default(),
+                name_of(&patient)
+            ),
+        );
     }
-    let found_id = if b.searches_patient { Some(crate::search_patient(&client, &patient, context_id)?) } else { None };
+    let found_id = if b.searches_patient {
+        Some(crate::search_patient(&client, &patient, context_id)?)
+    } else {
+        None
+    };
     let patient_id = found_id.as_deref().unwrap_or(context_id);
     let mut entries = vec![entry(&client, patient)];
     let mut seen: HashSet<String> = HashSet::new();
@@ -83,7 +108,11 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
             log(Level::Info, "overview: deceased patient, no searches");
             break;
         }
-        let max_pages = if b.observation_page_cap && *rtype == "Observation" { mistakes::OBSERVATION_PAGES } else { max_pages };
+        let max_pages = if b.observation_page_cap && *rtype == "Observation" {
+            mistakes::OBSERVATION_PAGES
+        } else {
+            max_pages
+        };
         let params = [("patient", patient_id), ("_count", page_size)];
         let searched = if b.follows_foreign_next || b.drops_later_notices {
             mistakes::search_pages(&client, rtype, &params, max_pages, b)
@@ -94,13 +123,22 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
             Ok(p) => p,
             // The token-less search failed: carry on without it.
             Err(e) if b.drops_token && *rtype == "DocumentReference" => {
-                log(Level::Warn, &format!("{rtype} search failed ({}); left out", crate::document::kind(&e)));
+                log(
+                    Level::Warn,
+                    &format!(
+                        "{rtype} search failed ({}); left out",
+                        crate::document::kind(&e)
+                    ),
+                );
                 continue;
             }
             // The user's role may not see this type (e.g. saksbehandler and Observation): show
             // the rest, and say what is missing.
             Err(AdapterError::Forbidden(message)) => {
-                log(Level::Info, &format!("{rtype} search: forbidden for this role; noted in the overview"));
+                log(
+                    Level::Info,
+                    &format!("{rtype} search: forbidden for this role; noted in the overview"),
+                );
                 notices += 1;
                 entries.push(json!({ "resource": forbidden_notice(rtype, &message) }));
                 continue;
@@ -113,7 +151,9 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
             mistakes::latest_observations(&mut found);
         }
         for e in found {
-            let Some(mut resource) = e.get("resource").cloned() else { continue };
+            let Some(mut resource) = e.get("resource").cloned() else {
+                continue;
+            };
             if fhir::is_outcome_entry(&e) {
                 if b.drops_notices
                     || (b.document_notices_only && *rtype != "DocumentReference")
@@ -135,7 +175,10 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
             mistakes::alter_resource(&mut resource, b);
             let key = format!(
                 "{}/{}",
-                resource.get("resourceType").and_then(Value::as_str).unwrap_or(""),
+                resource
+                    .get("resourceType")
+                    .and_then(Value::as_str)
+                    .unwrap_or(""),
                 resource.get("id").and_then(Value::as_str).unwrap_or("")
             );
             if seen.insert(key) {
@@ -149,7 +192,15 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
         }
         log(
             Level::Info,
-            &format!("{rtype} search: {matches} resources in {} page(s){}", paged.pages, if paged.truncated { ", page cap reached" } else { "" }),
+            &format!(
+                "{rtype} search: {matches} resources in {} page(s){}",
+                paged.pages,
+                if paged.truncated {
+                    ", page cap reached"
+                } else {
+                    ""
+                }
+            ),
         );
     }
 
@@ -165,7 +216,14 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
     if b.relative_full_urls {
         mistakes::relative_full_urls(&mut entries);
     }
-    log(Level::Info, &format!("overview: {} entries, {notices} notice(s), {} requests", entries.len(), client.requests()));
+    log(
+        Level::Info,
+        &format!(
+            "overview: {} entries, {notices} notice(s), {} requests",
+            entries.len(),
+            client.requests()
+        ),
+    );
     let mut bundle = fhir::collection(entries);
     if b.wrong_bundle {
         bundle["type"] = json!("searchset");
@@ -178,7 +236,8 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
     if let Some(clock) = b.nondeterministic {
         stamp(&mut bundle, clock);
     }
-    let out = serde_json::to_string(&bundle).map_err(|e| AdapterError::Internal(format!("overview: {e}")))?;
+    let out = serde_json::to_string(&bundle)
+        .map_err(|e| AdapterError::Internal(format!("overview: {e}")))?;
     if b.caches_overview
         && let Ok(mut cache) = CACHED.lock()
     {
@@ -193,10 +252,20 @@ pub fn patient_overview(ctx: &LaunchContext, b: &Behaviour) -> Result<String, Ad
 /// overview (the vendor filters locally). A refused search (403) is skipped; any other failure
 /// stops the sync; it never fails the call.
 fn sync_everything(client: &Client, patient_id: &str) {
-    let patients = match client.search_all("Patient", &[("_count", EVERYTHING_PAGE_SIZE)], EVERYTHING_MAX_PAGES) {
+    let patients = match client.search_all(
+        "Patient",
+        &[("_count", EVERYTHING_PAGE_SIZE)],
+        EVERYTHING_MAX_PAGES,
+    ) {
         Ok(paged) => paged.entries,
         Err(e) => {
-            log(Level::Warn, &format!("sync: Patient failed ({}); sync stopped", crate::document::kind(&e)));
+            log(
+                Level::Warn,
+                &format!(
+                    "sync: Patient failed ({}); sync stopped",
+                    crate::document::kind(&e)
+                ),
+            );
             return;
         }
     };
@@ -209,11 +278,24 @@ fn sync_everything(client: &Client, patient_id: &str) {
         .take(EVERYTHING_OTHER_PATIENTS);
     for other in others {
         for rtype in SEARCHES {
-            match client.search_all(rtype, &[("patient", other), ("_count", EVERYTHING_PAGE_SIZE)], EVERYTHING_MAX_PAGES) {
-                Ok(paged) => log(Level::Info, &format!("sync: {rtype}: {} entries", paged.entries.len())),
+            match client.search_all(
+                rtype,
+                &[("patient", other), ("_count", EVERYTHING_PAGE_SIZE)],
+                EVERYTHING_MAX_PAGES,
+            ) {
+                Ok(paged) => log(
+                    Level::Info,
+                    &format!("sync: {rtype}: {} entries", paged.entries.len()),
+                ),
                 Err(AdapterError::Forbidden(_)) => continue,
                 Err(e) => {
-                    log(Level::Warn, &format!("sync: {rtype} failed ({}); sync stopped", crate::document::kind(&e)));
+                    log(
+                        Level::Warn,
+                        &format!(
+                            "sync: {rtype} failed ({}); sync stopped",
+                            crate::document::kind(&e)
+                        ),
+                    );
                     return;
                 }
             }
@@ -223,8 +305,16 @@ fn sync_everything(client: &Client, patient_id: &str) {
 
 /// [`Behaviour::logs_personal_data`]: the patient's first name as "given family".
 fn name_of(patient: &Value) -> String {
-    let Some(name) = patient.pointer("/name/0") else { return String::new() };
-    let mut parts: Vec<&str> = name.get("given").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let Some(name) = patient.pointer("/name/0") else {
+        return String::new();
+    };
+    let mut parts: Vec<&str> = name
+        .get("given")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if let Some(family) = name.get("family").and_then(Value::as_str) {
         parts.push(family);
     }
@@ -237,7 +327,9 @@ fn stamp(bundle: &mut Value, clock: fn() -> std::time::SystemTime) {
     use std::hash::BuildHasher;
     let random = std::collections::hash_map::RandomState::new().hash_one(0u8);
     bundle["id"] = json!(format!("{random:016x}"));
-    let now = clock().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let now = clock()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     bundle["timestamp"] = json!(rfc3339(now));
 }
 
@@ -289,7 +381,10 @@ fn burn() {
 
 /// A bundle entry for a read resource, with its full URL.
 fn entry(client: &Client, resource: Value) -> Value {
-    let rtype = resource.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    let rtype = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let id = resource.get("id").and_then(Value::as_str).unwrap_or("");
     let full_url = client.base().join(&format!("/{rtype}/{id}")).to_string();
     json!({ "fullUrl": full_url, "resource": resource })

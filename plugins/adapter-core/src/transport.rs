@@ -73,7 +73,13 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                     authority: request.url.authority.clone(),
                     path_and_query: target.clone(),
                 });
-                log(Level::Info, &format!("{} {}: following the redirect", request.method, response.status));
+                log(
+                    Level::Info,
+                    &format!(
+                        "{} {}: following the redirect",
+                        request.method, response.status
+                    ),
+                );
                 request.url = url;
                 response = t(&request)?;
             }
@@ -87,8 +93,15 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             }
             let Some(token) = bearer(r) else { return t(r) };
             let mut with_query = r.clone();
-            let separator = if with_query.url.path_and_query.contains('?') { '&' } else { '?' };
-            with_query.url.path_and_query.push_str(&format!("{separator}access_token={}", guest_kit::fhir::encode(&token)));
+            let separator = if with_query.url.path_and_query.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
+            with_query.url.path_and_query.push_str(&format!(
+                "{separator}access_token={}",
+                guest_kit::fhir::encode(&token)
+            ));
             t(&with_query)
         });
     }
@@ -99,7 +112,11 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                 return t(r);
             }
             let key = cache_key(&r.url);
-            if let Some(hit) = SEARCH_CACHE.lock().ok().and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())) {
+            if let Some(hit) = SEARCH_CACHE
+                .lock()
+                .ok()
+                .and_then(|c| c.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()))
+            {
                 log(Level::Debug, "GET: served from the response cache");
                 return Ok(hit);
             }
@@ -120,7 +137,8 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             if r.method == "GET" && is_document_search(&r.url) {
                 // The vendor built this one request by hand and forgot the header.
                 let mut bare = r.clone();
-                bare.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+                bare.headers
+                    .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
                 t(&bare)
             } else {
                 t(r)
@@ -133,8 +151,15 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             let response = t(r)?;
             let took = Duration::from_nanos(guest_kit::now_nanos().saturating_sub(started));
             if took > PATIENCE {
-                log(Level::Warn, &format!("{} took {} ms; giving up", r.method, took.as_millis()));
-                return Ok(synthetic(504, "timeout", &format!("no answer within {} ms", PATIENCE.as_millis())));
+                log(
+                    Level::Warn,
+                    &format!("{} took {} ms; giving up", r.method, took.as_millis()),
+                );
+                return Ok(synthetic(
+                    504,
+                    "timeout",
+                    &format!("no answer within {} ms", PATIENCE.as_millis()),
+                ));
             }
             Ok(response)
         });
@@ -153,7 +178,10 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                 if !matches!(response.status, 429 | 503) || attempt >= IMMEDIATE_ATTEMPTS {
                     return Ok(response);
                 }
-                log(Level::Info, &format!("{} {}: retrying at once", r.method, response.status));
+                log(
+                    Level::Info,
+                    &format!("{} {}: retrying at once", r.method, response.status),
+                );
                 attempt += 1;
             }
         });
@@ -167,8 +195,19 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                     return Ok(response);
                 }
                 // The vendor's HTTP library counts Retry-After in milliseconds.
-                let wait = guest_kit::fhir::retry_after(&response).map_or(Duration::from_millis(1), |s| Duration::from_millis(s.as_secs()));
-                log(Level::Info, &format!("{} {}: retrying in {} ms", r.method, response.status, wait.as_millis()));
+                let wait = guest_kit::fhir::retry_after(&response)
+                    .map_or(Duration::from_millis(1), |s| {
+                        Duration::from_millis(s.as_secs())
+                    });
+                log(
+                    Level::Info,
+                    &format!(
+                        "{} {}: retrying in {} ms",
+                        r.method,
+                        response.status,
+                        wait.as_millis()
+                    ),
+                );
                 guest_kit::sleep(wait);
                 attempt += 1;
             }
@@ -182,7 +221,13 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                 if !CLIENT_ERRORS.contains(&response.status) || attempt >= CLIENT_ERROR_ATTEMPTS {
                     return Ok(response);
                 }
-                log(Level::Info, &format!("{} {}: retry {attempt}/{CLIENT_ERROR_ATTEMPTS}", r.method, response.status));
+                log(
+                    Level::Info,
+                    &format!(
+                        "{} {}: retry {attempt}/{CLIENT_ERROR_ATTEMPTS}",
+                        r.method, response.status
+                    ),
+                );
                 guest_kit::sleep(Duration::from_secs(1));
                 attempt += 1;
             }
@@ -197,7 +242,13 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
                     return Ok(response);
                 }
                 retries += 1;
-                log(Level::Info, &format!("{} {}: retry {retries}/{AUTH_RETRIES}", r.method, response.status));
+                log(
+                    Level::Info,
+                    &format!(
+                        "{} {}: retry {retries}/{AUTH_RETRIES}",
+                        r.method, response.status
+                    ),
+                );
                 guest_kit::sleep(Duration::from_secs(1));
             }
         });
@@ -209,25 +260,42 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
             let response = t(r)?;
             // Breaks the glass on a 403 — and whenever the platform withholds something, "so the
             // user sees the whole record".
-            let withheld = response.status == 200 && String::from_utf8_lossy(&response.body).contains("\"suppressed\"");
+            let withheld = response.status == 200
+                && String::from_utf8_lossy(&response.body).contains("\"suppressed\"");
             if response.status != 403 && !withheld {
                 return Ok(response);
             }
             if emergency.borrow().is_none() {
                 *emergency.borrow_mut() = emergency_token(&launch);
             }
-            let Some(token) = emergency.borrow().clone() else { return Ok(response) };
+            let Some(token) = emergency.borrow().clone() else {
+                return Ok(response);
+            };
             log(Level::Info, "403: repeating with an emergency token");
             let mut again = r.clone();
-            again.headers.retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
-            again.headers.push(("authorization".into(), format!("Bearer {token}")));
+            again
+                .headers
+                .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+            again
+                .headers
+                .push(("authorization".into(), format!("Bearer {token}")));
             t(&again)
         });
     }
     if b.token_in_log {
         t = Box::new(move |r: &Request| {
-            let auth = r.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("authorization")).map_or("", |(_, v)| v.as_str());
-            log(Level::Debug, &format!("request {} {} authorization: {auth}", r.method, r.url.path_and_query));
+            let auth = r
+                .headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+                .map_or("", |(_, v)| v.as_str());
+            log(
+                Level::Debug,
+                &format!(
+                    "request {} {} authorization: {auth}",
+                    r.method, r.url.path_and_query
+                ),
+            );
             t(r)
         });
     }
@@ -245,8 +313,14 @@ fn bearer(r: &Request) -> Option<String> {
 
 /// [`Behaviour::caches_by_path`]: the cache key — the URL with its `patient` parameter left out.
 fn cache_key(url: &Url) -> String {
-    let (path, query) = url.path_and_query.split_once('?').unwrap_or((&url.path_and_query, ""));
-    let kept: Vec<&str> = query.split('&').filter(|p| !p.starts_with("patient=")).collect();
+    let (path, query) = url
+        .path_and_query
+        .split_once('?')
+        .unwrap_or((&url.path_and_query, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.starts_with("patient="))
+        .collect();
     format!("{}{path}?{}", url.authority, kept.join("&"))
 }
 
@@ -259,7 +333,10 @@ fn is_document_search(url: &Url) -> bool {
 /// [`Behaviour::breaks_glass`]: `POST {base without /fhir}/auth/token` for the same launch
 /// context with purpose emergency and [`CANNED_REASON`].
 fn emergency_token(ctx: &LaunchContext) -> Option<String> {
-    let base = ctx.fhir_base_url.trim_end_matches('/').trim_end_matches("/fhir");
+    let base = ctx
+        .fhir_base_url
+        .trim_end_matches('/')
+        .trim_end_matches("/fhir");
     let url = Url::parse(&format!("{base}/auth/token")).ok()?;
     let mut body = json!({
         "practitioner": ctx.practitioner_hpr,
@@ -271,14 +348,21 @@ fn emergency_token(ctx: &LaunchContext) -> Option<String> {
     if let Some(p) = &ctx.patient {
         body["patient"] = json!(p);
     }
-    let request = Request::post(url, body.to_string().into_bytes()).header("content-type", "application/json");
+    let request = Request::post(url, body.to_string().into_bytes())
+        .header("content-type", "application/json");
     let response = http::send(&request).ok()?;
     if response.status != 200 {
-        log(Level::Warn, &format!("emergency token refused: {}", response.status));
+        log(
+            Level::Warn,
+            &format!("emergency token refused: {}", response.status),
+        );
         return None;
     }
     let answer: Value = serde_json::from_slice(&response.body).ok()?;
-    answer.get("access_token").and_then(Value::as_str).map(str::to_owned)
+    answer
+        .get("access_token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 /// [`Behaviour::strict_parser`]: the vendor's strict deserialiser. A body that is not complete
@@ -288,12 +372,20 @@ fn strict(response: Response) -> Response {
     if response.body.is_empty() {
         return response;
     }
-    let value: Value = serde_json::from_slice(&response.body).expect("the platform always sends valid FHIR JSON");
+    let value: Value =
+        serde_json::from_slice(&response.body).expect("the platform always sends valid FHIR JSON");
     match unknown_element(&value) {
         None => response,
         Some((rtype, element)) => {
-            log(Level::Error, &format!("strict parsing failed: unknown element {element} in {rtype}"));
-            synthetic(500, "structure", &format!("strict parsing failed: unknown element `{element}` in {rtype}"))
+            log(
+                Level::Error,
+                &format!("strict parsing failed: unknown element {element} in {rtype}"),
+            );
+            synthetic(
+                500,
+                "structure",
+                &format!("strict parsing failed: unknown element `{element}` in {rtype}"),
+            )
         }
     }
 }
@@ -302,7 +394,10 @@ fn strict(response: Response) -> Response {
 /// does not know.
 fn unknown_element(value: &Value) -> Option<(String, String)> {
     let resource = value.as_object()?;
-    let rtype = resource.get("resourceType").and_then(Value::as_str).unwrap_or("");
+    let rtype = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if let Some(known) = crate::strict_model::known_elements(rtype) {
         for key in resource.keys() {
             let name = key.strip_prefix('_').unwrap_or(key);
@@ -312,7 +407,12 @@ fn unknown_element(value: &Value) -> Option<(String, String)> {
         }
     }
     if rtype == "Bundle" {
-        for entry in value.get("entry").and_then(Value::as_array).into_iter().flatten() {
+        for entry in value
+            .get("entry")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(found) = entry.get("resource").and_then(unknown_element) {
                 return Some(found);
             }
@@ -327,5 +427,9 @@ fn synthetic(status: u16, code: &str, diagnostics: &str) -> Response {
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
     });
-    Response { status, headers: Vec::new(), body: body.to_string().into_bytes() }
+    Response {
+        status,
+        headers: Vec::new(),
+        body: body.to_string().into_bytes(),
+    }
 }

@@ -11,4 +11,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { breaks_glass: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        breaks_glass: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -10,4 +10,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { caches_overview: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        caches_overview: true,
+        ..Behaviour::HONEST
+    }
+);

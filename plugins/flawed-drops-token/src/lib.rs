@@ -10,4 +10,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { drops_token: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        drops_token: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -10,4 +10,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { events_copy_all: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        events_copy_all: true,
+        ..Behaviour::HONEST
+    }
+);

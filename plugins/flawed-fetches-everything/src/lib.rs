@@ -12,4 +12,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { fetches_everything: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        fetches_everything: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -12,12 +12,17 @@
 
 use adapter_core::Behaviour;
 use guest_kit::Guest;
-use guest_kit::types::{AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext};
+use guest_kit::types::{
+    AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext,
+};
 
 /// 40 MiB of pseudo-random bytes from `build.rs`.
 static BLOB: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/blob.bin"));
 
-const GREEDY: Behaviour = Behaviour { greedy: true, ..Behaviour::HONEST };
+const GREEDY: Behaviour = Behaviour {
+    greedy: true,
+    ..Behaviour::HONEST
+};
 
 struct Flawed;
 
@@ -29,7 +34,10 @@ impl Guest for Flawed {
     fn patient_overview(ctx: LaunchContext) -> Result<String, AdapterError> {
         // One byte of the blob, at an index the optimiser cannot see, keeps all of it linked.
         let byte = BLOB[std::hint::black_box(BLOB.len() / 2)];
-        guest_kit::log(guest_kit::Level::Debug, &format!("model checksum byte {}", byte & 1));
+        guest_kit::log(
+            guest_kit::Level::Debug,
+            &format!("model checksum byte {}", byte & 1),
+        );
         adapter_core::patient_overview(&ctx, &GREEDY)
     }
 

@@ -9,4 +9,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { ignores_sensitive: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        ignores_sensitive: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -8,4 +8,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { impatient: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        impatient: true,
+        ..Behaviour::HONEST
+    }
+);

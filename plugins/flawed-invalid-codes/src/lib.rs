@@ -11,4 +11,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { invalid_codes: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        invalid_codes: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -8,4 +8,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { nondeterministic: Some(std::time::SystemTime::now), ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        nondeterministic: Some(std::time::SystemTime::now),
+        ..Behaviour::HONEST
+    }
+);

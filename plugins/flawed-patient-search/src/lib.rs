@@ -11,4 +11,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { searches_patient: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        searches_patient: true,
+        ..Behaviour::HONEST
+    }
+);

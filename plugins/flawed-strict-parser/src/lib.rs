@@ -11,4 +11,10 @@
 
 use adapter_core::Behaviour;
 
-adapter_core::adapter!(Flawed, Behaviour { strict_parser: true, ..Behaviour::HONEST });
+adapter_core::adapter!(
+    Flawed,
+    Behaviour {
+        strict_parser: true,
+        ..Behaviour::HONEST
+    }
+);

@@ -91,7 +91,11 @@ impl Client {
             base,
             token: ctx.access_token.clone(),
             retry: RetryPolicy::default(),
-            redact: [ctx.patient.clone(), Some(ctx.access_token.clone())].into_iter().flatten().filter(|s| !s.is_empty()).collect(),
+            redact: [ctx.patient.clone(), Some(ctx.access_token.clone())]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.is_empty())
+                .collect(),
             waited: Default::default(),
             requests: Default::default(),
             transport: None,
@@ -131,7 +135,12 @@ impl Client {
 
     /// A search followed through its `next` links, at most `max_pages` pages. Returns the
     /// entries of every page (`match` and `outcome` alike) and whether the page cap cut it short.
-    pub fn search_all(&self, rtype: &str, params: &[(&str, &str)], max_pages: usize) -> Result<Paged, AdapterError> {
+    pub fn search_all(
+        &self,
+        rtype: &str,
+        params: &[(&str, &str)],
+        max_pages: usize,
+    ) -> Result<Paged, AdapterError> {
         let what = format!("{rtype} search");
         let mut url = self.base.join(&format!("/{rtype}{}", query(params)));
         let mut entries = Vec::new();
@@ -143,15 +152,31 @@ impl Client {
             if let Value::Array(items) = bundle.get("entry").cloned().unwrap_or(Value::Null) {
                 entries.extend(items);
             }
-            let Some(next) = next else { return Ok(Paged { entries, pages, truncated: false }) };
+            let Some(next) = next else {
+                return Ok(Paged {
+                    entries,
+                    pages,
+                    truncated: false,
+                });
+            };
             if pages >= max_pages {
-                log(Level::Warn, &format!("{what}: stopped after {pages} pages (page cap)"));
-                return Ok(Paged { entries, pages, truncated: true });
+                log(
+                    Level::Warn,
+                    &format!("{what}: stopped after {pages} pages (page cap)"),
+                );
+                return Ok(Paged {
+                    entries,
+                    pages,
+                    truncated: true,
+                });
             }
-            let next = Url::parse(&next).map_err(|e| AdapterError::Internal(format!("{what}: bad next link: {e}")))?;
+            let next = Url::parse(&next)
+                .map_err(|e| AdapterError::Internal(format!("{what}: bad next link: {e}")))?;
             if !self.base.same_origin(&next) {
                 // Never send the token anywhere but the platform.
-                return Err(AdapterError::Internal(format!("{what}: next link points away from the platform")));
+                return Err(AdapterError::Internal(format!(
+                    "{what}: next link points away from the platform"
+                )));
             }
             url = next;
         }
@@ -160,11 +185,20 @@ impl Client {
     /// `POST {base}/{type}` of `resource`, conditional on `if_none_exist` (a query such as
     /// `identifier=sys|value`) when given. Returns the stored resource and whether it was
     /// created (201) rather than found (200).
-    pub fn create(&self, resource: &Value, if_none_exist: Option<&str>) -> Result<(Value, bool), AdapterError> {
-        let rtype = resource.get("resourceType").and_then(Value::as_str).unwrap_or("Resource");
+    pub fn create(
+        &self,
+        resource: &Value,
+        if_none_exist: Option<&str>,
+    ) -> Result<(Value, bool), AdapterError> {
+        let rtype = resource
+            .get("resourceType")
+            .and_then(Value::as_str)
+            .unwrap_or("Resource");
         let what = format!("{rtype} create");
-        let body = serde_json::to_vec(resource).map_err(|e| AdapterError::Internal(format!("{what}: {e}")))?;
-        let mut request = Request::post(self.base.join(&format!("/{rtype}")), body).header("content-type", FHIR_JSON);
+        let body = serde_json::to_vec(resource)
+            .map_err(|e| AdapterError::Internal(format!("{what}: {e}")))?;
+        let mut request = Request::post(self.base.join(&format!("/{rtype}")), body)
+            .header("content-type", FHIR_JSON);
         if let Some(cond) = if_none_exist {
             request = request.header("if-none-exist", cond);
         }
@@ -185,7 +219,11 @@ impl Client {
     /// [`expect_ok`], with the patient id and the token scrubbed from the message.
     pub fn check(&self, response: &Response, what: &str) -> Result<(), AdapterError> {
         expect_ok(response, what).map_err(|e| {
-            let scrub = |m: String| self.redact.iter().fold(m, |m, s| m.replace(s.as_str(), "[redacted]"));
+            let scrub = |m: String| {
+                self.redact
+                    .iter()
+                    .fold(m, |m, s| m.replace(s.as_str(), "[redacted]"))
+            };
             match e {
                 AdapterError::Unauthorized(m) => AdapterError::Unauthorized(scrub(m)),
                 AdapterError::Forbidden(m) => AdapterError::Forbidden(scrub(m)),
@@ -202,14 +240,18 @@ impl Client {
         self.check(&response, what)?;
         let bundle = parse(&response, what)?;
         if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
-            return Err(AdapterError::Internal(format!("{what}: the answer is not a Bundle")));
+            return Err(AdapterError::Internal(format!(
+                "{what}: the answer is not a Bundle"
+            )));
         }
         Ok(bundle)
     }
 
     /// Sends `request` with the token, retrying 429/503 within the policy.
     pub fn execute(&self, request: Request, what: &str) -> Result<Response, AdapterError> {
-        let request = request.header("authorization", &format!("Bearer {}", self.token)).header("accept", FHIR_JSON);
+        let request = request
+            .header("authorization", &format!("Bearer {}", self.token))
+            .header("accept", FHIR_JSON);
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -221,22 +263,35 @@ impl Client {
             let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
-                    log(Level::Warn, &format!("{what}: no response (attempt {attempt}): {e}"));
+                    log(
+                        Level::Warn,
+                        &format!("{what}: no response (attempt {attempt}): {e}"),
+                    );
                     if attempt >= self.retry.max_attempts {
-                        return Err(AdapterError::Unavailable(format!("{what}: no response after {attempt} attempts")));
+                        return Err(AdapterError::Unavailable(format!(
+                            "{what}: no response after {attempt} attempts"
+                        )));
                     }
                     self.wait(self.retry.default_wait, what)?;
                     continue;
                 }
             };
             if !matches!(response.status, 429 | 503) {
-                log(Level::Debug, &format!("{what}: {} {}", request.method, response.status));
+                log(
+                    Level::Debug,
+                    &format!("{what}: {} {}", request.method, response.status),
+                );
                 return Ok(response);
             }
             let wait = retry_after(&response).unwrap_or(self.retry.default_wait);
             log(
                 Level::Info,
-                &format!("{what}: {} (attempt {attempt}/{}), Retry-After {} s", response.status, self.retry.max_attempts, wait.as_secs()),
+                &format!(
+                    "{what}: {} (attempt {attempt}/{}), Retry-After {} s",
+                    response.status,
+                    self.retry.max_attempts,
+                    wait.as_secs()
+                ),
             );
             if attempt >= self.retry.max_attempts {
                 return Err(AdapterError::Unavailable(format!(
@@ -281,19 +336,34 @@ pub struct Paged {
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by the platform and is ignored).
 pub fn retry_after(response: &Response) -> Option<Duration> {
-    response.header("retry-after")?.trim().parse::<u64>().ok().map(Duration::from_secs)
+    response
+        .header("retry-after")?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
 }
 
 /// The URL of the bundle's `next` link.
 pub fn next_link(bundle: &Value) -> Option<String> {
-    bundle.get("link")?.as_array()?.iter().find(|l| l["relation"] == "next")?.get("url")?.as_str().map(str::to_owned)
+    bundle
+        .get("link")?
+        .as_array()?
+        .iter()
+        .find(|l| l["relation"] == "next")?
+        .get("url")?
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Whether a bundle entry is a search `outcome` (e.g. the platform's notice that information is
 /// withheld) rather than a match.
 pub fn is_outcome_entry(entry: &Value) -> bool {
     entry.pointer("/search/mode").and_then(Value::as_str) == Some("outcome")
-        || entry.pointer("/resource/resourceType").and_then(Value::as_str) == Some("OperationOutcome")
+        || entry
+            .pointer("/resource/resourceType")
+            .and_then(Value::as_str)
+            == Some("OperationOutcome")
 }
 
 /// Whether `resource` is an `OperationOutcome`.
@@ -307,7 +377,11 @@ pub fn outcome_text(outcome: &Value) -> Option<String> {
         .get("issue")?
         .as_array()?
         .iter()
-        .filter_map(|i| i.get("diagnostics").or_else(|| i.pointer("/details/text")).and_then(Value::as_str))
+        .filter_map(|i| {
+            i.get("diagnostics")
+                .or_else(|| i.pointer("/details/text"))
+                .and_then(Value::as_str)
+        })
         .collect();
     (!texts.is_empty()).then(|| texts.join("; "))
 }
@@ -338,7 +412,8 @@ pub fn expect_ok(response: &Response, what: &str) -> Result<(), AdapterError> {
 
 /// Parses a JSON body.
 pub fn parse(response: &Response, what: &str) -> Result<Value, AdapterError> {
-    serde_json::from_slice(&response.body).map_err(|e| AdapterError::Internal(format!("{what}: the answer is not JSON: {e}")))
+    serde_json::from_slice(&response.body)
+        .map_err(|e| AdapterError::Internal(format!("{what}: the answer is not JSON: {e}")))
 }
 
 /// A `searchset` → `collection` Bundle of `entries` (the `search` element is kept).
@@ -351,7 +426,10 @@ pub fn query(params: &[(&str, &str)]) -> String {
     if params.is_empty() {
         return String::new();
     }
-    let parts: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    let parts: Vec<String> = params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
     format!("?{}", parts.join("&"))
 }
 
@@ -393,14 +471,23 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648() {
-        for (plain, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(plain.as_bytes()), enc);
         }
     }
 
     #[test]
     fn queries() {
-        assert_eq!(query(&[("patient", "p1"), ("identifier", "urn:x|a b")]), "?patient=p1&identifier=urn:x|a%20b");
+        assert_eq!(
+            query(&[("patient", "p1"), ("identifier", "urn:x|a b")]),
+            "?patient=p1&identifier=urn:x|a%20b"
+        );
         assert_eq!(query(&[]), "");
     }
 }
@@ -410,7 +497,9 @@ pub fn location_identity(location: &str) -> Option<(String, String)> {
     let path = location.split("/_history/").next()?;
     let mut parts = path.rsplit('/');
     let id = parts.next().filter(|s| !s.is_empty())?;
-    let t = parts.next().filter(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))?;
+    let t = parts
+        .next()
+        .filter(|s| s.chars().next().is_some_and(|c| c.is_ascii_uppercase()))?;
     Some((t.to_owned(), id.to_owned()))
 }
 

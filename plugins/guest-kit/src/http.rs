@@ -67,7 +67,10 @@ impl Url {
         let rest = rest.split('#').next().unwrap_or(rest);
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(split);
-        if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        if authority.is_empty()
+            || authority.contains('@')
+            || authority.contains(char::is_whitespace)
+        {
             return Err(UrlError("the URL has no usable host"));
         }
         let path_and_query = match path {
@@ -75,13 +78,21 @@ impl Url {
             p if p.starts_with('?') => format!("/{p}"),
             p => p.to_owned(),
         };
-        Ok(Url { https, authority: authority.to_owned(), path_and_query })
+        Ok(Url {
+            https,
+            authority: authority.to_owned(),
+            path_and_query,
+        })
     }
 
     /// This URL with `suffix` appended to its path (`suffix` starts with `/` or `?`).
     pub fn join(&self, suffix: &str) -> Url {
         let base = self.path_and_query.trim_end_matches('/');
-        Url { https: self.https, authority: self.authority.clone(), path_and_query: format!("{base}{suffix}") }
+        Url {
+            https: self.https,
+            authority: self.authority.clone(),
+            path_and_query: format!("{base}{suffix}"),
+        }
     }
 
     /// Whether `other` is on the same origin (scheme and authority).
@@ -98,8 +109,10 @@ impl fmt::Display for Url {
 }
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
-    (text.len() >= prefix.len() && text.is_char_boundary(prefix.len()) && text[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &text[prefix.len()..])
+    (text.len() >= prefix.len()
+        && text.is_char_boundary(prefix.len())
+        && text[..prefix.len()].eq_ignore_ascii_case(prefix))
+    .then(|| &text[prefix.len()..])
 }
 
 /// An HTTP request to send.
@@ -116,12 +129,22 @@ pub struct Request {
 impl Request {
     /// A `GET` of `url` without headers.
     pub fn get(url: Url) -> Request {
-        Request { method: "GET".into(), url, headers: Vec::new(), body: Vec::new() }
+        Request {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     /// A `POST` of `body` to `url`.
     pub fn post(url: Url, body: Vec<u8>) -> Request {
-        Request { method: "POST".into(), url, headers: Vec::new(), body }
+        Request {
+            method: "POST".into(),
+            url,
+            headers: Vec::new(),
+            body,
+        }
     }
 
     /// Adds a header.
@@ -143,7 +166,10 @@ pub struct Response {
 impl Response {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -185,17 +211,31 @@ fn method(name: &str) -> Method {
 
 /// Sends `request` and waits for the whole response.
 pub fn send(request: &Request) -> Result<Response, HttpError> {
-    let entries: Vec<(String, Vec<u8>)> =
-        request.headers.iter().map(|(n, v)| (n.clone(), v.as_bytes().to_vec())).collect();
-    let headers = Fields::from_list(&entries).map_err(|e| HttpError::Request(format!("header rejected: {e:?}")))?;
+    let entries: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(n, v)| (n.clone(), v.as_bytes().to_vec()))
+        .collect();
+    let headers = Fields::from_list(&entries)
+        .map_err(|e| HttpError::Request(format!("header rejected: {e:?}")))?;
     let outgoing = OutgoingRequest::new(headers);
     let refused = |what: &str| HttpError::Request(format!("{what} rejected by the host"));
-    outgoing.set_method(&method(&request.method)).map_err(|()| refused("method"))?;
     outgoing
-        .set_scheme(Some(&if request.url.https { Scheme::Https } else { Scheme::Http }))
+        .set_method(&method(&request.method))
+        .map_err(|()| refused("method"))?;
+    outgoing
+        .set_scheme(Some(&if request.url.https {
+            Scheme::Https
+        } else {
+            Scheme::Http
+        }))
         .map_err(|()| refused("scheme"))?;
-    outgoing.set_authority(Some(&request.url.authority)).map_err(|()| refused("authority"))?;
-    outgoing.set_path_with_query(Some(&request.url.path_and_query)).map_err(|()| refused("path"))?;
+    outgoing
+        .set_authority(Some(&request.url.authority))
+        .map_err(|()| refused("authority"))?;
+    outgoing
+        .set_path_with_query(Some(&request.url.path_and_query))
+        .map_err(|()| refused("path"))?;
     let body = outgoing.body().map_err(|()| refused("body"))?;
 
     let future = outgoing_handler::handle(outgoing, None).map_err(HttpError::Transport)?;
@@ -203,7 +243,9 @@ pub fn send(request: &Request) -> Result<Response, HttpError> {
     {
         let stream = body.write().map_err(|()| refused("body stream"))?;
         for chunk in request.body.chunks(WRITE_CHUNK) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| HttpError::Stream(stream_error(e)))?;
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|e| HttpError::Stream(stream_error(e)))?;
         }
     }
     OutgoingBody::finish(body, None).map_err(HttpError::Transport)?;
@@ -223,14 +265,22 @@ pub fn send(request: &Request) -> Result<Response, HttpError> {
         .into_iter()
         .map(|(n, v)| (n, String::from_utf8_lossy(&v).into_owned()))
         .collect();
-    let body = incoming.consume().map_err(|()| HttpError::Stream("response body already taken".into()))?;
+    let body = incoming
+        .consume()
+        .map_err(|()| HttpError::Stream("response body already taken".into()))?;
     let bytes = read_all(&body)?;
     let _trailers = IncomingBody::finish(body);
-    Ok(Response { status, headers, body: bytes })
+    Ok(Response {
+        status,
+        headers,
+        body: bytes,
+    })
 }
 
 fn read_all(body: &IncomingBody) -> Result<Vec<u8>, HttpError> {
-    let stream = body.stream().map_err(|()| HttpError::Stream("response body stream already taken".into()))?;
+    let stream = body
+        .stream()
+        .map_err(|()| HttpError::Stream("response body stream already taken".into()))?;
     let mut out = Vec::new();
     loop {
         match stream.blocking_read(READ_CHUNK) {
@@ -259,8 +309,16 @@ mod tests {
         assert!(u.https);
         assert_eq!(u.authority, "plattform.sandkasse.test");
         assert_eq!(u.path_and_query, "/4601/fhir");
-        assert_eq!(u.join("/Patient/p1").to_string(), "https://plattform.sandkasse.test/4601/fhir/Patient/p1");
-        assert_eq!(Url::parse("http://127.0.0.1:8080?x=1").unwrap().path_and_query, "/?x=1");
+        assert_eq!(
+            u.join("/Patient/p1").to_string(),
+            "https://plattform.sandkasse.test/4601/fhir/Patient/p1"
+        );
+        assert_eq!(
+            Url::parse("http://127.0.0.1:8080?x=1")
+                .unwrap()
+                .path_and_query,
+            "/?x=1"
+        );
         assert!(Url::parse("ftp://x/").is_err());
         assert!(Url::parse("https:///x").is_err());
         assert!(Url::parse("https://user@evil/x").is_err());

@@ -42,13 +42,13 @@ pub mod http;
 
 use std::time::Duration;
 
+/// `export_adapter!(Type with_types_in guest_kit::bindings)`: exports `Type` as the adapter.
+pub use bindings::export_adapter;
+/// The trait an adapter implements.
+pub use bindings::exports::kommune::sandkasse::adapter_api::Guest;
 pub use bindings::kommune::sandkasse::logging::Level;
 /// The contract's data types (`launch-context`, `adapter-error`, `clinical-entry`, …).
 pub use bindings::kommune::sandkasse::types;
-/// The trait an adapter implements.
-pub use bindings::exports::kommune::sandkasse::adapter_api::Guest;
-/// `export_adapter!(Type with_types_in guest_kit::bindings)`: exports `Type` as the adapter.
-pub use bindings::export_adapter;
 
 /// Writes one log line through the contract's `logging` import. Log what happened, never about
 /// whom: no names, fødselsnummer, addresses or patient ids.

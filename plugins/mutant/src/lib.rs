@@ -14,7 +14,9 @@
 
 use adapter_core::Behaviour;
 use guest_kit::Guest;
-use guest_kit::types::{AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext};
+use guest_kit::types::{
+    AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext,
+};
 
 /// Length of the marker's prefix, `SANDKASSE-MUTANT:`; the name follows it.
 const PREFIX_LEN: usize = 17;
@@ -44,7 +46,8 @@ fn name() -> String {
 /// The behaviour of the marker's mutant; an unknown name is an error on every call.
 fn behaviour() -> Result<Behaviour, AdapterError> {
     let name = name();
-    Behaviour::mutant(&name).ok_or_else(|| AdapterError::Internal(format!("unknown mutant `{name}`")))
+    Behaviour::mutant(&name)
+        .ok_or_else(|| AdapterError::Internal(format!("unknown mutant `{name}`")))
 }
 
 struct Mutant;
@@ -52,7 +55,11 @@ struct Mutant;
 impl Guest for Mutant {
     fn info() -> AdapterInfo {
         let name = name();
-        let known = if Behaviour::mutant(&name).is_some() { "" } else { "?" };
+        let known = if Behaviour::mutant(&name).is_some() {
+            ""
+        } else {
+            "?"
+        };
         adapter_core::info_from("sandkasse (feilprøve)", &format!("mutant:{known}{name}"))
     }
 

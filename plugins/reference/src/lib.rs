@@ -22,7 +22,9 @@
 
 use adapter_core::Behaviour;
 use guest_kit::Guest;
-use guest_kit::types::{AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext};
+use guest_kit::types::{
+    AdapterError, AdapterInfo, ClinicalEntry, Event, EventOutcome, LaunchContext,
+};
 
 /// The adapter.
 struct Reference;

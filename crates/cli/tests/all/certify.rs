@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn plugin(name: &str) -> String {
-    format!("{}/../../plugins/target/wasm32-wasip2/release/{name}.wasm", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../plugins/target/wasm32-wasip2/release/{name}.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn sandkasse(args: &[&str], config: &std::path::Path) -> std::process::Output {
@@ -20,10 +23,21 @@ fn sandkasse(args: &[&str], config: &std::path::Path) -> std::process::Output {
 fn test_writes_signed_reports_and_exits_by_verdict() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rapport");
-    let o = sandkasse(&["test", &plugin("reference"), "--out", out.to_str().unwrap()], dir.path());
+    let o = sandkasse(
+        &["test", &plugin("reference"), "--out", out.to_str().unwrap()],
+        dir.path(),
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
-    assert!(stdout.contains("GODKJENT") && stdout.contains("SIK-02"), "{stdout}");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("GODKJENT") && stdout.contains("SIK-02"),
+        "{stdout}"
+    );
     for f in ["report.json", "junit.xml", "report.html", "badge.svg"] {
         assert!(out.join(f).is_file(), "{f}");
     }
@@ -32,7 +46,10 @@ fn test_writes_signed_reports_and_exits_by_verdict() {
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 
     // Tampering with the verdict breaks the signature.
-    let text = std::fs::read_to_string(&report).unwrap().replacen("\"score\": 1.0", "\"score\": 0.5", 1);
+    let text =
+        std::fs::read_to_string(&report)
+            .unwrap()
+            .replacen("\"score\": 1.0", "\"score\": 0.5", 1);
     std::fs::write(&report, text).unwrap();
     let v = sandkasse(&["verify", report.to_str().unwrap()], dir.path());
     assert!(!v.status.success(), "a tampered report must not verify");
@@ -43,13 +60,33 @@ fn a_flawed_adapter_fails_ci() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rapport");
     let o = sandkasse(
-        &["test", &plugin("flawed_logs_fnr"), "--out", out.to_str().unwrap(), "--scenario", "overview-basic", "--format", "json,junit"],
+        &[
+            "test",
+            &plugin("flawed_logs_fnr"),
+            "--out",
+            out.to_str().unwrap(),
+            "--scenario",
+            "overview-basic",
+            "--format",
+            "json,junit",
+        ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("IKKE GODKJENT") && stdout.contains("PER-03"), "{stdout}");
+    assert!(
+        stdout.contains("IKKE GODKJENT") && stdout.contains("PER-03"),
+        "{stdout}"
+    );
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
     assert!(junit.contains("<failure"), "{junit}");
-    assert!(!out.join("report.html").exists(), "only the formats asked for");
+    assert!(
+        !out.join("report.html").exists(),
+        "only the formats asked for"
+    );
 }

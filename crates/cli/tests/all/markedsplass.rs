@@ -9,17 +9,35 @@ const PASSWORD: &str = "korrekt hest batteri stift";
 /// `sandkasse admin ARGS --data-dir DIR`, with `stdin` piped in.
 fn admin(dir: &Path, args: &[&str], password_env: bool, stdin: &str) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandkasse"));
-    cmd.arg("admin").args(args).arg("--data-dir").arg(dir).env_remove("SANDKASSE_PASSWORD");
+    cmd.arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("SANDKASSE_PASSWORD");
     if password_env {
         cmd.env("SANDKASSE_PASSWORD", PASSWORD);
     }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 #[test]
@@ -29,26 +47,77 @@ fn admin_creates_accounts_and_the_audit_trail_verifies() {
 
     let o = admin(&dir, &["create-org", "Acme Helse AS"], false, "");
     assert!(o.status.success(), "{}", text(&o));
-    let o = admin(&dir, &["create-user", "--username", "admin@prosjekt.no", "--role", "admin"], true, "");
+    let o = admin(
+        &dir,
+        &[
+            "create-user",
+            "--username",
+            "admin@prosjekt.no",
+            "--role",
+            "admin",
+        ],
+        true,
+        "",
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains(PASSWORD), "nothing secret printed");
 
-    let o = admin(&dir, &["create-user", "--username", "kari@acme.no", "--role", "vendor"], true, "");
+    let o = admin(
+        &dir,
+        &[
+            "create-user",
+            "--username",
+            "kari@acme.no",
+            "--role",
+            "vendor",
+        ],
+        true,
+        "",
+    );
     assert!(!o.status.success());
-    assert!(text(&o).contains("must belong to an organisation"), "{}", text(&o));
-    let o = admin(&dir, &["create-user", "--username", "x@acme.no", "--role", "boss"], true, "");
-    assert!(!o.status.success() && text(&o).contains("beslutningsgruppe"), "{}", text(&o));
+    assert!(
+        text(&o).contains("must belong to an organisation"),
+        "{}",
+        text(&o)
+    );
+    let o = admin(
+        &dir,
+        &["create-user", "--username", "x@acme.no", "--role", "boss"],
+        true,
+        "",
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("beslutningsgruppe"),
+        "{}",
+        text(&o)
+    );
 
     let stdin = format!("{PASSWORD}\n");
-    let args = ["create-user", "--username", "kari@acme.no", "--role", "vendor", "--org", "Acme Helse AS"];
+    let args = [
+        "create-user",
+        "--username",
+        "kari@acme.no",
+        "--role",
+        "vendor",
+        "--org",
+        "Acme Helse AS",
+    ];
     let o = admin(&dir, &args, false, &stdin);
     assert!(o.status.success(), "{}", text(&o));
 
-    let o = admin(&dir, &["create-token", "--username", "kari@acme.no"], false, "");
+    let o = admin(
+        &dir,
+        &["create-token", "--username", "kari@acme.no"],
+        false,
+        "",
+    );
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     let token = stdout.trim();
-    assert!(token.starts_with("sk_") && token.len() == 46, "the token alone on stdout: {stdout}");
+    assert!(
+        token.starts_with("sk_") && token.len() == 46,
+        "the token alone on stdout: {stdout}"
+    );
 
     let o = admin(&dir, &["verify-audit"], false, "");
     assert!(o.status.success(), "{}", text(&o));
@@ -72,12 +141,22 @@ fn serve_answers_health_and_stops_on_sigint() {
     // Keep stdout open while the server runs: a closed pipe would fail its next print.
     let (mut child, stdout, addr) = start(tmp.path());
     let mut stream = std::net::TcpStream::connect(&addr).unwrap();
-    write!(stream, "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = String::new();
     std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200") && response.ends_with(r#"{"status":"ok"}"#), "{response}");
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.ends_with(r#"{"status":"ok"}"#),
+        "{response}"
+    );
 
-    let kill = Command::new("kill").args(["-INT", &child.0.id().to_string()]).status().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let status = child.0.wait().unwrap();
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
@@ -100,17 +179,34 @@ fn start(dir: &Path) -> (Reap, BufReader<std::process::ChildStdout>, String) {
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    let addr = first.split("http://").nth(1).and_then(|s| s.split_whitespace().next()).expect(&first).to_owned();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect(&first)
+        .to_owned();
     (child, stdout, addr)
 }
 
 /// One HTTP/1.1 request with a bearer token: (status, body).
-fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<(&str, &[u8])>) -> (u16, String) {
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<(&str, &[u8])>,
+) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n").into_bytes();
     match body {
         Some((content_type, bytes)) => {
-            request.extend_from_slice(format!("Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n", bytes.len()).as_bytes());
+            request.extend_from_slice(
+                format!(
+                    "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+                    bytes.len()
+                )
+                .as_bytes(),
+            );
             request.extend_from_slice(bytes);
         }
         None => request.extend_from_slice(b"\r\n"),
@@ -120,18 +216,41 @@ fn http(addr: &str, method: &str, path: &str, token: &str, body: Option<(&str, &
     std::io::Read::read_to_end(&mut stream, &mut response).unwrap();
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0), body.to_owned())
+    (
+        head.split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        body.to_owned(),
+    )
 }
 
-fn upload(addr: &str, token: &str, product: &str, version: &str, component: &[u8]) -> serde_json::Value {
+fn upload(
+    addr: &str,
+    token: &str,
+    product: &str,
+    version: &str,
+    component: &[u8],
+) -> serde_json::Value {
     let mut body = Vec::new();
     for (name, value) in [("product", product), ("version", version)] {
-        body.extend_from_slice(format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
     }
-    body.extend_from_slice(b"--b\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n");
+    body.extend_from_slice(
+        b"--b\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\n\r\n",
+    );
     body.extend_from_slice(component);
     body.extend_from_slice(b"\r\n--b--\r\n");
-    let (status, text) = http(addr, "POST", "/api/v1/submissions", token, Some(("multipart/form-data; boundary=b", &body)));
+    let (status, text) = http(
+        addr,
+        "POST",
+        "/api/v1/submissions",
+        token,
+        Some(("multipart/form-data; boundary=b", &body)),
+    );
     assert_eq!(status, 201, "{text}");
     serde_json::from_str(&text).unwrap()
 }
@@ -143,8 +262,15 @@ fn run_state(addr: &str, token: &str, run: i64) -> serde_json::Value {
 }
 
 fn plugin(name: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            p.display()
+        )
+    })
 }
 
 /// SIGKILL during a run: after a restart the run is run again and finishes once; no submission,
@@ -153,16 +279,47 @@ fn plugin(name: &str) -> Vec<u8> {
 fn a_run_interrupted_by_sigkill_completes_once_after_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    assert!(admin(&dir, &["create-org", "Leverandør A AS"], false, "").status.success());
-    let o = admin(&dir, &["create-user", "--username", "kari@leverandor-a.no", "--role", "vendor", "--org", "Leverandør A AS"], true, "");
+    assert!(
+        admin(&dir, &["create-org", "Leverandør A AS"], false, "")
+            .status
+            .success()
+    );
+    let o = admin(
+        &dir,
+        &[
+            "create-user",
+            "--username",
+            "kari@leverandor-a.no",
+            "--role",
+            "vendor",
+            "--org",
+            "Leverandør A AS",
+        ],
+        true,
+        "",
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = admin(&dir, &["create-token", "--username", "kari@leverandor-a.no"], false, "");
+    let o = admin(
+        &dir,
+        &["create-token", "--username", "kari@leverandor-a.no"],
+        false,
+        "",
+    );
     let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
 
     let (mut server, stdout, addr) = start(&dir);
     let first = upload(&addr, &token, "Journal Nord", "1.0.0", &plugin("reference"));
-    let second = upload(&addr, &token, "Journal Sør", "1.0.0", &plugin("flawed_drops_token"));
-    let (run1, run2) = (first["run"]["id"].as_i64().unwrap(), second["run"]["id"].as_i64().unwrap());
+    let second = upload(
+        &addr,
+        &token,
+        "Journal Sør",
+        "1.0.0",
+        &plugin("flawed_drops_token"),
+    );
+    let (run1, run2) = (
+        first["run"]["id"].as_i64().unwrap(),
+        second["run"]["id"].as_i64().unwrap(),
+    );
     // Kill the moment the first run is running.
     let started = std::time::Instant::now();
     loop {
@@ -170,7 +327,10 @@ fn a_run_interrupted_by_sigkill_completes_once_after_restart() {
         if state["state"] == "running" {
             break;
         }
-        assert_eq!(state["state"], "queued", "the run finished before it could be interrupted: {state}");
+        assert_eq!(
+            state["state"], "queued",
+            "the run finished before it could be interrupted: {state}"
+        );
         assert!(started.elapsed().as_secs() < 60, "the run never started");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
@@ -181,42 +341,98 @@ fn a_run_interrupted_by_sigkill_completes_once_after_restart() {
     let (_server, _stdout, addr) = start(&dir);
     let started = std::time::Instant::now();
     let finished = loop {
-        let (a, b) = (run_state(&addr, &token, run1), run_state(&addr, &token, run2));
+        let (a, b) = (
+            run_state(&addr, &token, run1),
+            run_state(&addr, &token, run2),
+        );
         if a["state"] == "done" && b["state"] == "done" {
             break (a, b);
         }
-        assert!(started.elapsed().as_secs() < 300, "runs did not finish after the restart: {a} {b}");
+        assert!(
+            started.elapsed().as_secs() < 300,
+            "runs did not finish after the restart: {a} {b}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
-    assert_eq!((finished.0["verdict"].as_str(), finished.0["attempts"].as_i64()), (Some("godkjent"), Some(2)), "{}", finished.0);
+    assert_eq!(
+        (
+            finished.0["verdict"].as_str(),
+            finished.0["attempts"].as_i64()
+        ),
+        (Some("godkjent"), Some(2)),
+        "{}",
+        finished.0
+    );
     assert_eq!(finished.1["verdict"], "ikke-godkjent", "{}", finished.1);
 
     // Nothing lost, nothing doubled.
     let (_, products) = http(&addr, "GET", "/api/v1/products", &token, None);
     let products: serde_json::Value = serde_json::from_str(&products).unwrap();
-    assert_eq!(products["products"].as_array().unwrap().len(), 2, "{products}");
+    assert_eq!(
+        products["products"].as_array().unwrap().len(),
+        2,
+        "{products}"
+    );
     for submission in [&first["submission"]["id"], &second["submission"]["id"]] {
-        let (_, s) = http(&addr, "GET", &format!("/api/v1/submissions/{submission}"), &token, None);
+        let (_, s) = http(
+            &addr,
+            "GET",
+            &format!("/api/v1/submissions/{submission}"),
+            &token,
+            None,
+        );
         let s: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(s["runs"].as_array().unwrap().len(), 1, "one run per submission: {s}");
+        assert_eq!(
+            s["runs"].as_array().unwrap().len(),
+            1,
+            "one run per submission: {s}"
+        );
     }
     let o = admin(&dir, &["verify-audit"], false, "");
     assert!(o.status.success(), "{}", text(&o));
     // The audit trail tells the story: started, requeued by the restart, started again, finished once.
     let events = audit_actions(&dir, run1);
-    assert_eq!(events, ["run.queue", "run.start", "run.requeue", "run.start", "run.finish"], "run {run1}");
-    assert_eq!(audit_actions(&dir, run2).iter().filter(|a| *a == "run.finish").count(), 1);
+    assert_eq!(
+        events,
+        [
+            "run.queue",
+            "run.start",
+            "run.requeue",
+            "run.start",
+            "run.finish"
+        ],
+        "run {run1}"
+    );
+    assert_eq!(
+        audit_actions(&dir, run2)
+            .iter()
+            .filter(|a| *a == "run.finish")
+            .count(),
+        1
+    );
 }
 
 /// The audit actions about `run:ID`, in order, read with the markedsplass library.
 fn audit_actions(dir: &Path, run: i64) -> Vec<String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let config = sandkasse_markedsplass::Config { data_dir: dir.to_owned(), ..Default::default() };
-        let stores = sandkasse_markedsplass::store::Stores::open(&config).await.unwrap();
+        let config = sandkasse_markedsplass::Config {
+            data_dir: dir.to_owned(),
+            ..Default::default()
+        };
+        let stores = sandkasse_markedsplass::store::Stores::open(&config)
+            .await
+            .unwrap();
         let events = stores.audit.events_after(0, 100_000).await.unwrap();
         stores.health.close().await;
-        events.into_iter().filter(|e| e.subject == format!("run:{run}")).map(|e| e.action).collect()
+        events
+            .into_iter()
+            .filter(|e| e.subject == format!("run:{run}"))
+            .map(|e| e.action)
+            .collect()
     })
 }
 
@@ -247,10 +463,21 @@ fn demo_then_a_nightly_batch_from_the_command_line() {
         }
     }
     assert!(lines.last().unwrap().starts_with("Klart"), "{lines:#?}");
-    assert!(lines.iter().any(|l| l.contains("kari@nordlys-helse.example")), "demo accounts printed: {lines:#?}");
-    let kill = Command::new("kill").args(["-TERM", &demo.0.id().to_string()]).status().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("kari@nordlys-helse.example")),
+        "demo accounts printed: {lines:#?}"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &demo.0.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
-    assert!(demo.0.wait().unwrap().success(), "the demo stops gracefully");
+    assert!(
+        demo.0.wait().unwrap().success(),
+        "the demo stops gracefully"
+    );
 
     let junit = tmp.path().join("night.xml");
     let o = Command::new(env!("CARGO_BIN_EXE_sandkasse"))
@@ -262,13 +489,27 @@ fn demo_then_a_nightly_batch_from_the_command_line() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("2026-11-24") && out.contains("1 testet / tested, 1 godkjent"), "{out}");
+    assert!(
+        out.contains("2026-11-24") && out.contains("1 testet / tested, 1 godkjent"),
+        "{out}"
+    );
     assert!(out.contains("Nordlys Journal"), "{out}");
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("<testcase classname=\"Nordlys Helse AS\" name=\"Nordlys Journal 1.0.0\">"), "{xml}");
+    assert!(
+        xml.contains("<testcase classname=\"Nordlys Helse AS\" name=\"Nordlys Journal 1.0.0\">"),
+        "{xml}"
+    );
     // Again: the night is done, nothing is re-run.
-    let o = Command::new(env!("CARGO_BIN_EXE_sandkasse")).args(["nightly", "--date", "2026-11-24", "--data-dir"]).arg(&dir).output().unwrap();
-    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("1 testet"), "{}", text(&o));
+    let o = Command::new(env!("CARGO_BIN_EXE_sandkasse"))
+        .args(["nightly", "--date", "2026-11-24", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && String::from_utf8_lossy(&o.stdout).contains("1 testet"),
+        "{}",
+        text(&o)
+    );
     let o = admin(&dir, &["verify-audit"], false, "");
     assert!(o.status.success(), "{}", text(&o));
 }

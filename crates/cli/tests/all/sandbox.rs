@@ -3,15 +3,25 @@
 use super::sandkasse;
 
 fn plugin(name: &str) -> String {
-    let p = format!("{}/../../plugins/target/wasm32-wasip2/release/{name}.wasm", env!("CARGO_MANIFEST_DIR"));
-    assert!(std::path::Path::new(&p).exists(), "{p} missing: run cargo xtask plugins");
+    let p = format!(
+        "{}/../../plugins/target/wasm32-wasip2/release/{name}.wasm",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert!(
+        std::path::Path::new(&p).exists(),
+        "{p} missing: run cargo xtask plugins"
+    );
     p
 }
 
 #[test]
 fn inspect_accepts_the_reference_and_names_a_disallowed_import() {
     let ok = sandkasse(&["inspect", &plugin("reference"), "--json"]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(v["accepted"], true);
     assert_eq!(v["inspection"]["digest"].as_str().unwrap().len(), 64);
@@ -22,7 +32,15 @@ fn inspect_accepts_the_reference_and_names_a_disallowed_import() {
 
 #[test]
 fn run_prints_evidence_as_json() {
-    let o = sandkasse(&["run", &plugin("reference"), "--call", "patient-overview", "--innbyggere", "300", "--json"]);
+    let o = sandkasse(&[
+        "run",
+        &plugin("reference"),
+        "--call",
+        "patient-overview",
+        "--innbyggere",
+        "300",
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v[0]["call"], "instantiate");
@@ -33,7 +51,18 @@ fn run_prints_evidence_as_json() {
 
 #[test]
 fn run_explains_a_patient_without_relation() {
-    let o = sandkasse(&["run", &plugin("reference"), "--innbyggere", "300", "--patient", "pas-4601-999999"]);
+    let o = sandkasse(&[
+        "run",
+        &plugin("reference"),
+        "--innbyggere",
+        "300",
+        "--patient",
+        "pas-4601-999999",
+    ]);
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("tjenstlig behov"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("tjenstlig behov"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

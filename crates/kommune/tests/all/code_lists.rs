@@ -9,7 +9,10 @@ use sandkasse_fhir::systems;
 use sandkasse_kommune::codes::{self, Code};
 
 fn table(out: &mut String, title: &str, system: &str, note: &str, rows: &[(String, String)]) {
-    let _ = writeln!(out, "## {title}\n\n`{system}`{note}\n\n| code | display |\n|---|---|");
+    let _ = writeln!(
+        out,
+        "## {title}\n\n`{system}`{note}\n\n| code | display |\n|---|---|"
+    );
     for (code, display) in rows {
         let _ = writeln!(out, "| `{code}` | {display} |");
     }
@@ -17,7 +20,9 @@ fn table(out: &mut String, title: &str, system: &str, note: &str, rows: &[(Strin
 }
 
 fn rows(list: &[Code]) -> Vec<(String, String)> {
-    list.iter().map(|c| (c.code.to_owned(), c.display.to_owned())).collect()
+    list.iter()
+        .map(|c| (c.code.to_owned(), c.display.to_owned()))
+        .collect()
 }
 
 fn render() -> String {
@@ -29,34 +34,106 @@ fn render() -> String {
          generated data draws every code from the same lists. Each list is a subset for kommunal \
          primærhelsetjeneste, not the whole code system; see `conformance/valuesets/README.md`.\n\n",
     );
-    table(&mut out, "Volven 9060 — kategori helsepersonell", systems::VOLVEN_9060, "", &rows(codes::KATEGORI_HELSEPERSONELL));
-    table(&mut out, "Volven 9151 — tjenestetype (vedtak, `EpisodeOfCare.type`)", systems::VOLVEN_9151, "", &rows(codes::TJENESTETYPE));
+    table(
+        &mut out,
+        "Volven 9060 — kategori helsepersonell",
+        systems::VOLVEN_9060,
+        "",
+        &rows(codes::KATEGORI_HELSEPERSONELL),
+    );
+    table(
+        &mut out,
+        "Volven 9151 — tjenestetype (vedtak, `EpisodeOfCare.type`)",
+        systems::VOLVEN_9151,
+        "",
+        &rows(codes::TJENESTETYPE),
+    );
     let icpc: Vec<(String, String)> = codes::DIAGNOSER
         .iter()
         .map(|(i, _)| (i.code.to_owned(), i.display.to_owned()))
-        .chain(codes::LEGEVAKT_ARSAKER.iter().map(|c| (c.code.to_owned(), c.display.to_owned())))
+        .chain(
+            codes::LEGEVAKT_ARSAKER
+                .iter()
+                .map(|c| (c.code.to_owned(), c.display.to_owned())),
+        )
         .collect();
-    table(&mut out, "ICPC-2 — diagnoser og legevaktårsaker", systems::ICPC2, "", &icpc);
-    let icd: Vec<(String, String)> = codes::DIAGNOSER.iter().map(|(_, i)| (i.code.to_owned(), i.display.to_owned())).collect();
+    table(
+        &mut out,
+        "ICPC-2 — diagnoser og legevaktårsaker",
+        systems::ICPC2,
+        "",
+        &icpc,
+    );
+    let icd: Vec<(String, String)> = codes::DIAGNOSER
+        .iter()
+        .map(|(_, i)| (i.code.to_owned(), i.display.to_owned()))
+        .collect();
     table(&mut out, "ICD-10", systems::ICD10, "", &icd);
     let atc: Vec<(String, String)> = codes::LEGEMIDLER
         .iter()
         .map(|(c, _)| (c.code.to_owned(), c.display.to_owned()))
-        .chain(codes::ALLERGENER.iter().map(|c| (c.code.to_owned(), c.display.to_owned())))
+        .chain(
+            codes::ALLERGENER
+                .iter()
+                .map(|c| (c.code.to_owned(), c.display.to_owned())),
+        )
         .collect();
-    table(&mut out, "ATC — legemidler og allergener (`MedicationAdministration`, `MedicationStatement`, `AllergyIntolerance`)", systems::ATC, "", &atc);
-    let nlk: Vec<(String, String)> = codes::ANALYSER.iter().map(|a| (a.nlk.code.to_owned(), format!("{} (UCUM `{}`)", a.nlk.display, a.ucum))).collect();
-    table(&mut out, "NLK — laboratorieanalyser", systems::NLK, "", &nlk);
+    table(
+        &mut out,
+        "ATC — legemidler og allergener (`MedicationAdministration`, `MedicationStatement`, `AllergyIntolerance`)",
+        systems::ATC,
+        "",
+        &atc,
+    );
+    let nlk: Vec<(String, String)> = codes::ANALYSER
+        .iter()
+        .map(|a| {
+            (
+                a.nlk.code.to_owned(),
+                format!("{} (UCUM `{}`)", a.nlk.display, a.ucum),
+            )
+        })
+        .collect();
+    table(
+        &mut out,
+        "NLK — laboratorieanalyser",
+        systems::NLK,
+        "",
+        &nlk,
+    );
     let loinc: Vec<(String, String)> = codes::VITALE_PARAMETERE
         .iter()
-        .map(|v| (v.loinc.code.to_owned(), format!("{} (UCUM `{}`)", v.loinc.display, v.ucum)))
-        .chain([codes::BLODTRYKK, codes::SYSTOLISK, codes::DIASTOLISK].iter().map(|c| {
-            let unit = if c.code == codes::BLODTRYKK.code { "panel: components 8480-6 and 8462-4" } else { "UCUM `mm[Hg]`" };
-            (c.code.to_owned(), format!("{} ({unit})", c.display))
-        }))
-        .chain(codes::DOKUMENTTYPER.iter().map(|c| (c.code.to_owned(), format!("{} (document type)", c.display))))
+        .map(|v| {
+            (
+                v.loinc.code.to_owned(),
+                format!("{} (UCUM `{}`)", v.loinc.display, v.ucum),
+            )
+        })
+        .chain(
+            [codes::BLODTRYKK, codes::SYSTOLISK, codes::DIASTOLISK]
+                .iter()
+                .map(|c| {
+                    let unit = if c.code == codes::BLODTRYKK.code {
+                        "panel: components 8480-6 and 8462-4"
+                    } else {
+                        "UCUM `mm[Hg]`"
+                    };
+                    (c.code.to_owned(), format!("{} ({unit})", c.display))
+                }),
+        )
+        .chain(
+            codes::DOKUMENTTYPER
+                .iter()
+                .map(|c| (c.code.to_owned(), format!("{} (document type)", c.display))),
+        )
         .collect();
-    table(&mut out, "LOINC — vitale parametere, blodtrykk og dokumenttyper", systems::LOINC, "", &loinc);
+    table(
+        &mut out,
+        "LOINC — vitale parametere, blodtrykk og dokumenttyper",
+        systems::LOINC,
+        "",
+        &loinc,
+    );
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
@@ -71,5 +148,9 @@ fn docs_code_lists_is_current() {
         return;
     }
     let have = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(have == want, "{} is stale: run BLESS=1 cargo test -p sandkasse-kommune", path.display());
+    assert!(
+        have == want,
+        "{} is stale: run BLESS=1 cargo test -p sandkasse-kommune",
+        path.display()
+    );
 }

@@ -16,13 +16,22 @@ fn golden_digest() {
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&golden, format!("{}\n", manifest.digest)).unwrap();
     }
-    let expected = std::fs::read_to_string(&golden).expect("golden digest file (run with BLESS=1 to create it)");
-    assert_eq!(manifest.digest, expected.trim(), "generator output changed; if deliberate, rerun with BLESS=1");
+    let expected = std::fs::read_to_string(&golden)
+        .expect("golden digest file (run with BLESS=1 to create it)");
+    assert_eq!(
+        manifest.digest,
+        expected.trim(),
+        "generator output changed; if deliberate, rerun with BLESS=1"
+    );
 }
 
 #[test]
 fn two_runs_are_byte_identical_and_seeds_differ() {
-    let (a, b, c) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
     let ma = write_ndjson(&GenConfig::new(7, 600), a.path()).unwrap();
     let mb = write_ndjson(&GenConfig::new(7, 600), b.path()).unwrap();
     let mc = write_ndjson(&GenConfig::new(8, 600), c.path()).unwrap();
@@ -58,8 +67,10 @@ fn files_hold_exactly_the_in_memory_dataset() {
             assert_eq!(text, expected, "{}", f.url);
             assert_eq!(f.count as usize, text.lines().count());
         }
-        let truth: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.path().join(format!("{}/truth.json", mk.nummer))).unwrap()).unwrap();
+        let truth: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{}/truth.json", mk.nummer))).unwrap(),
+        )
+        .unwrap();
         assert_eq!(truth, serde_json::to_value(&tenant.truth).unwrap());
     }
 }

@@ -12,7 +12,12 @@ fn identifiers(resource: &Value) -> impl Iterator<Item = (&str, &str)> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|i| (i["system"].as_str().expect("system"), i["value"].as_str().expect("value")))
+        .map(|i| {
+            (
+                i["system"].as_str().expect("system"),
+                i["value"].as_str().expect("value"),
+            )
+        })
 }
 
 #[test]
@@ -27,11 +32,17 @@ fn every_identifier_in_a_large_set_is_valid_synthetic_and_unique() {
             for (system, value) in identifiers(&r.json) {
                 match system {
                     systems::FNR => {
-                        assert!(ids::is_valid_fnr(value) && ids::is_synthetic_fnr(value), "fnr {value}");
+                        assert!(
+                            ids::is_valid_fnr(value) && ids::is_synthetic_fnr(value),
+                            "fnr {value}"
+                        );
                         n_fnr += 1;
                     }
                     systems::DNR => {
-                        assert!(ids::is_valid_dnr(value) && ids::is_synthetic_fnr(value), "dnr {value}");
+                        assert!(
+                            ids::is_valid_dnr(value) && ids::is_synthetic_fnr(value),
+                            "dnr {value}"
+                        );
                         n_dnr += 1;
                     }
                     systems::HPR => {
@@ -39,23 +50,42 @@ fn every_identifier_in_a_large_set_is_valid_synthetic_and_unique() {
                         assert!(hpr.insert(value.to_owned()), "duplicate HPR {value}");
                     }
                     systems::ORGNR => {
-                        assert!(ids::is_valid_orgnr(value) && ids::is_synthetic_orgnr(value), "orgnr {value}");
+                        assert!(
+                            ids::is_valid_orgnr(value) && ids::is_synthetic_orgnr(value),
+                            "orgnr {value}"
+                        );
                         assert!(orgnr.insert(value.to_owned()), "duplicate orgnr {value}");
                     }
                     other => panic!("identifier system outside no-basis: {other}"),
                 }
                 if r.resource_type == "Patient" && r.json["active"] == true {
-                    assert!(persons.insert(value.to_owned()), "two residents share {value}");
+                    assert!(
+                        persons.insert(value.to_owned()),
+                        "two residents share {value}"
+                    );
                 }
             }
         }
         // Gender agrees with the individnummer.
         for p in &tenant.truth.patients {
-            let expected = if p.gender == "female" { ids::Gender::Female } else { ids::Gender::Male };
-            assert_eq!(ids::gender_of(&p.identifier), Some(expected), "{}", p.identifier);
+            let expected = if p.gender == "female" {
+                ids::Gender::Female
+            } else {
+                ids::Gender::Male
+            };
+            assert_eq!(
+                ids::gender_of(&p.identifier),
+                Some(expected),
+                "{}",
+                p.identifier
+            );
         }
     }
-    assert_eq!(persons.len(), 40_000, "every innbygger has exactly one identifier");
+    assert_eq!(
+        persons.len(),
+        40_000,
+        "every innbygger has exactly one identifier"
+    );
     assert!(n_dnr > 100 && n_fnr > 35_000, "fnr {n_fnr}, dnr {n_dnr}");
 }
 
@@ -63,11 +93,23 @@ fn every_identifier_in_a_large_set_is_valid_synthetic_and_unique() {
 fn birth_date_is_encoded_in_the_identifier() {
     for tenant in &super::medium().tenants {
         for p in &tenant.truth.patients {
-            let (y, m, d) = (&p.birth_date[2..4], &p.birth_date[5..7], &p.birth_date[8..10]);
+            let (y, m, d) = (
+                &p.birth_date[2..4],
+                &p.birth_date[5..7],
+                &p.birth_date[8..10],
+            );
             let day: u32 = d.parse().unwrap();
-            let day = if p.identifier_kind == sandkasse_kommune::IdentifierKind::Dnr { day + 40 } else { day };
+            let day = if p.identifier_kind == sandkasse_kommune::IdentifierKind::Dnr {
+                day + 40
+            } else {
+                day
+            };
             let month: u32 = m.parse::<u32>().unwrap() + 80;
-            assert_eq!(&p.identifier[..6], format!("{day:02}{month:02}{y}"), "{p:?}");
+            assert_eq!(
+                &p.identifier[..6],
+                format!("{day:02}{month:02}{y}"),
+                "{p:?}"
+            );
         }
     }
 }

@@ -285,9 +285,16 @@ pub trait MarketStore: Send + Sync {
     /// Records an upload: the product (created on first upload of its name in the organisation),
     /// the submission and its queued run, in one transaction. A second upload of the same version
     /// of a product is a [`StoreError::Conflict`].
-    fn submit<'a>(&'a self, new: NewSubmission, audit: Audited<'a, Submitted>) -> BoxFuture<'a, Result<Submitted, StoreError>>;
+    fn submit<'a>(
+        &'a self,
+        new: NewSubmission,
+        audit: Audited<'a, Submitted>,
+    ) -> BoxFuture<'a, Result<Submitted, StoreError>>;
     /// Products with their latest state; only `organisation`'s when given.
-    fn products(&self, organisation: Option<i64>) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>>;
+    fn products(
+        &self,
+        organisation: Option<i64>,
+    ) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>>;
     fn product(&self, id: i64) -> BoxFuture<'_, Result<Option<Product>, StoreError>>;
     /// A product's submissions, newest first.
     fn submissions(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Submission>, StoreError>>;
@@ -303,7 +310,11 @@ pub trait MarketStore: Send + Sync {
     fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>>;
     /// Puts every `running` run back in the queue: called at start-up, when no worker of this
     /// database can be running (SQLite has one serving process). Returns the requeued runs.
-    fn requeue_running<'a>(&'a self, at: Timestamp, audit: Audited<'a, Vec<Run>>) -> BoxFuture<'a, Result<Vec<Run>, StoreError>>;
+    fn requeue_running<'a>(
+        &'a self,
+        at: Timestamp,
+        audit: Audited<'a, Vec<Run>>,
+    ) -> BoxFuture<'a, Result<Vec<Run>, StoreError>>;
     /// Hands the oldest queued run (or a running one whose lease expired before `at`) to a worker,
     /// counting the attempt; only runs of night `only_night` when given. `None` when the queue is
     /// empty.
@@ -316,7 +327,12 @@ pub trait MarketStore: Send + Sync {
         audit: Audited<'a, ClaimedRun>,
     ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>>;
     /// Extends a claim's lease; `false` when the claim is no longer this worker's.
-    fn renew_lease<'a>(&'a self, run_id: i64, claim: &'a str, until: Timestamp) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn renew_lease<'a>(
+        &'a self,
+        run_id: i64,
+        claim: &'a str,
+        until: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Stores a run's outcome if `claim` still holds it; `false` (and nothing written) otherwise,
     /// so a run is finished once.
     fn finish_run<'a>(
@@ -329,13 +345,25 @@ pub trait MarketStore: Send + Sync {
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Opens a review case and assigns the least busy reviewers. A product has at most one open
     /// case ([`StoreError::Conflict`]); with no reviewer at all it is [`StoreError::Refused`].
-    fn open_case<'a>(&'a self, new: NewCase, audit: Audited<'a, Case>) -> BoxFuture<'a, Result<Case, StoreError>>;
+    fn open_case<'a>(
+        &'a self,
+        new: NewCase,
+        audit: Audited<'a, Case>,
+    ) -> BoxFuture<'a, Result<Case, StoreError>>;
     /// Records a decision and applies [`crate::listings::next_state`] to the case in the same
     /// transaction; approval lists (or relists) the product with the case's version.
-    fn decide<'a>(&'a self, decision: NewDecision, audit: Audited<'a, Decided>) -> BoxFuture<'a, Result<Decided, StoreError>>;
+    fn decide<'a>(
+        &'a self,
+        decision: NewDecision,
+        audit: Audited<'a, Decided>,
+    ) -> BoxFuture<'a, Result<Decided, StoreError>>;
     fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>>;
     /// Cases, newest first; only those in `states` when not empty; only `product`'s when given.
-    fn cases<'a>(&'a self, states: &'a [CaseState], product: Option<i64>) -> BoxFuture<'a, Result<Vec<Case>, StoreError>>;
+    fn cases<'a>(
+        &'a self,
+        states: &'a [CaseState],
+        product: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<Case>, StoreError>>;
     fn listing(&self, product_id: i64) -> BoxFuture<'_, Result<Option<Listing>, StoreError>>;
     /// Moves a listing from one of `from` to `to` with a reason; [`StoreError::Refused`] when it is
     /// in another state, `None` when the product has no listing.

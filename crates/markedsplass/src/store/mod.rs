@@ -53,7 +53,10 @@ pub enum StoreError {
     #[error("unsupported database URL {0:?}: only sqlite: is supported so far")]
     UnsupportedUrl(String),
     #[error("creating the data directory {path}: {source}")]
-    DataDir { path: std::path::PathBuf, source: std::io::Error },
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("a stored value is corrupt: {0}")]
     Corrupt(String),
     #[error("database: {0}")]
@@ -77,7 +80,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Vendor, Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
+    pub const ALL: [Role; 4] = [
+        Role::Vendor,
+        Role::Reviewer,
+        Role::Beslutningsgruppe,
+        Role::Admin,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -194,11 +202,21 @@ pub trait AccountStore: Send + Sync {
         name: &'a str,
         audit: Audited<'a, Organisation>,
     ) -> BoxFuture<'a, Result<Organisation, StoreError>>;
-    fn organisation_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>>;
-    fn insert_user<'a>(&'a self, user: NewUser, audit: Audited<'a, User>) -> BoxFuture<'a, Result<User, StoreError>>;
+    fn organisation_by_name<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>>;
+    fn insert_user<'a>(
+        &'a self,
+        user: NewUser,
+        audit: Audited<'a, User>,
+    ) -> BoxFuture<'a, Result<User, StoreError>>;
     /// Users with `role`, by id.
     fn users_with_role(&self, role: Role) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
-    fn user_by_username<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
+    fn user_by_username<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>>;
     fn user_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<User>, StoreError>>;
     fn insert_token<'a>(
         &'a self,
@@ -208,17 +226,37 @@ pub trait AccountStore: Send + Sync {
         sha256: &'a str,
         audit: Audited<'a, ApiTokenRecord>,
     ) -> BoxFuture<'a, Result<ApiTokenRecord, StoreError>>;
-    fn token_by_sha256<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>>;
+    fn token_by_sha256<'a>(
+        &'a self,
+        sha256: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>>;
     /// Records a use; a no-op for an unknown id.
     fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Revokes a token; returns whether it was live before (the audit events are written only then).
-    fn revoke_token<'a>(&'a self, id: i64, at: Timestamp, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<bool, StoreError>>;
+    fn revoke_token<'a>(
+        &'a self,
+        id: i64,
+        at: Timestamp,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Starts a session: stores the SHA-256 of its id, never the id.
-    fn insert_session<'a>(&'a self, session: NewSession, audit: Audited<'a, NewSession>) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn insert_session<'a>(
+        &'a self,
+        session: NewSession,
+        audit: Audited<'a, NewSession>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// The live session with this id hash and its user (`None` when unknown or expired at `now`).
-    fn session<'a>(&'a self, sha256: &'a str, now: Timestamp) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
+    fn session<'a>(
+        &'a self,
+        sha256: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Session>, StoreError>>;
     /// Ends a session; a no-op for an unknown one.
-    fn delete_session<'a>(&'a self, sha256: &'a str, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn delete_session<'a>(
+        &'a self,
+        sha256: &'a str,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
 /// The append-only audit trail.
@@ -228,7 +266,11 @@ pub trait AuditStore: Send + Sync {
     /// concurrent appends never fork the chain.
     fn append(&self, event: NewAuditEvent) -> BoxFuture<'_, Result<AuditEvent, StoreError>>;
     /// Events with `seq > after`, in order, at most `limit`.
-    fn events_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>>;
+    fn events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>>;
 }
 
 /// Liveness of the database, for `/ready`.
@@ -277,13 +319,21 @@ impl Stores {
     /// All capabilities served by one SQLite database.
     pub fn from_sqlite(store: sqlite::SqliteStore) -> Stores {
         let store = Arc::new(store);
-        Stores { accounts: store.clone(), audit: store.clone(), market: store.clone(), nightly: store.clone(), health: store }
+        Stores {
+            accounts: store.clone(),
+            audit: store.clone(),
+            market: store.clone(),
+            nightly: store.clone(),
+            health: store,
+        }
     }
 
     /// Opens the database `config` names (creating `data_dir`) and runs the migrations.
     pub async fn open(config: &crate::Config) -> Result<Stores, StoreError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|source| StoreError::DataDir { path: config.data_dir.clone(), source })?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| StoreError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
         let store = match &config.database_url {
             None => sqlite::SqliteStore::open_file(&config.data_dir.join("sandkasse.db")).await?,
             Some(url) if url.starts_with("sqlite:") => sqlite::SqliteStore::open_url(url).await?,

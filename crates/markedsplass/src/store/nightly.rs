@@ -74,9 +74,16 @@ pub trait NightlyStore: Send + Sync {
     /// Creates the night `new.night` (or finds it) and queues a nightly run, with the night's
     /// seed, for each listed or suspended product's listed submission (and, when asked, each
     /// product's latest godkjent submission) that has none in this night yet.
-    fn open_night<'a>(&'a self, new: NewNight, audit: Audited<'a, OpenedNight>) -> BoxFuture<'a, Result<OpenedNight, StoreError>>;
+    fn open_night<'a>(
+        &'a self,
+        new: NewNight,
+        audit: Audited<'a, OpenedNight>,
+    ) -> BoxFuture<'a, Result<OpenedNight, StoreError>>;
     fn night(&self, id: i64) -> BoxFuture<'_, Result<Option<Night>, StoreError>>;
-    fn night_by_date<'a>(&'a self, night: &'a str) -> BoxFuture<'a, Result<Option<Night>, StoreError>>;
+    fn night_by_date<'a>(
+        &'a self,
+        night: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Night>, StoreError>>;
     /// Nights, newest first.
     fn nights(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Night>, StoreError>>;
     /// The runs of a night, by id.
@@ -105,9 +112,18 @@ pub trait NightlyStore: Send + Sync {
         audit: Audited<'a, i64>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Notifications, newest first; only `organisation`'s when given.
-    fn notifications(&self, organisation: Option<i64>, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
+    fn notifications(
+        &self,
+        organisation: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
     /// Notifications not yet delivered and not given up, oldest first.
     fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>>;
     /// Records a delivery attempt.
-    fn delivery<'a>(&'a self, id: i64, at: Timestamp, error: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>>;
+    fn delivery<'a>(
+        &'a self,
+        id: i64,
+        at: Timestamp,
+        error: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
 }

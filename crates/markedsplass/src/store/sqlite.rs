@@ -10,11 +10,13 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::Row as _;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+};
 
 use super::{
-    AccountStore, ApiTokenRecord, AuditEvent, AuditStore, Audited, BoxFuture, NewAuditEvent, NewSession, NewUser,
-    Organisation, Role, Session, StoreError, StoreHealth, User,
+    AccountStore, ApiTokenRecord, AuditEvent, AuditStore, Audited, BoxFuture, NewAuditEvent,
+    NewSession, NewUser, Organisation, Role, Session, StoreError, StoreHealth, User,
 };
 
 mod market;
@@ -38,7 +40,12 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
-        Self::open_with(SqliteConnectOptions::new().filename(path).create_if_missing(true)).await
+        Self::open_with(
+            SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true),
+        )
+        .await
     }
 
     /// Opens a `sqlite:` URL and migrates it.
@@ -51,9 +58,15 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(SqliteStore { pool, write_lock: tokio::sync::Mutex::new(()) })
+        Ok(SqliteStore {
+            pool,
+            write_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// The pool, for tests and maintenance tools.
@@ -66,7 +79,9 @@ impl SqliteStore {
     async fn write<'a, T, F>(&'a self, audit: Audited<'a, T>, change: F) -> Result<T, StoreError>
     where
         T: Send,
-        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>> + Send + 'a,
+        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> BoxFuture<'c, Result<T, StoreError>>
+            + Send
+            + 'a,
     {
         let _turn = self.write_lock.lock().await;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -78,14 +93,22 @@ impl SqliteStore {
 }
 
 /// Appends `events` at the end of the audit chain inside the caller's transaction.
-async fn append_in(conn: &mut sqlx::SqliteConnection, events: Vec<NewAuditEvent>) -> Result<Vec<AuditEvent>, StoreError> {
+async fn append_in(
+    conn: &mut sqlx::SqliteConnection,
+    events: Vec<NewAuditEvent>,
+) -> Result<Vec<AuditEvent>, StoreError> {
     let mut sealed_events = Vec::with_capacity(events.len());
     if events.is_empty() {
         return Ok(sealed_events);
     }
-    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *conn).await?;
+    let last = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
     let (mut seq, mut prev) = match last {
-        Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
+        Some(row) => (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        ),
         None => (0, crate::audit::GENESIS_HASH.to_string()),
     };
     for event in events {
@@ -122,7 +145,8 @@ fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
 }
 
 fn ts(text: &str) -> Result<Timestamp, StoreError> {
-    text.parse().map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
+    text.parse()
+        .map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
 }
 
 fn opt_ts(text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
@@ -130,7 +154,11 @@ fn opt_ts(text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
 }
 
 fn organisation(row: &SqliteRow) -> Result<Organisation, StoreError> {
-    Ok(Organisation { id: row.try_get("id")?, name: row.try_get("name")?, created_at: ts(row.try_get("created_at")?)? })
+    Ok(Organisation {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
 }
 
 fn user(row: &SqliteRow) -> Result<User, StoreError> {
@@ -167,7 +195,8 @@ fn audit_event(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
         action: row.try_get("action")?,
         subject: row.try_get("subject")?,
         reason: row.try_get("reason")?,
-        details: serde_json::from_str(&details).map_err(|e| StoreError::Corrupt(format!("details: {e}")))?,
+        details: serde_json::from_str(&details)
+            .map_err(|e| StoreError::Corrupt(format!("details: {e}")))?,
         prev_hash: row.try_get("prev_hash")?,
         hash: row.try_get("hash")?,
     })
@@ -182,25 +211,37 @@ impl AccountStore for SqliteStore {
         let name = name.to_owned();
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
-                let row = sqlx::query("INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING *")
-                    .bind(&name)
-                    .bind(Timestamp::now().to_string())
-                    .fetch_one(&mut *conn)
-                    .await
-                    .map_err(conflict(format!("organisation {name:?}")))?;
+                let row = sqlx::query(
+                    "INSERT INTO organisations (name, created_at) VALUES (?, ?) RETURNING *",
+                )
+                .bind(&name)
+                .bind(Timestamp::now().to_string())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(conflict(format!("organisation {name:?}")))?;
                 organisation(&row)
             })
         }))
     }
 
-    fn organisation_by_name<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>> {
+    fn organisation_by_name<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM organisations WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM organisations WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(organisation).transpose()
         })
     }
 
-    fn insert_user<'a>(&'a self, new: NewUser, audit: Audited<'a, User>) -> BoxFuture<'a, Result<User, StoreError>> {
+    fn insert_user<'a>(
+        &'a self,
+        new: NewUser,
+        audit: Audited<'a, User>,
+    ) -> BoxFuture<'a, Result<User, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let row = sqlx::query(
@@ -222,21 +263,33 @@ impl AccountStore for SqliteStore {
 
     fn users_with_role(&self, role: Role) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT * FROM users WHERE role = ? ORDER BY id").bind(role.as_str()).fetch_all(&self.pool).await?;
+            let rows = sqlx::query("SELECT * FROM users WHERE role = ? ORDER BY id")
+                .bind(role.as_str())
+                .fetch_all(&self.pool)
+                .await?;
             rows.iter().map(user).collect()
         })
     }
 
-    fn user_by_username<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
+    fn user_by_username<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<User>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM users WHERE username = ?").bind(username).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM users WHERE username = ?")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(user).transpose()
         })
     }
 
     fn user_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<User>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(user).transpose()
         })
     }
@@ -268,9 +321,15 @@ impl AccountStore for SqliteStore {
         }))
     }
 
-    fn token_by_sha256<'a>(&'a self, sha256: &'a str) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>> {
+    fn token_by_sha256<'a>(
+        &'a self,
+        sha256: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM api_tokens WHERE sha256 = ?").bind(sha256).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM api_tokens WHERE sha256 = ?")
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(token).transpose()
         })
     }
@@ -287,22 +346,34 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn revoke_token<'a>(&'a self, id: i64, at: Timestamp, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn revoke_token<'a>(
+        &'a self,
+        id: i64,
+        at: Timestamp,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         // The events are written only when the token was live: an empty list otherwise.
-        let audit: Audited<'a, bool> = Box::new(move |revoked| if *revoked { audit(&id) } else { Vec::new() });
+        let audit: Audited<'a, bool> =
+            Box::new(move |revoked| if *revoked { audit(&id) } else { Vec::new() });
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
-                let done = sqlx::query("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
-                    .bind(at.to_string())
-                    .bind(id)
-                    .execute(&mut *conn)
-                    .await?;
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                )
+                .bind(at.to_string())
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
                 Ok(done.rows_affected() == 1)
             })
         }))
     }
 
-    fn insert_session<'a>(&'a self, session: NewSession, audit: Audited<'a, NewSession>) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn insert_session<'a>(
+        &'a self,
+        session: NewSession,
+        audit: Audited<'a, NewSession>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let audit: Audited<'a, NewSession> = audit;
         Box::pin(async move {
             self.write(audit, move |conn| {
@@ -326,7 +397,11 @@ impl AccountStore for SqliteStore {
         })
     }
 
-    fn session<'a>(&'a self, sha256: &'a str, now: Timestamp) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
+    fn session<'a>(
+        &'a self,
+        sha256: &'a str,
+        now: Timestamp,
+    ) -> BoxFuture<'a, Result<Option<Session>, StoreError>> {
         Box::pin(async move {
             let row = sqlx::query(
                 "SELECT u.*, s.csrf AS s_csrf, s.expires_at AS s_expires FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -340,21 +415,32 @@ impl AccountStore for SqliteStore {
             if expires_at <= now {
                 return Ok(None);
             }
-            Ok(Some(Session { user: user(&row)?, csrf: row.try_get("s_csrf")?, expires_at }))
+            Ok(Some(Session {
+                user: user(&row)?,
+                csrf: row.try_get("s_csrf")?,
+                expires_at,
+            }))
         })
     }
 
-    fn delete_session<'a>(&'a self, sha256: &'a str, audit: Audited<'a, i64>) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete_session<'a>(
+        &'a self,
+        sha256: &'a str,
+        audit: Audited<'a, i64>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let audit = super::when_some(audit);
         let sha256 = sha256.to_owned();
         Box::pin(async move {
             self.write(audit, move |conn| {
                 Box::pin(async move {
-                    let row = sqlx::query("DELETE FROM sessions WHERE sha256 = ? RETURNING user_id")
-                        .bind(&sha256)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    row.map(|r| r.try_get::<i64, _>("user_id")).transpose().map_err(StoreError::from)
+                    let row =
+                        sqlx::query("DELETE FROM sessions WHERE sha256 = ? RETURNING user_id")
+                            .bind(&sha256)
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                    row.map(|r| r.try_get::<i64, _>("user_id"))
+                        .transpose()
+                        .map_err(StoreError::from)
                 })
             })
             .await
@@ -370,11 +456,17 @@ impl AuditStore for SqliteStore {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let mut sealed = append_in(&mut tx, vec![event]).await?;
             tx.commit().await?;
-            sealed.pop().ok_or_else(|| StoreError::Corrupt("append wrote no event".into()))
+            sealed
+                .pop()
+                .ok_or_else(|| StoreError::Corrupt("append wrote no event".into()))
         })
     }
 
-    fn events_after(&self, after: i64, limit: u32) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>> {
+    fn events_after(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query("SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?")
                 .bind(after)

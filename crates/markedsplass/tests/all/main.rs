@@ -33,6 +33,12 @@ impl TestDb {
         let audit = Audit::new(stores.audit.clone());
         let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
         let raw = SqliteStore::open_file(&path).await.unwrap();
-        TestDb { dir, stores, audit, accounts, raw }
+        TestDb {
+            dir,
+            stores,
+            audit,
+            accounts,
+            raw,
+        }
     }
 }

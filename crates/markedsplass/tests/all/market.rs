@@ -26,8 +26,15 @@ pub const ADMIN: &str = "admin@prosjektet.no";
 
 /// A sample component built by `cargo xtask plugins`.
 pub fn plugin(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            p.display()
+        )
+    })
 }
 
 pub struct Market {
@@ -50,9 +57,15 @@ impl Market {
     /// A service on `clock` (a manual clock lets tests move through nights).
     pub async fn start_with_clock(configure: impl FnOnce(&mut Config), clock: Clock) -> Market {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config { data_dir: dir.path().join("data"), workers: 1, ..Config::default() };
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            workers: 1,
+            ..Config::default()
+        };
         configure(&mut config);
-        let stores = sandkasse_markedsplass::store::Stores::open(&config).await.unwrap();
+        let stores = sandkasse_markedsplass::store::Stores::open(&config)
+            .await
+            .unwrap();
         let state = AppState::new(config, stores, clock).unwrap();
         let accounts = &state.accounts;
         for org in ["Leverandør A AS", "Leverandør B AS"] {
@@ -66,45 +79,101 @@ impl Market {
             (BESLUTNING, Role::Beslutningsgruppe, None),
             (ADMIN, Role::Admin, None),
         ] {
-            let new = NewAccount { username: username.into(), role, organisation: org.map(Into::into), password: PASSWORD.into() };
+            let new = NewAccount {
+                username: username.into(),
+                role,
+                organisation: org.map(Into::into),
+                password: PASSWORD.into(),
+            };
             accounts.create_user("test", new).await.unwrap();
         }
         state.runner.recover().await.unwrap();
         let (stop, stopped) = tokio::sync::watch::channel(false);
         state.runner.spawn(state.config.workers, stopped);
         let app = app(state.clone());
-        Market { _dir: dir, state, app, stop }
+        Market {
+            _dir: dir,
+            state,
+            app,
+            stop,
+        }
     }
 
     pub fn anonymous(&self) -> Client {
-        Client { app: self.app.clone(), cookie: None, csrf: String::new(), bearer: None }
+        Client {
+            app: self.app.clone(),
+            cookie: None,
+            csrf: String::new(),
+            bearer: None,
+        }
     }
 
     /// A client logged in through the JSON API, with its session cookie and CSRF token.
     /// Uploads a sample component as vendor A and waits for its run: (product, submission, run).
-    pub async fn tested(&self, client: &Client, product: &str, version: &str, component: &str) -> (i64, i64, i64) {
-        let (s, up) = client.upload(product, version, &format!("{component}.wasm"), &plugin(component)).await;
+    pub async fn tested(
+        &self,
+        client: &Client,
+        product: &str,
+        version: &str,
+        component: &str,
+    ) -> (i64, i64, i64) {
+        let (s, up) = client
+            .upload(
+                product,
+                version,
+                &format!("{component}.wasm"),
+                &plugin(component),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{up}");
         let run = up["run"]["id"].as_i64().unwrap();
         client.follow(run).await;
-        (up["product"]["id"].as_i64().unwrap(), up["submission"]["id"].as_i64().unwrap(), run)
+        (
+            up["product"]["id"].as_i64().unwrap(),
+            up["submission"]["id"].as_i64().unwrap(),
+            run,
+        )
     }
 
     /// Lists a tested godkjent submission: the vendor asks, both reviewers approve.
     pub async fn list(&self, vendor: &Client, product: i64, submission: i64) {
-        let (s, case) = vendor.post_json(&format!("/api/v1/products/{product}/listing-requests"), json!({ "submission_id": submission })).await;
+        let (s, case) = vendor
+            .post_json(
+                &format!("/api/v1/products/{product}/listing-requests"),
+                json!({ "submission_id": submission }),
+            )
+            .await;
         assert_eq!(s, StatusCode::CREATED, "{case}");
         let case = case["case"]["id"].as_i64().unwrap();
         for reviewer in [REVIEWER_1, REVIEWER_2] {
-            let (s, d) = self.login(reviewer).await.post_json(&format!("/api/v1/cases/{case}/decisions"), json!({ "decision": "approve", "note": "OK" })).await;
+            let (s, d) = self
+                .login(reviewer)
+                .await
+                .post_json(
+                    &format!("/api/v1/cases/{case}/decisions"),
+                    json!({ "decision": "approve", "note": "OK" }),
+                )
+                .await;
             assert_eq!(s, StatusCode::OK, "{d}");
         }
     }
 
     pub async fn login(&self, username: &str) -> Client {
         let mut client = self.anonymous();
-        let response = client.send(Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json"), json!({ "username": username, "password": PASSWORD }).to_string().into()).await;
-        assert_eq!(response.0, StatusCode::OK, "login {username}: {}", response.1);
+        let response = client
+            .send(
+                Request::post("/api/v1/session").header(header::CONTENT_TYPE, "application/json"),
+                json!({ "username": username, "password": PASSWORD })
+                    .to_string()
+                    .into(),
+            )
+            .await;
+        assert_eq!(
+            response.0,
+            StatusCode::OK,
+            "login {username}: {}",
+            response.1
+        );
         client.cookie = Some(response.2.split(';').next().unwrap().to_owned());
         let me = client.get_json("/api/v1/me").await;
         client.csrf = me.1["csrf"].as_str().unwrap().to_owned();
@@ -129,7 +198,11 @@ pub struct Client {
 
 impl Client {
     /// Sends a request with the client's credentials: (status, body text, Set-Cookie).
-    pub async fn send(&self, builder: axum::http::request::Builder, body: Body) -> (StatusCode, String, String) {
+    pub async fn send(
+        &self,
+        builder: axum::http::request::Builder,
+        body: Body,
+    ) -> (StatusCode, String, String) {
         let mut builder = builder.header(header::HOST, "markedsplass.test");
         if let Some(cookie) = &self.cookie {
             builder = builder.header(header::COOKIE, cookie);
@@ -140,9 +213,18 @@ impl Client {
         if !self.csrf.is_empty() {
             builder = builder.header("x-csrf-token", &self.csrf);
         }
-        let response = self.app.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
+        let response = self
+            .app
+            .clone()
+            .oneshot(builder.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
-        let cookie = response.headers().get(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, String::from_utf8_lossy(&bytes).into_owned(), cookie)
     }
@@ -154,19 +236,38 @@ impl Client {
 
     pub async fn get_json(&self, path: &str) -> (StatusCode, Value) {
         let (s, b) = self.get(path).await;
-        (s, serde_json::from_str(&b).unwrap_or_else(|e| panic!("GET {path} ({s}): not JSON: {e}: {b}")))
+        (
+            s,
+            serde_json::from_str(&b)
+                .unwrap_or_else(|e| panic!("GET {path} ({s}): not JSON: {e}: {b}")),
+        )
     }
 
     pub async fn post_json(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (s, b, _) = self.send(Request::post(path).header(header::CONTENT_TYPE, "application/json"), body.to_string().into()).await;
+        let (s, b, _) = self
+            .send(
+                Request::post(path).header(header::CONTENT_TYPE, "application/json"),
+                body.to_string().into(),
+            )
+            .await;
         (s, serde_json::from_str(&b).unwrap_or(Value::Null))
     }
 
     /// Uploads a component through the multipart API.
-    pub async fn upload(&self, product: &str, version: &str, file_name: &str, bytes: &[u8]) -> (StatusCode, Value) {
+    pub async fn upload(
+        &self,
+        product: &str,
+        version: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, Value) {
         let boundary = "sandkasse-test-boundary-7d1f";
         let mut body = Vec::new();
-        for (name, value) in [("product", product), ("version", version), ("changelog", "Første versjon.")] {
+        for (name, value) in [
+            ("product", product),
+            ("version", version),
+            ("changelog", "Første versjon."),
+        ] {
             body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
         }
         body.extend_from_slice(
@@ -174,17 +275,29 @@ impl Client {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"));
+        let request = Request::post("/api/v1/submissions").header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
         let (s, b, _) = self.send(request, body.into()).await;
-        (s, serde_json::from_str(&b).unwrap_or_else(|_| json!({ "raw": b })))
+        (
+            s,
+            serde_json::from_str(&b).unwrap_or_else(|_| json!({ "raw": b })),
+        )
     }
 
     /// Follows a run's server-sent events to the end; returns every progress event.
     pub async fn follow(&self, run: i64) -> Vec<Value> {
-        let (status, body) = tokio::time::timeout(Duration::from_secs(300), self.get(&format!("/api/v1/runs/{run}/events")))
-            .await
-            .expect("the run finishes within 5 minutes");
+        let (status, body) = tokio::time::timeout(
+            Duration::from_secs(300),
+            self.get(&format!("/api/v1/runs/{run}/events")),
+        )
+        .await
+        .expect("the run finishes within 5 minutes");
         assert_eq!(status, StatusCode::OK, "{body}");
-        body.lines().filter_map(|l| l.strip_prefix("data: ")).map(|d| serde_json::from_str(d).unwrap()).collect()
+        body.lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect()
     }
 }

@@ -13,7 +13,11 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
     let text = String::from_utf8(response).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let json = if body.is_empty() { serde_json::Value::Null } else { serde_json::from_str(body).unwrap() };
+    let json = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(body).unwrap()
+    };
     (status, json)
 }
 
@@ -21,9 +25,16 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
 async fn health_and_ready_then_graceful_shutdown() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("nested/data");
-    let config = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: data_dir.clone(), ..Config::default() };
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.clone(),
+        ..Config::default()
+    };
     let server = Server::bind(config).await.unwrap();
-    assert!(data_dir.join("sandkasse.db").is_file(), "data dir and database created");
+    assert!(
+        data_dir.join("sandkasse.db").is_file(),
+        "data dir and database created"
+    );
     let addr = server.local_addr();
     assert_ne!(addr.port(), 0);
     let health = server.state().stores.health.clone();
@@ -32,22 +43,38 @@ async fn health_and_ready_then_graceful_shutdown() {
         let _ = stopped.await;
     }));
 
-    assert_eq!(get(addr, "/health").await, (200, serde_json::json!({ "status": "ok" })));
-    assert_eq!(get(addr, "/ready").await, (200, serde_json::json!({ "status": "ready" })));
+    assert_eq!(
+        get(addr, "/health").await,
+        (200, serde_json::json!({ "status": "ok" }))
+    );
+    assert_eq!(
+        get(addr, "/ready").await,
+        (200, serde_json::json!({ "status": "ready" }))
+    );
     let (status, body) = get(addr, "/api/v1/nope").await;
     assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "not_found", "unknown routes use the JSON error shape: {body}");
+    assert_eq!(
+        body["error"]["code"], "not_found",
+        "unknown routes use the JSON error shape: {body}"
+    );
 
     stop.send(()).unwrap();
     running.await.unwrap().unwrap();
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "no longer listening");
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer listening"
+    );
     assert!(health.ping().await.is_err(), "database closed");
 }
 
 #[tokio::test]
 async fn ready_is_503_when_the_database_is_gone() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { listen: "127.0.0.1:0".parse().unwrap(), data_dir: dir.path().into(), ..Config::default() };
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.path().into(),
+        ..Config::default()
+    };
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr();
     server.state().stores.health.close().await;

@@ -20,11 +20,24 @@ async fn scenario() -> (Vec<Vec<u8>>, Vec<serde_json::Value>) {
     for p in &requests {
         bodies.push(h.get(&t, p).await.body.to_vec());
     }
-    let r = h.send_json("POST", &t, &format!("/{K}/fhir/Observation"), &obs, &[]).await;
+    let r = h
+        .send_json("POST", &t, &format!("/{K}/fhir/Observation"), &obs, &[])
+        .await;
     bodies.push(r.body.to_vec());
-    let next = walk(&h, &t, &format!("/{K}/fhir/Observation?patient={}&_count=25", patient.id)).await;
+    let next = walk(
+        &h,
+        &t,
+        &format!("/{K}/fhir/Observation?patient={}&_count=25", patient.id),
+    )
+    .await;
     bodies.extend(next.iter().map(|b| serde_json::to_vec(b).unwrap()));
-    let r = h.call(Request::get(format!("/{K}/fhir/metadata")).body(Body::empty()).unwrap()).await;
+    let r = h
+        .call(
+            Request::get(format!("/{K}/fhir/metadata"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     bodies.push(r.body.to_vec());
     (bodies, h.platform.audit_event_resources())
 }
@@ -43,9 +56,14 @@ fn base_is_deterministic_and_platforms_are_cheap() {
     let base = base();
     let start = std::time::Instant::now();
     for _ in 0..1000 {
-        let clock = std::sync::Arc::new(sandkasse_platform::clock::FixedClock::new(base.reference_time()));
+        let clock = std::sync::Arc::new(sandkasse_platform::clock::FixedClock::new(
+            base.reference_time(),
+        ));
         let _p = sandkasse_platform::Platform::new(base.clone(), clock);
     }
     let per = start.elapsed() / 1000;
-    assert!(per < std::time::Duration::from_micros(100), "a platform took {per:?}");
+    assert!(
+        per < std::time::Duration::from_micros(100),
+        "a platform took {per:?}"
+    );
 }

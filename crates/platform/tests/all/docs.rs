@@ -51,7 +51,9 @@ fn substitute(text: &str, vars: &HashMap<String, String>) -> String {
     names.sort_by_key(|n| std::cmp::Reverse(n.len()));
     let mut out = text.to_owned();
     for n in names {
-        out = out.replace(&format!("${{{n}}}"), &vars[n]).replace(&format!("${n}"), &vars[n]);
+        out = out
+            .replace(&format!("${{{n}}}"), &vars[n])
+            .replace(&format!("${n}"), &vars[n]);
     }
     out
 }
@@ -70,7 +72,9 @@ fn jq(v: &Value, path: &str) -> Option<String> {
             cur = cur.get(i)?;
         }
     }
-    cur.as_str().map(str::to_owned).or_else(|| (!cur.is_null()).then(|| cur.to_string()))
+    cur.as_str()
+        .map(str::to_owned)
+        .or_else(|| (!cur.is_null()).then(|| cur.to_string()))
 }
 
 /// One command from the docs.
@@ -114,7 +118,10 @@ fn commands(markdown: &str) -> (Vec<(String, String)>, Vec<Command>) {
             Some((name, rest)) if !name.contains(' ') => {
                 let inner = rest.strip_suffix(')').expect("closing paren");
                 let (curl, pipe) = inner.rsplit_once("| jq -r").expect("assignment via jq -r");
-                (Some((name.to_owned(), words(pipe)[0].clone())), curl.trim().to_owned())
+                (
+                    Some((name.to_owned(), words(pipe)[0].clone())),
+                    curl.trim().to_owned(),
+                )
             }
             _ => {
                 if let Some((name, value)) = full.split_once('=')
@@ -127,8 +134,17 @@ fn commands(markdown: &str) -> (Vec<(String, String)>, Vec<Command>) {
                 (None, full)
             }
         };
-        assert!(curl.starts_with("curl "), "only curl commands in sh blocks: {curl}");
-        cmds.push(Command { expect: expect.take().unwrap_or_else(|| panic!("no # expect before {curl}")), assign, curl });
+        assert!(
+            curl.starts_with("curl "),
+            "only curl commands in sh blocks: {curl}"
+        );
+        cmds.push(Command {
+            expect: expect
+                .take()
+                .unwrap_or_else(|| panic!("no # expect before {curl}")),
+            assign,
+            curl,
+        });
     }
     (plain_vars, cmds)
 }
@@ -140,8 +156,13 @@ async fn curl_examples_in_docs_platform_md_work() {
     let (plain, cmds) = commands(&markdown);
     assert!(cmds.len() >= 15, "found {} commands", cmds.len());
 
-    let base = Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::default())));
-    let platform = Arc::new(Platform::new(base.clone(), Arc::new(FixedClock::new(base.reference_time()))));
+    let base = Arc::new(Base::new(&sandkasse_kommune::generate(
+        &GenConfig::default(),
+    )));
+    let platform = Arc::new(Platform::new(
+        base.clone(),
+        Arc::new(FixedClock::new(base.reference_time())),
+    ));
     let router = app(platform.clone());
     let mut vars: HashMap<String, String> = plain.into_iter().collect();
     let origin = "http://127.0.0.1:8080";
@@ -171,7 +192,9 @@ async fn curl_examples_in_docs_platform_md_work() {
                         method = "POST".into();
                     }
                 }
-                other if other.starts_with('-') => panic!("unsupported curl option {other} in {}", cmd.curl),
+                other if other.starts_with('-') => {
+                    panic!("unsupported curl option {other} in {}", cmd.curl)
+                }
                 other => url = Some(other.to_owned()),
             }
             i += 1;
@@ -185,19 +208,34 @@ async fn curl_examples_in_docs_platform_md_work() {
         for (k, v) in &headers {
             req = req.header(k, v);
         }
-        let req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+        let req = req
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .unwrap();
         let resp = router.clone().oneshot(req).await.unwrap();
         let status = resp.status().as_u16();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
-        assert_eq!(status, cmd.expect, "{}\n→ {}", cmd.curl, String::from_utf8_lossy(&bytes));
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        assert_eq!(
+            status,
+            cmd.expect,
+            "{}\n→ {}",
+            cmd.curl,
+            String::from_utf8_lossy(&bytes)
+        );
         if let Some((name, path)) = &cmd.assign {
             let json: Value = serde_json::from_slice(&bytes).unwrap();
-            let value = jq(&json, path).unwrap_or_else(|| panic!("jq {path} found nothing in {json}"));
+            let value =
+                jq(&json, path).unwrap_or_else(|| panic!("jq {path} found nothing in {json}"));
             vars.insert(name.clone(), value);
         }
     }
     // The emergency read was flagged, and the withheld note left a notice.
     let events = platform.audit_events();
-    assert!(events.iter().any(|e| e.emergency && e.reason.as_deref() == Some("Bevisstløs pasient")));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.emergency && e.reason.as_deref() == Some("Bevisstløs pasient"))
+    );
     assert!(events.iter().any(|e| !e.withheld.is_empty()));
 }

@@ -24,14 +24,21 @@ async fn http(addr: std::net::SocketAddr, request: String) -> (u16, String) {
 async fn serves_over_real_http() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let config = PlatformConfig { base_url: format!("http://{addr}"), ..PlatformConfig::default() };
+    let config = PlatformConfig {
+        base_url: format!("http://{addr}"),
+        ..PlatformConfig::default()
+    };
     let platform = Arc::new(Platform::with_config(base(), Arc::new(SystemClock), config));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, platform, async {
         let _ = stopped.await;
     }));
 
-    let (status, body) = http(addr, format!("GET /{K}/fhir/metadata HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await;
+    let (status, body) = http(
+        addr,
+        format!("GET /{K}/fhir/metadata HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(body.contains("CapabilityStatement"));
 
@@ -53,7 +60,10 @@ async fn serves_over_real_http() {
     assert_eq!(status, 200, "{body}");
     let bundle: serde_json::Value = serde_json::from_str(&body).unwrap();
     let next = bundle["link"][1]["url"].as_str().unwrap();
-    assert!(next.starts_with(&format!("http://{addr}/{K}/fhir/Observation?_cursor=")), "links point back at this server");
+    assert!(
+        next.starts_with(&format!("http://{addr}/{K}/fhir/Observation?_cursor=")),
+        "links point back at this server"
+    );
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();

@@ -30,12 +30,33 @@ fn bundle_shell(b: &Value) -> Value {
 #[tokio::test]
 async fn every_served_resource_is_valid_r4() {
     let h = H::new();
-    let patient_types = ["EpisodeOfCare", "Condition", "AllergyIntolerance", "MedicationStatement", "Observation", "DiagnosticReport", "DocumentReference", "Encounter", "Consent", "Provenance"];
+    let patient_types = [
+        "EpisodeOfCare",
+        "Condition",
+        "AllergyIntolerance",
+        "MedicationStatement",
+        "Observation",
+        "DiagnosticReport",
+        "DocumentReference",
+        "Encounter",
+        "Consent",
+        "Provenance",
+    ];
     let mut served = 0usize;
     for tenant in &dataset().tenants {
         let k = tenant.kommune.nummer;
-        let legevakt = tenant.truth.units.iter().find(|u| u.kind == sandkasse_kommune::UnitKind::Legevakt).unwrap();
-        let doctor = tenant.truth.practitioners.iter().find(|p| p.category == "LE" && p.units.contains(&legevakt.id)).unwrap();
+        let legevakt = tenant
+            .truth
+            .units
+            .iter()
+            .find(|u| u.kind == sandkasse_kommune::UnitKind::Legevakt)
+            .unwrap();
+        let doctor = tenant
+            .truth
+            .practitioners
+            .iter()
+            .find(|p| p.category == "LE" && p.units.contains(&legevakt.id))
+            .unwrap();
         let token = h.token(LaunchContext {
             kommunenummer: k.to_owned(),
             practitioner: doctor.hpr.clone(),
@@ -63,7 +84,12 @@ async fn every_served_resource_is_valid_r4() {
             let pages = walk(&h, &token, &format!("/{k}/fhir/Patient?_id={}", patient.id)).await;
             check_pages(pages, format!("{k} Patient"));
             for rtype in patient_types {
-                let pages = walk(&h, &token, &format!("/{k}/fhir/{rtype}?patient={}&_count=200", patient.id)).await;
+                let pages = walk(
+                    &h,
+                    &token,
+                    &format!("/{k}/fhir/{rtype}?patient={}&_count=200", patient.id),
+                )
+                .await;
                 check_pages(pages, format!("{k} {rtype}"));
             }
         }
@@ -76,7 +102,17 @@ async fn every_served_resource_is_valid_r4() {
         assert_valid(&cs, "CapabilityStatement");
     }
     let total: usize = dataset().tenants.iter().map(|t| t.resources.len()).sum();
-    let sperret: usize = dataset().tenants.iter().map(|t| t.truth.shielded.iter().filter(|s| s.skjerming == sandkasse_kommune::Skjerming::Sperring).count()).sum();
+    let sperret: usize = dataset()
+        .tenants
+        .iter()
+        .map(|t| {
+            t.truth
+                .shielded
+                .iter()
+                .filter(|s| s.skjerming == sandkasse_kommune::Skjerming::Sperring)
+                .count()
+        })
+        .sum();
     // Every resource was served once, except sperret ones (always withheld); withheld notices
     // (OperationOutcome entries) are served in addition.
     assert!(served >= total - sperret, "served {served} of {total}");
@@ -88,7 +124,12 @@ async fn every_served_resource_is_valid_r4() {
 #[tokio::test]
 async fn error_outcomes_are_valid_r4() {
     let h = H::new();
-    for path in ["/4601/fhir/Pasient", "/9999/fhir/Patient", "/4601/fhir/Patient?x=1", "/4601/fhir/Observation"] {
+    for path in [
+        "/4601/fhir/Pasient",
+        "/9999/fhir/Patient",
+        "/4601/fhir/Patient?x=1",
+        "/4601/fhir/Observation",
+    ] {
         let r = h.get("", path).await;
         assert!(r.status >= 400);
         assert_valid(&r.json(), path);

@@ -43,7 +43,12 @@ pub enum Rel {
 }
 
 pub fn relation(unit: &str, patient: &str) -> Rel {
-    let rels: Vec<_> = tenant().truth.care_relations.iter().filter(|r| r.unit == unit && r.patient == patient).collect();
+    let rels: Vec<_> = tenant()
+        .truth
+        .care_relations
+        .iter()
+        .filter(|r| r.unit == unit && r.patient == patient)
+        .collect();
     if rels.is_empty() {
         Rel::None
     } else if rels.iter().any(|r| r.active_on(&today())) {
@@ -54,11 +59,21 @@ pub fn relation(unit: &str, patient: &str) -> Rel {
 }
 
 pub fn unit(id: &str) -> &'static UnitTruth {
-    tenant().truth.units.iter().find(|u| u.id == id).expect("unit exists")
+    tenant()
+        .truth
+        .units
+        .iter()
+        .find(|u| u.id == id)
+        .expect("unit exists")
 }
 
 pub fn practitioner(category: &str) -> &'static PractitionerTruth {
-    tenant().truth.practitioners.iter().find(|p| p.category == category).expect("category present")
+    tenant()
+        .truth
+        .practitioners
+        .iter()
+        .find(|p| p.category == category)
+        .expect("category present")
 }
 
 /// A response, fully read.
@@ -71,7 +86,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     pub fn text(&self) -> String {
@@ -105,17 +121,36 @@ impl H {
     pub fn with_faults(plan: FaultPlan) -> H {
         let base = base();
         let clock = Arc::new(FixedClock::new(base.reference_time()));
-        let platform = Arc::new(Platform::new(base, clock.clone()).with_faults(plan).expect("valid plan"));
+        let platform = Arc::new(
+            Platform::new(base, clock.clone())
+                .with_faults(plan)
+                .expect("valid plan"),
+        );
         let router = app(platform.clone());
-        H { platform, clock, router }
+        H {
+            platform,
+            clock,
+            router,
+        }
     }
 
     pub async fn call(&self, req: Request<Body>) -> Resp {
-        let resp = self.router.clone().oneshot(req).await.expect("router is infallible");
+        let resp = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
-        Resp { status, headers, body }
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Resp {
@@ -126,15 +161,29 @@ impl H {
         self.call(b.body(Body::empty()).unwrap()).await
     }
 
-    pub async fn send_json(&self, method: &str, token: &str, path: &str, body: &Value, headers: &[(&str, &str)]) -> Resp {
-        let mut b = Request::builder().method(method).uri(path).header("content-type", "application/fhir+json");
+    pub async fn send_json(
+        &self,
+        method: &str,
+        token: &str,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/fhir+json");
         if !token.is_empty() {
             b = b.header("authorization", format!("Bearer {token}"));
         }
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
-        self.call(b.body(Body::from(serde_json::to_vec(body).unwrap())).unwrap()).await
+        self.call(
+            b.body(Body::from(serde_json::to_vec(body).unwrap()))
+                .unwrap(),
+        )
+        .await
     }
 
     pub fn token(&self, ctx: LaunchContext) -> String {
@@ -147,7 +196,12 @@ impl H {
     }
 }
 
-pub fn ctx(p: &PractitionerTruth, unit_id: &str, purpose: Purpose, reason: Option<&str>) -> LaunchContext {
+pub fn ctx(
+    p: &PractitionerTruth,
+    unit_id: &str,
+    purpose: Purpose,
+    reason: Option<&str>,
+) -> LaunchContext {
     LaunchContext {
         kommunenummer: K.to_owned(),
         practitioner: p.hpr.clone(),
@@ -167,9 +221,16 @@ pub fn nurse_and_patient() -> (&'static PractitionerTruth, &'static PatientTruth
     let truth = &tenant().truth;
     let (n, p) = *PICK.get_or_init(|| {
         let mut best: Option<(usize, usize, usize)> = None;
-        for (ni, nurse) in truth.practitioners.iter().enumerate().filter(|(_, p)| p.category == "SP") {
+        for (ni, nurse) in truth
+            .practitioners
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.category == "SP")
+        {
             for (pi, pt) in truth.patients.iter().enumerate() {
-                if relation(&nurse.units[0], &pt.id) != Rel::Active || truth.shielded.iter().any(|s| s.patient == pt.id) {
+                if relation(&nurse.units[0], &pt.id) != Rel::Active
+                    || truth.shielded.iter().any(|s| s.patient == pt.id)
+                {
                     continue;
                 }
                 let obs = resources_of("Observation", &pt.id).len();
@@ -179,7 +240,10 @@ pub fn nurse_and_patient() -> (&'static PractitionerTruth, &'static PatientTruth
             }
         }
         let (ni, pi, obs) = best.expect("a nurse with a related patient");
-        assert!(obs > 12, "the dataset should give some patient more than 12 observations");
+        assert!(
+            obs > 12,
+            "the dataset should give some patient more than 12 observations"
+        );
         (ni, pi)
     });
     (&truth.practitioners[n], &truth.patients[p])
@@ -187,7 +251,11 @@ pub fn nurse_and_patient() -> (&'static PractitionerTruth, &'static PatientTruth
 
 /// Ground-truth resources of a patient of one type, in dataset order.
 pub fn resources_of(rtype: &str, patient: &str) -> Vec<&'static sandkasse_kommune::Resource> {
-    tenant().resources.iter().filter(|r| r.resource_type == rtype && r.patient.as_deref() == Some(patient)).collect()
+    tenant()
+        .resources
+        .iter()
+        .filter(|r| r.resource_type == rtype && r.patient.as_deref() == Some(patient))
+        .collect()
 }
 
 /// Follows `next` links from a first search response; returns every page's bundle.
@@ -198,10 +266,20 @@ pub async fn walk(h: &H, token: &str, first: &str) -> Vec<Value> {
         let r = h.get(token, &url).await;
         assert_eq!(r.status, 200, "{url}: {}", r.text());
         let bundle = r.json();
-        let next = bundle["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").map(|l| l["url"].as_str().unwrap().to_owned());
+        let next = bundle["link"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["relation"] == "next")
+            .map(|l| l["url"].as_str().unwrap().to_owned());
         pages.push(bundle);
         match next {
-            Some(n) => url = n.strip_prefix("https://plattform.sandkasse.test").expect("absolute next link").to_owned(),
+            Some(n) => {
+                url = n
+                    .strip_prefix("https://plattform.sandkasse.test")
+                    .expect("absolute next link")
+                    .to_owned()
+            }
             None => return pages,
         }
         assert!(pages.len() < 1000, "runaway paging");
@@ -223,5 +301,9 @@ pub fn match_ids(bundle: &Value) -> Vec<String> {
 
 /// The `outcome` entry's OperationOutcome, if any.
 pub fn outcome_entry(bundle: &Value) -> Option<Value> {
-    bundle["entry"].as_array()?.iter().find(|e| e["search"]["mode"] == "outcome").map(|e| e["resource"].clone())
+    bundle["entry"]
+        .as_array()?
+        .iter()
+        .find(|e| e["search"]["mode"] == "outcome")
+        .map(|e| e["resource"].clone())
 }

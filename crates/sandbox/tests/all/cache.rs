@@ -5,7 +5,12 @@ use sandkasse_sandbox::{Sandbox, SandboxConfig};
 use super::{plugin, test_limits};
 
 fn sandbox_in(dir: &std::path::Path) -> Sandbox {
-    Sandbox::new(SandboxConfig { limits: test_limits(), cache_dir: Some(dir.to_owned()), ..SandboxConfig::default() }).unwrap()
+    Sandbox::new(SandboxConfig {
+        limits: test_limits(),
+        cache_dir: Some(dir.to_owned()),
+        ..SandboxConfig::default()
+    })
+    .unwrap()
 }
 
 #[test]
@@ -14,10 +19,28 @@ fn second_process_hits_the_cache_and_tampering_forces_a_recompile() {
     let bytes = plugin("reference");
     let first = sandbox_in(dir.path()).prepare(&bytes).unwrap();
     assert!(!first.cache_hit);
-    let artefacts: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
-    let cwasm = artefacts.iter().find(|p| p.extension().is_some_and(|e| e == "cwasm")).expect("artefact written");
-    assert!(artefacts.iter().any(|p| p.extension().is_some_and(|e| e == "sha256")), "digest beside it");
-    assert!(cwasm.file_name().unwrap().to_str().unwrap().starts_with(&first.inspection.digest));
+    let artefacts: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let cwasm = artefacts
+        .iter()
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .expect("artefact written");
+    assert!(
+        artefacts
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "sha256")),
+        "digest beside it"
+    );
+    assert!(
+        cwasm
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(&first.inspection.digest)
+    );
 
     let second = sandbox_in(dir.path()).prepare(&bytes).unwrap();
     assert!(second.cache_hit);
@@ -29,5 +52,8 @@ fn second_process_hits_the_cache_and_tampering_forces_a_recompile() {
     code[mid] ^= 0xff;
     std::fs::write(cwasm, &code).unwrap();
     let third = sandbox_in(dir.path()).prepare(&bytes).unwrap();
-    assert!(!third.cache_hit, "a tampered artefact is recompiled, not loaded");
+    assert!(
+        !third.cache_hit,
+        "a tampered artefact is recompiled, not loaded"
+    );
 }

@@ -20,7 +20,10 @@ pub fn plugin(name: &str) -> Vec<u8> {
         .join("../../plugins/target/wasm32-wasip2/release")
         .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}. Build the sample components first: cargo xtask plugins", path.display())
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            path.display()
+        )
     })
 }
 
@@ -38,21 +41,40 @@ pub fn test_limits() -> Limits {
 
 pub fn sandbox() -> &'static Sandbox {
     static S: OnceLock<Sandbox> = OnceLock::new();
-    S.get_or_init(|| Sandbox::new(SandboxConfig { limits: test_limits(), ..SandboxConfig::default() }).expect("sandbox"))
+    S.get_or_init(|| {
+        Sandbox::new(SandboxConfig {
+            limits: test_limits(),
+            ..SandboxConfig::default()
+        })
+        .expect("sandbox")
+    })
 }
 
 pub fn base() -> Arc<Base> {
     static B: OnceLock<Arc<Base>> = OnceLock::new();
-    B.get_or_init(|| Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::new(42, 400))))).clone()
+    B.get_or_init(|| {
+        Arc::new(Base::new(&sandkasse_kommune::generate(&GenConfig::new(
+            42, 400,
+        ))))
+    })
+    .clone()
 }
 
 /// A platform for one scenario, on the virtual clock. Call inside `block_on_virtual`.
 pub fn platform(faults: FaultPlan) -> Arc<Platform> {
-    Arc::new(Platform::on_tokio_clock(base(), Default::default()).with_faults(faults).expect("valid fault plan"))
+    Arc::new(
+        Platform::on_tokio_clock(base(), Default::default())
+            .with_faults(faults)
+            .expect("valid fault plan"),
+    )
 }
 
 /// A hjemmesykepleie nurse in Bergen with a patient she has tjenstlig behov for, and a token.
 pub fn nurse_context(platform: &Platform) -> LaunchContext {
-    let spec = LaunchSpec { unit_kind: Some(UnitKind::Hjemmesykepleie), category: Some("SP".into()), ..LaunchSpec::default() };
+    let spec = LaunchSpec {
+        unit_kind: Some(UnitKind::Hjemmesykepleie),
+        category: Some("SP".into()),
+        ..LaunchSpec::default()
+    };
     sandkasse_sandbox::launch(platform, &spec).expect("a nurse with a patient")
 }

@@ -23,7 +23,8 @@ const SEEDS: std::ops::RangeInclusive<u64> = 1..=10;
 
 /// The Python adapter, built by `plugins/python-reference/build.sh` (or `cargo xtask plugins`).
 fn python_reference() -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../plugins/python-reference/target/python_reference.wasm");
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/python-reference/target/python_reference.wasm");
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build it first: cargo xtask plugins (needs pip install componentize-py==0.25.1)", p.display()))
 }
 
@@ -32,11 +33,19 @@ fn python_reference() -> Vec<u8> {
 fn not_passing(r: &Report) -> Vec<String> {
     r.vilkar
         .iter()
-        .filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error | Outcome::NotApplicable))
+        .filter(|v| {
+            matches!(
+                v.outcome,
+                Outcome::Fail | Outcome::Error | Outcome::NotApplicable
+            )
+        })
         .map(|v| {
             let mut block = format!("  {} {:?}: {}", v.id, v.outcome, v.reason);
             for c in v.checks.iter().filter(|c| c.outcome != Outcome::Pass) {
-                block.push_str(&format!("\n    check {} ({}) {:?}: {}", c.id, c.scenario, c.outcome, c.reason));
+                block.push_str(&format!(
+                    "\n    check {} ({}) {:?}: {}",
+                    c.id, c.scenario, c.outcome, c.reason
+                ));
                 for e in &c.evidence {
                     block.push_str(&format!("\n      evidence: {e}"));
                 }
@@ -52,13 +61,29 @@ fn not_passing(r: &Report) -> Vec<String> {
 fn godkjent_on_every_seed(name: &str, component: &[u8]) {
     let mut failures = Vec::new();
     for seed in SEEDS {
-        let options = TestOptions { seed: Some(seed), component_name: format!("{name}.wasm"), ..TestOptions::default() };
-        let r = test_component(suite(), sandbox(), component, &options, &|_| {}).unwrap_or_else(|e| panic!("{name}, seed {seed}: {e}"));
+        let options = TestOptions {
+            seed: Some(seed),
+            component_name: format!("{name}.wasm"),
+            ..TestOptions::default()
+        };
+        let r = test_component(suite(), sandbox(), component, &options, &|_| {})
+            .unwrap_or_else(|e| panic!("{name}, seed {seed}: {e}"));
         if !r.godkjent() || r.score != 1.0 || r.vilkar.len() != suite().vilkar.len() {
-            failures.push(format!("seed {seed}: verdict {:?}, score {}\n{}", r.verdict, r.score, not_passing(&r).join("\n")));
+            failures.push(format!(
+                "seed {seed}: verdict {:?}, score {}\n{}",
+                r.verdict,
+                r.score,
+                not_passing(&r).join("\n")
+            ));
         }
     }
-    assert!(failures.is_empty(), "{name} is not godkjent with score 1.0 on {} of {} seeds:\n{}", failures.len(), SEEDS.count(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{name} is not godkjent with score 1.0 on {} of {} seeds:\n{}",
+        failures.len(),
+        SEEDS.count(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -19,8 +19,15 @@ use sandkasse_suite::load::{Suite, default_root, load};
 use sandkasse_suite::report::Report;
 
 pub fn plugin(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../../plugins/target/wasm32-wasip2/release/{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}. Build the sample components first: cargo xtask plugins", p.display()))
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
+        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
+    ));
+    std::fs::read(&p).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. Build the sample components first: cargo xtask plugins",
+            p.display()
+        )
+    })
 }
 
 pub fn suite() -> &'static Suite {
@@ -40,8 +47,12 @@ pub fn report(name: &str) -> Report {
     if let Some(r) = cache.lock().unwrap().get(name) {
         return r.clone();
     }
-    let options = TestOptions { component_name: format!("{name}.wasm"), ..TestOptions::default() };
-    let r = test_component(suite(), sandbox(), &plugin(name), &options, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let options = TestOptions {
+        component_name: format!("{name}.wasm"),
+        ..TestOptions::default()
+    };
+    let r = test_component(suite(), sandbox(), &plugin(name), &options, &|_| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     cache.lock().unwrap().insert(name.to_owned(), r.clone());
     r
 }

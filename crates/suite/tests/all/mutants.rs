@@ -111,21 +111,50 @@ pub(super) fn table() -> Vec<Mutant> {
     let mut names = BTreeSet::new();
     let mut switches = BTreeSet::new();
     for m in &table.mutant {
-        assert!(names.insert(m.name.as_str()), "mutant {} listed twice", m.name);
-        assert!(switches.insert(m.switch.as_str()), "switch {} listed twice", m.switch);
+        assert!(
+            names.insert(m.name.as_str()),
+            "mutant {} listed twice",
+            m.name
+        );
+        assert!(
+            switches.insert(m.switch.as_str()),
+            "switch {} listed twice",
+            m.switch
+        );
         assert!(!m.fails.is_empty(), "{}: no vilkår to fail", m.name);
-        assert!(!m.mistake.trim().is_empty(), "{}: no mistake described", m.name);
+        assert!(
+            !m.mistake.trim().is_empty(),
+            "{}: no mistake described",
+            m.name
+        );
         for id in &m.fails {
             let b = id.as_bytes();
-            let well_formed =
-                b.len() == 6 && b[..3].iter().all(u8::is_ascii_uppercase) && b[3] == b'-' && b[4..].iter().all(u8::is_ascii_digit);
-            assert!(well_formed, "{}: `{id}` is not a vilkår id (ABC-01)", m.name);
+            let well_formed = b.len() == 6
+                && b[..3].iter().all(u8::is_ascii_uppercase)
+                && b[3] == b'-'
+                && b[4..].iter().all(u8::is_ascii_digit);
+            assert!(
+                well_formed,
+                "{}: `{id}` is not a vilkår id (ABC-01)",
+                m.name
+            );
         }
         if m.class == Class::Existing {
-            assert!(m.name.starts_with("flawed_"), "{}: an existing mutant is a flawed-* component", m.name);
+            assert!(
+                m.name.starts_with("flawed_"),
+                "{}: an existing mutant is a flawed-* component",
+                m.name
+            );
         } else {
-            assert_eq!(m.name, m.switch, "a mutant of the `mutant` component is named after its switch");
-            assert!(m.name != HONEST && m.name.len() < MARKER_LEN - MARKER_PREFIX.len(), "{}: not a usable marker name", m.name);
+            assert_eq!(
+                m.name, m.switch,
+                "a mutant of the `mutant` component is named after its switch"
+            );
+            assert!(
+                m.name != HONEST && m.name.len() < MARKER_LEN - MARKER_PREFIX.len(),
+                "{}: not a usable marker name",
+                m.name
+            );
         }
     }
     table.mutant
@@ -133,8 +162,18 @@ pub(super) fn table() -> Vec<Mutant> {
 
 /// `component` (the `mutant` component as built, marker `honest`) with the marker set to `name`.
 pub(super) fn patch(component: &[u8], name: &str) -> Vec<u8> {
-    let at: Vec<usize> = component.windows(MARKER_PREFIX.len()).enumerate().filter(|(_, w)| *w == MARKER_PREFIX).map(|(i, _)| i).collect();
-    let [at] = at.as_slice() else { panic!("mutant.wasm: the marker occurs {} times, not once", at.len()) };
+    let at: Vec<usize> = component
+        .windows(MARKER_PREFIX.len())
+        .enumerate()
+        .filter(|(_, w)| *w == MARKER_PREFIX)
+        .map(|(i, _)| i)
+        .collect();
+    let [at] = at.as_slice() else {
+        panic!(
+            "mutant.wasm: the marker occurs {} times, not once",
+            at.len()
+        )
+    };
     let name_at = at + MARKER_PREFIX.len();
     let field = &component[name_at..at + MARKER_LEN];
     assert!(
@@ -149,23 +188,46 @@ pub(super) fn patch(component: &[u8], name: &str) -> Vec<u8> {
 }
 
 pub(super) fn run(component: &[u8], name: &str) -> Report {
-    let options = TestOptions { component_name: format!("{name}.wasm"), ..TestOptions::default() };
-    test_component(suite(), sandbox(), component, &options, &|_| {}).unwrap_or_else(|e| panic!("{name}: {e}"))
+    let options = TestOptions {
+        component_name: format!("{name}.wasm"),
+        ..TestOptions::default()
+    };
+    test_component(suite(), sandbox(), component, &options, &|_| {})
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn product(report: &Report) -> String {
-    report.component.info.as_ref().and_then(|i| i.get("product")).and_then(|p| p.as_str()).unwrap_or("").to_owned()
+    report
+        .component
+        .info
+        .as_ref()
+        .and_then(|i| i.get("product"))
+        .and_then(|p| p.as_str())
+        .unwrap_or("")
+        .to_owned()
 }
 
 pub(super) fn failed(report: &Report) -> BTreeSet<String> {
-    report.vilkar.iter().filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error)).map(|v| v.id.clone()).collect()
+    report
+        .vilkar
+        .iter()
+        .filter(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error))
+        .map(|v| v.id.clone())
+        .collect()
 }
 
 #[test]
 fn the_mutation_table_is_well_formed() {
     let mutants = table();
-    let new = mutants.iter().filter(|m| m.class != Class::Existing).count();
-    assert!(mutants.len() >= 60 && new >= 40, "{} mutants, {new} new: the table must keep at least 60, 40 of them new", mutants.len());
+    let new = mutants
+        .iter()
+        .filter(|m| m.class != Class::Existing)
+        .count();
+    assert!(
+        mutants.len() >= 60 && new >= 40,
+        "{} mutants, {new} new: the table must keep at least 60, 40 of them new",
+        mutants.len()
+    );
     let classes: BTreeSet<Class> = mutants.iter().map(|m| m.class).collect();
     assert_eq!(classes.len(), 7, "every class has a mutant: {classes:?}");
 }
@@ -176,7 +238,14 @@ fn patching_the_marker_gives_a_distinct_component() {
     let patched = patch(&base, "rounds_values");
     assert_eq!(patched.len(), base.len());
     assert_ne!(patched, base);
-    let digest = |bytes: &[u8]| sandbox().prepare(bytes).expect("prepares").inspection.digest.clone();
+    let digest = |bytes: &[u8]| {
+        sandbox()
+            .prepare(bytes)
+            .expect("prepares")
+            .inspection
+            .digest
+            .clone()
+    };
     assert_ne!(digest(&base), digest(&patched));
 }
 
@@ -189,9 +258,17 @@ fn the_suite_catches_the_mutants() {
     // Sanity: the unpatched component is the reference and passes everything.
     let honest = run(&base, "mutant");
     assert_eq!(product(&honest), format!("mutant:{HONEST}"));
-    let not_passed: Vec<String> =
-        honest.vilkar.iter().filter(|v| v.outcome != Outcome::Pass).map(|v| format!("{} {:?}: {}", v.id, v.outcome, v.reason)).collect();
-    assert!(not_passed.is_empty(), "the honest mutant must pass every vilkår:\n{}", not_passed.join("\n"));
+    let not_passed: Vec<String> = honest
+        .vilkar
+        .iter()
+        .filter(|v| v.outcome != Outcome::Pass)
+        .map(|v| format!("{} {:?}: {}", v.id, v.outcome, v.reason))
+        .collect();
+    assert!(
+        not_passed.is_empty(),
+        "the honest mutant must pass every vilkår:\n{}",
+        not_passed.join("\n")
+    );
 
     let in_suite: BTreeSet<&str> = suite().vilkar.iter().map(|v| v.id.as_str()).collect();
     let mut digests = BTreeMap::new();
@@ -201,20 +278,34 @@ fn the_suite_catches_the_mutants() {
             report(&m.name)
         } else {
             let r = run(&patch(&base, &m.switch), &m.name);
-            assert_eq!(product(&r), format!("mutant:{}", m.switch), "the component does not know the mutant `{}`", m.switch);
+            assert_eq!(
+                product(&r),
+                format!("mutant:{}", m.switch),
+                "the component does not know the mutant `{}`",
+                m.switch
+            );
             r
         };
         if let Some(other) = digests.insert(report.component.digest.clone(), m.name.clone()) {
             panic!("{} and {other} are the same component", m.name);
         }
         let failed = failed(&report);
-        let missing: Vec<&str> = m.fails.iter().map(String::as_str).filter(|id| !failed.contains(*id)).collect();
+        let missing: Vec<&str> = m
+            .fails
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !failed.contains(*id))
+            .collect();
         let fate = match (missing.is_empty(), failed.is_empty()) {
             (true, _) => Fate::Caught,
             (false, false) => Fate::WrongVilkar,
             (false, true) => Fate::Survived,
         };
-        let absent: Vec<&str> = missing.iter().copied().filter(|id| !in_suite.contains(id)).collect();
+        let absent: Vec<&str> = missing
+            .iter()
+            .copied()
+            .filter(|id| !in_suite.contains(id))
+            .collect();
         rows.push((m, failed, fate, absent));
     }
 
@@ -227,11 +318,29 @@ fn the_suite_catches_the_mutants() {
         suite().vilkar.len(),
         suite().scenarios.len()
     );
-    println!("{:<28} {:<20} {:<22} {:<34} fate", "mutant", "class", "must fail", "failed");
+    println!(
+        "{:<28} {:<20} {:<22} {:<34} fate",
+        "mutant", "class", "must fail", "failed"
+    );
     for (m, failed, fate, absent) in &rows {
-        let failed = if failed.is_empty() { "—".to_owned() } else { failed.iter().cloned().collect::<Vec<_>>().join(",") };
-        let note = if absent.is_empty() { String::new() } else { format!(" ({} not in this suite)", absent.join(",")) };
-        println!("{:<28} {:<20} {:<22} {:<34} {}{note}", m.name, m.class.label(), m.fails.join(","), failed, fate.label());
+        let failed = if failed.is_empty() {
+            "—".to_owned()
+        } else {
+            failed.iter().cloned().collect::<Vec<_>>().join(",")
+        };
+        let note = if absent.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} not in this suite)", absent.join(","))
+        };
+        println!(
+            "{:<28} {:<20} {:<22} {:<34} {}{note}",
+            m.name,
+            m.class.label(),
+            m.fails.join(","),
+            failed,
+            fate.label()
+        );
     }
     let count = |f: Fate| rows.iter().filter(|r| r.2 == f).count();
     println!(
@@ -256,5 +365,10 @@ fn the_suite_catches_the_mutants() {
         let caught = of.iter().filter(|r| r.2 == Fate::Caught).count();
         println!("  {:<20} {caught:>2} of {:>2}", class.label(), of.len());
     }
-    assert!(rate >= MIN_CATCH_RATE, "catch rate {:.1} % is below {:.1} %", rate * 100.0, MIN_CATCH_RATE * 100.0);
+    assert!(
+        rate >= MIN_CATCH_RATE,
+        "catch rate {:.1} % is below {:.1} %",
+        rate * 100.0,
+        MIN_CATCH_RATE * 100.0
+    );
 }

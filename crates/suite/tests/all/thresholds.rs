@@ -9,9 +9,13 @@ use super::suite;
 fn numbers(a: &Assertion) -> Vec<u64> {
     match a {
         Assertion::RetriesBounded { max } | Assertion::RequestsWithin { max } => vec![*max as u64],
-        Assertion::NoOverFetching { max_unshown_percent } => vec![u64::from(*max_unshown_percent)],
+        Assertion::NoOverFetching {
+            max_unshown_percent,
+        } => vec![u64::from(*max_unshown_percent)],
         Assertion::FuelWithin { max } => vec![*max],
-        Assertion::MemoryWithin { max_bytes } | Assertion::ComponentSizeWithin { max_bytes } => vec![*max_bytes],
+        Assertion::MemoryWithin { max_bytes } | Assertion::ComponentSizeWithin { max_bytes } => {
+            vec![*max_bytes]
+        }
         _ => Vec::new(),
     }
 }
@@ -40,7 +44,10 @@ fn spellings(n: u64) -> Vec<String> {
 fn every_threshold_a_check_uses_is_in_its_vilkar_text_in_both_languages() {
     let mut missing = Vec::new();
     for v in &suite().vilkar {
-        let (nb, en) = (v.text.nb.replace('\u{a0}', " "), v.text.en.replace('\u{a0}', " "));
+        let (nb, en) = (
+            v.text.nb.replace('\u{a0}', " "),
+            v.text.en.replace('\u{a0}', " "),
+        );
         for c in &v.checks {
             for n in numbers(&c.assert) {
                 // As a number of its own: `3` in "403" does not count.
@@ -49,7 +56,8 @@ fn every_threshold_a_check_uses_is_in_its_vilkar_text_in_both_languages() {
                         text.match_indices(s.as_str()).any(|(at, _)| {
                             let before = text[..at].chars().next_back();
                             let after = text[at + s.len()..].chars().next();
-                            !before.is_some_and(|c| c.is_ascii_digit()) && !after.is_some_and(|c| c.is_ascii_digit())
+                            !before.is_some_and(|c| c.is_ascii_digit())
+                                && !after.is_some_and(|c| c.is_ascii_digit())
                         })
                     })
                 };
@@ -59,5 +67,9 @@ fn every_threshold_a_check_uses_is_in_its_vilkar_text_in_both_languages() {
             }
         }
     }
-    assert!(missing.is_empty(), "thresholds not stated in the vilkår text:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "thresholds not stated in the vilkår text:\n{}",
+        missing.join("\n")
+    );
 }

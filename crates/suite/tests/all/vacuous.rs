@@ -17,9 +17,14 @@ fn every_assertion() -> Vec<Assertion> {
     let all = vec![
         Assertion::CallsSucceed,
         Assertion::NoTrap,
-        Assertion::StepReturnsError { step: 0, code: "unauthorized".into() },
+        Assertion::StepReturnsError {
+            step: 0,
+            code: "unauthorized".into(),
+        },
         Assertion::OverviewIsValidBundle,
-        Assertion::OverviewComplete { types: vec!["Condition".into()] },
+        Assertion::OverviewComplete {
+            types: vec!["Condition".into()],
+        },
         Assertion::PagingFollowed,
         Assertion::WithheldNoticeSurfaced,
         Assertion::ShieldedNeverShown,
@@ -34,7 +39,9 @@ fn every_assertion() -> Vec<Assertion> {
         Assertion::RetriesBounded { max: 3 },
         Assertion::RequestsWithin { max: 40 },
         Assertion::RefusalsNotRetried,
-        Assertion::NoOverFetching { max_unshown_percent: 25 },
+        Assertion::NoOverFetching {
+            max_unshown_percent: 25,
+        },
         Assertion::SameOutput { a: 0, b: 1 },
         Assertion::NoLeakBetweenContexts { step: 0 },
         Assertion::SperringRespected { step: 0 },
@@ -100,7 +107,12 @@ fn every_assertion() -> Vec<Assertion> {
 }
 
 fn world() -> World {
-    World::new(&DataSpec { seed: 42, innbyggere: 200, kommuner: vec!["4601".into()] }).expect("data")
+    World::new(&DataSpec {
+        seed: 42,
+        innbyggere: 200,
+        kommuner: vec!["4601".into()],
+    })
+    .expect("data")
 }
 
 fn evidence(steps: Vec<StepEvidence>) -> ScenarioEvidence {
@@ -138,11 +150,25 @@ fn quiet(call: &str, value: Value) -> CallEvidence {
 }
 
 fn step(step: Step, call: CallEvidence) -> StepEvidence {
-    StepEvidence { step, call: Some(call), served: Vec::new(), notices: Vec::new(), written: Vec::new(), pages: Vec::new(), written_after: 0, blocked: None, event: None }
+    StepEvidence {
+        step,
+        call: Some(call),
+        served: Vec::new(),
+        notices: Vec::new(),
+        written: Vec::new(),
+        pages: Vec::new(),
+        written_after: 0,
+        blocked: None,
+        event: None,
+    }
 }
 
 fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World) -> (Outcome, String) {
-    let spec = CheckSpec { id: "c".into(), scenario: "tom".into(), assert: a.clone() };
+    let spec = CheckSpec {
+        id: "c".into(),
+        scenario: "tom".into(),
+        assert: a.clone(),
+    };
     let r = check(&spec, s, world, 1, "sandkasse test x.wasm");
     (r.outcome, r.reason)
 }
@@ -161,21 +187,61 @@ fn a_check_with_nothing_to_judge_is_an_error_for_every_assertion_kind() {
             wrong.push(format!("{a:?}: {outcome:?} ({reason})"));
         }
     }
-    assert!(wrong.is_empty(), "with no call at all, these did not give an error:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "with no call at all, these did not give an error:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn quiet_calls_that_send_no_request_and_write_nothing_pass_nothing_that_needs_requests_or_writes() {
     let world = world();
     let ctx = "main".to_owned();
-    let empty_bundle = Value::String(json!({"resourceType": "Bundle", "type": "collection", "entry": []}).to_string());
+    let empty_bundle = Value::String(
+        json!({"resourceType": "Bundle", "type": "collection", "entry": []}).to_string(),
+    );
     let quiet_scenario = evidence(vec![
-        step(Step::PatientOverview { context: ctx.clone() }, quiet("patient-overview", empty_bundle.clone())),
-        step(Step::PatientOverview { context: ctx.clone() }, quiet("patient-overview", empty_bundle)),
-        step(Step::Document { context: ctx.clone(), entry: EntryTemplate::CareNote }, quiet("document", json!([]))),
-        step(Step::Document { context: ctx.clone(), entry: EntryTemplate::CareNote }, quiet("document", json!([]))),
-        step(Step::OnEvent { context: ctx.clone(), event: EventTemplate::NewObservation }, quiet("on-event", json!({"processed": []}))),
-        step(Step::OnEvent { context: ctx, event: EventTemplate::Redelivered }, quiet("on-event", json!({"processed": []}))),
+        step(
+            Step::PatientOverview {
+                context: ctx.clone(),
+            },
+            quiet("patient-overview", empty_bundle.clone()),
+        ),
+        step(
+            Step::PatientOverview {
+                context: ctx.clone(),
+            },
+            quiet("patient-overview", empty_bundle),
+        ),
+        step(
+            Step::Document {
+                context: ctx.clone(),
+                entry: EntryTemplate::CareNote,
+            },
+            quiet("document", json!([])),
+        ),
+        step(
+            Step::Document {
+                context: ctx.clone(),
+                entry: EntryTemplate::CareNote,
+            },
+            quiet("document", json!([])),
+        ),
+        step(
+            Step::OnEvent {
+                context: ctx.clone(),
+                event: EventTemplate::NewObservation,
+            },
+            quiet("on-event", json!({"processed": []})),
+        ),
+        step(
+            Step::OnEvent {
+                context: ctx,
+                event: EventTemplate::Redelivered,
+            },
+            quiet("on-event", json!({"processed": []})),
+        ),
     ]);
     // What these assertions judge (requests, writes, overview content, events, notices) is
     // simply absent here: none of them may pass.
@@ -211,5 +277,9 @@ fn quiet_calls_that_send_no_request_and_write_nothing_pass_nothing_that_needs_re
             wrong.push(format!("{a:?}: passed ({reason})"));
         }
     }
-    assert!(wrong.is_empty(), "quiet calls passed checks that had nothing to judge:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "quiet calls passed checks that had nothing to judge:\n{}",
+        wrong.join("\n")
+    );
 }

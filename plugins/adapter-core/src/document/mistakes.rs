@@ -47,7 +47,9 @@ pub fn local_as_utc(effective: &str) -> String {
 
 /// [`Behaviour::note_latin1`]: the text in ISO-8859-1, `?` for what it cannot hold.
 pub fn latin1(text: &str) -> Vec<u8> {
-    text.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect()
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
 }
 
 /// [`Behaviour::first_practitioner`]: the id of the first Practitioner the platform lists.
@@ -68,16 +70,36 @@ pub fn first_practitioner(client: &Client) -> Result<String, AdapterError> {
 /// the unit itself when it is part of nothing.
 pub fn kommune_of(client: &Client, unit: &str) -> Result<String, AdapterError> {
     let org = client.read("Organization", unit)?;
-    Ok(org.pointer("/partOf/reference").and_then(Value::as_str).and_then(|r| r.strip_prefix("Organization/")).unwrap_or(unit).to_owned())
+    Ok(org
+        .pointer("/partOf/reference")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("Organization/"))
+        .unwrap_or(unit)
+        .to_owned())
 }
 
 /// [`Behaviour::external_code_lookup`]: one lookup per LOINC code at the public server, without
 /// the token; the outcome is ignored.
 pub fn lookup_displays(v: &VitalSigns) {
     for m in &v.measurements {
-        let Ok(url) = Url::parse(&format!("{LOINC_LOOKUP}?system=http://loinc.org&code={}", fhir::encode(&m.code))) else { continue };
+        let Ok(url) = Url::parse(&format!(
+            "{LOINC_LOOKUP}?system=http://loinc.org&code={}",
+            fhir::encode(&m.code)
+        )) else {
+            continue;
+        };
         let outcome = http::send(&Request::get(url).header("accept", FHIR_JSON));
-        log(Level::Debug, &format!("LOINC lookup: {}", if outcome.is_ok() { "answered" } else { "failed" }));
+        log(
+            Level::Debug,
+            &format!(
+                "LOINC lookup: {}",
+                if outcome.is_ok() {
+                    "answered"
+                } else {
+                    "failed"
+                }
+            ),
+        );
     }
 }
 
@@ -92,10 +114,15 @@ pub fn create(
     key: &str,
     b: &Behaviour,
 ) -> Result<Option<(Value, bool)>, AdapterError> {
-    let rtype = resource.get("resourceType").and_then(Value::as_str).unwrap_or("Resource");
+    let rtype = resource
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("Resource");
     let what = format!("{rtype} create");
-    let body = serde_json::to_vec(resource).map_err(|e| AdapterError::Internal(format!("{what}: {e}")))?;
-    let mut request = Request::post(client.base().join(&format!("/{rtype}")), body).header("content-type", FHIR_JSON);
+    let body =
+        serde_json::to_vec(resource).map_err(|e| AdapterError::Internal(format!("{what}: {e}")))?;
+    let mut request = Request::post(client.base().join(&format!("/{rtype}")), body)
+        .header("content-type", FHIR_JSON);
     if let Some(condition) = condition {
         request = request.header("if-none-exist", condition);
     }
@@ -109,21 +136,33 @@ pub fn create(
     {
         // "Read back what was stored", wherever Location points, with the token.
         let read_back = client.execute(Request::get(url), &format!("{rtype} read-back"));
-        log(Level::Debug, &format!("{rtype} read-back: {}", read_back.map_or(0, |r| r.status)));
+        log(
+            Level::Debug,
+            &format!("{rtype} read-back: {}", read_back.map_or(0, |r| r.status)),
+        );
     }
     if !fhir::is_operation_outcome(&stored) {
         return Ok(Some((stored, created)));
     }
     // A match exists and is withheld from this user: the platform names it in Location only.
     if b.retry_returns_nothing {
-        log(Level::Info, &format!("{what}: no resource in the answer; nothing to report"));
+        log(
+            Level::Info,
+            &format!("{what}: no resource in the answer; nothing to report"),
+        );
         return Ok(None);
     }
     if b.retry_made_up_id {
-        return Ok(Some((json!({"resourceType": rtype, "id": key.replace(['/', '%', ','], "-")}), created)));
+        return Ok(Some((
+            json!({"resourceType": rtype, "id": key.replace(['/', '%', ','], "-")}),
+            created,
+        )));
     }
     if b.retry_recreates {
-        log(Level::Info, &format!("{what}: no resource in the answer; creating it again"));
+        log(
+            Level::Info,
+            &format!("{what}: no resource in the answer; creating it again"),
+        );
         return client.create(resource, None).map(Some);
     }
     Ok(location

@@ -9,12 +9,13 @@ use sqlx::{Row as _, SqliteConnection};
 
 use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::store::{
-    Audited, BoxFuture, Case, CaseState, CatalogueEntry, ClaimedRun, Decided, Decision, Listing, ListingState,
-    MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary, Review, Role, Run, RunOutcome,
-    RunPurpose, RunState, StoreError, Submission, Submitted,
+    Audited, BoxFuture, Case, CaseState, CatalogueEntry, ClaimedRun, Decided, Decision, Listing,
+    ListingState, MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary,
+    Review, Role, Run, RunOutcome, RunPurpose, RunState, StoreError, Submission, Submitted,
 };
 
-pub(super) const PRODUCT: &str = "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
+pub(super) const PRODUCT: &str =
+    "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
 const SUBMISSION: &str = "SELECT s.*, p.organisation_id, u.username AS submitted_by_name FROM submissions s \
      JOIN products p ON p.id = s.product_id JOIN users u ON u.id = s.submitted_by";
 pub(super) const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
@@ -75,10 +76,14 @@ pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
         verdict: row.try_get("verdict")?,
         score: row.try_get("score")?,
         error: row.try_get("error")?,
-        capabilities: serde_json::from_value(capabilities).map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
+        capabilities: serde_json::from_value(capabilities)
+            .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
         night_id: row.try_get("night_id")?,
         seed: row.try_get("seed")?,
-        figures: row.try_get::<Option<String>, _>("figures")?.map(|f| json(&f, "figures")).transpose()?,
+        figures: row
+            .try_get::<Option<String>, _>("figures")?
+            .map(|f| json(&f, "figures"))
+            .transpose()?,
     })
 }
 
@@ -97,22 +102,43 @@ pub(super) fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
 }
 
 async fn load_product(conn: &mut SqliteConnection, id: i64) -> Result<Option<Product>, StoreError> {
-    let row = sqlx::query(&format!("{PRODUCT} WHERE p.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&format!("{PRODUCT} WHERE p.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(product).transpose()
 }
 
-async fn load_submission(conn: &mut SqliteConnection, id: i64) -> Result<Option<Submission>, StoreError> {
-    let row = sqlx::query(&format!("{SUBMISSION} WHERE s.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+async fn load_submission(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<Submission>, StoreError> {
+    let row = sqlx::query(&format!("{SUBMISSION} WHERE s.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(submission).transpose()
 }
 
-pub(super) async fn load_run(conn: &mut SqliteConnection, id: i64) -> Result<Option<Run>, StoreError> {
-    let row = sqlx::query(&format!("{RUN} WHERE r.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+pub(super) async fn load_run(
+    conn: &mut SqliteConnection,
+    id: i64,
+) -> Result<Option<Run>, StoreError> {
+    let row = sqlx::query(&format!("{RUN} WHERE r.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(run).transpose()
 }
 
-pub(super) async fn load_listing(conn: &mut SqliteConnection, product_id: i64) -> Result<Option<Listing>, StoreError> {
-    let row = sqlx::query("SELECT * FROM listings WHERE product_id = ?").bind(product_id).fetch_optional(&mut *conn).await?;
+pub(super) async fn load_listing(
+    conn: &mut SqliteConnection,
+    product_id: i64,
+) -> Result<Option<Listing>, StoreError> {
+    let row = sqlx::query("SELECT * FROM listings WHERE product_id = ?")
+        .bind(product_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(listing).transpose()
 }
 
@@ -156,7 +182,10 @@ async fn case_from_row(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<C
 }
 
 async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
-    let row = sqlx::query(&format!("{CASE} WHERE c.id = ?")).bind(id).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(&format!("{CASE} WHERE c.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
     match row {
         Some(row) => Ok(Some(case_from_row(conn, &row).await?)),
         None => Ok(None),
@@ -168,7 +197,11 @@ pub(super) fn missing(what: &str, id: i64) -> StoreError {
 }
 
 impl MarketStore for SqliteStore {
-    fn submit<'a>(&'a self, new: NewSubmission, audit: Audited<'a, Submitted>) -> BoxFuture<'a, Result<Submitted, StoreError>> {
+    fn submit<'a>(
+        &'a self,
+        new: NewSubmission,
+        audit: Audited<'a, Submitted>,
+    ) -> BoxFuture<'a, Result<Submitted, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let at = new.at.to_string();
@@ -219,31 +252,40 @@ impl MarketStore for SqliteStore {
         }))
     }
 
-    fn products(&self, organisation: Option<i64>) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>> {
+    fn products(
+        &self,
+        organisation: Option<i64>,
+    ) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await?;
-            let rows = sqlx::query(&format!("{PRODUCT} WHERE ?1 IS NULL OR p.organisation_id = ?1 ORDER BY o.name, p.name"))
-                .bind(organisation)
-                .fetch_all(&mut *conn)
-                .await?;
+            let rows = sqlx::query(&format!(
+                "{PRODUCT} WHERE ?1 IS NULL OR p.organisation_id = ?1 ORDER BY o.name, p.name"
+            ))
+            .bind(organisation)
+            .fetch_all(&mut *conn)
+            .await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 let product = product(row)?;
-                let latest_submission = sqlx::query(&format!("{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC LIMIT 1"))
-                    .bind(product.id)
+                let latest_submission = sqlx::query(&format!(
+                    "{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC LIMIT 1"
+                ))
+                .bind(product.id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .as_ref()
+                .map(submission)
+                .transpose()?;
+                let latest_run = match &latest_submission {
+                    Some(s) => sqlx::query(&format!(
+                        "{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC LIMIT 1"
+                    ))
+                    .bind(s.id)
                     .fetch_optional(&mut *conn)
                     .await?
                     .as_ref()
-                    .map(submission)
-                    .transpose()?;
-                let latest_run = match &latest_submission {
-                    Some(s) => sqlx::query(&format!("{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC LIMIT 1"))
-                        .bind(s.id)
-                        .fetch_optional(&mut *conn)
-                        .await?
-                        .as_ref()
-                        .map(run)
-                        .transpose()?,
+                    .map(run)
+                    .transpose()?,
                     None => None,
                 };
                 let listing = load_listing(&mut conn, product.id).await?;
@@ -253,7 +295,13 @@ impl MarketStore for SqliteStore {
                     .await?
                     .map(|r| r.try_get::<i64, _>("id"))
                     .transpose()?;
-                out.push(ProductSummary { product, latest_submission, latest_run, listing, open_case });
+                out.push(ProductSummary {
+                    product,
+                    latest_submission,
+                    latest_run,
+                    listing,
+                    open_case,
+                });
             }
             Ok(out)
         })
@@ -265,10 +313,12 @@ impl MarketStore for SqliteStore {
 
     fn submissions(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Submission>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query(&format!("{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC"))
-                .bind(product_id)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows = sqlx::query(&format!(
+                "{SUBMISSION} WHERE s.product_id = ? ORDER BY s.id DESC"
+            ))
+            .bind(product_id)
+            .fetch_all(&self.pool)
+            .await?;
             rows.iter().map(submission).collect()
         })
     }
@@ -279,17 +329,23 @@ impl MarketStore for SqliteStore {
 
     fn component_digests(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT DISTINCT component_sha256 FROM submissions ORDER BY 1").fetch_all(&self.pool).await?;
-            rows.iter().map(|r| r.try_get("component_sha256").map_err(StoreError::from)).collect()
+            let rows = sqlx::query("SELECT DISTINCT component_sha256 FROM submissions ORDER BY 1")
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|r| r.try_get("component_sha256").map_err(StoreError::from))
+                .collect()
         })
     }
 
     fn runs(&self, submission_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query(&format!("{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC"))
-                .bind(submission_id)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows = sqlx::query(&format!(
+                "{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC"
+            ))
+            .bind(submission_id)
+            .fetch_all(&self.pool)
+            .await?;
             rows.iter().map(run).collect()
         })
     }
@@ -300,21 +356,39 @@ impl MarketStore for SqliteStore {
 
     fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT report FROM runs WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
-            Ok(row.map(|r| r.try_get::<Option<String>, _>("report")).transpose()?.flatten())
+            let row = sqlx::query("SELECT report FROM runs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row
+                .map(|r| r.try_get::<Option<String>, _>("report"))
+                .transpose()?
+                .flatten())
         })
     }
 
     fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM runs GROUP BY state ORDER BY state").fetch_all(&self.pool).await?;
+            let rows =
+                sqlx::query("SELECT state, COUNT(*) AS n FROM runs GROUP BY state ORDER BY state")
+                    .fetch_all(&self.pool)
+                    .await?;
             rows.iter()
-                .map(|r| Ok((parse(r.try_get("state")?, "run state", RunState::parse)?, r.try_get("n")?)))
+                .map(|r| {
+                    Ok((
+                        parse(r.try_get("state")?, "run state", RunState::parse)?,
+                        r.try_get("n")?,
+                    ))
+                })
                 .collect()
         })
     }
 
-    fn requeue_running<'a>(&'a self, at: Timestamp, audit: Audited<'a, Vec<Run>>) -> BoxFuture<'a, Result<Vec<Run>, StoreError>> {
+    fn requeue_running<'a>(
+        &'a self,
+        at: Timestamp,
+        audit: Audited<'a, Vec<Run>>,
+    ) -> BoxFuture<'a, Result<Vec<Run>, StoreError>> {
         let _ = at;
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
@@ -374,15 +448,22 @@ impl MarketStore for SqliteStore {
         }))
     }
 
-    fn renew_lease<'a>(&'a self, run_id: i64, claim: &'a str, until: Timestamp) -> BoxFuture<'a, Result<bool, StoreError>> {
+    fn renew_lease<'a>(
+        &'a self,
+        run_id: i64,
+        claim: &'a str,
+        until: Timestamp,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
             let _turn = self.write_lock.lock().await;
-            let done = sqlx::query("UPDATE runs SET lease_until = ? WHERE id = ? AND claim = ? AND state = 'running'")
-                .bind(until.to_string())
-                .bind(run_id)
-                .bind(claim)
-                .execute(&self.pool)
-                .await?;
+            let done = sqlx::query(
+                "UPDATE runs SET lease_until = ? WHERE id = ? AND claim = ? AND state = 'running'",
+            )
+            .bind(until.to_string())
+            .bind(run_id)
+            .bind(claim)
+            .execute(&self.pool)
+            .await?;
             Ok(done.rows_affected() == 1)
         })
     }
@@ -426,7 +507,11 @@ impl MarketStore for SqliteStore {
         })
     }
 
-    fn open_case<'a>(&'a self, new: NewCase, audit: Audited<'a, Case>) -> BoxFuture<'a, Result<Case, StoreError>> {
+    fn open_case<'a>(
+        &'a self,
+        new: NewCase,
+        audit: Audited<'a, Case>,
+    ) -> BoxFuture<'a, Result<Case, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let reviewers: Vec<i64> = sqlx::query(
@@ -475,7 +560,11 @@ impl MarketStore for SqliteStore {
         }))
     }
 
-    fn decide<'a>(&'a self, d: NewDecision, audit: Audited<'a, Decided>) -> BoxFuture<'a, Result<Decided, StoreError>> {
+    fn decide<'a>(
+        &'a self,
+        d: NewDecision,
+        audit: Audited<'a, Decided>,
+    ) -> BoxFuture<'a, Result<Decided, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| StoreError::Refused("ukjent sak / unknown case".into()))?;
@@ -535,13 +624,19 @@ impl MarketStore for SqliteStore {
         Box::pin(async move { load_case(&mut *self.pool.acquire().await?, id).await })
     }
 
-    fn cases<'a>(&'a self, states: &'a [CaseState], product: Option<i64>) -> BoxFuture<'a, Result<Vec<Case>, StoreError>> {
+    fn cases<'a>(
+        &'a self,
+        states: &'a [CaseState],
+        product: Option<i64>,
+    ) -> BoxFuture<'a, Result<Vec<Case>, StoreError>> {
         Box::pin(async move {
             let mut conn = self.pool.acquire().await?;
-            let rows = sqlx::query(&format!("{CASE} WHERE ?1 IS NULL OR c.product_id = ?1 ORDER BY c.id DESC"))
-                .bind(product)
-                .fetch_all(&mut *conn)
-                .await?;
+            let rows = sqlx::query(&format!(
+                "{CASE} WHERE ?1 IS NULL OR c.product_id = ?1 ORDER BY c.id DESC"
+            ))
+            .bind(product)
+            .fetch_all(&mut *conn)
+            .await?;
             let mut out = Vec::new();
             for row in &rows {
                 let state: String = row.try_get("state")?;
@@ -617,7 +712,8 @@ impl MarketStore for SqliteStore {
                         version: row.try_get("version")?,
                         state: listing.state,
                         capabilities: match capabilities {
-                            Some(c) => serde_json::from_str(&c).map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
+                            Some(c) => serde_json::from_str(&c)
+                                .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
                             None => Vec::new(),
                         },
                         verdict: row.try_get("verdict")?,

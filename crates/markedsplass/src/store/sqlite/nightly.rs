@@ -7,7 +7,8 @@ use sqlx::sqlite::SqliteRow;
 use super::market::{RUN, json, load_listing, load_run, missing, run};
 use super::{SqliteStore, opt_ts, ts};
 use crate::store::{
-    Audited, BoxFuture, Listing, NewNight, Night, NightlyStore, Notification, OpenedNight, RiskChange, Run, StoreError,
+    Audited, BoxFuture, Listing, NewNight, Night, NightlyStore, Notification, OpenedNight,
+    RiskChange, Run, StoreError,
 };
 
 fn night(row: &SqliteRow) -> Result<Night, StoreError> {
@@ -19,7 +20,10 @@ fn night(row: &SqliteRow) -> Result<Night, StoreError> {
         state: row.try_get("state")?,
         started_at: ts(row.try_get("started_at")?)?,
         finished_at: opt_ts(row.try_get("finished_at")?)?,
-        summary: row.try_get::<Option<String>, _>("summary")?.map(|s| json(&s, "summary")).transpose()?,
+        summary: row
+            .try_get::<Option<String>, _>("summary")?
+            .map(|s| json(&s, "summary"))
+            .transpose()?,
     })
 }
 
@@ -41,10 +45,15 @@ fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
     })
 }
 
-const NOTIFICATION: &str = "SELECT n.*, p.name AS product FROM notifications n JOIN products p ON p.id = n.product_id";
+const NOTIFICATION: &str =
+    "SELECT n.*, p.name AS product FROM notifications n JOIN products p ON p.id = n.product_id";
 
 impl NightlyStore for SqliteStore {
-    fn open_night<'a>(&'a self, new: NewNight, audit: Audited<'a, OpenedNight>) -> BoxFuture<'a, Result<OpenedNight, StoreError>> {
+    fn open_night<'a>(
+        &'a self,
+        new: NewNight,
+        audit: Audited<'a, OpenedNight>,
+    ) -> BoxFuture<'a, Result<OpenedNight, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let at = new.at.to_string();
@@ -112,28 +121,43 @@ impl NightlyStore for SqliteStore {
 
     fn night(&self, id: i64) -> BoxFuture<'_, Result<Option<Night>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM nights WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM nights WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(night).transpose()
         })
     }
 
-    fn night_by_date<'a>(&'a self, date: &'a str) -> BoxFuture<'a, Result<Option<Night>, StoreError>> {
+    fn night_by_date<'a>(
+        &'a self,
+        date: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Night>, StoreError>> {
         Box::pin(async move {
-            let row = sqlx::query("SELECT * FROM nights WHERE night = ?").bind(date).fetch_optional(&self.pool).await?;
+            let row = sqlx::query("SELECT * FROM nights WHERE night = ?")
+                .bind(date)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(night).transpose()
         })
     }
 
     fn nights(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Night>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query("SELECT * FROM nights ORDER BY night DESC LIMIT ?").bind(i64::from(limit)).fetch_all(&self.pool).await?;
+            let rows = sqlx::query("SELECT * FROM nights ORDER BY night DESC LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
             rows.iter().map(night).collect()
         })
     }
 
     fn night_runs(&self, night_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
         Box::pin(async move {
-            let rows = sqlx::query(&format!("{RUN} WHERE r.night_id = ? ORDER BY r.id")).bind(night_id).fetch_all(&self.pool).await?;
+            let rows = sqlx::query(&format!("{RUN} WHERE r.night_id = ? ORDER BY r.id"))
+                .bind(night_id)
+                .fetch_all(&self.pool)
+                .await?;
             rows.iter().map(run).collect()
         })
     }
@@ -218,7 +242,8 @@ impl NightlyStore for SqliteStore {
         at: Timestamp,
         audit: Audited<'a, i64>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let audit: Audited<'a, bool> = Box::new(move |done| if *done { audit(&night_id) } else { Vec::new() });
+        let audit: Audited<'a, bool> =
+            Box::new(move |done| if *done { audit(&night_id) } else { Vec::new() });
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let done = sqlx::query("UPDATE nights SET state = 'done', finished_at = ?, summary = ? WHERE id = ? AND state = 'running'")
@@ -232,7 +257,11 @@ impl NightlyStore for SqliteStore {
         }))
     }
 
-    fn notifications(&self, organisation: Option<i64>, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
+    fn notifications(
+        &self,
+        organisation: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(&format!("{NOTIFICATION} WHERE ?1 IS NULL OR n.organisation_id = ?1 ORDER BY n.id DESC LIMIT ?2"))
                 .bind(organisation)
@@ -254,7 +283,12 @@ impl NightlyStore for SqliteStore {
         })
     }
 
-    fn delivery<'a>(&'a self, id: i64, at: Timestamp, error: Option<&'a str>) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delivery<'a>(
+        &'a self,
+        id: i64,
+        at: Timestamp,
+        error: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let _turn = self.write_lock.lock().await;
             sqlx::query(
