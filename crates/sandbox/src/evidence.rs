@@ -43,6 +43,29 @@ pub struct CallEvidence {
 }
 
 impl CallEvidence {
+    /// A call that ended in `outcome` having done nothing observable: no exchange, log line,
+    /// output, fuel or time. The session's placeholder before instantiation, and a test's
+    /// evidence of a call that answered without a request.
+    pub fn quiet(call: &str, outcome: Outcome) -> CallEvidence {
+        CallEvidence {
+            call: call.to_owned(),
+            arguments: Value::Null,
+            class: if matches!(outcome, Outcome::Ok { .. }) { "ok".to_owned() } else { String::new() },
+            outcome,
+            exchanges: Vec::new(),
+            logs: Vec::new(),
+            logs_dropped: 0,
+            requests_unrecorded: 0,
+            stdout: String::new(),
+            stderr: String::new(),
+            fuel_used: 0,
+            peak_memory_bytes: 0,
+            virtual_start_ms: 0,
+            virtual_end_ms: 0,
+            duration_us: 0,
+        }
+    }
+
     /// The evidence with real durations zeroed, for byte-identical comparisons.
     pub fn without_durations(mut self) -> CallEvidence {
         self.duration_us = 0;

@@ -118,7 +118,7 @@ impl Sandbox {
             store,
             adapter: None,
             limits,
-            instantiation: placeholder(),
+            instantiation: CallEvidence::quiet("", Outcome::Ok { value: Value::Null }),
             stdout_seen: 0,
             stderr_seen: 0,
         };
@@ -135,26 +135,6 @@ impl Sandbox {
         };
         session.instantiation = session.finish("instantiate", Value::Null, started, raw);
         session
-    }
-}
-
-fn placeholder() -> CallEvidence {
-    CallEvidence {
-        call: String::new(),
-        arguments: Value::Null,
-        outcome: Outcome::Ok { value: Value::Null },
-        class: String::new(),
-        exchanges: Vec::new(),
-        logs: Vec::new(),
-        logs_dropped: 0,
-        requests_unrecorded: 0,
-        stdout: String::new(),
-        stderr: String::new(),
-        fuel_used: 0,
-        peak_memory_bytes: 0,
-        virtual_start_ms: 0,
-        virtual_end_ms: 0,
-        duration_us: 0,
     }
 }
 

@@ -171,87 +171,39 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
         });
     }
     if b.ignores_retry_after {
-        t = Box::new(move |r: &Request| {
-            let mut attempt = 1;
-            loop {
-                let response = t(r)?;
-                if !matches!(response.status, 429 | 503) || attempt >= IMMEDIATE_ATTEMPTS {
-                    return Ok(response);
-                }
-                log(
-                    Level::Info,
-                    &format!("{} {}: retrying at once", r.method, response.status),
-                );
-                attempt += 1;
-            }
-        });
+        // Again at once, ignoring Retry-After.
+        t = retrying(t, IMMEDIATE_ATTEMPTS, |s| matches!(s, 429 | 503), |_| None);
     }
     if b.retry_after_millis {
-        t = Box::new(move |r: &Request| {
-            let mut attempt = 1;
-            loop {
-                let response = t(r)?;
-                if !matches!(response.status, 429 | 503) || attempt >= IMMEDIATE_ATTEMPTS {
-                    return Ok(response);
-                }
-                // The vendor's HTTP library counts Retry-After in milliseconds.
-                let wait = guest_kit::fhir::retry_after(&response)
-                    .map_or(Duration::from_millis(1), |s| {
+        // The vendor's HTTP library counts Retry-After in milliseconds.
+        t = retrying(
+            t,
+            IMMEDIATE_ATTEMPTS,
+            |s| matches!(s, 429 | 503),
+            |response| {
+                Some(
+                    guest_kit::fhir::retry_after(response).map_or(Duration::from_millis(1), |s| {
                         Duration::from_millis(s.as_secs())
-                    });
-                log(
-                    Level::Info,
-                    &format!(
-                        "{} {}: retrying in {} ms",
-                        r.method,
-                        response.status,
-                        wait.as_millis()
-                    ),
-                );
-                guest_kit::sleep(wait);
-                attempt += 1;
-            }
-        });
+                    }),
+                )
+            },
+        );
     }
     if b.retries_client_errors {
-        t = Box::new(move |r: &Request| {
-            let mut attempt = 1;
-            loop {
-                let response = t(r)?;
-                if !CLIENT_ERRORS.contains(&response.status) || attempt >= CLIENT_ERROR_ATTEMPTS {
-                    return Ok(response);
-                }
-                log(
-                    Level::Info,
-                    &format!(
-                        "{} {}: retry {attempt}/{CLIENT_ERROR_ATTEMPTS}",
-                        r.method, response.status
-                    ),
-                );
-                guest_kit::sleep(Duration::from_secs(1));
-                attempt += 1;
-            }
-        });
+        t = retrying(
+            t,
+            CLIENT_ERROR_ATTEMPTS,
+            |s| CLIENT_ERRORS.contains(&s),
+            |_| Some(Duration::from_secs(1)),
+        );
     }
     if b.retries_auth_errors {
-        t = Box::new(move |r: &Request| {
-            let mut retries = 0;
-            loop {
-                let response = t(r)?;
-                if !matches!(response.status, 401 | 403) || retries >= AUTH_RETRIES {
-                    return Ok(response);
-                }
-                retries += 1;
-                log(
-                    Level::Info,
-                    &format!(
-                        "{} {}: retry {retries}/{AUTH_RETRIES}",
-                        r.method, response.status
-                    ),
-                );
-                guest_kit::sleep(Duration::from_secs(1));
-            }
-        });
+        t = retrying(
+            t,
+            AUTH_RETRIES + 1,
+            |s| matches!(s, 401 | 403),
+            |_| Some(Duration::from_secs(1)),
+        );
     }
     if b.breaks_glass {
         let launch = ctx.clone();
@@ -300,6 +252,41 @@ pub fn build(ctx: &LaunchContext, behaviour: &Behaviour) -> Option<Transport> {
         });
     }
     Some(t)
+}
+
+/// A layer that sends a request again, up to `attempts` in all, while its status is `retryable`,
+/// waiting `wait(response)` between attempts (`None`: at once): the retry mistakes differ only in
+/// these three.
+fn retrying(
+    t: Transport,
+    attempts: u32,
+    retryable: fn(u16) -> bool,
+    wait: fn(&Response) -> Option<Duration>,
+) -> Transport {
+    Box::new(move |r: &Request| {
+        let mut attempt = 1;
+        loop {
+            let response = t(r)?;
+            if !retryable(response.status) || attempt >= attempts {
+                return Ok(response);
+            }
+            let pause = wait(&response);
+            log(
+                Level::Info,
+                &format!(
+                    "{} {}: retry {attempt}/{} in {} ms",
+                    r.method,
+                    response.status,
+                    attempts - 1,
+                    pause.map_or(0, |p| p.as_millis())
+                ),
+            );
+            if let Some(p) = pause {
+                guest_kit::sleep(p);
+            }
+            attempt += 1;
+        }
+    })
 }
 
 /// The bearer token of a request's `Authorization` header.

@@ -130,23 +130,7 @@ fn evidence(steps: Vec<StepEvidence>) -> ScenarioEvidence {
 
 /// A call that answered `value` without sending a single request.
 fn quiet(call: &str, value: Value) -> CallEvidence {
-    CallEvidence {
-        call: call.into(),
-        arguments: Value::Null,
-        outcome: CallOutcome::Ok { value },
-        class: "ok".into(),
-        exchanges: Vec::new(),
-        logs: Vec::new(),
-        logs_dropped: 0,
-        requests_unrecorded: 0,
-        stdout: String::new(),
-        stderr: String::new(),
-        fuel_used: 0,
-        peak_memory_bytes: 0,
-        virtual_start_ms: 0,
-        virtual_end_ms: 0,
-        duration_us: 0,
-    }
+    CallEvidence::quiet(call, CallOutcome::Ok { value })
 }
 
 fn step(step: Step, call: CallEvidence) -> StepEvidence {
