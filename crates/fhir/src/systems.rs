@@ -32,6 +32,8 @@ pub const NLK: &str = "urn:oid:2.16.578.1.12.4.1.1.7280";
 pub const LOINC: &str = "http://loinc.org";
 /// UCUM units.
 pub const UCUM: &str = "http://unitsofmeasure.org";
+/// HL7 observation category (`vital-signs`, `laboratory`, …).
+pub const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 
 /// HL7 confidentiality codes (meta.security).
 pub const V3_CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";

@@ -48,7 +48,6 @@ pub(crate) struct Checked {
     pub patient: Option<String>,
 }
 
-const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 const OBSERVATION_CATEGORIES: &[&str] = &[
     "social-history",
     "vital-signs",
@@ -291,13 +290,19 @@ pub(crate) fn check(
                     .flatten()
                     .any(|cat| {
                         cat["coding"].as_array().into_iter().flatten().any(|cd| {
-                            cd["system"] == OBSERVATION_CATEGORY
+                            cd["system"] == systems::OBSERVATION_CATEGORY
                                 && OBSERVATION_CATEGORIES
                                     .contains(&cd["code"].as_str().unwrap_or(""))
                         })
                     });
                 if !ok {
-                    c.fail(c.path("category"), format!("en kategori fra {OBSERVATION_CATEGORY} er påkrevd / a category from {OBSERVATION_CATEGORY} is required"));
+                    c.fail(
+                        c.path("category"),
+                        format!(
+                            "en kategori fra {c} er påkrevd / a category from {c} is required",
+                            c = systems::OBSERVATION_CATEGORY
+                        ),
+                    );
                 }
             }
             if c.require(json, "code") {

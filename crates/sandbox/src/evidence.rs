@@ -50,7 +50,11 @@ impl CallEvidence {
         CallEvidence {
             call: call.to_owned(),
             arguments: Value::Null,
-            class: if matches!(outcome, Outcome::Ok { .. }) { "ok".to_owned() } else { String::new() },
+            class: if matches!(outcome, Outcome::Ok { .. }) {
+                "ok".to_owned()
+            } else {
+                String::new()
+            },
             outcome,
             exchanges: Vec::new(),
             logs: Vec::new(),

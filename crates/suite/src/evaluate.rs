@@ -572,52 +572,29 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             }
         }
         Assertion::ForeignLinksNotFollowed => {
-            // A request to another host that the platform named in this call (a link in a body,
-            // a `Location`): a link followed. Other egress is SIK-02's.
-            let offered = |c: &CallEvidence, authority: &str| {
-                platform_exchanges(c).any(|x| {
-                    x.response_body
-                        .as_deref()
-                        .is_some_and(|b| b.contains(&format!("//{authority}/")))
-                        || header(&x.response_headers, "location")
-                            .is_some_and(|l| l.contains(&format!("//{authority}/")))
-                })
-            };
-            let bad: Vec<String> = calls(s)
-                .flat_map(|(i, c)| c.exchanges.iter().map(move |x| (i, c, x)))
-                .filter(|(_, c, x)| matches!(&x.disposition, Disposition::RefusedEgress { authority } if offered(c, authority)))
-                .map(|(i, _, x)| {
-                    let token = header(&x.request_headers, "authorization").is_some();
-                    format!("steg {i}: {}{}", x.request_line, if token { " (med token / with the token)" } else { "" })
-                })
-                .collect();
-            let platform_authority = |c: &CallEvidence| {
-                platform_exchanges(c)
-                    .next()
-                    .and_then(|x| x.request_line.split("://").nth(1))
-                    .and_then(|r| r.split('/').next())
-                    .map(str::to_owned)
-            };
-            let any_offered = calls(s).any(|(_, c)| {
-                let Some(own) = platform_authority(c) else {
-                    return false;
-                };
-                platform_exchanges(c).any(|x| {
-                    matches!(x.status, Some(300..=399))
-                        || header(&x.response_headers, "location")
-                            .is_some_and(|l| !l.contains(&format!("//{own}/")))
-                        || x.response_body.as_deref().is_some_and(|b| {
-                            ["\"url\":\"http", "\"fullUrl\":\"http"].iter().any(|key| {
-                                b.split(key).skip(1).any(|rest| {
-                                    !rest
-                                        .trim_start_matches('s')
-                                        .starts_with(&format!("://{own}/"))
-                                })
-                            })
-                        })
-                })
-            });
-            if bad.is_empty() && !any_offered {
+            // A request to a host the platform pointed to in the same step (a link, a
+            // `fullUrl`, a `Location`): a link followed. Other egress is SIK-02's.
+            let mut bad = Vec::new();
+            for (i, st) in s.steps.iter().enumerate() {
+                let Some(c) = &st.call else { continue };
+                for x in &c.exchanges {
+                    if let Disposition::RefusedEgress { authority } = &x.disposition
+                        && st.elsewhere.contains(&authority.to_ascii_lowercase())
+                    {
+                        let token = header(&x.request_headers, "authorization").is_some();
+                        bad.push(format!(
+                            "steg {i}: {}{}",
+                            x.request_line,
+                            if token {
+                                " (med token / with the token)"
+                            } else {
+                                ""
+                            }
+                        ));
+                    }
+                }
+            }
+            if s.steps.iter().all(|st| st.elsewhere.is_empty()) {
                 error(
                     "plattformen sendte ingen lenke eller omdirigering til en annen vert / the platform sent no link or redirect to another host",
                 )
@@ -753,15 +730,6 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
             // What identifies a person or tells about their health: fødselsnummer/D-nummer, name,
             // the platform's patient id, the street address, and the free text of a note the
             // scenario documented.
-            let addresses: Vec<&str> = world
-                .dataset
-                .tenants
-                .iter()
-                .flat_map(|t| t.resources.iter().filter(|r| r.resource_type == "Patient"))
-                .filter_map(|r| r.json["address"][0]["line"][0].as_str())
-                // A street address has a number; a placeholder line (`Flyttet`) is not one.
-                .filter(|l| l.len() >= 6 && l.chars().any(|c| c.is_ascii_digit()))
-                .collect();
             let notes: Vec<String> = s
                 .steps
                 .iter()
@@ -812,9 +780,9 @@ fn judge(a: &Assertion, s: &ScenarioEvidence, world: &World, component_size: usi
                             }
                         }
                     }
-                    for line in &addresses {
-                        if shown.contains(line) {
-                            shown = shown.replace(line, "<adresse>");
+                    for line in &world.addresses {
+                        if shown.contains(line.as_str()) {
+                            shown = shown.replace(line.as_str(), "<adresse>");
                             found.push("adresse / address");
                         }
                     }

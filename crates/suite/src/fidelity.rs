@@ -26,18 +26,15 @@ use crate::evaluate::{Judgement, describe, error, fail, pass};
 use crate::model::Step;
 use crate::run::{ScenarioEvidence, StepEvidence, World, is_notice};
 
-pub const LOINC: &str = "http://loinc.org";
-pub const UCUM: &str = "http://unitsofmeasure.org";
-pub const ATC: &str = "http://www.whocc.no/atc";
-pub const VOLVEN_9151: &str = "urn:oid:2.16.578.1.12.4.1.1.9151";
-pub const HPR: &str = "urn:oid:2.16.578.1.12.4.1.4.4";
-pub const ORGNR: &str = "urn:oid:2.16.578.1.12.4.1.4.101";
-pub const V3_CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-pub const SKJERMING: &str = "https://sandkasse.test/fhir/CodeSystem/skjerming";
-const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+use sandkasse_fhir::systems::{
+    ATC, HPR, LOINC, OBSERVATION_CATEGORY, ORGNR, SANDKASSE_SKJERMING as SKJERMING, UCUM,
+    V3_CONFIDENTIALITY, VOLVEN_9151,
+};
+use sandkasse_kommune::codes::{BLODTRYKK, DIASTOLISK, SYSTOLISK};
+
 /// The blood-pressure panel the contract demands for systolic and diastolic pressure.
-pub const BLOOD_PRESSURE_PANEL: &str = "85354-9";
-const BLOOD_PRESSURE_PARTS: [&str; 2] = ["8480-6", "8462-4"];
+const BLOOD_PRESSURE_PANEL: &str = BLODTRYKK.code;
+const BLOOD_PRESSURE_PARTS: [&str; 2] = [SYSTOLISK.code, DIASTOLISK.code];
 
 /// Who and where of a context, from the ground truth.
 struct Parties {

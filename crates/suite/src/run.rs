@@ -1,7 +1,7 @@
 //! Running the suite: every scenario in a fresh instance, in parallel across cores, on virtual
 //! time, with the ground truth kept beside the evidence for evaluation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -28,6 +28,9 @@ pub struct World {
     pub base: Arc<Base>,
     /// (kommune, resource type, id) → patient id.
     pub owner: BTreeMap<(String, String, String), String>,
+    /// Every patient's street address line (with a number: a placeholder such as `Flyttet` is
+    /// not an address), for the personal-data checks.
+    pub addresses: Vec<String>,
 }
 
 impl World {
@@ -56,10 +59,19 @@ impl World {
                 })
             })
             .collect();
+        let addresses = dataset
+            .tenants
+            .iter()
+            .flat_map(|t| t.resources.iter().filter(|r| r.resource_type == "Patient"))
+            .filter_map(|r| r.json["address"][0]["line"][0].as_str())
+            .filter(|l| l.len() >= 6 && l.chars().any(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+            .collect();
         Ok(World {
             dataset,
             base,
             owner,
+            addresses,
         })
     }
 }
@@ -100,6 +112,9 @@ pub struct StepEvidence {
     pub written: Vec<Value>,
     /// Every search page the platform served in this step, in order.
     pub pages: Vec<SearchPage>,
+    /// Hosts other than the platform's that its answers in this step pointed to (links,
+    /// `fullUrl`, `Location`).
+    pub elsewhere: BTreeSet<String>,
     /// Non-Provenance resources written so far in the scenario, after this step.
     pub written_after: usize,
     /// For `sperring`: the resource blocked.
@@ -114,6 +129,23 @@ struct Served {
     resources: Vec<Value>,
     notices: Vec<Value>,
     pages: Vec<SearchPage>,
+    /// Hosts other than the platform's that its answers pointed to.
+    elsewhere: BTreeSet<String>,
+}
+
+/// The capture layer's state: what was served, and the platform's own authority.
+#[derive(Clone)]
+struct Capture {
+    served: Arc<std::sync::Mutex<Served>>,
+    authority: String,
+}
+
+/// The authority (`host[:port]`) of an absolute `http(s)` URL.
+fn authority_of(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
 }
 
 /// One page of a search the platform served.
@@ -126,9 +158,24 @@ pub struct SearchPage {
 }
 
 impl Served {
-    fn record(&mut self, path: &str, body: Value) {
+    /// Notes `url` if it points to a host other than `own`.
+    fn point(&mut self, url: &str, own: &str) {
+        if let Some(a) = authority_of(url).filter(|a| !a.eq_ignore_ascii_case(own)) {
+            self.elsewhere.insert(a.to_ascii_lowercase());
+        }
+    }
+
+    fn record(&mut self, path: &str, mut body: Value, own: &str) {
         match body["resourceType"].as_str() {
             Some("Bundle") => {
+                for url in body["link"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|l| l["url"].as_str())
+                {
+                    self.point(url, own);
+                }
                 if body["type"] == "searchset" {
                     let rtype = path
                         .trim_end_matches("/_search")
@@ -146,14 +193,18 @@ impl Served {
                         next,
                     });
                 }
-                for e in body["entry"].as_array().into_iter().flatten() {
-                    let r = &e["resource"];
+                // Taken, not cloned: the body is dropped after this.
+                for e in body["entry"].as_array_mut().into_iter().flatten() {
+                    if let Some(url) = e["fullUrl"].as_str() {
+                        self.point(url, own);
+                    }
+                    let r = e["resource"].take();
                     if r["resourceType"] == "OperationOutcome" {
-                        if is_notice(r) {
-                            self.notices.push(r.clone());
+                        if is_notice(&r) {
+                            self.notices.push(r);
                         }
                     } else if r.is_object() {
-                        self.resources.push(r.clone());
+                        self.resources.push(r);
                     }
                 }
             }
@@ -173,14 +224,28 @@ pub fn is_notice(r: &Value) -> bool {
             .any(|i| i["code"] == "suppressed")
 }
 
-/// Records every successful JSON answer of the platform, whole, into `served`.
+/// Records every successful JSON answer of the platform, whole, into `served`, and every host
+/// other than the platform's that an answer points to (links, `fullUrl`, `Location`).
 async fn capture(
-    axum::extract::State(served): axum::extract::State<Arc<std::sync::Mutex<Served>>>,
+    axum::extract::State(capture): axum::extract::State<Capture>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
+    let lock = || {
+        capture
+            .served
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    if let Some(location) = response
+        .headers()
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        lock().point(location, &capture.authority);
+    }
     if !response.status().is_success() {
         return response;
     }
@@ -189,10 +254,7 @@ async fn capture(
         .await
         .unwrap_or_default();
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-        served
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .record(&path, value);
+        lock().record(&path, value, &capture.authority);
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
@@ -666,9 +728,14 @@ pub fn run_scenario(
             }
         }
         let served = Arc::new(std::sync::Mutex::new(Served::default()));
-        let router = sandkasse_platform::app(platform.clone()).layer(
-            axum::middleware::from_fn_with_state(served.clone(), capture),
-        );
+        let capture_state = Capture {
+            served: served.clone(),
+            authority: authority_of(&platform.config().base_url)
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        let router = sandkasse_platform::app(platform.clone())
+            .layer(axum::middleware::from_fn_with_state(capture_state, capture));
         let kommuner: std::collections::BTreeSet<String> = evidence
             .contexts
             .values()
@@ -687,9 +754,10 @@ pub fn run_scenario(
             .await;
         evidence.instantiation = Some(session.instantiation().clone());
         let mut last_event: Option<Event> = None;
+        // What was written so far: each step's "after" is the next step's "before".
+        let mut written = all_written();
         for step in &scenario.steps {
-            let before: std::collections::BTreeSet<String> =
-                all_written().iter().map(version).collect();
+            let before: BTreeSet<String> = written.iter().map(version).collect();
             let ctx_of = |name: &String| {
                 evidence
                     .contexts
@@ -736,11 +804,12 @@ pub fn run_scenario(
                     None
                 }
             };
-            let written = all_written();
+            written = all_written();
             let Served {
                 resources,
                 notices,
                 pages,
+                elsewhere,
             } = std::mem::take(
                 &mut *served
                     .lock()
@@ -757,12 +826,13 @@ pub fn run_scenario(
                     .cloned()
                     .collect(),
                 pages,
+                elsewhere,
                 written_after: written_count(&written),
                 blocked,
                 event: delivered,
             });
         }
-        evidence.written = all_written();
+        evidence.written = written;
         evidence.audit = platform.audit_event_resources();
     });
     evidence

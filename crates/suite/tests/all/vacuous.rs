@@ -141,6 +141,7 @@ fn step(step: Step, call: CallEvidence) -> StepEvidence {
         notices: Vec::new(),
         written: Vec::new(),
         pages: Vec::new(),
+        elsewhere: Default::default(),
         written_after: 0,
         blocked: None,
         event: None,
