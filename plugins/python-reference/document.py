@@ -36,7 +36,7 @@ import math
 import re
 
 from componentize_py_types import Err
-from fhirclient import FHIR_ID, Client, Response, encode, fail, log
+from fhirclient import FHIR_ID, Client, Response, encode, fail, log, patient_in_context
 from wit_world.imports import logging as hostlog
 from wit_world.imports.kommune_sandkasse_types import (
     AdapterError_Internal,
@@ -75,11 +75,7 @@ PLAIN_KEY = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")
 
 
 def document(ctx: LaunchContext, entry) -> list:
-    patient = ctx.patient
-    if patient is None:
-        raise fail(AdapterError_InvalidInput, "no patient in the launch context")
-    if not FHIR_ID.match(patient):
-        raise fail(AdapterError_InvalidInput, "the launch context's patient is not a FHIR id")
+    patient = patient_in_context(ctx)
     client = Client(ctx)
     writer = _Writer(client, ctx, patient)
 

@@ -74,6 +74,17 @@ def sleep_s(seconds: float) -> None:
         pollable.block()
 
 
+def patient_in_context(ctx: LaunchContext) -> str:
+    """The launch context's patient, used as it is; `invalid-input` when there is none or it is
+    not a FHIR id."""
+    patient = ctx.patient
+    if patient is None:
+        raise fail(AdapterError_InvalidInput, "no patient in the launch context")
+    if not FHIR_ID.match(patient):
+        raise fail(AdapterError_InvalidInput, "the launch context's patient is not a FHIR id")
+    return patient
+
+
 def fail(kind, message: str) -> Err:
     """An `adapter-error` to raise: `raise fail(AdapterError_Internal, "...")`."""
     return Err(kind(message))

@@ -16,11 +16,10 @@ The view shows the patient in context and, for that patient, the types in `VIEW_
 
 import json
 
-from fhirclient import FHIR_ID, Client, fail, log
+from fhirclient import Client, fail, log, patient_in_context
 from wit_world.imports import logging as hostlog
 from wit_world.imports.kommune_sandkasse_types import (
     AdapterError_Internal,
-    AdapterError_InvalidInput,
     LaunchContext,
 )
 
@@ -33,11 +32,7 @@ MAX_PAGES = 100
 
 
 def patient_overview(ctx: LaunchContext) -> str:
-    patient = ctx.patient
-    if patient is None:
-        raise fail(AdapterError_InvalidInput, "no patient in the launch context")
-    if not FHIR_ID.match(patient):
-        raise fail(AdapterError_InvalidInput, "the launch context's patient is not a FHIR id")
+    patient = patient_in_context(ctx)
     client = Client(ctx)
 
     response = client.get(f"/Patient/{patient}", "Patient read")
