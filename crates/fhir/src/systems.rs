@@ -18,8 +18,8 @@ pub const KOMMUNENUMMER: &str = "urn:oid:2.16.578.1.12.4.1.1.3402";
 pub const VOLVEN_9060: &str = "urn:oid:2.16.578.1.12.4.1.1.9060";
 /// Volven 9151: kommunale helse- og omsorgstjenester (tjenestetype).
 pub const VOLVEN_9151: &str = "urn:oid:2.16.578.1.12.4.1.1.9151";
-/// Volven 7010: adressetype / fortrolighet (used for "strengt fortrolig adresse" etc.).
-pub const VOLVEN_7010: &str = "urn:oid:2.16.578.1.12.4.1.1.7010";
+/// Volven 8663: tjenestetyper for kommunal helse- og omsorgstjeneste mv. (helsestasjon).
+pub const VOLVEN_8663: &str = "urn:oid:2.16.578.1.12.4.1.1.8663";
 /// ICPC-2 (primærhelsetjenesten).
 pub const ICPC2: &str = "urn:oid:2.16.578.1.12.4.1.1.7170";
 /// ICD-10 (Norwegian edition).

@@ -1,20 +1,40 @@
 //! Code lists the generator draws from and the platform validates writes against.
 //!
-//! Codes and displays are from the national code systems (Volven, ICPC-2, ICD-10, ATC, NLK) and
-//! LOINC; each list is a realistic subset for kommunal primærhelsetjeneste, not the whole system.
+//! Codes and displays follow the published code systems (Volven, ICPC-2, ICD-10, ATC, NLK, LOINC);
+//! each list is a realistic subset for kommunal primærhelsetjeneste, not the whole system. The
+//! sources, with version, date and licence, are vendored in `conformance/valuesets/` (see its
+//! README), and `tests/all/valuesets.rs` checks every code and display here against them.
 //! Systems are in [`sandkasse_fhir::systems`].
+
+use std::sync::OnceLock;
 
 use sandkasse_fhir::systems;
 
-/// A code with its display text.
+/// A code with its display (the code system's own) and the text a Norwegian user reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Code {
     pub code: &'static str,
+    /// The display the code system gives the code (`Coding.display`).
     pub display: &'static str,
+    /// The Norwegian text (`CodeableConcept.text`); the display where the code system is Norwegian.
+    pub text: &'static str,
 }
 
 const fn c(code: &'static str, display: &'static str) -> Code {
-    Code { code, display }
+    Code {
+        code,
+        display,
+        text: display,
+    }
+}
+
+/// A code whose code system's display is not Norwegian (LOINC): `text` is what users read.
+const fn t(code: &'static str, display: &'static str, text: &'static str) -> Code {
+    Code {
+        code,
+        display,
+        text,
+    }
 }
 
 /// Volven 9060: kategori helsepersonell. `XX` is used for saksbehandlere without a
@@ -36,29 +56,72 @@ pub fn is_helsepersonell(category: &str) -> bool {
     KATEGORI_HELSEPERSONELL.iter().any(|k| k.code == category) && category != "XX"
 }
 
-/// Volven 9151: kommunale helse- og omsorgstjenester (tjenestetype), the subset used for vedtak.
+/// Volven 9151 (IPLOS tjenestetype): helsetjenester i hjemmet, the example in the WIT.
+pub const HELSETJENESTER_I_HJEMMET: Code = c("15", "Helsetjenester i hjemmet");
+/// Volven 9151: praktisk bistand - daglige gjøremål (hjemmehjelp).
+pub const PRAKTISK_BISTAND: Code = c("1", "Praktisk bistand - daglige gjøremål");
+/// Volven 9151: dagaktivitetstilbud.
+pub const DAGAKTIVITETSTILBUD: Code = c("4", "Dagaktivitetstilbud");
+/// Volven 9151: matombringing.
+pub const MATOMBRINGING: Code = c("5", "Matombringing");
+/// Volven 9151: omsorgsstønad.
+pub const OMSORGSSTONAD: Code = c("11", "Omsorgsstønad");
+/// Volven 9151: trygghetsalarm.
+pub const TRYGGHETSALARM: Code = c("6", "Trygghetsalarm");
+/// Volven 9151: tidsbegrenset opphold for utredning/behandling (korttidsopphold).
+pub const TIDSBEGRENSET_OPPHOLD: Code = c("18", "Tidsbegrenset opphold - utredning/behandling");
+/// Volven 9151: langtidsopphold i institusjon.
+pub const LANGTIDSOPPHOLD: Code = c("21", "Langtidsopphold i institusjon");
+
+/// Volven 9151 (IPLOS tjenestetyper), the whole code system as HL7 Norway publishes it
+/// (`conformance/valuesets/volven-9151.json`): the platform accepts every tjenestetype on a vedtak;
+/// the generator draws from the named ones above.
 pub static TJENESTETYPE: &[Code] = &[
-    c("1", "Helsetjenester i hjemmet"),
-    c("2", "Praktisk bistand - daglige gjøremål"),
-    c("3", "Praktisk bistand - opplæring"),
-    c("4", "Brukerstyrt personlig assistanse"),
-    c("5", "Trygghetsalarm"),
-    c("6", "Dagaktivitetstilbud"),
-    c("7", "Matombringing"),
-    c("8", "Korttidsopphold i institusjon - utredning/behandling"),
-    c("9", "Korttidsopphold i institusjon - rehabilitering"),
-    c("10", "Avlastning i institusjon"),
-    c("11", "Langtidsopphold i institusjon"),
-    c("12", "Omsorgsstønad"),
-    c("13", "Støttekontakt"),
-    c("14", "Helsestasjons- og skolehelsetjeneste"),
+    PRAKTISK_BISTAND,
+    c("2", "Praktisk bistand - opplæring - daglige gjøremål"),
+    c("3", "Praktisk bistand - brukerstyrt - personlig assistanse"),
+    DAGAKTIVITETSTILBUD,
+    MATOMBRINGING,
+    TRYGGHETSALARM,
+    c("7", "Avlastning utenfor institusjon"),
+    c("8", "Avlastning i institusjon"),
+    c("9", "Støttekontakt"),
+    OMSORGSSTONAD,
+    c(
+        "14",
+        "Bruk av tvang psykisk utviklingshemning – planlagte tiltak",
+    ),
+    HELSETJENESTER_I_HJEMMET,
+    c("17", "Dagopphold i institusjon"),
+    TIDSBEGRENSET_OPPHOLD,
+    c("19", "Tidsbegrenset opphold - habilitering/rehabilitering"),
+    c("20", "Tidsbegrenset opphold - annet"),
+    LANGTIDSOPPHOLD,
+    c("22", "Nattopphold i institusjon"),
+    c(
+        "23",
+        "Bruk av tvang psykisk utviklingshemning – nødsituasjoner",
+    ),
+    c("24", "Helsehjelp med tvang"),
+    c("25", "Kommunal øyeblikkelig hjelp - døgnopphold"),
+    c("26", "Lokaliseringsteknologi (GPS)"),
+    c("27", "Elektronisk medisineringsstøtte"),
+    c("28", "Digitalt tilsyn"),
+    c(
+        "29",
+        "Bolig som kommunen disponerer for helse- og omsorgsformål",
+    ),
 ];
+
+/// Volven 8663 (tjenestetyper for kommunal helse- og omsorgstjeneste): helsestasjon follow-up of
+/// small children, which is not a vedtak and so has no Volven 9151 code.
+pub const HELSESTASJON: Code = c("KF01", "Helsestasjons- og skolehelsetjeneste");
 
 /// ICPC-2 diagnoses common in kommunal care, with their ICD-10 counterparts.
 pub static DIAGNOSER: &[(Code, Code)] = &[
     (
         c("T90", "Diabetes type 2"),
-        c("E11.9", "Diabetes mellitus type 2 uten komplikasjoner"),
+        c("E11.9", "Diabetes mellitus type 2 uten kompl"),
     ),
     (
         c("K86", "Hypertensjon ukomplisert"),
@@ -87,34 +150,40 @@ pub static DIAGNOSER: &[(Code, Code)] = &[
         c("I63.9", "Uspesifisert hjerneinfarkt"),
     ),
     (
-        c("L89", "Artrose hofte"),
-        c("M16.9", "Uspesifisert koksartrose"),
+        c("L89", "Hofteleddsartrose"),
+        c("M16.9", "Uspesifisert hofteleddsartrose"),
     ),
     (
-        c("L90", "Artrose kne"),
-        c("M17.9", "Uspesifisert gonartrose"),
+        c("L90", "Kneleddsartrose"),
+        c("M17.9", "Uspesifisert kneleddsartrose"),
     ),
     (
         c("L95", "Osteoporose"),
         c("M81.9", "Uspesifisert osteoporose"),
     ),
     (
-        c("S97", "Kronisk sår"),
+        c("S97", "Kronisk hudsår"),
         c(
             "L97",
             "Sår på underekstremitet, ikke klassifisert annet sted",
         ),
     ),
     (
-        c("U71", "Cystitt/urinveisinfeksjon"),
+        c("U71", "Cystitt/urinveisinfeksjon IKA"),
         c("N39.0", "Urinveisinfeksjon med uspesifisert lokalisasjon"),
     ),
-    (c("R81", "Pneumoni"), c("J18.9", "Uspesifisert pneumoni")),
+    (
+        c("R81", "Lungebetennelse"),
+        c("J18.9", "Uspesifisert pneumoni"),
+    ),
     (
         c("B80", "Jernmangelanemi"),
         c("D50.9", "Uspesifisert jernmangelanemi"),
     ),
-    (c("L75", "Lårhalsbrudd"), c("S72.0", "Brudd i lårbenshals")),
+    (
+        c("L75", "Brudd lårben/lårhals"),
+        c("S72.0", "Brudd i lårhals"),
+    ),
     (
         c("A04", "Slapphet/tretthet"),
         c("R53", "Uvelhet og tretthet"),
@@ -125,13 +194,13 @@ pub static DIAGNOSER: &[(Code, Code)] = &[
 pub static LEGEVAKT_ARSAKER: &[Code] = &[
     c("A03", "Feber"),
     c("R05", "Hoste"),
-    c("L81", "Skade muskel/skjelett IKA"),
-    c("S18", "Rift/kutt"),
-    c("D01", "Generelle magesmerter/kolikk"),
-    c("K01", "Smerte tilskrevet hjertet"),
-    c("N17", "Vertigo/svimmelhet"),
-    c("U71", "Cystitt/urinveisinfeksjon"),
-    c("H71", "Akutt mellomørebetennelse"),
+    c("L81", "Skade muskel-skj-syst IKA"),
+    c("S18", "Åpent sår/kutt"),
+    c("D01", "Abdominalsmerte/krampe generell"),
+    c("K01", "Smerte relatert til hjertet"),
+    c("N17", "Svimmelhet IKA"),
+    c("U71", "Cystitt/urinveisinfeksjon IKA"),
+    c("H71", "Mellomørebetennelse akutt"),
     c("P06", "Søvnforstyrrelse"),
 ];
 
@@ -171,7 +240,10 @@ pub static LEGEMIDLER: &[(Code, &str)] = &[
         "100/25 mg 3 ganger daglig",
     ),
     (
-        c("A12AX", "Kalsium, kombinasjoner med vitamin D"),
+        c(
+            "A12AX",
+            "Kalsium, kombinasjoner med vitamin D og/eller andre midler",
+        ),
         "1 tablett daglig",
     ),
 ];
@@ -190,35 +262,39 @@ pub struct VitalSign {
 /// Vital signs as recorded in kommunal care (LOINC, as in the FHIR vital signs profile).
 pub static VITALE_PARAMETERE: &[VitalSign] = &[
     VitalSign {
-        loinc: c("8867-4", "Hjertefrekvens"),
+        loinc: t("8867-4", "Heart rate", "Hjertefrekvens"),
         unit: "/min",
         ucum: "/min",
         min_x10: 480,
         max_x10: 1100,
     },
     VitalSign {
-        loinc: c("9279-1", "Respirasjonsfrekvens"),
+        loinc: t("9279-1", "Respiratory rate", "Respirasjonsfrekvens"),
         unit: "/min",
         ucum: "/min",
         min_x10: 100,
         max_x10: 260,
     },
     VitalSign {
-        loinc: c("8310-5", "Kroppstemperatur"),
+        loinc: t("8310-5", "Body temperature", "Kroppstemperatur"),
         unit: "°C",
         ucum: "Cel",
         min_x10: 358,
         max_x10: 392,
     },
     VitalSign {
-        loinc: c("59408-5", "Oksygenmetning"),
+        loinc: t(
+            "59408-5",
+            "Oxygen saturation in Arterial blood by Pulse oximetry",
+            "Oksygenmetning",
+        ),
         unit: "%",
         ucum: "%",
         min_x10: 880,
         max_x10: 1000,
     },
     VitalSign {
-        loinc: c("29463-7", "Kroppsvekt"),
+        loinc: t("29463-7", "Body Weight", "Kroppsvekt"),
         unit: "kg",
         ucum: "kg",
         min_x10: 420,
@@ -227,9 +303,13 @@ pub static VITALE_PARAMETERE: &[VitalSign] = &[
 ];
 
 /// Blood pressure panel and its components.
-pub static BLODTRYKK: Code = c("85354-9", "Blodtrykk");
-pub static SYSTOLISK: Code = c("8480-6", "Systolisk blodtrykk");
-pub static DIASTOLISK: Code = c("8462-4", "Diastolisk blodtrykk");
+pub static BLODTRYKK: Code = t(
+    "85354-9",
+    "Blood pressure panel with all children optional",
+    "Blodtrykk",
+);
+pub static SYSTOLISK: Code = t("8480-6", "Systolic blood pressure", "Systolisk blodtrykk");
+pub static DIASTOLISK: Code = t("8462-4", "Diastolic blood pressure", "Diastolisk blodtrykk");
 
 /// A laboratory analysis (NLK) with its unit and reference range ×10.
 #[derive(Debug, Clone, Copy)]
@@ -244,9 +324,11 @@ pub struct Analyse {
 pub static ANALYSER: &[Analyse] = &[
     Analyse {
         nlk: c("NPU02319", "B-Hemoglobin"),
-        ucum: "g/dL",
-        min_x10: 95,
-        max_x10: 165,
+        // NPU02319 is defined in mmol/L (B—Haemoglobin(Fe); subst.c.): 5.9–10.2 mmol/L is
+        // 9.5–16.5 g/dL.
+        ucum: "mmol/L",
+        min_x10: 59,
+        max_x10: 102,
     },
     Analyse {
         nlk: c("NPU19748", "P-CRP"),
@@ -282,29 +364,71 @@ pub static ANALYSER: &[Analyse] = &[
 
 /// Document types (LOINC) for DocumentReference.
 pub static DOKUMENTTYPER: &[Code] = &[
-    c("18842-5", "Epikrise"),
-    c("34746-8", "Sykepleienotat"),
-    c("11488-4", "Konsultasjonsnotat"),
-    c("28570-0", "Prosedyrenotat"),
+    t("18842-5", "Discharge summary", "Epikrise"),
+    t("34746-8", "Nurse Note", "Sykepleienotat"),
+    t("11488-4", "Consult note", "Konsultasjonsnotat"),
+    t("28570-0", "Procedure note", "Prosedyrenotat"),
 ];
 
-/// Whether `code` is in the list for `system` — the platform's terminology check on writes.
-pub fn is_known(system: &str, code: &str) -> bool {
-    let any = |list: &[Code]| list.iter().any(|c| c.code == code);
-    match system {
-        systems::VOLVEN_9060 => any(KATEGORI_HELSEPERSONELL),
-        systems::VOLVEN_9151 => any(TJENESTETYPE),
-        systems::ICPC2 => DIAGNOSER.iter().any(|(i, _)| i.code == code) || any(LEGEVAKT_ARSAKER),
-        systems::ICD10 => DIAGNOSER.iter().any(|(_, i)| i.code == code),
-        systems::ATC => LEGEMIDLER.iter().any(|(a, _)| a.code == code) || any(ALLERGENER),
-        systems::NLK => ANALYSER.iter().any(|a| a.nlk.code == code),
-        systems::LOINC => {
-            VITALE_PARAMETERE.iter().any(|v| v.loinc.code == code)
-                || [BLODTRYKK, SYSTOLISK, DIASTOLISK]
+/// DiagnosticReport code of a laboratory report.
+pub static LABORATORIERAPPORT: Code = t("11502-2", "Laboratory report", "Laboratorierapport");
+
+/// Consent category of a sperring (the patient's Consent that denies access to a document).
+pub static SAMTYKKE: Code = t("59284-0", "Patient Consent", "Samtykke");
+
+/// Every code list by its code system: what the platform accepts on writes and the generator draws
+/// from. One place, so the platform's check ([`is_known`]), `docs/code-lists.md` and the test
+/// against the vendored sources (`tests/all/valuesets.rs`) cannot disagree.
+pub fn code_lists() -> &'static [(&'static str, Vec<Code>)] {
+    static LISTS: OnceLock<Vec<(&'static str, Vec<Code>)>> = OnceLock::new();
+    LISTS.get_or_init(|| {
+        vec![
+            (systems::VOLVEN_9060, KATEGORI_HELSEPERSONELL.to_vec()),
+            (systems::VOLVEN_9151, TJENESTETYPE.to_vec()),
+            (systems::VOLVEN_8663, vec![HELSESTASJON]),
+            (
+                systems::ICPC2,
+                DIAGNOSER
                     .iter()
-                    .any(|c| c.code == code)
-                || any(DOKUMENTTYPER)
-        }
-        _ => false,
-    }
+                    .map(|(i, _)| *i)
+                    .chain(LEGEVAKT_ARSAKER.iter().copied())
+                    .collect(),
+            ),
+            (systems::ICD10, DIAGNOSER.iter().map(|(_, i)| *i).collect()),
+            (
+                systems::ATC,
+                LEGEMIDLER
+                    .iter()
+                    .map(|(a, _)| *a)
+                    .chain(ALLERGENER.iter().copied())
+                    .collect(),
+            ),
+            (systems::NLK, ANALYSER.iter().map(|a| a.nlk).collect()),
+            (
+                systems::LOINC,
+                VITALE_PARAMETERE
+                    .iter()
+                    .map(|v| v.loinc)
+                    .chain([BLODTRYKK, SYSTOLISK, DIASTOLISK])
+                    .chain(DOKUMENTTYPER.iter().copied())
+                    .chain([LABORATORIERAPPORT, SAMTYKKE])
+                    .collect(),
+            ),
+        ]
+    })
+}
+
+/// Whether `code` is in the list for `system` — the platform's terminology check on writes.
+/// ICD-10 codes are accepted with or without their dot.
+pub fn is_known(system: &str, code: &str) -> bool {
+    code_lists()
+        .iter()
+        .filter(|(s, _)| *s == system)
+        .flat_map(|(_, list)| list)
+        .any(|c| c.code == code || (system == systems::ICD10 && undotted(c.code) == code))
+}
+
+/// An ICD-10 code without its dot, as KITH messages and many systems write it (`E11.9` → `E119`).
+pub fn undotted(code: &str) -> String {
+    code.replace('.', "")
 }

@@ -129,7 +129,7 @@ fn coding(system: &str, c: &Code) -> Value {
 }
 
 fn concept(system: &str, c: &Code) -> Value {
-    json!({"coding": [coding(system, c)], "text": c.display})
+    json!({"coding": [coding(system, c)], "text": c.text})
 }
 
 fn reference(resource_type: &str, id: &str) -> Value {
@@ -759,14 +759,10 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
 
     if age < 6 || index == forced::CHILD {
         let hst = sk.unit_for(UnitKind::Helsestasjon, bydel);
-        let code = codes::TJENESTETYPE
-            .iter()
-            .find(|c| c.code == "14")
-            .expect("helsestasjon");
         vedtak(
             &mut cx,
             hst,
-            code,
+            (systems::VOLVEN_8663, &codes::HELSESTASJON),
             sketch.birth.max(start_here),
             None,
             CareBasis::Helsestasjon,
@@ -789,10 +785,11 @@ pub(crate) fn person(world: &World<'_>, tenant: usize, index: usize) -> PersonOu
     cx.out
 }
 
+/// An EpisodeOfCare: a vedtak (Volven 9151 tjenestetype) or a helsestasjon follow-up (Volven 8663).
 fn vedtak(
     cx: &mut Ctx<'_>,
     unit: usize,
-    tjeneste: &Code,
+    (system, tjeneste): (&str, &Code),
     start: Date,
     end: Option<Date>,
     basis: CareBasis,
@@ -811,7 +808,7 @@ fn vedtak(
     let json = json!({
         "resourceType": "EpisodeOfCare", "id": id, "meta": meta(&ts(start, 9 * 60)),
         "status": if end.is_some_and(|e| e < REFERENCE_DATE) { "finished" } else { "active" },
-        "type": [concept(systems::VOLVEN_9151, tjeneste)],
+        "type": [concept(system, tjeneste)],
         "patient": reference("Patient", &cx.patient_id),
         "managingOrganization": reference("Organization", &cx.sk.units[unit].truth.id),
         "period": period,
@@ -839,23 +836,32 @@ fn record(
     let mut care_units = Vec::new();
     for v in 0..n_vedtak {
         let institution = age >= 85 && v == 0 && cx.rng.random_bool(0.3);
-        let (kind, code) = if institution {
+        let (kind, tjeneste) = if institution {
             (
                 UnitKind::Sykehjem,
-                if cx.rng.random_bool(0.7) { "11" } else { "8" },
+                if cx.rng.random_bool(0.7) {
+                    &codes::LANGTIDSOPPHOLD
+                } else {
+                    &codes::TIDSBEGRENSET_OPPHOLD
+                },
             )
         } else {
-            let c = ["1", "1", "1", "2", "5", "6", "7", "12"]
-                .choose(&mut cx.rng)
-                .copied()
-                .expect("codes");
+            let c = [
+                &codes::HELSETJENESTER_I_HJEMMET,
+                &codes::HELSETJENESTER_I_HJEMMET,
+                &codes::HELSETJENESTER_I_HJEMMET,
+                &codes::PRAKTISK_BISTAND,
+                &codes::TRYGGHETSALARM,
+                &codes::DAGAKTIVITETSTILBUD,
+                &codes::MATOMBRINGING,
+                &codes::OMSORGSSTONAD,
+            ]
+            .choose(&mut cx.rng)
+            .copied()
+            .expect("codes");
             (UnitKind::Hjemmesykepleie, c)
         };
         let unit = cx.sk.unit_for(kind, bydel);
-        let tjeneste = codes::TJENESTETYPE
-            .iter()
-            .find(|c| c.code == code)
-            .expect("code");
         let start = cx.day_between(
             start_here.max(date_minus(latest, 2500)),
             date_minus(latest, 0),
@@ -866,7 +872,14 @@ fn record(
         } else {
             end_of_life
         };
-        vedtak(cx, unit, tjeneste, start, end, CareBasis::Vedtak);
+        vedtak(
+            cx,
+            unit,
+            (systems::VOLVEN_9151, tjeneste),
+            start,
+            end,
+            CareBasis::Vedtak,
+        );
         care_units.push((unit, start));
     }
     let (main_unit, main_start) = care_units[0];
@@ -1026,7 +1039,7 @@ fn record(
             "resourceType": "DiagnosticReport", "id": id, "meta": meta(&when),
             "status": "final",
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}],
-            "code": {"coding": [{"system": systems::LOINC, "code": "11502-2", "display": "Laboratorierapport"}], "text": "Prøvesvar"},
+            "code": {"coding": [coding(systems::LOINC, &codes::LABORATORIERAPPORT)], "text": "Prøvesvar"},
             "subject": reference("Patient", &cx.patient_id),
             "effectiveDateTime": when,
             "issued": when,
@@ -1122,16 +1135,15 @@ fn document(
         "status": "current",
         "docStatus": "final",
         "type": concept(systems::LOINC, kind),
-        "category": [{"coding": [{"system": "http://loinc.org", "code": "47039-3", "display": "Klinisk dokument"}]}],
         "subject": reference("Patient", &cx.patient_id),
         "date": when,
         "author": [reference("Practitioner", &author)],
         "custodian": reference("Organization", &cx.sk.units[unit].truth.id),
-        "description": kind.display,
+        "description": kind.text,
         "content": [{"attachment": {
             "contentType": "text/plain; charset=utf-8", "language": "nb",
             "data": base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
-            "title": kind.display, "creation": when,
+            "title": kind.text, "creation": when,
         }}],
     });
     if let Some(s) = skjerming {
@@ -1241,7 +1253,7 @@ fn special_cases(cx: &mut Ctx<'_>, index: usize, from: Date, to: Date) {
             "resourceType": "Consent", "id": id, "meta": meta(&ts(day, 9 * 60)),
             "status": "active",
             "scope": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy"}]},
-            "category": [{"coding": [{"system": systems::LOINC, "code": "59284-0", "display": "Patient Consent"}]}],
+            "category": [{"coding": [coding(systems::LOINC, &codes::SAMTYKKE)]}],
             "patient": reference("Patient", &cx.patient_id),
             "dateTime": ts(day, 9 * 60),
             "policyRule": {"text": "Sperring etter pasientjournalloven § 17 / pasient- og brukerrettighetsloven § 5-1"},
@@ -1295,12 +1307,15 @@ fn left_behind(world: &World<'_>, cx: &mut Ctx<'_>, truth: &PatientTruth, from: 
     let fastlege = old.unit_for(UnitKind::Fastlegekontor, 0);
     ocx.relation(fastlege, CareBasis::Fastlege, start, Some(date));
     let hs = old.unit_for(UnitKind::Hjemmesykepleie, 0);
-    let code = codes::TJENESTETYPE
-        .iter()
-        .find(|c| c.code == "1")
-        .expect("code");
     let vstart = ocx.day_between(start, date);
-    vedtak(&mut ocx, hs, code, vstart, Some(date), CareBasis::Vedtak);
+    vedtak(
+        &mut ocx,
+        hs,
+        (systems::VOLVEN_9151, &codes::HELSETJENESTER_I_HJEMMET),
+        vstart,
+        Some(date),
+        CareBasis::Vedtak,
+    );
     document(&mut ocx, hs, &codes::DOKUMENTTYPER[1], vstart, date, None);
     let out = ocx.out;
     cx.out.resources.extend(out.resources);

@@ -515,7 +515,7 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
         }
         EntryTemplate::ServiceDecision => ClinicalEntry::ServiceDecision(ServiceDecision {
             entry_id: "vedtak-1".into(),
-            tjenestetype: "1".into(),
+            tjenestetype: "15".into(),
             start: "2026-10-01".into(),
             end: Some("2026-12-31".into()),
             unit_orgnr: ctx.unit_orgnr.clone(),
@@ -523,7 +523,7 @@ pub fn entry(template: &EntryTemplate, ctx: &LaunchContext) -> ClinicalEntry {
         EntryTemplate::ServiceDecisionOpenEnded => {
             ClinicalEntry::ServiceDecision(ServiceDecision {
                 entry_id: "vedtak-2".into(),
-                tjenestetype: "2".into(),
+                tjenestetype: "6".into(),
                 start: "2026-11-01".into(),
                 end: None,
                 unit_orgnr: ctx.unit_orgnr.clone(),

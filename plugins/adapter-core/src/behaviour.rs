@@ -104,7 +104,7 @@ pub struct Behaviour {
     pub drops_period_end: bool,
     /// Document (service decision): `period.start` and `period.end` swapped.
     pub swaps_period: bool,
-    /// Document (service decision): tjenestetype hard-coded to `1` (helsetjenester i hjemmet), the
+    /// Document (service decision): tjenestetype hard-coded to `15` (helsetjenester i hjemmet), the
     /// vendor's only product, whatever the entry says.
     pub hardcodes_tjenestetype: bool,
     /// Document (service decision): `managingOrganization` = the kommune (the unit's `partOf`)

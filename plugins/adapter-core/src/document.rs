@@ -574,22 +574,22 @@ fn coding(system: &str, code: &str, display: Option<&str>) -> Value {
     }
 }
 
-/// Norwegian display names of the LOINC codes the platform knows (others go without display;
+/// LOINC's own display names of the codes the platform knows (as `conformance/valuesets/loinc.json`) (others go without display;
 /// the platform's code lists decide what is accepted).
 fn loinc_display(code: &str) -> Option<&'static str> {
     Some(match code {
-        "8867-4" => "Hjertefrekvens",
-        "9279-1" => "Respirasjonsfrekvens",
-        "8310-5" => "Kroppstemperatur",
-        "59408-5" => "Oksygenmetning",
-        "29463-7" => "Kroppsvekt",
-        "85354-9" => "Blodtrykk",
-        "8480-6" => "Systolisk blodtrykk",
-        "8462-4" => "Diastolisk blodtrykk",
-        "18842-5" => "Epikrise",
-        "34746-8" => "Sykepleienotat",
-        "11488-4" => "Konsultasjonsnotat",
-        "28570-0" => "Prosedyrenotat",
+        "8867-4" => "Heart rate",
+        "9279-1" => "Respiratory rate",
+        "8310-5" => "Body temperature",
+        "59408-5" => "Oxygen saturation in Arterial blood by Pulse oximetry",
+        "29463-7" => "Body Weight",
+        "85354-9" => "Blood pressure panel with all children optional",
+        "8480-6" => "Systolic blood pressure",
+        "8462-4" => "Diastolic blood pressure",
+        "18842-5" => "Discharge summary",
+        "34746-8" => "Nurse Note",
+        "11488-4" => "Consult note",
+        "28570-0" => "Procedure note",
         _ => return None,
     })
 }

@@ -20,9 +20,16 @@ fn table(out: &mut String, title: &str, system: &str, note: &str, rows: &[(Strin
 }
 
 fn rows(list: &[Code]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|c| (c.code.to_owned(), c.display.to_owned()))
-        .collect()
+    list.iter().map(|c| (c.code.to_owned(), shown(c))).collect()
+}
+
+/// The display, and the Norwegian text where the code system's display is in another language.
+fn shown(c: &Code) -> String {
+    if c.text == c.display {
+        c.display.to_owned()
+    } else {
+        format!("{} — {}", c.display, c.text)
+    }
 }
 
 fn render() -> String {
@@ -32,7 +39,8 @@ fn render() -> String {
          (`BLESS=1 cargo test -p sandkasse-kommune` refreshes it; the test fails when it is stale). \
          A write whose code is not in the list for its system is refused with 422 (INF-05); the \
          generated data draws every code from the same lists. Each list is a subset for kommunal \
-         primærhelsetjeneste, not the whole code system; see `conformance/valuesets/README.md`.\n\n",
+         primærhelsetjeneste (Volven 9151 whole), checked against the published sources vendored in \
+         `conformance/valuesets/` (their provenance is in its README).\n\n",
     );
     table(
         &mut out,
@@ -47,6 +55,13 @@ fn render() -> String {
         systems::VOLVEN_9151,
         "",
         &rows(codes::TJENESTETYPE),
+    );
+    table(
+        &mut out,
+        "Volven 8663 — tjenestetype for helsestasjon (`EpisodeOfCare.type`, not a vedtak)",
+        systems::VOLVEN_8663,
+        "",
+        &rows(&[codes::HELSESTASJON]),
     );
     let icpc: Vec<(String, String)> = codes::DIAGNOSER
         .iter()
@@ -68,7 +83,13 @@ fn render() -> String {
         .iter()
         .map(|(_, i)| (i.code.to_owned(), i.display.to_owned()))
         .collect();
-    table(&mut out, "ICD-10", systems::ICD10, "", &icd);
+    table(
+        &mut out,
+        "ICD-10",
+        systems::ICD10,
+        " — accepted with or without the dot (`E11.9` or `E119`)",
+        &icd,
+    );
     let atc: Vec<(String, String)> = codes::LEGEMIDLER
         .iter()
         .map(|(c, _)| (c.code.to_owned(), c.display.to_owned()))
@@ -106,7 +127,7 @@ fn render() -> String {
         .map(|v| {
             (
                 v.loinc.code.to_owned(),
-                format!("{} (UCUM `{}`)", v.loinc.display, v.ucum),
+                format!("{} (UCUM `{}`)", shown(&v.loinc), v.ucum),
             )
         })
         .chain(
@@ -118,14 +139,24 @@ fn render() -> String {
                     } else {
                         "UCUM `mm[Hg]`"
                     };
-                    (c.code.to_owned(), format!("{} ({unit})", c.display))
+                    (c.code.to_owned(), format!("{} ({unit})", shown(c)))
                 }),
         )
         .chain(
             codes::DOKUMENTTYPER
                 .iter()
-                .map(|c| (c.code.to_owned(), format!("{} (document type)", c.display))),
+                .map(|c| (c.code.to_owned(), format!("{} (document type)", shown(c)))),
         )
+        .chain([
+            (
+                codes::LABORATORIERAPPORT.code.to_owned(),
+                format!("{} (DiagnosticReport)", shown(&codes::LABORATORIERAPPORT)),
+            ),
+            (
+                codes::SAMTYKKE.code.to_owned(),
+                format!("{} (Consent category)", shown(&codes::SAMTYKKE)),
+            ),
+        ])
         .collect();
     table(
         &mut out,

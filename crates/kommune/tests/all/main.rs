@@ -5,6 +5,7 @@ mod determinism;
 mod identifiers;
 mod realism;
 mod validity;
+mod valuesets;
 
 use std::sync::OnceLock;
 

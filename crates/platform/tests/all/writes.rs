@@ -12,7 +12,7 @@ pub fn heart_rate(patient: &str, performer: &str, value: i64) -> Value {
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": format!("urn:uuid:5f1c0e9a-0000-4000-8000-{:012}", value)}],
         "status": "final",
         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "vital-signs"}]}],
-        "code": {"coding": [{"system": systems::LOINC, "code": "8867-4", "display": "Hjertefrekvens"}]},
+        "code": {"coding": [{"system": systems::LOINC, "code": "8867-4", "display": "Heart rate"}]},
         "subject": {"reference": format!("Patient/{patient}")},
         "effectiveDateTime": "2026-10-01T10:00:00Z",
         "performer": [{"reference": format!("Practitioner/{performer}")}],
@@ -330,6 +330,51 @@ async fn other_writable_types_are_validated_against_their_profiles() {
         )
         .await;
     assert_eq!(r.status, 405);
+}
+
+/// Issue 11: a vendor that sends the published Volven 9151 code for the service it documents is
+/// accepted (15 is helsetjenester i hjemmet), and a code the published list does not have is
+/// refused naming the element; ICD-10 is accepted with or without its dot.
+#[tokio::test]
+async fn published_codes_are_accepted_and_invented_ones_refused() {
+    let h = H::new();
+    let (nurse, patient) = nurse_and_patient();
+    let token = h.token_for(nurse);
+    let vedtak = |code: &str| {
+        json!({
+            "resourceType": "EpisodeOfCare", "status": "active",
+            "type": [{"coding": [{"system": systems::VOLVEN_9151, "code": code}]}],
+            "patient": {"reference": format!("Patient/{}", patient.id)},
+            "managingOrganization": {"reference": format!("Organization/{}", nurse.units[0])},
+            "period": {"start": "2026-10-01"},
+        })
+    };
+    let path = format!("/{K}/fhir/EpisodeOfCare");
+    for code in ["15", "1", "21", "29"] {
+        let r = h.send_json("POST", &token, &path, &vedtak(code), &[]).await;
+        assert_eq!(r.status, 201, "tjenestetype {code}: {}", r.text());
+    }
+    for code in ["10", "12", "16"] {
+        let r = h.send_json("POST", &token, &path, &vedtak(code), &[]).await;
+        assert_eq!(r.status, 422, "tjenestetype {code}: {}", r.text());
+        assert!(
+            expressions(&r).contains(&"EpisodeOfCare.type[0].coding[0].code".to_owned()),
+            "{code}: {:?}",
+            expressions(&r)
+        );
+    }
+    for code in ["E11.9", "E119"] {
+        let cond = json!({
+            "resourceType": "Condition",
+            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
+            "code": {"coding": [{"system": systems::ICD10, "code": code}]},
+            "subject": {"reference": format!("Patient/{}", patient.id)},
+        });
+        let r = h
+            .send_json("POST", &token, &format!("/{K}/fhir/Condition"), &cond, &[])
+            .await;
+        assert_eq!(r.status, 201, "ICD-10 {code}: {}", r.text());
+    }
 }
 
 #[tokio::test]

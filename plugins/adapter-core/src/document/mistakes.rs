@@ -17,8 +17,8 @@ pub const LOINC_OID: &str = "urn:oid:2.16.840.1.113883.6.1";
 pub const ATC_OID: &str = "urn:oid:2.16.840.1.113883.6.73";
 /// [`Behaviour::hardcodes_document_type`]: LOINC 11488-4, konsultasjonsnotat.
 pub const KONSULTASJONSNOTAT: &str = "11488-4";
-/// [`Behaviour::hardcodes_tjenestetype`]: Volven 9151 code 1, helsetjenester i hjemmet.
-pub const HJEMMETJENESTER: &str = "1";
+/// [`Behaviour::hardcodes_tjenestetype`]: Volven 9151 code 15, helsetjenester i hjemmet.
+pub const HJEMMETJENESTER: &str = "15";
 /// [`Behaviour::truncates_note`]: characters the vendor's note column holds.
 pub const NOTE_COLUMN: usize = 255;
 /// [`Behaviour::token_in_body`]: the vendor's "session" extension.
