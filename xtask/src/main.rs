@@ -119,6 +119,12 @@ fn run() -> Result<ExitCode> {
 fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     let mut summary = Summary::default();
 
+    // Formatting first: it takes a second and a diff is the cheapest failure to report.
+    match formatting(root) {
+        Ok(outcome) => summary.push("cargo fmt --check", outcome),
+        Err(err) => return Ok(summary.stop("cargo fmt --check", &err)),
+    }
+
     match build_plugins(root, true) {
         Ok(outcome) => summary.push("plugins", outcome),
         Err(err) => return Ok(summary.stop("plugins", &err)),
@@ -138,6 +144,11 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     cmd.args(["test", "--workspace", "--doc"]);
     summary.push("doc tests", Outcome::from_status(spawn(&mut cmd)?));
 
+    match lints(root) {
+        Ok(outcome) => summary.push("cargo clippy -D warnings", outcome),
+        Err(err) => return Ok(summary.stop("cargo clippy -D warnings", &err)),
+    }
+
     // The guest kit's pure helpers (URL, encoding, FHIR paging) are unit-tested on the host.
     if root.join("plugins/guest-kit/Cargo.toml").is_file() {
         let mut cmd = cargo(root);
@@ -155,6 +166,61 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     }
 
     Ok(summary.finish())
+}
+
+/// Stops with the exact install command when a rustup component (rustfmt, clippy) is missing.
+fn ensure_component(root: &Path, subcommand: &str, component: &str) -> Result<()> {
+    let ok = cargo(root)
+        .args([subcommand, "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        bail!("`cargo {subcommand}` is not installed; run: rustup component add {component}");
+    }
+    Ok(())
+}
+
+/// `cargo fmt --check` over both workspaces (style: `rustfmt.toml`).
+fn formatting(root: &Path) -> Result<Outcome> {
+    ensure_component(root, "fmt", "rustfmt")?;
+    let mut cmd = cargo(root);
+    cmd.args(["fmt", "--all", "--check"]);
+    let mut outcome = Outcome::from_status(spawn(&mut cmd)?);
+    if matches!(outcome, Outcome::Ok) && root.join("plugins/Cargo.toml").is_file() {
+        let mut cmd = cargo(root);
+        cmd.args([
+            "fmt",
+            "--all",
+            "--check",
+            "--manifest-path",
+            "plugins/Cargo.toml",
+        ]);
+        outcome = Outcome::from_status(spawn(&mut cmd)?);
+    }
+    Ok(outcome)
+}
+
+/// `cargo clippy -- -D warnings` over the workspace (every target) and the plugins (wasm).
+fn lints(root: &Path) -> Result<Outcome> {
+    ensure_component(root, "clippy", "clippy")?;
+    let mut cmd = cargo(root);
+    cmd.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    let mut outcome = Outcome::from_status(spawn(&mut cmd)?);
+    if matches!(outcome, Outcome::Ok) && root.join("plugins/Cargo.toml").is_file() {
+        let mut cmd = cargo(root);
+        cmd.args(["clippy", "--release", "--target", WASM_TARGET])
+            .args(["--manifest-path", "plugins/Cargo.toml"])
+            .args(["--target-dir", "plugins/target", "--", "-D", "warnings"]);
+        outcome = Outcome::from_status(spawn(&mut cmd)?);
+    }
+    Ok(outcome)
 }
 
 /// Builds the `plugins/` workspace for `wasm32-wasip2`, installing the target if it is missing,
