@@ -14,72 +14,76 @@
 
 use http::Method;
 
+use crate::audit::Interaction;
 use crate::error::ApiError;
 use crate::faults::RequestKind;
 use crate::search::is_valid_id;
 use crate::types::{self, TypeInfo};
 
-/// An interaction the platform serves.
+/// A routed request: the kommune it names and what it asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Route {
-    Metadata {
-        kommune: String,
-    },
-    Token {
-        kommune: String,
-    },
-    Search {
-        kommune: String,
-        info: &'static TypeInfo,
-        post: bool,
-    },
-    Create {
-        kommune: String,
-        info: &'static TypeInfo,
-    },
-    Read {
-        kommune: String,
-        info: &'static TypeInfo,
-        id: String,
-        version: Option<String>,
-    },
-    Update {
-        kommune: String,
-        info: &'static TypeInfo,
-        id: String,
-    },
+pub(crate) struct Route {
+    pub kommune: String,
+    pub target: Target,
+}
+
+/// What a request asks for. Metadata and token requests name no resource type, so the resource
+/// interactions ([`Op`]) are a type of their own and a handler of them has no impossible arms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    Metadata,
+    Token,
+    Resource(&'static TypeInfo, Op),
+}
+
+/// An interaction on one resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Op {
+    Search { post: bool },
+    Create,
+    Read { id: String, version: Option<String> },
+    Update { id: String },
+}
+
+impl Op {
+    /// The interaction as the audit trail names it.
+    pub fn interaction(&self) -> Interaction {
+        match self {
+            Op::Search { .. } => Interaction::Search,
+            Op::Create => Interaction::Create,
+            Op::Read { .. } => Interaction::Read,
+            Op::Update { .. } => Interaction::Update,
+        }
+    }
 }
 
 impl Route {
-    pub fn kommune(&self) -> &str {
-        match self {
-            Route::Metadata { kommune }
-            | Route::Token { kommune }
-            | Route::Search { kommune, .. }
-            | Route::Create { kommune, .. }
-            | Route::Read { kommune, .. }
-            | Route::Update { kommune, .. } => kommune,
+    fn new(kommune: &str, target: Target) -> Route {
+        Route {
+            kommune: kommune.to_owned(),
+            target,
         }
     }
 
+    fn resource(kommune: &str, info: &'static TypeInfo, op: Op) -> Route {
+        Route::new(kommune, Target::Resource(info, op))
+    }
+
     pub fn kind(&self) -> RequestKind {
-        match self {
-            Route::Metadata { .. } => RequestKind::Metadata,
-            Route::Token { .. } => RequestKind::Token,
-            Route::Search { .. } => RequestKind::Search,
-            Route::Create { .. } => RequestKind::Create,
-            Route::Read { .. } => RequestKind::Read,
-            Route::Update { .. } => RequestKind::Update,
+        match &self.target {
+            Target::Metadata => RequestKind::Metadata,
+            Target::Token => RequestKind::Token,
+            Target::Resource(_, Op::Search { .. }) => RequestKind::Search,
+            Target::Resource(_, Op::Create) => RequestKind::Create,
+            Target::Resource(_, Op::Read { .. }) => RequestKind::Read,
+            Target::Resource(_, Op::Update { .. }) => RequestKind::Update,
         }
     }
 
     pub fn resource_type(&self) -> Option<&'static str> {
-        match self {
-            Route::Search { info, .. }
-            | Route::Create { info, .. }
-            | Route::Read { info, .. }
-            | Route::Update { info, .. } => Some(info.name),
-            _ => None,
+        match &self.target {
+            Target::Resource(info, _) => Some(info.name),
+            Target::Metadata | Target::Token => None,
         }
     }
 }
@@ -143,87 +147,74 @@ pub(crate) fn route(method: &Method, path: &str) -> Result<Route, ApiError> {
     match segments.as_slice() {
         [k, "auth", "token"] => {
             if method == Method::POST {
-                Ok(Route::Token {
-                    kommune: k.to_string(),
-                })
+                Ok(Route::new(k, Target::Token))
             } else {
                 Err(not_allowed(method, "/auth/token", "POST"))
             }
         }
         [k, "fhir", "metadata"] => {
             if get {
-                Ok(Route::Metadata {
-                    kommune: k.to_string(),
-                })
+                Ok(Route::new(k, Target::Metadata))
             } else {
                 Err(not_allowed(method, "metadata", "GET"))
             }
         }
-        [k, "fhir", t] if !t.is_empty() => {
-            let kommune = k.to_string();
-            match *method {
-                Method::GET => Ok(Route::Search {
-                    kommune,
-                    info: resource_type(t, None)?,
-                    post: false,
-                }),
-                Method::POST => Ok(Route::Create {
-                    kommune,
-                    info: resource_type(t, Some(method))?,
-                }),
-                _ => {
-                    resource_type(t, None)?;
-                    Err(not_allowed(method, t, "GET, POST"))
-                }
+        [k, "fhir", t] if !t.is_empty() => match *method {
+            Method::GET => Ok(Route::resource(
+                k,
+                resource_type(t, None)?,
+                Op::Search { post: false },
+            )),
+            Method::POST => Ok(Route::resource(
+                k,
+                resource_type(t, Some(method))?,
+                Op::Create,
+            )),
+            _ => {
+                resource_type(t, None)?;
+                Err(not_allowed(method, t, "GET, POST"))
             }
-        }
+        },
         [k, "fhir", t, "_search"] => {
             let info = resource_type(t, None)?;
             match *method {
-                Method::GET => Ok(Route::Search {
-                    kommune: k.to_string(),
-                    info,
-                    post: false,
-                }),
-                Method::POST => Ok(Route::Search {
-                    kommune: k.to_string(),
-                    info,
-                    post: true,
-                }),
+                Method::GET => Ok(Route::resource(k, info, Op::Search { post: false })),
+                Method::POST => Ok(Route::resource(k, info, Op::Search { post: true })),
                 _ => Err(not_allowed(method, "_search", "GET, POST")),
             }
         }
-        [k, "fhir", t, i] if !i.is_empty() => {
-            let kommune = k.to_string();
-            match *method {
-                Method::GET => Ok(Route::Read {
-                    kommune,
-                    info: resource_type(t, None)?,
+        [k, "fhir", t, i] if !i.is_empty() => match *method {
+            Method::GET => Ok(Route::resource(
+                k,
+                resource_type(t, None)?,
+                Op::Read {
                     id: id(i)?,
                     version: None,
-                }),
-                Method::PUT => Ok(Route::Update {
-                    kommune,
-                    info: resource_type(t, Some(method))?,
-                    id: id(i)?,
-                }),
-                _ => {
-                    resource_type(t, None)?;
-                    Err(not_allowed(method, &format!("{t}/{i}"), "GET, PUT"))
-                }
+                },
+            )),
+            Method::PUT => Ok(Route::resource(
+                k,
+                resource_type(t, Some(method))?,
+                Op::Update { id: id(i)? },
+            )),
+            _ => {
+                resource_type(t, None)?;
+                Err(not_allowed(method, &format!("{t}/{i}"), "GET, PUT"))
             }
-        }
+        },
         [k, "fhir", t, i, "_history", v] if !v.is_empty() => {
             if !get {
                 return Err(not_allowed(method, "_history", "GET"));
             }
             let info = resource_type(t, None)?;
-            Ok(Route::Read {
-                kommune: k.to_string(),
+            Ok(Route::resource(
+                k,
                 info,
-                id: id(i)?,
-                version: Some(v.to_string()),
-            })
+                Op::Read {
+                    id: id(i)?,
+                    version: Some(v.to_string()),
+                },
+            ))
         }
         _ => Err(not_found()),
     }
@@ -237,28 +228,49 @@ mod tests {
     fn routes() {
         assert!(matches!(
             route(&Method::GET, "/4601/fhir/metadata"),
-            Ok(Route::Metadata { .. })
+            Ok(Route {
+                target: Target::Metadata,
+                ..
+            })
         ));
         assert!(matches!(
             route(&Method::GET, "/4601/fhir/Observation"),
-            Ok(Route::Search { post: false, .. })
+            Ok(Route {
+                target: Target::Resource(_, Op::Search { post: false }),
+                ..
+            })
         ));
         assert!(matches!(
             route(&Method::POST, "/4601/fhir/Observation/_search"),
-            Ok(Route::Search { post: true, .. })
+            Ok(Route {
+                target: Target::Resource(_, Op::Search { post: true }),
+                ..
+            })
         ));
         assert!(matches!(
             route(&Method::POST, "/4601/fhir/Observation"),
-            Ok(Route::Create { .. })
+            Ok(Route {
+                target: Target::Resource(_, Op::Create),
+                ..
+            })
         ));
         assert!(matches!(
             route(&Method::PUT, "/4601/fhir/Observation/o1"),
-            Ok(Route::Update { .. })
+            Ok(Route {
+                target: Target::Resource(_, Op::Update { .. }),
+                ..
+            })
         ));
         assert!(matches!(
             route(&Method::GET, "/4601/fhir/Patient/p1/_history/1"),
-            Ok(Route::Read {
-                version: Some(_),
+            Ok(Route {
+                target: Target::Resource(
+                    _,
+                    Op::Read {
+                        version: Some(_),
+                        ..
+                    }
+                ),
                 ..
             })
         ));
