@@ -43,7 +43,7 @@ pub const V3_ACT_CODE: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 pub const V3_OBSERVATION_VALUE: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
 /// HL7 purpose of use (TREAT, ETREAT, …).
 pub const V3_ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
-/// sandkasse's own code system for the shielding categories of DESIGN §4.
+/// sandkasse's own code system for the shielding categories (docs/architecture.md §3).
 pub const SANDKASSE_SKJERMING: &str = "https://sandkasse.test/fhir/CodeSystem/skjerming";
 /// sandkasse's own extension carrying a synthetic-data marker on every generated resource.
 pub const SANDKASSE_SYNTHETIC_TAG: &str = "https://sandkasse.test/fhir/CodeSystem/syntetisk";

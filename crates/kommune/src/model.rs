@@ -212,7 +212,7 @@ impl CareRelation {
     }
 }
 
-/// Shielding categories (skjerming) of DESIGN §4.
+/// Shielding categories (skjerming), docs/architecture.md §3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Skjerming {

@@ -51,7 +51,7 @@ impl Purpose {
     }
 }
 
-/// A SMART-style launch context (DESIGN §3).
+/// A SMART-style launch context (docs/architecture.md §3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LaunchContext {

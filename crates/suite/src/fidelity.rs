@@ -22,7 +22,7 @@ use sandkasse_sandbox::types::{
 };
 use serde_json::Value;
 
-use crate::evaluate::{Judgement, describe, error, fail, pass};
+use crate::judge::{Judgement, describe, error, fail, pass};
 use crate::model::Step;
 use crate::run::{ScenarioEvidence, StepEvidence, World, is_notice};
 
@@ -680,7 +680,7 @@ fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<Stri
         (Value::Object(r), Value::Object(s)) => r.iter().find_map(|(k, rv)| match s.get(k) {
             None => Some(format!(
                 "`{path}.{k}` er lagt til / was added: {}",
-                crate::evaluate::excerpt(&rv.to_string())
+                crate::judge::excerpt(&rv.to_string())
             )),
             Some(sv) => first_difference(rv, sv, &format!("{path}.{k}")),
         }),
@@ -690,7 +690,7 @@ fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<Stri
             } else {
                 Some(format!(
                     "`{path}[{i}]` er endret / was changed: {}",
-                    crate::evaluate::excerpt(&rv.to_string())
+                    crate::judge::excerpt(&rv.to_string())
                 ))
             }
         }),

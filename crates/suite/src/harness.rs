@@ -6,13 +6,13 @@ use std::sync::{Arc, Mutex};
 use sandkasse_sandbox::{Rejection, Sandbox, SessionOptions, block_on_virtual};
 use serde_json::Value;
 
-use crate::evaluate;
 use crate::load::Suite;
 use crate::model::{Capability, DataSpec};
 use crate::report::{
     ComponentRef, DataRef, Environment, REPORT_FORMAT, Report, ScenarioRun, SuiteRef,
 };
 use crate::run::{self, World};
+use crate::{judge, score};
 
 /// The wasmtime version the sandbox is built on (the workspace pins it).
 pub const WASMTIME_VERSION: &str = "48.0.8";
@@ -157,17 +157,17 @@ pub fn test_component(
                     .data
                     .as_ref()
                     .unwrap_or(&default_data)];
-                evaluate::check(c, s, world, component.len(), &reproduce)
+                judge::check(c, s, world, component.len(), &reproduce)
             })
             .collect();
         if checks.is_empty() {
             continue;
         }
         let claimed = v.capability.is_none_or(|c| capabilities.contains(&c));
-        results.push(evaluate::roll_up(v, checks, claimed));
+        results.push(score::roll_up(v, checks, claimed));
     }
     results.sort_by(|a, b| a.id.cmp(&b.id));
-    let (score, verdict, summary) = evaluate::score(&results);
+    let (score, verdict, summary) = score::score(&results);
 
     let scenarios = evidence
         .iter()

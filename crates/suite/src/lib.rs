@@ -4,23 +4,26 @@
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
 //! - [`report`]: the report, its scoring, signing and renderings.
-//! - [`evaluate`]: every check judged on its scenario's evidence; [`fidelity`]: the checks that
-//!   compare what was stored with what was documented and what was shown with what was served;
+//! - [`judge`]: every check judged on its scenario's evidence, one file per area
+//!   (`judge/{calls, overview, security, privacy, resources, writes, events}.rs`); [`fidelity`]:
+//!   the checks that compare what was stored with what was documented and what was shown with
+//!   what was served; [`score`]: checks rolled up to vilkår, the score and the verdict;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
 //! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
 //!   badge (format: `docs/report-format.md`).
 
 pub mod badge;
-pub mod evaluate;
 pub mod fidelity;
 pub mod harness;
 pub mod html;
+pub mod judge;
 pub mod junit;
 pub mod load;
 pub mod markup;
 pub mod model;
 pub mod report;
 pub mod run;
+pub mod score;
 pub mod sign;
 #[cfg(test)]
 mod testutil;

@@ -53,7 +53,7 @@ pub struct ChangelogEntry {
     pub changes: Vec<String>,
 }
 
-/// Category of a vilkår (DESIGN §6).
+/// Category of a vilkår (docs/architecture.md §4).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]

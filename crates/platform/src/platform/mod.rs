@@ -50,7 +50,7 @@ use crate::store::{Base, Found, Overlay, Stored, TenantBase, View};
 use crate::token::{Grant, LaunchContext, TokenError};
 use crate::types::TypeInfo;
 
-/// Default public base URL (DESIGN §4); the FHIR base of a kommune is `{base_url}/{k}/fhir`.
+/// Default public base URL (docs/architecture.md §3); the FHIR base of a kommune is `{base_url}/{k}/fhir`.
 pub const DEFAULT_BASE_URL: &str = "https://plattform.sandkasse.test";
 
 /// Default request body limit: 1 MiB.

@@ -35,7 +35,7 @@ enum Expect {
     Denied,
 }
 
-/// The rules of issue 2 / DESIGN §4, stated plainly.
+/// The access rules (docs/architecture.md §3, docs/platform.md), stated plainly.
 fn expect(
     role: &str,
     rel: Rel,

@@ -332,7 +332,7 @@ async fn other_writable_types_are_validated_against_their_profiles() {
     assert_eq!(r.status, 405);
 }
 
-/// Issue 11: a vendor that sends the published Volven 9151 code for the service it documents is
+/// A vendor that sends the published Volven 9151 code for the service it documents is
 /// accepted (15 is helsetjenester i hjemmet), and a code the published list does not have is
 /// refused naming the element; ICD-10 is accepted with or without its dot.
 #[tokio::test]

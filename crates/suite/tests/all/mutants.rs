@@ -57,7 +57,7 @@ pub(super) struct Mutant {
     mistake: String,
 }
 
-/// The kind of weakness a mutant probes (docs/verdict-trust.md says which class of issue 10's
+/// The kind of weakness a mutant probes (docs/verdict-trust.md says which class of the
 /// list each is).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use sandkasse_sandbox::{CallEvidence, Outcome as CallOutcome};
-use sandkasse_suite::evaluate::check;
+use sandkasse_suite::judge::check;
 use sandkasse_suite::model::{Assertion, CheckSpec, DataSpec, EntryTemplate, EventTemplate, Step};
 use sandkasse_suite::report::Outcome;
 use sandkasse_suite::run::{ScenarioEvidence, StepEvidence, World};
