@@ -237,7 +237,11 @@ mod tests {
         let suite = load(&default_root()).unwrap_or_else(|e| panic!("{e}"));
         assert!(suite.vilkar.len() >= 30, "{} vilkår", suite.vilkar.len());
         let categories: BTreeSet<_> = suite.vilkar.iter().map(|v| v.category).collect();
-        assert_eq!(categories.len(), 7, "every category of docs/architecture.md §4");
+        assert_eq!(
+            categories.len(),
+            7,
+            "every category of docs/architecture.md §4"
+        );
         for v in &suite.vilkar {
             assert!(
                 v.source.reference.starts_with("seeds/"),
