@@ -3,7 +3,8 @@
 //!
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
-//! - [`report`]: the report, its scoring, signing and renderings.
+//! - [`report`]: the report, its scoring, signing and renderings; [`command`]: the reproduce
+//!   commands it stores, every argument quoted for a POSIX shell;
 //! - [`evaluate`]: every check judged on its scenario's evidence; [`fidelity`]: the checks that
 //!   compare what was stored with what was documented and what was shown with what was served;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
@@ -11,6 +12,7 @@
 //!   badge (format: `docs/report-format.md`).
 
 pub mod badge;
+pub mod command;
 pub mod evaluate;
 pub mod fidelity;
 pub mod harness;
