@@ -393,7 +393,7 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 async fn catalogue(page: Page, Query(filter): Query<CatalogueFilter>) -> Response {
     let state = &page.state;
-    match service::catalogue(&state, &filter).await {
+    match service::catalogue(state, &filter).await {
         Ok(entries) => page.ok("catalogue.html", context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] }),
         Err(e) => page.error(e),
     }
@@ -427,10 +427,10 @@ fn home(role: Role) -> &'static str {
     }
 }
 
-async fn login(page: Page, Form(form): Form<LoginForm>) -> Response {
+async fn login(page: Page, address: auth::ClientAddr, Form(form): Form<LoginForm>) -> Response {
     let state = &page.state;
-    match auth::login(&state, &form.username, &form.password).await {
-        Ok(user) => match auth::start_session(&state, &user).await {
+    match auth::login(state, address, &form.username, &form.password).await {
+        Ok(user) => match auth::start_session(state, &user).await {
             Ok(cookie) => {
                 let to = safe_next(form.next.as_deref())
                     .unwrap_or(home(user.role))
@@ -462,7 +462,7 @@ async fn logout(page: Page, headers: HeaderMap, Form(form): Form<CsrfForm>) -> R
     if let Err(e) = actor.require_csrf(form.csrf.as_deref()) {
         return page.error(e);
     }
-    match auth::end_session(&state, &headers).await {
+    match auth::end_session(state, &headers).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
         Err(e) => page.error(e),
     }
@@ -470,7 +470,7 @@ async fn logout(page: Page, headers: HeaderMap, Form(form): Form<CsrfForm>) -> R
 
 async fn dashboard(page: Page) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match (service::products(&state, &actor).await, service::notifications(&state, &actor).await) {
+    match (service::products(state, actor).await, service::notifications(state, actor).await) {
         (Ok(products), Ok(notifications)) => page.ok(
             "dashboard.html",
             context! { products => products, is_vendor => actor.role() == Some(Role::Vendor), notifications => notifications },
@@ -481,7 +481,7 @@ async fn dashboard(page: Page) -> Response {
 
 async fn upload_page(page: Page) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    if let Err(e) = policy::vendor_organisation(&actor) {
+    if let Err(e) = policy::vendor_organisation(actor) {
         return page.error(e);
     }
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
@@ -493,11 +493,11 @@ async fn upload_page(page: Page) -> Response {
 
 async fn upload(page: Page, multipart: Multipart) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    if let Err(e) = policy::vendor_organisation(&actor) {
+    if let Err(e) = policy::vendor_organisation(actor) {
         return page.error(e);
     }
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    let upload = match service::read_upload(&state, multipart).await {
+    let upload = match service::read_upload(state, multipart).await {
         Ok(upload) => upload,
         Err(e) => {
             let (status, _) = e.status_and_code();
@@ -509,7 +509,7 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
         }
     };
     let form = context! { product => upload.product.clone(), version => upload.version.clone(), changelog => upload.changelog.clone() };
-    match service::submit(&state, &actor, upload).await {
+    match service::submit(state, actor, upload).await {
         Ok(s) => Redirect::to(&format!("/kjoringer/{}", s.run.id)).into_response(),
         Err(AppError::Internal(cause)) => page.error(AppError::Internal(cause)),
         Err(e) => {
@@ -525,7 +525,7 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
 
 async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    let (run, submission, product) = match service::run(&state, &actor, id).await {
+    let (run, submission, product) = match service::run(state, actor, id).await {
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
@@ -534,7 +534,7 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
         Err(AppError::NotFound) => None,
         Err(e) => return page.error(e),
     };
-    let progress = service::stored_progress(&state, &run);
+    let progress = service::stored_progress(state, &run);
     let open_case = match state
         .stores
         .market
@@ -571,14 +571,11 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
 
 async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::report(&state, &actor, id).await {
+    match service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await {
         // The suite's self-contained report document, with its own strict CSP.
-        Ok(report) => (
-            [(
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-            )],
-            Html(sandkasse_suite::html::to_html(&report)),
+        Ok(html) => (
+            [(header::CONTENT_SECURITY_POLICY, crate::api::REPORT_CSP)],
+            Html(html),
         )
             .into_response(),
         Err(e) => page.error(e),
@@ -587,7 +584,7 @@ async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
 
 async fn product_page(page: Page, Path(id): Path<i64>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::product(&state, &actor, id).await {
+    match service::product(state, actor, id).await {
         Ok(view) => page.ok(
             "product.html",
             context! { view => view, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
@@ -602,7 +599,7 @@ async fn request_listing(
     Form(form): Form<ListingRequest>,
 ) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::request_listing(&state, &actor, id, &form, None).await {
+    match service::request_listing(state, actor, id, &form, None).await {
         Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
         Err(e) => page.error(e),
     }
@@ -617,7 +614,7 @@ async fn change_listing(
     let Some(action) = ListingAction::parse(&action) else {
         return page.error(AppError::NotFound);
     };
-    match service::change_listing(&state, &actor, id, action, &form, None).await {
+    match service::change_listing(state, actor, id, action, &form, None).await {
         Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
         Err(e) => page.error(e),
     }
@@ -663,14 +660,7 @@ async fn render_case(
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
-    let report = state
-        .stores
-        .market
-        .run_report(run.id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
+    let report = service::stored_report(state, run.id).await.ok();
     let may_decide = actor
         .user()
         .ok()
@@ -680,7 +670,7 @@ async fn render_case(
 
 async fn decide(page: Page, Path(id): Path<i64>, Form(form): Form<DecisionInput>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::decide(&state, &actor, id, &form, None).await {
+    match service::decide(state, actor, id, &form, None).await {
         Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
         Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
             let (status, _) = e.status_and_code();
@@ -692,7 +682,7 @@ async fn decide(page: Page, Path(id): Path<i64>, Form(form): Form<DecisionInput>
 
 async fn nights_page(page: Page) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::nights(&state, &actor).await {
+    match service::nights(state, actor).await {
         Ok(nights) => page.ok("nights.html", context! { nights => nights }),
         Err(e) => page.error(e),
     }
@@ -700,7 +690,7 @@ async fn nights_page(page: Page) -> Response {
 
 async fn night_page(page: Page, Path(date): Path<String>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::night(&state, &actor, &date).await {
+    match service::night(state, actor, &date).await {
         Ok(night) => page.ok("night.html", context! { night => night }),
         Err(e) => page.error(e),
     }
@@ -733,7 +723,7 @@ async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Response {
     let after = q
         .after
         .map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
-    match service::audit_page(&state, &actor, after, PAGE).await {
+    match service::audit_page(state, actor, after, PAGE).await {
         Ok(events) => {
             let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
             let next = (events.len() == PAGE as usize)

@@ -12,6 +12,7 @@
 //!   badge (format: `docs/report-format.md`).
 
 pub mod badge;
+pub mod bound;
 pub mod command;
 pub mod evaluate;
 pub mod fidelity;

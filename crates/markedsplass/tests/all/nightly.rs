@@ -60,7 +60,7 @@ async fn swap(market: &Market, product: i64, submission: i64) {
         .unwrap();
 }
 
-fn entry<'a>(night: &'a Value, product: i64) -> &'a Value {
+fn entry(night: &Value, product: i64) -> &Value {
     night["entries"]
         .as_array()
         .unwrap()
