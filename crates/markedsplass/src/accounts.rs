@@ -74,6 +74,8 @@ pub enum AccountError {
     Duplicate(String),
     #[error("password hashing failed: {0}")]
     Hashing(argon2::password_hash::Error),
+    #[error("the password check could not run: {0}")]
+    Blocking(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -112,6 +114,34 @@ impl std::fmt::Debug for NewAccount {
 pub struct Accounts {
     store: Arc<dyn AccountStore>,
     audit: Audit,
+    hashing: HashPool,
+}
+
+/// Where password hashes are computed: argon2id costs ~50 ms of CPU and 19 MiB, so it runs on a
+/// blocking thread (never on the async runtime, where it would stall other requests), at most
+/// `limits.password_hash_concurrency` at once; further logins wait their turn.
+#[derive(Debug, Clone)]
+pub struct HashPool(Arc<tokio::sync::Semaphore>);
+
+impl HashPool {
+    pub fn new(concurrency: usize) -> HashPool {
+        HashPool(Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))))
+    }
+
+    /// Runs `hash` on a blocking thread once a permit is free.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        hash: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AccountError> {
+        let _permit = self
+            .0
+            .acquire()
+            .await
+            .map_err(|e| AccountError::Blocking(e.to_string()))?;
+        tokio::task::spawn_blocking(hash)
+            .await
+            .map_err(|e| AccountError::Blocking(e.to_string()))
+    }
 }
 
 impl std::fmt::Debug for Accounts {
@@ -122,7 +152,18 @@ impl std::fmt::Debug for Accounts {
 
 impl Accounts {
     pub fn new(store: Arc<dyn AccountStore>, audit: Audit) -> Accounts {
-        Accounts { store, audit }
+        let concurrency = crate::limits::ServiceLimits::default().password_hash_concurrency;
+        Accounts {
+            store,
+            audit,
+            hashing: HashPool::new(concurrency),
+        }
+    }
+
+    /// The same accounts with at most `n` password hashes computed at once.
+    pub fn with_hash_concurrency(mut self, n: usize) -> Accounts {
+        self.hashing = HashPool::new(n);
+        self
     }
 
     /// Creates a vendor organisation.
@@ -173,7 +214,8 @@ impl Accounts {
             (role, Some(_)) => return Err(AccountError::OrganisationOnlyForVendors(role)),
             (_, None) => None,
         };
-        let password_hash = hash_password(&new.password)?;
+        let password = new.password.clone();
+        let password_hash = self.hashing.run(move || hash_password(&password)).await??;
         let audit = self.audit.clone();
         let actor = actor.to_owned();
         let user = self
@@ -205,14 +247,19 @@ impl Accounts {
             Ok(name) => self.store.user_by_username(&name).await?,
             Err(_) => None,
         };
+        // An unknown username costs the same work as a real check, so timing does not tell
+        // which usernames exist.
+        let hash = user
+            .as_ref()
+            .map_or_else(|| dummy_hash().to_owned(), |u| u.password_hash.clone());
+        let password = password.to_owned();
+        let matches = self
+            .hashing
+            .run(move || verify_password(&hash, &password))
+            .await?;
         match user {
-            Some(user) if verify_password(&user.password_hash, password) => Ok(user),
-            Some(_) => Err(AccountError::InvalidCredentials),
-            None => {
-                // Same work as a real check, so timing does not tell which usernames exist.
-                let _ = verify_password(dummy_hash(), password);
-                Err(AccountError::InvalidCredentials)
-            }
+            Some(user) if matches => Ok(user),
+            _ => Err(AccountError::InvalidCredentials),
         }
     }
 
@@ -404,5 +451,33 @@ mod tests {
         assert!(verify_password(&a, "korrekt hest batteri"));
         assert!(!verify_password(&a, "korrekt hest batteri!"));
         assert!(!verify_password("not a phc string", "x"));
+    }
+
+    /// On a single-threaded runtime, two hashes overlapping proves they run off the runtime's
+    /// thread; never more than two proves the bound.
+    #[tokio::test]
+    async fn hashes_run_on_blocking_threads_at_most_the_pool_size_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let pool = HashPool::new(2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let tasks = (0..8).map(|_| {
+            let (pool, running, most) = (pool.clone(), running.clone(), most.clone());
+            async move {
+                pool.run(move || {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    let ok = verify_password(dummy_hash(), "x");
+                    std::thread::sleep(std::time::Duration::from_millis(30));
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    ok
+                })
+                .await
+            }
+        });
+        for r in futures_util::future::join_all(tasks).await {
+            assert!(matches!(r, Ok(false)));
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 }

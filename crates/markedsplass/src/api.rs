@@ -12,6 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sandkasse_suite::report::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -187,9 +188,10 @@ struct Login {
 
 async fn login(
     State(state): State<AppState>,
+    address: auth::ClientAddr,
     Json(login): Json<Login>,
 ) -> Result<Response, AppError> {
-    let user = auth::login(&state, &login.username, &login.password).await?;
+    let user = auth::login(&state, address, &login.username, &login.password).await?;
     let cookie = auth::start_session(&state, &user).await?;
     let body = json!({ "user": { "username": user.username, "role": user.role, "organisation_id": user.organisation_id } });
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
@@ -379,33 +381,30 @@ async fn rendering(
     actor: Actor,
     Path((id, rendering)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    let report = service::report(&state, &actor, id).await?;
-    Ok(match rendering.as_str() {
-        "report.json" => (
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::to_string_pretty(&report).unwrap_or_default(),
-        )
-            .into_response(),
-        "report.xml" => (
-            [(header::CONTENT_TYPE, "application/xml")],
-            sandkasse_suite::junit::to_junit(&report),
-        )
-            .into_response(),
-        "report.html" => (
-            [
-                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-                (
-                    header::CONTENT_SECURITY_POLICY,
-                    "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-                ),
-            ],
-            sandkasse_suite::html::to_html(&report),
-        )
-            .into_response(),
-        "badge.svg" => svg(sandkasse_suite::badge::to_badge_svg(&report)),
+    if rendering == "badge.svg" {
+        return Ok(svg(service::badge(&state, &actor, id).await?));
+    }
+    let (content_type, render): (&str, fn(&Report) -> String) = match rendering.as_str() {
+        "report.json" => ("application/json", |r| {
+            serde_json::to_string_pretty(r).unwrap_or_default()
+        }),
+        "report.xml" => ("application/xml", sandkasse_suite::junit::to_junit),
+        "report.html" => ("text/html; charset=utf-8", sandkasse_suite::html::to_html),
         _ => return Err(AppError::NotFound),
-    })
+    };
+    let body = service::with_report(&state, &actor, id, move |r| render(&r)).await?;
+    let mut response = ([(header::CONTENT_TYPE, content_type)], body).into_response();
+    if rendering == "report.html" {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(REPORT_CSP),
+        );
+    }
+    Ok(response)
 }
+
+/// The report page's own policy: it is self-contained (inline style, data: images).
+pub const REPORT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 #[derive(Debug, Deserialize)]
 struct CaseQuery {

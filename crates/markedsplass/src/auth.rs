@@ -344,77 +344,48 @@ mod tests {
     }
 }
 
-/// Failed logins per username before the username is refused for a while.
-pub const MAX_FAILED_LOGINS: u32 = 5;
-/// The window the failures are counted in, and how long the username is then refused.
-pub const LOGIN_LOCKOUT: SignedDuration = SignedDuration::from_mins(15);
+/// The client's address, when the server knows it (it does behind `axum::serve` with connect
+/// info; an in-process `oneshot` call has none, and all such calls share one throttle key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-/// Brute-force protection: after [`MAX_FAILED_LOGINS`] wrong passwords for one username within
-/// [`LOGIN_LOCKOUT`], logins as that username are refused (429) until the window has passed —
-/// whatever the password. A successful login clears the count. Kept in memory, per process.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, jiff::Timestamp)>>,
-}
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
 
-impl LoginThrottle {
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    /// `Err` with the minutes left while `username` is locked out at `now`.
-    pub fn check(&self, username: &str, now: jiff::Timestamp) -> Result<(), i64> {
-        let failures = self.failures.lock().expect("login throttle");
-        match failures.get(&Self::key(username)) {
-            Some(&(count, first))
-                if count >= MAX_FAILED_LOGINS && now.duration_since(first) < LOGIN_LOCKOUT =>
-            {
-                let left = LOGIN_LOCKOUT - now.duration_since(first);
-                Err((left.as_secs() + 59) / 60)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failure (a new window when the last one has passed).
-    pub fn failed(&self, username: &str, now: jiff::Timestamp) {
-        let mut failures = self.failures.lock().expect("login throttle");
-        if failures.len() > 10_000 {
-            failures.retain(|_, (_, first)| now.duration_since(*first) < LOGIN_LOCKOUT);
-        }
-        let entry = failures.entry(Self::key(username)).or_insert((0, now));
-        if now.duration_since(entry.1) >= LOGIN_LOCKOUT {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        self.failures
-            .lock()
-            .expect("login throttle")
-            .remove(&Self::key(username));
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
 /// Checks a password login against the throttle and the accounts: the one way in for the JSON API
-/// and the login page.
-pub async fn login(state: &AppState, username: &str, password: &str) -> Result<User, AppError> {
+/// and the login page. A try during a backoff is refused before any password is hashed.
+pub async fn login(
+    state: &AppState,
+    address: ClientAddr,
+    username: &str,
+    password: &str,
+) -> Result<User, AppError> {
     let now = state.clock.now();
-    if let Err(minutes) = state.login_throttle.check(username, now) {
-        tracing::warn!(username, "login refused: too many failed attempts");
+    if let Err(wait) = state.login_throttle.check(username, address.0, now) {
+        tracing::warn!(username, address = ?address.0, "login refused: backing off after failed attempts");
+        let secs = wait.as_secs_f64().ceil() as u64;
         return Err(AppError::TooManyRequests(format!(
-            "for mange mislykkede innlogginger; prøv igjen om {minutes} min / too many failed logins; try again in {minutes} min"
+            "for mange mislykkede innlogginger; prøv igjen om {secs} s / too many failed logins; try again in {secs} s"
         )));
     }
     match state.accounts.authenticate(username, password).await {
         Ok(user) => {
-            state.login_throttle.succeeded(username);
+            state.login_throttle.succeeded(username, address.0);
             Ok(user)
         }
         Err(e) => {
             if matches!(e, crate::accounts::AccountError::InvalidCredentials) {
-                state.login_throttle.failed(username, now);
+                state.login_throttle.failed(username, address.0, now);
             }
             Err(e.into())
         }

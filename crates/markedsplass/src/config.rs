@@ -28,6 +28,8 @@ use figment::Figment;
 use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::limits::ServiceLimits;
+
 /// Prefix of the environment variables read by [`Config::load`]; nesting uses `__`.
 pub const ENV_PREFIX: &str = "SANDKASSE__";
 
@@ -70,6 +72,9 @@ pub struct Config {
     /// Seconds a run may take before it is recorded as an error and its worker moves on (so no
     /// component — hostile, slow or huge — can stall the queue or a night). Default: 600.
     pub run_budget_seconds: u32,
+    /// What one component or client can make the service store, render or hold
+    /// ([`ServiceLimits`], each field with its default).
+    pub limits: ServiceLimits,
 }
 
 /// The nightly regression runs (issue 6, [`crate::nightly`]).
@@ -142,6 +147,7 @@ impl Default for Config {
             run_lease_seconds: 120,
             max_run_attempts: 3,
             run_budget_seconds: 600,
+            limits: ServiceLimits::default(),
         }
     }
 }
@@ -166,6 +172,7 @@ impl fmt::Debug for Config {
             .field("run_lease_seconds", &self.run_lease_seconds)
             .field("max_run_attempts", &self.max_run_attempts)
             .field("run_budget_seconds", &self.run_budget_seconds)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -251,6 +258,9 @@ impl Config {
                 problem: "must be at least 1".into(),
             });
         }
+        self.limits
+            .validate()
+            .map_err(|(field, problem)| ConfigError::Value { field, problem })?;
         if jiff::civil::Time::strptime("%H:%M", &self.nightly.time).is_err() {
             return Err(ConfigError::Value {
                 field: "nightly.time",

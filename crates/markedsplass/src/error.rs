@@ -109,7 +109,7 @@ impl From<AccountError> for AppError {
                 }
             }
             AccountError::Store(e) => e.into(),
-            AccountError::Hashing(_) => AppError::Internal(Box::new(e)),
+            AccountError::Hashing(_) | AccountError::Blocking(_) => AppError::Internal(Box::new(e)),
             _ => AppError::BadRequest {
                 code: "invalid_input",
                 message: e.to_string(),

@@ -4,6 +4,7 @@
 //! This crate is the library; the `sandkasse` binary is glue over it. Start with:
 //!
 //! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
+//!   [`limits`] — what one component or client can make the service store, render or hold;
 //! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn AuditStore>`), with
 //!   the SQLite backend and numbered migrations in `migrations/`;
 //! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
@@ -30,6 +31,7 @@ pub mod components;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod listings;
 pub mod nightly;
 pub mod policy;
@@ -37,6 +39,7 @@ pub mod runner;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod throttle;
 pub mod web;
 
 pub use config::Config;

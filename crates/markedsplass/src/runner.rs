@@ -110,6 +110,9 @@ pub struct Runner {
     pub max_attempts: i64,
     /// Longest a run may take before it is recorded as an error and the worker moves on.
     pub budget: Duration,
+    /// Bytes a stored report may take (`limits.max_report_bytes`); larger ones are cut by the
+    /// rule of [`sandkasse_suite::bound`] before they are signed.
+    pub report_budget: usize,
     /// Only runs of this night (`sandkasse nightly` next to a serving process).
     pub only_night: std::sync::Mutex<Option<i64>>,
     /// Suite executions at once. A worker takes a slot before it claims a run, and the slot is
@@ -154,10 +157,17 @@ impl Runner {
             lease,
             max_attempts: i64::from(max_attempts),
             budget,
+            report_budget: crate::limits::ServiceLimits::default().max_report_bytes,
             only_night: std::sync::Mutex::new(None),
             slots: Arc::new(tokio::sync::Semaphore::new(0)),
             wake: Notify::new(),
         }
+    }
+
+    /// Sets [`Runner::report_budget`].
+    pub fn with_report_budget(mut self, bytes: usize) -> Runner {
+        self.report_budget = bytes;
+        self
     }
 
     /// Scenarios a run goes through.
@@ -377,11 +387,12 @@ impl Runner {
                 ));
             }
         };
-        let (suite, sandbox, hub, key) = (
+        let (suite, sandbox, hub, key, report_budget) = (
             self.suite.clone(),
             self.sandbox.clone(),
             self.hub.clone(),
             self.key.clone(),
+            self.report_budget,
         );
         let (run_id, total) = (claimed.run.id, self.total());
         let options = TestOptions {
@@ -412,12 +423,7 @@ impl Runner {
                     test_component(&suite, &sandbox, &bytes, &options, &progress)
                 }));
                 sandbox.clear_prepared();
-                result.map(|r| {
-                    r.map(|mut report| {
-                        sandkasse_suite::sign::sign(&mut report, &key);
-                        report
-                    })
-                })
+                result.map(|r| r.map(|report| finished(report, report_budget, &key, run_id)))
             }),
         )
         .await;
@@ -434,33 +440,52 @@ impl Runner {
             ));
         };
         match joined {
-            Ok(Ok(Ok(report))) => RunOutcome {
-                state: RunState::Done,
-                verdict: Some(
-                    if report.godkjent() {
-                        "godkjent"
-                    } else {
-                        "ikke-godkjent"
-                    }
-                    .into(),
-                ),
-                score: Some(report.score),
-                error: None,
-                capabilities: report
-                    .component
-                    .capabilities
-                    .iter()
-                    .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
-                    .collect(),
-                figures: serde_json::to_value(crate::nightly::Figures::of(&report)).ok(),
-                report: Some(serde_json::to_string(&report).expect("reports serialise")),
-            },
+            Ok(Ok(Ok(outcome))) => outcome,
             Ok(Ok(Err(e))) => failed(e.to_string()),
             Ok(Err(_)) | Err(_) => {
                 tracing::error!(run = run_id, "the suite panicked");
                 failed("intern feil i sandkasse under kjøringen; feilen er logget / internal error in sandkasse during the run; it has been logged".into())
             }
         }
+    }
+}
+
+/// The outcome of a finished test, everything derived from the report on the blocking thread:
+/// the figures from the whole report, then the report cut to `budget` bytes, signed, rendered as
+/// JSON and as the badge that public pages show without reading it again.
+fn finished(
+    mut report: sandkasse_suite::report::Report,
+    budget: usize,
+    key: &ed25519_dalek::SigningKey,
+    run_id: i64,
+) -> RunOutcome {
+    let figures = serde_json::to_value(crate::nightly::Figures::of(&report)).ok();
+    let cut = sandkasse_suite::bound::bound(&mut report, budget);
+    if cut.any() {
+        tracing::info!(run = run_id, ?cut, "the report was cut to its budget");
+    }
+    sandkasse_suite::sign::sign(&mut report, key);
+    RunOutcome {
+        state: RunState::Done,
+        verdict: Some(
+            if report.godkjent() {
+                "godkjent"
+            } else {
+                "ikke-godkjent"
+            }
+            .into(),
+        ),
+        score: Some(report.score),
+        error: None,
+        capabilities: report
+            .component
+            .capabilities
+            .iter()
+            .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
+            .collect(),
+        figures,
+        badge: Some(sandkasse_suite::badge::to_badge_svg(&report)),
+        report: Some(serde_json::to_string(&report).expect("reports serialise")),
     }
 }
 
@@ -473,6 +498,7 @@ fn failed(error: String) -> RunOutcome {
         capabilities: Vec::new(),
         report: None,
         figures: None,
+        badge: None,
     }
 }
 

@@ -51,7 +51,7 @@ pub struct AppState {
     pub clock: Clock,
     pub runner: Arc<Runner>,
     pub web: Arc<crate::web::Templates>,
-    pub login_throttle: Arc<crate::auth::LoginThrottle>,
+    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
 }
 
 impl AppState {
@@ -83,7 +83,10 @@ impl AppState {
             std::time::Duration::from_secs(u64::from(config.run_lease_seconds)),
             config.max_run_attempts,
             std::time::Duration::from_secs(u64::from(config.run_budget_seconds)),
-        );
+        )
+        .with_report_budget(config.limits.max_report_bytes);
+        let login_throttle = Arc::new(crate::throttle::LoginThrottle::new(&config.limits));
+        let accounts = accounts.with_hash_concurrency(config.limits.password_hash_concurrency);
         Ok(AppState {
             config: Arc::new(config),
             stores,
@@ -92,7 +95,7 @@ impl AppState {
             clock,
             runner: Arc::new(runner),
             web: Arc::new(crate::web::Templates::new()),
-            login_throttle: Arc::default(),
+            login_throttle,
         })
     }
 
@@ -148,10 +151,34 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized,
+        ))
         .layer(middleware::from_fn(crate::auth::check_origin))
         .layer(middleware::from_fn(crate::web::security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// An API request that declares a body over `max_upload_bytes` is refused with 413 before any of
+/// it is read (the body limit alone stops reading only once the limit is passed). The pages keep
+/// their own handling, which answers with the upload form and the same message.
+async fn refuse_oversized(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(length)
+            if length > state.config.max_upload_bytes
+                && request.uri().path().starts_with("/api/") =>
+        {
+            crate::service::too_large(state.config.max_upload_bytes).into_response()
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// Unknown paths: the JSON error shape under `/api/`, an HTML page elsewhere.
@@ -246,7 +273,9 @@ impl Server {
             .enabled
             .then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
-        let served = axum::serve(listener, app(state))
+        // The peer address reaches handlers as `ConnectInfo` (the login throttle keys on it).
+        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop.send(true);

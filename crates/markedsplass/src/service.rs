@@ -52,21 +52,26 @@ impl std::fmt::Debug for Upload {
     }
 }
 
-/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`.
-/// A body over the upload limit is a 413 that names the limit.
-pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
-    let limit = state.config.max_upload_bytes;
+/// The 413 of a request body over `max_upload_bytes`, naming the limit.
+pub fn too_large(limit: u64) -> AppError {
     let shown = if limit >= 1 << 20 {
         format!("{} MiB", limit >> 20)
     } else {
         format!("{} KiB", limit.div_ceil(1024))
     };
+    AppError::TooLarge(format!(
+        "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
+    ))
+}
+
+/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`.
+/// A body over the upload limit is a 413 that names the limit.
+pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
+    let limit = state.config.max_upload_bytes;
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
     let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge(format!(
-                "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
-            ))
+            too_large(limit)
         } else {
             invalid(format!(
                 "{what} kunne ikke leses / could not be read: {}",
@@ -380,8 +385,7 @@ pub async fn report(
     actor: &Actor,
     run_id: i64,
 ) -> Result<sandkasse_suite::report::Report, AppError> {
-    let (run, _, _) = run(state, actor, run_id).await?;
-    stored_report(state, run.id).await
+    with_report(state, actor, run_id, |report| report).await
 }
 
 /// The stored report of a run whose access the caller has already checked (404 before it exists).
@@ -389,13 +393,44 @@ pub async fn stored_report(
     state: &AppState,
     run_id: i64,
 ) -> Result<sandkasse_suite::report::Report, AppError> {
+    with_stored_report(state, run_id, |report| report).await
+}
+
+/// `render` applied to the report of a finished run the caller may see (404 before it exists).
+pub async fn with_report<T: Send + 'static>(
+    state: &AppState,
+    actor: &Actor,
+    run_id: i64,
+    render: impl FnOnce(sandkasse_suite::report::Report) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    let (run, _, _) = run(state, actor, run_id).await?;
+    with_stored_report(state, run.id, render).await
+}
+
+/// The stored report parsed and passed to `render` on a blocking thread: a report may be
+/// `limits.max_report_bytes` and its renderings several times that, so neither is built on the
+/// async runtime, where it would stall every other request.
+pub async fn with_stored_report<T: Send + 'static>(
+    state: &AppState,
+    run_id: i64,
+    render: impl FnOnce(sandkasse_suite::report::Report) -> T + Send + 'static,
+) -> Result<T, AppError> {
     let text = state
         .stores
         .market
         .run_report(run_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    serde_json::from_str(&text).map_err(|e| AppError::Internal(Box::new(e)))
+    tokio::task::spawn_blocking(move || serde_json::from_str(&text).map(render))
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?
+        .map_err(|e| AppError::Internal(Box::new(e)))
+}
+
+/// The badge of a run the caller may see (404 before it has a report).
+pub async fn badge(state: &AppState, actor: &Actor, run_id: i64) -> Result<String, AppError> {
+    let (run, _, _) = run(state, actor, run_id).await?;
+    stored_badge(state, run.id).await
 }
 
 /// The badge of a listed product's last run (public).
@@ -408,10 +443,18 @@ pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String
         .into_iter()
         .find(|e| e.product_id == product_id)
         .ok_or(AppError::NotFound)?;
-    let run_id = entry.last_run_id.ok_or(AppError::NotFound)?;
-    Ok(sandkasse_suite::badge::to_badge_svg(
-        &stored_report(state, run_id).await?,
-    ))
+    stored_badge(state, entry.last_run_id.ok_or(AppError::NotFound)?).await
+}
+
+/// The badge stored when the run finished; a run finished before badges were stored has it
+/// rendered from its report (off the async runtime).
+async fn stored_badge(state: &AppState, run_id: i64) -> Result<String, AppError> {
+    match state.stores.market.run_badge(run_id).await? {
+        Some(svg) => Ok(svg),
+        None => {
+            with_stored_report(state, run_id, |r| sandkasse_suite::badge::to_badge_svg(&r)).await
+        }
+    }
 }
 
 /// The progress of a run as stored (for watchers that arrive late or after the end).

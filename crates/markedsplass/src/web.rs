@@ -427,9 +427,9 @@ fn home(role: Role) -> &'static str {
     }
 }
 
-async fn login(page: Page, Form(form): Form<LoginForm>) -> Response {
+async fn login(page: Page, address: auth::ClientAddr, Form(form): Form<LoginForm>) -> Response {
     let state = &page.state;
-    match auth::login(state, &form.username, &form.password).await {
+    match auth::login(state, address, &form.username, &form.password).await {
         Ok(user) => match auth::start_session(state, &user).await {
             Ok(cookie) => {
                 let to = safe_next(form.next.as_deref())
@@ -571,14 +571,11 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
 
 async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
     let (state, actor) = (&page.state, &page.actor);
-    match service::report(state, actor, id).await {
+    match service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await {
         // The suite's self-contained report document, with its own strict CSP.
-        Ok(report) => (
-            [(
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
-            )],
-            Html(sandkasse_suite::html::to_html(&report)),
+        Ok(html) => (
+            [(header::CONTENT_SECURITY_POLICY, crate::api::REPORT_CSP)],
+            Html(html),
         )
             .into_response(),
         Err(e) => page.error(e),
@@ -663,14 +660,7 @@ async fn render_case(
         Ok(found) => found,
         Err(e) => return page.error(e),
     };
-    let report = state
-        .stores
-        .market
-        .run_report(run.id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|t| serde_json::from_str::<sandkasse_suite::report::Report>(&t).ok());
+    let report = service::stored_report(state, run.id).await.ok();
     let may_decide = actor
         .user()
         .ok()

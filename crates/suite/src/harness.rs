@@ -12,7 +12,7 @@ use crate::report::{
     ComponentRef, DataRef, Environment, REPORT_FORMAT, Report, ScenarioRun, SuiteRef,
 };
 use crate::run::{self, World};
-use crate::{judge, score};
+use crate::{command, judge, score};
 
 /// The wasmtime version the sandbox is built on (the workspace pins it).
 pub const WASMTIME_VERSION: &str = "48.0.8";
@@ -138,12 +138,7 @@ pub fn test_component(
     );
     let by_id: BTreeMap<&str, &run::ScenarioEvidence> =
         evidence.iter().map(|e| (e.id.as_str(), e)).collect();
-    let name = if options.component_name.is_empty() {
-        "ADAPTER.wasm"
-    } else {
-        options.component_name.as_str()
-    };
-    let reproduce = format!("sandkasse test {name} --seed {}", default_data.seed);
+    let reproduce = command::reproduce(&options.component_name, default_data.seed);
 
     let mut results = Vec::new();
     for v in &suite.vilkar {

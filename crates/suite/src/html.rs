@@ -446,6 +446,26 @@ fn call_item(out: &mut String, call: &Value) {
         call_class(text("class")),
         escape(text("class")),
     );
+    if let Some(cut) = call.get("truncated") {
+        let n =
+            |key: &str| group_digits(cut.get(key).and_then(Value::as_u64).unwrap_or(0) as usize);
+        let whole = if cut.get("evidence_left_out").and_then(Value::as_bool) == Some(true) {
+            " Bare sammendraget er beholdt. <span lang=\"en\">Only the summary is kept.</span>"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<p class=\"note\">Bevisene er avkortet til rapportens størrelsesgrense: {} tekster kortet med {} byte, {} elementer utelatt. \
+             <span lang=\"en\">The evidence was cut to the report's size budget: {} strings shortened by {} bytes, {} items left out.</span>{whole}</p>",
+            n("strings_cut"),
+            n("bytes_cut"),
+            n("items_left_out"),
+            n("strings_cut"),
+            n("bytes_cut"),
+            n("items_left_out"),
+        );
+    }
 
     let exchanges = call
         .get("exchanges")

@@ -3,16 +3,20 @@
 //!
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
-//! - [`report`]: the report, its scoring, signing and renderings.
+//! - [`report`]: the report, its scoring, signing and renderings; [`command`]: the reproduce
+//!   commands it stores, every argument quoted for a POSIX shell; [`bound`]: the report's byte
+//!   budget;
 //! - [`judge`]: every check judged on its scenario's evidence, one file per area
-//!   (`judge/{calls, overview, security, privacy, resources, writes, events}.rs`); [`fidelity`]:
-//!   the checks that compare what was stored with what was documented and what was shown with
-//!   what was served; [`score`]: checks rolled up to vilkår, the score and the verdict;
+//!   (`judge/{robustness, overview, security, privacy, resources, writes, events}.rs`);
+//!   [`fidelity`]: the checks that compare what was stored with what was documented and what was
+//!   shown with what was served; [`score`]: checks rolled up to vilkår, the score and the verdict;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
 //! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
 //!   badge (format: `docs/report-format.md`).
 
 pub mod badge;
+pub mod bound;
+pub mod command;
 pub mod fidelity;
 pub mod harness;
 pub mod html;

@@ -144,6 +144,8 @@ pub struct RunOutcome {
     pub report: Option<String>,
     /// Per-vilkår outcomes and resource figures.
     pub figures: Option<serde_json::Value>,
+    /// The badge SVG, rendered from the report when the run finished.
+    pub badge: Option<String>,
 }
 
 /// An upload to record.
@@ -306,6 +308,8 @@ pub trait MarketStore: Send + Sync {
     fn run(&self, id: i64) -> BoxFuture<'_, Result<Option<Run>, StoreError>>;
     /// The signed report of a finished run.
     fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
+    /// The badge SVG stored when the run finished (`None` before, or for a run without a report).
+    fn run_badge(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
     /// Counts of runs per state.
     fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>>;
     /// Puts every `running` run back in the queue: called at start-up, when no worker of this

@@ -584,13 +584,14 @@ async fn session_cookies_are_http_only_same_site_and_expire() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
+async fn repeated_wrong_passwords_make_the_username_wait_longer_each_time() {
     let clock =
         sandkasse_markedsplass::clock::Clock::manual("2026-11-20T10:00:00Z".parse().unwrap());
     let market = Market::start_with_clock(|_| {}, clock.clone()).await;
     let anon = market.anonymous();
     let login = |password: &str| json!({ "username": VENDOR_A, "password": password });
-    for _ in 0..sandkasse_markedsplass::auth::MAX_FAILED_LOGINS {
+    let free = market.state.config.limits.login_free_failures_per_username;
+    for _ in 0..free {
         assert_eq!(
             anon.post_json("/api/v1/session", login("gjetter feil passord"))
                 .await
@@ -598,7 +599,8 @@ async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
             StatusCode::UNAUTHORIZED
         );
     }
-    // Locked: even the right password is refused, with a time to wait; another user is not affected.
+    // Waiting: even the right password is refused, with the time to wait; another user is not
+    // affected.
     let (s, body) = anon.post_json("/api/v1/session", login(PASSWORD)).await;
     assert_eq!(
         (s, body["error"]["code"].as_str()),
@@ -609,7 +611,7 @@ async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("15 min"),
+            .contains("prøv igjen om 1 s / too many failed logins; try again in 1 s"),
         "{body}"
     );
     let (s, _) = anon
@@ -629,10 +631,29 @@ async fn repeated_wrong_passwords_lock_the_username_for_a_while() {
         s == StatusCode::TOO_MANY_REQUESTS && page.contains("id=\"login-error\""),
         "{s}"
     );
-    // After the window, the right password works and clears the count.
-    clock.advance(jiff::SignedDuration::from_mins(16));
+    // After the wait, one more wrong password doubles it.
+    clock.advance(jiff::SignedDuration::from_secs(1));
+    assert_eq!(
+        anon.post_json("/api/v1/session", login("feil igjen"))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, body) = anon.post_json("/api/v1/session", login(PASSWORD)).await;
+    assert!(
+        s == StatusCode::TOO_MANY_REQUESTS
+            && body["error"]["message"].as_str().unwrap().contains("2 s"),
+        "{body}"
+    );
+    // After that wait, the right password works and clears the count.
+    clock.advance(jiff::SignedDuration::from_secs(2));
     assert_eq!(
         anon.post_json("/api/v1/session", login(PASSWORD)).await.0,
         StatusCode::OK
+    );
+    assert_eq!(
+        anon.post_json("/api/v1/session", login("en feil")).await.0,
+        StatusCode::UNAUTHORIZED,
+        "counted from one again"
     );
 }

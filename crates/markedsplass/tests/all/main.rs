@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod authz;
 mod flow;
+mod hostile;
 mod market;
 mod nightly;
 mod openapi;

@@ -336,6 +336,6 @@ pub fn check(
         outcome: j.outcome,
         reason: j.reason,
         evidence: j.evidence,
-        reproduce: format!("{reproduce} --scenario {}", spec.scenario),
+        reproduce: crate::command::with_scenario(reproduce, &spec.scenario),
     }
 }

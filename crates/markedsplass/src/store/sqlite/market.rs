@@ -101,6 +101,20 @@ pub(super) fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
     })
 }
 
+impl SqliteStore {
+    /// One text column of a run (`report` or `badge`), read without the rest of the row.
+    async fn run_text(&self, id: i64, column: &'static str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {column} FROM runs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>(column))
+            .transpose()?
+            .flatten())
+    }
+}
+
 async fn load_product(conn: &mut SqliteConnection, id: i64) -> Result<Option<Product>, StoreError> {
     let row = sqlx::query(&format!("{PRODUCT} WHERE p.id = ?"))
         .bind(id)
@@ -355,16 +369,11 @@ impl MarketStore for SqliteStore {
     }
 
     fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
-        Box::pin(async move {
-            let row = sqlx::query("SELECT report FROM runs WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
-            Ok(row
-                .map(|r| r.try_get::<Option<String>, _>("report"))
-                .transpose()?
-                .flatten())
-        })
+        Box::pin(self.run_text(id, "report"))
+    }
+
+    fn run_badge(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>> {
+        Box::pin(self.run_text(id, "badge"))
     }
 
     fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>> {
@@ -485,7 +494,7 @@ impl MarketStore for SqliteStore {
                         let capabilities = serde_json::to_string(&outcome.capabilities).unwrap_or_else(|_| "[]".into());
                         let done = sqlx::query(
                             "UPDATE runs SET state = ?, claim = NULL, lease_until = NULL, finished_at = ?, verdict = ?, \
-                             score = ?, error = ?, capabilities = ?, report = ?, figures = ? WHERE id = ? AND claim = ? AND state = 'running'",
+                             score = ?, error = ?, capabilities = ?, report = ?, figures = ?, badge = ? WHERE id = ? AND claim = ? AND state = 'running'",
                         )
                         .bind(outcome.state.as_str())
                         .bind(at.to_string())
@@ -495,6 +504,7 @@ impl MarketStore for SqliteStore {
                         .bind(capabilities)
                         .bind(&outcome.report)
                         .bind(outcome.figures.as_ref().map(|f| f.to_string()))
+                        .bind(&outcome.badge)
                         .bind(run_id)
                         .bind(&claim)
                         .execute(&mut *conn)

@@ -1,0 +1,108 @@
+//! The service's own limits against hostile uploads and clients: what one vendor's component or
+//! one client can make the service store, render or hold. Every field states its default and
+//! what happens when it is hit; a vendor who hits one is told which, in bokmål and English.
+//!
+//! They are the `[limits]` table of the configuration (`SANDKASSE__LIMITS__MAX_REPORT_BYTES=…`).
+//! The sandbox's limits on a component's run (fuel, memory, time, output) are
+//! `sandkasse_sandbox::Limits`; these bound what the service does around it.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Limits of the service. See the field docs for defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServiceLimits {
+    /// Bytes of a stored report (compact JSON). A report over it has its evidence cut by the rule
+    /// of `sandkasse_suite::bound` before it is signed and stored: the verdict, score and reasons
+    /// stay whole, each cut call says what was cut, and the report page says the report was cut.
+    /// At least 64 KiB. Default: 1 MiB.
+    pub max_report_bytes: usize,
+    /// Failed logins for one username before each further one makes that username wait
+    /// (`crate::throttle`). Default: 5.
+    pub login_free_failures_per_username: u32,
+    /// Failed logins from one client address (IPv6: its /64) before each further one makes the
+    /// address wait. Default: 20.
+    pub login_free_failures_per_address: u32,
+    /// The first wait after the free failures, milliseconds; each further failure doubles it.
+    /// Default: 1 000.
+    pub login_backoff_base_ms: u64,
+    /// The longest wait of a username, seconds. Short, so that typing wrong passwords for someone
+    /// cannot lock them out; it does not apply from an address they logged in from before.
+    /// Default: 60.
+    pub login_backoff_max_username_seconds: u64,
+    /// The longest wait of a client address, seconds. Default: 900.
+    pub login_backoff_max_address_seconds: u64,
+    /// Password hashes (argon2id, 19 MiB and ~50 ms each) computed at once, on blocking threads;
+    /// further logins wait their turn. Default: 2.
+    pub password_hash_concurrency: usize,
+}
+
+impl Default for ServiceLimits {
+    fn default() -> Self {
+        ServiceLimits {
+            max_report_bytes: 1 << 20,
+            login_free_failures_per_username: 5,
+            login_free_failures_per_address: 20,
+            login_backoff_base_ms: 1_000,
+            login_backoff_max_username_seconds: 60,
+            login_backoff_max_address_seconds: 900,
+            password_hash_concurrency: 2,
+        }
+    }
+}
+
+/// The smallest report budget accepted: a report's own structure (every vilkår with its reasons)
+/// must fit with room for some evidence.
+pub const MIN_REPORT_BYTES: usize = 64 << 10;
+
+impl ServiceLimits {
+    /// Checks values the types alone do not: `(field, problem)`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.max_report_bytes < MIN_REPORT_BYTES {
+            return Err((
+                "limits.max_report_bytes",
+                format!("must be at least {MIN_REPORT_BYTES}"),
+            ));
+        }
+        for (field, value) in [
+            ("limits.login_backoff_base_ms", self.login_backoff_base_ms),
+            (
+                "limits.login_backoff_max_username_seconds",
+                self.login_backoff_max_username_seconds,
+            ),
+            (
+                "limits.login_backoff_max_address_seconds",
+                self.login_backoff_max_address_seconds,
+            ),
+            (
+                "limits.password_hash_concurrency",
+                self.password_hash_concurrency as u64,
+            ),
+        ] {
+            if value == 0 {
+                return Err((field, "must be at least 1".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The backoff of usernames.
+    pub fn username_backoff(&self) -> crate::throttle::Backoff {
+        crate::throttle::Backoff {
+            free: self.login_free_failures_per_username,
+            base: Duration::from_millis(self.login_backoff_base_ms),
+            max: Duration::from_secs(self.login_backoff_max_username_seconds),
+        }
+    }
+
+    /// The backoff of client addresses.
+    pub fn address_backoff(&self) -> crate::throttle::Backoff {
+        crate::throttle::Backoff {
+            free: self.login_free_failures_per_address,
+            base: Duration::from_millis(self.login_backoff_base_ms),
+            max: Duration::from_secs(self.login_backoff_max_address_seconds),
+        }
+    }
+}
