@@ -125,6 +125,13 @@ fn schemas() -> &'static Schemas {
     })
 }
 
+/// Compiles the schema now, unless an earlier call did. [`validate`] compiles it on first use; a
+/// caller that validates inside a time budget (the platform, answering an adapter under its
+/// deadline) calls this first, ahead of the clock — it takes ≈ 0.1–0.25 s on a 2-core machine.
+pub fn prepare() {
+    schemas();
+}
+
 /// Whether `resource_type` is a resource type of FHIR R4.
 pub fn is_resource_type(resource_type: &str) -> bool {
     schemas().resource_types.contains(resource_type)
