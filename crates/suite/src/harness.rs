@@ -97,13 +97,20 @@ pub fn test_component(
         default_data.seed = seed;
     }
     let mut worlds: BTreeMap<DataSpec, Arc<World>> = BTreeMap::new();
-    for spec in std::iter::once(&default_data)
-        .chain(scoped.scenarios.values().filter_map(|s| s.data.as_ref()))
-    {
-        if !worlds.contains_key(spec) {
-            worlds.insert(spec.clone(), world(spec)?);
+    // The platform validates what the adapter writes while the adapter's deadline runs, so the
+    // FHIR schema is compiled before any scenario starts: on the other core, while the data is
+    // generated (a long-running process has both already and pays nothing here).
+    std::thread::scope(|scope| {
+        scope.spawn(sandkasse_fhir::schema::prepare);
+        for spec in std::iter::once(&default_data)
+            .chain(scoped.scenarios.values().filter_map(|s| s.data.as_ref()))
+        {
+            if !worlds.contains_key(spec) {
+                worlds.insert(spec.clone(), world(spec)?);
+            }
         }
-    }
+        Ok::<_, TestError>(())
+    })?;
     let world = &worlds[&default_data];
 
     // What the adapter claims. A component whose info() fails is held to every role.

@@ -1,0 +1,3 @@
+//! Integration tests of `sandkasse-fhir`, one binary.
+
+mod invalid_corpus;
