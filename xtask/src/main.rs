@@ -17,6 +17,7 @@ use std::env;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, ExitStatus};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
@@ -360,17 +361,32 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// The steps of `cargo xtask test` that ran, for the closing summary line.
-#[derive(Debug, Default)]
+/// The steps of `cargo xtask test` that ran, for the closing summary line: what each came to and
+/// how long it took (so a slow CI run says where its time went).
+#[derive(Debug)]
 struct Summary {
     steps: Vec<(&'static str, String)>,
     failed: bool,
+    /// When the step now running started (the previous step's end).
+    since: Instant,
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Self {
+            steps: Vec::new(),
+            failed: false,
+            since: Instant::now(),
+        }
+    }
 }
 
 impl Summary {
     fn push(&mut self, step: &'static str, outcome: Outcome) {
         self.failed |= matches!(outcome, Outcome::Failed(_));
-        self.steps.push((step, outcome.to_string()));
+        let took = self.since.elapsed().as_secs();
+        self.since = Instant::now();
+        self.steps.push((step, format!("{outcome} ({took} s)")));
     }
 
     /// A step could not run at all: report why, and end the run.
