@@ -77,7 +77,7 @@ pub struct Config {
     pub limits: ServiceLimits,
 }
 
-/// The nightly regression runs (issue 6, [`crate::nightly`]).
+/// The nightly regression runs ([`crate::nightly`], `docs/nightly.md`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Nightly {

@@ -1,5 +1,5 @@
 //! The markedsplass service behind `sandkasse serve`: vendors certify their adapters, the project
-//! approves listings, and everyone sees the catalogue (DESIGN.md §8, issue 5).
+//! approves listings, and everyone sees the catalogue (`docs/markedsplass.md`).
 //!
 //! This crate is the library; the `sandkasse` binary is glue over it. Start with:
 //!
@@ -29,6 +29,7 @@ pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod limits;

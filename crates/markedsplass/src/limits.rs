@@ -37,6 +37,28 @@ pub struct ServiceLimits {
     /// Password hashes (argon2id, 19 MiB and ~50 ms each) computed at once, on blocking threads;
     /// further logins wait their turn. Default: 2.
     pub password_hash_concurrency: usize,
+    /// Seconds a client has to send a request's headers, counted from when the connection is
+    /// ready for a request (so a kept-alive connection left idle is closed after it too).
+    /// Default: 10.
+    pub header_read_timeout_seconds: u64,
+    /// Seconds a request body may go without a chunk; after the same time from its start, it must
+    /// also average `min_body_bytes_per_second`. A body that misses either is refused (400) and
+    /// its connection closed. Default: 10.
+    pub body_read_timeout_seconds: u64,
+    /// The slowest average a request body may arrive at, bytes per second (0: no minimum).
+    /// Default: 1 024 (a 64 MiB upload then takes at most about 18 hours; any real client is
+    /// orders of magnitude faster).
+    pub min_body_bytes_per_second: u64,
+    /// Connections open at once, in all. One more is answered `503` with `Retry-After` and closed
+    /// unread. Keep it under the process's open-file limit (`ulimit -n`). Default: 1 000.
+    pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: its /64), 0 for no cap. Behind a
+    /// reverse proxy every connection comes from the proxy: raise it or set 0 there.
+    /// Default: 64.
+    pub max_connections_per_address: usize,
+    /// Seconds the service waits at shutdown for open connections (event streams, uploads) to
+    /// finish before it closes them. Default: 10.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for ServiceLimits {
@@ -49,6 +71,12 @@ impl Default for ServiceLimits {
             login_backoff_max_username_seconds: 60,
             login_backoff_max_address_seconds: 900,
             password_hash_concurrency: 2,
+            header_read_timeout_seconds: 10,
+            body_read_timeout_seconds: 10,
+            min_body_bytes_per_second: 1024,
+            max_connections: 1_000,
+            max_connections_per_address: 64,
+            shutdown_grace_seconds: 10,
         }
     }
 }
@@ -80,6 +108,15 @@ impl ServiceLimits {
                 "limits.password_hash_concurrency",
                 self.password_hash_concurrency as u64,
             ),
+            (
+                "limits.header_read_timeout_seconds",
+                self.header_read_timeout_seconds,
+            ),
+            (
+                "limits.body_read_timeout_seconds",
+                self.body_read_timeout_seconds,
+            ),
+            ("limits.max_connections", self.max_connections as u64),
         ] {
             if value == 0 {
                 return Err((field, "must be at least 1".into()));

@@ -1,6 +1,7 @@
-//! Nightly conformance runs (issue 6): every night, every listed component is re-tested on the
-//! current suite with fresh synthetic data; what changed is recorded; regressions reach the vendor
-//! and the project; a listing that keeps failing a skal-vilkår is suspended after a grace period.
+//! Nightly conformance runs (`docs/nightly.md`): every night, every listed component is re-tested
+//! on the current suite with fresh synthetic data; what changed is recorded; regressions reach the
+//! vendor and the project; a listing that keeps failing a skal-vilkår is suspended after a grace
+//! period.
 //!
 //! - **The night** is the local date (`nightly.time_zone`) the batch starts. Its seed is derived
 //!   from that date ([`seed_for`]), recorded with the night and every run, so any night can be

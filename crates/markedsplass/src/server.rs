@@ -253,7 +253,8 @@ impl Server {
     }
 
     /// Queues again the runs a previous process left running, starts the workers, serves until
-    /// `shutdown` completes, lets running requests finish, then closes the database. A run still
+    /// `shutdown` completes, lets running requests finish (for at most
+    /// `limits.shutdown_grace_seconds`), then closes the database. A run still
     /// executing at shutdown stays `running` in the database and is run again at the next start.
     pub async fn run(
         self,
@@ -273,11 +274,10 @@ impl Server {
             .enabled
             .then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
-        // The peer address reaches handlers as `ConnectInfo` (the login throttle keys on it).
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Timeouts, caps and bounded draining (`connections`); the peer address reaches handlers
+        // as `ConnectInfo` (the login throttle keys on it).
+        let hygiene = crate::connections::Hygiene::from_limits(&state.config.limits);
+        let served = crate::connections::serve(listener, app(state), hygiene, shutdown).await;
         let _ = stop.send(true);
         for worker in workers.into_iter().chain(scheduler) {
             worker.abort();

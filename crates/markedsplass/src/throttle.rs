@@ -157,20 +157,6 @@ impl LoginThrottle {
         username.trim().to_lowercase()
     }
 
-    /// An address as a key: IPv4 whole, IPv6 by its /64 (one host has many of those); no address
-    /// (an in-process call) is the unspecified address.
-    fn address_key(address: Option<IpAddr>) -> IpAddr {
-        match address {
-            Some(IpAddr::V6(v6)) => {
-                let mut segments = v6.segments();
-                segments[4..].fill(0);
-                IpAddr::V6(segments.into())
-            }
-            Some(v4) => v4,
-            None => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
-        }
-    }
-
     /// `Err` with the time left while a login as `username` from `address` must wait.
     pub fn check(
         &self,
@@ -178,7 +164,7 @@ impl LoginThrottle {
         address: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<(), Duration> {
-        let address = Self::address_key(address);
+        let address = address_key(address);
         let username = Self::username_key(username);
         let known = self
             .known
@@ -199,7 +185,7 @@ impl LoginThrottle {
 
     /// Counts a failed login.
     pub fn failed(&self, username: &str, address: Option<IpAddr>, now: Timestamp) {
-        self.by_address.failed(Self::address_key(address), now);
+        self.by_address.failed(address_key(address), now);
         self.by_username.failed(Self::username_key(username), now);
     }
 
@@ -213,12 +199,27 @@ impl LoginThrottle {
             known.clear();
         }
         let addresses = known.entry(username).or_default();
-        let address = Self::address_key(address);
+        let address = address_key(address);
         addresses.retain(|a| *a != address);
         if addresses.len() >= KNOWN_ADDRESSES {
             addresses.remove(0);
         }
         addresses.push(address);
+    }
+}
+
+/// An address as a key: IPv4 whole, IPv6 by its /64 (one host has many of those); no address
+/// (an in-process call) is the unspecified address. The login throttle and the connection caps
+/// count by it.
+pub(crate) fn address_key(address: Option<IpAddr>) -> IpAddr {
+    match address {
+        Some(IpAddr::V6(v6)) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(segments.into())
+        }
+        Some(v4) => v4,
+        None => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
     }
 }
 

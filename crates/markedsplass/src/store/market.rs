@@ -1,7 +1,7 @@
 //! The markedsplass's own records — products, submissions, runs, review cases and listings — and
 //! the [`MarketStore`] trait that keeps them.
 //!
-//! The lifecycle (DESIGN.md §8):
+//! The lifecycle (`docs/markedsplass.md`):
 //!
 //! ```text
 //! upload ─► submission + run (queued) ─► running ─► done (godkjent | ikke-godkjent) | error
