@@ -32,6 +32,7 @@ use argon2::password_hash::rand_core::{OsRng, RngCore as _};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use base64::Engine as _;
 use jiff::Timestamp;
+use sandkasse_suite::text::{Lines, check_plain};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
@@ -54,6 +55,12 @@ pub enum AccountError {
     WeakPassword,
     #[error("{0:?} is not a valid organisation name")]
     InvalidOrganisationName(String),
+    /// A name others will see has a control, bidirectional or invisible character.
+    #[error("{what}: {why}")]
+    NotPlain {
+        what: &'static str,
+        why: sandkasse_suite::text::Unplain,
+    },
     #[error("a vendor user must belong to an organisation")]
     VendorNeedsOrganisation,
     #[error("only vendor users belong to an organisation, not {0}")]
@@ -173,7 +180,8 @@ impl Accounts {
         name: &str,
     ) -> Result<Organisation, AccountError> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        plain("organisasjonsnavn / organisation name", name)?;
+        if name.is_empty() || name.len() > 200 {
             return Err(AccountError::InvalidOrganisationName(name.into()));
         }
         let audit = self.audit.clone();
@@ -280,6 +288,7 @@ impl Accounts {
         username: &str,
         name: &str,
     ) -> Result<(ApiTokenRecord, String), AccountError> {
+        plain("tokennavn / token name", name)?;
         let user = self.user(username).await?;
         let mut bytes = [0_u8; 32];
         OsRng.fill_bytes(&mut bytes);
@@ -363,8 +372,15 @@ impl Accounts {
     }
 }
 
-/// Lower-cases and checks an email-like username: `local@domain.tld`, no spaces, at most 254 bytes.
+/// Checks that a name others will see is plain text ([`sandkasse_suite::text`]).
+fn plain(what: &'static str, name: &str) -> Result<(), AccountError> {
+    check_plain(name, Lines::One).map_err(|why| AccountError::NotPlain { what, why })
+}
+
+/// Lower-cases and checks an email-like username: `local@domain.tld`, plain text (no control,
+/// bidirectional or invisible characters), no spaces, at most 254 bytes.
 pub fn normalise_username(username: &str) -> Result<String, AccountError> {
+    plain("brukernavn / username", username.trim())?;
     let name = username.trim().to_lowercase();
     let valid = name.len() <= 254
         && !name.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -440,6 +456,26 @@ mod tests {
                 "{bad:?}"
             );
         }
+        for (hidden, c) in [
+            ("kari\u{202e}on.emca@x.no", '\u{202e}'),
+            ("kari\u{200b}@acme.no", '\u{200b}'),
+            ("kari@acme.no\u{2066}", '\u{2066}'),
+        ] {
+            assert!(
+                matches!(
+                    normalise_username(hidden),
+                    Err(AccountError::NotPlain { why: sandkasse_suite::text::Unplain::Invisible(x), .. }) if x == c
+                ),
+                "{hidden:?}"
+            );
+        }
+        assert!(matches!(
+            normalise_username("kari\u{7}@acme.no"),
+            Err(AccountError::NotPlain {
+                why: sandkasse_suite::text::Unplain::Control('\u{7}'),
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -106,7 +106,8 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
     if !status.is_client_error() || is_json {
         return response;
     }
-    let bytes = axum::body::to_bytes(response.into_body(), 16 * 1024)
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
         .await
         .unwrap_or_default();
     let message = String::from_utf8_lossy(&bytes).trim().to_owned();
@@ -131,11 +132,18 @@ async fn json_errors(request: axum::extract::Request, next: axum::middleware::Ne
     } else {
         status
     };
-    (
+    let mut answer = (
         status,
         Json(json!({ "error": { "code": code, "message": message } })),
     )
-        .into_response()
+        .into_response();
+    // Headers the refusal carried (a 405's `Allow`) stay; the body's own are replaced.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name, value.clone());
+        }
+    }
+    answer
 }
 
 async fn notifications(

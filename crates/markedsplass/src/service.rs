@@ -4,6 +4,7 @@
 //! events in one transaction.
 
 use axum::extract::Multipart;
+use sandkasse_suite::text::{Lines, check_plain};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -64,8 +65,9 @@ pub fn too_large(limit: u64) -> AppError {
     ))
 }
 
-/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`.
-/// A body over the upload limit is a 413 that names the limit.
+/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
+/// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
+/// the upload limit is a 413 that names the limit.
 pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
     let limit = state.config.max_upload_bytes;
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
@@ -100,10 +102,19 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<U
                 .to_vec();
             continue;
         }
-        let text = field
-            .text()
+        // Strict UTF-8: `Field::text` would turn invalid bytes into U+FFFD and store them.
+        let bytes = field
+            .bytes()
             .await
             .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
+        if !matches!(name.as_str(), "product" | "version" | "changelog" | "csrf") {
+            continue;
+        }
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            invalid(format!(
+                "feltet {name} er ikke gyldig UTF-8 / field {name} is not valid UTF-8"
+            ))
+        })?;
         match name.as_str() {
             "product" => upload.product = text,
             "version" => upload.version = text,
@@ -115,7 +126,16 @@ pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<U
     Ok(upload)
 }
 
-fn check_text(value: &str, field: &str, max: usize, required: bool) -> Result<String, AppError> {
+/// A text field as stored: trimmed, present if `required`, at most `max` characters, and plain
+/// ([`sandkasse_suite::text`]): no control characters (line breaks and tabs are allowed in
+/// [`Lines::Many`] text) and no bidirectional or invisible characters.
+fn check_text(
+    value: &str,
+    field: &str,
+    max: usize,
+    required: bool,
+    lines: Lines,
+) -> Result<String, AppError> {
     let value = value.trim();
     if required && value.is_empty() {
         return Err(invalid(format!("{field} mangler / {field} is missing")));
@@ -125,14 +145,7 @@ fn check_text(value: &str, field: &str, max: usize, required: bool) -> Result<St
             "{field} er lengre enn {max} tegn / {field} is longer than {max} characters"
         )));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(invalid(format!(
-            "{field} inneholder kontrolltegn / {field} contains control characters"
-        )));
-    }
+    check_plain(value, lines).map_err(|why| invalid(format!("{field}: {why}")))?;
     Ok(value.to_owned())
 }
 
@@ -149,12 +162,14 @@ pub async fn submit(
         "produkt / product",
         MAX_PRODUCT_CHARS,
         true,
+        Lines::One,
     )?;
     let version = check_text(
         &upload.version,
         "versjon / version",
         MAX_VERSION_CHARS,
         true,
+        Lines::One,
     )?;
     if version.contains(char::is_whitespace) {
         return Err(invalid(
@@ -166,6 +181,7 @@ pub async fn submit(
         "endringslogg / changelog",
         MAX_CHANGELOG_CHARS,
         false,
+        Lines::Many,
     )?;
     if upload.bytes.is_empty() && upload.file_name.is_empty() {
         return Err(invalid(
@@ -617,7 +633,13 @@ pub async fn decide(
     actor.require_csrf(csrf.or(input.csrf.as_deref()))?;
     let decision = Decision::parse(&input.decision)
         .ok_or_else(|| invalid("velg godkjenn eller avslå / choose approve or reject"))?;
-    let note = check_text(&input.note, "begrunnelse / note", MAX_NOTE_CHARS, true)?;
+    let note = check_text(
+        &input.note,
+        "begrunnelse / note",
+        MAX_NOTE_CHARS,
+        true,
+        Lines::Many,
+    )?;
     state
         .stores
         .market
@@ -731,7 +753,13 @@ pub async fn change_listing(
 ) -> Result<Listing, AppError> {
     actor.require(policy::REVIEWERS)?;
     actor.require_csrf(csrf.or(change.csrf.as_deref()))?;
-    let reason = check_text(&change.reason, "begrunnelse / reason", MAX_NOTE_CHARS, true)?;
+    let reason = check_text(
+        &change.reason,
+        "begrunnelse / reason",
+        MAX_NOTE_CHARS,
+        true,
+        Lines::Many,
+    )?;
     let (from, to, action_name) = action.transition();
     let (audit, who, why) = (state.audit.clone(), actor.audit_name(), reason.clone());
     state

@@ -6,7 +6,7 @@
 //! against bash, dash, zsh, mksh and busybox ash). A name that no quoting makes safe to paste into
 //! a terminal — one with control characters, which a terminal may act on even inside quotes, or
 //! with bidirectional or invisible format characters, which make the printed text differ from
-//! what runs — is replaced by [`PLACEHOLDER`].
+//! what runs ([`crate::text`]) — is replaced by [`PLACEHOLDER`].
 //!
 //! ```
 //! use sandkasse_suite::command::reproduce;
@@ -23,21 +23,8 @@ use std::borrow::Cow;
 /// The file name printed instead of one that is empty or cannot be pasted safely.
 pub const PLACEHOLDER: &str = "ADAPTER.wasm";
 
-/// Characters that change how text is shown without being visible themselves: the bidirectional
-/// embeddings, overrides, isolates and marks, and the zero-width joiners and spaces. `char` has no
-/// query for the Unicode `Cf` category, so the ones that can disguise a command are listed here.
-const DISGUISING: &[char] = &[
-    '\u{061c}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}',
-    '\u{202c}', '\u{202d}', '\u{202e}', '\u{2060}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
-    '\u{feff}',
-];
-
-/// Whether `text` shows as what it is: no control characters and no [`DISGUISING`] ones.
-pub fn is_plain_text(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c.is_control() || DISGUISING.contains(&c))
-}
+/// Whether `text` shows as what it is (the rule of [`crate::text`]).
+pub use crate::text::is_plain_text;
 
 /// One argument quoted for a POSIX shell; `None` for one that cannot be pasted safely.
 pub fn quote(word: &str) -> Option<Cow<'_, str>> {

@@ -10,6 +10,8 @@
 //!   (`judge/{robustness, overview, security, privacy, resources, writes, events}.rs`);
 //!   [`fidelity`]: the checks that compare what was stored with what was documented and what was
 //!   shown with what was served; [`score`]: checks rolled up to vilkår, the score and the verdict;
+//! - [`text`]: the one rule for names people see: no control, bidirectional or invisible
+//!   characters;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
 //! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
 //!   badge (format: `docs/report-format.md`).
@@ -31,3 +33,4 @@ pub mod score;
 pub mod sign;
 #[cfg(test)]
 mod testutil;
+pub mod text;

@@ -216,3 +216,95 @@ async fn every_account_change_is_audited() {
         Verification::Intact { events: 4, .. }
     ));
 }
+
+/// Names others see — organisations, usernames, token names — are plain text: a control,
+/// bidirectional or invisible character is refused by name (its code point), in both languages,
+/// as a 400, and nothing is stored.
+#[tokio::test]
+async fn names_with_hidden_characters_are_refused() {
+    use sandkasse_markedsplass::error::AppError;
+    use sandkasse_suite::text::Unplain;
+
+    let db = TestDb::new().await;
+    for name in [
+        "Acme\u{202e}SA ehleH",
+        "Acme\u{2067}Helse AS",
+        "Acme\u{1b}[2J AS",
+    ] {
+        let err = db
+            .accounts
+            .create_organisation("test", name)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                AccountError::NotPlain {
+                    why: Unplain::Invisible(_) | Unplain::Control(_),
+                    ..
+                }
+            ),
+            "{name:?}: {err:?}"
+        );
+        let app = AppError::from(err);
+        assert_eq!(app.status_and_code().0, axum::http::StatusCode::BAD_REQUEST);
+        let message = app.to_string();
+        assert!(
+            message.starts_with("organisasjonsnavn / organisation name: ")
+                && message.contains(" er ikke tillatt / ")
+                && message.contains("U+"),
+            "{message}"
+        );
+    }
+    db.accounts
+        .create_organisation("test", "Acme Helse AS")
+        .await
+        .unwrap();
+    let err = db
+        .accounts
+        .create_user(
+            "test",
+            account("kari\u{200f}@acme.no", Role::Vendor, Some("Acme Helse AS")),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AccountError::NotPlain {
+                why: Unplain::Invisible('\u{200f}'),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    db.accounts
+        .create_user(
+            "test",
+            account("kari@acme.no", Role::Vendor, Some("Acme Helse AS")),
+        )
+        .await
+        .unwrap();
+    let err = db
+        .accounts
+        .create_token("test", "kari@acme.no", "ci\u{202e}dorp")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AccountError::NotPlain {
+                why: Unplain::Invisible('\u{202e}'),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let events = db.audit.events_after(0, 100).await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["organisation.create", "user.create"],
+        "only the plain names were stored"
+    );
+}

@@ -231,3 +231,145 @@ async fn a_declared_length_over_the_limit_is_refused_unread() {
         "{body}"
     );
 }
+
+/// A multipart body with the given raw fields and a `component` file: (content type, body).
+fn multipart(fields: &[(&str, &[u8])], component: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "sandkasse-hostile-boundary-31c5";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\nContent-Type: application/wasm\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(component);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The probe's names: a product name that is not UTF-8 (once stored with U+FFFD), and names and
+/// versions with a right-to-left override, an isolate, a zero-width space or a control
+/// character are refused through the API with a 400 that names the field and the code point in
+/// both languages; plain names in any script pass the check. Nothing refused is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_that_do_not_show_as_they_are_are_refused() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let cases: [(&[u8], &[u8], &str); 7] = [
+        (
+            b"Journal \xff\xfe Pluss",
+            b"1.0.0",
+            "feltet product er ikke gyldig UTF-8 / field product is not valid UTF-8",
+        ),
+        (
+            b"Journal",
+            b"1.0.0\xc3",
+            "feltet version er ikke gyldig UTF-8 / field version is not valid UTF-8",
+        ),
+        (
+            "Journal\u{202e}ssulP".as_bytes(),
+            b"1.0.0",
+            "produkt / product: det usynlige eller retningsendrende tegnet U+202E er ikke tillatt / the invisible or direction-changing character U+202E is not allowed",
+        ),
+        (
+            "Journal \u{2067}Pluss\u{2069}".as_bytes(),
+            b"1.0.0",
+            "U+2067",
+        ),
+        ("Journal\u{200b}Pluss".as_bytes(), b"1.0.0", "U+200B"),
+        (
+            "Journal\u{1b}[31mPluss".as_bytes(),
+            b"1.0.0",
+            "produkt / product: kontrolltegnet U+001B er ikke tillatt / the control character U+001B is not allowed",
+        ),
+        (
+            b"Journal",
+            "1.0.0\u{200e}".as_bytes(),
+            "versjon / version: det usynlige",
+        ),
+    ];
+    for (product, version, message) in cases {
+        let (content_type, body) = multipart(
+            &[
+                ("product", product),
+                ("version", version),
+                ("changelog", b"Ny."),
+            ],
+            b"\0asm not really",
+        );
+        let request =
+            Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, content_type);
+        let (s, b, _) = kari.send(request, Body::from(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{message}: {b}");
+        let b: Value = serde_json::from_str(&b).unwrap();
+        assert_eq!(b["error"]["code"], "invalid_input", "{b}");
+        assert!(
+            b["error"]["message"].as_str().unwrap().contains(message),
+            "{message}: {b}"
+        );
+    }
+    // A changelog may have lines, not overrides.
+    let (content_type, body) = multipart(
+        &[
+            ("product", b"Journal"),
+            ("version", b"1.0.0"),
+            ("changelog", "Linje 1\n\u{202e}Linje 2".as_bytes()),
+        ],
+        b"\0asm not really",
+    );
+    let request = Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, content_type);
+    let (s, b, _) = kari.send(request, Body::from(body)).await;
+    assert!(
+        s == StatusCode::BAD_REQUEST && b.contains("U+202E"),
+        "{s}: {b}"
+    );
+    // Plain names in any script get past the names to the component (which is not one: 422).
+    for product in ["Leverandør Journal", "محمد للرعاية", "日本語ジャーナル 👍"]
+    {
+        let (s, b) = kari
+            .upload(product, "2.0.0-rc.1", "a.wasm", b"\0asm not really")
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{product}: {b}");
+    }
+    let (_, products) = kari.get_json("/api/v1/products").await;
+    assert_eq!(products["products"], json!([]), "nothing refused is stored");
+}
+
+/// The web form says the same as the API, on the upload page with a 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_upload_form_refuses_hidden_characters_too() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let csrf = kari.csrf.clone();
+    let mut form = kari.clone();
+    form.csrf.clear(); // the form carries its token as a field, as a browser sends it
+    for (product, needle) in [
+        ("Journal\u{202e}ssulP".as_bytes(), "U+202E"),
+        (b"Journal \xff".as_slice(), "ikke gyldig UTF-8"),
+    ] {
+        let (content_type, body) = multipart(
+            &[
+                ("csrf", csrf.as_bytes()),
+                ("product", product),
+                ("version", b"1.0.0"),
+            ],
+            &plugin("reference"),
+        );
+        let request =
+            Request::post("/leverandor/last-opp").header(header::CONTENT_TYPE, content_type);
+        let (s, page, _) = form.send(request, Body::from(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{page}");
+        assert!(
+            page.contains("id=\"upload-form\""),
+            "the form again: {page}"
+        );
+        assert!(page.contains(needle), "{needle}: {page}");
+    }
+    let (_, products) = kari.get_json("/api/v1/products").await;
+    assert_eq!(products["products"], json!([]));
+}

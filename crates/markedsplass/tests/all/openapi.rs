@@ -245,3 +245,172 @@ fn every_ref_resolves() {
         .collect();
     assert!(broken.is_empty(), "unresolved $refs: {broken:#?}");
 }
+
+/// A validator of `schema`, a schema of the document, that resolves its `#/components/...`
+/// references.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [schema],
+        "components": doc["components"],
+    });
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{schema}: does not compile: {e}"))
+}
+
+/// The schema of the answer `status` of `METHOD template` with media type `media`.
+fn response_schema(doc: &Value, method: &str, template: &str, status: u16, media: &str) -> Value {
+    let operation = &doc["paths"][template][method.to_lowercase()];
+    assert!(
+        operation.is_object(),
+        "{method} {template} is not documented"
+    );
+    let response = &operation["responses"][status.to_string()];
+    assert!(
+        response.is_object(),
+        "{method} {template} answered {status}, which the document does not list"
+    );
+    let response = deref(doc, response);
+    let schema = &response["content"][media]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {template} {status}: no `{media}` schema in the document"
+    );
+    schema.clone()
+}
+
+/// Checks a live JSON answer against the document: its status is listed and its body fits.
+fn conforms(doc: &Value, method: &str, template: &str, status: u16, body: &Value) {
+    let schema = response_schema(doc, method, template, status, "application/json");
+    let errors: Vec<String> = validator(doc, &schema)
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {template} {status}: the answer does not fit the document: {errors:#?}\n{body:#}"
+    );
+}
+
+/// What the service answers, read against what the document says, for a product with a tested
+/// run: the `progress` events of the run's event stream fit `Progress`, and every read's status
+/// and body — found or not, allowed or not, malformed ids and queries — fit the operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_answers_fit_the_document() {
+    use crate::market::*;
+
+    let doc = document();
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let (product, submission, run) = market.tested(&kari, "Journal", "1.0.0", "reference").await;
+
+    // The event stream of a finished run: its `data` is a `Progress`.
+    let events = kari.follow(run).await;
+    assert!(!events.is_empty());
+    let progress = validator(
+        &doc,
+        &serde_json::json!({ "$ref": "#/components/schemas/Progress" }),
+    );
+    for event in &events {
+        let errors: Vec<String> = progress.iter_errors(event).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{event}: {errors:?}");
+    }
+    let (s, stream) = kari.get(&format!("/api/v1/runs/{run}/events")).await;
+    assert_eq!(s, 200);
+    assert!(stream.starts_with("event: progress\ndata: {"), "{stream}");
+    response_schema(
+        &doc,
+        "GET",
+        "/api/v1/runs/{id}/events",
+        200,
+        "text/event-stream",
+    );
+
+    let rita = market.login(REVIEWER_1).await;
+    let anonymous = market.anonymous();
+    let reads: Vec<(&Client, &str, String)> = vec![
+        (&kari, "/api/v1/me", "/api/v1/me".into()),
+        (&anonymous, "/api/v1/me", "/api/v1/me".into()),
+        (
+            &kari,
+            "/api/v1/catalogue",
+            "/api/v1/catalogue?q=x&state=all".into(),
+        ),
+        (&kari, "/api/v1/products", "/api/v1/products".into()),
+        (&anonymous, "/api/v1/products", "/api/v1/products".into()),
+        (
+            &kari,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{product}"),
+        ),
+        (
+            &anonymous,
+            "/api/v1/products/{id}",
+            format!("/api/v1/products/{product}"),
+        ),
+        (&kari, "/api/v1/products/{id}", "/api/v1/products/x1".into()),
+        (
+            &kari,
+            "/api/v1/products/{id}",
+            "/api/v1/products/99999999999999999999".into(),
+        ),
+        (
+            &kari,
+            "/api/v1/submissions/{id}",
+            format!("/api/v1/submissions/{submission}"),
+        ),
+        (
+            &anonymous,
+            "/api/v1/submissions/{id}",
+            format!("/api/v1/submissions/{submission}"),
+        ),
+        (&kari, "/api/v1/runs/{id}", format!("/api/v1/runs/{run}")),
+        (&rita, "/api/v1/runs/{id}", format!("/api/v1/runs/{run}")),
+        (&kari, "/api/v1/runs/{id}", "/api/v1/runs/-1".into()),
+        (
+            &anonymous,
+            "/api/v1/runs/{id}/events",
+            format!("/api/v1/runs/{run}/events"),
+        ),
+        (
+            &kari,
+            "/api/v1/runs/{id}/report.json",
+            "/api/v1/runs/0/report.json".into(),
+        ),
+        (&kari, "/api/v1/cases", "/api/v1/cases".into()),
+        (&rita, "/api/v1/cases", "/api/v1/cases?all=true".into()),
+        (&rita, "/api/v1/cases", "/api/v1/cases?all=ja".into()),
+        (&rita, "/api/v1/cases/{id}", "/api/v1/cases/1".into()),
+        (
+            &rita,
+            "/api/v1/audit",
+            "/api/v1/audit?after=0&limit=5".into(),
+        ),
+        (&rita, "/api/v1/audit", "/api/v1/audit?limit=-1".into()),
+        (&kari, "/api/v1/audit", "/api/v1/audit".into()),
+        (
+            &kari,
+            "/api/v1/notifications",
+            "/api/v1/notifications".into(),
+        ),
+        (&rita, "/api/v1/nights", "/api/v1/nights".into()),
+        (
+            &rita,
+            "/api/v1/nights/{night}",
+            "/api/v1/nights/2026-01-01".into(),
+        ),
+        (
+            &rita,
+            "/api/v1/nights/{night}",
+            "/api/v1/nights/ikke-en-dato".into(),
+        ),
+    ];
+    for (client, template, path) in reads {
+        let (s, body) = client.get(&path).await;
+        let body: Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("GET {path} ({s}): not JSON: {e}: {body}"));
+        conforms(&doc, "GET", template, s.as_u16(), &body);
+    }
+}
