@@ -29,7 +29,8 @@ Commands:
                     127.0.0.1:8080 with demo accounts, tested adapters and a listed product;
                     ARGS are passed to `sandkasse demo`
   test [ARGS...]    run every test: build plugins/ (wasm32-wasip2), browser tests in tests/browser,
-                    `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`
+                    `cargo test --workspace --all-targets [ARGS...]`, `cargo test --workspace --doc`,
+                    schemathesis against a served markedsplass (tests/api/schemathesis.sh)
   plugins           build the sample adapters in plugins/ for wasm32-wasip2, and
                     plugins/python-reference with componentize-py
   mutants           build plugins/, then run the mutation harness with its table shown:
@@ -112,7 +113,8 @@ fn run() -> Result<ExitCode> {
     }
 }
 
-/// `cargo xtask test`: plugins, browser tests, workspace tests, doc tests — in that order.
+/// `cargo xtask test`: plugins, browser tests, workspace tests, doc tests, the OpenAPI document
+/// against the served API — in that order.
 ///
 /// A missing prerequisite or a failed plugin build stops the run (later steps depend on it); a
 /// failing test step does not stop the next one, so one run shows every failure. Ends with a
@@ -145,6 +147,10 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     cmd.args(["test", "--workspace", "--doc"]);
     summary.push("doc tests", Outcome::from_status(spawn(&mut cmd)?));
 
+    match api_conformance(root) {
+        Ok(outcome) => summary.push("schemathesis (OpenAPI vs service)", outcome),
+        Err(err) => return Ok(summary.stop("schemathesis (OpenAPI vs service)", &err)),
+    }
     match lints(root) {
         Ok(outcome) => summary.push("cargo clippy -D warnings", outcome),
         Err(err) => return Ok(summary.stop("cargo clippy -D warnings", &err)),
@@ -222,6 +228,23 @@ fn lints(root: &Path) -> Result<Outcome> {
         outcome = Outcome::from_status(spawn(&mut cmd)?);
     }
     Ok(outcome)
+}
+
+/// `tests/api/schemathesis.sh`: the served OpenAPI document against a running `sandkasse serve`,
+/// bounded (examples per operation, 150 s at most); any undocumented answer or 5xx fails it. A
+/// missing schemathesis stops the run with the command that installs it.
+fn api_conformance(root: &Path) -> Result<Outcome> {
+    const SCRIPT: &str = "tests/api/schemathesis.sh";
+    let check = Command::new("bash")
+        .args([SCRIPT, "--check-install"])
+        .current_dir(root)
+        .output()
+        .with_context(|| format!("could not run `bash {SCRIPT} --check-install`"))?;
+    if !check.status.success() {
+        bail!("{}", String::from_utf8_lossy(&check.stderr).trim());
+    }
+    let status = spawn(Command::new("bash").arg(SCRIPT).current_dir(root))?;
+    Ok(Outcome::from_status(status))
 }
 
 /// Builds the `plugins/` workspace for `wasm32-wasip2`, installing the target if it is missing,

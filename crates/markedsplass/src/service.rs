@@ -493,9 +493,41 @@ pub fn stored_progress(state: &AppState, run: &Run) -> crate::runner::Progress {
 /// A listing request.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ListingRequest {
+    #[serde(deserialize_with = "integer")]
     pub submission_id: i64,
     #[serde(default)]
     pub csrf: Option<String>,
+}
+
+/// An `i64` that also takes a JSON number written with a zero fraction (`7.0`), as JSON Schema's
+/// `integer` — and so the OpenAPI document — allows; a form field is parsed as usual, a JSON string
+/// is refused.
+fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+    struct Integer;
+    impl Visitor<'_> for Integer {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<i64, E> {
+            // -2^63 is exact as f64; 2^63 is the first value past i64::MAX.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if v.fract() == 0.0 && (-LIMIT..LIMIT).contains(&v) {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+    deserializer.deserialize_i64(Integer)
 }
 
 /// Asks for a product version to be listed: its latest run must be godkjent.
@@ -883,4 +915,21 @@ pub async fn notifications(
         Some(user.organisation_id.ok_or(AppError::Forbidden)?)
     };
     Ok(state.stores.nightly.notifications(scope, 100).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submission_id_is_an_integer_however_written() {
+        let parse =
+            |body: &str| serde_json::from_str::<ListingRequest>(body).map(|r| r.submission_id);
+        assert_eq!(parse(r#"{"submission_id": 7}"#).unwrap(), 7);
+        assert_eq!(parse(r#"{"submission_id": -558577.0}"#).unwrap(), -558577);
+        assert!(parse(r#"{"submission_id": 7.5}"#).is_err());
+        assert!(parse(r#"{"submission_id": "7"}"#).is_err());
+        assert!(parse(r#"{"submission_id": 1e30}"#).is_err());
+        assert!(parse(r#"{"submission_id": 9223372036854775808}"#).is_err());
+    }
 }
