@@ -37,10 +37,20 @@ pub struct ServiceLimits {
     /// Password hashes (argon2id, 19 MiB and ~50 ms each) computed at once, on blocking threads;
     /// further logins wait their turn. Default: 2.
     pub password_hash_concurrency: usize,
+    /// Seconds compiling an uploaded component may take; the compile is stopped after it and the
+    /// upload refused, naming the limit. Default: 300 (`sandkasse_sandbox::Limits`).
+    pub compile_timeout_seconds: u64,
+    /// Bytes of memory compiling a component may use (the compile worker process's resident set);
+    /// the compile is stopped above it and the upload refused, naming the limit. Default: 2 GiB.
+    pub compile_memory_bytes: usize,
+    /// Bytes of compiled code a component may produce; more is refused, naming the limit, and
+    /// never stored. Default: 128 MiB.
+    pub max_compiled_bytes: usize,
 }
 
 impl Default for ServiceLimits {
     fn default() -> Self {
+        let compile = sandkasse_sandbox::Limits::default();
         ServiceLimits {
             max_report_bytes: 1 << 20,
             login_free_failures_per_username: 5,
@@ -49,6 +59,9 @@ impl Default for ServiceLimits {
             login_backoff_max_username_seconds: 60,
             login_backoff_max_address_seconds: 900,
             password_hash_concurrency: 2,
+            compile_timeout_seconds: compile.compile_timeout_seconds,
+            compile_memory_bytes: compile.compile_memory_bytes,
+            max_compiled_bytes: compile.max_compiled_bytes,
         }
     }
 }
@@ -80,12 +93,31 @@ impl ServiceLimits {
                 "limits.password_hash_concurrency",
                 self.password_hash_concurrency as u64,
             ),
+            (
+                "limits.compile_timeout_seconds",
+                self.compile_timeout_seconds,
+            ),
+            (
+                "limits.compile_memory_bytes",
+                self.compile_memory_bytes as u64,
+            ),
+            ("limits.max_compiled_bytes", self.max_compiled_bytes as u64),
         ] {
             if value == 0 {
                 return Err((field, "must be at least 1".into()));
             }
         }
         Ok(())
+    }
+
+    /// The sandbox's limits: its defaults with the compile limits of this table.
+    pub fn sandbox(&self) -> sandkasse_sandbox::Limits {
+        sandkasse_sandbox::Limits {
+            compile_timeout_seconds: self.compile_timeout_seconds,
+            compile_memory_bytes: self.compile_memory_bytes,
+            max_compiled_bytes: self.max_compiled_bytes,
+            ..sandkasse_sandbox::Limits::default()
+        }
     }
 
     /// The backoff of usernames.
