@@ -32,11 +32,16 @@
 //! ([`Rejection::CompiledTooLarge`]). A child whose parent dies sees its stdin close (a thread reads
 //! it to the end) and exits; the parent kills the child when it drops it, on every path.
 //!
-//! Polling the resident set was chosen over rlimits: `RLIMIT_AS` counts address space, and an
-//! engine with the pooling allocator reserves terabytes of it; `RLIMIT_DATA` needs `unsafe` or a
-//! dependency to set, and a failed allocation aborts the child without saying which limit it hit.
-//! The poll overshoots by what Cranelift allocates within one [`POLL`] (a few MiB); a rejected
-//! compile costs at most its limits.
+//! Polling the resident set was chosen over rlimits: `RLIMIT_AS` counts address space, not memory
+//! (the sandbox's engine with the pooling allocator has a VmSize of ≈ 1 TiB at 33 MiB resident);
+//! `RLIMIT_DATA` needs `unsafe` or a dependency to set, and a failed allocation aborts the child
+//! without saying which limit it hit. The poll overshoots by what Cranelift allocates within one
+//! [`POLL`]; its memory grows gradually (≈ 6 KiB per function, see docs/performance.md), so a
+//! rejected compile costs about its limits.
+//!
+//! The worker's engine allocates on demand (it never instantiates): the allocation strategy is not
+//! part of `precompile_compatibility_hash`, so its artefacts load in the sandbox's pooled engine
+//! (a unit test checks the hashes are equal).
 //!
 //! # Without a worker
 //!

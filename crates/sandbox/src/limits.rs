@@ -51,11 +51,11 @@ pub struct Limits {
     /// Resident memory of the compile worker process in bytes, its own start-up included; it is
     /// killed above it and the component rejected ([`Rejection::CompileMemory`](crate::Rejection)).
     /// Enforced only with a compile worker, on Linux. Default 2 GiB: the Python reference peaks
-    /// at ≈ 0.5 GiB.
+    /// at 414 MiB.
     pub compile_memory_bytes: usize,
     /// Bytes of compiled code (the serialised artefact) a component may produce; more is rejected
     /// ([`Rejection::CompiledTooLarge`](crate::Rejection)) and never stored. Default 128 MiB: the
-    /// Python reference compiles to ≈ 40 MiB.
+    /// Python reference compiles to 38 MiB.
     pub max_compiled_bytes: usize,
 }
 
