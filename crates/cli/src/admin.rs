@@ -37,7 +37,9 @@ impl ConfigArgs {
             listen,
             data_dir: self.data_dir.clone(),
         };
-        Config::load(self.config.as_deref(), &overrides).context("loading the configuration")
+        let config = Config::load(self.config.as_deref(), &overrides)
+            .context("loading the configuration")?;
+        with_compile_worker(config)
     }
 }
 
@@ -71,6 +73,13 @@ pub enum AdminAction {
     },
     /// Check the audit trail's hash chain; exits 1 and names the first broken event.
     VerifyAudit,
+}
+
+/// Uploads compile in a child process of this program, within the `[limits]` compile limits.
+fn with_compile_worker(mut config: Config) -> anyhow::Result<Config> {
+    config.compile_worker =
+        Some(sandkasse_sandbox::CompileWorker::current_exe().context("locating this program")?);
+    Ok(config)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -198,7 +207,8 @@ pub fn demo(port: u16, data_dir: Option<PathBuf>, plugins: Option<PathBuf>) -> a
         listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
         data_dir: Some(data_dir.clone()),
     };
-    let config = Config::load(None, &overrides).context("loading the configuration")?;
+    let config =
+        with_compile_worker(Config::load(None, &overrides).context("loading the configuration")?)?;
     let runtime = runtime()?;
     let served = runtime.block_on(async move {
         let server = Server::bind(config).await.context("starting the markedsplass")?;

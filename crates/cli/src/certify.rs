@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use sandkasse_sandbox::{Sandbox, SandboxConfig};
 use sandkasse_suite::report::{Outcome, Report};
 
 /// Arguments of `sandkasse test`.
@@ -15,6 +14,7 @@ pub struct TestArgs {
     pub format: Vec<String>,
     pub suite: Option<PathBuf>,
     pub scenario: Vec<String>,
+    pub compile: crate::commands::CompileArgs,
 }
 
 /// Runs the suite; returns the exit code (0 godkjent, 1 not godkjent).
@@ -27,10 +27,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("loading the suite in {}", root.display()))?;
     let bytes = std::fs::read(&args.adapter)
         .with_context(|| format!("reading {}", args.adapter.display()))?;
-    let sandbox = Sandbox::new(SandboxConfig {
-        cache_dir: crate::commands::cache_dir(),
-        ..SandboxConfig::default()
-    })?;
+    let sandbox = crate::commands::sandbox(&args.compile)?;
     let total = if args.scenario.is_empty() {
         suite.scenarios.len()
     } else {

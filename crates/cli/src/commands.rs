@@ -8,17 +8,41 @@ use sandkasse_kommune::GenConfig;
 use sandkasse_platform::{Base, Platform};
 use sandkasse_sandbox::types::{ClinicalEntry, Event};
 use sandkasse_sandbox::{
-    CallEvidence, LaunchSpec, Outcome, Sandbox, SandboxConfig, SessionOptions, block_on_virtual,
+    CallEvidence, CompileWorker, LaunchSpec, Limits, Outcome, Sandbox, SandboxConfig,
+    SessionOptions, block_on_virtual,
 };
 
 use crate::CallKind;
 
-/// The sandbox for CLI commands: compiled components are cached in `$XDG_CACHE_HOME/sandkasse`
-/// (or `~/.cache/sandkasse`), so a second `inspect` or `run` of the same component skips
+/// Limits on compiling the component, which runs in a child process of this program
+/// (`sandkasse_sandbox::compile`); going over one rejects the component and names the limit.
+#[derive(Debug, clap::Args)]
+pub struct CompileArgs {
+    /// Seconds compiling the component may take.
+    #[arg(long, env = "SANDKASSE_COMPILE_TIMEOUT_SECONDS", default_value_t = Limits::default().compile_timeout_seconds)]
+    pub compile_timeout_seconds: u64,
+    /// Bytes of memory compiling the component may use (the compiling process's resident set).
+    #[arg(long, env = "SANDKASSE_COMPILE_MEMORY_BYTES", default_value_t = Limits::default().compile_memory_bytes)]
+    pub compile_memory_bytes: usize,
+    /// Bytes of compiled code the component may produce.
+    #[arg(long, env = "SANDKASSE_MAX_COMPILED_BYTES", default_value_t = Limits::default().max_compiled_bytes)]
+    pub max_compiled_bytes: usize,
+}
+
+/// The sandbox for CLI commands: components compile in a child process of this program within
+/// `compile`'s limits, and compiled components are cached in `$XDG_CACHE_HOME/sandkasse` (or
+/// `~/.cache/sandkasse`), so a second `inspect` or `run` of the same component skips
 /// compilation. `SANDKASSE_NO_CACHE=1` disables the cache.
-fn sandbox() -> anyhow::Result<Sandbox> {
+pub fn sandbox(compile: &CompileArgs) -> anyhow::Result<Sandbox> {
     Ok(Sandbox::new(SandboxConfig {
+        limits: Limits {
+            compile_timeout_seconds: compile.compile_timeout_seconds,
+            compile_memory_bytes: compile.compile_memory_bytes,
+            max_compiled_bytes: compile.max_compiled_bytes,
+            ..Limits::default()
+        },
         cache_dir: cache_dir(),
+        compile_worker: Some(CompileWorker::current_exe().context("locating this program")?),
         ..SandboxConfig::default()
     })?)
 }
@@ -38,9 +62,9 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
 
-pub fn inspect(adapter: &Path, json: bool) -> anyhow::Result<()> {
+pub fn inspect(adapter: &Path, json: bool, compile: &CompileArgs) -> anyhow::Result<()> {
     let bytes = read(adapter)?;
-    let sandbox = sandbox()?;
+    let sandbox = sandbox(compile)?;
     let (inspection, verdict) = sandbox.inspect(&bytes);
     if json {
         let out = serde_json::json!({
@@ -91,11 +115,12 @@ pub struct RunArgs {
     pub event: Option<PathBuf>,
     pub config: GenConfig,
     pub json: bool,
+    pub compile: CompileArgs,
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let bytes = read(&args.adapter)?;
-    let sandbox = sandbox()?;
+    let sandbox = sandbox(&args.compile)?;
     let prepared = sandbox
         .prepare(&bytes)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

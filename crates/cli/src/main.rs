@@ -94,6 +94,8 @@ enum Command {
         /// Print JSON instead of a readable summary.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        compile: commands::CompileArgs,
     },
     /// Run one call of an adapter against a generated kommune and print the evidence.
     Run {
@@ -119,6 +121,8 @@ enum Command {
         /// Print the evidence as JSON instead of a readable summary.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        compile: commands::CompileArgs,
     },
     /// Test an adapter against the conformance suite: every vilkår, a signed report, a verdict.
     /// Exits non-zero when the verdict is not godkjent, so it can run in a vendor's CI unchanged.
@@ -140,6 +144,8 @@ enum Command {
         /// Run only these scenarios.
         #[arg(long, value_delimiter = ',')]
         scenario: Vec<String>,
+        #[command(flatten)]
+        compile: commands::CompileArgs,
     },
     /// Verify a report's Ed25519 signature.
     Verify {
@@ -195,7 +201,25 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    // The compile worker: this program re-run by its own sandbox (`sandkasse_sandbox::compile`),
+    // before any argument parsing or logging set-up.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == sandkasse_sandbox::compile::SUBCOMMAND)
+    {
+        return sandkasse_sandbox::compile::worker_main();
+    }
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:?}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -212,7 +236,11 @@ fn main() -> anyhow::Result<()> {
             faults,
             guide,
         } => platform(&data, listen, faults.as_deref(), guide),
-        Command::Inspect { adapter, json } => commands::inspect(&adapter, json),
+        Command::Inspect {
+            adapter,
+            json,
+            compile,
+        } => commands::inspect(&adapter, json, &compile),
         Command::Run {
             adapter,
             call,
@@ -222,6 +250,7 @@ fn main() -> anyhow::Result<()> {
             event,
             data,
             json,
+            compile,
         } => commands::run(&commands::RunArgs {
             adapter,
             call,
@@ -231,6 +260,7 @@ fn main() -> anyhow::Result<()> {
             event,
             config: data.config(),
             json,
+            compile,
         }),
         Command::Test {
             adapter,
@@ -239,6 +269,7 @@ fn main() -> anyhow::Result<()> {
             format,
             suite,
             scenario,
+            compile,
         } => {
             let code = certify::test(&certify::TestArgs {
                 adapter,
@@ -247,6 +278,7 @@ fn main() -> anyhow::Result<()> {
                 format,
                 suite,
                 scenario,
+                compile,
             })?;
             std::process::exit(code)
         }

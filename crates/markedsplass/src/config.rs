@@ -75,6 +75,12 @@ pub struct Config {
     /// What one component or client can make the service store, render or hold
     /// ([`ServiceLimits`], each field with its default).
     pub limits: ServiceLimits,
+    /// The program that compiles uploaded components in a child process, within the compile
+    /// limits of [`ServiceLimits`] (`sandkasse_sandbox::compile`). Not read from files or the
+    /// environment: the binary sets it (`sandkasse serve` names itself). Default: none — compile
+    /// in this process, bounded only in the compiled code's size.
+    #[serde(skip)]
+    pub compile_worker: Option<sandkasse_sandbox::CompileWorker>,
 }
 
 /// The nightly regression runs ([`crate::nightly`], `docs/nightly.md`).
@@ -148,6 +154,7 @@ impl Default for Config {
             max_run_attempts: 3,
             run_budget_seconds: 600,
             limits: ServiceLimits::default(),
+            compile_worker: None,
         }
     }
 }
@@ -173,6 +180,7 @@ impl fmt::Debug for Config {
             .field("max_run_attempts", &self.max_run_attempts)
             .field("run_budget_seconds", &self.run_budget_seconds)
             .field("limits", &self.limits)
+            .field("compile_worker", &self.compile_worker)
             .finish()
     }
 }

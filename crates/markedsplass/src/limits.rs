@@ -59,10 +59,20 @@ pub struct ServiceLimits {
     /// Seconds the service waits at shutdown for open connections (event streams, uploads) to
     /// finish before it closes them. Default: 10.
     pub shutdown_grace_seconds: u64,
+    /// Seconds compiling an uploaded component may take; the compile is stopped after it and the
+    /// upload refused, naming the limit. Default: 300 (`sandkasse_sandbox::Limits`).
+    pub compile_timeout_seconds: u64,
+    /// Bytes of memory compiling a component may use (the compile worker process's resident set);
+    /// the compile is stopped above it and the upload refused, naming the limit. Default: 2 GiB.
+    pub compile_memory_bytes: usize,
+    /// Bytes of compiled code a component may produce; more is refused, naming the limit, and
+    /// never stored. Default: 128 MiB.
+    pub max_compiled_bytes: usize,
 }
 
 impl Default for ServiceLimits {
     fn default() -> Self {
+        let compile = sandkasse_sandbox::Limits::default();
         ServiceLimits {
             max_report_bytes: 1 << 20,
             login_free_failures_per_username: 5,
@@ -77,6 +87,9 @@ impl Default for ServiceLimits {
             max_connections: 1_000,
             max_connections_per_address: 64,
             shutdown_grace_seconds: 10,
+            compile_timeout_seconds: compile.compile_timeout_seconds,
+            compile_memory_bytes: compile.compile_memory_bytes,
+            max_compiled_bytes: compile.max_compiled_bytes,
         }
     }
 }
@@ -117,12 +130,31 @@ impl ServiceLimits {
                 self.body_read_timeout_seconds,
             ),
             ("limits.max_connections", self.max_connections as u64),
+            (
+                "limits.compile_timeout_seconds",
+                self.compile_timeout_seconds,
+            ),
+            (
+                "limits.compile_memory_bytes",
+                self.compile_memory_bytes as u64,
+            ),
+            ("limits.max_compiled_bytes", self.max_compiled_bytes as u64),
         ] {
             if value == 0 {
                 return Err((field, "must be at least 1".into()));
             }
         }
         Ok(())
+    }
+
+    /// The sandbox's limits: its defaults with the compile limits of this table.
+    pub fn sandbox(&self) -> sandkasse_sandbox::Limits {
+        sandkasse_sandbox::Limits {
+            compile_timeout_seconds: self.compile_timeout_seconds,
+            compile_memory_bytes: self.compile_memory_bytes,
+            max_compiled_bytes: self.max_compiled_bytes,
+            ..sandkasse_sandbox::Limits::default()
+        }
     }
 
     /// The backoff of usernames.

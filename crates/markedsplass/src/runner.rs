@@ -12,6 +12,9 @@
 //!   transaction as its audit event, so a run is finished once and never twice.
 //! - **Give up**: a run started `max_run_attempts` times without finishing (a component that
 //!   takes the service down with it) ends as an `error` instead of looping.
+//! - **Stop**: at shutdown the sandbox kills compiles in flight; a run whose compile was
+//!   interrupted is neither finished nor failed — it stays `running` and the next start queues it
+//!   again, like a run interrupted by a crash.
 //!
 //! Each run executes `sandkasse_suite::harness::test_component` on a blocking thread (the suite
 //! runs scenarios in parallel inside it), so the async runtime keeps serving requests while a
@@ -25,8 +28,8 @@ use std::time::Duration;
 
 use jiff::SignedDuration;
 use rand_core::{OsRng, RngCore as _};
-use sandkasse_sandbox::Sandbox;
-use sandkasse_suite::harness::{TestOptions, test_component};
+use sandkasse_sandbox::{Rejection, Sandbox};
+use sandkasse_suite::harness::{TestError, TestOptions, test_component};
 use sandkasse_suite::load::Suite;
 use serde::Serialize;
 use serde_json::json;
@@ -309,6 +312,14 @@ impl Runner {
             let heartbeat = self.heartbeat(run_id, claimed.claim.clone());
             let outcome = self.test(&claimed, slot).await;
             heartbeat.abort();
+            let Some(outcome) = outcome else {
+                // Left `running`: the next start queues it again (`recover`).
+                tracing::info!(
+                    run = run_id,
+                    "the service is stopping; the run's compile was interrupted and it runs again at the next start"
+                );
+                return Ok(());
+            };
             outcome
         };
         let audit = self.audit.clone();
@@ -373,18 +384,20 @@ impl Runner {
         })
     }
 
+    /// Tests the run's component; `None` when the service is stopping and the compile was
+    /// interrupted ([`Sandbox::interrupt_compiles`]): the run is neither finished nor failed.
     async fn test(
         &self,
         claimed: &ClaimedRun,
         slot: tokio::sync::OwnedSemaphorePermit,
-    ) -> RunOutcome {
+    ) -> Option<RunOutcome> {
         let bytes = match self.components.get(&claimed.component_sha256) {
             Ok(bytes) => bytes,
             Err(e) => {
                 tracing::error!(run = claimed.run.id, error = %e, "the component cannot be read");
-                return failed(format!(
+                return Some(failed(format!(
                     "komponenten kunne ikke leses / the component could not be read: {e}"
-                ));
+                )));
             }
         };
         let (suite, sandbox, hub, key, report_budget) = (
@@ -435,18 +448,19 @@ impl Runner {
                 "the run exceeded its time budget"
             );
             let secs = self.budget.as_secs();
-            return failed(format!(
+            return Some(failed(format!(
                 "kjøringen brukte mer enn tidsbudsjettet på {secs} s / the run exceeded its time budget of {secs} s"
-            ));
+            )));
         };
-        match joined {
+        Some(match joined {
             Ok(Ok(Ok(outcome))) => outcome,
+            Ok(Ok(Err(TestError::Rejected(Rejection::Interrupted)))) => return None,
             Ok(Ok(Err(e))) => failed(e.to_string()),
             Ok(Err(_)) | Err(_) => {
                 tracing::error!(run = run_id, "the suite panicked");
                 failed("intern feil i sandkasse under kjøringen; feilen er logget / internal error in sandkasse during the run; it has been logged".into())
             }
-        }
+        })
     }
 }
 

@@ -67,7 +67,9 @@ impl AppState {
         let suite = sandkasse_suite::load::load(&suite_dir)
             .map_err(|e| ServeError::Suite(e.to_string()))?;
         let sandbox = sandkasse_sandbox::Sandbox::new(sandkasse_sandbox::SandboxConfig {
+            limits: config.limits.sandbox(),
             cache_dir: Some(config.data_dir.join("compiled")),
+            compile_worker: config.compile_worker.clone(),
             ..Default::default()
         })
         .map_err(|e| ServeError::Sandbox(e.to_string()))?;
@@ -256,6 +258,10 @@ impl Server {
     /// `shutdown` completes, lets running requests finish (for at most
     /// `limits.shutdown_grace_seconds`), then closes the database. A run still
     /// executing at shutdown stays `running` in the database and is run again at the next start.
+    /// Compiles in flight are interrupted at `shutdown` ([`Sandbox::interrupt_compiles`]): an
+    /// upload being compiled is refused (503, nothing stored), a run being compiled stays queued.
+    ///
+    /// [`Sandbox::interrupt_compiles`]: sandkasse_sandbox::Sandbox::interrupt_compiles
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -274,6 +280,13 @@ impl Server {
             .enabled
             .then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
+        // At the signal, compiles in flight are killed (their uploads refused, their runs left to
+        // the next start), so the drain below never waits for a compile.
+        let sandbox = state.runner.sandbox.clone();
+        let shutdown = async move {
+            shutdown.await;
+            sandbox.interrupt_compiles();
+        };
         // Timeouts, caps and bounded draining (`connections`); the peer address reaches handlers
         // as `ConnectInfo` (the login throttle keys on it).
         let hygiene = crate::connections::Hygiene::from_limits(&state.config.limits);

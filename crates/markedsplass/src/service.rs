@@ -4,6 +4,7 @@
 //! events in one transaction.
 
 use axum::extract::Multipart;
+use sandkasse_sandbox::Rejection;
 use sandkasse_suite::text::{Lines, check_plain};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -207,7 +208,11 @@ pub async fn submit(
     })
     .await
     .map_err(|e| AppError::Internal(Box::new(e)))??
-    .map_err(|rejection| AppError::Rejected(rejection.to_string()))?;
+    .map_err(|rejection| match rejection {
+        // The service is stopping: nothing was stored; the client may try again.
+        Rejection::Interrupted => AppError::NotReady,
+        rejection => AppError::Rejected(rejection.to_string()),
+    })?;
     let user = actor.user()?;
     let new = NewSubmission {
         organisation_id,

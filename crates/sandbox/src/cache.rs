@@ -2,8 +2,9 @@
 //!
 //! `Component::deserialize` is `unsafe` because wasmtime trusts the bytes to be code it compiled.
 //! This module is the only place that calls it, and it is sound because:
-//! - artefacts are only ever written here, by this process's own `Component::serialize`, into a
-//!   directory the operator configures — never accepted from outside;
+//! - artefacts are only ever written here, by `Component::serialize` in this program — in this
+//!   process or in its compile worker, the same executable re-run ([`crate::compile`]) — into a
+//!   directory the operator configures (or a private temporary one) — never accepted from outside;
 //! - each artefact's SHA-256 is written beside it and checked before deserialising, so a
 //!   truncated or altered file is recompiled instead of loaded;
 //! - the file name carries the engine's compatibility hash, so artefacts from another wasmtime
@@ -48,20 +49,20 @@ pub(crate) fn load(engine: &Engine, dir: &Path, digest: &str) -> Option<Componen
         .ok()
 }
 
-/// Stores a compiled component. Failures only cost a recompilation later, so they are logged.
-pub(crate) fn store(engine: &Engine, dir: &Path, digest: &str, component: &Component) {
+/// Stores a compiled component: the artefact under a temporary name, its digest, then the rename,
+/// so a process killed half-way leaves nothing [`load`] accepts. Returns the artefact's size.
+pub(crate) fn store(
+    engine: &Engine,
+    dir: &Path,
+    digest: &str,
+    component: &Component,
+) -> Result<usize, String> {
     let (artefact, check) = paths(engine, dir, digest);
-    let result = component
-        .serialize()
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| {
-            let tmp = artefact.with_extension("tmp");
-            std::fs::write(&tmp, &bytes).map_err(|e| e.to_string())?;
-            std::fs::write(&check, hex::encode(Sha256::digest(&bytes)))
-                .map_err(|e| e.to_string())?;
-            std::fs::rename(&tmp, &artefact).map_err(|e| e.to_string())
-        });
-    if let Err(e) = result {
-        tracing::warn!(error = %e, path = %artefact.display(), "could not cache compiled artefact");
-    }
+    let bytes = component.serialize().map_err(|e| e.to_string())?;
+    let failed = |e: std::io::Error| format!("{}: {e}", artefact.display());
+    let tmp = artefact.with_extension(format!("{}.tmp", std::process::id()));
+    std::fs::write(&tmp, &bytes).map_err(failed)?;
+    std::fs::write(&check, hex::encode(Sha256::digest(&bytes))).map_err(failed)?;
+    std::fs::rename(&tmp, &artefact).map_err(failed)?;
+    Ok(bytes.len())
 }

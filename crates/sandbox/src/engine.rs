@@ -12,6 +12,7 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::cache;
+use crate::compile::{self, CompileWorker};
 use crate::host::{AdapterPre, HostState};
 use crate::inspect::{self, Inspection, Rejection};
 use crate::limits::{EPOCH_TICK_MS, Limits};
@@ -27,6 +28,11 @@ pub struct SandboxConfig {
     pub max_instances: u32,
     /// The authority (`host[:port]`) routed to the platform. Default `plattform.sandkasse.test`.
     pub platform_authority: String,
+    /// The program that compiles components in a child process, bounded by the compile limits
+    /// of [`Limits`] ([`crate::compile`]). `None` compiles on the calling thread, bounding only
+    /// the compiled code's size. Default `None`; the `sandkasse` binary sets
+    /// [`CompileWorker::current_exe`].
+    pub compile_worker: Option<CompileWorker>,
 }
 
 impl Default for SandboxConfig {
@@ -36,6 +42,7 @@ impl Default for SandboxConfig {
             cache_dir: None,
             max_instances: 64,
             platform_authority: "plattform.sandkasse.test".to_owned(),
+            compile_worker: None,
         }
     }
 }
@@ -78,6 +85,8 @@ pub struct Sandbox {
     config: SandboxConfig,
     limits: Arc<Limits>,
     prepared: Mutex<HashMap<String, Arc<Prepared>>>,
+    /// Set by [`Sandbox::interrupt_compiles`].
+    compiles_stopped: AtomicBool,
     _ticker: Ticker,
 }
 
@@ -89,6 +98,47 @@ impl std::fmt::Debug for Sandbox {
     }
 }
 
+/// How an engine allocates instances: the sandbox's pooling allocator, or on demand in the compile
+/// worker, which never instantiates (the strategy is not part of the compiled code's
+/// compatibility: `precompile_compatibility_hash` is the same, a test checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Allocation {
+    Pooling,
+    OnDemand,
+}
+
+/// The wasmtime configuration of a sandbox with `limits` and `max_instances` slots. The compile
+/// worker builds its engine from the same function, so its artefacts load in the sandbox.
+pub(crate) fn wasmtime_config(
+    limits: &Limits,
+    max_instances: u32,
+    allocation: Allocation,
+) -> Config {
+    let mut wasm = Config::new();
+    wasm.wasm_component_model(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.max_wasm_stack)
+        .async_stack_size(limits.max_wasm_stack + (1 << 20))
+        .concurrency_support(false);
+    if allocation == Allocation::Pooling {
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(max_instances)
+            .total_core_instances(max_instances * 20)
+            .total_memories(max_instances * 4)
+            .total_tables(max_instances * 8)
+            .total_stacks(max_instances)
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(50)
+            .max_memory_size(limits.max_memory_bytes)
+            .table_elements(limits.max_table_elements);
+        wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    }
+    wasm
+}
+
 /// Why a sandbox could not be created.
 #[derive(Debug, thiserror::Error)]
 #[error("kunne ikke starte sandkassen / could not start the sandbox: {0}")]
@@ -97,27 +147,7 @@ pub struct SandboxError(String);
 impl Sandbox {
     /// A sandbox with the given configuration.
     pub fn new(config: SandboxConfig) -> Result<Sandbox, SandboxError> {
-        let limits = &config.limits;
-        let mut pooling = PoolingAllocationConfig::default();
-        pooling
-            .total_component_instances(config.max_instances)
-            .total_core_instances(config.max_instances * 20)
-            .total_memories(config.max_instances * 4)
-            .total_tables(config.max_instances * 8)
-            .total_stacks(config.max_instances)
-            .max_memories_per_component(4)
-            .max_tables_per_component(8)
-            .max_core_instances_per_component(50)
-            .max_memory_size(limits.max_memory_bytes)
-            .table_elements(limits.max_table_elements);
-        let mut wasm = Config::new();
-        wasm.wasm_component_model(true)
-            .consume_fuel(true)
-            .epoch_interruption(true)
-            .max_wasm_stack(limits.max_wasm_stack)
-            .async_stack_size(limits.max_wasm_stack + (1 << 20))
-            .concurrency_support(false)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let wasm = wasmtime_config(&config.limits, config.max_instances, Allocation::Pooling);
         let engine = Engine::new(&wasm).map_err(|e| SandboxError(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -153,6 +183,7 @@ impl Sandbox {
             limits: Arc::new(config.limits.clone()),
             config,
             prepared: Mutex::new(HashMap::new()),
+            compiles_stopped: AtomicBool::new(false),
             _ticker: Ticker {
                 stop,
                 thread: Some(thread),
@@ -212,19 +243,49 @@ impl Sandbox {
         self.prepared.lock().expect("prepared map").clear();
     }
 
+    /// Kills every compile running in a worker now and refuses further ones with
+    /// [`Rejection::Interrupted`]: for a process that is shutting down, so that it never waits
+    /// for a compile. Compiles without a worker run to their end.
+    pub fn interrupt_compiles(&self) {
+        self.compiles_stopped.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Sandbox::interrupt_compiles`] was called.
+    pub fn compiles_interrupted(&self) -> bool {
+        self.compiles_stopped.load(Ordering::Relaxed)
+    }
+
     fn compile(&self, bytes: &[u8]) -> Result<(Component, bool), Rejection> {
         inspect::precheck(bytes, self.limits.max_component_bytes)?;
         let digest = inspect::digest(bytes);
-        if let Some(dir) = &self.config.cache_dir
+        let cache_dir = self.config.cache_dir.as_deref();
+        if let Some(dir) = cache_dir
             && let Some(component) = cache::load(&self.engine, dir, &digest)
         {
             return Ok((component, true));
         }
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| Rejection::Malformed(first_line(&e)))?;
-        if let Some(dir) = &self.config.cache_dir {
-            cache::store(&self.engine, dir, &digest, &component);
-        }
+        let component = match &self.config.compile_worker {
+            Some(worker) => compile::in_worker(
+                worker,
+                &self.engine,
+                &self.limits,
+                self.config.max_instances,
+                bytes,
+                &digest,
+                cache_dir,
+                &self.compiles_stopped,
+            )?,
+            None => {
+                let component = compile::in_process(&self.engine, bytes, &self.limits)?;
+                if let Some(dir) = cache_dir
+                    && let Err(e) = cache::store(&self.engine, dir, &digest, &component)
+                {
+                    // Only costs a recompilation later.
+                    tracing::warn!(error = %e, "could not cache compiled artefact");
+                }
+                component
+            }
+        };
         Ok((component, false))
     }
 
@@ -262,14 +323,4 @@ impl Sandbox {
             .map_err(|e| Rejection::Incompatible(format!("{e:#}")))?;
         AdapterPre::new(pre).map_err(|e| Rejection::Incompatible(format!("{e:#}")))
     }
-}
-
-fn first_line(e: &wasmtime::Error) -> String {
-    let text = format!("{e:#}");
-    text.lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(500)
-        .collect()
 }

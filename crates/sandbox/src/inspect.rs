@@ -161,6 +161,25 @@ pub enum Rejection {
     DisallowedImport { name: String },
     #[error("komponenten passer ikke kontrakten / the component does not match the contract: {0}")]
     Incompatible(String),
+    #[error(
+        "kompileringen av komponenten tok lengre enn grensen på {seconds} s og ble stoppet; del opp svært store funksjoner / compiling the component took longer than the limit of {seconds} s and was stopped; split very large functions"
+    )]
+    CompileTimeout { seconds: u64 },
+    #[error(
+        "kompileringen av komponenten brukte mer minne enn grensen på {} MiB og ble stoppet; del opp svært store eller dypt nøstede funksjoner / compiling the component used more memory than the limit of {} MiB and was stopped; split very large or deeply nested functions",
+        .limit >> 20, .limit >> 20
+    )]
+    CompileMemory { limit: usize },
+    #[error(
+        "den kompilerte koden er {size} byte, grensen er {limit} byte / the compiled code is {size} bytes, the limit is {limit} bytes"
+    )]
+    CompiledTooLarge { size: usize, limit: usize },
+    #[error(
+        "sandkasse stoppet mens komponenten ble kompilert; ingenting er lagret, prøv igjen / sandkasse stopped while compiling the component; nothing was stored, try again"
+    )]
+    Interrupted,
+    #[error("kompileringen stoppet uventet / compiling stopped unexpectedly: {0}")]
+    CompileFailed(String),
 }
 
 /// SHA-256 of bytes, hex.

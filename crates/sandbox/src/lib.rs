@@ -10,6 +10,8 @@
 //!   giving a [`CallEvidence`]. Run it inside [`block_on_virtual`] so time is virtual.
 //! - [`Limits`]: every bound, with documented defaults; hitting one is a classified outcome
 //!   ([`FailureClass`]), never a host failure.
+//! - [`compile`]: compiling a component in a child process ([`CompileWorker`]) within a time,
+//!   memory and code-size limit; [`Sandbox::interrupt_compiles`] ends them at shutdown.
 //!
 //! ```no_run
 //! use sandkasse_sandbox::{Sandbox, SandboxConfig, SessionOptions, block_on_virtual};
@@ -24,6 +26,7 @@
 //! ```
 
 mod cache;
+pub mod compile;
 mod engine;
 pub mod evidence;
 mod host;
@@ -32,6 +35,7 @@ pub mod launch;
 pub mod limits;
 mod session;
 
+pub use compile::CompileWorker;
 pub use engine::{Prepared, Sandbox, SandboxConfig, SandboxError};
 pub use evidence::{CallEvidence, Disposition, Exchange, FailureClass, LogLine, Outcome};
 pub use host::types;

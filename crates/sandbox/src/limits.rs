@@ -41,6 +41,22 @@ pub struct Limits {
     pub max_result_bytes: usize,
     /// Log lines kept per call (further lines are counted, not kept). Default 1 000.
     pub max_log_lines: usize,
+    /// Wall-clock seconds compiling a component may take; the compile worker is killed after it
+    /// and the component rejected ([`Rejection::CompileTimeout`](crate::Rejection)). Enforced only
+    /// with a compile worker ([`SandboxConfig::compile_worker`](crate::SandboxConfig)). Default
+    /// 300: the 18 MiB componentize-py reference compiles in 6 s on two quiet cores and took 81 s
+    /// on two cores with a load of 10 (docs/performance.md); a wall-clock limit must leave room
+    /// for load.
+    pub compile_timeout_seconds: u64,
+    /// Resident memory of the compile worker process in bytes, its own start-up included; it is
+    /// killed above it and the component rejected ([`Rejection::CompileMemory`](crate::Rejection)).
+    /// Enforced only with a compile worker, on Linux. Default 2 GiB: the Python reference peaks
+    /// at 414 MiB.
+    pub compile_memory_bytes: usize,
+    /// Bytes of compiled code (the serialised artefact) a component may produce; more is rejected
+    /// ([`Rejection::CompiledTooLarge`](crate::Rejection)) and never stored. Default 128 MiB: the
+    /// Python reference compiles to 38 MiB.
+    pub max_compiled_bytes: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +75,9 @@ impl Default for Limits {
             max_stdio_bytes: 1 << 20,
             max_result_bytes: 16 << 20,
             max_log_lines: 1_000,
+            compile_timeout_seconds: 300,
+            compile_memory_bytes: 2 << 30,
+            max_compiled_bytes: 128 << 20,
         }
     }
 }

@@ -1,5 +1,9 @@
 //! End-to-end tests of the `sandkasse` binary.
 
+// The compile bomb of the sandbox's tests; these use only some of its fixtures.
+#[allow(dead_code)]
+#[path = "../../../sandbox/tests/all/bomb.rs"]
+mod bomb;
 mod certify;
 mod generate;
 mod markedsplass;

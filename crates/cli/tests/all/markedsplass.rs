@@ -163,12 +163,52 @@ fn serve_answers_health_and_stops_on_sigint() {
     drop(stdout);
 }
 
+/// A vendor organisation and user in `dir`; returns the user's API token.
+fn vendor_token(dir: &Path) -> String {
+    assert!(
+        admin(dir, &["create-org", "Leverandør A AS"], false, "")
+            .status
+            .success()
+    );
+    let o = admin(
+        dir,
+        &[
+            "create-user",
+            "--username",
+            "kari@leverandor-a.no",
+            "--role",
+            "vendor",
+            "--org",
+            "Leverandør A AS",
+        ],
+        true,
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = admin(
+        dir,
+        &["create-token", "--username", "kari@leverandor-a.no"],
+        false,
+        "",
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
 /// Starts `sandkasse serve` on a free port over `dir`; returns the process and its address.
 fn start(dir: &Path) -> (Reap, BufReader<std::process::ChildStdout>, String) {
+    start_with(dir, &[])
+}
+
+/// [`start`] with extra `SANDKASSE__*` variables.
+fn start_with(
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> (Reap, BufReader<std::process::ChildStdout>, String) {
     let mut child = Reap(
         Command::new(env!("CARGO_BIN_EXE_sandkasse"))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
+            .envs(env.iter().copied())
             .env("SANDKASSE__WORKERS", "1")
             .env_remove("SANDKASSE_SIGNING_KEY")
             .stdout(Stdio::piped())
@@ -232,6 +272,19 @@ fn upload(
     version: &str,
     component: &[u8],
 ) -> serde_json::Value {
+    let (status, text) = try_upload(addr, token, product, version, component);
+    assert_eq!(status, 201, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// `POST /api/v1/submissions`: (status, body).
+fn try_upload(
+    addr: &str,
+    token: &str,
+    product: &str,
+    version: &str,
+    component: &[u8],
+) -> (u16, String) {
     let mut body = Vec::new();
     for (name, value) in [("product", product), ("version", version)] {
         body.extend_from_slice(
@@ -244,15 +297,13 @@ fn upload(
     );
     body.extend_from_slice(component);
     body.extend_from_slice(b"\r\n--b--\r\n");
-    let (status, text) = http(
+    http(
         addr,
         "POST",
         "/api/v1/submissions",
         token,
         Some(("multipart/form-data; boundary=b", &body)),
-    );
-    assert_eq!(status, 201, "{text}");
-    serde_json::from_str(&text).unwrap()
+    )
 }
 
 fn run_state(addr: &str, token: &str, run: i64) -> serde_json::Value {
@@ -279,33 +330,7 @@ fn plugin(name: &str) -> Vec<u8> {
 fn a_run_interrupted_by_sigkill_completes_once_after_restart() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("data");
-    assert!(
-        admin(&dir, &["create-org", "Leverandør A AS"], false, "")
-            .status
-            .success()
-    );
-    let o = admin(
-        &dir,
-        &[
-            "create-user",
-            "--username",
-            "kari@leverandor-a.no",
-            "--role",
-            "vendor",
-            "--org",
-            "Leverandør A AS",
-        ],
-        true,
-        "",
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let o = admin(
-        &dir,
-        &["create-token", "--username", "kari@leverandor-a.no"],
-        false,
-        "",
-    );
-    let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    let token = vendor_token(&dir);
 
     let (mut server, stdout, addr) = start(&dir);
     let first = upload(&addr, &token, "Journal Nord", "1.0.0", &plugin("reference"));
@@ -512,4 +537,96 @@ fn demo_then_a_nightly_batch_from_the_command_line() {
     );
     let o = admin(&dir, &["verify-audit"], false, "");
     assert!(o.status.success(), "{}", text(&o));
+}
+
+/// The service keeps answering while an upload's compile runs (in its worker process), and
+/// SIGTERM stops it within seconds although the compile would go on for most of a minute: the
+/// worker is killed, the upload refused with 503, nothing stored.
+#[test]
+fn serve_answers_during_a_compile_bomb_and_sigterm_does_not_wait_for_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let token = vendor_token(&dir);
+    let (mut server, stdout, addr) = start_with(
+        &dir,
+        &[("SANDKASSE__LIMITS__COMPILE_TIMEOUT_SECONDS", "60")],
+    );
+    let uploading = {
+        let (addr, token) = (addr.clone(), token.clone());
+        std::thread::spawn(move || {
+            try_upload(
+                &addr,
+                &token,
+                "Bombe",
+                "1.0.0",
+                &crate::bomb::compile_bomb(20_000, 4),
+            )
+        })
+    };
+    let pid = server.0.id();
+    let started = std::time::Instant::now();
+    let workers = loop {
+        let workers = compile_workers(pid);
+        if !workers.is_empty() {
+            break workers;
+        }
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "no compile worker started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    for _ in 0..3 {
+        let asked = std::time::Instant::now();
+        let (status, body) = http(&addr, "GET", "/health", "", None);
+        assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+        assert!(asked.elapsed().as_millis() < 1_000, "{:?}", asked.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(!uploading.is_finished(), "the compile is still in flight");
+
+    let term = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = server.0.wait().unwrap();
+    let took = term.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took.as_secs() < 4, "SIGTERM took {took:?}");
+    drop(stdout);
+    let (status, body) = uploading.join().unwrap();
+    assert_eq!(status, 503, "{body}");
+    for worker in workers {
+        assert!(
+            !Path::new(&format!("/proc/{worker}")).exists(),
+            "compile worker {worker} outlived the service"
+        );
+    }
+    let stored = std::fs::read_dir(dir.join("components"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(stored, 0, "nothing stored");
+}
+
+/// The children of `pid` that run as compile workers.
+fn compile_workers(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            // Fields after the command name in parentheses: state, ppid, ...
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid == Some(pid)
+                && String::from_utf8_lossy(&cmdline)
+                    .contains(sandkasse_sandbox::compile::SUBCOMMAND)
+        })
+        .collect()
 }

@@ -66,3 +66,27 @@ fn run_explains_a_patient_without_relation() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A compile bomb is refused at the compile time limit given on the command line, naming it, in
+/// about that time.
+#[test]
+fn inspect_refuses_a_compile_bomb_at_the_time_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bomb = tmp.path().join("bomb.wasm");
+    std::fs::write(&bomb, crate::bomb::compile_bomb(20_000, 4)).unwrap();
+    let started = std::time::Instant::now();
+    let o = sandkasse(&[
+        "inspect",
+        bomb.to_str().unwrap(),
+        "--compile-timeout-seconds",
+        "2",
+    ]);
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("grensen på 2 s") && out.contains("the limit of 2 s"),
+        "{out}"
+    );
+    assert!(took.as_secs() < 6, "refused after {took:?}");
+}

@@ -1,7 +1,9 @@
 //! Integration tests of the sandbox against the real platform and the sample components in
 //! `plugins/` (built by `cargo xtask test` / `cargo xtask plugins` before these run).
 
+mod bomb;
 mod cache;
+mod compile;
 mod hostile;
 mod reference;
 mod rejection;
