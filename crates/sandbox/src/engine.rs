@@ -204,28 +204,31 @@ impl Sandbox {
     }
 
     /// Inspects a component without keeping it: digest, size, imports, exports, and the verdict of
-    /// the import audit and the export check.
+    /// the import audit, the export check, the compile and the link. The inspection is there
+    /// whenever the bytes are a readable component, also when the verdict refuses it.
     pub fn inspect(&self, bytes: &[u8]) -> (Option<Inspection>, Result<(), Rejection>) {
-        match self.compile(bytes) {
-            Err(r) => (None, Err(r)),
-            Ok((component, _)) => {
-                let inspection = self.describe(bytes, &component);
-                let verdict = self.audit(&inspection, &component).map(|_| ());
-                (Some(inspection), verdict)
-            }
-        }
+        let inspection = match self.outline(bytes, inspect::digest(bytes)) {
+            Ok(inspection) => inspection,
+            Err(r) => return (None, Err(r)),
+        };
+        let verdict = audit_names(&inspection)
+            .and_then(|()| self.compile(bytes))
+            .and_then(|(component, _)| self.link(&component).map(|_| ()));
+        (Some(inspection), verdict)
     }
 
     /// Checks, compiles (or loads from the cache) and links a component, ready for sessions.
-    /// The same bytes are prepared once per process.
+    /// The same bytes are prepared once per process. What can be refused without compiling (size,
+    /// format, imports, exports) is refused first: such a component costs a parse, not a compile.
     pub fn prepare(&self, bytes: &[u8]) -> Result<Arc<Prepared>, Rejection> {
         let digest = inspect::digest(bytes);
         if let Some(p) = self.prepared.lock().expect("prepared map").get(&digest) {
             return Ok(p.clone());
         }
+        let inspection = self.outline(bytes, digest.clone())?;
+        audit_names(&inspection)?;
         let (component, cache_hit) = self.compile(bytes)?;
-        let inspection = self.describe(bytes, &component);
-        let pre = self.audit(&inspection, &component)?;
+        let pre = self.link(&component)?;
         let prepared = Arc::new(Prepared {
             inspection,
             pre,
@@ -255,8 +258,8 @@ impl Sandbox {
         self.compiles_stopped.load(Ordering::Relaxed)
     }
 
+    /// Compiles bytes that passed [`Sandbox::outline`] (or loads them from the cache).
     fn compile(&self, bytes: &[u8]) -> Result<(Component, bool), Rejection> {
-        inspect::precheck(bytes, self.limits.max_component_bytes)?;
         let digest = inspect::digest(bytes);
         let cache_dir = self.config.cache_dir.as_deref();
         if let Some(dir) = cache_dir
@@ -289,38 +292,35 @@ impl Sandbox {
         Ok((component, false))
     }
 
-    fn describe(&self, bytes: &[u8], component: &Component) -> Inspection {
-        let ty = component.component_type();
-        let mut imports: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
-        let mut exports: Vec<String> = ty
-            .exports(&self.engine)
-            .map(|(n, _)| n.to_owned())
-            .collect();
+    /// What the bytes are, read without compiling: the cheap checks of size and format, then the
+    /// component's own imports and exports.
+    fn outline(&self, bytes: &[u8], digest: String) -> Result<Inspection, Rejection> {
+        inspect::precheck(bytes, self.limits.max_component_bytes)?;
+        let (mut imports, mut exports) = inspect::outer_names(bytes)?;
         imports.sort();
         exports.sort();
-        Inspection {
-            digest: inspect::digest(bytes),
+        Ok(Inspection {
+            digest,
             size: bytes.len(),
             world: "kommune:sandkasse/adapter@0.1.0".to_owned(),
             imports,
             exports,
-        }
+        })
     }
 
-    fn audit(
-        &self,
-        inspection: &Inspection,
-        component: &Component,
-    ) -> Result<AdapterPre<HostState>, Rejection> {
-        inspect::check_exports(&inspection.exports)?;
-        inspect::audit_imports(inspection.imports.iter().map(String::as_str))?;
+    /// Links a compiled component against the host: what its imports need must be what the host
+    /// gives (the names passed the audit; here their types are checked too).
+    fn link(&self, component: &Component) -> Result<AdapterPre<HostState>, Rejection> {
         let pre = self
             .linker
             .instantiate_pre(component)
             .map_err(|e| Rejection::Incompatible(format!("{e:#}")))?;
         AdapterPre::new(pre).map_err(|e| Rejection::Incompatible(format!("{e:#}")))
     }
+}
+
+/// The export check and the import audit, on the names of an outline.
+fn audit_names(inspection: &Inspection) -> Result<(), Rejection> {
+    inspect::check_exports(&inspection.exports)?;
+    inspect::audit_imports(inspection.imports.iter().map(String::as_str))
 }

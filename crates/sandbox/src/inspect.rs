@@ -212,6 +212,38 @@ pub(crate) fn precheck(bytes: &[u8], limit: usize) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// The names a component imports and exports at its own level (not those of the modules and
+/// components inside it), read without compiling or validating: a parse of its section headers.
+/// Bytes that do not parse are [`Rejection::Malformed`].
+pub fn outer_names(bytes: &[u8]) -> Result<(Vec<String>, Vec<String>), Rejection> {
+    use wasmparser::Payload;
+    let malformed = |e: wasmparser::BinaryReaderError| {
+        Rejection::Malformed(format!("{e} (byte {})", e.offset()))
+    };
+    // Every module or component, the outer one included, opens with a `Version` and closes with
+    // an `End`: depth 1 is the outer component.
+    let mut depth = 0_usize;
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(malformed)? {
+            Payload::Version { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(section) if depth == 1 => {
+                for import in section {
+                    imports.push(import.map_err(malformed)?.name.name.to_owned());
+                }
+            }
+            Payload::ComponentExportSection(section) if depth == 1 => {
+                for export in section {
+                    exports.push(export.map_err(malformed)?.name.name.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((imports, exports))
+}
+
 /// The import audit: the first import outside the allowed set, if any.
 pub fn audit_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(), Rejection> {
     for name in imports {

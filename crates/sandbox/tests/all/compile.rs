@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::bomb::{compile_bomb, many_functions};
+use super::bomb::{compile_bomb, compile_bomb_importing, many_functions, nested_blocks};
 use super::{plugin, test_limits};
 use sandkasse_sandbox::{CompileWorker, Limits, Rejection, Sandbox, SandboxConfig};
 
@@ -66,6 +66,40 @@ fn a_compile_over_the_memory_limit_is_refused() {
     // The whole compile takes ≈ 9 s and 200 MiB; the limit stops it on the way.
     assert!(
         started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Deep nesting is cheap to compile: it passes the limits and is refused only when linked.
+#[test]
+fn deeply_nested_blocks_compile_within_the_limits_and_are_refused_when_linked() {
+    let sandbox = sandbox_with(limits(60, 512 << 20), None);
+    let err = sandbox.prepare(&nested_blocks(20_000)).unwrap_err();
+    assert!(matches!(err, Rejection::Incompatible(_)), "{err:?}");
+}
+
+/// What the names already refuse is never compiled: a compile bomb with a disallowed import is
+/// refused at once, not after the compile time limit.
+#[test]
+fn a_refusal_by_name_costs_no_compile() {
+    let sandbox = sandbox_with(limits(300, 4 << 30), None);
+    let started = Instant::now();
+    let (inspection, verdict) =
+        sandbox.inspect(&compile_bomb_importing("evil:host/spawn@1.0.0", 20_000, 4));
+    assert_eq!(
+        verdict,
+        Err(Rejection::DisallowedImport {
+            name: "evil:host/spawn@1.0.0".into()
+        })
+    );
+    assert_eq!(
+        inspection.expect("the inspection is shown with the refusal").imports,
+        ["evil:host/spawn@1.0.0"]
+    );
+    // Compiling it takes a minute or more (docs/performance.md).
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );

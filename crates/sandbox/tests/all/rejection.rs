@@ -79,34 +79,6 @@ fn inspection_of_the_reference_adapter() {
     );
 }
 
-/// A component of the adapter world that also imports `names` (empty instances; the first is
-/// re-exported as the contract's interface, which satisfies the export check by name).
-fn adapter_importing(names: &[&str]) -> Vec<u8> {
-    use wasm_encoder::{
-        Component, ComponentExportKind, ComponentExportSection, ComponentImportSection,
-        ComponentTypeRef, ComponentTypeSection, InstanceType,
-    };
-    let mut types = ComponentTypeSection::new();
-    types.instance(&InstanceType::new());
-    let mut imports = ComponentImportSection::new();
-    for name in names {
-        imports.import(*name, ComponentTypeRef::Instance(0));
-    }
-    let mut exports = ComponentExportSection::new();
-    exports.export(
-        "kommune:sandkasse/adapter-api@0.1.0",
-        ComponentExportKind::Instance,
-        0,
-        None,
-    );
-    let mut component = Component::new();
-    component
-        .section(&types)
-        .section(&imports)
-        .section(&exports);
-    component.finish()
-}
-
 /// The probe's finding: interfaces that do not exist in an allowed package, under an allowed
 /// prefix and version, are refused by name before anything is linked.
 #[test]
@@ -114,7 +86,7 @@ fn an_interface_the_allowed_packages_lack_is_named() {
     let names: Vec<String> = (0..950).map(|i| format!("wasi:cli/x{i}@0.2.0")).collect();
     let mut imports = vec!["wasi:cli/environment@0.2.0", "wasi:io/streams@0.2.0"];
     imports.extend(names.iter().map(String::as_str));
-    let (inspection, verdict) = sandbox().inspect(&adapter_importing(&imports));
+    let (inspection, verdict) = sandbox().inspect(&crate::bomb::adapter_importing(&imports));
     assert!(inspection.is_some());
     let err = verdict.unwrap_err();
     assert_eq!(
@@ -128,31 +100,12 @@ fn an_interface_the_allowed_packages_lack_is_named() {
         "wasi:clocks/timezone@0.2.12",
         "wasi:http/incoming-handler@0.2.0",
     ] {
-        let err = sandbox().prepare(&adapter_importing(&[name])).unwrap_err();
+        let err = sandbox().prepare(&crate::bomb::adapter_importing(&[name])).unwrap_err();
         assert!(
             matches!(&err, Rejection::DisallowedImport { name: n } if n == name),
             "{err:?}"
         );
     }
-}
-
-/// The component-level import names of a component (not those of the modules inside it).
-fn top_level_imports(bytes: &[u8]) -> Vec<String> {
-    let mut depth = 0_usize;
-    let mut names = Vec::new();
-    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        match payload.expect("a valid component") {
-            wasmparser::Payload::Version { .. } => depth += 1,
-            wasmparser::Payload::End(_) => depth -= 1,
-            wasmparser::Payload::ComponentImportSection(section) if depth == 1 => {
-                for import in section {
-                    names.push(import.expect("an import").name.name.to_owned());
-                }
-            }
-            _ => {}
-        }
-    }
-    names
 }
 
 /// The other side: every sample component built from an honest crate — the references in Rust
@@ -173,7 +126,7 @@ fn every_honest_sample_passes_the_import_audit() {
     for path in components {
         let bytes = std::fs::read(&path)
             .unwrap_or_else(|e| panic!("{}: {e}; run cargo xtask plugins", path.display()));
-        let imports = top_level_imports(&bytes);
+        let (imports, _) = sandkasse_sandbox::inspect::outer_names(&bytes).expect("a component");
         assert!(!imports.is_empty(), "{}", path.display());
         let verdict = sandkasse_sandbox::inspect::audit_imports(imports.iter().map(String::as_str));
         let name = path.file_stem().unwrap().to_string_lossy();
