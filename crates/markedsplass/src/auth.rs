@@ -373,10 +373,9 @@ pub async fn login(
     let now = state.clock.now();
     if let Err(wait) = state.login_throttle.check(username, address.0, now) {
         tracing::warn!(username, address = ?address.0, "login refused: backing off after failed attempts");
-        let secs = wait.as_secs_f64().ceil() as u64;
-        return Err(AppError::TooManyRequests(format!(
-            "for mange mislykkede innlogginger; prøv igjen om {secs} s / too many failed logins; try again in {secs} s"
-        )));
+        return Err(AppError::TooManyRequests {
+            seconds: wait.as_secs_f64().ceil() as u64,
+        });
     }
     match state.accounts.authenticate(username, password).await {
         Ok(user) => {

@@ -42,9 +42,12 @@ pub enum AppError {
     /// 422: the sandbox's inspection rejected the component; the message is its exact reason.
     #[error("{0}")]
     Rejected(String),
-    /// 429: too many failed logins for a username.
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// 429: too many failed logins for a username or from an address; try again in `seconds`
+    /// (also sent as `Retry-After`).
+    #[error(
+        "for mange mislykkede innlogginger; prøv igjen om {seconds} s / too many failed logins; try again in {seconds} s"
+    )]
+    TooManyRequests { seconds: u64 },
     /// 503: a dependency (the database) does not answer.
     #[error("the service is not ready")]
     NotReady,
@@ -65,7 +68,7 @@ impl AppError {
             AppError::Refused(_) => (StatusCode::CONFLICT, "refused"),
             AppError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::Rejected(_) => (StatusCode::UNPROCESSABLE_ENTITY, "component_rejected"),
-            AppError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "not_ready"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -79,7 +82,13 @@ impl IntoResponse for AppError {
             tracing::error!(error = %cause, "internal error");
         }
         let body = serde_json::json!({ "error": { "code": code, "message": self.to_string() } });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let AppError::TooManyRequests { seconds } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -127,6 +136,21 @@ mod tests {
         let status = r.status();
         let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_login_wait_is_named_in_both_languages_and_in_retry_after() {
+        let response = AppError::TooManyRequests { seconds: 4 }.into_response();
+        assert_eq!(
+            response.headers().get(axum::http::header::RETRY_AFTER),
+            Some(&axum::http::HeaderValue::from_static("4"))
+        );
+        let (s, v) = body(AppError::TooManyRequests { seconds: 4 }).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            v["error"]["message"],
+            "for mange mislykkede innlogginger; prøv igjen om 4 s / too many failed logins; try again in 4 s"
+        );
     }
 
     #[tokio::test]

@@ -68,6 +68,10 @@ pub struct ServiceLimits {
     /// Bytes of compiled code a component may produce; more is refused, naming the limit, and
     /// never stored. Default: 128 MiB.
     pub max_compiled_bytes: usize,
+    /// Uploads compiled at once, each in its own child process of up to `compile_memory_bytes`;
+    /// further uploads wait their turn (runs compile in their worker, bounded by `workers`).
+    /// Default: 2.
+    pub upload_compile_concurrency: usize,
 }
 
 impl Default for ServiceLimits {
@@ -90,6 +94,7 @@ impl Default for ServiceLimits {
             compile_timeout_seconds: compile.compile_timeout_seconds,
             compile_memory_bytes: compile.compile_memory_bytes,
             max_compiled_bytes: compile.max_compiled_bytes,
+            upload_compile_concurrency: 2,
         }
     }
 }
@@ -139,6 +144,10 @@ impl ServiceLimits {
                 self.compile_memory_bytes as u64,
             ),
             ("limits.max_compiled_bytes", self.max_compiled_bytes as u64),
+            (
+                "limits.upload_compile_concurrency",
+                self.upload_compile_concurrency as u64,
+            ),
         ] {
             if value == 0 {
                 return Err((field, "must be at least 1".into()));

@@ -52,6 +52,8 @@ pub struct AppState {
     pub runner: Arc<Runner>,
     pub web: Arc<crate::web::Templates>,
     pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// Permits to compile an upload (`limits.upload_compile_concurrency`).
+    pub upload_compiles: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -89,6 +91,9 @@ impl AppState {
         .with_report_budget(config.limits.max_report_bytes);
         let login_throttle = Arc::new(crate::throttle::LoginThrottle::new(&config.limits));
         let accounts = accounts.with_hash_concurrency(config.limits.password_hash_concurrency);
+        let upload_compiles = Arc::new(tokio::sync::Semaphore::new(
+            config.limits.upload_compile_concurrency,
+        ));
         Ok(AppState {
             config: Arc::new(config),
             stores,
@@ -98,6 +103,7 @@ impl AppState {
             runner: Arc::new(runner),
             web: Arc::new(crate::web::Templates::new()),
             login_throttle,
+            upload_compiles,
         })
     }
 

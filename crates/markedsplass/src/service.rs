@@ -194,8 +194,16 @@ pub async fn submit(
     } = upload;
     let sandbox = state.runner.sandbox.clone();
     let components = state.runner.components.clone();
-    // Inspection compiles the component (cached on disk for the run); both block.
+    // Inspection compiles the component (cached on disk for the run); both block. A few at once:
+    // each compile may take `compile_memory_bytes`.
+    let permit = state
+        .upload_compiles
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AppError::NotReady)?;
     let (inspection, sha) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let (inspection, verdict) = sandbox.inspect(&bytes);
         match (inspection, verdict) {
             (Some(inspection), Ok(())) => components

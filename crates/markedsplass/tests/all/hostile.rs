@@ -211,6 +211,33 @@ async fn spraying_is_slowed_per_address_and_nobody_is_locked_out() {
     assert_eq!(s, StatusCode::OK, "the reviewer is not locked out");
 }
 
+/// Uploads are compiled a few at a time: while every permit is taken, an upload waits (it neither
+/// compiles nor fails), and it goes on when one is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_wait_for_a_compile_permit() {
+    let market = Market::start_with(|c| c.limits.upload_compile_concurrency = 1).await;
+    let kari = market.login(VENDOR_A).await;
+    let taken = market
+        .state
+        .upload_compiles
+        .clone()
+        .acquire_owned()
+        .await
+        .unwrap();
+    let upload = tokio::spawn({
+        let kari = kari.clone();
+        async move {
+            kari.upload("Venter", "1.0.0", "a.wasm", &plugin("reference"))
+                .await
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!upload.is_finished(), "the upload compiled without a permit");
+    drop(taken);
+    let (s, body) = upload.await.unwrap();
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+}
+
 /// A body declared larger than the upload limit is refused before it is read, naming the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declared_length_over_the_limit_is_refused_unread() {
