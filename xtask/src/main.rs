@@ -36,6 +36,10 @@ Commands:
   mutants           build plugins/, then run the mutation harness with its table shown:
                     `cargo test -p sandkasse-suite --test all mutants -- --nocapture`
                     (plugins/mutants.toml; docs/verdict-trust.md)
+  soak [--runs N]   build plugins/, then the hostile soak against a release `sandkasse serve`:
+                    every kind of the hostile corpus classified, N hostile runs (default 1 000)
+                    with the service's memory, descriptors and database sampled per 100
+                    (`cargo bench -p sandkasse-cli --bench soak`; docs/performance.md)
   bench [ARGS...]   `cargo bench --workspace [ARGS...]`
   help              print this message
 ";
@@ -99,6 +103,14 @@ fn run() -> Result<ExitCode> {
             let mut cmd = cargo(&root);
             let test = ["test", "-p", "sandkasse-suite", "--test", "all", "mutants"];
             cmd.args(test).args(["--", "--nocapture"]);
+            Ok(exit_code(spawn(&mut cmd)?))
+        }
+        Some("soak") => {
+            // The hostile corpus is the sample components plus bombs built in the bench.
+            build_plugins(&root, false)?;
+            let mut cmd = cargo(&root);
+            cmd.args(["bench", "-p", "sandkasse-cli", "--bench", "soak", "--"])
+                .args(&rest);
             Ok(exit_code(spawn(&mut cmd)?))
         }
         Some("bench") => {
