@@ -425,7 +425,13 @@ pub fn is_known(system: &str, code: &str) -> bool {
         .iter()
         .filter(|(s, _)| *s == system)
         .flat_map(|(_, list)| list)
-        .any(|c| c.code == code || (system == systems::ICD10 && undotted(c.code) == code))
+        .any(|c| c.code == code || (system == systems::ICD10 && same_undotted(c.code, code)))
+}
+
+/// Whether `dotted` without its dots is `plain` (`E11.9`, `E119`), without allocating: this runs
+/// for every ICD-10 code of the list on every check.
+fn same_undotted(dotted: &str, plain: &str) -> bool {
+    dotted.bytes().filter(|&b| b != b'.').eq(plain.bytes())
 }
 
 /// An ICD-10 code without its dot, as KITH messages and many systems write it (`E11.9` → `E119`).

@@ -149,6 +149,15 @@ struct Ctx<'a> {
     fhir_base: String,
 }
 
+/// One authenticated interaction on one resource type: where, who, on what, and what the audit
+/// entry of it records as it goes.
+struct Interaction<'a> {
+    ctx: &'a Ctx<'a>,
+    grant: &'a Grant,
+    info: &'static TypeInfo,
+    draft: &'a mut Draft,
+}
+
 mod bundle;
 mod guard;
 mod read;
@@ -452,42 +461,23 @@ impl Platform {
         let mut st = self.lock();
         let grant = self.authenticate(&mut st, &ctx, (info, op), &parts.headers)?;
         let mut draft = Draft::default();
+        let mut it = Interaction {
+            ctx: &ctx,
+            grant: &grant,
+            info,
+            draft: &mut draft,
+        };
         let result = match op {
-            Op::Read { id, version } => self.read(
-                &mut st,
-                &ctx,
-                &grant,
-                info,
-                id,
-                version.as_deref(),
-                &mut draft,
-            ),
+            Op::Read { id, version } => self.read(&mut st, &mut it, id, version.as_deref()),
             Op::Search { post } => {
                 let mut all = pairs;
                 if *post {
                     all.extend(search_form(parts, body)?);
                 }
-                self.search(&mut st, &ctx, &grant, info, &all, &mut draft)
+                self.search(&mut st, &mut it, &all)
             }
-            Op::Create => self.create(
-                &mut st,
-                &ctx,
-                &grant,
-                info,
-                &parts.headers,
-                body,
-                &mut draft,
-            ),
-            Op::Update { id } => self.update(
-                &mut st,
-                &ctx,
-                &grant,
-                info,
-                id,
-                &parts.headers,
-                body,
-                &mut draft,
-            ),
+            Op::Create => self.create(&mut st, &mut it, &parts.headers, body),
+            Op::Update { id } => self.update(&mut st, &mut it, id, &parts.headers, body),
         };
         let status = match &result {
             Ok(r) => r.status().as_u16(),

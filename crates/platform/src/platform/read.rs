@@ -12,17 +12,15 @@ impl Platform {
         );
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn read(
         &self,
         st: &mut State,
-        ctx: &Ctx<'_>,
-        grant: &Grant,
-        info: &'static TypeInfo,
+        it: &mut Interaction<'_>,
         id: &str,
         version: Option<&str>,
-        draft: &mut Draft,
     ) -> Result<Response, ApiError> {
+        let (ctx, grant, info) = (it.ctx, it.grant, it.info);
+        let draft = &mut *it.draft;
         draft.query = Some(format!("{}/{id}", info.name));
         Self::scope_check(grant, info.name, false)?;
         if info.name == "AuditEvent" {

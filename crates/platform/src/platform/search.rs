@@ -68,12 +68,11 @@ impl Platform {
     pub(super) fn search(
         &self,
         st: &mut State,
-        ctx: &Ctx<'_>,
-        grant: &Grant,
-        info: &'static TypeInfo,
+        it: &mut Interaction<'_>,
         pairs: &[(String, String)],
-        draft: &mut Draft,
     ) -> Result<Response, ApiError> {
+        let (ctx, grant, info) = (it.ctx, it.grant, it.info);
+        let draft = &mut *it.draft;
         let rtype = info.name;
         // A cursor replaces every other parameter.
         let (q, from_cursor) = match pairs.iter().find(|(k, _)| k == "_cursor") {

@@ -168,17 +168,15 @@ impl Platform {
         r
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn create(
         &self,
         st: &mut State,
-        ctx: &Ctx<'_>,
-        grant: &Grant,
-        info: &'static TypeInfo,
+        it: &mut Interaction<'_>,
         headers: &HeaderMap,
         body: &[u8],
-        draft: &mut Draft,
     ) -> Result<Response, ApiError> {
+        let (ctx, grant, info) = (it.ctx, it.grant, it.info);
+        let draft = &mut *it.draft;
         let rtype = info.name;
         Self::scope_check(grant, rtype, true)?;
         let (mut json, patient) = self.validate_body(st, ctx, info, headers, body, None)?;
@@ -292,18 +290,16 @@ impl Platform {
         Ok(self.written_response(ctx, StatusCode::CREATED, &stored))
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn update(
         &self,
         st: &mut State,
-        ctx: &Ctx<'_>,
-        grant: &Grant,
-        info: &'static TypeInfo,
+        it: &mut Interaction<'_>,
         id: &str,
         headers: &HeaderMap,
         body: &[u8],
-        draft: &mut Draft,
     ) -> Result<Response, ApiError> {
+        let (ctx, grant, info) = (it.ctx, it.grant, it.info);
+        let draft = &mut *it.draft;
         let rtype = info.name;
         draft.query = Some(format!("{rtype}/{id}"));
         Self::scope_check(grant, rtype, true)?;

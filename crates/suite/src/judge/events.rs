@@ -95,13 +95,8 @@ pub(super) fn redelivery_harmless(e: &Evidence<'_>) -> Judgement {
         error(
             "ingen hendelse som ble behandlet ved første levering, ble levert på nytt / no event handled at its first delivery was delivered again",
         )
-    } else if bad.is_empty() {
-        pass("gjentatt levering endret ingenting / redelivery changed nothing")
     } else {
-        fail(
-            "en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes",
-            bad,
-        )
+        pass_unless(bad, "gjentatt levering endret ingenting / redelivery changed nothing", "en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes")
     }
 }
 
@@ -164,14 +159,9 @@ pub(super) fn events_by_kind(e: &Evidence<'_>) -> Judgement {
         error(
             "ingen hendelse fra egen kommune ble levert / no event of the context's kommune was delivered",
         )
-    } else if bad.is_empty() {
-        pass(format!(
-            "{judged} hendelser håndtert etter sitt slag / events handled by their kind"
-        ))
     } else {
-        fail(
-            "en hendelse ble ikke håndtert slik slaget tilsier / an event was not handled as its kind requires",
-            bad,
-        )
+        pass_unless(bad, format!(
+            "{judged} hendelser håndtert etter sitt slag / events handled by their kind"
+        ), "en hendelse ble ikke håndtert slik slaget tilsier / an event was not handled as its kind requires")
     }
 }

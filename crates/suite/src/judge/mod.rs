@@ -51,6 +51,20 @@ pub(crate) fn fail(reason: impl Into<String>, evidence: Vec<String>) -> Judgemen
     }
 }
 
+/// Passes with `passed` when nothing was `found`; fails with `failed` and what was found as its
+/// evidence otherwise — the shape of most checks.
+pub(crate) fn pass_unless(
+    found: Vec<String>,
+    passed: impl Into<String>,
+    failed: impl Into<String>,
+) -> Judgement {
+    if found.is_empty() {
+        pass(passed)
+    } else {
+        fail(failed, found)
+    }
+}
+
 fn not_applicable(reason: impl Into<String>) -> Judgement {
     Judgement {
         outcome: Outcome::NotApplicable,

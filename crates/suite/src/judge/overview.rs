@@ -71,14 +71,7 @@ pub(super) fn overview_is_valid_bundle(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-    if problems.is_empty() {
-        pass("gyldig FHIR R4 Bundle (collection) / a valid FHIR R4 collection Bundle")
-    } else {
-        fail(
-            "oversikten er ikke en gyldig FHIR R4 Bundle av typen collection / the overview is not a valid FHIR R4 collection Bundle",
-            problems,
-        )
-    }
+pass_unless(problems, "gyldig FHIR R4 Bundle (collection) / a valid FHIR R4 collection Bundle", "oversikten er ikke en gyldig FHIR R4 Bundle av typen collection / the overview is not a valid FHIR R4 collection Bundle")
 }
 
 pub(super) fn overview_complete(e: &Evidence<'_>, types: &[String]) -> Judgement {
@@ -126,16 +119,11 @@ pub(super) fn overview_complete(e: &Evidence<'_>, types: &[String]) -> Judgement
     }
     if judged == 0 && missing.is_empty() {
         error("ingen oversikt å vurdere / no overview to judge")
-    } else if missing.is_empty() {
-        pass(format!(
+    } else {
+        pass_unless(missing, format!(
             "alle {} ressurser pasienten har og brukeren får se, er med / every visible resource is included",
             types.join(", ")
-        ))
-    } else {
-        fail(
-            "oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available",
-            missing,
-        )
+        ), "oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available")
     }
 }
 
@@ -172,15 +160,10 @@ pub(super) fn paging_followed(e: &Evidence<'_>) -> Judgement {
     }
     if judged == 0 {
         error("ingen søk gikk over flere sider / no search went over several pages")
-    } else if bad.is_empty() {
-        pass(format!(
-            "{judged} søk over flere sider fulgt til siste side / searches over several pages followed to the last page"
-        ))
     } else {
-        fail(
-            "adapteren fulgte ikke søket til siste side / the adapter did not follow the search to its last page",
-            bad,
-        )
+        pass_unless(bad, format!(
+            "{judged} søk over flere sider fulgt til siste side / searches over several pages followed to the last page"
+        ), "adapteren fulgte ikke søket til siste side / the adapter did not follow the search to its last page")
     }
 }
 

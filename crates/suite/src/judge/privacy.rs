@@ -50,14 +50,7 @@ pub(super) fn shielded_never_shown(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-    if problems.is_empty() {
-        pass("ingen skjermede opplysninger i utdata / no shielded information in any output")
-    } else {
-        fail(
-            "skjermede opplysninger ble vist / shielded information was shown",
-            problems,
-        )
-    }
+pass_unless(problems, "ingen skjermede opplysninger i utdata / no shielded information in any output", "skjermede opplysninger ble vist / shielded information was shown")
 }
 
 pub(super) fn no_patient_search(e: &Evidence<'_>) -> Judgement {
@@ -67,14 +60,7 @@ pub(super) fn no_patient_search(e: &Evidence<'_>) -> Judgement {
         .filter(|x| matches!(target(&x.request_line), Some((t, None)) if t == "Patient"))
         .map(|x| x.request_line.clone())
         .collect();
-    if bad.is_empty() {
-        pass("pasienten i konteksten brukes direkte / the launch patient is used directly")
-    } else {
-        fail(
-            "adapteren søkte etter pasienten i stedet for å bruke konteksten / the adapter searched for the patient instead of using the launch context",
-            bad,
-        )
-    }
+pass_unless(bad, "pasienten i konteksten brukes direkte / the launch patient is used directly", "adapteren søkte etter pasienten i stedet for å bruke konteksten / the adapter searched for the patient instead of using the launch context")
 }
 
 pub(super) fn only_context_patient(e: &Evidence<'_>) -> Judgement {
@@ -155,16 +141,7 @@ pub(super) fn only_context_patient(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-    if bad.is_empty() {
-        pass(
-            "bare pasienten i konteksten ble slått opp / only the patient in context was looked up",
-        )
-    } else {
-        fail(
-            "adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context",
-            bad,
-        )
-    }
+pass_unless(bad, "bare pasienten i konteksten ble slått opp / only the patient in context was looked up", "adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context")
 }
 
 pub(super) fn no_personal_data_in_logs(e: &Evidence<'_>) -> Judgement {
@@ -245,14 +222,7 @@ pub(super) fn no_personal_data_in_logs(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-    if bad.is_empty() {
-        pass("ingen personopplysninger i logger / no personal data in logs")
-    } else {
-        fail(
-            "loggene inneholder personopplysninger / the logs contain personal data",
-            bad,
-        )
-    }
+pass_unless(bad, "ingen personopplysninger i logger / no personal data in logs", "loggene inneholder personopplysninger / the logs contain personal data")
 }
 
 pub(super) fn no_leak_between_contexts(e: &Evidence<'_>, step: &usize) -> Judgement {
@@ -298,14 +268,7 @@ pub(super) fn no_leak_between_contexts(e: &Evidence<'_>, step: &usize) -> Judgem
             }
         }
     }
-    if bad.is_empty() {
-        pass("ingen opplysninger fra andre pasientkontekster / nothing from other patient contexts")
-    } else {
-        fail(
-            "oversikten inneholder opplysninger om en annen pasient enn den i konteksten / the overview contains information about another patient than the one in context",
-            bad,
-        )
-    }
+pass_unless(bad, "ingen opplysninger fra andre pasientkontekster / nothing from other patient contexts", "oversikten inneholder opplysninger om en annen pasient enn den i konteksten / the overview contains information about another patient than the one in context")
 }
 
 pub(super) fn sperring_respected(e: &Evidence<'_>, step: &usize) -> Judgement {
@@ -335,12 +298,5 @@ pub(super) fn sperring_respected(e: &Evidence<'_>, step: &usize) -> Judgement {
             format!("{b} er sperret, men vises i steg {step} / is blocked but shown in step {step}")
         })
         .collect();
-    if shown.is_empty() {
-        pass("det sperrede dokumentet vises ikke lenger / the blocked document is no longer shown")
-    } else {
-        fail(
-            "sperringen ble ikke respektert (bufret data?) / the sperring was not respected (stale cache?)",
-            shown,
-        )
-    }
+pass_unless(shown, "det sperrede dokumentet vises ikke lenger / the blocked document is no longer shown", "sperringen ble ikke respektert (bufret data?) / the sperring was not respected (stale cache?)")
 }

@@ -14,14 +14,7 @@ pub(super) fn token_on_every_request(e: &Evidence<'_>) -> Judgement {
         })
         .map(|x| format!("uten token / without token: {}", x.request_line))
         .collect();
-    if bad.is_empty() {
-        pass("token på hver forespørsel / a bearer token on every request")
-    } else {
-        fail(
-            "forespørsler uten token / requests without the bearer token",
-            bad,
-        )
-    }
+pass_unless(bad, "token på hver forespørsel / a bearer token on every request", "forespørsler uten token / requests without the bearer token")
 }
 
 pub(super) fn token_only_in_header(e: &Evidence<'_>) -> Judgement {
@@ -74,14 +67,7 @@ pub(super) fn token_only_in_header(e: &Evidence<'_>) -> Judgement {
             ));
         }
     }
-    if bad.is_empty() {
-        pass("token bare i Authorization-headeren / the token only in the Authorization header")
-    } else {
-        fail(
-            "tokenet lekker utenfor Authorization-headeren / the token leaks outside the Authorization header",
-            bad,
-        )
-    }
+pass_unless(bad, "token bare i Authorization-headeren / the token only in the Authorization header", "tokenet lekker utenfor Authorization-headeren / the token leaks outside the Authorization header")
 }
 
 pub(super) fn foreign_links_not_followed(e: &Evidence<'_>) -> Judgement {
@@ -112,15 +98,8 @@ pub(super) fn foreign_links_not_followed(e: &Evidence<'_>) -> Judgement {
         error(
             "plattformen sendte ingen lenke eller omdirigering til en annen vert / the platform sent no link or redirect to another host",
         )
-    } else if bad.is_empty() {
-        pass(
-            "lenker og omdirigeringer til andre verter ble ikke fulgt / links and redirects to other hosts were not followed",
-        )
     } else {
-        fail(
-            "adapteren fulgte en lenke eller omdirigering til en annen vert enn plattformen / the adapter followed a link or redirect to a host other than the platform",
-            bad,
-        )
+        pass_unless(bad, "lenker og omdirigeringer til andre verter ble ikke fulgt / links and redirects to other hosts were not followed", "adapteren fulgte en lenke eller omdirigering til en annen vert enn plattformen / the adapter followed a link or redirect to a host other than the platform")
     }
 }
 
@@ -131,14 +110,7 @@ pub(super) fn no_egress(e: &Evidence<'_>) -> Judgement {
         .filter(|x| matches!(x.disposition, Disposition::RefusedEgress { .. }))
         .map(|x| format!("stoppet / refused: {}", x.request_line))
         .collect();
-    if bad.is_empty() {
-        pass("ingen trafikk utenom plattformen / no traffic but to the platform")
-    } else {
-        fail(
-            "adapteren prøvde å sende data til en annen vert / the adapter tried to send data to another host",
-            bad,
-        )
-    }
+pass_unless(bad, "ingen trafikk utenom plattformen / no traffic but to the platform", "adapteren prøvde å sende data til en annen vert / the adapter tried to send data to another host")
 }
 
 pub(super) fn emergency_only_with_reason(e: &Evidence<'_>) -> Judgement {
@@ -167,14 +139,5 @@ pub(super) fn emergency_only_with_reason(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-    if bad.is_empty() {
-        pass(
-            "nødtilgang brukes bare slik konteksten sier / emergency access only as the context says",
-        )
-    } else {
-        fail(
-            "nødtilgang ble brukt uten grunnlag i konteksten / emergency access was used without the context's reason",
-            bad,
-        )
-    }
+pass_unless(bad, "nødtilgang brukes bare slik konteksten sier / emergency access only as the context says", "nødtilgang ble brukt uten grunnlag i konteksten / emergency access was used without the context's reason")
 }

@@ -26,17 +26,10 @@ pub(super) fn writes_accepted(e: &Evidence<'_>) -> Judgement {
     if s.written.is_empty() && bad.is_empty() {
         bad.push("ingenting ble skrevet / nothing was written".into());
     }
-    if bad.is_empty() {
-        pass(format!(
+pass_unless(bad, format!(
             "{} ressurser skrevet og godtatt / resources written and accepted",
             s.written.len()
-        ))
-    } else {
-        fail(
-            "plattformen avviste det adapteren skrev / the platform rejected what the adapter wrote",
-            bad,
-        )
-    }
+        ), "plattformen avviste det adapteren skrev / the platform rejected what the adapter wrote")
 }
 
 pub(super) fn writes_carry_context(e: &Evidence<'_>) -> Judgement {
@@ -141,15 +134,8 @@ pub(super) fn writes_carry_context(e: &Evidence<'_>) -> Judgement {
     }
     if s.written.is_empty() {
         error("ingenting ble skrevet / nothing was written")
-    } else if bad.is_empty() {
-        pass(
-            "det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner",
-        )
     } else {
-        fail(
-            "skrevne ressurser mangler konteksten / written resources lack the launch context",
-            bad,
-        )
+        pass_unless(bad, "det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner", "skrevne ressurser mangler konteksten / written resources lack the launch context")
     }
 }
 
@@ -169,14 +155,7 @@ pub(super) fn writes_idempotent(e: &Evidence<'_>) -> Judgement {
             bad.push(format!("steg {i} gjentok steg {} og la til {} ressurser / repeated step {} and added {} resources", i - 1, st.written_after - prev.written_after, i - 1, st.written_after - prev.written_after));
         }
     }
-    if bad.is_empty() {
-        pass("gjentatte registreringer lagres én gang / repeated entries are stored once")
-    } else {
-        fail(
-            "en gjentatt registrering ble lagret på nytt (duplikat) / a repeated entry was stored again (duplicate)",
-            bad,
-        )
-    }
+pass_unless(bad, "gjentatte registreringer lagres én gang / repeated entries are stored once", "en gjentatt registrering ble lagret på nytt (duplikat) / a repeated entry was stored again (duplicate)")
 }
 
 pub(super) fn sensitive_labelled(e: &Evidence<'_>) -> Judgement {
@@ -250,15 +229,8 @@ pub(super) fn returned_ids_match(e: &Evidence<'_>) -> Judgement {
     }
     if judged == 0 && bad.is_empty() {
         error("ingen id ble returnert og ingenting lagret / no id was returned and nothing stored")
-    } else if bad.is_empty() {
-        pass(
-            "id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform",
-        )
     } else {
-        fail(
-            "adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have",
-            bad,
-        )
+        pass_unless(bad, "id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform", "adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have")
     }
 }
 
