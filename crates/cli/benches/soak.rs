@@ -166,16 +166,61 @@ fn run_kinds() -> Vec<RunKind> {
     };
     let not = Some("ikke-godkjent");
     vec![
-        kind("hostile_deep_recursion", "ikke godkjent, stack-overflow", not, &["stack-overflow"]),
-        kind("hostile_huge_result", "ikke godkjent, result or memory limit", not, &["result-limit", "memory-limit"]),
-        kind("hostile_infinite_loop", "ikke godkjent, out of fuel or deadline", not, &["out-of-fuel", "deadline"]),
-        kind("hostile_memory_bomb", "ikke godkjent, memory-limit", not, &["memory-limit"]),
-        kind("hostile_non_json_result", "ikke godkjent, report within budget", not, &["\"kind\""]),
-        kind("hostile_padded_overview", "judged, report within budget, evidence cut", None, &["truncated"]),
-        kind("hostile_request_flood", "ikke godkjent, refused-request-limit", not, &["refused-request-limit"]),
-        kind("hostile_stdout_flood", "ikke godkjent, output limit or cut", not, &["output-limit", "truncated"]),
+        kind(
+            "hostile_deep_recursion",
+            "ikke godkjent, stack-overflow",
+            not,
+            &["stack-overflow"],
+        ),
+        kind(
+            "hostile_huge_result",
+            "ikke godkjent, result or memory limit",
+            not,
+            &["result-limit", "memory-limit"],
+        ),
+        kind(
+            "hostile_infinite_loop",
+            "ikke godkjent, out of fuel or deadline",
+            not,
+            &["out-of-fuel", "deadline"],
+        ),
+        kind(
+            "hostile_memory_bomb",
+            "ikke godkjent, memory-limit",
+            not,
+            &["memory-limit"],
+        ),
+        kind(
+            "hostile_non_json_result",
+            "ikke godkjent, report within budget",
+            not,
+            &["\"kind\""],
+        ),
+        kind(
+            "hostile_padded_overview",
+            "judged, report within budget, evidence cut",
+            None,
+            &["truncated"],
+        ),
+        kind(
+            "hostile_request_flood",
+            "ikke godkjent, refused-request-limit",
+            not,
+            &["refused-request-limit"],
+        ),
+        kind(
+            "hostile_stdout_flood",
+            "ikke godkjent, output limit or cut",
+            not,
+            &["output-limit", "truncated"],
+        ),
         kind("hostile_trap", "ikke godkjent, trap", not, &["trap"]),
-        kind("hostile_foreign_host", "ikke godkjent, refused-egress", not, &["refused-egress"]),
+        kind(
+            "hostile_foreign_host",
+            "ikke godkjent, refused-egress",
+            not,
+            &["refused-egress"],
+        ),
     ]
 }
 
@@ -197,9 +242,17 @@ impl Soak {
             {
                 let kind = &kinds[n % kinds.len()];
                 let product = format!("Soak {}", kind.name);
-                match upload(&self.addr, &self.token, &product, &format!("1.0.{n}"), &kind.bytes) {
+                match upload(
+                    &self.addr,
+                    &self.token,
+                    &product,
+                    &format!("1.0.{n}"),
+                    &kind.bytes,
+                ) {
                     Ok(run) => in_flight.push((kind, run, Instant::now())),
-                    Err(e) => tally.record(kind.name, "run", kind.expected, Err(format!("upload: {e}"))),
+                    Err(e) => {
+                        tally.record(kind.name, "run", kind.expected, Err(format!("upload: {e}")))
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(250));
@@ -261,7 +314,9 @@ fn judge_run(soak: &Soak, kind: &RunKind, run: i64, v: &Value) -> Result<String,
         serde_json::from_str(&report).map_err(|e| format!("report of run {run}: {e}"))?;
     let stored = serde_json::to_string(&parsed).map_or(usize::MAX, |s| s.len());
     if stored > REPORT_BUDGET {
-        return Err(format!("run {run}: report of {stored} bytes over the budget"));
+        return Err(format!(
+            "run {run}: report of {stored} bytes over the budget"
+        ));
     }
     let named: Vec<&str> = kind
         .names_any
@@ -270,9 +325,16 @@ fn judge_run(soak: &Soak, kind: &RunKind, run: i64, v: &Value) -> Result<String,
         .filter(|n| report.contains(n))
         .collect();
     if named.is_empty() {
-        return Err(format!("run {run}: the report names none of {:?}", kind.names_any));
+        return Err(format!(
+            "run {run}: the report names none of {:?}",
+            kind.names_any
+        ));
     }
-    Ok(format!("{verdict}, names {}, {} KiB", named.join("+"), stored >> 10))
+    Ok(format!(
+        "{verdict}, names {}, {} KiB",
+        named.join("+"),
+        stored >> 10
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,25 +353,65 @@ impl Soak {
                 &self.token,
                 Some((case.content_type, &body)),
             );
-            tally.record(case.name, "upload", case.expected, refused(got, case.status, case.code, case.names));
+            tally.record(
+                case.name,
+                "upload",
+                case.expected,
+                refused(got, case.status, case.code, case.names),
+            );
         }
         let dup = self.duplicate_version(round);
         tally.record("duplicate-version", "upload", "409 conflict", dup);
         let quoted = self.hostile_file_name(round);
-        tally.record("hostile-file-name", "upload", "accepted; every stored command quotes the name", quoted);
-        tally.record("declared-length-over-limit", "client", "413 too_large before the body is read", self.declared_length());
-        tally.record("idle-connection", "client", "closed after the header timeout", self.cut_off(b"", 2));
-        tally.record("trickled-headers", "client", "closed after the header timeout", self.cut_off(b"GET /api/v1/catalogue HTTP/1.1\r\nHost: x\r\nX-A: ", 2));
+        tally.record(
+            "hostile-file-name",
+            "upload",
+            "accepted; every stored command quotes the name",
+            quoted,
+        );
+        tally.record(
+            "declared-length-over-limit",
+            "client",
+            "413 too_large before the body is read",
+            self.declared_length(),
+        );
+        tally.record(
+            "idle-connection",
+            "client",
+            "closed after the header timeout",
+            self.cut_off(b"", 2),
+        );
+        tally.record(
+            "trickled-headers",
+            "client",
+            "closed after the header timeout",
+            self.cut_off(b"GET /api/v1/catalogue HTTP/1.1\r\nHost: x\r\nX-A: ", 2),
+        );
         tally.record(
             "stalled-body",
             "client",
             "refused or closed after the body timeout",
             self.cut_off(b"POST /api/v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"user", 2),
         );
-        tally.record("connection-cap", "client", "503 with Retry-After past the per-address cap", self.connection_cap());
-        tally.record("cross-site-post", "client", "400 cross_origin, nothing stored", self.cross_site_post(round));
+        tally.record(
+            "connection-cap",
+            "client",
+            "503 with Retry-After past the per-address cap",
+            self.connection_cap(),
+        );
+        tally.record(
+            "cross-site-post",
+            "client",
+            "400 cross_origin, nothing stored",
+            self.cross_site_post(round),
+        );
         if let Some(run) = badge_run {
-            tally.record("badge-stampede", "client", "50 concurrent badge requests all 200 image/svg", self.badge_stampede(run));
+            tally.record(
+                "badge-stampede",
+                "client",
+                "50 concurrent badge requests all 200 image/svg",
+                self.badge_stampede(run),
+            );
         }
     }
 
@@ -319,12 +421,14 @@ impl Soak {
         let first = upload(&self.addr, &self.token, "Soak duplikat", &version, &bytes)?;
         // Its run ends before the sample, so that samples are taken with the queue drained.
         follow_to_final(&self.addr, &self.token, first)?;
-        let body = multipart(
-            &form("Soak duplikat", &version),
-            "a.wasm",
-            &bytes,
+        let body = multipart(&form("Soak duplikat", &version), "a.wasm", &bytes);
+        let got = support::http(
+            &self.addr,
+            "POST",
+            "/api/v1/submissions",
+            &self.token,
+            Some((MULTIPART, &body)),
         );
-        let got = support::http(&self.addr, "POST", "/api/v1/submissions", &self.token, Some((MULTIPART, &body)));
         refused(got, 409, "conflict", &[])
     }
 
@@ -338,8 +442,13 @@ impl Soak {
             name,
             &plugin("hostile_trap"),
         );
-        let (status, text) =
-            support::http(&self.addr, "POST", "/api/v1/submissions", &self.token, Some((MULTIPART, &body)))?;
+        let (status, text) = support::http(
+            &self.addr,
+            "POST",
+            "/api/v1/submissions",
+            &self.token,
+            Some((MULTIPART, &body)),
+        )?;
         if status != 201 {
             return Err(format!("{status}: {text}"));
         }
@@ -347,7 +456,13 @@ impl Soak {
             .as_i64()
             .ok_or("no run id")?;
         follow_to_final(&self.addr, &self.token, run)?;
-        let (_, report) = support::http(&self.addr, "GET", &format!("/api/v1/runs/{run}/report.json"), &self.token, None)?;
+        let (_, report) = support::http(
+            &self.addr,
+            "GET",
+            &format!("/api/v1/runs/{run}/report.json"),
+            &self.token,
+            None,
+        )?;
         let report: Value = serde_json::from_str(&report).map_err(|e| e.to_string())?;
         let mut commands: Vec<String> = vec![report["reproduce"].as_str().unwrap_or("").to_owned()];
         for v in report["vilkar"].as_array().into_iter().flatten() {
@@ -357,14 +472,19 @@ impl Soak {
         }
         let shell = tempfile::tempdir().map_err(|e| e.to_string())?;
         for command in &commands {
-            let args = command.strip_prefix("sandkasse ").ok_or(format!("not a sandkasse command: {command}"))?;
+            let args = command
+                .strip_prefix("sandkasse ")
+                .ok_or(format!("not a sandkasse command: {command}"))?;
             let out = Command::new("sh")
                 .arg("-c")
                 .arg(format!("printf '%s\\n' {args}"))
                 .current_dir(shell.path())
                 .output()
                 .map_err(|e| e.to_string())?;
-            let words: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect();
+            let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect();
             if words.get(1).map(String::as_str) != Some(name) {
                 return Err(format!("{command} expands to {words:?}"));
             }
@@ -392,23 +512,39 @@ impl Soak {
     fn cut_off(&self, prefix: &[u8], timeout_seconds: u64) -> Result<String, String> {
         let mut stream = TcpStream::connect(&self.addr).map_err(|e| format!("connect: {e}"))?;
         let limit = Duration::from_secs(timeout_seconds + 3);
-        stream.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
-        stream.write_all(prefix).map_err(|e| format!("write: {e}"))?;
+        stream
+            .set_read_timeout(Some(limit))
+            .map_err(|e| e.to_string())?;
+        stream
+            .write_all(prefix)
+            .map_err(|e| format!("write: {e}"))?;
         let started = Instant::now();
         let mut answer = Vec::new();
         match stream.read_to_end(&mut answer) {
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Err(format!("still open after {limit:?}"));
             }
             // A reset is a close too.
             Err(_) => {}
         }
-        let status = String::from_utf8_lossy(&answer).split(' ').nth(1).unwrap_or("none").to_owned();
+        let status = String::from_utf8_lossy(&answer)
+            .split(' ')
+            .nth(1)
+            .unwrap_or("none")
+            .to_owned();
         if status.starts_with('2') {
             return Err(format!("answered {status}"));
         }
-        Ok(format!("closed after {:.1} s (status {status})", started.elapsed().as_secs_f64()))
+        Ok(format!(
+            "closed after {:.1} s (status {status})",
+            started.elapsed().as_secs_f64()
+        ))
     }
 
     fn connection_cap(&self) -> Result<String, String> {
@@ -416,15 +552,24 @@ impl Soak {
             .map(|_| TcpStream::connect(&self.addr))
             .collect::<Result<_, _>>()
             .map_err(|e| format!("connect: {e}"))?;
-        let got = raw(&self.addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let got = raw(
+            &self.addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
         drop(held);
         let (status, body) = got?;
         if status != 503 {
-            return Err(format!("connection {} answered {status}: {body}", CONNECTIONS_PER_ADDRESS + 1));
+            return Err(format!(
+                "connection {} answered {status}: {body}",
+                CONNECTIONS_PER_ADDRESS + 1
+            ));
         }
         // And the next connection, once those are gone, is served.
         std::thread::sleep(Duration::from_millis(200));
-        let (again, _) = raw(&self.addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+        let (again, _) = raw(
+            &self.addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )?;
         if again != 200 {
             return Err(format!("after the cap, /health answered {again}"));
         }
@@ -447,7 +592,8 @@ impl Soak {
         .into_bytes();
         request.extend_from_slice(&body);
         let answer = refused(raw(&self.addr, &request), 400, "cross_origin|csrf", &[])?;
-        let (_, products) = support::http(&self.addr, "GET", "/api/v1/products", &self.token, None)?;
+        let (_, products) =
+            support::http(&self.addr, "GET", "/api/v1/products", &self.token, None)?;
         if products.contains("Soak forfalsket") {
             return Err("the cross-site upload was stored".into());
         }
@@ -461,7 +607,13 @@ impl Soak {
                 let (addr, token) = (self.addr.clone(), self.token.clone());
                 std::thread::spawn(move || {
                     let t = Instant::now();
-                    let got = support::http(&addr, "GET", &format!("/api/v1/runs/{run}/badge.svg"), &token, None);
+                    let got = support::http(
+                        &addr,
+                        "GET",
+                        &format!("/api/v1/runs/{run}/badge.svg"),
+                        &token,
+                        None,
+                    );
                     (got, t.elapsed())
                 })
             })
@@ -487,8 +639,15 @@ impl Soak {
         let mut statuses = BTreeMap::<u16, usize>::new();
         let mut first_429 = None;
         for n in 0..30 {
-            let body = format!("{{\"username\":\"spray{n}@example.no\",\"password\":\"Sommer2026!\"}}");
-            let (status, text) = support::http(&self.addr, "POST", "/api/v1/session", "", Some(("application/json", body.as_bytes())))?;
+            let body =
+                format!("{{\"username\":\"spray{n}@example.no\",\"password\":\"Sommer2026!\"}}");
+            let (status, text) = support::http(
+                &self.addr,
+                "POST",
+                "/api/v1/session",
+                "",
+                Some(("application/json", body.as_bytes())),
+            )?;
             if status == 429 && first_429.is_none() {
                 first_429 = Some((n, text));
             }
@@ -526,8 +685,11 @@ impl UploadCase {
     fn body(&self, version: &str) -> Vec<u8> {
         let mut v = version.as_bytes().to_vec();
         v.extend_from_slice(self.version_suffix);
-        let fields: [(&str, &[u8]); 3] =
-            [("product", &self.product), ("version", &v), ("changelog", b"soak")];
+        let fields: [(&str, &[u8]); 3] = [
+            ("product", &self.product),
+            ("version", &v),
+            ("changelog", b"soak"),
+        ];
         multipart(&fields, self.file_name, &self.bytes)
     }
 }
@@ -567,23 +729,78 @@ fn upload_cases() -> Vec<UploadCase> {
         x as u8
     }));
     vec![
-        rejected("empty-file", "422, the file is empty", Vec::new(), &["filen er tom"]),
-        rejected("not-wasm", "422, not WebAssembly", b"MZ\x90\0 a Windows program".to_vec(), &["ikke WebAssembly"]),
-        rejected("random-bytes", "422, invalid component", noise, &["ugyldig"]),
-        rejected("truncated-component", "422, invalid or truncated", trap[..trap.len() / 2].to_vec(), &["avkuttet"]),
-        rejected("future-wasm-version", "422, invalid component", future, &["ugyldig"]),
-        rejected("core-module", "422, a core module", core_module(), &["kjernemodul"]),
-        rejected("wrong-world", "422, does not export the contract", plugin("hostile_wrong_world"), &["eksporterer ikke"]),
-        rejected("disallowed-import", "422, names evil:host/spawn", plugin("hostile_disallowed_import"), &["ikke tillatt import", "evil:host/spawn"]),
+        rejected(
+            "empty-file",
+            "422, the file is empty",
+            Vec::new(),
+            &["filen er tom"],
+        ),
+        rejected(
+            "not-wasm",
+            "422, not WebAssembly",
+            b"MZ\x90\0 a Windows program".to_vec(),
+            &["ikke WebAssembly"],
+        ),
+        rejected(
+            "random-bytes",
+            "422, invalid component",
+            noise,
+            &["ugyldig"],
+        ),
+        rejected(
+            "truncated-component",
+            "422, invalid or truncated",
+            trap[..trap.len() / 2].to_vec(),
+            &["avkuttet"],
+        ),
+        rejected(
+            "future-wasm-version",
+            "422, invalid component",
+            future,
+            &["ugyldig"],
+        ),
+        rejected(
+            "core-module",
+            "422, a core module",
+            core_module(),
+            &["kjernemodul"],
+        ),
+        rejected(
+            "wrong-world",
+            "422, does not export the contract",
+            plugin("hostile_wrong_world"),
+            &["eksporterer ikke"],
+        ),
+        rejected(
+            "disallowed-import",
+            "422, names evil:host/spawn",
+            plugin("hostile_disallowed_import"),
+            &["ikke tillatt import", "evil:host/spawn"],
+        ),
         rejected(
             "nonexistent-wasi-interface",
             "422, names wasi:cli/x0",
             bomb::adapter_importing(&["kommune:sandkasse/adapter-api@0.1.0", "wasi:cli/x0@0.2.0"]),
             &["ikke tillatt import", "wasi:cli/x0@0.2.0"],
         ),
-        rejected("compile-bomb-locals", "422, compile time limit of 10 s", bomb::compile_bomb(20_000, 4), &["grensen på 10 s"]),
-        rejected("compile-bomb-functions", "422, compile memory limit of 256 MiB", bomb::many_functions(100_000), &["grensen på 256 MiB"]),
-        rejected("compile-bomb-nesting", "422, compiles, then does not link", bomb::nested_blocks(20_000), &["passer ikke kontrakten"]),
+        rejected(
+            "compile-bomb-locals",
+            "422, compile time limit of 10 s",
+            bomb::compile_bomb(20_000, 4),
+            &["grensen på 10 s"],
+        ),
+        rejected(
+            "compile-bomb-functions",
+            "422, compile memory limit of 256 MiB",
+            bomb::many_functions(100_000),
+            &["grensen på 256 MiB"],
+        ),
+        rejected(
+            "compile-bomb-nesting",
+            "422, compiles, then does not link",
+            bomb::nested_blocks(20_000),
+            &["passer ikke kontrakten"],
+        ),
         rejected(
             "compile-bomb-disallowed-import",
             "422 at once, naming the import (never compiled)",
@@ -593,26 +810,57 @@ fn upload_cases() -> Vec<UploadCase> {
         UploadCase {
             status: 413,
             code: "too_large",
-            ..rejected("over-upload-limit", "413 naming 4 MiB", vec![0; MAX_UPLOAD_BYTES + 1], &["4 MiB"])
+            ..rejected(
+                "over-upload-limit",
+                "413 naming 4 MiB",
+                vec![0; MAX_UPLOAD_BYTES + 1],
+                &["4 MiB"],
+            )
         },
-        invalid("bidi-override-name", "400, names the character", "Soak \u{202e}exe.wasm".into(), b""),
-        invalid("control-character-version", "400, names the character", b"Soak kontroll".to_vec(), b"\x07"),
-        invalid("non-utf8-name", "400, not UTF-8", b"Soak \xff\xfe".to_vec(), b""),
+        invalid(
+            "bidi-override-name",
+            "400, names the character",
+            "Soak \u{202e}exe.wasm".into(),
+            b"",
+        ),
+        invalid(
+            "control-character-version",
+            "400, names the character",
+            b"Soak kontroll".to_vec(),
+            b"\x07",
+        ),
+        invalid(
+            "non-utf8-name",
+            "400, not UTF-8",
+            b"Soak \xff\xfe".to_vec(),
+            b"",
+        ),
         UploadCase {
             content_type: "multipart/form-data; boundary=zz",
-            ..invalid("malformed-multipart", "400, malformed form", b"Soak form".to_vec(), b"")
+            ..invalid(
+                "malformed-multipart",
+                "400, malformed form",
+                b"Soak form".to_vec(),
+                b"",
+            )
         },
         UploadCase {
             content_type: "application/json",
             status: 415,
             code: "unsupported_media_type",
-            ..invalid("wrong-content-type", "415 unsupported media type", b"Soak json".to_vec(), b"")
+            ..invalid(
+                "wrong-content-type",
+                "415 unsupported media type",
+                b"Soak json".to_vec(),
+                b"",
+            )
         },
     ]
 }
 
 fn core_module() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/fixtures/core-module.wasm");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/fixtures/core-module.wasm");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -620,7 +868,9 @@ fn core_module() -> Vec<u8> {
 fn multipart(fields: &[(&str, &[u8])], file_name: &str, component: &[u8]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in fields {
-        body.extend_from_slice(format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+        );
         body.extend_from_slice(value);
         body.extend_from_slice(b"\r\n");
     }
@@ -659,7 +909,9 @@ fn refused(
         return Err(format!("{s} {c}: {}", shorten(&text)));
     }
     if let Some(missing) = names.iter().find(|n| !message.contains(*n)) {
-        return Err(format!("{s} {c}, but the message does not name {missing:?}: {message}"));
+        return Err(format!(
+            "{s} {c}, but the message does not name {missing:?}: {message}"
+        ));
     }
     Ok(format!("{s} {c}"))
 }
@@ -667,14 +919,22 @@ fn refused(
 /// One raw request on a new connection: (status, body).
 fn raw(addr: &str, request: &[u8]) -> Result<(u16, String), String> {
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| e.to_string())?;
-    stream.write_all(request).map_err(|e| format!("write: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(request)
+        .map_err(|e| format!("write: {e}"))?;
     let mut response = Vec::new();
     // The service may close while a refused body is still being sent: what it answered counts.
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     Ok((status, body.to_owned()))
 }
 
@@ -686,21 +946,32 @@ fn login(addr: &str, username: &str, password: &str) -> Result<String, String> {
         body.len()
     );
     let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
-    stream.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
     response
         .lines()
         .find_map(|l| {
             let (name, value) = l.split_once(':')?;
-            (name.eq_ignore_ascii_case("set-cookie")).then(|| value.trim().split(';').next().unwrap_or("").to_owned())
+            (name.eq_ignore_ascii_case("set-cookie"))
+                .then(|| value.trim().split(';').next().unwrap_or("").to_owned())
         })
         .filter(|c| c.starts_with("sandkasse_session="))
         .ok_or_else(|| format!("no session cookie: {}", shorten(&response)))
 }
 
 fn health(addr: &str) -> bool {
-    matches!(raw(addr, b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), Ok((200, _)))
+    matches!(
+        raw(
+            addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ),
+        Ok((200, _))
+    )
 }
 
 fn shorten(text: &str) -> String {
@@ -725,7 +996,13 @@ struct KindTally {
 }
 
 impl Tally {
-    fn record(&mut self, kind: &'static str, class: &'static str, expected: &'static str, outcome: Result<String, String>) {
+    fn record(
+        &mut self,
+        kind: &'static str,
+        class: &'static str,
+        expected: &'static str,
+        outcome: Result<String, String>,
+    ) {
         let t = self.kinds.entry(kind).or_insert_with(|| KindTally {
             class,
             expected,
@@ -761,7 +1038,8 @@ struct Sample {
 
 impl Sample {
     fn take(soak: &Soak, runs: usize, started: Instant) -> Sample {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", soak.pid)).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", soak.pid)).unwrap_or_default();
         let field = |name: &str| -> f64 {
             status
                 .lines()
@@ -802,7 +1080,13 @@ impl Sample {
     fn print_row(&self) {
         println!(
             "| {} | {:.0} | {:.0} | {:.0} | {} | {} | {:.1} |",
-            self.runs, self.seconds, self.rss_mib, self.hwm_mib, self.fds, self.children, self.db_mib
+            self.runs,
+            self.seconds,
+            self.rss_mib,
+            self.hwm_mib,
+            self.fds,
+            self.children,
+            self.db_mib
         );
     }
 }

@@ -336,4 +336,3 @@ pub fn seconds_between(from: &Value, to: &Value) -> Option<f64> {
             .as_secs_f64(),
     )
 }
-

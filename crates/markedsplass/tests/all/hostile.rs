@@ -232,7 +232,10 @@ async fn uploads_wait_for_a_compile_permit() {
         }
     });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(!upload.is_finished(), "the upload compiled without a permit");
+    assert!(
+        !upload.is_finished(),
+        "the upload compiled without a permit"
+    );
     drop(taken);
     let (s, body) = upload.await.unwrap();
     assert_eq!(s, StatusCode::CREATED, "{body}");

@@ -149,9 +149,9 @@ struct Ctx<'a> {
     fhir_base: String,
 }
 
-/// One authenticated interaction on one resource type: where, who, on what, and what the audit
+/// One authenticated call on one resource type: where, who, on what, and what the audit
 /// entry of it records as it goes.
-struct Interaction<'a> {
+struct Call<'a> {
     ctx: &'a Ctx<'a>,
     grant: &'a Grant,
     info: &'static TypeInfo,
@@ -461,7 +461,7 @@ impl Platform {
         let mut st = self.lock();
         let grant = self.authenticate(&mut st, &ctx, (info, op), &parts.headers)?;
         let mut draft = Draft::default();
-        let mut it = Interaction {
+        let mut it = Call {
             ctx: &ctx,
             grant: &grant,
             info,

@@ -15,7 +15,7 @@ impl Platform {
     pub(super) fn read(
         &self,
         st: &mut State,
-        it: &mut Interaction<'_>,
+        it: &mut Call<'_>,
         id: &str,
         version: Option<&str>,
     ) -> Result<Response, ApiError> {

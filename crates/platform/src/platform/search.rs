@@ -68,7 +68,7 @@ impl Platform {
     pub(super) fn search(
         &self,
         st: &mut State,
-        it: &mut Interaction<'_>,
+        it: &mut Call<'_>,
         pairs: &[(String, String)],
     ) -> Result<Response, ApiError> {
         let (ctx, grant, info) = (it.ctx, it.grant, it.info);

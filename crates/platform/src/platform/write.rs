@@ -171,7 +171,7 @@ impl Platform {
     pub(super) fn create(
         &self,
         st: &mut State,
-        it: &mut Interaction<'_>,
+        it: &mut Call<'_>,
         headers: &HeaderMap,
         body: &[u8],
     ) -> Result<Response, ApiError> {
@@ -293,7 +293,7 @@ impl Platform {
     pub(super) fn update(
         &self,
         st: &mut State,
-        it: &mut Interaction<'_>,
+        it: &mut Call<'_>,
         id: &str,
         headers: &HeaderMap,
         body: &[u8],

@@ -94,7 +94,9 @@ fn a_refusal_by_name_costs_no_compile() {
         })
     );
     assert_eq!(
-        inspection.expect("the inspection is shown with the refusal").imports,
+        inspection
+            .expect("the inspection is shown with the refusal")
+            .imports,
         ["evil:host/spawn@1.0.0"]
     );
     // Compiling it takes a minute or more (docs/performance.md).

@@ -100,7 +100,9 @@ fn an_interface_the_allowed_packages_lack_is_named() {
         "wasi:clocks/timezone@0.2.12",
         "wasi:http/incoming-handler@0.2.0",
     ] {
-        let err = sandbox().prepare(&crate::bomb::adapter_importing(&[name])).unwrap_err();
+        let err = sandbox()
+            .prepare(&crate::bomb::adapter_importing(&[name]))
+            .unwrap_err();
         assert!(
             matches!(&err, Rejection::DisallowedImport { name: n } if n == name),
             "{err:?}"

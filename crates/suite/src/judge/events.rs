@@ -96,7 +96,11 @@ pub(super) fn redelivery_harmless(e: &Evidence<'_>) -> Judgement {
             "ingen hendelse som ble behandlet ved første levering, ble levert på nytt / no event handled at its first delivery was delivered again",
         )
     } else {
-        pass_unless(bad, "gjentatt levering endret ingenting / redelivery changed nothing", "en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes")
+        pass_unless(
+            bad,
+            "gjentatt levering endret ingenting / redelivery changed nothing",
+            "en gjentatt hendelse ga nye skrivinger / a redelivered event caused new writes",
+        )
     }
 }
 
@@ -160,8 +164,10 @@ pub(super) fn events_by_kind(e: &Evidence<'_>) -> Judgement {
             "ingen hendelse fra egen kommune ble levert / no event of the context's kommune was delivered",
         )
     } else {
-        pass_unless(bad, format!(
-            "{judged} hendelser håndtert etter sitt slag / events handled by their kind"
-        ), "en hendelse ble ikke håndtert slik slaget tilsier / an event was not handled as its kind requires")
+        pass_unless(
+            bad,
+            format!("{judged} hendelser håndtert etter sitt slag / events handled by their kind"),
+            "en hendelse ble ikke håndtert slik slaget tilsier / an event was not handled as its kind requires",
+        )
     }
 }

@@ -71,7 +71,11 @@ pub(super) fn overview_is_valid_bundle(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-pass_unless(problems, "gyldig FHIR R4 Bundle (collection) / a valid FHIR R4 collection Bundle", "oversikten er ikke en gyldig FHIR R4 Bundle av typen collection / the overview is not a valid FHIR R4 collection Bundle")
+    pass_unless(
+        problems,
+        "gyldig FHIR R4 Bundle (collection) / a valid FHIR R4 collection Bundle",
+        "oversikten er ikke en gyldig FHIR R4 Bundle av typen collection / the overview is not a valid FHIR R4 collection Bundle",
+    )
 }
 
 pub(super) fn overview_complete(e: &Evidence<'_>, types: &[String]) -> Judgement {
@@ -120,10 +124,14 @@ pub(super) fn overview_complete(e: &Evidence<'_>, types: &[String]) -> Judgement
     if judged == 0 && missing.is_empty() {
         error("ingen oversikt å vurdere / no overview to judge")
     } else {
-        pass_unless(missing, format!(
-            "alle {} ressurser pasienten har og brukeren får se, er med / every visible resource is included",
-            types.join(", ")
-        ), "oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available")
+        pass_unless(
+            missing,
+            format!(
+                "alle {} ressurser pasienten har og brukeren får se, er med / every visible resource is included",
+                types.join(", ")
+            ),
+            "oversikten mangler opplysninger plattformen ga tilgang til / the overview lacks information the platform made available",
+        )
     }
 }
 
@@ -161,9 +169,13 @@ pub(super) fn paging_followed(e: &Evidence<'_>) -> Judgement {
     if judged == 0 {
         error("ingen søk gikk over flere sider / no search went over several pages")
     } else {
-        pass_unless(bad, format!(
-            "{judged} søk over flere sider fulgt til siste side / searches over several pages followed to the last page"
-        ), "adapteren fulgte ikke søket til siste side / the adapter did not follow the search to its last page")
+        pass_unless(
+            bad,
+            format!(
+                "{judged} søk over flere sider fulgt til siste side / searches over several pages followed to the last page"
+            ),
+            "adapteren fulgte ikke søket til siste side / the adapter did not follow the search to its last page",
+        )
     }
 }
 

@@ -50,7 +50,11 @@ pub(super) fn shielded_never_shown(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-pass_unless(problems, "ingen skjermede opplysninger i utdata / no shielded information in any output", "skjermede opplysninger ble vist / shielded information was shown")
+    pass_unless(
+        problems,
+        "ingen skjermede opplysninger i utdata / no shielded information in any output",
+        "skjermede opplysninger ble vist / shielded information was shown",
+    )
 }
 
 pub(super) fn no_patient_search(e: &Evidence<'_>) -> Judgement {
@@ -60,7 +64,11 @@ pub(super) fn no_patient_search(e: &Evidence<'_>) -> Judgement {
         .filter(|x| matches!(target(&x.request_line), Some((t, None)) if t == "Patient"))
         .map(|x| x.request_line.clone())
         .collect();
-pass_unless(bad, "pasienten i konteksten brukes direkte / the launch patient is used directly", "adapteren søkte etter pasienten i stedet for å bruke konteksten / the adapter searched for the patient instead of using the launch context")
+    pass_unless(
+        bad,
+        "pasienten i konteksten brukes direkte / the launch patient is used directly",
+        "adapteren søkte etter pasienten i stedet for å bruke konteksten / the adapter searched for the patient instead of using the launch context",
+    )
 }
 
 pub(super) fn only_context_patient(e: &Evidence<'_>) -> Judgement {
@@ -141,7 +149,11 @@ pub(super) fn only_context_patient(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-pass_unless(bad, "bare pasienten i konteksten ble slått opp / only the patient in context was looked up", "adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context")
+    pass_unless(
+        bad,
+        "bare pasienten i konteksten ble slått opp / only the patient in context was looked up",
+        "adapteren slo opp andre pasienter enn den i konteksten (tjenstlig behov) / the adapter looked up patients other than the one in context",
+    )
 }
 
 pub(super) fn no_personal_data_in_logs(e: &Evidence<'_>) -> Judgement {
@@ -222,7 +234,11 @@ pub(super) fn no_personal_data_in_logs(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-pass_unless(bad, "ingen personopplysninger i logger / no personal data in logs", "loggene inneholder personopplysninger / the logs contain personal data")
+    pass_unless(
+        bad,
+        "ingen personopplysninger i logger / no personal data in logs",
+        "loggene inneholder personopplysninger / the logs contain personal data",
+    )
 }
 
 pub(super) fn no_leak_between_contexts(e: &Evidence<'_>, step: &usize) -> Judgement {
@@ -268,7 +284,11 @@ pub(super) fn no_leak_between_contexts(e: &Evidence<'_>, step: &usize) -> Judgem
             }
         }
     }
-pass_unless(bad, "ingen opplysninger fra andre pasientkontekster / nothing from other patient contexts", "oversikten inneholder opplysninger om en annen pasient enn den i konteksten / the overview contains information about another patient than the one in context")
+    pass_unless(
+        bad,
+        "ingen opplysninger fra andre pasientkontekster / nothing from other patient contexts",
+        "oversikten inneholder opplysninger om en annen pasient enn den i konteksten / the overview contains information about another patient than the one in context",
+    )
 }
 
 pub(super) fn sperring_respected(e: &Evidence<'_>, step: &usize) -> Judgement {
@@ -298,5 +318,9 @@ pub(super) fn sperring_respected(e: &Evidence<'_>, step: &usize) -> Judgement {
             format!("{b} er sperret, men vises i steg {step} / is blocked but shown in step {step}")
         })
         .collect();
-pass_unless(shown, "det sperrede dokumentet vises ikke lenger / the blocked document is no longer shown", "sperringen ble ikke respektert (bufret data?) / the sperring was not respected (stale cache?)")
+    pass_unless(
+        shown,
+        "det sperrede dokumentet vises ikke lenger / the blocked document is no longer shown",
+        "sperringen ble ikke respektert (bufret data?) / the sperring was not respected (stale cache?)",
+    )
 }

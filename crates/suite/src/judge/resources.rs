@@ -8,7 +8,11 @@ pub(super) fn fuel_within(e: &Evidence<'_>, max: &u64) -> Judgement {
         .filter(|(_, c)| c.fuel_used > *max)
         .map(|(i, c)| format!("steg {i} `{}`: {} fuel", c.call, c.fuel_used))
         .collect();
-pass_unless(bad, format!("høyst {max} fuel per kall"), format!("for mye CPU (fuel) per kall, grensen er {max} / too much CPU per call"))
+    pass_unless(
+        bad,
+        format!("høyst {max} fuel per kall"),
+        format!("for mye CPU (fuel) per kall, grensen er {max} / too much CPU per call"),
+    )
 }
 
 pub(super) fn memory_within(e: &Evidence<'_>, max_bytes: &u64) -> Judgement {
@@ -17,7 +21,11 @@ pub(super) fn memory_within(e: &Evidence<'_>, max_bytes: &u64) -> Judgement {
         .filter(|(_, c)| c.peak_memory_bytes > *max_bytes)
         .map(|(i, c)| format!("steg {i} `{}`: {} byte", c.call, c.peak_memory_bytes))
         .collect();
-pass_unless(bad, format!("høyst {max_bytes} byte minne"), format!("for mye minne, grensen er {max_bytes} byte / too much memory"))
+    pass_unless(
+        bad,
+        format!("høyst {max_bytes} byte minne"),
+        format!("for mye minne, grensen er {max_bytes} byte / too much memory"),
+    )
 }
 
 pub(super) fn component_size_within(e: &Evidence<'_>, max_bytes: &u64) -> Judgement {

@@ -9,7 +9,11 @@ pub(super) fn calls_succeed(e: &Evidence<'_>) -> Judgement {
         .filter(|(_, c)| !matches!(c.outcome, CallOutcome::Ok { .. }))
         .map(|(i, c)| describe(i, c))
         .collect();
-pass_unless(bad, "alle kall fullførte med ok / every call completed ok", "ikke alle kall lyktes / not every call succeeded")
+    pass_unless(
+        bad,
+        "alle kall fullførte med ok / every call completed ok",
+        "ikke alle kall lyktes / not every call succeeded",
+    )
 }
 
 pub(super) fn no_trap(e: &Evidence<'_>) -> Judgement {
@@ -18,7 +22,11 @@ pub(super) fn no_trap(e: &Evidence<'_>) -> Judgement {
         .filter(|(_, c)| matches!(c.outcome, CallOutcome::Failure { .. }))
         .map(|(i, c)| describe(i, c))
         .collect();
-pass_unless(bad, "ingen kall krasjet / no call trapped or hit a limit", "et kall krasjet eller nådde en grense / a call trapped or hit a limit")
+    pass_unless(
+        bad,
+        "ingen kall krasjet / no call trapped or hit a limit",
+        "et kall krasjet eller nådde en grense / a call trapped or hit a limit",
+    )
 }
 
 pub(super) fn step_returns_error(e: &Evidence<'_>, step: &usize, code: &str) -> Judgement {
@@ -71,7 +79,11 @@ pub(super) fn retry_after_honoured(e: &Evidence<'_>) -> Judgement {
             "ingen 429/503 med Retry-After ble fulgt av en ny forespørsel / no 429/503 with Retry-After was followed by another request",
         )
     } else {
-        pass_unless(bad, "Retry-After ble respektert / Retry-After was honoured", "adapteren ventet ikke så lenge plattformen ba om / the adapter did not wait as long as the platform asked")
+        pass_unless(
+            bad,
+            "Retry-After ble respektert / Retry-After was honoured",
+            "adapteren ventet ikke så lenge plattformen ba om / the adapter did not wait as long as the platform asked",
+        )
     }
 }
 
@@ -88,11 +100,13 @@ pub(super) fn retries_bounded(e: &Evidence<'_>, max: &usize) -> Judgement {
             )
         })
         .collect();
-pass_unless(bad, format!(
-            "høyst {max} forespørsler per kall / at most {max} requests per call"
-        ), format!(
-                "for mange forespørsler mot plattformen / too many requests to the platform (at most {max})"
-            ))
+    pass_unless(
+        bad,
+        format!("høyst {max} forespørsler per kall / at most {max} requests per call"),
+        format!(
+            "for mange forespørsler mot plattformen / too many requests to the platform (at most {max})"
+        ),
+    )
 }
 
 pub(super) fn refusals_not_retried(e: &Evidence<'_>) -> Judgement {
@@ -125,7 +139,11 @@ pub(super) fn refusals_not_retried(e: &Evidence<'_>) -> Judgement {
             "plattformen avviste ingen forespørsel med 401, 403 eller 404 / the platform refused no request with 401, 403 or 404",
         )
     } else {
-        pass_unless(bad, "avviste forespørsler ble ikke sendt på nytt / refused requests were not sent again", "adapteren sendte en avvist forespørsel på nytt / the adapter sent a refused request again")
+        pass_unless(
+            bad,
+            "avviste forespørsler ble ikke sendt på nytt / refused requests were not sent again",
+            "adapteren sendte en avvist forespørsel på nytt / the adapter sent a refused request again",
+        )
     }
 }
 

@@ -14,7 +14,11 @@ pub(super) fn token_on_every_request(e: &Evidence<'_>) -> Judgement {
         })
         .map(|x| format!("uten token / without token: {}", x.request_line))
         .collect();
-pass_unless(bad, "token på hver forespørsel / a bearer token on every request", "forespørsler uten token / requests without the bearer token")
+    pass_unless(
+        bad,
+        "token på hver forespørsel / a bearer token on every request",
+        "forespørsler uten token / requests without the bearer token",
+    )
 }
 
 pub(super) fn token_only_in_header(e: &Evidence<'_>) -> Judgement {
@@ -67,7 +71,11 @@ pub(super) fn token_only_in_header(e: &Evidence<'_>) -> Judgement {
             ));
         }
     }
-pass_unless(bad, "token bare i Authorization-headeren / the token only in the Authorization header", "tokenet lekker utenfor Authorization-headeren / the token leaks outside the Authorization header")
+    pass_unless(
+        bad,
+        "token bare i Authorization-headeren / the token only in the Authorization header",
+        "tokenet lekker utenfor Authorization-headeren / the token leaks outside the Authorization header",
+    )
 }
 
 pub(super) fn foreign_links_not_followed(e: &Evidence<'_>) -> Judgement {
@@ -99,7 +107,11 @@ pub(super) fn foreign_links_not_followed(e: &Evidence<'_>) -> Judgement {
             "plattformen sendte ingen lenke eller omdirigering til en annen vert / the platform sent no link or redirect to another host",
         )
     } else {
-        pass_unless(bad, "lenker og omdirigeringer til andre verter ble ikke fulgt / links and redirects to other hosts were not followed", "adapteren fulgte en lenke eller omdirigering til en annen vert enn plattformen / the adapter followed a link or redirect to a host other than the platform")
+        pass_unless(
+            bad,
+            "lenker og omdirigeringer til andre verter ble ikke fulgt / links and redirects to other hosts were not followed",
+            "adapteren fulgte en lenke eller omdirigering til en annen vert enn plattformen / the adapter followed a link or redirect to a host other than the platform",
+        )
     }
 }
 
@@ -110,7 +122,11 @@ pub(super) fn no_egress(e: &Evidence<'_>) -> Judgement {
         .filter(|x| matches!(x.disposition, Disposition::RefusedEgress { .. }))
         .map(|x| format!("stoppet / refused: {}", x.request_line))
         .collect();
-pass_unless(bad, "ingen trafikk utenom plattformen / no traffic but to the platform", "adapteren prøvde å sende data til en annen vert / the adapter tried to send data to another host")
+    pass_unless(
+        bad,
+        "ingen trafikk utenom plattformen / no traffic but to the platform",
+        "adapteren prøvde å sende data til en annen vert / the adapter tried to send data to another host",
+    )
 }
 
 pub(super) fn emergency_only_with_reason(e: &Evidence<'_>) -> Judgement {
@@ -139,5 +155,9 @@ pub(super) fn emergency_only_with_reason(e: &Evidence<'_>) -> Judgement {
             }
         }
     }
-pass_unless(bad, "nødtilgang brukes bare slik konteksten sier / emergency access only as the context says", "nødtilgang ble brukt uten grunnlag i konteksten / emergency access was used without the context's reason")
+    pass_unless(
+        bad,
+        "nødtilgang brukes bare slik konteksten sier / emergency access only as the context says",
+        "nødtilgang ble brukt uten grunnlag i konteksten / emergency access was used without the context's reason",
+    )
 }

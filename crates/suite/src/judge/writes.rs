@@ -26,10 +26,14 @@ pub(super) fn writes_accepted(e: &Evidence<'_>) -> Judgement {
     if s.written.is_empty() && bad.is_empty() {
         bad.push("ingenting ble skrevet / nothing was written".into());
     }
-pass_unless(bad, format!(
+    pass_unless(
+        bad,
+        format!(
             "{} ressurser skrevet og godtatt / resources written and accepted",
             s.written.len()
-        ), "plattformen avviste det adapteren skrev / the platform rejected what the adapter wrote")
+        ),
+        "plattformen avviste det adapteren skrev / the platform rejected what the adapter wrote",
+    )
 }
 
 pub(super) fn writes_carry_context(e: &Evidence<'_>) -> Judgement {
@@ -135,7 +139,11 @@ pub(super) fn writes_carry_context(e: &Evidence<'_>) -> Judgement {
     if s.written.is_empty() {
         error("ingenting ble skrevet / nothing was written")
     } else {
-        pass_unless(bad, "det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner", "skrevne ressurser mangler konteksten / written resources lack the launch context")
+        pass_unless(
+            bad,
+            "det skrevne bærer pasient og helsepersonell / what was written names the patient and the practitioner",
+            "skrevne ressurser mangler konteksten / written resources lack the launch context",
+        )
     }
 }
 
@@ -155,7 +163,11 @@ pub(super) fn writes_idempotent(e: &Evidence<'_>) -> Judgement {
             bad.push(format!("steg {i} gjentok steg {} og la til {} ressurser / repeated step {} and added {} resources", i - 1, st.written_after - prev.written_after, i - 1, st.written_after - prev.written_after));
         }
     }
-pass_unless(bad, "gjentatte registreringer lagres én gang / repeated entries are stored once", "en gjentatt registrering ble lagret på nytt (duplikat) / a repeated entry was stored again (duplicate)")
+    pass_unless(
+        bad,
+        "gjentatte registreringer lagres én gang / repeated entries are stored once",
+        "en gjentatt registrering ble lagret på nytt (duplikat) / a repeated entry was stored again (duplicate)",
+    )
 }
 
 pub(super) fn sensitive_labelled(e: &Evidence<'_>) -> Judgement {
@@ -230,7 +242,11 @@ pub(super) fn returned_ids_match(e: &Evidence<'_>) -> Judgement {
     if judged == 0 && bad.is_empty() {
         error("ingen id ble returnert og ingenting lagret / no id was returned and nothing stored")
     } else {
-        pass_unless(bad, "id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform", "adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have")
+        pass_unless(
+            bad,
+            "id-ene som ble returnert finnes på plattformen / the returned ids exist on the platform",
+            "adapteren returnerte id-er plattformen ikke har / the adapter returned ids the platform does not have",
+        )
     }
 }
 
