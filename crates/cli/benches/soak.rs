@@ -1,4 +1,4 @@
-//! The hostile soak (issue 12): `cargo xtask soak [--runs N]`, or after `cargo xtask plugins`
+//! The hostile soak: `cargo xtask soak [--runs N]`, or after `cargo xtask plugins`
 //! `cargo bench -p sandkasse-cli --bench soak -- --runs N`.
 //!
 //! A release `sandkasse serve` over a fresh data directory (its defaults, except the shorter
