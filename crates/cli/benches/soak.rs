@@ -43,18 +43,19 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::*;
 
-/// `SANDKASSE__*` settings of the soaked service: short compile and read limits, a small upload
-/// limit and a small per-address connection cap, so that every kind hits its limit quickly.
+/// `SANDKASSE__*` settings of the soaked service: short compile and read limits and a small upload
+/// limit, so that every kind hits its limit quickly (the per-address connection cap keeps its
+/// default, which the 50 badge requests at once stay under).
 const SETTINGS: &[(&str, &str)] = &[
-    ("LIMITS__COMPILE_TIMEOUT_SECONDS", "10"),
-    ("LIMITS__COMPILE_MEMORY_BYTES", "268435456"),
+    ("LIMITS__COMPILE_TIMEOUT_SECONDS", "20"),
+    ("LIMITS__COMPILE_MEMORY_BYTES", "134217728"),
     ("LIMITS__HEADER_READ_TIMEOUT_SECONDS", "2"),
     ("LIMITS__BODY_READ_TIMEOUT_SECONDS", "2"),
-    ("LIMITS__MAX_CONNECTIONS_PER_ADDRESS", "16"),
     ("MAX_UPLOAD_BYTES", "4194304"),
 ];
 const MAX_UPLOAD_BYTES: usize = 4 << 20;
-const CONNECTIONS_PER_ADDRESS: usize = 16;
+/// The default of `limits.max_connections_per_address`.
+const CONNECTIONS_PER_ADDRESS: usize = 64;
 /// The service's default report budget (`limits.max_report_bytes`).
 const REPORT_BUDGET: usize = 1 << 20;
 /// Hostile runs queued or running at once (the service has 2 workers).
@@ -192,9 +193,9 @@ fn run_kinds() -> Vec<RunKind> {
         ),
         kind(
             "hostile_non_json_result",
-            "ikke godkjent, report within budget",
+            "ikke godkjent, not a FHIR Bundle, report within budget",
             not,
-            &["\"kind\""],
+            &["valid-bundle"],
         ),
         kind(
             "hostile_padded_overview",
@@ -204,9 +205,9 @@ fn run_kinds() -> Vec<RunKind> {
         ),
         kind(
             "hostile_request_flood",
-            "ikke godkjent, refused-request-limit",
+            "ikke godkjent, request-limit",
             not,
-            &["refused-request-limit"],
+            &["request-limit"],
         ),
         kind(
             "hostile_stdout_flood",
@@ -345,14 +346,7 @@ impl Soak {
     fn doors(&self, tally: &mut Tally, round: usize, badge_run: Option<i64>) {
         let version = format!("{round}.0.0");
         for case in upload_cases() {
-            let body = case.body(&version);
-            let got = support::http(
-                &self.addr,
-                "POST",
-                "/api/v1/submissions",
-                &self.token,
-                Some((case.content_type, &body)),
-            );
+            let got = self.post_upload(case.content_type, &case.body(&version));
             tally.record(
                 case.name,
                 "upload",
@@ -413,6 +407,19 @@ impl Soak {
                 self.badge_stampede(run),
             );
         }
+    }
+
+    /// `POST /api/v1/submissions` on a new connection (see [`raw`]).
+    fn post_upload(&self, content_type: &str, body: &[u8]) -> Result<(u16, String), String> {
+        let mut request = format!(
+            "POST /api/v1/submissions HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.addr,
+            self.token,
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        raw(&self.addr, &request)
     }
 
     fn duplicate_version(&self, round: usize) -> Result<String, String> {
@@ -780,20 +787,20 @@ fn upload_cases() -> Vec<UploadCase> {
         rejected(
             "nonexistent-wasi-interface",
             "422, names wasi:cli/x0",
-            bomb::adapter_importing(&["kommune:sandkasse/adapter-api@0.1.0", "wasi:cli/x0@0.2.0"]),
+            bomb::adapter_importing(&["wasi:cli/environment@0.2.0", "wasi:cli/x0@0.2.0"]),
             &["ikke tillatt import", "wasi:cli/x0@0.2.0"],
         ),
         rejected(
             "compile-bomb-locals",
-            "422, compile time limit of 10 s",
+            "422, compile time limit of 20 s",
             bomb::compile_bomb(20_000, 4),
-            &["grensen på 10 s"],
+            &["grensen på 20 s"],
         ),
         rejected(
             "compile-bomb-functions",
-            "422, compile memory limit of 256 MiB",
+            "422, compile memory limit of 128 MiB",
             bomb::many_functions(100_000),
-            &["grensen på 256 MiB"],
+            &["grensen på 128 MiB"],
         ),
         rejected(
             "compile-bomb-nesting",
@@ -846,11 +853,10 @@ fn upload_cases() -> Vec<UploadCase> {
         },
         UploadCase {
             content_type: "application/json",
-            status: 415,
-            code: "unsupported_media_type",
+            names: &["multipart/form-data"],
             ..invalid(
                 "wrong-content-type",
-                "415 unsupported media type",
+                "400 naming multipart/form-data",
                 b"Soak json".to_vec(),
                 b"",
             )
@@ -922,12 +928,14 @@ fn raw(addr: &str, request: &[u8]) -> Result<(u16, String), String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;
-    stream
-        .write_all(request)
-        .map_err(|e| format!("write: {e}"))?;
+    // The service may answer and close while a refused body is still being sent: what it
+    // answered counts, so a failed write is a failure only when nothing came back.
+    let written = stream.write_all(request);
     let mut response = Vec::new();
-    // The service may close while a refused body is still being sent: what it answered counts.
     let _ = stream.read_to_end(&mut response);
+    if response.is_empty() {
+        written.map_err(|e| format!("write: {e}"))?;
+    }
     let text = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let status = head
