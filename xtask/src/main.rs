@@ -36,9 +36,11 @@ Commands:
   mutants           build plugins/, then run the mutation harness with its table shown:
                     `cargo test -p sandkasse-suite --test all mutants -- --nocapture`
                     (plugins/mutants.toml; docs/verdict-trust.md)
-  soak [--runs N]   build plugins/, then the hostile soak against a release `sandkasse serve`:
-                    every kind of the hostile corpus classified, N hostile runs (default 1 000)
-                    with the service's memory, descriptors and database sampled per 100
+  soak [--runs N] [--mixed]
+                    build plugins/, then the hostile soak against a release `sandkasse serve`:
+                    every kind of the hostile corpus classified, N hostile runs (default 1 000;
+                    --mixed adds the reference and flawed adapters) with the service's memory,
+                    descriptors and database sampled per 50
                     (`cargo bench -p sandkasse-cli --bench soak`; docs/performance.md)
   bench [ARGS...]   `cargo bench --workspace [ARGS...]`
   help              print this message
