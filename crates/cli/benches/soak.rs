@@ -1166,7 +1166,7 @@ fn finish(tally: &Tally, samples: &[Sample], started: Instant, rss_flat: bool) -
     let stray = samples.iter().filter(|s| s.children > 0).count();
     println!();
     println!(
-        "memory {}; {failed} kinds' outcomes otherwise than stated; {stray} samples with child processes left; loadavg {}; {:.0} s",
+        "memory {}; {failed} outcomes otherwise than stated; {stray} samples with child processes left; loadavg {}; {:.0} s",
         if rss_flat { "flat" } else { "GREW" },
         loadavg(),
         started.elapsed().as_secs_f64()
