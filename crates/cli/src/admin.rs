@@ -126,19 +126,7 @@ pub fn nightly(
             Some(d) => d.parse().with_context(|| format!("--date {d:?} is not YYYY-MM-DD"))?,
             None => nightly::tonight(&state)?,
         };
-        // No `recover()`: a `sandkasse serve` on the same database may be running its own runs.
-        // Runs a crashed process left behind are taken over when their lease lapses. This
-        // process's workers take only the night's runs, never a vendor's upload.
-        let night = nightly::start_night(&state, date).await?;
-        *state.runner.only_night.lock().expect("only_night") = Some(night.id);
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let workers = state.runner.spawn(state.config.workers, stopped);
-        let night = nightly::run_night(&state, date, std::time::Duration::from_secs(20 * 3600)).await;
-        let _ = stop.send(true);
-        for w in workers {
-            w.abort();
-        }
-        let night = night?;
+        let night = nightly::run_night_alone(&state, date, std::time::Duration::from_secs(20 * 3600)).await?;
         let s = night.summary.clone().unwrap_or_default();
         println!(
             "Natt / night {} (frø / seed {}, suite {}): {} testet / tested, {} godkjent, {} ikke godkjent, {} feil / errors, \

@@ -9,6 +9,9 @@
 //!   the SQLite backend and numbered migrations in `migrations/`;
 //! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
 //! - [`audit`] — the append-only, hash-chained audit trail and its verification;
+//! - [`runner`] — the durable run queue and its workers; [`figures`] — what a run measured;
+//! - [`nightly`] — the nightly re-tests, one file per stage (schedule, night, evaluation, webhook,
+//!   renderings); [`nightly::run_night_alone`] runs one night on its own;
 //! - [`server`] — the axum `Router`, health and readiness, graceful shutdown;
 //! - [`error`] — [`AppError`], the one JSON error shape of the API.
 //!
@@ -32,6 +35,7 @@ pub mod config;
 pub mod connections;
 pub mod demo;
 pub mod error;
+pub mod figures;
 pub mod limits;
 pub mod listings;
 pub mod nightly;

@@ -111,7 +111,7 @@ pub struct Run {
     pub night_id: Option<i64>,
     /// The data seed, when not the suite's own.
     pub seed: Option<i64>,
-    /// Per-vilkår outcomes and resource figures (see [`crate::nightly::Figures`]).
+    /// Per-vilkår outcomes and resource figures (see [`crate::figures::Figures`]).
     pub figures: Option<serde_json::Value>,
 }
 
