@@ -121,12 +121,12 @@ pub fn nightly(
     let config = args.load(None)?;
     let runtime = runtime()?;
     let result = runtime.block_on(async move {
-        let state = sandkasse_markedsplass::server::AppState::open(config).await.context("opening the markedsplass")?;
+        let market = sandkasse_markedsplass::market::Market::open(&config).await.context("opening the markedsplass")?;
         let date = match date {
             Some(d) => d.parse().with_context(|| format!("--date {d:?} is not YYYY-MM-DD"))?,
-            None => nightly::tonight(&state)?,
+            None => nightly::tonight(&market)?,
         };
-        let night = nightly::run_night_alone(&state, date, std::time::Duration::from_secs(20 * 3600)).await?;
+        let night = nightly::run_night_alone(&market, date, std::time::Duration::from_secs(20 * 3600)).await?;
         let s = night.summary.clone().unwrap_or_default();
         println!(
             "Natt / night {} (frø / seed {}, suite {}): {} testet / tested, {} godkjent, {} ikke godkjent, {} feil / errors, \
@@ -147,7 +147,7 @@ pub fn nightly(
         if let Some(path) = junit {
             std::fs::write(path, nightly::junit(&night)).with_context(|| format!("writing {}", path.display()))?;
         }
-        state.stores.health.close().await;
+        market.stores.health.close().await;
         anyhow::Ok(0)
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));

@@ -16,11 +16,12 @@ use sandkasse_suite::report::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{self, Actor};
+use crate::auth;
 use crate::error::AppError;
+use crate::policy::Actor;
 use crate::server::AppState;
 use crate::service::{
-    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
+    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest, Upload,
 };
 
 /// The OpenAPI document, as checked in.
@@ -210,7 +211,7 @@ async fn logout(
     actor: Actor,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    actor.require_csrf_header(&headers)?;
+    auth::require_csrf_header(&actor, &headers)?;
     let cookie = auth::end_session(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
@@ -288,7 +289,7 @@ async fn submit(
 ) -> Result<Response, AppError> {
     // Refuse non-vendors before reading a (possibly large) body.
     crate::policy::vendor_organisation(&actor)?;
-    let mut upload = service::read_upload(&state, multipart).await?;
+    let mut upload = read_upload(state.config.max_upload_bytes, multipart).await?;
     if upload.csrf.is_none() {
         upload.csrf = csrf_header(&headers).map(str::to_owned);
     }
@@ -490,4 +491,76 @@ async fn audit(
     let events = service::audit_page(&state, &actor, q.after, q.limit).await?;
     let next = events.last().map(|e| e.seq);
     Ok(Json(json!({ "events": events, "next_after": next })))
+}
+
+/// The 413 of a request body over `max_upload_bytes`, naming the limit.
+pub fn too_large(limit: u64) -> AppError {
+    let shown = if limit >= 1 << 20 {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} KiB", limit.div_ceil(1024))
+    };
+    AppError::TooLarge(format!(
+        "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
+    ))
+}
+
+/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
+/// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
+/// `limit` (`max_upload_bytes`) is a 413 that names the limit.
+pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<Upload, AppError> {
+    // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
+    let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(limit)
+        } else {
+            AppError::invalid(format!(
+                "{what} kunne ikke leses / could not be read: {}",
+                e.body_text()
+            ))
+        }
+    };
+    let mut upload = Upload::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| failed(e, "skjemaet / the form"))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "component" {
+            upload.file_name = field
+                .file_name()
+                .unwrap_or("component.wasm")
+                .chars()
+                .take(200)
+                .collect();
+            upload.bytes = field
+                .bytes()
+                .await
+                .map_err(|e| failed(e, "filen / the file"))?
+                .to_vec();
+            continue;
+        }
+        // Strict UTF-8: `Field::text` would turn invalid bytes into U+FFFD and store them.
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
+        if !matches!(name.as_str(), "product" | "version" | "changelog" | "csrf") {
+            continue;
+        }
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            AppError::invalid(format!(
+                "feltet {name} er ikke gyldig UTF-8 / field {name} is not valid UTF-8"
+            ))
+        })?;
+        match name.as_str() {
+            "product" => upload.product = text,
+            "version" => upload.version = text,
+            "changelog" => upload.changelog = text,
+            "csrf" => upload.csrf = Some(text),
+            _ => {}
+        }
+    }
+    Ok(upload)
 }

@@ -34,109 +34,18 @@ use serde_json::json;
 
 use crate::accounts::token_sha256;
 use crate::error::AppError;
+use crate::policy::{Actor, Via};
 use crate::server::AppState;
-use crate::store::{NewSession, Role, User};
+use crate::store::{NewSession, User};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "sandkasse_session";
 /// Header carrying the CSRF token for script calls authenticated by the session cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
-/// How a user was authenticated.
-#[derive(Debug, Clone)]
-pub enum Via {
-    /// A session cookie, with the session's CSRF token.
-    Session { csrf: String },
-    /// An API token.
-    Token,
-}
-
-/// The party making a request.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Anonymous,
-    User { user: User, via: Via },
-}
-
-impl Actor {
-    /// The user, or 401 for anonymous requests.
-    pub fn user(&self) -> Result<&User, AppError> {
-        match self {
-            Actor::User { user, .. } => Ok(user),
-            Actor::Anonymous => Err(AppError::Unauthorized(
-                "logg inn først / log in first".into(),
-            )),
-        }
-    }
-
-    /// The user if anonymous is not enough and their role is one of `roles`: 401 / 403 otherwise.
-    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
-        let user = self.user()?;
-        if roles.contains(&user.role) {
-            Ok(user)
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    pub fn role(&self) -> Option<Role> {
-        match self {
-            Actor::User { user, .. } => Some(user.role),
-            Actor::Anonymous => None,
-        }
-    }
-
-    /// The actor's name in the audit trail: `user:NAME` or `anonymous`.
-    pub fn audit_name(&self) -> String {
-        match self {
-            Actor::User { user, .. } => format!("user:{}", user.username),
-            Actor::Anonymous => "anonymous".into(),
-        }
-    }
-
-    /// The CSRF token to render into forms (empty for token and anonymous callers).
-    pub fn csrf(&self) -> &str {
-        match self {
-            Actor::User {
-                via: Via::Session { csrf },
-                ..
-            } => csrf,
-            _ => "",
-        }
-    }
-
-    /// Checks the synchroniser token of a state-changing request: `given` from the form field or
-    /// the `X-CSRF-Token` header. Required for session-authenticated requests only.
-    pub fn require_csrf(&self, given: Option<&str>) -> Result<(), AppError> {
-        match self {
-            Actor::User {
-                via: Via::Session { csrf },
-                ..
-            } => {
-                if given.is_some_and(|g| constant_time_eq(g.as_bytes(), csrf.as_bytes())) {
-                    Ok(())
-                } else {
-                    Err(AppError::BadRequest {
-                        code: "csrf",
-                        message:
-                            "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
-                                  the form expired or did not come from sandkasse; reload the page"
-                                .into(),
-                    })
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// [`Actor::require_csrf`] with the token from the `X-CSRF-Token` header.
-    pub fn require_csrf_header(&self, headers: &HeaderMap) -> Result<(), AppError> {
-        self.require_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// The CSRF check of script calls: [`Actor::require_csrf`] with the `X-CSRF-Token` header.
+pub fn require_csrf_header(actor: &Actor, headers: &HeaderMap) -> Result<(), AppError> {
+    actor.require_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
 }
 
 fn random_token() -> String {
@@ -305,6 +214,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::constant_time_eq;
     use axum::http::HeaderValue;
 
     #[test]

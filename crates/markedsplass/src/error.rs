@@ -57,6 +57,14 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A 400 `invalid_input` with an explanation.
+    pub fn invalid(message: impl Into<String>) -> AppError {
+        AppError::BadRequest {
+            code: "invalid_input",
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status and the stable `code`.
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {

@@ -1,19 +1,33 @@
 //! The markedsplass service behind `sandkasse serve`: vendors certify their adapters, the project
 //! approves listings, and everyone sees the catalogue (`docs/markedsplass.md`).
 //!
-//! This crate is the library; the `sandkasse` binary is glue over it. Start with:
+//! This crate is the library; the `sandkasse` binary is glue over it. Two layers: a core that
+//! knows nothing of HTTP, and the HTTP server over it.
 //!
-//! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
-//!   [`limits`] — what one component or client can make the service store, render or hold;
-//! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn AuditStore>`), with
-//!   the SQLite backend and numbered migrations in `migrations/`;
-//! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
-//! - [`audit`] — the append-only, hash-chained audit trail and its verification;
+//! The core:
+//!
+//! - [`market`] — [`market::Market`], what every operation takes: the stores, accounts, audit
+//!   trail, clock, run queue and the configuration the domain reads;
+//! - [`service`] — the operations (upload, review, listing, catalogue, …), each checking
+//!   [`policy`] (who may see and do what, and the [`policy::Actor`] asking) and writing its change
+//!   with its audit events; [`governance`] — the consensus rule of listing decisions;
 //! - [`runner`] — the durable run queue and its workers; [`figures`] — what a run measured;
 //! - [`nightly`] — the nightly re-tests, one file per stage (schedule, night, evaluation, webhook,
 //!   renderings); [`nightly::run_night_alone`] runs one night on its own;
-//! - [`server`] — the axum `Router`, health and readiness, graceful shutdown;
-//! - [`error`] — [`AppError`], the one JSON error shape of the API.
+//! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
+//!   [`limits`] — what one component or client can make the service store, render or hold;
+//! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn RunQueue>`, …),
+//!   with the SQLite backend and numbered migrations in `migrations/`;
+//! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
+//! - [`audit`] — the append-only, hash-chained audit trail and its verification;
+//! - [`error`] — [`AppError`], the one error of every operation.
+//!
+//! The HTTP layer:
+//!
+//! - [`server`] — the axum `Router` over an `AppState` (a [`market::Market`] and the templates and
+//!   throttle only HTTP needs), health and readiness, graceful shutdown; [`connections`] — the
+//!   accept loop and its limits;
+//! - [`api`] — the JSON API; [`web`] — the pages; [`auth`] — sessions, tokens and CSRF.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,8 +50,9 @@ pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod figures;
+pub mod governance;
 pub mod limits;
-pub mod listings;
+pub mod market;
 pub mod nightly;
 pub mod policy;
 pub mod runner;

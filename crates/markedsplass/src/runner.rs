@@ -185,7 +185,7 @@ impl Runner {
         let audit = self.audit.clone();
         let requeued = self
             .stores
-            .market
+            .queue
             .requeue_running(
                 self.clock.now(),
                 Box::new(move |runs| {
@@ -276,7 +276,7 @@ impl Runner {
         let audit = self.audit.clone();
         let claimed = self
             .stores
-            .market
+            .queue
             .claim_run(
                 &claim,
                 now,
@@ -343,7 +343,7 @@ impl Runner {
         let details = json!({ "state": outcome.state, "verdict": outcome.verdict, "score": outcome.score, "error": outcome.error });
         let finished = self
             .stores
-            .market
+            .queue
             .finish_run(
                 run_id,
                 &claimed.claim,
@@ -380,7 +380,7 @@ impl Runner {
 
     /// Renews the lease every third of it while the test runs.
     fn heartbeat(&self, run_id: i64, claim: String) -> tokio::task::JoinHandle<()> {
-        let (market, clock, lease) = (self.stores.market.clone(), self.clock.clone(), self.lease);
+        let (queue, clock, lease) = (self.stores.queue.clone(), self.clock.clone(), self.lease);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
@@ -388,7 +388,7 @@ impl Runner {
                     .now()
                     .checked_add(SignedDuration::try_from(lease).unwrap_or(SignedDuration::MAX));
                 match until {
-                    Ok(until) => match market.renew_lease(run_id, &claim, until).await {
+                    Ok(until) => match queue.renew_lease(run_id, &claim, until).await {
                         Ok(true) => {}
                         Ok(false) => return,
                         Err(e) => {

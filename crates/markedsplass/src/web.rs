@@ -20,9 +20,9 @@ use axum_extra::extract::cookie::CookieJar;
 use minijinja::{Environment, Value as J, context};
 use serde::Deserialize;
 
-use crate::auth::{self, Actor};
+use crate::auth;
 use crate::error::AppError;
-use crate::policy;
+use crate::policy::{self, Actor};
 use crate::server::AppState;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
@@ -497,7 +497,7 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
         return page.error(e);
     }
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    let upload = match service::read_upload(state, multipart).await {
+    let upload = match crate::api::read_upload(state.config.max_upload_bytes, multipart).await {
         Ok(upload) => upload,
         Err(e) => {
             let (status, _) = e.status_and_code();
@@ -664,7 +664,7 @@ async fn render_case(
     let may_decide = actor
         .user()
         .ok()
-        .is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
+        .is_some_and(|u| crate::governance::may_decide(&case, u.id, u.role).is_ok());
     page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note })
 }
 

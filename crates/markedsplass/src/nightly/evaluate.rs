@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{ACTOR, Entry, Figures, NightlyError};
-use crate::server::AppState;
+use crate::market::Market;
 use crate::store::{Night, RiskChange, Run, RunState, StoreError};
 
 /// What changed since the previous night.
@@ -53,18 +53,18 @@ pub fn diff(previous: Option<&Figures>, now: &Figures) -> Diff {
 /// `grace_days` nights, cleared by a godkjent run — applied with their notification and audit
 /// event. Returns the run's line in the summary.
 pub(super) async fn entry(
-    state: &AppState,
+    market: &Market,
     night: &Night,
     run: &Run,
     now: Timestamp,
     grace_days: i64,
 ) -> Result<Entry, NightlyError> {
-    let market = &state.stores.market;
-    let product = market
+    let store = &market.stores.market;
+    let product = store
         .product(run.product_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt("product vanished".into()))?;
-    let submission = market
+    let submission = store
         .submission(run.submission_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
@@ -72,8 +72,8 @@ pub(super) async fn entry(
         .figures
         .clone()
         .and_then(|f| serde_json::from_value(f).ok());
-    let listing = market.listing(run.product_id).await?;
-    let previous_figures = baseline_figures(state, night, run, listing.as_ref()).await?;
+    let listing = store.listing(run.product_id).await?;
+    let previous_figures = baseline_figures(market, night, run, listing.as_ref()).await?;
     let diff = match &figures {
         Some(f) => diff(previous_figures.as_ref(), f),
         None => Diff::default(),
@@ -100,7 +100,7 @@ pub(super) async fn entry(
         };
         // The grace period counts nights, not the minutes a batch happened to take.
         let at_risk_nights = match listing.at_risk_run_id {
-            Some(id) => night_date_of(state, id).await?,
+            Some(id) => night_date_of(market, id).await?,
             None => None,
         };
         let tonight: Option<Date> = night.night.parse().ok();
@@ -127,10 +127,7 @@ pub(super) async fn entry(
                     run_id: run.id,
                     reason: format!(
                         "nattlig kjøring {} feilet fortsatt etter {} dager / nightly run {} still failed after {} days: {what}",
-                        run.id,
-                        state.config.nightly.grace_days,
-                        run.id,
-                        state.config.nightly.grace_days
+                        run.id, market.nightly.grace_days, run.id, market.nightly.grace_days
                     ),
                 },
                 format!(
@@ -153,9 +150,9 @@ pub(super) async fn entry(
                 "kind": kind, "night": night.night, "product_id": product.id, "product": product.name, "vendor": product.vendor,
                 "version": submission.version, "run_id": run.id, "failing_skal": failing_skal, "message": message, "at": now,
             });
-            let audit = state.audit.clone();
+            let audit = market.audit.clone();
             let (action, reason, run_id) = (format!("listing.{kind}"), message.clone(), run.id);
-            let applied = state
+            let applied = market
                 .stores
                 .nightly
                 .change_risk(
@@ -210,12 +207,16 @@ pub(super) async fn entry(
 /// What a nightly run is compared with: the product's previous nightly run of the same version,
 /// else the run its listing was approved on.
 async fn baseline_figures(
-    state: &AppState,
+    market: &Market,
     night: &Night,
     run: &Run,
     listing: Option<&crate::store::Listing>,
 ) -> Result<Option<Figures>, NightlyError> {
-    let history = state.stores.nightly.product_history(run.product_id).await?;
+    let history = market
+        .stores
+        .nightly
+        .product_history(run.product_id)
+        .await?;
     let previous = history.into_iter().rev().find(|r| {
         r.submission_id == run.submission_id
             && r.night_id.is_some_and(|n| n != night.id)
@@ -223,8 +224,8 @@ async fn baseline_figures(
     });
     let baseline = match (previous, listing) {
         (Some(previous), _) => Some(previous),
-        (None, Some(listing)) => match state.stores.market.case(listing.case_id).await? {
-            Some(case) => state.stores.market.run(case.run_id).await?,
+        (None, Some(listing)) => match market.stores.market.case(listing.case_id).await? {
+            Some(case) => market.stores.market.run(case.run_id).await?,
             None => None,
         },
         (None, None) => None,
@@ -235,8 +236,8 @@ async fn baseline_figures(
 }
 
 /// The night (date) a nightly run belongs to.
-async fn night_date_of(state: &AppState, run_id: i64) -> Result<Option<Date>, NightlyError> {
-    let Some(night_id) = state
+async fn night_date_of(market: &Market, run_id: i64) -> Result<Option<Date>, NightlyError> {
+    let Some(night_id) = market
         .stores
         .market
         .run(run_id)
@@ -245,7 +246,7 @@ async fn night_date_of(state: &AppState, run_id: i64) -> Result<Option<Date>, Ni
     else {
         return Ok(None);
     };
-    Ok(state
+    Ok(market
         .stores
         .nightly
         .night(night_id)

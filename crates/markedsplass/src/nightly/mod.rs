@@ -31,10 +31,10 @@
 //!   history as an SVG trend ([`trend_svg`]).
 //!
 //! ```no_run
-//! # async fn f(state: &sandkasse_markedsplass::server::AppState) -> Result<(), sandkasse_markedsplass::nightly::NightlyError> {
+//! # async fn f(market: &sandkasse_markedsplass::market::Market) -> Result<(), sandkasse_markedsplass::nightly::NightlyError> {
 //! use sandkasse_markedsplass::nightly;
 //! // One night on its own, as `sandkasse nightly` runs it (next to a serving process or not).
-//! let night = nightly::run_night_alone(state, nightly::tonight(state)?, std::time::Duration::from_secs(3600)).await?;
+//! let night = nightly::run_night_alone(market, nightly::tonight(market)?, std::time::Duration::from_secs(3600)).await?;
 //! println!("{}: {}", night.night, nightly::junit(&night));
 //! # Ok(()) }
 //! ```

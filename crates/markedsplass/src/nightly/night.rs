@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use super::{ACTOR, Diff, Figures, NightlyError, deliver, evaluate};
-use crate::server::AppState;
+use crate::market::Market;
 use crate::store::{NewNight, Night, RunState, StoreError};
 
 /// The seed of a night: the first 8 bytes of SHA-256("sandkasse-nightly:" + date), as a positive
@@ -22,16 +22,16 @@ pub fn seed_for(night: Date) -> i64 {
 }
 
 /// Opens (or resumes) the night of `date` and queues its runs.
-pub async fn start_night(state: &AppState, date: Date) -> Result<Night, NightlyError> {
-    let audit = state.audit.clone();
+pub async fn start_night(market: &Market, date: Date) -> Result<Night, NightlyError> {
+    let audit = market.audit.clone();
     let new = NewNight {
         night: date.to_string(),
         seed: seed_for(date),
-        suite_version: state.runner.suite.manifest.version.clone(),
-        include_latest_godkjent: state.config.nightly.include_latest_godkjent,
-        at: state.clock.now(),
+        suite_version: market.runner.suite.manifest.version.clone(),
+        include_latest_godkjent: market.nightly.include_latest_godkjent,
+        at: market.clock.now(),
     };
-    let opened = state
+    let opened = market
         .stores
         .nightly
         .open_night(
@@ -63,8 +63,8 @@ pub async fn start_night(state: &AppState, date: Date) -> Result<Night, NightlyE
             }),
         )
         .await?;
-    for _ in 0..state.config.workers {
-        state.runner.notify();
+    for _ in 0..market.workers {
+        market.runner.notify();
     }
     Ok(opened.night)
 }
@@ -73,12 +73,12 @@ pub async fn start_night(state: &AppState, date: Date) -> Result<Night, NightlyE
 /// with its summary. The service's workers must be running (the scheduler's case); on its own, use
 /// [`run_night_alone`].
 pub async fn run_night(
-    state: &AppState,
+    market: &Market,
     date: Date,
     wait_at_most: Duration,
 ) -> Result<Night, NightlyError> {
-    let night = start_night(state, date).await?;
-    finish_when_done(state, night.id, wait_at_most).await
+    let night = start_night(market, date).await?;
+    finish_when_done(market, night.id, wait_at_most).await
 }
 
 /// One night stand-alone, as `sandkasse nightly` runs it: starts (or resumes) the night of `date`
@@ -89,16 +89,16 @@ pub async fn run_night(
 /// Runs a crashed process left `running` are not requeued here (a serving process may own them);
 /// they are taken over when their lease lapses.
 pub async fn run_night_alone(
-    state: &AppState,
+    market: &Market,
     date: Date,
     wait_at_most: Duration,
 ) -> Result<Night, NightlyError> {
-    let night = start_night(state, date).await?;
+    let night = start_night(market, date).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let workers = state
+    let workers = market
         .runner
-        .spawn_for_night(state.config.workers, night.id, stopped);
-    let done = finish_when_done(state, night.id, wait_at_most).await;
+        .spawn_for_night(market.workers, night.id, stopped);
+    let done = finish_when_done(market, night.id, wait_at_most).await;
     let _ = stop.send(true);
     // Idle once the night is done; after a timeout a run's thread ends on its own budget.
     for worker in workers {
@@ -110,14 +110,14 @@ pub async fn run_night_alone(
 /// Polls until every run of the night has finished, then evaluates it and delivers its
 /// notifications.
 async fn finish_when_done(
-    state: &AppState,
+    market: &Market,
     night_id: i64,
     wait_at_most: Duration,
 ) -> Result<Night, NightlyError> {
     let started = std::time::Instant::now();
     loop {
-        if let Some(done) = finish_night(state, night_id).await? {
-            deliver(state).await;
+        if let Some(done) = finish_night(market, night_id).await? {
+            deliver(market).await;
             return Ok(done);
         }
         if started.elapsed() > wait_at_most {
@@ -148,8 +148,8 @@ pub struct Entry {
 
 /// Evaluates the night if every run of it has finished; `None` while runs are pending. A night
 /// already evaluated is returned as stored.
-pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Night>, NightlyError> {
-    let nightly = &state.stores.nightly;
+pub async fn finish_night(market: &Market, night_id: i64) -> Result<Option<Night>, NightlyError> {
+    let nightly = &market.stores.nightly;
     let night = nightly
         .night(night_id)
         .await?
@@ -164,11 +164,11 @@ pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Nigh
     {
         return Ok(None);
     }
-    let now = state.clock.now();
-    let grace_days = i64::from(state.config.nightly.grace_days);
+    let now = market.clock.now();
+    let grace_days = i64::from(market.nightly.grace_days);
     let mut entries = Vec::new();
     for run in &runs {
-        entries.push(evaluate::entry(state, &night, run, now, grace_days).await?);
+        entries.push(evaluate::entry(market, &night, run, now, grace_days).await?);
     }
     let count = |f: &dyn Fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
     let summary = json!({
@@ -187,7 +187,7 @@ pub async fn finish_night(state: &AppState, night_id: i64) -> Result<Option<Nigh
         "suspended": count(&|e| e.listing_change.as_deref() == Some("suspended")),
         "entries": entries,
     });
-    let audit = state.audit.clone();
+    let audit = market.audit.clone();
     let (subject, details) = (
         format!("night:{}", night.night),
         json!({ "tested": summary["tested"], "regressions": summary["regressions"], "suspended": summary["suspended"] }),

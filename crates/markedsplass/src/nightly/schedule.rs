@@ -1,13 +1,14 @@
 //! When a night runs: its local date, the next start time, the night missed while the service was
 //! down, and the one scheduler per service that starts a batch every night.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::{Date, Time};
 use jiff::{Timestamp, Zoned};
 
 use super::{NightlyError, run_night};
-use crate::server::AppState;
+use crate::market::Market;
 
 /// The local date "now" in the configured time zone.
 pub fn night_of(at: Timestamp, time_zone: &str) -> Result<Date, NightlyError> {
@@ -41,12 +42,12 @@ pub fn start_on(date: Date, time: &str, time_zone: &str) -> Result<Zoned, Nightl
 
 /// The night to catch up at start-up: today's, if its start time has passed and it never ran or
 /// was interrupted (the service was down or stopped at the start time).
-pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError> {
-    let nightly = &state.config.nightly;
-    let now = state.clock.now();
+pub async fn missed_night(market: &Market) -> Result<Option<Date>, NightlyError> {
+    let nightly = &market.nightly;
+    let now = market.clock.now();
     let today = night_of(now, &nightly.time_zone)?;
     // A night left unfinished (the service stopped during it) is finished first.
-    if let Some(unfinished) = state
+    if let Some(unfinished) = market
         .stores
         .nightly
         .nights(7)
@@ -59,7 +60,7 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
     if start_on(today, &nightly.time, &nightly.time_zone)?.timestamp() > now {
         return Ok(None);
     }
-    match state
+    match market
         .stores
         .nightly
         .night_by_date(&today.to_string())
@@ -73,14 +74,14 @@ pub async fn missed_night(state: &AppState) -> Result<Option<Date>, NightlyError
 /// Runs a batch every night at `nightly.time` in `nightly.time_zone` until `stop` turns true;
 /// first catches up today's night if it was missed or interrupted ([`missed_night`]).
 pub fn spawn_scheduler(
-    state: AppState,
+    market: Arc<Market>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        match missed_night(&state).await {
+        match missed_night(&market).await {
             Ok(Some(date)) => {
                 tracing::info!(night = %date, "catching up tonight's batch, missed or interrupted");
-                if let Err(e) = run_night(&state, date, Duration::from_secs(20 * 3600)).await {
+                if let Err(e) = run_night(&market, date, Duration::from_secs(20 * 3600)).await {
                     tracing::error!(error = %e, "nightly batch failed");
                 }
             }
@@ -89,9 +90,9 @@ pub fn spawn_scheduler(
         }
         loop {
             let next = match next_start(
-                state.clock.now(),
-                &state.config.nightly.time,
-                &state.config.nightly.time_zone,
+                market.clock.now(),
+                &market.nightly.time,
+                &market.nightly.time_zone,
             ) {
                 Ok(next) => next,
                 Err(e) => {
@@ -101,14 +102,14 @@ pub fn spawn_scheduler(
             };
             let wait = next
                 .timestamp()
-                .duration_since(state.clock.now())
+                .duration_since(market.clock.now())
                 .unsigned_abs();
             tracing::info!(next = %next, "next nightly batch");
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => return,
             }
-            match run_night(&state, next.date(), Duration::from_secs(20 * 3600)).await {
+            match run_night(&market, next.date(), Duration::from_secs(20 * 3600)).await {
                 Ok(night) => tracing::info!(night = night.night, "nightly batch finished"),
                 Err(e) => tracing::error!(error = %e, "nightly batch failed"),
             }
@@ -119,8 +120,8 @@ pub fn spawn_scheduler(
 }
 
 /// Today's night (for `sandkasse nightly` without `--date`).
-pub fn tonight(state: &AppState) -> Result<Date, NightlyError> {
-    night_of(state.clock.now(), &state.config.nightly.time_zone)
+pub fn tonight(market: &Market) -> Result<Date, NightlyError> {
+    night_of(market.clock.now(), &market.nightly.time_zone)
 }
 
 #[cfg(test)]

@@ -7,24 +7,19 @@ use std::time::Duration;
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
-use crate::server::AppState;
+use crate::market::Market;
 
 /// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
 /// payload with `X-Sandkasse-Timestamp`, `X-Sandkasse-Signature: sha256=HEX` (the HMAC-SHA256
 /// of `TIMESTAMP.BODY` with `webhook_secret`) and `X-Sandkasse-Delivery: ID` (to deduplicate).
 /// Failures are recorded and retried after the next night, at most
 /// [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) times.
-pub async fn deliver(state: &AppState) {
-    let Some(url) = state.config.nightly.webhook_url.clone() else {
+pub async fn deliver(market: &Market) {
+    let Some(url) = market.nightly.webhook_url.clone() else {
         return;
     };
-    let secret = state
-        .config
-        .nightly
-        .webhook_secret
-        .clone()
-        .unwrap_or_default();
-    let pending = match state.stores.nightly.undelivered(100).await {
+    let secret = market.nightly.webhook_secret.clone().unwrap_or_default();
+    let pending = match market.stores.nightly.undelivered(100).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %e, "reading undelivered notifications");
@@ -33,17 +28,17 @@ pub async fn deliver(state: &AppState) {
     };
     for n in pending {
         let body = n.payload.to_string();
-        let timestamp = state.clock.now().as_second().to_string();
+        let timestamp = market.clock.now().as_second().to_string();
         let signature = sign_webhook(&secret, &timestamp, &body);
         let result = post(&url, &body, &timestamp, &signature, n.id).await;
         let error = result.err();
         if let Some(e) = &error {
             tracing::warn!(notification = n.id, error = %e, "webhook delivery failed");
         }
-        if let Err(e) = state
+        if let Err(e) = market
             .stores
             .nightly
-            .delivery(n.id, state.clock.now(), error.as_deref())
+            .delivery(n.id, market.clock.now(), error.as_deref())
             .await
         {
             tracing::warn!(error = %e, "recording a webhook delivery");
