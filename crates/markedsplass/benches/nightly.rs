@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::clock::Clock;
+use sandkasse_markedsplass::http::AppState;
 use sandkasse_markedsplass::policy::{Actor, Via};
-use sandkasse_markedsplass::server::AppState;
 use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
 use sandkasse_markedsplass::store::{Role, RunState, Stores};
 use sandkasse_markedsplass::{Config, nightly};

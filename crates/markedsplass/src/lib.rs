@@ -22,12 +22,13 @@
 //! - [`audit`] — the append-only, hash-chained audit trail and its verification;
 //! - [`error`] — [`AppError`], the one error of every operation.
 //!
-//! The HTTP layer:
+//! The HTTP layer, [`http`] (the only part that knows axum; the core never imports it):
 //!
-//! - [`server`] — the axum `Router` over an `AppState` (a [`market::Market`] and the templates and
-//!   throttle only HTTP needs), health and readiness, graceful shutdown; [`connections`] — the
-//!   accept loop and its limits;
-//! - [`api`] — the JSON API; [`web`] — the pages; [`auth`] — sessions, tokens and CSRF.
+//! - [`http::server`] — the axum `Router` over [`http::AppState`] (a [`market::Market`] and the
+//!   templates and throttle only HTTP needs), health and readiness, graceful shutdown;
+//!   [`http::connections`] — the accept loop and its limits;
+//! - [`http::api`] — the JSON API; [`http::web`] — the pages; [`http::auth`] — sessions, tokens
+//!   and CSRF; [`http::error`] — the one JSON error shape.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,28 +41,24 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-pub mod api;
 pub mod audit;
-pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod config;
-pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod figures;
 pub mod governance;
+pub mod http;
 pub mod limits;
 pub mod market;
 pub mod nightly;
 pub mod policy;
 pub mod runner;
-pub mod server;
 pub mod service;
 pub mod store;
 pub mod throttle;
-pub mod web;
 
 pub use config::Config;
 pub use error::AppError;
-pub use server::{ServeError, Server, app, serve};
+pub use http::{ServeError, Server, app, serve};

@@ -2,9 +2,9 @@
 //!
 //! The operations ([`crate::service`]), the listing rules ([`crate::governance`]), the access rules
 //! ([`crate::policy`]), the run queue ([`crate::runner`]) and the nightly runs ([`crate::nightly`])
-//! take a `&Market`. The HTTP layer ([`crate::server`]'s `AppState`) holds one and adds what only
-//! it needs (templates, the login throttle, the listener's configuration); so does
-//! `sandkasse nightly`, which serves nothing.
+//! take a `&Market`. The HTTP layer (`http/`, whose `AppState` holds one) adds what only it needs
+//! (templates, the login throttle, the listener's configuration); `sandkasse nightly` serves
+//! nothing and needs only the market.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {

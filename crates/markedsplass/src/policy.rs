@@ -15,7 +15,7 @@
 //! another vendor's submission exists.
 //!
 //! The caller is an [`Actor`]: anonymous, or a user authenticated by a session (with its CSRF
-//! token) or an API token. The HTTP layer finds out which (`crate::auth`); the rules here only
+//! token) or an API token. The HTTP layer finds out which (`http/auth.rs`); the rules here only
 //! read it.
 
 use crate::error::AppError;

@@ -1,5 +1,5 @@
-//! What the markedsplass does, once: the JSON API ([`crate::api`]) and the web pages
-//! ([`crate::web`]) are two thin faces over these operations, which take the core ([`Market`]) and
+//! What the markedsplass does, once: the JSON API and the web pages (`http/api.rs`,
+//! `http/web.rs`) are two thin faces over these operations, which take the core ([`Market`]) and
 //! plain values — never a request. Each checks [`crate::policy`],
 //! validates its input with errors a person can act on, and writes the change with its audit
 //! events in one transaction.

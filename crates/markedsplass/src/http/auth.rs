@@ -34,8 +34,8 @@ use serde_json::json;
 
 use crate::accounts::token_sha256;
 use crate::error::AppError;
+use crate::http::server::AppState;
 use crate::policy::{Actor, Via};
-use crate::server::AppState;
 use crate::store::{NewSession, User};
 
 /// Name of the session cookie.
@@ -281,7 +281,7 @@ pub async fn login(
     password: &str,
 ) -> Result<User, AppError> {
     let now = state.clock.now();
-    if let Err(wait) = state.login_throttle.check(username, address.0, now) {
+    if let Err(wait) = state.throttle.check(username, address.0, now) {
         tracing::warn!(username, address = ?address.0, "login refused: backing off after failed attempts");
         return Err(AppError::TooManyRequests {
             seconds: wait.as_secs_f64().ceil() as u64,
@@ -289,12 +289,12 @@ pub async fn login(
     }
     match state.accounts.authenticate(username, password).await {
         Ok(user) => {
-            state.login_throttle.succeeded(username, address.0);
+            state.throttle.succeeded(username, address.0);
             Ok(user)
         }
         Err(e) => {
             if matches!(e, crate::accounts::AccountError::InvalidCredentials) {
-                state.login_throttle.failed(username, address.0, now);
+                state.throttle.failed(username, address.0, now);
             }
             Err(e.into())
         }

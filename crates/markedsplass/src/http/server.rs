@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-//! use sandkasse_markedsplass::{Config, server::Server};
+//! use sandkasse_markedsplass::{Config, http::Server};
 //! let server = Server::bind(Config::default()).await?;   // opens the database, runs migrations
 //! println!("listening on http://{}", server.local_addr());
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
@@ -32,20 +32,26 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::web::Templates;
 use crate::Config;
 use crate::clock::Clock;
 use crate::error::AppError;
 use crate::market::{Market, StartError};
 use crate::store::{StoreError, Stores};
+use crate::throttle::LoginThrottle;
 
 /// What every handler can reach: the core ([`Market`], also reached through `Deref`, so
 /// `state.stores` is the market's) and what only the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The core every operation takes.
     pub market: Arc<Market>,
+    /// The whole configuration: the listener, body and connection limits, sessions.
     pub config: Arc<Config>,
-    pub web: Arc<crate::web::Templates>,
-    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
+    /// The pages' templates and texts.
+    pub templates: Arc<Templates>,
+    /// Failed logins per username and address.
+    pub throttle: Arc<LoginThrottle>,
 }
 
 impl std::ops::Deref for AppState {
@@ -61,12 +67,12 @@ impl AppState {
     /// the signing key) and the pages' templates. `clock` is [`Clock::system`] except in tests.
     pub fn new(config: Config, stores: Stores, clock: Clock) -> Result<AppState, ServeError> {
         let market = Market::new(&config, stores, clock)?;
-        let login_throttle = Arc::new(crate::throttle::LoginThrottle::new(&config.limits));
+        let throttle = Arc::new(LoginThrottle::new(&config.limits));
         Ok(AppState {
             market: Arc::new(market),
             config: Arc::new(config),
-            web: Arc::new(crate::web::Templates::new()),
-            login_throttle,
+            templates: Arc::new(Templates::new()),
+            throttle,
         })
     }
 
@@ -100,16 +106,16 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .merge(crate::api::routes())
-        .merge(crate::web::routes())
+        .merge(crate::http::api::routes())
+        .merge(crate::http::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversized,
         ))
-        .layer(middleware::from_fn(crate::auth::check_origin))
-        .layer(middleware::from_fn(crate::web::security_headers))
+        .layer(middleware::from_fn(crate::http::auth::check_origin))
+        .layer(middleware::from_fn(crate::http::web::security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -128,7 +134,7 @@ async fn refuse_oversized(State(state): State<AppState>, request: Request, next:
             if length > state.config.max_upload_bytes
                 && request.uri().path().starts_with("/api/") =>
         {
-            crate::api::too_large(state.config.max_upload_bytes).into_response()
+            crate::http::api::too_large(state.config.max_upload_bytes).into_response()
         }
         _ => next.run(request).await,
     }
@@ -139,7 +145,7 @@ async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
         AppError::NotFound.into_response()
     } else {
-        crate::web::not_found_page(&request)
+        crate::http::web::not_found_page(&request)
     }
 }
 
@@ -240,8 +246,8 @@ impl Server {
         };
         // Timeouts, caps and bounded draining (`connections`); the peer address reaches handlers
         // as `ConnectInfo` (the login throttle keys on it).
-        let hygiene = crate::connections::Hygiene::from_limits(&state.config.limits);
-        let served = crate::connections::serve(listener, app(state), hygiene, shutdown).await;
+        let hygiene = crate::http::connections::Hygiene::from_limits(&state.config.limits);
+        let served = crate::http::connections::serve(listener, app(state), hygiene, shutdown).await;
         let _ = stop.send(true);
         for worker in workers.into_iter().chain(scheduler) {
             worker.abort();

@@ -16,16 +16,16 @@ use sandkasse_suite::report::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth;
 use crate::error::AppError;
+use crate::http::auth;
+use crate::http::server::AppState;
 use crate::policy::Actor;
-use crate::server::AppState;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest, Upload,
 };
 
 /// The OpenAPI document, as checked in.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Every API route as `(method, path)` in axum's syntax — the authorisation test and the OpenAPI
 /// test walk this list.

@@ -20,10 +20,10 @@ use axum_extra::extract::cookie::CookieJar;
 use minijinja::{Environment, Value as J, context};
 use serde::Deserialize;
 
-use crate::auth;
 use crate::error::AppError;
+use crate::http::auth;
+use crate::http::server::AppState;
 use crate::policy::{self, Actor};
-use crate::server::AppState;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
 };
@@ -33,73 +33,76 @@ use crate::store::Role;
 const TEMPLATES: &[(&str, &str)] = &[
     (
         "base.html",
-        include_str!("../../../web/templates/base.html"),
+        include_str!("../../../../web/templates/base.html"),
     ),
     (
         "catalogue.html",
-        include_str!("../../../web/templates/catalogue.html"),
+        include_str!("../../../../web/templates/catalogue.html"),
     ),
     (
         "login.html",
-        include_str!("../../../web/templates/login.html"),
+        include_str!("../../../../web/templates/login.html"),
     ),
     (
         "dashboard.html",
-        include_str!("../../../web/templates/dashboard.html"),
+        include_str!("../../../../web/templates/dashboard.html"),
     ),
     (
         "upload.html",
-        include_str!("../../../web/templates/upload.html"),
+        include_str!("../../../../web/templates/upload.html"),
     ),
-    ("run.html", include_str!("../../../web/templates/run.html")),
+    (
+        "run.html",
+        include_str!("../../../../web/templates/run.html"),
+    ),
     (
         "product.html",
-        include_str!("../../../web/templates/product.html"),
+        include_str!("../../../../web/templates/product.html"),
     ),
     (
         "queue.html",
-        include_str!("../../../web/templates/queue.html"),
+        include_str!("../../../../web/templates/queue.html"),
     ),
     (
         "case.html",
-        include_str!("../../../web/templates/case.html"),
+        include_str!("../../../../web/templates/case.html"),
     ),
     (
         "audit.html",
-        include_str!("../../../web/templates/audit.html"),
+        include_str!("../../../../web/templates/audit.html"),
     ),
     (
         "error.html",
-        include_str!("../../../web/templates/error.html"),
+        include_str!("../../../../web/templates/error.html"),
     ),
     (
         "nights.html",
-        include_str!("../../../web/templates/nights.html"),
+        include_str!("../../../../web/templates/nights.html"),
     ),
     (
         "night.html",
-        include_str!("../../../web/templates/night.html"),
+        include_str!("../../../../web/templates/night.html"),
     ),
     (
         "notifications.html",
-        include_str!("../../../web/templates/notifications.html"),
+        include_str!("../../../../web/templates/notifications.html"),
     ),
 ];
 
 /// The texts, by language and key.
-const I18N: &str = include_str!("../../../web/i18n.toml");
+const I18N: &str = include_str!("../../../../web/i18n.toml");
 
 /// The static assets: `(file name, content type, content)`.
 const STATIC: &[(&str, &str, &str)] = &[
     (
         "style.css",
         "text/css; charset=utf-8",
-        include_str!("../../../web/static/style.css"),
+        include_str!("../../../../web/static/style.css"),
     ),
     (
         "run.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../../web/static/run.js"),
+        include_str!("../../../../web/static/run.js"),
     ),
 ];
 
@@ -238,7 +241,7 @@ impl Page {
             other_lang => if self.lang == "nb" { "en" } else { "nb" },
         };
         let merged = context! { ..ctx, ..base };
-        match self.state.web.render(template, merged) {
+        match self.state.templates.render(template, merged) {
             Ok(html) => {
                 let mut response = (status, Html(html)).into_response();
                 if self.set_lang
@@ -497,7 +500,8 @@ async fn upload(page: Page, multipart: Multipart) -> Response {
         return page.error(e);
     }
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    let upload = match crate::api::read_upload(state.config.max_upload_bytes, multipart).await {
+    let upload = match crate::http::api::read_upload(state.config.max_upload_bytes, multipart).await
+    {
         Ok(upload) => upload,
         Err(e) => {
             let (status, _) = e.status_and_code();
@@ -574,7 +578,10 @@ async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
     match service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await {
         // The suite's self-contained report document, with its own strict CSP.
         Ok(html) => (
-            [(header::CONTENT_SECURITY_POLICY, crate::api::REPORT_CSP)],
+            [(
+                header::CONTENT_SECURITY_POLICY,
+                crate::http::api::REPORT_CSP,
+            )],
             Html(html),
         )
             .into_response(),
