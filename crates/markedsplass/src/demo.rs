@@ -138,7 +138,6 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
             changelog: (*changelog).into(),
             file_name: (*file).into(),
             bytes,
-            csrf: None,
         };
         let submitted = service::submit(market, &actor(market, vendor).await?, upload).await?;
         runs.push((*vendor, submitted));
@@ -162,7 +161,6 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
     {
         let request = ListingRequest {
             submission_id: submitted.submission.id,
-            csrf: None,
         };
         cases.push(
             service::request_listing(
@@ -170,7 +168,6 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
                 &actor(market, vendor).await?,
                 submitted.product.id,
                 &request,
-                None,
             )
             .await?,
         );
@@ -181,16 +178,8 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
             let input = DecisionInput {
                 decision: "approve".into(),
                 note: "Alle skal-vilkår bestått; dokumentasjonen er i orden.".into(),
-                csrf: None,
             };
-            service::decide(
-                market,
-                &actor(market, reviewer).await?,
-                case.id,
-                &input,
-                None,
-            )
-            .await?;
+            service::decide(market, &actor(market, reviewer).await?, case.id, &input).await?;
         }
     }
     Ok(())

@@ -27,8 +27,10 @@
 //! - [`http::server`] — the axum `Router` over [`http::AppState`] (a [`market::Market`] and the
 //!   templates and throttle only HTTP needs), health and readiness, graceful shutdown;
 //!   [`http::connections`] — the accept loop and its limits;
-//! - [`http::api`] — the JSON API; [`http::web`] — the pages; [`http::auth`] — sessions, tokens
-//!   and CSRF; [`http::error`] — the one JSON error shape.
+//! - [`http::api`] — the JSON API; [`http::web`] — the pages, over [`http::page`] (the `Page`
+//!   extractor and `PageError`, a page's error view); [`http::auth`] — sessions and tokens;
+//!   [`http::csrf`] — the extractors that admit state-changing requests; [`http::error`] — the
+//!   one JSON error shape.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {

@@ -15,8 +15,8 @@
 //! another vendor's submission exists.
 //!
 //! The caller is an [`Actor`]: anonymous, or a user authenticated by a session (with its CSRF
-//! token) or an API token. The HTTP layer finds out which (`http/auth.rs`); the rules here only
-//! read it.
+//! token) or an API token. The HTTP layer finds out which, and checks the CSRF token of
+//! state-changing requests (`http/auth.rs`); the rules here only read who it is.
 
 use crate::error::AppError;
 use crate::store::{ListingState, Role, User};
@@ -83,35 +83,6 @@ impl Actor {
             _ => "",
         }
     }
-
-    /// Checks the synchroniser token of a state-changing request: `given` from the form field or
-    /// the `X-CSRF-Token` header. Required for session-authenticated requests only.
-    pub fn require_csrf(&self, given: Option<&str>) -> Result<(), AppError> {
-        match self {
-            Actor::User {
-                via: Via::Session { csrf },
-                ..
-            } => {
-                if given.is_some_and(|g| constant_time_eq(g.as_bytes(), csrf.as_bytes())) {
-                    Ok(())
-                } else {
-                    Err(AppError::BadRequest {
-                        code: "csrf",
-                        message:
-                            "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
-                                  the form expired or did not come from sandkasse; reload the page"
-                                .into(),
-                    })
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Whether `a` and `b` are equal, in time that does not depend on where they differ.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The project's people: they see every organisation's work.

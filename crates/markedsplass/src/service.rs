@@ -2,7 +2,8 @@
 //! `http/web.rs`) are two thin faces over these operations, which take the core ([`Market`]) and
 //! plain values — never a request. Each checks [`crate::policy`],
 //! validates its input with errors a person can act on, and writes the change with its audit
-//! events in one transaction.
+//! events in one transaction. That a state-changing request came from our own pages (CSRF) is the
+//! HTTP layer's to prove before it calls in.
 
 use sandkasse_sandbox::Rejection;
 use sandkasse_suite::text::{Lines, check_plain};
@@ -33,7 +34,6 @@ pub struct Upload {
     pub changelog: String,
     pub file_name: String,
     pub bytes: Vec<u8>,
-    pub csrf: Option<String>,
 }
 
 impl std::fmt::Debug for Upload {
@@ -75,7 +75,6 @@ fn check_text(
 /// Checks an upload, inspects the component in the sandbox, stores it and queues its run.
 pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Submitted, AppError> {
     let organisation_id = policy::vendor_organisation(actor)?;
-    actor.require_csrf(upload.csrf.as_deref())?;
     let product = check_text(
         &upload.product,
         "produkt / product",
@@ -426,8 +425,6 @@ pub fn stored_progress(market: &Market, run: &Run) -> crate::runner::Progress {
 pub struct ListingRequest {
     #[serde(deserialize_with = "integer")]
     pub submission_id: i64,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
 /// An `i64` that also takes a JSON number written with a zero fraction (`7.0`), as JSON Schema's
@@ -467,10 +464,8 @@ pub async fn request_listing(
     actor: &Actor,
     product_id: i64,
     request: &ListingRequest,
-    csrf: Option<&str>,
 ) -> Result<Case, AppError> {
     let org = policy::vendor_organisation(actor)?;
-    actor.require_csrf(csrf.or(request.csrf.as_deref()))?;
     let product = market
         .stores
         .market
@@ -580,8 +575,6 @@ pub struct DecisionInput {
     pub decision: String,
     #[serde(default)]
     pub note: String,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
 /// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::governance`].
@@ -590,10 +583,8 @@ pub async fn decide(
     actor: &Actor,
     case_id: i64,
     input: &DecisionInput,
-    csrf: Option<&str>,
 ) -> Result<Decided, AppError> {
     let user = actor.require(policy::DECIDERS)?.clone();
-    actor.require_csrf(csrf.or(input.csrf.as_deref()))?;
     let decision = Decision::parse(&input.decision)
         .ok_or_else(|| AppError::invalid("velg godkjenn eller avslå / choose approve or reject"))?;
     let note = check_text(
@@ -657,13 +648,11 @@ pub async fn decide(
     Ok(decided)
 }
 
-/// A change of a listing's market, with its reason.
+/// A change of a listing's state, with its reason.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ListingChange {
     #[serde(default)]
     pub reason: String,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
 /// What can happen to a listing by hand.
@@ -712,10 +701,8 @@ pub async fn change_listing(
     product_id: i64,
     action: ListingAction,
     change: &ListingChange,
-    csrf: Option<&str>,
 ) -> Result<Listing, AppError> {
     actor.require(policy::REVIEWERS)?;
-    actor.require_csrf(csrf.or(change.csrf.as_deref()))?;
     let reason = check_text(
         &change.reason,
         "begrunnelse / reason",
@@ -748,7 +735,7 @@ pub async fn change_listing(
         .ok_or(AppError::NotFound)
 }
 
-/// Catalogue filters: free text over product and vendor, a capability, a vendor, the market.
+/// Catalogue filters: free text over product and vendor, a capability, a vendor, the state.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct CatalogueFilter {
     #[serde(default)]

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::error::AppError;
 use crate::http::auth;
+use crate::http::csrf::{self, Csrf, CsrfJson};
 use crate::http::server::AppState;
 use crate::policy::Actor;
 use crate::service::{
@@ -208,10 +209,9 @@ async fn login(
 
 async fn logout(
     State(state): State<AppState>,
-    actor: Actor,
+    _: Csrf,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    auth::require_csrf_header(&actor, &headers)?;
     let cookie = auth::end_session(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
@@ -272,12 +272,10 @@ async fn product(
 async fn request_listing(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(request): Json<ListingRequest>,
+    CsrfJson(request): CsrfJson<ListingRequest>,
 ) -> Result<Response, AppError> {
-    let csrf = csrf_header(&headers);
-    let case = service::request_listing(&state, &actor, id, &request, csrf).await?;
+    let case = service::request_listing(&state, &actor, id, &request).await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 
@@ -289,10 +287,12 @@ async fn submit(
 ) -> Result<Response, AppError> {
     // Refuse non-vendors before reading a (possibly large) body.
     crate::policy::vendor_organisation(&actor)?;
-    let mut upload = read_upload(state.config.max_upload_bytes, multipart).await?;
-    if upload.csrf.is_none() {
-        upload.csrf = csrf_header(&headers).map(str::to_owned);
-    }
+    let UploadForm {
+        upload,
+        csrf: token,
+    } = read_upload(state.config.max_upload_bytes, multipart).await?;
+    // The token is a field of the form (else the header), so it is checked once the form is read.
+    csrf::check(&actor, token.as_deref().or(csrf::header_token(&headers)))?;
     let s = service::submit(&state, &actor, upload).await?;
     let body = json!({ "product": s.product, "submission": s.submission, "run": s.run });
     Ok((
@@ -301,11 +301,6 @@ async fn submit(
         Json(body),
     )
         .into_response())
-}
-
-/// The CSRF token a script sends with a session-authenticated call.
-fn csrf_header(headers: &HeaderMap) -> Option<&str> {
-    headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 async fn submission(
@@ -446,12 +441,10 @@ async fn case(
 async fn decide(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(input): Json<DecisionInput>,
+    CsrfJson(input): CsrfJson<DecisionInput>,
 ) -> Result<Json<Value>, AppError> {
-    let csrf = csrf_header(&headers);
-    let decided = service::decide(&state, &actor, id, &input, csrf).await?;
+    let decided = service::decide(&state, &actor, id, &input).await?;
     Ok(Json(
         json!({ "case": decided.case, "listing": decided.listing }),
     ))
@@ -460,14 +453,11 @@ async fn decide(
 async fn change_listing(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path((product_id, action)): Path<(i64, String)>,
-    Json(change): Json<ListingChange>,
+    CsrfJson(change): CsrfJson<ListingChange>,
 ) -> Result<Json<Value>, AppError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
-    let csrf = csrf_header(&headers);
-    let listing =
-        service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
+    let listing = service::change_listing(&state, &actor, product_id, action, &change).await?;
     Ok(Json(json!({ "listing": listing })))
 }
 
@@ -505,10 +495,17 @@ pub fn too_large(limit: u64) -> AppError {
     ))
 }
 
+/// An upload form as read: the upload for the core, and the CSRF token it carried.
+#[derive(Debug, Default)]
+pub struct UploadForm {
+    pub upload: Upload,
+    pub csrf: Option<String>,
+}
+
 /// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
 /// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
 /// `limit` (`max_upload_bytes`) is a 413 that names the limit.
-pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<Upload, AppError> {
+pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadForm, AppError> {
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
     let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -520,7 +517,10 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<Upload,
             ))
         }
     };
-    let mut upload = Upload::default();
+    let UploadForm {
+        mut upload,
+        mut csrf,
+    } = UploadForm::default();
     while let Some(field) = multipart
         .next_field()
         .await
@@ -558,9 +558,9 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<Upload,
             "product" => upload.product = text,
             "version" => upload.version = text,
             "changelog" => upload.changelog = text,
-            "csrf" => upload.csrf = Some(text),
+            "csrf" => csrf = Some(text),
             _ => {}
         }
     }
-    Ok(upload)
+    Ok(UploadForm { upload, csrf })
 }

@@ -11,6 +11,8 @@
 //!   anonymous. (The public JSON catalogue, badges and OpenAPI do not look at credentials; the
 //!   public pages do, to show who is logged in, so a bad token is a 401 there too.)
 //!
+//! The caller is extracted once per request (later extractors reuse it).
+//!
 //! # CSRF
 //!
 //! A cookie is sent by the browser whatever page makes the request, so every state-changing
@@ -20,8 +22,9 @@
 //!    carries a session cookie — or logs in — with an `Origin` or `Referer` of another host is
 //!    refused;
 //! 2. the synchroniser token: each session has a random `csrf` value, rendered into every form
-//!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. Handlers call
-//!    [`Actor::require_csrf`]; bearer-token requests are exempt (no ambient credential).
+//!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. The handlers
+//!    that change state take an extractor of [`super::csrf`] that checks it; bearer-token
+//!    requests are exempt (no ambient credential).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -40,14 +43,6 @@ use crate::store::{NewSession, User};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "sandkasse_session";
-/// Header carrying the CSRF token for script calls authenticated by the session cookie.
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// The CSRF check of script calls: [`Actor::require_csrf`] with the `X-CSRF-Token` header.
-pub fn require_csrf_header(actor: &Actor, headers: &HeaderMap) -> Result<(), AppError> {
-    actor.require_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
-}
-
 fn random_token() -> String {
     let mut bytes = [0_u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -63,39 +58,53 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, Response> {
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or_default()
-                .trim();
-            let user = state
-                .accounts
-                .verify_token(token)
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
+        if let Some(Identified(actor)) = parts.extensions.get::<Identified>() {
+            return Ok(actor.clone());
+        }
+        let actor = identify(parts, state).await?;
+        parts.extensions.insert(Identified(actor.clone()));
+        Ok(actor)
+    }
+}
+
+/// The caller of this request, once found (the page, CSRF and handler extractors all ask).
+#[derive(Debug, Clone)]
+struct Identified(Actor);
+
+/// The caller: a bearer token, else a live session, else anonymous.
+async fn identify(parts: &Parts, state: &AppState) -> Result<Actor, Response> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .trim();
+        let user = state
+            .accounts
+            .verify_token(token)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        return Ok(Actor::User {
+            user,
+            via: Via::Token,
+        });
+    }
+    if let Some(id) = session_id(parts) {
+        let session = state
+            .stores
+            .accounts
+            .session(&token_sha256(&id), state.clock.now())
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        if let Some(session) = session {
             return Ok(Actor::User {
-                user,
-                via: Via::Token,
+                user: session.user,
+                via: Via::Session { csrf: session.csrf },
             });
         }
-        if let Some(id) = session_id(parts) {
-            let session = state
-                .stores
-                .accounts
-                .session(&token_sha256(&id), state.clock.now())
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
-            if let Some(session) = session {
-                return Ok(Actor::User {
-                    user: session.user,
-                    via: Via::Session { csrf: session.csrf },
-                });
-            }
-        }
-        Ok(Actor::Anonymous)
     }
+    Ok(Actor::Anonymous)
 }
 
 /// Starts a session for `user` and returns the `Set-Cookie` value.
@@ -214,7 +223,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::constant_time_eq;
+    use crate::http::csrf::constant_time_eq;
     use axum::http::HeaderValue;
 
     #[test]
