@@ -121,24 +121,12 @@ pub fn nightly(
     let config = args.load(None)?;
     let runtime = runtime()?;
     let result = runtime.block_on(async move {
-        let state = sandkasse_markedsplass::server::AppState::open(config).await.context("opening the markedsplass")?;
+        let market = sandkasse_markedsplass::market::Market::open(&config).await.context("opening the markedsplass")?;
         let date = match date {
             Some(d) => d.parse().with_context(|| format!("--date {d:?} is not YYYY-MM-DD"))?,
-            None => nightly::tonight(&state)?,
+            None => nightly::tonight(&market)?,
         };
-        // No `recover()`: a `sandkasse serve` on the same database may be running its own runs.
-        // Runs a crashed process left behind are taken over when their lease lapses. This
-        // process's workers take only the night's runs, never a vendor's upload.
-        let night = nightly::start_night(&state, date).await?;
-        *state.runner.only_night.lock().expect("only_night") = Some(night.id);
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let workers = state.runner.spawn(state.config.workers, stopped);
-        let night = nightly::run_night(&state, date, std::time::Duration::from_secs(20 * 3600)).await;
-        let _ = stop.send(true);
-        for w in workers {
-            w.abort();
-        }
-        let night = night?;
+        let night = nightly::run_night_alone(&market, date, std::time::Duration::from_secs(20 * 3600)).await?;
         let s = night.summary.clone().unwrap_or_default();
         println!(
             "Natt / night {} (frø / seed {}, suite {}): {} testet / tested, {} godkjent, {} ikke godkjent, {} feil / errors, \
@@ -159,7 +147,7 @@ pub fn nightly(
         if let Some(path) = junit {
             std::fs::write(path, nightly::junit(&night)).with_context(|| format!("writing {}", path.display()))?;
         }
-        state.stores.health.close().await;
+        market.stores.health.close().await;
         anyhow::Ok(0)
     });
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));

@@ -13,9 +13,9 @@
 use std::time::{Duration, Instant};
 
 use sandkasse_markedsplass::accounts::NewAccount;
-use sandkasse_markedsplass::auth::{Actor, Via};
 use sandkasse_markedsplass::clock::Clock;
-use sandkasse_markedsplass::server::AppState;
+use sandkasse_markedsplass::http::AppState;
+use sandkasse_markedsplass::policy::{Actor, Via};
 use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
 use sandkasse_markedsplass::store::{Role, RunState, Stores};
 use sandkasse_markedsplass::{Config, nightly};
@@ -146,7 +146,6 @@ fn main() {
                 changelog: String::new(),
                 file_name: "reference.wasm".into(),
                 bytes: copy(&reference, i),
-                csrf: None,
             };
             uploaded.push(service::submit(&state, &vendor, upload).await.unwrap());
         }
@@ -162,9 +161,7 @@ fn main() {
                 s.product.id,
                 &ListingRequest {
                     submission_id: s.submission.id,
-                    csrf: None,
                 },
-                None,
             )
             .await
             .unwrap();
@@ -172,9 +169,8 @@ fn main() {
                 let input = DecisionInput {
                     decision: "approve".into(),
                     note: "benk".into(),
-                    csrf: None,
                 };
-                service::decide(&state, &actor(&state, r).await, case.id, &input, None)
+                service::decide(&state, &actor(&state, r).await, case.id, &input)
                     .await
                     .unwrap();
             }
@@ -197,7 +193,6 @@ fn main() {
                 changelog: String::new(),
                 file_name: format!("{name}.wasm"),
                 bytes: copy(&plugin(name), k),
-                csrf: None,
             };
             let new = service::submit(&state, &vendor, upload).await.unwrap();
             swapped.push((s.product.id, new.submission.id, new.run.id));

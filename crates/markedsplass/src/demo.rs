@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::accounts::NewAccount;
-use crate::auth::{Actor, Via};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::market::Market;
+use crate::policy::{Actor, Via};
 use crate::service::{self, DecisionInput, ListingRequest, Upload};
 use crate::store::{Role, RunState};
 
@@ -103,8 +103,8 @@ pub enum DemoError {
     Account(#[from] crate::accounts::AccountError),
 }
 
-async fn actor(state: &AppState, username: &str) -> Result<Actor, DemoError> {
-    let user = state.accounts.user(username).await?;
+async fn actor(market: &Market, username: &str) -> Result<Actor, DemoError> {
+    let user = market.accounts.user(username).await?;
     Ok(Actor::User {
         user,
         via: Via::Token,
@@ -113,10 +113,10 @@ async fn actor(state: &AppState, username: &str) -> Result<Actor, DemoError> {
 
 /// Seeds the demo into a running service (its workers must be running: the uploads are tested).
 /// `plugins` is the folder with the built sample adapters.
-pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
+pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
     const ACTOR: &str = "system:demo";
     for org in ["Nordlys Helse AS", "Fjordsoft AS"] {
-        state.accounts.create_organisation(ACTOR, org).await?;
+        market.accounts.create_organisation(ACTOR, org).await?;
     }
     for a in ACCOUNTS {
         let new = NewAccount {
@@ -125,7 +125,7 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
             organisation: a.organisation.map(Into::into),
             password: PASSWORD.into(),
         };
-        state.accounts.create_user(ACTOR, new).await?;
+        market.accounts.create_user(ACTOR, new).await?;
     }
     let mut runs = Vec::new();
     for (vendor, product, version, file, changelog) in UPLOADS {
@@ -138,14 +138,13 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
             changelog: (*changelog).into(),
             file_name: (*file).into(),
             bytes,
-            csrf: None,
         };
-        let submitted = service::submit(state, &actor(state, vendor).await?, upload).await?;
+        let submitted = service::submit(market, &actor(market, vendor).await?, upload).await?;
         runs.push((*vendor, submitted));
     }
     // Wait for the runs (seconds), then ask for listing of the godkjent ones.
     for (_, submitted) in &runs {
-        let run = wait(state, submitted.run.id).await?;
+        let run = wait(market, submitted.run.id).await?;
         if run.state != RunState::Done {
             return Err(DemoError::Run(format!(
                 "run {} ended as {}: {}",
@@ -162,15 +161,13 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
     {
         let request = ListingRequest {
             submission_id: submitted.submission.id,
-            csrf: None,
         };
         cases.push(
             service::request_listing(
-                state,
-                &actor(state, vendor).await?,
+                market,
+                &actor(market, vendor).await?,
                 submitted.product.id,
                 &request,
-                None,
             )
             .await?,
         );
@@ -181,17 +178,21 @@ pub async fn seed(state: &AppState, plugins: &Path) -> Result<(), DemoError> {
             let input = DecisionInput {
                 decision: "approve".into(),
                 note: "Alle skal-vilkår bestått; dokumentasjonen er i orden.".into(),
-                csrf: None,
             };
-            service::decide(state, &actor(state, reviewer).await?, case.id, &input, None).await?;
+            service::decide(market, &actor(market, reviewer).await?, case.id, &input).await?;
         }
     }
     Ok(())
 }
 
-async fn wait(state: &AppState, run: i64) -> Result<crate::store::Run, DemoError> {
+async fn wait(market: &Market, run: i64) -> Result<crate::store::Run, DemoError> {
     for _ in 0..1200 {
-        if let Some(r) = state.stores.market.run(run).await.map_err(AppError::from)?
+        if let Some(r) = market
+            .stores
+            .market
+            .run(run)
+            .await
+            .map_err(AppError::from)?
             && matches!(r.state, RunState::Done | RunState::Error)
         {
             return Ok(r);

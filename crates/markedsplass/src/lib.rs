@@ -1,16 +1,36 @@
 //! The markedsplass service behind `sandkasse serve`: vendors certify their adapters, the project
 //! approves listings, and everyone sees the catalogue (`docs/markedsplass.md`).
 //!
-//! This crate is the library; the `sandkasse` binary is glue over it. Start with:
+//! This crate is the library; the `sandkasse` binary is glue over it. Two layers: a core that
+//! knows nothing of HTTP, and the HTTP server over it.
 //!
+//! The core:
+//!
+//! - [`market`] — [`market::Market`], what every operation takes: the stores, accounts, audit
+//!   trail, clock, run queue and the configuration the domain reads;
+//! - [`service`] — the operations (upload, review, listing, catalogue, …), each checking
+//!   [`policy`] (who may see and do what, and the [`policy::Actor`] asking) and writing its change
+//!   with its audit events; [`governance`] — the consensus rule of listing decisions;
+//! - [`runner`] — the durable run queue and its workers; [`figures`] — what a run measured;
+//! - [`nightly`] — the nightly re-tests, one file per stage (schedule, night, evaluation, webhook,
+//!   renderings); [`nightly::run_night_alone`] runs one night on its own;
 //! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
 //!   [`limits`] — what one component or client can make the service store, render or hold;
-//! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn AuditStore>`), with
-//!   the SQLite backend and numbered migrations in `migrations/`;
+//! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn RunQueue>`, …),
+//!   with the SQLite backend and numbered migrations in `migrations/`;
 //! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
 //! - [`audit`] — the append-only, hash-chained audit trail and its verification;
-//! - [`server`] — the axum `Router`, health and readiness, graceful shutdown;
-//! - [`error`] — [`AppError`], the one JSON error shape of the API.
+//! - [`error`] — [`AppError`], the one error of every operation.
+//!
+//! The HTTP layer, [`http`] (the only part that knows axum; the core never imports it):
+//!
+//! - [`http::server`] — the axum `Router` over [`http::AppState`] (a [`market::Market`] and the
+//!   templates and throttle only HTTP needs), health and readiness, graceful shutdown;
+//!   [`http::connections`] — the accept loop and its limits;
+//! - [`http::api`] — the JSON API; [`http::web`] — the pages, over [`http::page`] (the `Page`
+//!   extractor and `PageError`, a page's error view); [`http::auth`] — sessions and tokens;
+//!   [`http::csrf`] — the extractors that admit state-changing requests; [`http::error`] — the
+//!   one JSON error shape.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,26 +43,24 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
-pub mod api;
 pub mod audit;
-pub mod auth;
 pub mod clock;
 pub mod components;
 pub mod config;
-pub mod connections;
 pub mod demo;
 pub mod error;
+pub mod figures;
+pub mod governance;
+pub mod http;
 pub mod limits;
-pub mod listings;
+pub mod market;
 pub mod nightly;
 pub mod policy;
 pub mod runner;
-pub mod server;
 pub mod service;
 pub mod store;
 pub mod throttle;
-pub mod web;
 
 pub use config::Config;
 pub use error::AppError;
-pub use server::{ServeError, Server, app, serve};
+pub use http::{ServeError, Server, app, serve};

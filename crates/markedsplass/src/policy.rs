@@ -13,16 +13,83 @@
 //!
 //! Something a caller may not see is a 404, not a 403: a vendor cannot learn by probing ids that
 //! another vendor's submission exists.
+//!
+//! The caller is an [`Actor`]: anonymous, or a user authenticated by a session (with its CSRF
+//! token) or an API token. The HTTP layer finds out which, and checks the CSRF token of
+//! state-changing requests (`http/auth.rs`); the rules here only read who it is.
 
-use crate::auth::Actor;
 use crate::error::AppError;
-use crate::store::{ListingState, Role};
+use crate::store::{ListingState, Role, User};
+
+/// How a user was authenticated.
+#[derive(Debug, Clone)]
+pub enum Via {
+    /// A session cookie, with the session's CSRF token.
+    Session { csrf: String },
+    /// An API token.
+    Token,
+}
+
+/// The party making a request.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Anonymous,
+    User { user: User, via: Via },
+}
+
+impl Actor {
+    /// The user, or 401 for anonymous requests.
+    pub fn user(&self) -> Result<&User, AppError> {
+        match self {
+            Actor::User { user, .. } => Ok(user),
+            Actor::Anonymous => Err(AppError::Unauthorized(
+                "logg inn først / log in first".into(),
+            )),
+        }
+    }
+
+    /// The user if anonymous is not enough and their role is one of `roles`: 401 / 403 otherwise.
+    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
+        let user = self.user()?;
+        if roles.contains(&user.role) {
+            Ok(user)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User { user, .. } => Some(user.role),
+            Actor::Anonymous => None,
+        }
+    }
+
+    /// The actor's name in the audit trail: `user:NAME` or `anonymous`.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::User { user, .. } => format!("user:{}", user.username),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+
+    /// The CSRF token to render into forms (empty for token and anonymous callers).
+    pub fn csrf(&self) -> &str {
+        match self {
+            Actor::User {
+                via: Via::Session { csrf },
+                ..
+            } => csrf,
+            _ => "",
+        }
+    }
+}
 
 /// The project's people: they see every organisation's work.
 pub const PROJECT: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
 /// Who reviews and manages listings.
 pub const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
-/// Who decides cases (each at their level, see [`crate::listings`]).
+/// Who decides cases (each at their level, see [`crate::governance`]).
 pub const DECIDERS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe];
 /// Who reads the audit trail.
 pub const AUDITORS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];

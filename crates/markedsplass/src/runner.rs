@@ -116,8 +116,6 @@ pub struct Runner {
     /// Bytes a stored report may take (`limits.max_report_bytes`); larger ones are cut by the
     /// rule of [`sandkasse_suite::bound`] before they are signed.
     pub report_budget: usize,
-    /// Only runs of this night (`sandkasse nightly` next to a serving process).
-    pub only_night: std::sync::Mutex<Option<i64>>,
     /// Suite executions at once. A worker takes a slot before it claims a run, and the slot is
     /// freed when the run's thread ends — also when the run went over its budget and the worker
     /// moved on — so threads never outnumber `workers`.
@@ -161,7 +159,6 @@ impl Runner {
             max_attempts: i64::from(max_attempts),
             budget,
             report_budget: crate::limits::ServiceLimits::default().max_report_bytes,
-            only_night: std::sync::Mutex::new(None),
             slots: Arc::new(tokio::sync::Semaphore::new(0)),
             wake: Notify::new(),
         }
@@ -188,7 +185,7 @@ impl Runner {
         let audit = self.audit.clone();
         let requeued = self
             .stores
-            .market
+            .queue
             .requeue_running(
                 self.clock.now(),
                 Box::new(move |runs| {
@@ -221,6 +218,26 @@ impl Runner {
         workers: usize,
         stop: watch::Receiver<bool>,
     ) -> Vec<tokio::task::JoinHandle<()>> {
+        self.spawn_workers(workers, None, stop)
+    }
+
+    /// Starts `workers` workers that take only the runs of night `night_id` (`sandkasse nightly`
+    /// next to a serving process leaves the uploads to it); they stop when `stop` turns true.
+    pub fn spawn_for_night(
+        self: &Arc<Self>,
+        workers: usize,
+        night_id: i64,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        self.spawn_workers(workers, Some(night_id), stop)
+    }
+
+    fn spawn_workers(
+        self: &Arc<Self>,
+        workers: usize,
+        only_night: Option<i64>,
+        stop: watch::Receiver<bool>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
         self.slots.add_permits(workers);
         (0..workers)
             .map(|n| {
@@ -229,7 +246,7 @@ impl Runner {
                 tokio::spawn(async move {
                     tracing::debug!(worker = n, "worker started");
                     while !*stop.borrow() {
-                        match runner.run_next().await {
+                        match runner.run_next(only_night).await {
                             Ok(true) => continue,
                             Ok(false) => {}
                             Err(e) => tracing::error!(error = %e, "the run queue failed; retrying"),
@@ -245,13 +262,13 @@ impl Runner {
             .collect()
     }
 
-    /// Claims and executes one run; `false` when the queue was empty.
-    pub async fn run_next(&self) -> Result<bool, StoreError> {
+    /// Claims and executes one run (only of night `only_night` when given); `false` when the queue
+    /// was empty.
+    pub async fn run_next(&self, only_night: Option<i64>) -> Result<bool, StoreError> {
         let Ok(slot) = self.slots.clone().acquire_owned().await else {
             return Ok(false);
         };
         let claim = random_claim();
-        let only_night = *self.only_night.lock().expect("only_night");
         let now = self.clock.now();
         let until = now
             .checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX))
@@ -259,7 +276,7 @@ impl Runner {
         let audit = self.audit.clone();
         let claimed = self
             .stores
-            .market
+            .queue
             .claim_run(
                 &claim,
                 now,
@@ -326,7 +343,7 @@ impl Runner {
         let details = json!({ "state": outcome.state, "verdict": outcome.verdict, "score": outcome.score, "error": outcome.error });
         let finished = self
             .stores
-            .market
+            .queue
             .finish_run(
                 run_id,
                 &claimed.claim,
@@ -363,7 +380,7 @@ impl Runner {
 
     /// Renews the lease every third of it while the test runs.
     fn heartbeat(&self, run_id: i64, claim: String) -> tokio::task::JoinHandle<()> {
-        let (market, clock, lease) = (self.stores.market.clone(), self.clock.clone(), self.lease);
+        let (queue, clock, lease) = (self.stores.queue.clone(), self.clock.clone(), self.lease);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(lease / 3).await;
@@ -371,7 +388,7 @@ impl Runner {
                     .now()
                     .checked_add(SignedDuration::try_from(lease).unwrap_or(SignedDuration::MAX));
                 match until {
-                    Ok(until) => match market.renew_lease(run_id, &claim, until).await {
+                    Ok(until) => match queue.renew_lease(run_id, &claim, until).await {
                         Ok(true) => {}
                         Ok(false) => return,
                         Err(e) => {
@@ -473,7 +490,7 @@ fn finished(
     key: &ed25519_dalek::SigningKey,
     run_id: i64,
 ) -> RunOutcome {
-    let figures = serde_json::to_value(crate::nightly::Figures::of(&report)).ok();
+    let figures = serde_json::to_value(crate::figures::Figures::of(&report)).ok();
     let cut = sandkasse_suite::bound::bound(&mut report, budget);
     if cut.any() {
         tracing::info!(run = run_id, ?cut, "the report was cut to its budget");

@@ -1,18 +1,18 @@
-//! What the markedsplass does, once: the JSON API ([`crate::api`]) and the web pages
-//! ([`crate::web`]) are two thin faces over these operations. Each checks [`crate::policy`],
+//! What the markedsplass does, once: the JSON API and the web pages (`http/api.rs`,
+//! `http/web.rs`) are two thin faces over these operations, which take the core ([`Market`]) and
+//! plain values — never a request. Each checks [`crate::policy`],
 //! validates its input with errors a person can act on, and writes the change with its audit
-//! events in one transaction.
+//! events in one transaction. That a state-changing request came from our own pages (CSRF) is the
+//! HTTP layer's to prove before it calls in.
 
-use axum::extract::Multipart;
 use sandkasse_sandbox::Rejection;
 use sandkasse_suite::text::{Lines, check_plain};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::auth::Actor;
 use crate::error::AppError;
-use crate::policy;
-use crate::server::AppState;
+use crate::market::Market;
+use crate::policy::{self, Actor};
 use crate::store::{
     Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase,
     NewDecision, NewSubmission, Product, ProductSummary, Role, Run, RunState, Submission,
@@ -25,14 +25,8 @@ pub const MAX_VERSION_CHARS: usize = 64;
 pub const MAX_CHANGELOG_CHARS: usize = 20_000;
 pub const MAX_NOTE_CHARS: usize = 5_000;
 
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::BadRequest {
-        code: "invalid_input",
-        message: message.into(),
-    }
-}
-
-/// An upload as read from a multipart form.
+/// An upload: the form's fields and the component file (the HTTP layer reads them from a
+/// multipart body).
 #[derive(Default)]
 pub struct Upload {
     pub product: String,
@@ -40,7 +34,6 @@ pub struct Upload {
     pub changelog: String,
     pub file_name: String,
     pub bytes: Vec<u8>,
-    pub csrf: Option<String>,
 }
 
 impl std::fmt::Debug for Upload {
@@ -52,79 +45,6 @@ impl std::fmt::Debug for Upload {
             .field("bytes", &self.bytes.len())
             .finish()
     }
-}
-
-/// The 413 of a request body over `max_upload_bytes`, naming the limit.
-pub fn too_large(limit: u64) -> AppError {
-    let shown = if limit >= 1 << 20 {
-        format!("{} MiB", limit >> 20)
-    } else {
-        format!("{} KiB", limit.div_ceil(1024))
-    };
-    AppError::TooLarge(format!(
-        "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
-    ))
-}
-
-/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
-/// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
-/// the upload limit is a 413 that names the limit.
-pub async fn read_upload(state: &AppState, mut multipart: Multipart) -> Result<Upload, AppError> {
-    let limit = state.config.max_upload_bytes;
-    // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
-    let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_large(limit)
-        } else {
-            invalid(format!(
-                "{what} kunne ikke leses / could not be read: {}",
-                e.body_text()
-            ))
-        }
-    };
-    let mut upload = Upload::default();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| failed(e, "skjemaet / the form"))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "component" {
-            upload.file_name = field
-                .file_name()
-                .unwrap_or("component.wasm")
-                .chars()
-                .take(200)
-                .collect();
-            upload.bytes = field
-                .bytes()
-                .await
-                .map_err(|e| failed(e, "filen / the file"))?
-                .to_vec();
-            continue;
-        }
-        // Strict UTF-8: `Field::text` would turn invalid bytes into U+FFFD and store them.
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
-        if !matches!(name.as_str(), "product" | "version" | "changelog" | "csrf") {
-            continue;
-        }
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-            invalid(format!(
-                "feltet {name} er ikke gyldig UTF-8 / field {name} is not valid UTF-8"
-            ))
-        })?;
-        match name.as_str() {
-            "product" => upload.product = text,
-            "version" => upload.version = text,
-            "changelog" => upload.changelog = text,
-            "csrf" => upload.csrf = Some(text),
-            _ => {}
-        }
-    }
-    Ok(upload)
 }
 
 /// A text field as stored: trimmed, present if `required`, at most `max` characters, and plain
@@ -139,25 +59,22 @@ fn check_text(
 ) -> Result<String, AppError> {
     let value = value.trim();
     if required && value.is_empty() {
-        return Err(invalid(format!("{field} mangler / {field} is missing")));
+        return Err(AppError::invalid(format!(
+            "{field} mangler / {field} is missing"
+        )));
     }
     if value.chars().count() > max {
-        return Err(invalid(format!(
+        return Err(AppError::invalid(format!(
             "{field} er lengre enn {max} tegn / {field} is longer than {max} characters"
         )));
     }
-    check_plain(value, lines).map_err(|why| invalid(format!("{field}: {why}")))?;
+    check_plain(value, lines).map_err(|why| AppError::invalid(format!("{field}: {why}")))?;
     Ok(value.to_owned())
 }
 
 /// Checks an upload, inspects the component in the sandbox, stores it and queues its run.
-pub async fn submit(
-    state: &AppState,
-    actor: &Actor,
-    upload: Upload,
-) -> Result<Submitted, AppError> {
+pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Submitted, AppError> {
     let organisation_id = policy::vendor_organisation(actor)?;
-    actor.require_csrf(upload.csrf.as_deref())?;
     let product = check_text(
         &upload.product,
         "produkt / product",
@@ -173,7 +90,7 @@ pub async fn submit(
         Lines::One,
     )?;
     if version.contains(char::is_whitespace) {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "versjon kan ikke inneholde mellomrom / version cannot contain spaces",
         ));
     }
@@ -185,18 +102,18 @@ pub async fn submit(
         Lines::Many,
     )?;
     if upload.bytes.is_empty() && upload.file_name.is_empty() {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "velg en komponentfil (.wasm) / choose a component file (.wasm)",
         ));
     }
     let Upload {
         bytes, file_name, ..
     } = upload;
-    let sandbox = state.runner.sandbox.clone();
-    let components = state.runner.components.clone();
+    let sandbox = market.runner.sandbox.clone();
+    let components = market.runner.components.clone();
     // Inspection compiles the component (cached on disk for the run); both block. A few at once:
     // each compile may take `compile_memory_bytes`.
-    let permit = state
+    let permit = market
         .upload_compiles
         .clone()
         .acquire_owned()
@@ -232,10 +149,10 @@ pub async fn submit(
         file_name,
         inspection: serde_json::to_value(&inspection).unwrap_or_default(),
         submitted_by: user.id,
-        at: state.clock.now(),
+        at: market.clock.now(),
     };
-    let (audit, who) = (state.audit.clone(), actor.audit_name());
-    let submitted = state
+    let (audit, who) = (market.audit.clone(), actor.audit_name());
+    let submitted = market
         .stores
         .market
         .submit(
@@ -261,7 +178,7 @@ pub async fn submit(
             crate::store::StoreError::Conflict(what) => AppError::Conflict(format!("{what} finnes allerede; gi den nye opplastingen et nytt versjonsnummer / already exists; give the new upload a new version number")),
             e => e.into(),
         })?;
-    state.runner.notify();
+    market.runner.notify();
     Ok(submitted)
 }
 
@@ -290,19 +207,19 @@ pub struct SubmissionView {
 
 /// A product page: public when listed (catalogue facts only), complete for its organisation and
 /// the project, 404 for everyone else.
-pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<ProductView, AppError> {
-    let product = state
+pub async fn product(market: &Market, actor: &Actor, id: i64) -> Result<ProductView, AppError> {
+    let product = market
         .stores
         .market
         .product(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let listing = state.stores.market.listing(id).await?;
+    let listing = market.stores.market.listing(id).await?;
     let full = policy::sees_organisation(actor, product.organisation_id);
     if !full && !policy::is_public(listing.as_ref().map(|l| l.state)) {
         return Err(AppError::NotFound);
     }
-    let catalogue = state
+    let catalogue = market
         .stores
         .market
         .catalogue()
@@ -311,16 +228,16 @@ pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<Product
         .find(|e| e.product_id == id);
     let (mut submissions, mut cases) = (Vec::new(), Vec::new());
     if full {
-        for submission in state.stores.market.submissions(id).await? {
-            let runs = state.stores.market.runs(submission.id).await?;
+        for submission in market.stores.market.submissions(id).await? {
+            let runs = market.stores.market.runs(submission.id).await?;
             submissions.push(SubmissionView { submission, runs });
         }
-        cases = state.stores.market.cases(&[], Some(id)).await?;
+        cases = market.stores.market.cases(&[], Some(id)).await?;
     }
     // The nightly history of the listed version (one line per night, not mixed with other
     // versions); the public sees its results, not run errors.
     let listed_submission = listing.as_ref().map(|l| l.submission_id);
-    let history: Vec<Run> = state
+    let history: Vec<Run> = market
         .stores
         .nightly
         .product_history(id)
@@ -353,53 +270,53 @@ pub async fn product(state: &AppState, actor: &Actor, id: i64) -> Result<Product
 }
 
 /// The products the caller may see: a vendor's own, everything for the project.
-pub async fn products(state: &AppState, actor: &Actor) -> Result<Vec<ProductSummary>, AppError> {
+pub async fn products(market: &Market, actor: &Actor) -> Result<Vec<ProductSummary>, AppError> {
     let user = actor.user()?;
     let scope = if policy::PROJECT.contains(&user.role) {
         None
     } else {
         Some(user.organisation_id.ok_or(AppError::Forbidden)?)
     };
-    Ok(state.stores.market.products(scope).await?)
+    Ok(market.stores.market.products(scope).await?)
 }
 
 /// A submission the caller may see, with its runs.
 pub async fn submission(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     id: i64,
 ) -> Result<SubmissionView, AppError> {
-    let submission = state
+    let submission = market
         .stores
         .market
         .submission(id)
         .await?
         .ok_or(AppError::NotFound)?;
     policy::require_organisation(actor, submission.organisation_id)?;
-    let runs = state.stores.market.runs(id).await?;
+    let runs = market.stores.market.runs(id).await?;
     Ok(SubmissionView { submission, runs })
 }
 
 /// A run the caller may see, with its submission and product.
 pub async fn run(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     id: i64,
 ) -> Result<(Run, Submission, Product), AppError> {
-    let run = state
+    let run = market
         .stores
         .market
         .run(id)
         .await?
         .ok_or(AppError::NotFound)?;
     policy::require_organisation(actor, run.organisation_id)?;
-    let submission = state
+    let submission = market
         .stores
         .market
         .submission(run.submission_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let product = state
+    let product = market
         .stores
         .market
         .product(run.product_id)
@@ -410,41 +327,41 @@ pub async fn run(
 
 /// The parsed, signed report of a finished run the caller may see (404 before it exists).
 pub async fn report(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     run_id: i64,
 ) -> Result<sandkasse_suite::report::Report, AppError> {
-    with_report(state, actor, run_id, |report| report).await
+    with_report(market, actor, run_id, |report| report).await
 }
 
 /// The stored report of a run whose access the caller has already checked (404 before it exists).
 pub async fn stored_report(
-    state: &AppState,
+    market: &Market,
     run_id: i64,
 ) -> Result<sandkasse_suite::report::Report, AppError> {
-    with_stored_report(state, run_id, |report| report).await
+    with_stored_report(market, run_id, |report| report).await
 }
 
 /// `render` applied to the report of a finished run the caller may see (404 before it exists).
 pub async fn with_report<T: Send + 'static>(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     run_id: i64,
     render: impl FnOnce(sandkasse_suite::report::Report) -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let (run, _, _) = run(state, actor, run_id).await?;
-    with_stored_report(state, run.id, render).await
+    let (run, _, _) = run(market, actor, run_id).await?;
+    with_stored_report(market, run.id, render).await
 }
 
 /// The stored report parsed and passed to `render` on a blocking thread: a report may be
 /// `limits.max_report_bytes` and its renderings several times that, so neither is built on the
 /// async runtime, where it would stall every other request.
 pub async fn with_stored_report<T: Send + 'static>(
-    state: &AppState,
+    market: &Market,
     run_id: i64,
     render: impl FnOnce(sandkasse_suite::report::Report) -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let text = state
+    let text = market
         .stores
         .market
         .run_report(run_id)
@@ -457,14 +374,14 @@ pub async fn with_stored_report<T: Send + 'static>(
 }
 
 /// The badge of a run the caller may see (404 before it has a report).
-pub async fn badge(state: &AppState, actor: &Actor, run_id: i64) -> Result<String, AppError> {
-    let (run, _, _) = run(state, actor, run_id).await?;
-    stored_badge(state, run.id).await
+pub async fn badge(market: &Market, actor: &Actor, run_id: i64) -> Result<String, AppError> {
+    let (run, _, _) = run(market, actor, run_id).await?;
+    stored_badge(market, run.id).await
 }
 
 /// The badge of a listed product's last run (public).
-pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String, AppError> {
-    let entry = state
+pub async fn catalogue_badge(market: &Market, product_id: i64) -> Result<String, AppError> {
+    let entry = market
         .stores
         .market
         .catalogue()
@@ -472,23 +389,23 @@ pub async fn catalogue_badge(state: &AppState, product_id: i64) -> Result<String
         .into_iter()
         .find(|e| e.product_id == product_id)
         .ok_or(AppError::NotFound)?;
-    stored_badge(state, entry.last_run_id.ok_or(AppError::NotFound)?).await
+    stored_badge(market, entry.last_run_id.ok_or(AppError::NotFound)?).await
 }
 
 /// The badge stored when the run finished; a run finished before badges were stored has it
 /// rendered from its report (off the async runtime).
-async fn stored_badge(state: &AppState, run_id: i64) -> Result<String, AppError> {
-    match state.stores.market.run_badge(run_id).await? {
+async fn stored_badge(market: &Market, run_id: i64) -> Result<String, AppError> {
+    match market.stores.market.run_badge(run_id).await? {
         Some(svg) => Ok(svg),
         None => {
-            with_stored_report(state, run_id, |r| sandkasse_suite::badge::to_badge_svg(&r)).await
+            with_stored_report(market, run_id, |r| sandkasse_suite::badge::to_badge_svg(&r)).await
         }
     }
 }
 
 /// The progress of a run as stored (for watchers that arrive late or after the end).
-pub fn stored_progress(state: &AppState, run: &Run) -> crate::runner::Progress {
-    let total = state.runner.total();
+pub fn stored_progress(market: &Market, run: &Run) -> crate::runner::Progress {
+    let total = market.runner.total();
     crate::runner::Progress {
         state: run.state,
         done: if run.state == RunState::Done {
@@ -508,8 +425,6 @@ pub fn stored_progress(state: &AppState, run: &Run) -> crate::runner::Progress {
 pub struct ListingRequest {
     #[serde(deserialize_with = "integer")]
     pub submission_id: i64,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
 /// An `i64` that also takes a JSON number written with a zero fraction (`7.0`), as JSON Schema's
@@ -545,15 +460,13 @@ fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::
 
 /// Asks for a product version to be listed: its latest run must be godkjent.
 pub async fn request_listing(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     product_id: i64,
     request: &ListingRequest,
-    csrf: Option<&str>,
 ) -> Result<Case, AppError> {
     let org = policy::vendor_organisation(actor)?;
-    actor.require_csrf(csrf.or(request.csrf.as_deref()))?;
-    let product = state
+    let product = market
         .stores
         .market
         .product(product_id)
@@ -562,7 +475,7 @@ pub async fn request_listing(
     if product.organisation_id != org {
         return Err(AppError::NotFound);
     }
-    let submission = state
+    let submission = market
         .stores
         .market
         .submission(request.submission_id)
@@ -572,11 +485,11 @@ pub async fn request_listing(
         return Err(AppError::NotFound);
     }
     if submission.product_id != product_id {
-        return Err(invalid(
+        return Err(AppError::invalid(
             "innsendingen hører ikke til produktet / the submission does not belong to the product",
         ));
     }
-    let runs = state.stores.market.runs(submission.id).await?;
+    let runs = market.stores.market.runs(submission.id).await?;
     let Some(run) = runs
         .iter()
         .find(|r| matches!(r.state, RunState::Done | RunState::Error))
@@ -598,11 +511,11 @@ pub async fn request_listing(
         submission_id: submission.id,
         run_id: run.id,
         requested_by: user.id,
-        reviewers: state.config.reviewers_per_case,
-        at: state.clock.now(),
+        reviewers: market.reviewers_per_case,
+        at: market.clock.now(),
     };
-    let (audit, who) = (state.audit.clone(), actor.audit_name());
-    let case = state
+    let (audit, who) = (market.audit.clone(), actor.audit_name());
+    let case = market
         .stores
         .market
         .open_case(
@@ -623,9 +536,9 @@ pub async fn request_listing(
 }
 
 /// The open review cases (in review or escalated), newest first.
-pub async fn queue(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
+pub async fn queue(market: &Market, actor: &Actor) -> Result<Vec<Case>, AppError> {
     actor.require(policy::REVIEWERS)?;
-    Ok(state
+    Ok(market
         .stores
         .market
         .cases(&[CaseState::InReview, CaseState::Escalated], None)
@@ -633,21 +546,21 @@ pub async fn queue(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppErro
 }
 
 /// Every case, newest first (for the project).
-pub async fn all_cases(state: &AppState, actor: &Actor) -> Result<Vec<Case>, AppError> {
+pub async fn all_cases(market: &Market, actor: &Actor) -> Result<Vec<Case>, AppError> {
     actor.require(policy::REVIEWERS)?;
-    Ok(state.stores.market.cases(&[], None).await?)
+    Ok(market.stores.market.cases(&[], None).await?)
 }
 
 /// A case with its run, for the decision page.
-pub async fn case(state: &AppState, actor: &Actor, id: i64) -> Result<(Case, Run), AppError> {
+pub async fn case(market: &Market, actor: &Actor, id: i64) -> Result<(Case, Run), AppError> {
     actor.require(policy::REVIEWERS)?;
-    let case = state
+    let case = market
         .stores
         .market
         .case(id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let run = state
+    let run = market
         .stores
         .market
         .run(case.run_id)
@@ -662,22 +575,18 @@ pub struct DecisionInput {
     pub decision: String,
     #[serde(default)]
     pub note: String,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
-/// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::listings`].
+/// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::governance`].
 pub async fn decide(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     case_id: i64,
     input: &DecisionInput,
-    csrf: Option<&str>,
 ) -> Result<Decided, AppError> {
     let user = actor.require(policy::DECIDERS)?.clone();
-    actor.require_csrf(csrf.or(input.csrf.as_deref()))?;
     let decision = Decision::parse(&input.decision)
-        .ok_or_else(|| invalid("velg godkjenn eller avslå / choose approve or reject"))?;
+        .ok_or_else(|| AppError::invalid("velg godkjenn eller avslå / choose approve or reject"))?;
     let note = check_text(
         &input.note,
         "begrunnelse / note",
@@ -685,20 +594,20 @@ pub async fn decide(
         true,
         Lines::Many,
     )?;
-    state
+    market
         .stores
         .market
         .case(case_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let (audit, who) = (state.audit.clone(), actor.audit_name());
+    let (audit, who) = (market.audit.clone(), actor.audit_name());
     let level = user.role;
     let note_for_audit = note.clone();
-    let decided = state
+    let decided = market
         .stores
         .market
         .decide(
-            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at: state.clock.now() },
+            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at: market.clock.now() },
             Box::new(move |d| {
                 let subject = format!("case:{}", d.case.id);
                 let mut events = vec![audit.event(
@@ -744,8 +653,6 @@ pub async fn decide(
 pub struct ListingChange {
     #[serde(default)]
     pub reason: String,
-    #[serde(default)]
-    pub csrf: Option<String>,
 }
 
 /// What can happen to a listing by hand.
@@ -789,15 +696,13 @@ impl ListingAction {
 
 /// Suspends, reinstates or delists a listing, always with a reason.
 pub async fn change_listing(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     product_id: i64,
     action: ListingAction,
     change: &ListingChange,
-    csrf: Option<&str>,
 ) -> Result<Listing, AppError> {
     actor.require(policy::REVIEWERS)?;
-    actor.require_csrf(csrf.or(change.csrf.as_deref()))?;
     let reason = check_text(
         &change.reason,
         "begrunnelse / reason",
@@ -806,8 +711,8 @@ pub async fn change_listing(
         Lines::Many,
     )?;
     let (from, to, action_name) = action.transition();
-    let (audit, who, why) = (state.audit.clone(), actor.audit_name(), reason.clone());
-    state
+    let (audit, who, why) = (market.audit.clone(), actor.audit_name(), reason.clone());
+    market
         .stores
         .market
         .set_listing_state(
@@ -815,7 +720,7 @@ pub async fn change_listing(
             from,
             to,
             &reason,
-            state.clock.now(),
+            market.clock.now(),
             Box::new(move |l| {
                 vec![audit.event(
                     &who,
@@ -846,7 +751,7 @@ pub struct CatalogueFilter {
 
 /// The public catalogue, filtered.
 pub async fn catalogue(
-    state: &AppState,
+    market: &Market,
     filter: &CatalogueFilter,
 ) -> Result<Vec<CatalogueEntry>, AppError> {
     let q = filter
@@ -863,7 +768,7 @@ pub async fn catalogue(
         .filter(|v| !v.is_empty())
         .map(str::to_lowercase);
     let all = filter.state.as_deref() == Some("all");
-    Ok(state
+    Ok(market
         .stores
         .market
         .catalogue()
@@ -886,29 +791,32 @@ pub async fn catalogue(
 
 /// A page of the audit trail (oldest first from `after`).
 pub async fn audit_page(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     after: i64,
     limit: u32,
 ) -> Result<Vec<crate::store::AuditEvent>, AppError> {
     actor.require(policy::AUDITORS)?;
-    Ok(state.audit.events_after(after, limit.clamp(1, 500)).await?)
+    Ok(market
+        .audit
+        .events_after(after, limit.clamp(1, 500))
+        .await?)
 }
 
 /// Nights, newest first (for the project).
-pub async fn nights(state: &AppState, actor: &Actor) -> Result<Vec<crate::store::Night>, AppError> {
+pub async fn nights(market: &Market, actor: &Actor) -> Result<Vec<crate::store::Night>, AppError> {
     actor.require(policy::REVIEWERS)?;
-    Ok(state.stores.nightly.nights(100).await?)
+    Ok(market.stores.nightly.nights(100).await?)
 }
 
 /// One night by its date (for the project).
 pub async fn night(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
     date: &str,
 ) -> Result<crate::store::Night, AppError> {
     actor.require(policy::REVIEWERS)?;
-    state
+    market
         .stores
         .nightly
         .night_by_date(date)
@@ -918,7 +826,7 @@ pub async fn night(
 
 /// Notifications the caller may see: a vendor's own organisation's, everything for the project.
 pub async fn notifications(
-    state: &AppState,
+    market: &Market,
     actor: &Actor,
 ) -> Result<Vec<crate::store::Notification>, AppError> {
     let user = actor.user()?;
@@ -927,7 +835,7 @@ pub async fn notifications(
     } else {
         Some(user.organisation_id.ok_or(AppError::Forbidden)?)
     };
-    Ok(state.stores.nightly.notifications(scope, 100).await?)
+    Ok(market.stores.nightly.notifications(scope, 100).await?)
 }
 
 #[cfg(test)]

@@ -111,7 +111,7 @@ pub struct Run {
     pub night_id: Option<i64>,
     /// The data seed, when not the suite's own.
     pub seed: Option<i64>,
-    /// Per-vilkår outcomes and resource figures (see [`crate::nightly::Figures`]).
+    /// Per-vilkår outcomes and resource figures (see [`crate::figures::Figures`]).
     pub figures: Option<serde_json::Value>,
 }
 
@@ -119,33 +119,6 @@ impl Run {
     pub fn godkjent(&self) -> bool {
         self.state == RunState::Done && self.verdict.as_deref() == Some("godkjent")
     }
-}
-
-/// A run handed to a worker: `claim` must be shown to renew or finish it.
-#[derive(Debug, Clone)]
-pub struct ClaimedRun {
-    pub run: Run,
-    /// How long the worker may spend on it.
-    pub budget: Option<std::time::Duration>,
-    pub claim: String,
-    pub component_sha256: String,
-    pub file_name: String,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub state: RunState,
-    pub verdict: Option<String>,
-    pub score: Option<f64>,
-    pub error: Option<String>,
-    pub capabilities: Vec<String>,
-    /// The signed report, JSON.
-    pub report: Option<String>,
-    /// Per-vilkår outcomes and resource figures.
-    pub figures: Option<serde_json::Value>,
-    /// The badge SVG, rendered from the report when the run finished.
-    pub badge: Option<String>,
 }
 
 /// An upload to record.
@@ -310,43 +283,6 @@ pub trait MarketStore: Send + Sync {
     fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
     /// The badge SVG stored when the run finished (`None` before, or for a run without a report).
     fn run_badge(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
-    /// Counts of runs per state.
-    fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>>;
-    /// Puts every `running` run back in the queue: called at start-up, when no worker of this
-    /// database can be running (SQLite has one serving process). Returns the requeued runs.
-    fn requeue_running<'a>(
-        &'a self,
-        at: Timestamp,
-        audit: Audited<'a, Vec<Run>>,
-    ) -> BoxFuture<'a, Result<Vec<Run>, StoreError>>;
-    /// Hands the oldest queued run (or a running one whose lease expired before `at`) to a worker,
-    /// counting the attempt; only runs of night `only_night` when given. `None` when the queue is
-    /// empty.
-    fn claim_run<'a>(
-        &'a self,
-        claim: &'a str,
-        at: Timestamp,
-        lease_until: Timestamp,
-        only_night: Option<i64>,
-        audit: Audited<'a, ClaimedRun>,
-    ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>>;
-    /// Extends a claim's lease; `false` when the claim is no longer this worker's.
-    fn renew_lease<'a>(
-        &'a self,
-        run_id: i64,
-        claim: &'a str,
-        until: Timestamp,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-    /// Stores a run's outcome if `claim` still holds it; `false` (and nothing written) otherwise,
-    /// so a run is finished once.
-    fn finish_run<'a>(
-        &'a self,
-        run_id: i64,
-        claim: &'a str,
-        outcome: RunOutcome,
-        at: Timestamp,
-        audit: Audited<'a, Run>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Opens a review case and assigns the least busy reviewers. A product has at most one open
     /// case ([`StoreError::Conflict`]); with no reviewer at all it is [`StoreError::Refused`].
     fn open_case<'a>(
@@ -354,7 +290,7 @@ pub trait MarketStore: Send + Sync {
         new: NewCase,
         audit: Audited<'a, Case>,
     ) -> BoxFuture<'a, Result<Case, StoreError>>;
-    /// Records a decision and applies [`crate::listings::next_state`] to the case in the same
+    /// Records a decision and applies [`crate::governance::next_state`] to the case in the same
     /// transaction; approval lists (or relists) the product with the case's version.
     fn decide<'a>(
         &'a self,

@@ -33,10 +33,12 @@ use serde::{Deserialize, Serialize};
 
 pub mod market;
 pub mod nightly;
+pub mod queue;
 pub mod sqlite;
 
 pub use market::*;
 pub use nightly::*;
+pub use queue::*;
 
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -305,6 +307,7 @@ pub struct Stores {
     pub accounts: Arc<dyn AccountStore>,
     pub audit: Arc<dyn AuditStore>,
     pub market: Arc<dyn MarketStore>,
+    pub queue: Arc<dyn RunQueue>,
     pub nightly: Arc<dyn NightlyStore>,
     pub health: Arc<dyn StoreHealth>,
 }
@@ -323,6 +326,7 @@ impl Stores {
             accounts: store.clone(),
             audit: store.clone(),
             market: store.clone(),
+            queue: store.clone(),
             nightly: store.clone(),
             health: store,
         }

@@ -5,6 +5,10 @@ use serde::Serialize;
 
 use super::{Audited, BoxFuture, Listing, Run, StoreError};
 
+/// Delivery attempts of one notification before it is given up (it stays visible in the UI):
+/// [`NightlyStore::undelivered`] stops offering it after this many.
+pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
+
 /// One night's batch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Night {

@@ -21,6 +21,7 @@ use super::{
 
 mod market;
 mod nightly;
+mod queue;
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

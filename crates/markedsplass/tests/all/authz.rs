@@ -362,9 +362,9 @@ async fn every_endpoint_for_every_role() {
 
     // Every route of the service has a row (logout is tested on its own below).
     let covered: Vec<(&str, &str)> = rows.iter().map(|r| (r.0, r.1)).collect();
-    for route in sandkasse_markedsplass::api::ROUTES
+    for route in sandkasse_markedsplass::http::api::ROUTES
         .iter()
-        .chain(sandkasse_markedsplass::web::ROUTES)
+        .chain(sandkasse_markedsplass::http::web::ROUTES)
     {
         let logout = route.1 == "/logg-ut" || (route.0 == "DELETE" && route.1 == "/api/v1/session");
         assert!(

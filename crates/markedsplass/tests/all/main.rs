@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 mod authz;
+mod csrf;
 mod flow;
 mod hostile;
 mod market;

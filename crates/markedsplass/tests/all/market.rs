@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::clock::Clock;
-use sandkasse_markedsplass::server::AppState;
+use sandkasse_markedsplass::http::AppState;
 use sandkasse_markedsplass::store::Role;
 use sandkasse_markedsplass::{Config, app};
 use serde_json::{Value, json};

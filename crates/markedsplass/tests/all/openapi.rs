@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use sandkasse_markedsplass::api::{OPENAPI, ROUTES};
+use sandkasse_markedsplass::http::api::{OPENAPI, ROUTES};
 use serde_json::Value;
 
 const METHODS: &[&str] = &[

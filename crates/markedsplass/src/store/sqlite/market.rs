@@ -9,9 +9,9 @@ use sqlx::{Row as _, SqliteConnection};
 
 use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::store::{
-    Audited, BoxFuture, Case, CaseState, CatalogueEntry, ClaimedRun, Decided, Decision, Listing,
-    ListingState, MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary,
-    Review, Role, Run, RunOutcome, RunPurpose, RunState, StoreError, Submission, Submitted,
+    Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState,
+    MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary, Review, Role, Run,
+    RunPurpose, RunState, StoreError, Submission, Submitted,
 };
 
 pub(super) const PRODUCT: &str =
@@ -26,7 +26,7 @@ const CASE: &str = "SELECT c.*, p.name AS product, p.organisation_id, o.name AS 
      JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = c.submission_id \
      JOIN users u ON u.id = c.requested_by";
 
-fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(super) fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     f(text).ok_or_else(|| StoreError::Corrupt(format!("{what} {text:?}")))
 }
 
@@ -123,7 +123,7 @@ async fn load_product(conn: &mut SqliteConnection, id: i64) -> Result<Option<Pro
     row.as_ref().map(product).transpose()
 }
 
-async fn load_submission(
+pub(super) async fn load_submission(
     conn: &mut SqliteConnection,
     id: i64,
 ) -> Result<Option<Submission>, StoreError> {
@@ -376,147 +376,6 @@ impl MarketStore for SqliteStore {
         Box::pin(self.run_text(id, "badge"))
     }
 
-    fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>> {
-        Box::pin(async move {
-            let rows =
-                sqlx::query("SELECT state, COUNT(*) AS n FROM runs GROUP BY state ORDER BY state")
-                    .fetch_all(&self.pool)
-                    .await?;
-            rows.iter()
-                .map(|r| {
-                    Ok((
-                        parse(r.try_get("state")?, "run state", RunState::parse)?,
-                        r.try_get("n")?,
-                    ))
-                })
-                .collect()
-        })
-    }
-
-    fn requeue_running<'a>(
-        &'a self,
-        at: Timestamp,
-        audit: Audited<'a, Vec<Run>>,
-    ) -> BoxFuture<'a, Result<Vec<Run>, StoreError>> {
-        let _ = at;
-        Box::pin(self.write(audit, move |conn| {
-            Box::pin(async move {
-                let ids: Vec<i64> = sqlx::query(
-                    "UPDATE runs SET state = 'queued', claim = NULL, lease_until = NULL WHERE state = 'running' RETURNING id",
-                )
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|r| r.try_get("id"))
-                .collect::<Result<_, _>>()?;
-                let mut runs = Vec::with_capacity(ids.len());
-                for id in ids {
-                    runs.push(load_run(conn, id).await?.ok_or_else(|| missing("run", id))?);
-                }
-                Ok(runs)
-            })
-        }))
-    }
-
-    fn claim_run<'a>(
-        &'a self,
-        claim: &'a str,
-        at: Timestamp,
-        lease_until: Timestamp,
-        only_night: Option<i64>,
-        audit: Audited<'a, ClaimedRun>,
-    ) -> BoxFuture<'a, Result<Option<ClaimedRun>, StoreError>> {
-        let audit = crate::store::when_some(audit);
-        let claim = claim.to_owned();
-        Box::pin(self.write(audit, move |conn| {
-            Box::pin(async move {
-                let next = sqlx::query(
-                    "SELECT r.id FROM runs r WHERE (r.state = 'queued' OR (r.state = 'running' AND r.lease_until < ?1)) \
-                     AND (?2 IS NULL OR r.night_id = ?2) ORDER BY r.purpose = 'nightly', r.id LIMIT 1",
-                )
-                .bind(at.to_string())
-                .bind(only_night)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some(next) = next else { return Ok(None) };
-                let id: i64 = next.try_get("id")?;
-                sqlx::query(
-                    "UPDATE runs SET state = 'running', claim = ?, lease_until = ?, attempts = attempts + 1, started_at = ? \
-                     WHERE id = ?",
-                )
-                .bind(&claim)
-                .bind(lease_until.to_string())
-                .bind(at.to_string())
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-                let run = load_run(conn, id).await?.ok_or_else(|| missing("run", id))?;
-                let component = load_submission(conn, run.submission_id).await?.ok_or_else(|| missing("submission", run.submission_id))?;
-                Ok(Some(ClaimedRun { run, claim, budget: None, component_sha256: component.component_sha256, file_name: component.file_name }))
-            })
-        }))
-    }
-
-    fn renew_lease<'a>(
-        &'a self,
-        run_id: i64,
-        claim: &'a str,
-        until: Timestamp,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let _turn = self.write_lock.lock().await;
-            let done = sqlx::query(
-                "UPDATE runs SET lease_until = ? WHERE id = ? AND claim = ? AND state = 'running'",
-            )
-            .bind(until.to_string())
-            .bind(run_id)
-            .bind(claim)
-            .execute(&self.pool)
-            .await?;
-            Ok(done.rows_affected() == 1)
-        })
-    }
-
-    fn finish_run<'a>(
-        &'a self,
-        run_id: i64,
-        claim: &'a str,
-        outcome: RunOutcome,
-        at: Timestamp,
-        audit: Audited<'a, Run>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let audit = crate::store::when_some(audit);
-        let claim = claim.to_owned();
-        Box::pin(async move {
-            let finished = self
-                .write(audit, move |conn| {
-                    Box::pin(async move {
-                        let capabilities = serde_json::to_string(&outcome.capabilities).unwrap_or_else(|_| "[]".into());
-                        let done = sqlx::query(
-                            "UPDATE runs SET state = ?, claim = NULL, lease_until = NULL, finished_at = ?, verdict = ?, \
-                             score = ?, error = ?, capabilities = ?, report = ?, figures = ?, badge = ? WHERE id = ? AND claim = ? AND state = 'running'",
-                        )
-                        .bind(outcome.state.as_str())
-                        .bind(at.to_string())
-                        .bind(&outcome.verdict)
-                        .bind(outcome.score)
-                        .bind(&outcome.error)
-                        .bind(capabilities)
-                        .bind(&outcome.report)
-                        .bind(outcome.figures.as_ref().map(|f| f.to_string()))
-                        .bind(&outcome.badge)
-                        .bind(run_id)
-                        .bind(&claim)
-                        .execute(&mut *conn)
-                        .await?;
-                        if done.rows_affected() == 1 { load_run(conn, run_id).await } else { Ok(None) }
-                    })
-                })
-                .await?;
-            Ok(finished.is_some())
-        })
-    }
-
     fn open_case<'a>(
         &'a self,
         new: NewCase,
@@ -578,7 +437,7 @@ impl MarketStore for SqliteStore {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| StoreError::Refused("ukjent sak / unknown case".into()))?;
-                crate::listings::may_decide(&case, d.reviewer_id, d.level).map_err(|e| StoreError::Refused(e.to_string()))?;
+                crate::governance::may_decide(&case, d.reviewer_id, d.level).map_err(|e| StoreError::Refused(e.to_string()))?;
                 let at = d.at.to_string();
                 sqlx::query(
                     "INSERT INTO reviews (case_id, reviewer_id, level, decision, note, decided_at) VALUES (?, ?, ?, ?, ?, ?) \
@@ -594,7 +453,7 @@ impl MarketStore for SqliteStore {
                 .execute(&mut *conn)
                 .await?;
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
-                let next = crate::listings::next_state(&case, d.level, d.decision);
+                let next = crate::governance::next_state(&case, d.level, d.decision);
                 if next != case.state {
                     let final_ = matches!(next, CaseState::Approved | CaseState::Rejected);
                     sqlx::query("UPDATE review_cases SET state = ?, decided_at = ?, note = ? WHERE id = ?")

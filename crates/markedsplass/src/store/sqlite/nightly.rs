@@ -275,7 +275,7 @@ impl NightlyStore for SqliteStore {
     fn undelivered(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Notification>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(&format!("{NOTIFICATION} WHERE n.delivered_at IS NULL AND n.attempts < ? ORDER BY n.id LIMIT ?"))
-                .bind(crate::nightly::MAX_DELIVERY_ATTEMPTS)
+                .bind(crate::store::MAX_DELIVERY_ATTEMPTS)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
                 .await?;

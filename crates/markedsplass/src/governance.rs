@@ -9,7 +9,7 @@
 //!   whose decision is final.
 //!
 //! ```
-//! use sandkasse_markedsplass::listings::tally;
+//! use sandkasse_markedsplass::governance::tally;
 //! use sandkasse_markedsplass::store::{CaseState, Decision::*};
 //! assert_eq!(tally(&[Some(Approve), None]), CaseState::InReview);
 //! assert_eq!(tally(&[Some(Approve), Some(Approve)]), CaseState::Approved);

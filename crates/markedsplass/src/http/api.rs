@@ -16,15 +16,17 @@ use sandkasse_suite::report::Report;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{self, Actor};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::http::auth;
+use crate::http::csrf::{self, Csrf, CsrfJson};
+use crate::http::server::AppState;
+use crate::policy::Actor;
 use crate::service::{
-    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
+    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest, Upload,
 };
 
 /// The OpenAPI document, as checked in.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Every API route as `(method, path)` in axum's syntax — the authorisation test and the OpenAPI
 /// test walk this list.
@@ -207,10 +209,9 @@ async fn login(
 
 async fn logout(
     State(state): State<AppState>,
-    actor: Actor,
+    _: Csrf,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    actor.require_csrf_header(&headers)?;
     let cookie = auth::end_session(&state, &headers).await?;
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
@@ -271,12 +272,10 @@ async fn product(
 async fn request_listing(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(request): Json<ListingRequest>,
+    CsrfJson(request): CsrfJson<ListingRequest>,
 ) -> Result<Response, AppError> {
-    let csrf = csrf_header(&headers);
-    let case = service::request_listing(&state, &actor, id, &request, csrf).await?;
+    let case = service::request_listing(&state, &actor, id, &request).await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 
@@ -288,10 +287,12 @@ async fn submit(
 ) -> Result<Response, AppError> {
     // Refuse non-vendors before reading a (possibly large) body.
     crate::policy::vendor_organisation(&actor)?;
-    let mut upload = service::read_upload(&state, multipart).await?;
-    if upload.csrf.is_none() {
-        upload.csrf = csrf_header(&headers).map(str::to_owned);
-    }
+    let UploadForm {
+        upload,
+        csrf: token,
+    } = read_upload(state.config.max_upload_bytes, multipart).await?;
+    // The token is a field of the form (else the header), so it is checked once the form is read.
+    csrf::check(&actor, token.as_deref().or(csrf::header_token(&headers)))?;
     let s = service::submit(&state, &actor, upload).await?;
     let body = json!({ "product": s.product, "submission": s.submission, "run": s.run });
     Ok((
@@ -300,11 +301,6 @@ async fn submit(
         Json(body),
     )
         .into_response())
-}
-
-/// The CSRF token a script sends with a session-authenticated call.
-fn csrf_header(headers: &HeaderMap) -> Option<&str> {
-    headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
 async fn submission(
@@ -445,12 +441,10 @@ async fn case(
 async fn decide(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Json(input): Json<DecisionInput>,
+    CsrfJson(input): CsrfJson<DecisionInput>,
 ) -> Result<Json<Value>, AppError> {
-    let csrf = csrf_header(&headers);
-    let decided = service::decide(&state, &actor, id, &input, csrf).await?;
+    let decided = service::decide(&state, &actor, id, &input).await?;
     Ok(Json(
         json!({ "case": decided.case, "listing": decided.listing }),
     ))
@@ -459,14 +453,11 @@ async fn decide(
 async fn change_listing(
     State(state): State<AppState>,
     actor: Actor,
-    headers: HeaderMap,
     Path((product_id, action)): Path<(i64, String)>,
-    Json(change): Json<ListingChange>,
+    CsrfJson(change): CsrfJson<ListingChange>,
 ) -> Result<Json<Value>, AppError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
-    let csrf = csrf_header(&headers);
-    let listing =
-        service::change_listing(&state, &actor, product_id, action, &change, csrf).await?;
+    let listing = service::change_listing(&state, &actor, product_id, action, &change).await?;
     Ok(Json(json!({ "listing": listing })))
 }
 
@@ -490,4 +481,86 @@ async fn audit(
     let events = service::audit_page(&state, &actor, q.after, q.limit).await?;
     let next = events.last().map(|e| e.seq);
     Ok(Json(json!({ "events": events, "next_after": next })))
+}
+
+/// The 413 of a request body over `max_upload_bytes`, naming the limit.
+pub fn too_large(limit: u64) -> AppError {
+    let shown = if limit >= 1 << 20 {
+        format!("{} MiB", limit >> 20)
+    } else {
+        format!("{} KiB", limit.div_ceil(1024))
+    };
+    AppError::TooLarge(format!(
+        "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
+    ))
+}
+
+/// An upload form as read: the upload for the core, and the CSRF token it carried.
+#[derive(Debug, Default)]
+pub struct UploadForm {
+    pub upload: Upload,
+    pub csrf: Option<String>,
+}
+
+/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
+/// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
+/// `limit` (`max_upload_bytes`) is a 413 that names the limit.
+pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadForm, AppError> {
+    // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
+    let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(limit)
+        } else {
+            AppError::invalid(format!(
+                "{what} kunne ikke leses / could not be read: {}",
+                e.body_text()
+            ))
+        }
+    };
+    let UploadForm {
+        mut upload,
+        mut csrf,
+    } = UploadForm::default();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| failed(e, "skjemaet / the form"))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "component" {
+            upload.file_name = field
+                .file_name()
+                .unwrap_or("component.wasm")
+                .chars()
+                .take(200)
+                .collect();
+            upload.bytes = field
+                .bytes()
+                .await
+                .map_err(|e| failed(e, "filen / the file"))?
+                .to_vec();
+            continue;
+        }
+        // Strict UTF-8: `Field::text` would turn invalid bytes into U+FFFD and store them.
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
+        if !matches!(name.as_str(), "product" | "version" | "changelog" | "csrf") {
+            continue;
+        }
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            AppError::invalid(format!(
+                "feltet {name} er ikke gyldig UTF-8 / field {name} is not valid UTF-8"
+            ))
+        })?;
+        match name.as_str() {
+            "product" => upload.product = text,
+            "version" => upload.version = text,
+            "changelog" => upload.changelog = text,
+            "csrf" => csrf = Some(text),
+            _ => {}
+        }
+    }
+    Ok(UploadForm { upload, csrf })
 }

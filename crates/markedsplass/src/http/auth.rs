@@ -11,6 +11,8 @@
 //!   anonymous. (The public JSON catalogue, badges and OpenAPI do not look at credentials; the
 //!   public pages do, to show who is logged in, so a bad token is a 401 there too.)
 //!
+//! The caller is extracted once per request (later extractors reuse it).
+//!
 //! # CSRF
 //!
 //! A cookie is sent by the browser whatever page makes the request, so every state-changing
@@ -20,8 +22,9 @@
 //!    carries a session cookie — or logs in — with an `Origin` or `Referer` of another host is
 //!    refused;
 //! 2. the synchroniser token: each session has a random `csrf` value, rendered into every form
-//!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. Handlers call
-//!    [`Actor::require_csrf`]; bearer-token requests are exempt (no ambient credential).
+//!    as a hidden field and expected in the `X-CSRF-Token` header of script calls. The handlers
+//!    that change state take an extractor of [`super::csrf`] that checks it; bearer-token
+//!    requests are exempt (no ambient credential).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -34,111 +37,12 @@ use serde_json::json;
 
 use crate::accounts::token_sha256;
 use crate::error::AppError;
-use crate::server::AppState;
-use crate::store::{NewSession, Role, User};
+use crate::http::server::AppState;
+use crate::policy::{Actor, Via};
+use crate::store::{NewSession, User};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "sandkasse_session";
-/// Header carrying the CSRF token for script calls authenticated by the session cookie.
-pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// How a user was authenticated.
-#[derive(Debug, Clone)]
-pub enum Via {
-    /// A session cookie, with the session's CSRF token.
-    Session { csrf: String },
-    /// An API token.
-    Token,
-}
-
-/// The party making a request.
-#[derive(Debug, Clone)]
-pub enum Actor {
-    Anonymous,
-    User { user: User, via: Via },
-}
-
-impl Actor {
-    /// The user, or 401 for anonymous requests.
-    pub fn user(&self) -> Result<&User, AppError> {
-        match self {
-            Actor::User { user, .. } => Ok(user),
-            Actor::Anonymous => Err(AppError::Unauthorized(
-                "logg inn først / log in first".into(),
-            )),
-        }
-    }
-
-    /// The user if anonymous is not enough and their role is one of `roles`: 401 / 403 otherwise.
-    pub fn require(&self, roles: &[Role]) -> Result<&User, AppError> {
-        let user = self.user()?;
-        if roles.contains(&user.role) {
-            Ok(user)
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
-    pub fn role(&self) -> Option<Role> {
-        match self {
-            Actor::User { user, .. } => Some(user.role),
-            Actor::Anonymous => None,
-        }
-    }
-
-    /// The actor's name in the audit trail: `user:NAME` or `anonymous`.
-    pub fn audit_name(&self) -> String {
-        match self {
-            Actor::User { user, .. } => format!("user:{}", user.username),
-            Actor::Anonymous => "anonymous".into(),
-        }
-    }
-
-    /// The CSRF token to render into forms (empty for token and anonymous callers).
-    pub fn csrf(&self) -> &str {
-        match self {
-            Actor::User {
-                via: Via::Session { csrf },
-                ..
-            } => csrf,
-            _ => "",
-        }
-    }
-
-    /// Checks the synchroniser token of a state-changing request: `given` from the form field or
-    /// the `X-CSRF-Token` header. Required for session-authenticated requests only.
-    pub fn require_csrf(&self, given: Option<&str>) -> Result<(), AppError> {
-        match self {
-            Actor::User {
-                via: Via::Session { csrf },
-                ..
-            } => {
-                if given.is_some_and(|g| constant_time_eq(g.as_bytes(), csrf.as_bytes())) {
-                    Ok(())
-                } else {
-                    Err(AppError::BadRequest {
-                        code: "csrf",
-                        message:
-                            "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
-                                  the form expired or did not come from sandkasse; reload the page"
-                                .into(),
-                    })
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// [`Actor::require_csrf`] with the token from the `X-CSRF-Token` header.
-    pub fn require_csrf_header(&self, headers: &HeaderMap) -> Result<(), AppError> {
-        self.require_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn random_token() -> String {
     let mut bytes = [0_u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -154,39 +58,53 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Actor, Response> {
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .unwrap_or_default()
-                .trim();
-            let user = state
-                .accounts
-                .verify_token(token)
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
+        if let Some(Identified(actor)) = parts.extensions.get::<Identified>() {
+            return Ok(actor.clone());
+        }
+        let actor = identify(parts, state).await?;
+        parts.extensions.insert(Identified(actor.clone()));
+        Ok(actor)
+    }
+}
+
+/// The caller of this request, once found (the page, CSRF and handler extractors all ask).
+#[derive(Debug, Clone)]
+struct Identified(Actor);
+
+/// The caller: a bearer token, else a live session, else anonymous.
+async fn identify(parts: &Parts, state: &AppState) -> Result<Actor, Response> {
+    if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+            .trim();
+        let user = state
+            .accounts
+            .verify_token(token)
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        return Ok(Actor::User {
+            user,
+            via: Via::Token,
+        });
+    }
+    if let Some(id) = session_id(parts) {
+        let session = state
+            .stores
+            .accounts
+            .session(&token_sha256(&id), state.clock.now())
+            .await
+            .map_err(|e| AppError::from(e).into_response())?;
+        if let Some(session) = session {
             return Ok(Actor::User {
-                user,
-                via: Via::Token,
+                user: session.user,
+                via: Via::Session { csrf: session.csrf },
             });
         }
-        if let Some(id) = session_id(parts) {
-            let session = state
-                .stores
-                .accounts
-                .session(&token_sha256(&id), state.clock.now())
-                .await
-                .map_err(|e| AppError::from(e).into_response())?;
-            if let Some(session) = session {
-                return Ok(Actor::User {
-                    user: session.user,
-                    via: Via::Session { csrf: session.csrf },
-                });
-            }
-        }
-        Ok(Actor::Anonymous)
     }
+    Ok(Actor::Anonymous)
 }
 
 /// Starts a session for `user` and returns the `Set-Cookie` value.
@@ -305,6 +223,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::csrf::constant_time_eq;
     use axum::http::HeaderValue;
 
     #[test]
@@ -371,7 +290,7 @@ pub async fn login(
     password: &str,
 ) -> Result<User, AppError> {
     let now = state.clock.now();
-    if let Err(wait) = state.login_throttle.check(username, address.0, now) {
+    if let Err(wait) = state.throttle.check(username, address.0, now) {
         tracing::warn!(username, address = ?address.0, "login refused: backing off after failed attempts");
         return Err(AppError::TooManyRequests {
             seconds: wait.as_secs_f64().ceil() as u64,
@@ -379,12 +298,12 @@ pub async fn login(
     }
     match state.accounts.authenticate(username, password).await {
         Ok(user) => {
-            state.login_throttle.succeeded(username, address.0);
+            state.throttle.succeeded(username, address.0);
             Ok(user)
         }
         Err(e) => {
             if matches!(e, crate::accounts::AccountError::InvalidCredentials) {
-                state.login_throttle.failed(username, address.0, now);
+                state.throttle.failed(username, address.0, now);
             }
             Err(e.into())
         }

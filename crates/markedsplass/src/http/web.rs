@@ -4,26 +4,29 @@
 //! every page works without JavaScript (the run page refreshes itself instead of following the
 //! live progress).
 //!
-//! Handlers are thin: they call [`crate::service`] and render. An error becomes a page with the
-//! same message as the API's; an anonymous visitor to a page that needs a login is sent to
-//! `/logg-inn` and back.
+//! Handlers are thin: they call [`crate::service`] and render ([`super::page`]). They return
+//! `Result<Response, PageError>`: an error becomes a page with the same message as the API's; an
+//! anonymous visitor to a page that needs a login is sent to `/logg-inn` and back. Forms that
+//! change state carry the session's CSRF token ([`CsrfForm`]).
 
 use std::collections::BTreeMap;
 
-use axum::extract::{FromRequestParts, Multipart, Path, Query, Request};
+use axum::extract::{Multipart, Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use axum_extra::extract::cookie::CookieJar;
 use minijinja::{Environment, Value as J, context};
 use serde::Deserialize;
 
-use crate::auth::{self, Actor};
+use super::api::{self, UploadForm};
+use super::auth;
+use super::csrf::{self, CsrfForm, CsrfFormRejection};
+use super::page::{self, Page, PageError};
+use super::server::AppState;
 use crate::error::AppError;
 use crate::policy;
-use crate::server::AppState;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
 };
@@ -33,79 +36,81 @@ use crate::store::Role;
 const TEMPLATES: &[(&str, &str)] = &[
     (
         "base.html",
-        include_str!("../../../web/templates/base.html"),
+        include_str!("../../../../web/templates/base.html"),
     ),
     (
         "catalogue.html",
-        include_str!("../../../web/templates/catalogue.html"),
+        include_str!("../../../../web/templates/catalogue.html"),
     ),
     (
         "login.html",
-        include_str!("../../../web/templates/login.html"),
+        include_str!("../../../../web/templates/login.html"),
     ),
     (
         "dashboard.html",
-        include_str!("../../../web/templates/dashboard.html"),
+        include_str!("../../../../web/templates/dashboard.html"),
     ),
     (
         "upload.html",
-        include_str!("../../../web/templates/upload.html"),
+        include_str!("../../../../web/templates/upload.html"),
     ),
-    ("run.html", include_str!("../../../web/templates/run.html")),
+    (
+        "run.html",
+        include_str!("../../../../web/templates/run.html"),
+    ),
     (
         "product.html",
-        include_str!("../../../web/templates/product.html"),
+        include_str!("../../../../web/templates/product.html"),
     ),
     (
         "queue.html",
-        include_str!("../../../web/templates/queue.html"),
+        include_str!("../../../../web/templates/queue.html"),
     ),
     (
         "case.html",
-        include_str!("../../../web/templates/case.html"),
+        include_str!("../../../../web/templates/case.html"),
     ),
     (
         "audit.html",
-        include_str!("../../../web/templates/audit.html"),
+        include_str!("../../../../web/templates/audit.html"),
     ),
     (
         "error.html",
-        include_str!("../../../web/templates/error.html"),
+        include_str!("../../../../web/templates/error.html"),
     ),
     (
         "nights.html",
-        include_str!("../../../web/templates/nights.html"),
+        include_str!("../../../../web/templates/nights.html"),
     ),
     (
         "night.html",
-        include_str!("../../../web/templates/night.html"),
+        include_str!("../../../../web/templates/night.html"),
     ),
     (
         "notifications.html",
-        include_str!("../../../web/templates/notifications.html"),
+        include_str!("../../../../web/templates/notifications.html"),
     ),
 ];
 
 /// The texts, by language and key.
-const I18N: &str = include_str!("../../../web/i18n.toml");
+const I18N: &str = include_str!("../../../../web/i18n.toml");
 
 /// The static assets: `(file name, content type, content)`.
 const STATIC: &[(&str, &str, &str)] = &[
     (
         "style.css",
         "text/css; charset=utf-8",
-        include_str!("../../../web/static/style.css"),
+        include_str!("../../../../web/static/style.css"),
     ),
     (
         "run.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../../web/static/run.js"),
+        include_str!("../../../../web/static/run.js"),
     ),
 ];
 
 /// The languages of the UI; the first is the default.
 pub const LANGUAGES: &[&str] = &["nb", "en"];
-const LANG_COOKIE: &str = "sandkasse_lang";
 
 /// The template environment and the texts.
 pub struct Templates {
@@ -176,120 +181,9 @@ impl Templates {
         Templates { env }
     }
 
-    fn render(&self, name: &str, ctx: J) -> Result<String, minijinja::Error> {
+    pub(super) fn render(&self, name: &str, ctx: J) -> Result<String, minijinja::Error> {
         self.env.get_template(name)?.render(ctx)
     }
-}
-
-/// The request's language: `?lang=` first, then the cookie, then bokmål.
-fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
-    let from_query = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")));
-    let jar = CookieJar::from_headers(headers);
-    let chosen = from_query
-        .map(str::to_owned)
-        .or_else(|| jar.get(LANG_COOKIE).map(|c| c.value().to_owned()));
-    chosen
-        .and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied())
-        .unwrap_or(LANGUAGES[0])
-}
-
-/// What every page needs, extracted from the request: the state, the caller, the language, the
-/// path (for links that switch language), and whether to remember a language chosen in the query.
-struct Page {
-    state: AppState,
-    actor: Actor,
-    lang: &'static str,
-    path: String,
-    set_lang: bool,
-}
-
-impl FromRequestParts<AppState> for Page {
-    type Rejection = Response;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Page, Response> {
-        let actor = Actor::from_request_parts(parts, state).await?;
-        let query = parts.uri.query();
-        Ok(Page {
-            state: state.clone(),
-            actor,
-            lang: language(&parts.headers, query),
-            path: parts.uri.path().to_owned(),
-            set_lang: query.is_some_and(|q| q.contains("lang=")),
-        })
-    }
-}
-
-impl Page {
-    fn render(&self, status: StatusCode, template: &str, ctx: J) -> Response {
-        let user = match &self.actor {
-            Actor::User { user, .. } => {
-                context! { username => user.username, role => user.role.as_str() }
-            }
-            Actor::Anonymous => J::from(()),
-        };
-        let base = context! {
-            lang => self.lang,
-            user => user,
-            csrf => self.actor.csrf(),
-            path => self.path,
-            other_lang => if self.lang == "nb" { "en" } else { "nb" },
-        };
-        let merged = context! { ..ctx, ..base };
-        match self.state.web.render(template, merged) {
-            Ok(html) => {
-                let mut response = (status, Html(html)).into_response();
-                if self.set_lang
-                    && let Ok(v) = HeaderValue::from_str(&format!(
-                        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-                        self.lang
-                    ))
-                {
-                    response.headers_mut().append(header::SET_COOKIE, v);
-                }
-                response
-            }
-            Err(e) => {
-                tracing::error!(error = %e, template, "rendering failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-            }
-        }
-    }
-
-    fn ok(&self, template: &str, ctx: J) -> Response {
-        self.render(StatusCode::OK, template, ctx)
-    }
-
-    /// An error as a page; a request that needs a login goes to the login page and back.
-    fn error(&self, error: AppError) -> Response {
-        if matches!(error, AppError::Unauthorized(_)) && matches!(self.actor, Actor::Anonymous) {
-            return Redirect::to(&format!("/logg-inn?neste={}", encode(&self.path)))
-                .into_response();
-        }
-        let (status, code) = error.status_and_code();
-        if let AppError::Internal(cause) = &error {
-            tracing::error!(error = %cause, "internal error");
-        }
-        self.render(
-            status,
-            "error.html",
-            context! { status => status.as_u16(), code => code, message => error.to_string() },
-        )
-    }
-}
-
-fn encode(path: &str) -> String {
-    path.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"/-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// A local path to go back to after login (never another site).
@@ -321,6 +215,7 @@ pub fn routes() -> Router<AppState> {
         .route("/revisjon", get(audit_page))
         .route("/natt", get(nights_page))
         .route("/natt/{night}", get(night_page))
+        .layer(middleware::from_fn(page::render_errors))
 }
 
 /// Every page route as `(method, path)`, for the authorisation test.
@@ -391,12 +286,15 @@ async fn asset(Path(file): Path<String>) -> Response {
     }
 }
 
-async fn catalogue(page: Page, Query(filter): Query<CatalogueFilter>) -> Response {
-    let state = &page.state;
-    match service::catalogue(state, &filter).await {
-        Ok(entries) => page.ok("catalogue.html", context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] }),
-        Err(e) => page.error(e),
-    }
+async fn catalogue(
+    page: Page,
+    Query(filter): Query<CatalogueFilter>,
+) -> Result<Response, PageError> {
+    let entries = service::catalogue(&page.state, &filter).await?;
+    Ok(page.ok(
+        "catalogue.html",
+        context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] },
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -427,115 +325,108 @@ fn home(role: Role) -> &'static str {
     }
 }
 
-async fn login(page: Page, address: auth::ClientAddr, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    page: Page,
+    address: auth::ClientAddr,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
     let state = &page.state;
     match auth::login(state, address, &form.username, &form.password).await {
-        Ok(user) => match auth::start_session(state, &user).await {
-            Ok(cookie) => {
-                let to = safe_next(form.next.as_deref())
-                    .unwrap_or(home(user.role))
-                    .to_owned();
-                ([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response()
-            }
-            Err(e) => page.error(e),
-        },
+        Ok(user) => {
+            let cookie = auth::start_session(state, &user).await?;
+            let to = safe_next(form.next.as_deref())
+                .unwrap_or(home(user.role))
+                .to_owned();
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
+        }
+        // A refused login is the login form again, with the reason.
         Err(e) => {
             let (status, _) = e.status_and_code();
             let message = e.to_string();
-            page.render(
+            Ok(page.render(
                 status,
                 "login.html",
                 context! { next => safe_next(form.next.as_deref()), error => message, username => form.username },
-            )
+            ))
         }
     }
 }
 
+/// A form with no field but its CSRF token.
 #[derive(Debug, Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: Option<String>,
+struct NoFields {}
+
+async fn logout(
+    page: Page,
+    headers: HeaderMap,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    let cookie = auth::end_session(&page.state, &headers).await?;
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response())
 }
 
-async fn logout(page: Page, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+async fn dashboard(page: Page) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    if let Err(e) = actor.require_csrf(form.csrf.as_deref()) {
-        return page.error(e);
-    }
-    match auth::end_session(state, &headers).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response(),
-        Err(e) => page.error(e),
-    }
+    let products = service::products(state, actor).await?;
+    let notifications = service::notifications(state, actor).await?;
+    Ok(page.ok(
+        "dashboard.html",
+        context! { products => products, is_vendor => actor.role() == Some(Role::Vendor), notifications => notifications },
+    ))
 }
 
-async fn dashboard(page: Page) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match (service::products(state, actor).await, service::notifications(state, actor).await) {
-        (Ok(products), Ok(notifications)) => page.ok(
-            "dashboard.html",
-            context! { products => products, is_vendor => actor.role() == Some(Role::Vendor), notifications => notifications },
-        ),
-        (Err(e), _) | (_, Err(e)) => page.error(e),
-    }
-}
-
-async fn upload_page(page: Page) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    if let Err(e) = policy::vendor_organisation(actor) {
-        return page.error(e);
-    }
-    let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    page.ok(
+async fn upload_page(page: Page) -> Result<Response, PageError> {
+    policy::vendor_organisation(&page.actor)?;
+    let limit_mib = page.state.config.max_upload_bytes.div_ceil(1 << 20);
+    Ok(page.ok(
         "upload.html",
         context! { error => J::from(()), form => context! {}, limit_mib => limit_mib },
-    )
+    ))
 }
 
-async fn upload(page: Page, multipart: Multipart) -> Response {
+/// An upload refused for what it holds is the upload form again, with the reason (and the fields
+/// as far as they were read); only an internal error is the error page.
+async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    if let Err(e) = policy::vendor_organisation(actor) {
-        return page.error(e);
-    }
+    policy::vendor_organisation(actor)?;
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
-    let upload = match service::read_upload(state, multipart).await {
-        Ok(upload) => upload,
-        Err(e) => {
-            let (status, _) = e.status_and_code();
-            return page.render(
-                status,
-                "upload.html",
-                context! { error => e.to_string(), form => context! {}, limit_mib => limit_mib },
-            );
-        }
+    let again = |e: AppError, form: J| {
+        let (status, _) = e.status_and_code();
+        page.render(
+            status,
+            "upload.html",
+            context! { error => e.to_string(), form => form, limit_mib => limit_mib },
+        )
+    };
+    let UploadForm {
+        upload,
+        csrf: token,
+    } = match api::read_upload(state.config.max_upload_bytes, multipart).await {
+        Ok(read) => read,
+        Err(e) => return Ok(again(e, context! {})),
     };
     let form = context! { product => upload.product.clone(), version => upload.version.clone(), changelog => upload.changelog.clone() };
+    // The token is a field of the form, so it is checked once the form is read.
+    if let Err(e) = csrf::check(actor, token.as_deref()) {
+        return Ok(again(e, form));
+    }
     match service::submit(state, actor, upload).await {
-        Ok(s) => Redirect::to(&format!("/kjoringer/{}", s.run.id)).into_response(),
-        Err(AppError::Internal(cause)) => page.error(AppError::Internal(cause)),
-        Err(e) => {
-            let (status, _) = e.status_and_code();
-            page.render(
-                status,
-                "upload.html",
-                context! { error => e.to_string(), form => form, limit_mib => limit_mib },
-            )
-        }
+        Ok(s) => Ok(Redirect::to(&format!("/kjoringer/{}", s.run.id)).into_response()),
+        Err(e @ AppError::Internal(_)) => Err(e.into()),
+        Err(e) => Ok(again(e, form)),
     }
 }
 
-async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
+async fn run_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let (run, submission, product) = match service::run(state, actor, id).await {
-        Ok(found) => found,
-        Err(e) => return page.error(e),
-    };
+    let (run, submission, product) = service::run(state, actor, id).await?;
     let report = match service::stored_report(state, run.id).await {
         Ok(report) => Some(report),
         Err(AppError::NotFound) => None,
-        Err(e) => return page.error(e),
+        Err(e) => return Err(e.into()),
     };
     let progress = service::stored_progress(state, &run);
-    let open_case = match state
+    let open_case = state
         .stores
         .market
         .cases(
@@ -545,88 +436,73 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Response {
             ],
             Some(product.id),
         )
-        .await
-    {
-        Ok(cases) => cases.first().map(|c| c.id),
-        Err(e) => return page.error(e.into()),
-    };
-    let listed_submission = match state.stores.market.listing(product.id).await {
-        Ok(listing) => listing
-            .filter(|l| l.state == crate::store::ListingState::Listed)
-            .map(|l| l.submission_id),
-        Err(e) => return page.error(e.into()),
-    };
+        .await?
+        .first()
+        .map(|c| c.id);
+    let listed_submission = state
+        .stores
+        .market
+        .listing(product.id)
+        .await?
+        .filter(|l| l.state == crate::store::ListingState::Listed)
+        .map(|l| l.submission_id);
     let can_request = actor.role() == Some(Role::Vendor)
         && run.godkjent()
         && open_case.is_none()
         && listed_submission != Some(submission.id);
-    page.ok(
+    Ok(page.ok(
         "run.html",
         context! {
             run => run, submission => submission, product => product, report => report, progress => progress,
             can_request => can_request, open_case => open_case,
         },
+    ))
+}
+
+async fn report_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let (state, actor) = (&page.state, &page.actor);
+    let html =
+        service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await?;
+    // The suite's self-contained report document, with its own strict CSP.
+    Ok((
+        [(header::CONTENT_SECURITY_POLICY, api::REPORT_CSP)],
+        Html(html),
     )
+        .into_response())
 }
 
-async fn report_page(page: Page, Path(id): Path<i64>) -> Response {
+async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    match service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await {
-        // The suite's self-contained report document, with its own strict CSP.
-        Ok(html) => (
-            [(header::CONTENT_SECURITY_POLICY, crate::api::REPORT_CSP)],
-            Html(html),
-        )
-            .into_response(),
-        Err(e) => page.error(e),
-    }
-}
-
-async fn product_page(page: Page, Path(id): Path<i64>) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match service::product(state, actor, id).await {
-        Ok(view) => page.ok(
-            "product.html",
-            context! { view => view, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
-        ),
-        Err(e) => page.error(e),
-    }
+    let view = service::product(state, actor, id).await?;
+    Ok(page.ok(
+        "product.html",
+        context! { view => view, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
+    ))
 }
 
 async fn request_listing(
     page: Page,
     Path(id): Path<i64>,
-    Form(form): Form<ListingRequest>,
-) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match service::request_listing(state, actor, id, &form, None).await {
-        Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
-        Err(e) => page.error(e),
-    }
+    CsrfForm(form): CsrfForm<ListingRequest>,
+) -> Result<Response, PageError> {
+    service::request_listing(&page.state, &page.actor, id, &form).await?;
+    Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
 }
 
 async fn change_listing(
     page: Page,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<ListingChange>,
-) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    let Some(action) = ListingAction::parse(&action) else {
-        return page.error(AppError::NotFound);
-    };
-    match service::change_listing(state, actor, id, action, &form, None).await {
-        Ok(_) => Redirect::to(&format!("/produkter/{id}")).into_response(),
-        Err(e) => page.error(e),
-    }
+    CsrfForm(form): CsrfForm<ListingChange>,
+) -> Result<Response, PageError> {
+    let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
+    service::change_listing(&page.state, &page.actor, id, action, &form).await?;
+    Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
 }
 
-async fn queue_page(page: Page) -> Response {
+async fn queue_page(page: Page) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     // One read of the cases, split into the open ones and the last decided ones.
-    let all = match service::all_cases(state, actor).await {
-        Ok(all) => all,
-        Err(e) => return page.error(e),
-    };
+    let all = service::all_cases(state, actor).await?;
     let (open, decided): (Vec<_>, Vec<_>) = all.into_iter().partition(|c| {
         matches!(
             c.state,
@@ -638,62 +514,75 @@ async fn queue_page(page: Page) -> Response {
     let notifications = service::notifications(state, actor)
         .await
         .unwrap_or_default();
-    page.ok(
+    Ok(page.ok(
         "queue.html",
         context! { open => open, decided => decided, me => me, notifications => notifications },
-    )
+    ))
 }
 
-async fn case_page(page: Page, Path(id): Path<i64>) -> Response {
+async fn case_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     render_case(&page, id, StatusCode::OK, None).await
 }
 
+/// The case page; with `error`, the message and the note of a decision that was not recorded.
 async fn render_case(
     page: &Page,
     id: i64,
     status: StatusCode,
     error: Option<(String, String)>,
-) -> Response {
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
-    let (case, run) = match service::case(state, actor, id).await {
-        Ok(found) => found,
-        Err(e) => return page.error(e),
-    };
+    let (case, run) = service::case(state, actor, id).await?;
     let report = service::stored_report(state, run.id).await.ok();
     let may_decide = actor
         .user()
         .ok()
-        .is_some_and(|u| crate::listings::may_decide(&case, u.id, u.role).is_ok());
-    page.render(status, "case.html", context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note })
+        .is_some_and(|u| crate::governance::may_decide(&case, u.id, u.role).is_ok());
+    Ok(page.render(
+        status,
+        "case.html",
+        context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note },
+    ))
 }
 
-async fn decide(page: Page, Path(id): Path<i64>, Form(form): Form<DecisionInput>) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match service::decide(state, actor, id, &form, None).await {
-        Ok(_) => Redirect::to(&format!("/vurdering/{id}")).into_response(),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
-            let (status, _) = e.status_and_code();
-            render_case(&page, id, status, Some((e.to_string(), form.note.clone()))).await
+/// A decision refused for its input or the case's state — a stale form's token too — is the case
+/// page again with the reason, the note kept.
+async fn decide(
+    page: Page,
+    Path(id): Path<i64>,
+    form: Result<CsrfForm<DecisionInput>, CsrfFormRejection<DecisionInput>>,
+) -> Result<Response, PageError> {
+    let refused = |e: AppError, note: String| {
+        let (status, _) = e.status_and_code();
+        render_case(&page, id, status, Some((e.to_string(), note)))
+    };
+    let form = match form {
+        Ok(CsrfForm(form)) => form,
+        // Whoever may not decide learns that first, as from the decision itself.
+        Err(CsrfFormRejection::Token { form, error }) => {
+            page.actor.require(policy::DECIDERS)?;
+            return refused(error, form.note).await;
         }
-        Err(e) => page.error(e),
+        Err(rejection) => return Ok(rejection.into_response()),
+    };
+    match service::decide(&page.state, &page.actor, id, &form).await {
+        Ok(_) => Ok(Redirect::to(&format!("/vurdering/{id}")).into_response()),
+        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
+            refused(e, form.note).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn nights_page(page: Page) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match service::nights(state, actor).await {
-        Ok(nights) => page.ok("nights.html", context! { nights => nights }),
-        Err(e) => page.error(e),
-    }
+async fn nights_page(page: Page) -> Result<Response, PageError> {
+    let nights = service::nights(&page.state, &page.actor).await?;
+    Ok(page.ok("nights.html", context! { nights => nights }))
 }
 
-async fn night_page(page: Page, Path(date): Path<String>) -> Response {
-    let (state, actor) = (&page.state, &page.actor);
-    match service::night(state, actor, &date).await {
-        Ok(night) => page.ok("night.html", context! { night => night }),
-        Err(e) => page.error(e),
-    }
+async fn night_page(page: Page, Path(date): Path<String>) -> Result<Response, PageError> {
+    let night = service::night(&page.state, &page.actor, &date).await?;
+    Ok(page.ok("night.html", context! { night => night }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -702,18 +591,13 @@ struct AuditQuery {
     after: Option<i64>,
 }
 
-async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Response {
+async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     const PAGE: u32 = 100;
     // Access first: the chain walk below is not for anyone who asks.
-    if let Err(e) = actor.require(policy::AUDITORS) {
-        return page.error(e);
-    }
+    actor.require(policy::AUDITORS)?;
     // One walk of the chain gives both its state and where the newest page starts.
-    let verification = match state.audit.verify_chain().await {
-        Ok(v) => v,
-        Err(e) => return page.error(e.into()),
-    };
+    let verification = state.audit.verify_chain().await?;
     let (intact, head, broken_at, last) = match &verification {
         crate::audit::Verification::Intact { head, events } => {
             (true, head.clone(), None, *events as i64)
@@ -723,16 +607,15 @@ async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Response {
     let after = q
         .after
         .map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
-    match service::audit_page(state, actor, after, PAGE).await {
-        Ok(events) => {
-            let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
-            let next = (events.len() == PAGE as usize)
-                .then(|| events.last().map(|e| e.seq))
-                .flatten();
-            page.ok("audit.html", context! { events => events, prev => prev, next => next, intact => intact, head => head, broken_at => broken_at })
-        }
-        Err(e) => page.error(e),
-    }
+    let events = service::audit_page(state, actor, after, PAGE).await?;
+    let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
+    let next = (events.len() == PAGE as usize)
+        .then(|| events.last().map(|e| e.seq))
+        .flatten();
+    Ok(page.ok(
+        "audit.html",
+        context! { events => events, prev => prev, next => next, intact => intact, head => head, broken_at => broken_at },
+    ))
 }
 
 #[cfg(test)]
@@ -824,20 +707,6 @@ mod tests {
             t.render(name, ctx)
                 .unwrap_or_else(|e| panic!("{name}: {e:#}"));
         }
-    }
-
-    #[test]
-    fn language_comes_from_query_then_cookie_then_default() {
-        let mut h = HeaderMap::new();
-        assert_eq!(language(&h, None), "nb");
-        assert_eq!(language(&h, Some("lang=en")), "en");
-        assert_eq!(language(&h, Some("lang=xx")), "nb");
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("sandkasse_lang=en"),
-        );
-        assert_eq!(language(&h, None), "en");
-        assert_eq!(language(&h, Some("q=a&lang=nb")), "nb");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
-//! use sandkasse_markedsplass::{Config, server::Server};
+//! use sandkasse_markedsplass::{Config, http::Server};
 //! let server = Server::bind(Config::default()).await?;   // opens the database, runs migrations
 //! println!("listening on http://{}", server.local_addr());
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
@@ -32,78 +32,47 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use super::web::Templates;
 use crate::Config;
-use crate::accounts::Accounts;
-use crate::audit::Audit;
 use crate::clock::Clock;
-use crate::components::ComponentStore;
 use crate::error::AppError;
-use crate::runner::Runner;
+use crate::market::{Market, StartError};
 use crate::store::{StoreError, Stores};
+use crate::throttle::LoginThrottle;
 
-/// What every handler can reach.
+/// What every handler can reach: the core ([`Market`], also reached through `Deref`, so
+/// `state.stores` is the market's) and what only the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct AppState {
+    /// The core every operation takes.
+    pub market: Arc<Market>,
+    /// The whole configuration: the listener, body and connection limits, sessions.
     pub config: Arc<Config>,
-    pub stores: Stores,
-    pub accounts: Accounts,
-    pub audit: Audit,
-    pub clock: Clock,
-    pub runner: Arc<Runner>,
-    pub web: Arc<crate::web::Templates>,
-    pub login_throttle: Arc<crate::throttle::LoginThrottle>,
-    /// Permits to compile an upload (`limits.upload_compile_concurrency`).
-    pub upload_compiles: Arc<tokio::sync::Semaphore>,
+    /// The pages' templates and texts.
+    pub templates: Arc<Templates>,
+    /// Failed logins per username and address.
+    pub throttle: Arc<LoginThrottle>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Market;
+
+    fn deref(&self) -> &Market {
+        &self.market
+    }
 }
 
 impl AppState {
-    /// The state over opened `stores`: loads the suite, starts the sandbox, loads (or creates) the
-    /// signing key. `clock` is [`Clock::system`] except in tests.
+    /// The state over opened `stores`: builds the core ([`Market::new`]: the suite, the sandbox,
+    /// the signing key) and the pages' templates. `clock` is [`Clock::system`] except in tests.
     pub fn new(config: Config, stores: Stores, clock: Clock) -> Result<AppState, ServeError> {
-        let audit = Audit::with_clock(stores.audit.clone(), clock.clone());
-        let accounts = Accounts::new(stores.accounts.clone(), audit.clone());
-        let suite_dir = config
-            .suite_dir
-            .clone()
-            .unwrap_or_else(sandkasse_suite::load::default_root);
-        let suite = sandkasse_suite::load::load(&suite_dir)
-            .map_err(|e| ServeError::Suite(e.to_string()))?;
-        let sandbox = sandkasse_sandbox::Sandbox::new(sandkasse_sandbox::SandboxConfig {
-            limits: config.limits.sandbox(),
-            cache_dir: Some(config.data_dir.join("compiled")),
-            compile_worker: config.compile_worker.clone(),
-            ..Default::default()
-        })
-        .map_err(|e| ServeError::Sandbox(e.to_string()))?;
-        let key = signing_key(&config)?;
-        let runner = Runner::new(
-            stores.clone(),
-            audit.clone(),
-            clock.clone(),
-            ComponentStore::new(config.data_dir.join("components")),
-            Arc::new(suite),
-            Arc::new(sandbox),
-            key,
-            std::time::Duration::from_secs(u64::from(config.run_lease_seconds)),
-            config.max_run_attempts,
-            std::time::Duration::from_secs(u64::from(config.run_budget_seconds)),
-        )
-        .with_report_budget(config.limits.max_report_bytes);
-        let login_throttle = Arc::new(crate::throttle::LoginThrottle::new(&config.limits));
-        let accounts = accounts.with_hash_concurrency(config.limits.password_hash_concurrency);
-        let upload_compiles = Arc::new(tokio::sync::Semaphore::new(
-            config.limits.upload_compile_concurrency,
-        ));
+        let market = Market::new(&config, stores, clock)?;
+        let throttle = Arc::new(LoginThrottle::new(&config.limits));
         Ok(AppState {
+            market: Arc::new(market),
             config: Arc::new(config),
-            stores,
-            accounts,
-            audit,
-            clock,
-            runner: Arc::new(runner),
-            web: Arc::new(crate::web::Templates::new()),
-            login_throttle,
-            upload_compiles,
+            templates: Arc::new(Templates::new()),
+            throttle,
         })
     }
 
@@ -114,32 +83,14 @@ impl AppState {
     }
 }
 
-/// The key that signs reports: `signing_key_path`, else the file named by `SANDKASSE_SIGNING_KEY`,
-/// else `data_dir/signing-key.pem` (created on first use, mode 0600).
-fn signing_key(config: &Config) -> Result<ed25519_dalek::SigningKey, ServeError> {
-    use sandkasse_suite::sign::{KEY_ENV, KeySource};
-    let source = match (&config.signing_key_path, std::env::var_os(KEY_ENV)) {
-        (Some(path), _) => KeySource::Operator(path.clone()),
-        (None, Some(path)) => KeySource::Operator(path.into()),
-        (None, None) => KeySource::Local(config.data_dir.join("signing-key.pem")),
-    };
-    let loaded = source
-        .load()
-        .map_err(|e| ServeError::Key(format!("{source}: {e}")))?;
-    Ok(loaded.key)
-}
-
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("loading the conformance suite: {0}")]
-    Suite(String),
-    #[error("starting the sandbox: {0}")]
-    Sandbox(String),
-    #[error("the report signing key: {0}")]
-    Key(String),
+    /// The suite, the sandbox or the signing key.
+    #[error(transparent)]
+    Start(#[from] StartError),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -155,16 +106,16 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .merge(crate::api::routes())
-        .merge(crate::web::routes())
+        .merge(crate::http::api::routes())
+        .merge(crate::http::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversized,
         ))
-        .layer(middleware::from_fn(crate::auth::check_origin))
-        .layer(middleware::from_fn(crate::web::security_headers))
+        .layer(middleware::from_fn(crate::http::auth::check_origin))
+        .layer(middleware::from_fn(crate::http::web::security_headers))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -183,7 +134,7 @@ async fn refuse_oversized(State(state): State<AppState>, request: Request, next:
             if length > state.config.max_upload_bytes
                 && request.uri().path().starts_with("/api/") =>
         {
-            crate::service::too_large(state.config.max_upload_bytes).into_response()
+            crate::http::api::too_large(state.config.max_upload_bytes).into_response()
         }
         _ => next.run(request).await,
     }
@@ -194,7 +145,7 @@ async fn not_found(request: Request) -> Response {
     if request.uri().path().starts_with("/api/") {
         AppError::NotFound.into_response()
     } else {
-        crate::web::not_found_page(&request)
+        crate::http::web::not_found_page(&request)
     }
 }
 
@@ -284,7 +235,7 @@ impl Server {
             .config
             .nightly
             .enabled
-            .then(|| crate::nightly::spawn_scheduler(state.clone(), stopped));
+            .then(|| crate::nightly::spawn_scheduler(state.market.clone(), stopped));
         tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
         // At the signal, compiles in flight are killed (their uploads refused, their runs left to
         // the next start), so the drain below never waits for a compile.
@@ -295,8 +246,8 @@ impl Server {
         };
         // Timeouts, caps and bounded draining (`connections`); the peer address reaches handlers
         // as `ConnectInfo` (the login throttle keys on it).
-        let hygiene = crate::connections::Hygiene::from_limits(&state.config.limits);
-        let served = crate::connections::serve(listener, app(state), hygiene, shutdown).await;
+        let hygiene = crate::http::connections::Hygiene::from_limits(&state.config.limits);
+        let served = crate::http::connections::serve(listener, app(state), hygiene, shutdown).await;
         let _ = stop.send(true);
         for worker in workers.into_iter().chain(scheduler) {
             worker.abort();

@@ -1,0 +1,26 @@
+//! The HTTP layer: the only part of the markedsplass that knows axum. It turns requests into calls
+//! of the core ([`crate::service`] over a [`crate::market::Market`]) and answers back; the core
+//! never imports it.
+//!
+//! - [`server`] — [`AppState`] (the market and what only HTTP needs: the whole configuration, the
+//!   pages' templates, the login throttle), the `Router` ([`app`]), health and readiness, and
+//!   [`Server`], which binds, runs the workers and the nightly scheduler, and shuts down gracefully;
+//! - [`api`] — the JSON API under `/api/v1` (and the upload's multipart reading);
+//! - [`web`] — the server-rendered pages;
+//! - [`auth`] — who is asking ([`crate::policy::Actor`] from a session cookie or an API token),
+//!   sessions, and the origin check; [`csrf`] — the extractors that admit a state-changing request
+//!   only with the session's CSRF token;
+//! - [`page`] — what every page needs, and `PageError`, the error a page handler returns;
+//! - [`error`] — [`crate::AppError`]'s status, stable code and one JSON shape;
+//! - [`connections`] — the accept loop: timeouts, connection caps, bounded draining.
+
+pub mod api;
+pub mod auth;
+pub mod connections;
+pub mod csrf;
+pub mod error;
+pub mod page;
+pub mod server;
+pub mod web;
+
+pub use server::{AppState, ServeError, Server, app, serve};

@@ -1,0 +1,102 @@
+//! The signed webhook: notifications POSTed as JSON with an HMAC-SHA256 signature, over a plain
+//! HTTP/1 client connection (hyper), each retried after later nights until it is delivered or
+//! [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) is reached.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac as _};
+use sha2::Sha256;
+
+use crate::market::Market;
+
+/// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
+/// payload with `X-Sandkasse-Timestamp`, `X-Sandkasse-Signature: sha256=HEX` (the HMAC-SHA256
+/// of `TIMESTAMP.BODY` with `webhook_secret`) and `X-Sandkasse-Delivery: ID` (to deduplicate).
+/// Failures are recorded and retried after the next night, at most
+/// [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) times.
+pub async fn deliver(market: &Market) {
+    let Some(url) = market.nightly.webhook_url.clone() else {
+        return;
+    };
+    let secret = market.nightly.webhook_secret.clone().unwrap_or_default();
+    let pending = match market.stores.nightly.undelivered(100).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading undelivered notifications");
+            return;
+        }
+    };
+    for n in pending {
+        let body = n.payload.to_string();
+        let timestamp = market.clock.now().as_second().to_string();
+        let signature = sign_webhook(&secret, &timestamp, &body);
+        let result = post(&url, &body, &timestamp, &signature, n.id).await;
+        let error = result.err();
+        if let Some(e) = &error {
+            tracing::warn!(notification = n.id, error = %e, "webhook delivery failed");
+        }
+        if let Err(e) = market
+            .stores
+            .nightly
+            .delivery(n.id, market.clock.now(), error.as_deref())
+            .await
+        {
+            tracing::warn!(error = %e, "recording a webhook delivery");
+        }
+    }
+}
+
+/// `sha256=` + hex HMAC-SHA256 of `TIMESTAMP.BODY`: what a receiver recomputes to trust a webhook.
+pub fn sign_webhook(secret: &str, timestamp: &str, body: &str) -> String {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn post(
+    url: &str,
+    body: &str,
+    timestamp: &str,
+    signature: &str,
+    id: i64,
+) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or("only http:// webhooks are supported")?;
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let stream = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::TcpStream::connect(authority),
+    )
+    .await
+    .map_err(|_| "connect timed out".to_owned())?
+    .map_err(|e| e.to_string())?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    let request = hyper::Request::post(path)
+        .header(hyper::header::HOST, authority)
+        .header(hyper::header::CONTENT_TYPE, "application/json")
+        .header("x-sandkasse-timestamp", timestamp)
+        .header("x-sandkasse-signature", signature)
+        // The same notification may arrive twice (two processes delivering); receivers dedupe on it.
+        .header("x-sandkasse-delivery", id.to_string())
+        .body(body.to_owned())
+        .map_err(|e| e.to_string())?;
+    let response = tokio::time::timeout(Duration::from_secs(10), sender.send_request(request))
+        .await
+        .map_err(|_| "the webhook did not answer within 10 s".to_owned())?
+        .map_err(|e| e.to_string())?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the webhook answered {}", response.status()))
+    }
+}
