@@ -33,6 +33,9 @@ pub enum AppError {
     /// 413: the upload is over the limit.
     #[error("{0}")]
     TooLarge(String),
+    /// 415: the request body is not of the media type the operation takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 422: the sandbox's inspection rejected the component; the message is its exact reason.
     #[error("{0}")]
     Rejected(String),

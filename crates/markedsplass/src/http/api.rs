@@ -6,6 +6,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -283,10 +284,11 @@ async fn submit(
     State(state): State<AppState>,
     actor: Actor,
     headers: HeaderMap,
-    multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     // Refuse non-vendors before reading a (possibly large) body.
     crate::policy::vendor_organisation(&actor)?;
+    let multipart = multipart.map_err(|_| not_a_form(&headers))?;
     let UploadForm {
         upload,
         csrf: token,
@@ -505,6 +507,27 @@ pub struct UploadForm {
 /// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
 /// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
 /// `limit` (`max_upload_bytes`) is a 413 that names the limit.
+/// Why a body is not an upload form: another media type (415), or a multipart one without its
+/// boundary (400).
+fn not_a_form(headers: &HeaderMap) -> AppError {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type
+        .to_ascii_lowercase()
+        .starts_with("multipart/form-data")
+    {
+        AppError::invalid(
+            "skjemaet mangler sin boundary (multipart/form-data; boundary=…) / the form has no boundary (multipart/form-data; boundary=…)",
+        )
+    } else {
+        AppError::UnsupportedMediaType(
+            "en opplasting sendes som multipart/form-data med feltene product, version, changelog og component / an upload is sent as multipart/form-data with the fields product, version, changelog and component".into(),
+        )
+    }
+}
+
 pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadForm, AppError> {
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
     let failed = |e: axum::extract::multipart::MultipartError, what: &str| {

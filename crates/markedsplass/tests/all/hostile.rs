@@ -241,6 +241,43 @@ async fn uploads_wait_for_a_compile_permit() {
     assert_eq!(s, StatusCode::CREATED, "{body}");
 }
 
+/// An upload that is not a form is refused with 415 and told how to send one, in both languages;
+/// a form without its boundary is a 400 that says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_that_is_not_a_form_is_told_what_to_send() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    for (content_type, status, code, words) in [
+        (
+            "application/json",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "sendes som multipart/form-data",
+        ),
+        (
+            "multipart/form-data",
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+            "mangler sin boundary",
+        ),
+    ] {
+        let request =
+            Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, content_type);
+        let (s, body, _) = kari.send(request, Body::from("{}")).await;
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (s, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{content_type}: {body}"
+        );
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains(words) && message.contains(" / "),
+            "{message}"
+        );
+    }
+}
+
 /// A body declared larger than the upload limit is refused before it is read, naming the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_declared_length_over_the_limit_is_refused_unread() {
