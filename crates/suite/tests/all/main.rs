@@ -1,10 +1,12 @@
 //! The suite tested from both sides: the reference adapter passes every vilkår; each flawed
 //! adapter fails exactly the vilkår of its mistake; reports are deterministic; and the mutation
 //! score (`mutants`): how many realistic vendor mistakes the suite catches; thresholds are
-//! stated (`thresholds`); nothing passes with nothing to judge (`vacuous`).
+//! stated (`thresholds`); nothing passes with nothing to judge (`vacuous`); the renderings of
+//! several reports are byte for byte what `tests/golden/` holds (`golden`).
 
 mod both_sides;
 mod fairness;
+mod golden;
 mod mutants;
 mod thresholds;
 mod vacuous;
