@@ -1,9 +1,9 @@
 //! Signing, rendering and verifying reports for `sandkasse test` and `sandkasse verify`.
 
 use anyhow::Context as _;
+use sandkasse_suite::render::{badge, html, junit};
 use sandkasse_suite::report::Report;
 use sandkasse_suite::sign::{self, KeySource};
-use sandkasse_suite::{badge, html, junit};
 
 /// Signs with the operator key (`SANDKASSE_SIGNING_KEY`) or the local key, generated on first use.
 pub fn sign(mut report: Report) -> anyhow::Result<Report> {

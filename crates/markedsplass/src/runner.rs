@@ -515,7 +515,7 @@ fn finished(
             .filter_map(|c| serde_json::to_value(c).ok()?.as_str().map(str::to_owned))
             .collect(),
         figures,
-        badge: Some(sandkasse_suite::badge::to_badge_svg(&report)),
+        badge: Some(sandkasse_suite::render::badge::to_badge_svg(&report)),
         report: Some(serde_json::to_string(&report).expect("reports serialise")),
     }
 }

@@ -398,7 +398,10 @@ async fn stored_badge(market: &Market, run_id: i64) -> Result<String, AppError> 
     match market.stores.market.run_badge(run_id).await? {
         Some(svg) => Ok(svg),
         None => {
-            with_stored_report(market, run_id, |r| sandkasse_suite::badge::to_badge_svg(&r)).await
+            with_stored_report(market, run_id, |r| {
+                sandkasse_suite::render::badge::to_badge_svg(&r)
+            })
+            .await
         }
     }
 }

@@ -13,20 +13,19 @@
 //! - [`text`]: the one rule for names people see: no control, bidirectional or invisible
 //!   characters;
 //! - [`sign`]: Ed25519 signing and verification of reports, and which key signs;
-//! - [`junit`], [`html`], [`badge`]: the report as JUnit XML for CI, a page for people, an SVG
-//!   badge (format: `docs/report-format.md`).
+//! - [`render`]: the report as a page for people, JUnit XML for CI and an SVG badge (format:
+//!   `docs/report-format.md`); [`markup`]: the one escaping policy of every rendering and of
+//!   the markedsplass's pages.
 
-pub mod badge;
 pub mod bound;
 pub mod command;
 pub mod fidelity;
 pub mod harness;
-pub mod html;
 pub mod judge;
-pub mod junit;
 pub mod load;
 pub mod markup;
 pub mod model;
+pub mod render;
 pub mod report;
 pub mod run;
 pub mod score;

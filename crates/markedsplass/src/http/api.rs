@@ -394,8 +394,11 @@ async fn rendering(
         "report.json" => ("application/json", |r| {
             serde_json::to_string_pretty(r).unwrap_or_default()
         }),
-        "report.xml" => ("application/xml", sandkasse_suite::junit::to_junit),
-        "report.html" => ("text/html; charset=utf-8", sandkasse_suite::html::to_html),
+        "report.xml" => ("application/xml", sandkasse_suite::render::junit::to_junit),
+        "report.html" => (
+            "text/html; charset=utf-8",
+            sandkasse_suite::render::html::to_html,
+        ),
         _ => return Err(AppError::NotFound),
     };
     let body = service::with_report(&state, &actor, id, move |r| render(&r)).await?;

@@ -461,8 +461,10 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError
 
 async fn report_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let html =
-        service::with_report(state, actor, id, |r| sandkasse_suite::html::to_html(&r)).await?;
+    let html = service::with_report(state, actor, id, |r| {
+        sandkasse_suite::render::html::to_html(&r)
+    })
+    .await?;
     // The suite's self-contained report document, with its own strict CSP.
     Ok((
         [(header::CONTENT_SECURITY_POLICY, api::REPORT_CSP)],

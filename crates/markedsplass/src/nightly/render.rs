@@ -1,7 +1,7 @@
 //! A night's summary and a product's nightly history, drawn: the summary as JUnit XML for CI
 //! ([`junit`]) and the history as an SVG trend for the product page ([`trend_svg`]).
 //!
-//! The JUnit here is not `sandkasse_suite::junit`: that one renders one report (a test suite per
+//! The JUnit here is not `sandkasse_suite::render::junit`: that one renders one report (a test suite per
 //! vilkår, a test case per check), while a night is one test case per product, failing when its
 //! run is not godkjent. Rendering a night through it would change the document CI jobs already
 //! read (`sandkasse nightly --junit`, `/api/v1/nights/{night}/junit.xml`).

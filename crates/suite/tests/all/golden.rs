@@ -10,11 +10,11 @@
 use std::path::PathBuf;
 
 use sandkasse_suite::model::{Capability, Category, Level, Text};
+use sandkasse_suite::render::{badge, html, junit};
 use sandkasse_suite::report::{
     CheckResult, ComponentRef, DataRef, Environment, Outcome, REPORT_FORMAT, Report, ScenarioRun,
     Signature, SuiteRef, Summary, Verdict, VilkarResult,
 };
-use sandkasse_suite::{badge, html, junit};
 use serde_json::{Value, json};
 
 use super::report;

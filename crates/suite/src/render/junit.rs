@@ -10,7 +10,7 @@
 //!
 //! ```
 //! # fn demo(report: &sandkasse_suite::report::Report) -> std::io::Result<()> {
-//! std::fs::write("report.junit.xml", sandkasse_suite::junit::to_junit(report))
+//! std::fs::write("report.junit.xml", sandkasse_suite::render::junit::to_junit(report))
 //! # }
 //! ```
 

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! # fn demo(report: &sandkasse_suite::report::Report) -> std::io::Result<()> {
-//! std::fs::write("report.html", sandkasse_suite::html::to_html(report))
+//! std::fs::write("report.html", sandkasse_suite::render::html::to_html(report))
 //! # }
 //! ```
 

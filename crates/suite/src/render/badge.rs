@@ -9,7 +9,7 @@
 //!
 //! ```
 //! # fn demo(report: &sandkasse_suite::report::Report) -> std::io::Result<()> {
-//! std::fs::write("badge.svg", sandkasse_suite::badge::to_badge_svg(report))
+//! std::fs::write("badge.svg", sandkasse_suite::render::badge::to_badge_svg(report))
 //! # }
 //! ```
 
