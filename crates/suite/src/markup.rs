@@ -7,6 +7,9 @@
 //! evidence read differently from what it is — are shown by code point (`\u{1b}` → `⟨U+001B⟩`,
 //! `\u{202e}` → `⟨U+202E⟩`). The result is well-formed XML and safe HTML, in text content as in
 //! quoted attribute values.
+//!
+//! [`install`] makes a minijinja environment escape with this policy: the report page and the
+//! markedsplass's pages use it.
 
 use std::fmt::Write as _;
 
@@ -70,6 +73,77 @@ pub(crate) fn escape_pre(text: &str) -> String {
         }
     }
     out
+}
+
+/// Installs this policy in a minijinja environment, so that no value reaches a page unescaped:
+///
+/// - every value printed with `{{ … }}` is escaped with [`escape`] — whatever the template's
+///   auto-escape setting, even inside `{% autoescape false %}`; numbers, booleans and `none`
+///   print as minijinja prints them; only a value the template itself marked `|safe` (and the
+///   output of its macros) is written as it is;
+/// - the `escape` filter (and its alias `e`) is [`escape`] too, not minijinja's own;
+/// - the `pre` filter escapes for text inside `<pre>`: as [`escape`], but newlines and tabs stay
+///   literal so the text keeps its shape.
+///
+/// The report page (`render::html`) and the markedsplass's pages use it.
+///
+/// ```
+/// let mut env = minijinja::Environment::new();
+/// sandkasse_suite::markup::install(&mut env);
+/// let page = env
+///     .render_str("<p>{{ name }}</p>", minijinja::context! { name => "<b>\u{202e}x" })
+///     .unwrap();
+/// assert_eq!(page, "<p>&lt;b&gt;⟨U+202E⟩x</p>");
+/// ```
+pub fn install(env: &mut minijinja::Environment<'_>) {
+    env.set_formatter(format_value);
+    env.add_filter("escape", escape_filter);
+    env.add_filter("e", escape_filter);
+    env.add_filter("pre", pre_filter);
+}
+
+/// The formatter [`install`] sets.
+fn format_value(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    if value.is_safe() {
+        return write!(out, "{value}").map_err(minijinja::Error::from);
+    }
+    match value.as_str() {
+        Some(text) => out.write_str(&escape(text)),
+        None if matches!(
+            value.kind(),
+            ValueKind::Undefined | ValueKind::None | ValueKind::Bool | ValueKind::Number
+        ) =>
+        {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        None => out.write_str(&escape(&value.to_string())),
+    }
+    .map_err(minijinja::Error::from)
+}
+
+fn escape_filter(value: &minijinja::Value) -> minijinja::Value {
+    if value.is_safe() {
+        return value.clone();
+    }
+    minijinja::Value::from_safe_string(match value.as_str() {
+        Some(text) => escape(text),
+        None => escape(&value.to_string()),
+    })
+}
+
+fn pre_filter(value: &minijinja::Value) -> minijinja::Value {
+    if value.is_safe() {
+        return value.clone();
+    }
+    minijinja::Value::from_safe_string(match value.as_str() {
+        Some(text) => escape_pre(text),
+        None => escape_pre(&value.to_string()),
+    })
 }
 
 /// The JSON name of a unit enum value (`Outcome::NotApplicable` → `not-applicable`,

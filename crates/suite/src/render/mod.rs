@@ -1,7 +1,8 @@
 //! The report rendered for the people and tools that read it; the signed JSON report
 //! ([`crate::report`]) stays the one authoritative form.
 //!
-//! - [`html`]: one self-contained page for people;
+//! - [`html`]: one self-contained page for people (the minijinja template
+//!   `templates/report.html`);
 //! - [`junit`]: JUnit XML for vendors' CI;
 //! - [`badge`]: a small SVG badge, `sandkasse | godkjent 97 %`.
 //!

@@ -1,0 +1,604 @@
+//! What the page template sees: the report laid out for the page, built by [`page`].
+//!
+//! Every label (in bokmål and English), number format and excerpt is decided here; the template
+//! only places them. Values are plain text — the template's environment escapes every one of
+//! them (`crate::markup`), so nothing here is markup.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::markup::{basis_points, json_name};
+use crate::model::{Category, Level, Text};
+use crate::report::{CheckResult, Outcome, Report, ScenarioRun, SuiteRef, Verdict, VilkarResult};
+
+/// At most this many characters of a call's stdout or stderr are shown (the JSON has all).
+const OUTPUT_EXCERPT_CHARS: usize = 2000;
+
+/// The whole page.
+#[derive(Debug, Serialize)]
+pub(super) struct Page<'a> {
+    sandkasse: &'a str,
+    wasmtime: &'a str,
+    format: &'a str,
+    generated_at: &'a str,
+    reproduce: &'a str,
+    suite: &'a SuiteRef,
+    verdict: VerdictView,
+    score: ScoreView,
+    component: ComponentView<'a>,
+    data: DataView,
+    signature: Option<SignatureView<'a>>,
+    vilkar_counts: Vec<CountView>,
+    check_counts: Vec<CountView>,
+    /// The vilkår table, one per category present.
+    categories: Vec<CategoryView<'a>>,
+    /// The vilkår that failed or erred.
+    findings: Vec<FindingView<'a>>,
+    scenarios: Vec<ScenarioView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct VerdictView {
+    /// Capitalised bokmål, for the title and the header.
+    title: String,
+    nb: &'static str,
+    en: &'static str,
+    class: &'static str,
+    symbol: &'static str,
+}
+
+/// The score as bokmål and English write a percentage.
+#[derive(Debug, Serialize)]
+struct ScoreView {
+    nb: String,
+    en: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ComponentView<'a> {
+    digest: &'a str,
+    short_digest: &'a str,
+    size: String,
+    /// What `info()` said, as compact JSON.
+    info: Option<String>,
+    capabilities: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct DataView {
+    seed: u64,
+    innbyggere: String,
+}
+
+#[derive(Debug, Serialize)]
+struct SignatureView<'a> {
+    algorithm: &'a str,
+    public_key: &'a str,
+}
+
+/// `2 bestått (passed)`.
+#[derive(Debug, Serialize)]
+struct CountView {
+    count: usize,
+    nb: &'static str,
+    en: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct OutcomeView {
+    class: String,
+    symbol: &'static str,
+    nb: &'static str,
+    en: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct CategoryView<'a> {
+    /// The table's `id` attribute.
+    id: String,
+    nb: &'static str,
+    en: &'static str,
+    vilkar: Vec<VilkarRow<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct VilkarRow<'a> {
+    id: &'a str,
+    anchor: String,
+    /// Whether it failed or erred, and so links to its finding.
+    finding: bool,
+    title: &'a Text,
+    skal: bool,
+    weight: u32,
+    outcome: OutcomeView,
+    /// The reason, unless it passed.
+    note: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct FindingView<'a> {
+    id: &'a str,
+    anchor: String,
+    title: &'a Text,
+    text: &'a Text,
+    skal: bool,
+    weight: u32,
+    category: CategoryLabel,
+    outcome: OutcomeView,
+    reason: &'a str,
+    source: &'a str,
+    /// The checks that failed or erred.
+    checks: Vec<CheckView<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct CategoryLabel {
+    nb: &'static str,
+    en: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckView<'a> {
+    id: &'a str,
+    scenario: &'a str,
+    scenario_anchor: String,
+    outcome: OutcomeView,
+    reason: &'a str,
+    /// The evidence, one item a line; none when there is none.
+    evidence: Option<String>,
+    reproduce: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct ScenarioView<'a> {
+    id: &'a str,
+    anchor: String,
+    title: &'a Text,
+    skipped: Option<&'a str>,
+    calls: Vec<CallView>,
+}
+
+/// One call's evidence (see `sandkasse_sandbox::evidence::CallEvidence`).
+#[derive(Debug, Default, Serialize)]
+struct CallView {
+    call: String,
+    class: String,
+    /// The badge colour of the class.
+    badge: &'static str,
+    adapter_error: Option<AdapterErrorView>,
+    /// The detail of a call that did not complete.
+    failure: Option<String>,
+    fuel: Option<String>,
+    memory: Option<String>,
+    truncated: Option<TruncatedView>,
+    /// One line per exchange: `     3 ms GET https://… → 200`.
+    exchanges: Vec<String>,
+    /// One line per log line: `    12 ms info: …`.
+    logs: Vec<String>,
+    logs_dropped: u64,
+    /// stdout and stderr, when not empty (excerpts).
+    outputs: Vec<OutputView>,
+}
+
+#[derive(Debug, Serialize)]
+struct AdapterErrorView {
+    code: String,
+    message: String,
+}
+
+#[derive(Debug, Serialize)]
+struct TruncatedView {
+    strings_cut: String,
+    bytes_cut: String,
+    items_left_out: String,
+    evidence_left_out: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct OutputView {
+    stream: &'static str,
+    text: String,
+}
+
+/// The page's context for `report`.
+pub(super) fn page(report: &Report) -> Page<'_> {
+    let (nb, en) = verdict_label(report.verdict);
+    let (class, symbol) = if report.godkjent() {
+        ("pass", "✓")
+    } else {
+        ("fail", "✗")
+    };
+    let mut by_category: BTreeMap<Category, Vec<&VilkarResult>> = BTreeMap::new();
+    for vilkar in &report.vilkar {
+        by_category.entry(vilkar.category).or_default().push(vilkar);
+    }
+    Page {
+        sandkasse: &report.environment.sandkasse,
+        wasmtime: &report.environment.wasmtime,
+        format: &report.format,
+        generated_at: &report.generated_at,
+        reproduce: &report.reproduce,
+        suite: &report.suite,
+        verdict: VerdictView {
+            title: capitalise(nb),
+            nb,
+            en,
+            class,
+            symbol,
+        },
+        score: ScoreView {
+            nb: percent_nb(report.score),
+            en: percent_en(report.score),
+        },
+        component: ComponentView {
+            digest: &report.component.digest,
+            short_digest: short_digest(&report.component.digest),
+            size: group_digits(report.component.size),
+            info: report.component.info.as_ref().map(compact),
+            capabilities: report
+                .component
+                .capabilities
+                .iter()
+                .map(json_name)
+                .collect(),
+        },
+        data: DataView {
+            seed: report.data.seed,
+            innbyggere: group_digits(report.data.innbyggere as usize),
+        },
+        signature: report.signature.as_ref().map(|s| SignatureView {
+            algorithm: &s.algorithm,
+            public_key: &s.public_key,
+        }),
+        vilkar_counts: counts(report.vilkar.iter().map(|v| v.outcome)),
+        check_counts: counts(
+            report
+                .vilkar
+                .iter()
+                .flat_map(|v| &v.checks)
+                .map(|c| c.outcome),
+        ),
+        categories: by_category
+            .into_iter()
+            .map(|(category, vilkar)| {
+                let (nb, en) = category_label(category);
+                CategoryView {
+                    id: format!("kategori-{}", json_name(&category)),
+                    nb,
+                    en,
+                    vilkar: vilkar.into_iter().map(vilkar_row).collect(),
+                }
+            })
+            .collect(),
+        findings: report
+            .vilkar
+            .iter()
+            .filter(|v| is_finding(v.outcome))
+            .map(finding)
+            .collect(),
+        scenarios: report.scenarios.iter().map(scenario).collect(),
+    }
+}
+
+fn vilkar_row(v: &VilkarResult) -> VilkarRow<'_> {
+    VilkarRow {
+        id: &v.id,
+        anchor: anchor("v", &v.id),
+        finding: is_finding(v.outcome),
+        title: &v.title,
+        skal: v.level == Level::Skal,
+        weight: v.weight,
+        outcome: outcome(v.outcome),
+        note: (v.outcome != Outcome::Pass).then_some(v.reason.as_str()),
+    }
+}
+
+fn finding(v: &VilkarResult) -> FindingView<'_> {
+    let (nb, en) = category_label(v.category);
+    FindingView {
+        id: &v.id,
+        anchor: anchor("v", &v.id),
+        title: &v.title,
+        text: &v.text,
+        skal: v.level == Level::Skal,
+        weight: v.weight,
+        category: CategoryLabel { nb, en },
+        outcome: outcome(v.outcome),
+        reason: &v.reason,
+        source: &v.source,
+        checks: v
+            .checks
+            .iter()
+            .filter(|c| is_finding(c.outcome))
+            .map(check)
+            .collect(),
+    }
+}
+
+fn check(check: &CheckResult) -> CheckView<'_> {
+    CheckView {
+        id: &check.id,
+        scenario: &check.scenario,
+        scenario_anchor: anchor("s", &check.scenario),
+        outcome: outcome(check.outcome),
+        reason: &check.reason,
+        evidence: (!check.evidence.is_empty()).then(|| check.evidence.join("\n")),
+        reproduce: &check.reproduce,
+    }
+}
+
+fn scenario(scenario: &ScenarioRun) -> ScenarioView<'_> {
+    ScenarioView {
+        id: &scenario.id,
+        anchor: anchor("s", &scenario.id),
+        title: &scenario.title,
+        skipped: scenario.skipped.as_deref(),
+        calls: scenario.calls.iter().map(call).collect(),
+    }
+}
+
+/// One call's evidence, read defensively: the report holds it as JSON.
+fn call(call: &Value) -> CallView {
+    let text = |key: &str| call.get(key).and_then(Value::as_str).unwrap_or("?");
+    let str_of = |value: &Value, key: &str, default: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or(default)
+            .to_owned()
+    };
+    let mut view = CallView {
+        call: text("call").to_owned(),
+        class: text("class").to_owned(),
+        badge: call_class(text("class")),
+        ..CallView::default()
+    };
+    if let Some(outcome) = call.get("outcome") {
+        match outcome.get("kind").and_then(Value::as_str) {
+            Some("adapter-error") => {
+                view.adapter_error = Some(AdapterErrorView {
+                    code: str_of(outcome, "code", "?"),
+                    message: str_of(outcome, "message", ""),
+                });
+            }
+            Some("failure") => view.failure = Some(str_of(outcome, "detail", "")),
+            _ => {}
+        }
+    }
+    view.fuel = call
+        .get("fuel_used")
+        .and_then(Value::as_u64)
+        .map(|fuel| group_digits(fuel as usize));
+    view.memory = call
+        .get("peak_memory_bytes")
+        .and_then(Value::as_u64)
+        .map(|memory| group_digits(memory as usize));
+    view.truncated = call.get("truncated").map(|cut| {
+        let n =
+            |key: &str| group_digits(cut.get(key).and_then(Value::as_u64).unwrap_or(0) as usize);
+        TruncatedView {
+            strings_cut: n("strings_cut"),
+            bytes_cut: n("bytes_cut"),
+            items_left_out: n("items_left_out"),
+            evidence_left_out: cut.get("evidence_left_out").and_then(Value::as_bool) == Some(true),
+        }
+    });
+    let items = |key: &str| {
+        call.get(key)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    view.exchanges = items("exchanges").iter().map(exchange_line).collect();
+    view.logs = items("logs")
+        .iter()
+        .map(|line| {
+            format!(
+                "{:>6} ms {}: {}",
+                line.get("at_ms").and_then(Value::as_u64).unwrap_or(0),
+                line.get("level").and_then(Value::as_str).unwrap_or("?"),
+                line.get("message").and_then(Value::as_str).unwrap_or("")
+            )
+        })
+        .collect();
+    view.logs_dropped = call
+        .get("logs_dropped")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    for stream in ["stdout", "stderr"] {
+        let text = call.get(stream).and_then(Value::as_str).unwrap_or("");
+        if !text.is_empty() {
+            view.outputs.push(OutputView {
+                stream,
+                text: excerpt(text),
+            });
+        }
+    }
+    view
+}
+
+fn exchange_line(exchange: &Value) -> String {
+    let at = exchange.get("sent_ms").and_then(Value::as_u64).unwrap_or(0);
+    let request = exchange
+        .get("request_line")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let answer = match exchange.get("disposition") {
+        Some(Value::String(d)) if d == "platform" => {
+            match exchange.get("status").and_then(Value::as_u64) {
+                Some(status) => status.to_string(),
+                None => "no answer".to_owned(),
+            }
+        }
+        Some(Value::String(d)) => d.clone(),
+        Some(Value::Object(d)) => d
+            .iter()
+            .next()
+            .map(
+                |(kind, detail)| match detail.get("authority").and_then(Value::as_str) {
+                    Some(authority) => format!("{kind} ({authority})"),
+                    None => kind.clone(),
+                },
+            )
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    format!("{at:>6} ms {request} → {answer}")
+}
+
+/// The outcomes present, in roll-up order.
+fn counts(outcomes: impl Iterator<Item = Outcome>) -> Vec<CountView> {
+    let mut n = [0usize; 4];
+    for outcome in outcomes {
+        n[match outcome {
+            Outcome::Pass => 0,
+            Outcome::Fail => 1,
+            Outcome::Error => 2,
+            Outcome::NotApplicable => 3,
+        }] += 1;
+    }
+    [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Error,
+        Outcome::NotApplicable,
+    ]
+    .into_iter()
+    .zip(n)
+    .filter(|(_, count)| *count > 0)
+    .map(|(outcome, count)| {
+        let (_, nb, en) = outcome_label(outcome);
+        CountView { count, nb, en }
+    })
+    .collect()
+}
+
+fn is_finding(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Fail | Outcome::Error)
+}
+
+/// `(nb, en)` of a verdict.
+fn verdict_label(verdict: Verdict) -> (&'static str, &'static str) {
+    match verdict {
+        Verdict::Godkjent => ("godkjent", "approved"),
+        Verdict::IkkeGodkjent => ("ikke godkjent", "not approved"),
+    }
+}
+
+fn outcome_label(outcome: Outcome) -> (&'static str, &'static str, &'static str) {
+    match outcome {
+        Outcome::Pass => ("✓", "bestått", "passed"),
+        Outcome::Fail => ("✗", "ikke bestått", "failed"),
+        Outcome::NotApplicable => ("–", "ikke relevant", "not applicable"),
+        Outcome::Error => ("⚠", "feil under kjøring", "error"),
+    }
+}
+
+/// An outcome badge: a symbol (hidden from screen readers), the words in bokmål and English;
+/// never colour alone.
+fn outcome(outcome: Outcome) -> OutcomeView {
+    let (symbol, nb, en) = outcome_label(outcome);
+    OutcomeView {
+        class: json_name(&outcome),
+        symbol,
+        nb,
+        en,
+    }
+}
+
+fn category_label(category: Category) -> (&'static str, &'static str) {
+    match category {
+        Category::Informasjonsutveksling => ("Informasjonsutveksling", "Information exchange"),
+        Category::Sikkerhet => ("Informasjonssikkerhet", "Information security"),
+        Category::Personvern => ("Personvern", "Privacy"),
+        Category::Kontekst => ("Kontekst", "Context"),
+        Category::Robusthet => ("Robusthet", "Robustness"),
+        Category::Ressursbruk => ("Ressursbruk", "Resource use"),
+        Category::Hendelser => ("Hendelser", "Events"),
+    }
+}
+
+/// The class of a call as a badge colour.
+fn call_class(class: &str) -> &'static str {
+    match class {
+        "ok" => "pass",
+        "adapter-error" => "not-applicable",
+        _ => "error",
+    }
+}
+
+/// `v-PER-03`: an id attribute for a vilkår or scenario (whitespace replaced).
+fn anchor(prefix: &str, id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| if c.is_whitespace() { '-' } else { c })
+        .collect();
+    format!("{prefix}-{id}")
+}
+
+/// `33,33 %` (non-breaking space before the sign).
+fn percent_nb(score: f64) -> String {
+    let bp = basis_points(score);
+    format!("{},{:02}\u{a0}%", bp / 100, bp % 100)
+}
+
+fn percent_en(score: f64) -> String {
+    let bp = basis_points(score);
+    format!("{}.{:02}\u{a0}%", bp / 100, bp % 100)
+}
+
+/// `123 456` with non-breaking spaces, as bokmål writes large numbers.
+fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{a0}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn short_digest(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(OUTPUT_EXCERPT_CHARS) {
+        Some((cut, _)) => format!(
+            "{}\n… ({} bytes in all; the JSON report has everything)",
+            &text[..cut],
+            text.len()
+        ),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_bokmal() {
+        assert_eq!(percent_nb(1.0), "100,00\u{a0}%");
+        assert_eq!(percent_nb(0.9749), "97,49\u{a0}%");
+        assert_eq!(group_digits(123_456), "123\u{a0}456");
+        assert_eq!(group_digits(12), "12");
+        assert_eq!(capitalise("ikke godkjent"), "Ikke godkjent");
+    }
+}
