@@ -137,6 +137,9 @@ pub fn texts() -> BTreeMap<String, BTreeMap<String, String>> {
 impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
+        // The report's escaping policy, not minijinja's: every value escaped, control and
+        // bidirectional characters in vendors' text shown by code point.
+        sandkasse_suite::markup::install(&mut env);
         for (name, source) in TEMPLATES {
             env.add_template(name, source)
                 .expect("templates parse (checked by a test)");

@@ -66,6 +66,35 @@ async fn a_hostile_file_name_is_quoted_in_every_stored_command() {
     );
 }
 
+/// Pages escape with the report's policy (`sandkasse_suite::markup`): a bidirectional override
+/// and a C1 control in the vendor's file name — which the upload keeps as sent, though the
+/// reproduce commands leave it out — are shown by code point on the run page, never as
+/// characters that reorder or hide what follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_characters_in_a_file_name_are_shown_on_the_run_page() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let name = "rapport\u{202e}gnp.exe\u{85}.wasm";
+    let (s, up) = kari
+        .upload("Synlig", "1.0.0", name, &plugin("reference"))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{up}");
+    let run = up["run"]["id"].as_i64().unwrap();
+    kari.follow(run).await;
+
+    let (s, page) = kari.get(&format!("/kjoringer/{run}")).await;
+    assert_eq!(s, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("<code>rapport⟨U+202E⟩gnp.exe⟨U+0085⟩.wasm</code>"),
+        "the file name, visibly: {page}"
+    );
+    let (s, report) = kari.get(&format!("/kjoringer/{run}/rapport")).await;
+    assert_eq!(s, StatusCode::OK);
+    for (which, html) in [("run page", &page), ("report page", &report)] {
+        assert!(!html.contains(['\u{202e}', '\u{85}']), "{which}");
+    }
+}
+
 /// Bytes of a run's stored report and badge, read with raw SQL.
 async fn stored_sizes(market: &Market, run: i64) -> (i64, i64) {
     let db = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
