@@ -263,7 +263,7 @@ mod tests {
         let f = |pairs: &[(&str, &str)], fuel| Figures {
             outcomes: pairs
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (k.to_string(), serde_json::from_value(json!(v)).unwrap()))
                 .collect(),
             skal: vec!["A".into(), "B".into()],
             fuel,
