@@ -232,11 +232,7 @@ fn main() {
         );
         println!(
             "  tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
-            summary["tested"],
-            summary["passed"],
-            summary["failed"],
-            summary["errors"],
-            summary["regressions"]
+            summary.tested, summary.passed, summary.failed, summary.errors, summary.regressions
         );
         println!(
             "  wall time {:.1} s, {:.3} s per component",
