@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::http::AppState;
+use sandkasse_markedsplass::nightly::NightSummary;
 use sandkasse_markedsplass::policy::{Actor, Via};
 use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
 use sandkasse_markedsplass::store::{Role, RunState, Stores};
@@ -75,7 +76,7 @@ async fn wait_all(state: &AppState, runs: &[i64]) {
 }
 
 /// Runs the night of `date` over every listing; its wall time and summary.
-async fn night(state: &AppState, date: jiff::civil::Date) -> (Duration, serde_json::Value) {
+async fn night(state: &AppState, date: jiff::civil::Date) -> (Duration, NightSummary) {
     let started = Instant::now();
     let night = nightly::run_night(state, date, Duration::from_secs(4 * 3600))
         .await
@@ -227,11 +228,11 @@ fn main() {
                 "  {label}: wall time {:.1} s, {:.3} s per component; tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
                 took.as_secs_f64(),
                 took.as_secs_f64() / n as f64,
-                summary["tested"],
-                summary["passed"],
-                summary["failed"],
-                summary["errors"],
-                summary["regressions"]
+                summary.tested,
+                summary.passed,
+                summary.failed,
+                summary.errors,
+                summary.regressions
             );
         }
         println!(

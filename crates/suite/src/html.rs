@@ -27,7 +27,8 @@ use serde_json::Value;
 
 use crate::markup::{basis_points, escape, escape_pre, json_name};
 use crate::model::{Category, Level, Text};
-use crate::report::{CheckResult, Outcome, Report, ScenarioRun, Verdict, VilkarResult};
+use crate::report::call::{Disposition, Exchange as CallExchange, Outcome as CallOutcome};
+use crate::report::{Call, CheckResult, Outcome, Report, ScenarioRun, Verdict, VilkarResult};
 
 /// At most this many characters of a call's stdout or stderr are shown (the JSON has all).
 const OUTPUT_EXCERPT_CHARS: usize = 2000;
@@ -403,53 +404,45 @@ fn scenario_details(out: &mut String, scenario: &ScenarioRun) {
     out.push_str("</details>\n");
 }
 
-/// One call's evidence (see `sandkasse_sandbox::evidence::CallEvidence`), read defensively: the
-/// report holds it as JSON.
-fn call_item(out: &mut String, call: &Value) {
-    let text = |key: &str| call.get(key).and_then(Value::as_str).unwrap_or("?");
+/// One call's evidence (see [`crate::report::call`]): all of it, or the summary the size bound
+/// left. A cut list's note is shown as a line of its own.
+fn call_item(out: &mut String, call: &Call) {
     let mut detail = String::new();
-    if let Some(outcome) = call.get("outcome") {
-        match outcome.get("kind").and_then(Value::as_str) {
-            Some("adapter-error") => {
-                let _ = write!(
-                    detail,
-                    " · <code>{}</code>: {}",
-                    escape(outcome.get("code").and_then(Value::as_str).unwrap_or("?")),
-                    escape(outcome.get("message").and_then(Value::as_str).unwrap_or(""))
-                );
-            }
-            Some("failure") => {
-                let _ = write!(
-                    detail,
-                    " · {}",
-                    escape(outcome.get("detail").and_then(Value::as_str).unwrap_or(""))
-                );
-            }
-            _ => {}
+    match call.evidence().map(|e| &e.outcome) {
+        Some(CallOutcome::AdapterError { code, message }) => {
+            let _ = write!(
+                detail,
+                " · <code>{}</code>: {}",
+                escape(code),
+                escape(message)
+            );
         }
+        Some(CallOutcome::Failure { detail: why, .. }) => {
+            let _ = write!(detail, " · {}", escape(why));
+        }
+        _ => {}
     }
     let mut numbers = String::new();
-    if let Some(fuel) = call.get("fuel_used").and_then(Value::as_u64) {
-        let _ = write!(numbers, " · fuel {}", group_digits(fuel as usize));
-    }
-    if let Some(memory) = call.get("peak_memory_bytes").and_then(Value::as_u64) {
-        let _ = write!(
-            numbers,
-            " · minne <span lang=\"en\">memory</span> {} byte",
-            group_digits(memory as usize)
-        );
-    }
+    let _ = write!(
+        numbers,
+        " · fuel {}",
+        group_digits(call.fuel_used() as usize)
+    );
+    let _ = write!(
+        numbers,
+        " · minne <span lang=\"en\">memory</span> {} byte",
+        group_digits(call.peak_memory_bytes() as usize)
+    );
     let _ = writeln!(
         out,
         "<li><p><code>{}</code> → <span class=\"badge {}\">{}</span>{detail}<small>{numbers}</small></p>",
-        escape(text("call")),
-        call_class(text("class")),
-        escape(text("class")),
+        escape(call.call()),
+        call_class(call.class()),
+        escape(call.class()),
     );
-    if let Some(cut) = call.get("truncated") {
-        let n =
-            |key: &str| group_digits(cut.get(key).and_then(Value::as_u64).unwrap_or(0) as usize);
-        let whole = if cut.get("evidence_left_out").and_then(Value::as_bool) == Some(true) {
+    if let Some(cut) = call.truncated() {
+        let n = |count: Option<usize>| group_digits(count.unwrap_or(0));
+        let whole = if cut.evidence_left_out {
             " Bare sammendraget er beholdt. <span lang=\"en\">Only the summary is kept.</span>"
         } else {
             ""
@@ -458,50 +451,43 @@ fn call_item(out: &mut String, call: &Value) {
             out,
             "<p class=\"note\">Bevisene er avkortet til rapportens størrelsesgrense: {} tekster kortet med {} byte, {} elementer utelatt. \
              <span lang=\"en\">The evidence was cut to the report's size budget: {} strings shortened by {} bytes, {} items left out.</span>{whole}</p>",
-            n("strings_cut"),
-            n("bytes_cut"),
-            n("items_left_out"),
-            n("strings_cut"),
-            n("bytes_cut"),
-            n("items_left_out"),
+            n(cut.strings_cut),
+            n(cut.bytes_cut),
+            n(cut.items_left_out),
+            n(cut.strings_cut),
+            n(cut.bytes_cut),
+            n(cut.items_left_out),
         );
     }
+    let Some(evidence) = call.evidence() else {
+        out.push_str("</li>\n");
+        return;
+    };
 
-    let exchanges = call
-        .get("exchanges")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let exchanges = &evidence.exchanges;
     if !exchanges.is_empty() {
-        let lines: Vec<String> = exchanges.iter().map(exchange_line).collect();
+        let mut lines: Vec<String> = exchanges.items.iter().map(exchange_line).collect();
+        if exchanges.left_out > 0 {
+            lines.push("     0 ms ? → ".to_owned());
+        }
         let _ = write!(
             out,
             "<h5>Forespørsler <span class=\"en\" lang=\"en\">Requests</span> ({})</h5>\n<pre>{}</pre>\n",
-            exchanges.len(),
+            exchanges.entries(),
             escape_pre(&lines.join("\n"))
         );
     }
-    let logs = call
-        .get("logs")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+    let logs = &evidence.logs;
     if !logs.is_empty() {
-        let lines: Vec<String> = logs
+        let mut lines: Vec<String> = logs
+            .items
             .iter()
-            .map(|line| {
-                format!(
-                    "{:>6} ms {}: {}",
-                    line.get("at_ms").and_then(Value::as_u64).unwrap_or(0),
-                    line.get("level").and_then(Value::as_str).unwrap_or("?"),
-                    line.get("message").and_then(Value::as_str).unwrap_or("")
-                )
-            })
+            .map(|line| format!("{:>6} ms {}: {}", line.at_ms, line.level, line.message))
             .collect();
-        let dropped = call
-            .get("logs_dropped")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
+        if logs.left_out > 0 {
+            lines.push("     0 ms ?: ".to_owned());
+        }
+        let dropped = evidence.logs_dropped;
         let more = if dropped > 0 {
             format!("\n… {dropped} more")
         } else {
@@ -514,8 +500,7 @@ fn call_item(out: &mut String, call: &Value) {
             escape(&more)
         );
     }
-    for stream in ["stdout", "stderr"] {
-        let text = call.get(stream).and_then(Value::as_str).unwrap_or("");
+    for (stream, text) in [("stdout", &evidence.stdout), ("stderr", &evidence.stderr)] {
         if !text.is_empty() {
             let _ = write!(
                 out,
@@ -527,31 +512,18 @@ fn call_item(out: &mut String, call: &Value) {
     out.push_str("</li>\n");
 }
 
-fn exchange_line(exchange: &Value) -> String {
-    let at = exchange.get("sent_ms").and_then(Value::as_u64).unwrap_or(0);
-    let request = exchange
-        .get("request_line")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    let answer = match exchange.get("disposition") {
-        Some(Value::String(d)) if d == "platform" => {
-            match exchange.get("status").and_then(Value::as_u64) {
-                Some(status) => status.to_string(),
-                None => "no answer".to_owned(),
-            }
-        }
-        Some(Value::String(d)) => d.clone(),
-        Some(Value::Object(d)) => d
-            .iter()
-            .next()
-            .map(
-                |(kind, detail)| match detail.get("authority").and_then(Value::as_str) {
-                    Some(authority) => format!("{kind} ({authority})"),
-                    None => kind.clone(),
-                },
-            )
-            .unwrap_or_default(),
-        _ => String::new(),
+fn exchange_line(exchange: &CallExchange) -> String {
+    let at = exchange.sent_ms.get().copied().unwrap_or(0);
+    let request = &exchange.request_line;
+    let answer = match exchange.disposition.get() {
+        Some(Disposition::Platform) => match exchange.status.get().copied().flatten() {
+            Some(status) => status.to_string(),
+            None => "no answer".to_owned(),
+        },
+        Some(Disposition::RefusedEgress { authority }) => format!("refused-egress ({authority})"),
+        Some(Disposition::RefusedRequestLimit) => "refused-request-limit".to_owned(),
+        Some(Disposition::RefusedBodyLimit) => "refused-body-limit".to_owned(),
+        None => String::new(),
     };
     format!("{at:>6} ms {request} → {answer}")
 }

@@ -33,21 +33,23 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             None => nightly::tonight(&market)?,
         };
         let night = nightly::run_night_alone(&market, date, std::time::Duration::from_secs(20 * 3600)).await?;
-        let s = night.summary.clone().unwrap_or_default();
+        let Some(s) = &night.summary else {
+            anyhow::bail!("night {} finished without its summary", night.night);
+        };
         println!(
             "Natt / night {} (frø / seed {}, suite {}): {} testet / tested, {} godkjent, {} ikke godkjent, {} feil / errors, \
              {} regresjoner / regressions, {} forbedringer / improvements, {} suspendert / suspended, {} s",
-            night.night, night.seed, night.suite_version, s["tested"], s["passed"], s["failed"], s["errors"], s["regressions"],
-            s["improvements"], s["suspended"], s["duration_seconds"]
+            night.night, night.seed, night.suite_version, s.tested, s.passed, s.failed, s.errors, s.regressions,
+            s.improvements, s.suspended, serde_json::json!(s.duration_seconds)
         );
-        for e in s["entries"].as_array().into_iter().flatten() {
+        for e in &s.entries {
             println!(
                 "  {:<30} {:<10} run {:>5}  {:<14} {}",
-                format!("{} ({})", e["product"].as_str().unwrap_or_default(), e["vendor"].as_str().unwrap_or_default()),
-                e["version"].as_str().unwrap_or_default(),
-                e["run_id"],
-                e["verdict"].as_str().or(e["state"].as_str()).unwrap_or_default(),
-                e["listing_change"].as_str().unwrap_or_default()
+                format!("{} ({})", e.product, e.vendor),
+                e.version,
+                serde_json::json!(e.run_id),
+                e.verdict.map_or(e.state.as_str(), |v| v.as_str()),
+                e.listing_change.map_or("", |c| c.as_str())
             );
         }
         if let Some(path) = junit {

@@ -5,6 +5,7 @@
 
 mod both_sides;
 mod fairness;
+mod golden;
 mod mutants;
 mod thresholds;
 mod vacuous;
