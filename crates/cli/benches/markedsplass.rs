@@ -815,27 +815,12 @@ fn prime(
 /// A copy of a component with one more custom section (`sandkasse-bench`, `n`): the same code, a
 /// new hash, so the service compiles it afresh.
 fn with_custom_section(component: &[u8], n: usize) -> Vec<u8> {
-    fn leb128(mut v: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"sandkasse-bench";
-    let data = n.to_string();
-    let mut payload = Vec::new();
-    leb128(name.len(), &mut payload);
-    payload.extend_from_slice(name);
-    payload.extend_from_slice(data.as_bytes());
     let mut out = component.to_vec();
-    out.push(0); // custom section
-    leb128(payload.len(), &mut out);
-    out.extend_from_slice(&payload);
+    let section = wasm_encoder::CustomSection {
+        name: "sandkasse-bench".into(),
+        data: n.to_string().into_bytes().into(),
+    };
+    wasm_encoder::ComponentSection::append_to_component(&section, &mut out);
     out
 }
 

@@ -4,8 +4,9 @@
 //! adapter with its own digest (a custom section names the copy), uploaded, tested and approved
 //! through the service's own operations. Then ~10 % of the listings are swapped to flawed and
 //! hostile components (as a regression would), and one night runs over all of them with the
-//! configured worker pool. Prints the night's wall time, the time per component, the
-//! extrapolation to 1 000 components and the process's peak memory.
+//! configured worker pool: two nights, the first with the compile cache emptied (cold), the second
+//! with the cache the first filled (warm, as every night after the first). Prints each night's
+//! wall time and time per component and the process's peak memory.
 //!
 //! Not a criterion benchmark: one night is the measurement. Under `cargo test --all-targets` it
 //! only prints how to run it.
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::http::AppState;
+use sandkasse_markedsplass::nightly::NightSummary;
 use sandkasse_markedsplass::policy::{Actor, Via};
 use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
 use sandkasse_markedsplass::store::{Role, RunState, Stores};
@@ -34,27 +36,12 @@ fn plugin(name: &str) -> Vec<u8> {
 
 /// `bytes` with a custom section `sandkasse-bench-copy` holding `n`: a new digest, same behaviour.
 fn copy(bytes: &[u8], n: usize) -> Vec<u8> {
-    fn leb(mut v: usize, out: &mut Vec<u8>) {
-        loop {
-            let byte = (v & 0x7f) as u8;
-            v >>= 7;
-            if v == 0 {
-                out.push(byte);
-                return;
-            }
-            out.push(byte | 0x80);
-        }
-    }
-    let name = b"sandkasse-bench-copy";
-    let payload = n.to_string().into_bytes();
-    let mut content = Vec::new();
-    leb(name.len(), &mut content);
-    content.extend_from_slice(name);
-    content.extend_from_slice(&payload);
     let mut out = bytes.to_vec();
-    out.push(0);
-    leb(content.len(), &mut out);
-    out.extend_from_slice(&content);
+    let section = wasm_encoder::CustomSection {
+        name: "sandkasse-bench-copy".into(),
+        data: n.to_string().into_bytes().into(),
+    };
+    wasm_encoder::ComponentSection::append_to_component(&section, &mut out);
     out
 }
 
@@ -86,6 +73,15 @@ async fn wait_all(state: &AppState, runs: &[i64]) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Runs the night of `date` over every listing; its wall time and summary.
+async fn night(state: &AppState, date: jiff::civil::Date) -> (Duration, NightSummary) {
+    let started = Instant::now();
+    let night = nightly::run_night(state, date, Duration::from_secs(4 * 3600))
+        .await
+        .unwrap();
+    (started.elapsed(), night.summary.unwrap())
 }
 
 fn main() {
@@ -213,40 +209,32 @@ fn main() {
         }
         let setup = setup.elapsed();
 
-        // The night.
-        let started = Instant::now();
-        let night = nightly::run_night(
-            &state,
-            nightly::tonight(&state).unwrap(),
-            Duration::from_secs(4 * 3600),
-        )
-        .await
-        .unwrap();
-        let took = started.elapsed();
-        let summary = night.summary.unwrap();
+        // Two nights over the same listings: a cold one, with no compiled artefact on disk (the
+        // first night after a wasmtime upgrade or on a new worker), then a warm one, as every
+        // night after the first (the cold night filled the cache).
+        let first = nightly::tonight(&state).unwrap();
+        let compiled = state.config.data_dir.join("compiled");
+        std::fs::remove_dir_all(&compiled).unwrap();
+        std::fs::create_dir_all(&compiled).unwrap();
+        let cold = night(&state, first).await;
+        let warm = night(&state, first.tomorrow().unwrap()).await;
         let _ = stop.send(true);
-        let per = took.as_secs_f64() / n as f64;
         println!(
-            "night over {n} listed components ({workers} workers, {} cores):",
+            "nights over {n} listed components ({workers} workers, {} cores):",
             std::thread::available_parallelism().map_or(0, |p| p.get())
         );
-        println!(
-            "  tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
-            summary["tested"],
-            summary["passed"],
-            summary["failed"],
-            summary["errors"],
-            summary["regressions"]
-        );
-        println!(
-            "  wall time {:.1} s, {:.3} s per component",
-            took.as_secs_f64(),
-            per
-        );
-        println!(
-            "  extrapolated to 1 000 components: {:.1} min (target < 30 min)",
-            per * 1000.0 / 60.0
-        );
+        for (label, (took, summary)) in [("cold cache", cold), ("warm cache", warm)] {
+            println!(
+                "  {label}: wall time {:.1} s, {:.3} s per component; tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
+                took.as_secs_f64(),
+                took.as_secs_f64() / n as f64,
+                summary.tested,
+                summary.passed,
+                summary.failed,
+                summary.errors,
+                summary.regressions
+            );
+        }
         println!(
             "  set-up (upload, test, list {n}; {} regressions swapped in): {:.1} s",
             swapped.len(),

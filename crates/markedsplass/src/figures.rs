@@ -6,13 +6,15 @@
 
 use std::collections::BTreeMap;
 
+use sandkasse_suite::report::Outcome;
 use serde::{Deserialize, Serialize};
 
 /// What a run measured, for comparison between nights.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Figures {
     /// Outcome per vilkår id (`pass`, `fail`, `not-applicable`, `error`).
-    pub outcomes: BTreeMap<String, String>,
+    pub outcomes: BTreeMap<String, Outcome>,
     /// The ids of the skal-vilkår.
     pub skal: Vec<String>,
     /// Fuel consumed over every call (≈ instructions).
@@ -28,31 +30,23 @@ impl Figures {
     pub fn of(report: &sandkasse_suite::report::Report) -> Figures {
         let mut f = Figures::default();
         for v in &report.vilkar {
-            let outcome = serde_json::to_value(v.outcome)
-                .ok()
-                .and_then(|o| o.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            f.outcomes.insert(v.id.clone(), outcome);
+            f.outcomes.insert(v.id.clone(), v.outcome);
             if v.level == sandkasse_suite::model::Level::Skal {
                 f.skal.push(v.id.clone());
             }
         }
         for call in report.scenarios.iter().flat_map(|s| &s.calls) {
-            f.fuel += call["fuel_used"].as_u64().unwrap_or(0);
-            f.peak_memory_bytes = f
-                .peak_memory_bytes
-                .max(call["peak_memory_bytes"].as_u64().unwrap_or(0));
-            f.requests += call["exchanges"].as_array().map_or(0, |e| e.len() as u64);
+            f.fuel += call.fuel_used();
+            f.peak_memory_bytes = f.peak_memory_bytes.max(call.peak_memory_bytes());
+            // As the JSON has them: a list the size bound cut counts its note too.
+            f.requests += call.evidence().map_or(0, |e| e.exchanges.entries() as u64);
         }
         f
     }
 
     /// Whether vilkår `id` fails (`fail` or `error`).
     pub fn failing(&self, id: &str) -> bool {
-        matches!(
-            self.outcomes.get(id).map(String::as_str),
-            Some("fail" | "error")
-        )
+        self.outcomes.get(id).is_some_and(|o| o.is_failing())
     }
 
     /// The skal-vilkår that fail.

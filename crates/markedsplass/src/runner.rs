@@ -51,7 +51,7 @@ pub struct Progress {
     pub done: usize,
     /// Scenarios in the suite.
     pub total: usize,
-    pub verdict: Option<String>,
+    pub verdict: Option<crate::store::Verdict>,
     pub score: Option<f64>,
     pub error: Option<String>,
 }
@@ -490,7 +490,7 @@ fn finished(
     key: &ed25519_dalek::SigningKey,
     run_id: i64,
 ) -> RunOutcome {
-    let figures = serde_json::to_value(crate::figures::Figures::of(&report)).ok();
+    let figures = Some(crate::figures::Figures::of(&report));
     let cut = sandkasse_suite::bound::bound(&mut report, budget);
     if cut.any() {
         tracing::info!(run = run_id, ?cut, "the report was cut to its budget");
@@ -498,14 +498,7 @@ fn finished(
     sandkasse_suite::sign::sign(&mut report, key);
     RunOutcome {
         state: RunState::Done,
-        verdict: Some(
-            if report.godkjent() {
-                "godkjent"
-            } else {
-                "ikke-godkjent"
-            }
-            .into(),
-        ),
+        verdict: Some(report.verdict),
         score: Some(report.score),
         error: None,
         capabilities: report

@@ -417,7 +417,7 @@ pub fn stored_progress(market: &Market, run: &Run) -> crate::runner::Progress {
             0
         },
         total,
-        verdict: run.verdict.clone(),
+        verdict: run.verdict,
         score: run.score,
         error: run.error.clone(),
     }

@@ -2,12 +2,16 @@
 //!
 //! Everything here is deterministic for the same component, data seed and calls, except the
 //! fields named `*_us` (real durations), which [`CallEvidence::without_durations`] clears.
+//!
+//! Evidence serialises to JSON and reads back strictly (an unknown field is an error): what a
+//! report or `sandkasse run` wrote is the same evidence when read again.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Evidence of one call into the component.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CallEvidence {
     /// The export called: `instantiate`, `info`, `patient-overview`, `document`, `on-event`.
     pub call: String,
@@ -78,8 +82,8 @@ impl CallEvidence {
 }
 
 /// What a call produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Outcome {
     /// The call returned normally; `value` is its result as JSON.
     Ok { value: Value },
@@ -90,7 +94,7 @@ pub enum Outcome {
 }
 
 /// Why a call did not complete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureClass {
     /// Used all fuel of the call (e.g. an endless loop).
@@ -128,7 +132,8 @@ impl FailureClass {
 }
 
 /// One HTTP exchange.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// `GET https://plattform.sandkasse.test/4601/fhir/Patient/x`
     pub request_line: String,
@@ -152,7 +157,7 @@ pub struct Exchange {
 }
 
 /// What the sandbox did with a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Disposition {
     /// Routed to the platform.
@@ -166,10 +171,126 @@ pub enum Disposition {
 }
 
 /// One log line from the `logging` import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogLine {
     pub level: String,
     pub message: String,
     /// Virtual time, ms since the session began.
     pub at_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Evidence with every variant and optional field used.
+    fn every_kind() -> Vec<CallEvidence> {
+        let exchange = |disposition: Disposition, status: Option<u16>| Exchange {
+            request_line: "GET https://plattform.sandkasse.test/4601/fhir/Patient/p1".to_owned(),
+            request_headers: vec![("authorization".to_owned(), "Bearer <redacted>".to_owned())],
+            request_body: Some("{\"a\":1}".to_owned()),
+            request_body_bytes: 7,
+            disposition,
+            status,
+            response_headers: vec![(
+                "content-type".to_owned(),
+                "application/fhir+json".to_owned(),
+            )],
+            response_body: status.map(|_| "{\"resourceType\":\"Patient\"}".to_owned()),
+            response_body_bytes: 26,
+            sent_ms: 3,
+            received_ms: 9,
+        };
+        let mut ok = CallEvidence::quiet(
+            "patient-overview",
+            Outcome::Ok {
+                value: serde_json::json!({ "resourceType": "Bundle", "n": 1.5, "big": u64::MAX }),
+            },
+        );
+        ok.arguments = serde_json::json!({ "context": { "token": "<redacted>" } });
+        ok.exchanges = vec![
+            exchange(Disposition::Platform, Some(200)),
+            exchange(Disposition::Platform, None),
+            exchange(
+                Disposition::RefusedEgress {
+                    authority: "evil.example".to_owned(),
+                },
+                None,
+            ),
+            exchange(Disposition::RefusedRequestLimit, None),
+            exchange(Disposition::RefusedBodyLimit, None),
+        ];
+        ok.logs = vec![LogLine {
+            level: "info".to_owned(),
+            message: "henter".to_owned(),
+            at_ms: 4,
+        }];
+        ok.logs_dropped = 2;
+        ok.requests_unrecorded = 1;
+        ok.stdout = "ut".to_owned();
+        ok.stderr = "feil".to_owned();
+        ok.fuel_used = 1_000;
+        ok.peak_memory_bytes = 65_536;
+        ok.virtual_start_ms = 1;
+        ok.virtual_end_ms = 10;
+        ok.duration_us = 1_234;
+        let error = CallEvidence::quiet(
+            "document",
+            Outcome::AdapterError {
+                code: "internal".to_owned(),
+                message: "boom".to_owned(),
+            },
+        );
+        let mut failures: Vec<CallEvidence> = [
+            FailureClass::OutOfFuel,
+            FailureClass::Deadline,
+            FailureClass::MemoryLimit,
+            FailureClass::StackOverflow,
+            FailureClass::OutputLimit,
+            FailureClass::ResultLimit,
+            FailureClass::Trap,
+            FailureClass::Poisoned,
+        ]
+        .into_iter()
+        .map(|class| {
+            let mut c = CallEvidence::quiet(
+                "on-event",
+                Outcome::Failure {
+                    class,
+                    detail: "stopped".to_owned(),
+                },
+            );
+            c.class = class.name().to_owned();
+            c
+        })
+        .collect();
+        failures.extend([ok, error]);
+        failures
+    }
+
+    #[test]
+    fn evidence_round_trips_through_json() {
+        for evidence in every_kind() {
+            let text = serde_json::to_string(&evidence).unwrap();
+            let back: CallEvidence = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, evidence);
+            assert_eq!(
+                serde_json::to_string(&back).unwrap(),
+                text,
+                "the same bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let mut value = serde_json::to_value(CallEvidence::quiet(
+            "info",
+            Outcome::Ok { value: Value::Null },
+        ))
+        .unwrap();
+        value["extra"] = 1.into();
+        assert!(serde_json::from_value::<CallEvidence>(value).is_err());
+    }
 }

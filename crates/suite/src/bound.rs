@@ -21,6 +21,9 @@
 //! and, after step 3, `evidence_left_out: true`. Cutting happens before signing, so a bounded
 //! report verifies like any other (`docs/report-format.md`, "Size bound").
 //!
+//! The rule is written over JSON, the form the budget counts: a call is cut as its JSON and read
+//! back as a [`Call`], which holds every form the rule leaves (`report/call.rs`).
+//!
 //! ```
 //! # fn demo(mut report: sandkasse_suite::report::Report) {
 //! let cut = sandkasse_suite::bound::bound(&mut report, 1 << 20);
@@ -31,7 +34,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::report::Report;
+use crate::report::call::{Summary, left_out_count, left_out_note};
+use crate::report::{Call, Report};
 
 /// What a cut string ends with (before the count of bytes cut).
 pub const MARK: &str = " … [avkortet / cut";
@@ -160,17 +164,30 @@ impl Stats {
 fn shorten(report: &mut Report, limits: Limits, cut: &mut Cut) {
     for call in report.scenarios.iter_mut().flat_map(|s| &mut s.calls) {
         let mut stats = Stats::default();
-        if let Value::Object(fields) = call {
-            for (key, value) in fields.iter_mut() {
-                if key != "truncated" {
-                    shorten_value(value, limits, 1, &mut stats);
+        let Ok(Value::Object(mut fields)) = serde_json::to_value(&*call) else {
+            unreachable!("a call serialises to an object")
+        };
+        for (key, value) in fields.iter_mut() {
+            if key != "truncated" {
+                shorten_value(value, limits, 1, &mut stats);
+            }
+        }
+        // Counted only when a string or item was cut for the first time (a string cut again in
+        // a later pass adds bytes but is not recorded).
+        if !stats.is_empty() {
+            record(&mut fields, stats);
+        }
+        // Unchanged unless something was cut (see `shorten_value`).
+        if stats.bytes_cut > 0 || !stats.is_empty() {
+            match serde_json::from_value::<Call>(Value::Object(fields)) {
+                Ok(shortened) => *call = shortened,
+                // Every cut of this rule is a form `Call` holds (`tests/all/golden.rs` proves the
+                // bytes); were one not, the call would keep its summary rather than fail the report.
+                Err(e) => {
+                    debug_assert!(false, "a cut call reads back: {e}");
+                    summarise(call);
                 }
             }
-            if !stats.is_empty() {
-                record(fields, stats);
-            }
-        } else {
-            shorten_value(call, limits, 1, &mut stats);
         }
         stats.add_to(cut);
     }
@@ -290,15 +307,7 @@ fn shorten_list<T: From<String> + Note>(items: &mut Vec<T>, limit: usize, stats:
 const NOTE_KEY: &str = "…";
 
 fn left_out(items: usize) -> String {
-    format!("[{items} elementer utelatt / {items} items left out]")
-}
-
-/// The count in a note written by [`left_out`].
-fn left_out_count(note: &str) -> Option<usize> {
-    let (n, rest) = note.strip_prefix('[')?.split_once(' ')?;
-    rest.starts_with("elementer utelatt / ")
-        .then(|| n.parse().ok())
-        .flatten()
+    left_out_note(items)
 }
 
 /// An item that may be a note of items left out.
@@ -348,47 +357,59 @@ fn cut_bytes(mark: &str) -> Option<usize> {
 }
 
 /// Step 3: a call reduced to its summary.
-fn summarise(call: &mut Value) {
-    let Value::Object(fields) = call else {
-        *call = json!({ "truncated": { "evidence_left_out": true } });
-        return;
-    };
-    let mut kept = Map::new();
-    for key in ["call", "class", "fuel_used", "peak_memory_bytes"] {
-        if let Some(v) = fields.remove(key) {
-            kept.insert(key.to_owned(), v);
-        }
-    }
-    let mut truncated = fields.remove("truncated").unwrap_or_else(|| json!({}));
-    truncated["evidence_left_out"] = Value::Bool(true);
-    kept.insert("truncated".to_owned(), truncated);
-    *fields = kept;
+fn summarise(call: &mut Call) {
+    let mut truncated = call.truncated().cloned().unwrap_or_default();
+    truncated.evidence_left_out = true;
+    *call = Call::Summary(Summary {
+        call: call.call().to_owned(),
+        class: call.class().to_owned(),
+        fuel_used: call.fuel_used(),
+        peak_memory_bytes: call.peak_memory_bytes(),
+        truncated,
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testutil::sample_report;
+    use sandkasse_sandbox::{CallEvidence, LogLine, Outcome};
+    use serde_json::json;
 
     /// A report as an inflating component makes it: a 16 MiB result that is not JSON, and a
     /// thousand 4 KiB log lines in each of five calls.
     fn inflated() -> Report {
         let mut report = sample_report();
-        let logs: Vec<Value> = (0..1000)
-            .map(|i| json!({ "level": "info", "message": "x".repeat(4096), "at_ms": i }))
+        let logs: Vec<LogLine> = (0..1000)
+            .map(|i| LogLine {
+                level: "info".to_owned(),
+                message: "x".repeat(4096),
+                at_ms: i,
+            })
             .collect();
         for n in 0..5 {
-            report.scenarios[0].calls.push(json!({
-                "call": "patient-overview",
-                "class": "ok",
-                "outcome": { "kind": "ok", "value": if n == 0 { "ø".repeat(8 << 20) } else { String::new() } },
-                "logs": logs,
-                "fuel_used": 7,
-                "peak_memory_bytes": 65536,
-            }));
+            let value = json!(if n == 0 {
+                "ø".repeat(8 << 20)
+            } else {
+                String::new()
+            });
+            let mut call = CallEvidence::quiet("patient-overview", Outcome::Ok { value });
+            call.logs = logs.clone();
+            call.fuel_used = 7;
+            call.peak_memory_bytes = 65536;
+            report.scenarios[0].calls.push(call.into());
         }
         report.vilkar[0].checks[0].evidence = vec!["y".repeat(1 << 20); 30];
         report
+    }
+
+    /// The calls of the first scenario as their JSON.
+    fn calls(report: &Report) -> Vec<Value> {
+        report.scenarios[0]
+            .calls
+            .iter()
+            .map(|c| serde_json::to_value(c).unwrap())
+            .collect()
     }
 
     #[test]
@@ -413,18 +434,17 @@ mod tests {
             (report.verdict, report.score, report.summary),
             (verdict, score, summary)
         );
+        let calls = calls(&report);
         let counted = |key: &str| -> u64 {
-            report.scenarios[0]
-                .calls
+            calls
                 .iter()
                 .filter_map(|c| c["truncated"][key].as_u64())
                 .sum()
         };
         assert!(counted("strings_cut") > 0 && counted("bytes_cut") > 0);
-        let last = &report.scenarios[0].calls.last().unwrap()["truncated"];
+        let last = &calls.last().unwrap()["truncated"];
         assert!(last["items_left_out"].as_u64().unwrap() > 900, "{last}");
-        let result = report.scenarios[0]
-            .calls
+        let result = calls
             .iter()
             .find_map(|c| c["outcome"]["value"].as_str().filter(|v| !v.is_empty()))
             .unwrap();
@@ -453,7 +473,8 @@ mod tests {
             cut.evidence_left_out && cut.final_bytes <= 7 << 10,
             "{cut:?}"
         );
-        let call = report.scenarios[0].calls.last().unwrap();
+        let calls = calls(&report);
+        let call = calls.last().unwrap();
         assert_eq!(
             call.as_object().unwrap().keys().collect::<Vec<_>>(),
             [

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use sandkasse_sandbox::{Rejection, Sandbox, SessionOptions, block_on_virtual};
-use serde_json::Value;
 
 use crate::load::Suite;
 use crate::model::{Capability, DataSpec};
@@ -181,7 +180,7 @@ pub fn test_component(
                 .instantiation
                 .iter()
                 .chain(e.steps.iter().filter_map(|s| s.call.as_ref()))
-                .map(|c| serde_json::to_value(c.clone().without_durations()).unwrap_or(Value::Null))
+                .map(|c| c.clone().without_durations().into())
                 .collect(),
         })
         .collect();

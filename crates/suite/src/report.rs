@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use crate::model::{Capability, Category, Level, Text};
 
+pub mod call;
+
+pub use call::Call;
+
 /// Format id of the JSON report.
 pub const REPORT_FORMAT: &str = "sandkasse-report/1";
 
@@ -69,11 +73,34 @@ pub struct Environment {
     pub wasmtime: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Godkjent,
     IkkeGodkjent,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 2] = [Verdict::Godkjent, Verdict::IkkeGodkjent];
+
+    /// The word the report uses: `godkjent`, `ikke-godkjent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Godkjent => "godkjent",
+            Verdict::IkkeGodkjent => "ikke-godkjent",
+        }
+    }
+
+    /// The verdict named by [`Verdict::as_str`].
+    pub fn parse(text: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Counts, for the summary table.
@@ -87,13 +114,20 @@ pub struct Summary {
 
 /// The closed set of outcomes. Roll-up order: error > fail > pass; a vilkår whose checks are all
 /// not applicable is not applicable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
     Pass,
     NotApplicable,
     Fail,
     Error,
+}
+
+impl Outcome {
+    /// Whether the outcome is a failure: `fail` or `error`.
+    pub fn is_failing(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Error)
+    }
 }
 
 /// One vilkår's result.
@@ -134,8 +168,9 @@ pub struct ScenarioRun {
     pub title: Text,
     /// Why the scenario was not run, if it was not (e.g. a capability the adapter lacks).
     pub skipped: Option<String>,
-    /// Every call's evidence, as recorded by the sandbox (durations zeroed).
-    pub calls: Vec<Value>,
+    /// Every call's evidence, as recorded by the sandbox (durations zeroed) and perhaps cut to
+    /// the report's budget ([`call`]).
+    pub calls: Vec<Call>,
 }
 
 /// An Ed25519 signature.

@@ -473,7 +473,10 @@ mod tests {
             |r| r.vilkar[3].outcome = Outcome::Pass,
             |r| r.vilkar[3].checks[0].evidence.clear(),
             |r| r.generated_at = "2030-01-01T00:00:00Z".to_owned(),
-            |r| r.scenarios[0].calls[0]["class"] = "ok".into(),
+            |r| match &mut r.scenarios[0].calls[0] {
+                crate::report::Call::Evidence(e) => e.class = "ok".into(),
+                crate::report::Call::Summary(s) => s.class = "ok".into(),
+            },
         ];
         for change in tampered {
             let mut copy = report.clone();

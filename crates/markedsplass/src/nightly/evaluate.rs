@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{ACTOR, Entry, Figures, NightlyError};
 use crate::market::Market;
-use crate::store::{Night, RiskChange, Run, RunState, StoreError};
+use crate::store::{NewNotification, Night, RiskChange, Run, RunState, StoreError};
 
 /// What changed since the previous night.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,10 +68,7 @@ pub(super) async fn entry(
         .submission(run.submission_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt("submission vanished".into()))?;
-    let figures: Option<Figures> = run
-        .figures
-        .clone()
-        .and_then(|f| serde_json::from_value(f).ok());
+    let figures = run.figures.clone();
     let listing = store.listing(run.product_id).await?;
     let previous_figures = baseline_figures(market, night, run, listing.as_ref()).await?;
     let diff = match &figures {
@@ -114,7 +111,6 @@ pub(super) async fn entry(
         };
         let change = match (passing, listing.at_risk_since) {
             (false, None) => Some((
-                "at_risk",
                 RiskChange::AtRisk { run_id: run.id },
                 format!(
                     "{} {} er i faresonen etter nattens kjøring {} / is at risk after nightly run {}: {what}",
@@ -122,7 +118,6 @@ pub(super) async fn entry(
                 ),
             )),
             (false, Some(_)) if days_at_risk >= grace_days => Some((
-                "suspended",
                 RiskChange::Suspend {
                     run_id: run.id,
                     reason: format!(
@@ -136,7 +131,6 @@ pub(super) async fn entry(
                 ),
             )),
             (true, Some(_)) => Some((
-                "cleared",
                 RiskChange::Cleared { run_id: run.id },
                 format!(
                     "{} {} er ute av faresonen: nattens kjøring {} er godkjent / is no longer at risk: nightly run {} is godkjent",
@@ -145,30 +139,30 @@ pub(super) async fn entry(
             )),
             _ => None,
         };
-        if let Some((kind, risk, message)) = change {
+        if let Some((risk, message)) = change {
+            let kind = risk.kind();
             let payload = json!({
                 "kind": kind, "night": night.night, "product_id": product.id, "product": product.name, "vendor": product.vendor,
                 "version": submission.version, "run_id": run.id, "failing_skal": failing_skal, "message": message, "at": now,
             });
             let audit = market.audit.clone();
-            let (action, reason, run_id) = (format!("listing.{kind}"), message.clone(), run.id);
+            let (action, reason, run_id) = (kind.audit_action(), message.clone(), run.id);
             let applied = market
                 .stores
                 .nightly
                 .change_risk(
                     product.id,
                     risk,
-                    Some((kind.to_owned(), message, Some(night.id), payload)),
+                    Some(NewNotification {
+                        message,
+                        night_id: Some(night.id),
+                        payload,
+                    }),
                     now,
                     Box::new(move |l| {
-                        let action = if action == "listing.suspended" {
-                            "listing.suspend".to_owned()
-                        } else {
-                            action
-                        };
                         vec![audit.event(
                             ACTOR,
-                            &action,
+                            action,
                             &format!("product:{}", l.product_id),
                             Some(&reason),
                             json!({ "run_id": run_id, "state": l.state }),
@@ -184,7 +178,7 @@ pub(super) async fn entry(
                 }
                 Err(e) => return Err(e.into()),
             }
-            listing_change = Some(kind.to_owned());
+            listing_change = Some(kind);
         }
     }
     Ok(Entry {
@@ -193,8 +187,8 @@ pub(super) async fn entry(
         vendor: product.vendor,
         version: submission.version,
         run_id: run.id,
-        state: run.state.as_str().into(),
-        verdict: run.verdict.clone(),
+        state: run.state,
+        verdict: run.verdict,
         score: run.score,
         error: run.error.clone(),
         failing_skal,
@@ -230,9 +224,7 @@ async fn baseline_figures(
         },
         (None, None) => None,
     };
-    Ok(baseline
-        .and_then(|r| r.figures)
-        .and_then(|f| serde_json::from_value(f).ok()))
+    Ok(baseline.and_then(|r| r.figures))
 }
 
 /// The night (date) a nightly run belongs to.
@@ -263,7 +255,7 @@ mod tests {
         let f = |pairs: &[(&str, &str)], fuel| Figures {
             outcomes: pairs
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .map(|(k, v)| (k.to_string(), serde_json::from_value(json!(v)).unwrap()))
                 .collect(),
             skal: vec!["A".into(), "B".into()],
             fuel,

@@ -52,7 +52,9 @@ mod webhook;
 pub use crate::figures::Figures;
 pub use crate::store::MAX_DELIVERY_ATTEMPTS;
 pub use evaluate::{Diff, diff};
-pub use night::{Entry, finish_night, run_night, run_night_alone, seed_for, start_night};
+pub use night::{
+    Entry, NightSummary, finish_night, run_night, run_night_alone, seed_for, start_night,
+};
 pub use render::{junit, trend_svg};
 pub use schedule::{missed_night, next_start, night_of, spawn_scheduler, start_on, tonight};
 pub use webhook::{deliver, sign_webhook};

@@ -10,7 +10,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::{ACTOR, Diff, Figures, NightlyError, deliver, evaluate};
 use crate::market::Market;
-use crate::store::{NewNight, Night, RunState, StoreError};
+use crate::store::{ListingChange, NewNight, Night, NightState, RunState, StoreError, Verdict};
 
 /// The seed of a night: the first 8 bytes of SHA-256("sandkasse-nightly:" + date), as a positive
 /// integer (SQLite stores signed 64-bit).
@@ -128,22 +128,48 @@ async fn finish_when_done(
 }
 
 /// One product's line in a night's summary.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub product_id: i64,
     pub product: String,
     pub vendor: String,
     pub version: String,
     pub run_id: i64,
-    pub state: String,
-    pub verdict: Option<String>,
+    pub state: RunState,
+    pub verdict: Option<Verdict>,
     pub score: Option<f64>,
     pub error: Option<String>,
     pub failing_skal: Vec<String>,
     pub diff: Diff,
-    /// `at_risk`, `suspended` or `cleared` when the listing's health changed.
-    pub listing_change: Option<String>,
+    /// When the listing's health changed.
+    pub listing_change: Option<ListingChange>,
     pub figures: Option<Figures>,
+}
+
+/// What a night tested and what came of it: what the summary page, its JSON and its JUnit show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NightSummary {
+    pub night: String,
+    pub seed: i64,
+    pub suite_version: String,
+    pub started_at: jiff::Timestamp,
+    pub finished_at: jiff::Timestamp,
+    /// To a tenth of a second.
+    pub duration_seconds: f64,
+    pub tested: usize,
+    /// Runs godkjent and ikke godkjent.
+    pub passed: usize,
+    pub failed: usize,
+    /// Runs that produced no report.
+    pub errors: usize,
+    /// Runs with newly failing vilkår, or whose listing became at risk.
+    pub regressions: usize,
+    /// Runs with newly passing vilkår, or whose listing's risk was cleared.
+    pub improvements: usize,
+    /// Listings suspended this night.
+    pub suspended: usize,
+    /// One per run, by run id.
+    pub entries: Vec<Entry>,
 }
 
 /// Evaluates the night if every run of it has finished; `None` while runs are pending. A night
@@ -154,7 +180,7 @@ pub async fn finish_night(market: &Market, night_id: i64) -> Result<Option<Night
         .night(night_id)
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("night {night_id} vanished")))?;
-    if night.state == "done" {
+    if night.state == NightState::Done {
         return Ok(Some(night));
     }
     let runs = nightly.night_runs(night_id).await?;
@@ -171,26 +197,32 @@ pub async fn finish_night(market: &Market, night_id: i64) -> Result<Option<Night
         entries.push(evaluate::entry(market, &night, run, now, grace_days).await?);
     }
     let count = |f: &dyn Fn(&Entry) -> bool| entries.iter().filter(|e| f(e)).count();
-    let summary = json!({
-        "night": night.night,
-        "seed": night.seed,
-        "suite_version": night.suite_version,
-        "started_at": night.started_at,
-        "finished_at": now,
-        "duration_seconds": (now.duration_since(night.started_at).as_secs_f64() * 10.0).round() / 10.0,
-        "tested": entries.len(),
-        "passed": count(&|e| e.verdict.as_deref() == Some("godkjent")),
-        "failed": count(&|e| e.verdict.as_deref() == Some("ikke-godkjent")),
-        "errors": count(&|e| e.state == "error"),
-        "regressions": count(&|e| !e.diff.newly_failing.is_empty() || e.listing_change.as_deref() == Some("at_risk")),
-        "improvements": count(&|e| !e.diff.newly_passing.is_empty() || e.listing_change.as_deref() == Some("cleared")),
-        "suspended": count(&|e| e.listing_change.as_deref() == Some("suspended")),
-        "entries": entries,
-    });
+    let change = |e: &Entry, c| e.listing_change == Some(c);
+    let summary = NightSummary {
+        night: night.night.clone(),
+        seed: night.seed,
+        suite_version: night.suite_version.clone(),
+        started_at: night.started_at,
+        finished_at: now,
+        duration_seconds: (now.duration_since(night.started_at).as_secs_f64() * 10.0).round()
+            / 10.0,
+        tested: entries.len(),
+        passed: count(&|e| e.verdict == Some(Verdict::Godkjent)),
+        failed: count(&|e| e.verdict == Some(Verdict::IkkeGodkjent)),
+        errors: count(&|e| e.state == RunState::Error),
+        regressions: count(&|e| {
+            !e.diff.newly_failing.is_empty() || change(e, ListingChange::AtRisk)
+        }),
+        improvements: count(&|e| {
+            !e.diff.newly_passing.is_empty() || change(e, ListingChange::Cleared)
+        }),
+        suspended: count(&|e| change(e, ListingChange::Suspended)),
+        entries,
+    };
     let audit = market.audit.clone();
     let (subject, details) = (
         format!("night:{}", night.night),
-        json!({ "tested": summary["tested"], "regressions": summary["regressions"], "suspended": summary["suspended"] }),
+        json!({ "tested": summary.tested, "regressions": summary.regressions, "suspended": summary.suspended }),
     );
     nightly
         .finish_night(
@@ -206,6 +238,61 @@ pub async fn finish_night(market: &Market, night_id: i64) -> Result<Option<Night
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The summary is stored as the JSON the night's pages and API have always shown: the same
+    /// keys in the same order as when it was built as a `json!` object.
+    #[test]
+    fn the_summary_serialises_as_before() {
+        let at: jiff::Timestamp = "2026-11-20T01:00:00Z".parse().unwrap();
+        let entry = Entry {
+            product_id: 1,
+            product: "Journal".into(),
+            vendor: "Acme AS".into(),
+            version: "1.0.0".into(),
+            run_id: 7,
+            state: RunState::Done,
+            verdict: Some(Verdict::IkkeGodkjent),
+            score: Some(0.5),
+            error: None,
+            failing_skal: vec!["SIK-01".into()],
+            diff: Diff::default(),
+            listing_change: Some(ListingChange::AtRisk),
+            figures: None,
+        };
+        let summary = NightSummary {
+            night: "2026-11-20".into(),
+            seed: 42,
+            suite_version: "2.1.0".into(),
+            started_at: at,
+            finished_at: at,
+            duration_seconds: 12.5,
+            tested: 1,
+            passed: 0,
+            failed: 1,
+            errors: 0,
+            regressions: 1,
+            improvements: 0,
+            suspended: 0,
+            entries: vec![entry.clone()],
+        };
+        let before = json!({
+            "night": "2026-11-20", "seed": 42, "suite_version": "2.1.0", "started_at": at,
+            "finished_at": at, "duration_seconds": 12.5, "tested": 1, "passed": 0, "failed": 1,
+            "errors": 0, "regressions": 1, "improvements": 0, "suspended": 0,
+            "entries": [{
+                "product_id": 1, "product": "Journal", "vendor": "Acme AS", "version": "1.0.0",
+                "run_id": 7, "state": "done", "verdict": "ikke-godkjent", "score": 0.5,
+                "error": null, "failing_skal": ["SIK-01"], "diff": Diff::default(),
+                "listing_change": "at_risk", "figures": null,
+            }],
+        });
+        let text = serde_json::to_string(&summary).unwrap();
+        assert_eq!(text, before.to_string());
+        assert_eq!(
+            serde_json::from_str::<NightSummary>(&text).unwrap(),
+            summary
+        );
+    }
 
     #[test]
     fn seeds_are_per_date_stable_and_positive() {

@@ -7,21 +7,20 @@
 //! read (`sandkasse nightly --junit`, `/api/v1/nights/{night}/junit.xml`).
 
 use super::Entry;
-use crate::store::{Night, Run};
+use crate::store::{Night, Run, RunState, Verdict};
 
 /// A night's summary as JUnit XML: one test case per product, failing when not godkjent.
 pub fn junit(night: &Night) -> String {
     use sandkasse_suite::markup::escape;
-    let entries: Vec<Entry> = night
-        .summary
-        .as_ref()
-        .and_then(|s| serde_json::from_value(s["entries"].clone()).ok())
-        .unwrap_or_default();
+    let entries: &[Entry] = night.summary.as_ref().map_or(&[], |s| &s.entries);
     let failures = entries
         .iter()
-        .filter(|e| e.verdict.as_deref() != Some("godkjent") && e.state != "error")
+        .filter(|e| e.verdict != Some(Verdict::Godkjent) && e.state != RunState::Error)
         .count();
-    let errors = entries.iter().filter(|e| e.state == "error").count();
+    let errors = entries
+        .iter()
+        .filter(|e| e.state == RunState::Error)
+        .count();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"sandkasse nightly {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n<testsuite name=\"nightly {}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\">\n",
         escape(&night.night),
@@ -29,19 +28,19 @@ pub fn junit(night: &Night) -> String {
         escape(&night.night),
         entries.len()
     );
-    for e in &entries {
+    for e in entries {
         out.push_str(&format!(
             "<testcase classname=\"{}\" name=\"{} {}\">",
             escape(&e.vendor),
             escape(&e.product),
             escape(&e.version)
         ));
-        if e.state == "error" {
+        if e.state == RunState::Error {
             out.push_str(&format!(
                 "<error message=\"{}\"/>",
                 escape(e.error.as_deref().unwrap_or_default())
             ));
-        } else if e.verdict.as_deref() != Some("godkjent") {
+        } else if e.verdict != Some(Verdict::Godkjent) {
             out.push_str(&format!(
                 "<failure message=\"{}\">run {}</failure>",
                 escape(&e.failing_skal.join(", ")),
@@ -71,12 +70,7 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
     let y = |v: f64| h - pad - (h - 2.0 * pad) * v.clamp(0.0, 1.0);
     let fuel: Vec<f64> = history
         .iter()
-        .map(|r| {
-            r.figures
-                .as_ref()
-                .and_then(|f| f["fuel"].as_f64())
-                .unwrap_or(0.0)
-        })
+        .map(|r| r.figures.as_ref().map_or(0.0, |f| f.fuel as f64))
         .collect();
     let max_fuel = fuel.iter().cloned().fold(0.0, f64::max).max(1.0);
     let score_points: Vec<String> = history
@@ -112,7 +106,7 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
     out.push_str(&format!("<polyline fill=\"none\" stroke=\"#7a4a00\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\" points=\"{}\"/>", fuel_points.join(" ")));
     for (i, r) in history.iter().enumerate() {
         let colour = if r.godkjent() { "#1d6b33" } else { "#a4161a" };
-        out.push_str(&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{colour}\"><title>run {}: {}</title></circle>", x(i), y(r.score.unwrap_or(0.0)), r.id, escape(r.verdict.as_deref().unwrap_or(r.state.as_str()))));
+        out.push_str(&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{colour}\"><title>run {}: {}</title></circle>", x(i), y(r.score.unwrap_or(0.0)), r.id, escape(r.verdict.map_or(r.state.as_str(), Verdict::as_str))));
     }
     out.push_str("</svg>");
     out

@@ -9,6 +9,7 @@ use jiff::{Timestamp, Zoned};
 
 use super::{NightlyError, run_night};
 use crate::market::Market;
+use crate::store::NightState;
 
 /// The local date "now" in the configured time zone.
 pub fn night_of(at: Timestamp, time_zone: &str) -> Result<Date, NightlyError> {
@@ -53,7 +54,7 @@ pub async fn missed_night(market: &Market) -> Result<Option<Date>, NightlyError>
         .nights(7)
         .await?
         .into_iter()
-        .find(|n| n.state == "running")
+        .find(|n| n.state == NightState::Running)
     {
         return Ok(unfinished.night.parse().ok());
     }
@@ -66,7 +67,7 @@ pub async fn missed_night(market: &Market) -> Result<Option<Date>, NightlyError>
         .night_by_date(&today.to_string())
         .await?
     {
-        Some(night) if night.state == "done" => Ok(None),
+        Some(night) if night.state == NightState::Done => Ok(None),
         _ => Ok(Some(today)),
     }
 }

@@ -17,9 +17,11 @@
 //! stays in the catalogue; approval replaces it.
 
 use jiff::Timestamp;
+pub use sandkasse_suite::report::Verdict;
 use serde::{Deserialize, Serialize};
 
 use super::{Audited, BoxFuture, Role, StoreError};
+use crate::figures::Figures;
 
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
@@ -36,6 +38,7 @@ macro_rules! text_enum {
         }
     };
 }
+pub(crate) use text_enum;
 
 text_enum!(
     /// Where a run is in the queue.
@@ -100,8 +103,8 @@ pub struct Run {
     pub queued_at: Timestamp,
     pub started_at: Option<Timestamp>,
     pub finished_at: Option<Timestamp>,
-    /// `godkjent` / `ikke-godkjent` when done.
-    pub verdict: Option<String>,
+    /// `godkjent` / `ikke-godkjent` exactly when done.
+    pub verdict: Option<Verdict>,
     pub score: Option<f64>,
     /// Why the run could not produce a report (state `error`).
     pub error: Option<String>,
@@ -111,13 +114,13 @@ pub struct Run {
     pub night_id: Option<i64>,
     /// The data seed, when not the suite's own.
     pub seed: Option<i64>,
-    /// Per-vilkår outcomes and resource figures (see [`crate::figures::Figures`]).
-    pub figures: Option<serde_json::Value>,
+    /// Per-vilkår outcomes and resource figures.
+    pub figures: Option<Figures>,
 }
 
 impl Run {
     pub fn godkjent(&self) -> bool {
-        self.state == RunState::Done && self.verdict.as_deref() == Some("godkjent")
+        self.state == RunState::Done && self.verdict == Some(Verdict::Godkjent)
     }
 }
 
@@ -235,7 +238,7 @@ pub struct CatalogueEntry {
     pub version: String,
     pub state: ListingState,
     pub capabilities: Vec<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub score: Option<f64>,
     /// The last finished run of the listed version.
     pub last_run_id: Option<i64>,

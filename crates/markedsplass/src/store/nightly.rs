@@ -1,13 +1,36 @@
 //! Records of the nightly runs ([`crate::nightly`]) and the [`NightlyStore`] that keeps them.
 
 use jiff::Timestamp;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::market::text_enum;
 use super::{Audited, BoxFuture, Listing, Run, StoreError};
+use crate::nightly::NightSummary;
 
 /// Delivery attempts of one notification before it is given up (it stays visible in the UI):
 /// [`NightlyStore::undelivered`] stops offering it after this many.
 pub const MAX_DELIVERY_ATTEMPTS: i64 = 5;
+
+text_enum!(
+    /// Where a night is: its runs queued or running, or evaluated.
+    NightState { Running = "running", Done = "done" }
+);
+text_enum!(
+    /// A change of a listing's health after a nightly run, as notifications and night summaries
+    /// name it.
+    ListingChange { AtRisk = "at_risk", Suspended = "suspended", Cleared = "cleared" }
+);
+
+impl ListingChange {
+    /// The audit action of the change.
+    pub fn audit_action(self) -> &'static str {
+        match self {
+            ListingChange::AtRisk => "listing.at_risk",
+            ListingChange::Suspended => "listing.suspend",
+            ListingChange::Cleared => "listing.cleared",
+        }
+    }
+}
 
 /// One night's batch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -17,11 +40,11 @@ pub struct Night {
     pub night: String,
     pub seed: i64,
     pub suite_version: String,
-    /// `running` or `done`.
-    pub state: String,
+    pub state: NightState,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
-    pub summary: Option<serde_json::Value>,
+    /// Exactly when done.
+    pub summary: Option<NightSummary>,
 }
 
 /// A night to open.
@@ -55,6 +78,26 @@ pub enum RiskChange {
     Suspend { run_id: i64, reason: String },
 }
 
+impl RiskChange {
+    /// The change as notifications name it.
+    pub fn kind(&self) -> ListingChange {
+        match self {
+            RiskChange::AtRisk { .. } => ListingChange::AtRisk,
+            RiskChange::Cleared { .. } => ListingChange::Cleared,
+            RiskChange::Suspend { .. } => ListingChange::Suspended,
+        }
+    }
+}
+
+/// The notification of a [`RiskChange`] (its kind is the change's).
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub message: String,
+    pub night_id: Option<i64>,
+    /// The webhook body.
+    pub payload: serde_json::Value,
+}
+
 /// A notification to store (and deliver by webhook).
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
@@ -63,7 +106,7 @@ pub struct Notification {
     pub organisation_id: i64,
     pub product_id: i64,
     pub product: String,
-    pub kind: String,
+    pub kind: ListingChange,
     pub night_id: Option<i64>,
     pub run_id: Option<i64>,
     pub message: String,
@@ -103,7 +146,7 @@ pub trait NightlyStore: Send + Sync {
         &'a self,
         product_id: i64,
         change: RiskChange,
-        notification: Option<(String, String, Option<i64>, serde_json::Value)>,
+        notification: Option<NewNotification>,
         at: Timestamp,
         audit: Audited<'a, Listing>,
     ) -> BoxFuture<'a, Result<Listing, StoreError>>;
@@ -111,7 +154,7 @@ pub trait NightlyStore: Send + Sync {
     fn finish_night<'a>(
         &'a self,
         night_id: i64,
-        summary: serde_json::Value,
+        summary: NightSummary,
         at: Timestamp,
         audit: Audited<'a, i64>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;

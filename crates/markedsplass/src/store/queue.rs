@@ -4,7 +4,8 @@
 
 use jiff::Timestamp;
 
-use super::{Audited, BoxFuture, Run, RunState, StoreError};
+use super::{Audited, BoxFuture, Run, RunState, StoreError, Verdict};
+use crate::figures::Figures;
 
 /// A run handed to a worker: `claim` must be shown to renew or finish it.
 #[derive(Debug, Clone)]
@@ -21,14 +22,14 @@ pub struct ClaimedRun {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub state: RunState,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub score: Option<f64>,
     pub error: Option<String>,
     pub capabilities: Vec<String>,
     /// The signed report, JSON.
     pub report: Option<String>,
     /// Per-vilkår outcomes and resource figures.
-    pub figures: Option<serde_json::Value>,
+    pub figures: Option<Figures>,
     /// The badge SVG, rendered from the report when the run finished.
     pub badge: Option<String>,
 }

@@ -139,7 +139,7 @@ async fn inflating_components_are_stored_within_the_report_budget() {
             .scenarios
             .iter()
             .flat_map(|s| &s.calls)
-            .filter_map(|c| c.get("truncated"))
+            .filter_map(|c| c.truncated())
             .collect();
         assert!(!cut.is_empty(), "{component}: the cut calls say so");
         let (_, html) = kari.get(&format!("/api/v1/runs/{run}/report.html")).await;

@@ -7,6 +7,7 @@ mod csrf;
 mod flow;
 mod hostile;
 mod market;
+mod migrations;
 mod nightly;
 mod openapi;
 mod server;

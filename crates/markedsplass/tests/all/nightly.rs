@@ -112,7 +112,12 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
     let n1 = run_night(&market.state, "2026-11-20".parse().unwrap(), wait)
         .await
         .unwrap();
-    let s1 = n1.summary.clone().unwrap();
+    let s1 = n1
+        .summary
+        .clone()
+        .map(serde_json::to_value)
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (s1["tested"].as_u64(), s1["passed"].as_u64()),
         (Some(3), Some(1)),
@@ -191,7 +196,12 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
     let n2 = run_night(&market.state, "2026-11-21".parse().unwrap(), wait)
         .await
         .unwrap();
-    let s2 = n2.summary.clone().unwrap();
+    let s2 = n2
+        .summary
+        .clone()
+        .map(serde_json::to_value)
+        .unwrap()
+        .unwrap();
     assert_ne!(n2.seed, n1.seed, "fresh data every night");
     assert_eq!(entry(&s2, mobil)["listing_change"], "cleared", "{s2}");
     assert!(
@@ -214,7 +224,12 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
     let n3 = run_night(&market.state, "2026-11-22".parse().unwrap(), wait)
         .await
         .unwrap();
-    let s3 = n3.summary.clone().unwrap();
+    let s3 = n3
+        .summary
+        .clone()
+        .map(serde_json::to_value)
+        .unwrap()
+        .unwrap();
     let suspended_by = entry(&s3, journal)["run_id"].as_i64().unwrap();
     assert_eq!(entry(&s3, journal)["listing_change"], "suspended", "{s3}");
     let listing = market
@@ -437,7 +452,7 @@ async fn latest_godkjent_versions_can_be_tested_too_and_a_failed_webhook_is_reco
     )
     .await
     .unwrap();
-    let summary = night.summary.unwrap();
+    let summary = serde_json::to_value(night.summary.unwrap()).unwrap();
     let tested: Vec<i64> = summary["entries"]
         .as_array()
         .unwrap()

@@ -2,12 +2,14 @@
 //! adapter fails exactly the vilkår of its mistake; reports are deterministic; and the mutation
 //! score (`mutants`): how many realistic vendor mistakes the suite catches; thresholds are
 //! stated (`thresholds`); nothing passes with nothing to judge (`vacuous`); the renderings of
-//! several reports are byte for byte what `tests/golden/` holds (`golden`).
+//! several reports are byte for byte what `tests/rendered/` holds (`rendered`); reports written
+//! before read and write the same bytes (`golden`).
 
 mod both_sides;
 mod fairness;
 mod golden;
 mod mutants;
+mod rendered;
 mod thresholds;
 mod vacuous;
 

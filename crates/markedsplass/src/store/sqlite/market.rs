@@ -11,7 +11,7 @@ use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::store::{
     Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState,
     MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary, Review, Role, Run,
-    RunPurpose, RunState, StoreError, Submission, Submitted,
+    RunPurpose, RunState, StoreError, Submission, Submitted, Verdict,
 };
 
 pub(super) const PRODUCT: &str =
@@ -31,7 +31,22 @@ pub(super) fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Resu
 }
 
 pub(super) fn json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
+    typed(text, what)
+}
+
+/// A JSON column read as its type.
+pub(super) fn typed<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// A verdict column (`NULL` before a run is done).
+pub(super) fn verdict(row: &SqliteRow) -> Result<Option<Verdict>, StoreError> {
+    row.try_get::<Option<String>, _>("verdict")?
+        .map(|v| parse(&v, "verdict", Verdict::parse))
+        .transpose()
 }
 
 pub(super) fn product(row: &SqliteRow) -> Result<Product, StoreError> {
@@ -73,7 +88,7 @@ pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
         queued_at: ts(row.try_get("queued_at")?)?,
         started_at: opt_ts(row.try_get("started_at")?)?,
         finished_at: opt_ts(row.try_get("finished_at")?)?,
-        verdict: row.try_get("verdict")?,
+        verdict: verdict(row)?,
         score: row.try_get("score")?,
         error: row.try_get("error")?,
         capabilities: serde_json::from_value(capabilities)
@@ -82,7 +97,7 @@ pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
         seed: row.try_get("seed")?,
         figures: row
             .try_get::<Option<String>, _>("figures")?
-            .map(|f| json(&f, "figures"))
+            .map(|f| typed(&f, "figures"))
             .transpose()?,
     })
 }
@@ -585,7 +600,7 @@ impl MarketStore for SqliteStore {
                                 .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
                             None => Vec::new(),
                         },
-                        verdict: row.try_get("verdict")?,
+                        verdict: verdict(row)?,
                         score: row.try_get("score")?,
                         last_run_id: row.try_get("run_id")?,
                         last_run_at: opt_ts(row.try_get("finished_at")?)?,

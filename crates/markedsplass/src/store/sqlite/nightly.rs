@@ -4,11 +4,12 @@ use jiff::Timestamp;
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
-use super::market::{RUN, json, load_listing, load_run, missing, run};
+use super::market::{RUN, json, load_listing, load_run, missing, parse, run, typed};
 use super::{SqliteStore, opt_ts, ts};
+use crate::nightly::NightSummary;
 use crate::store::{
-    Audited, BoxFuture, Listing, NewNight, Night, NightlyStore, Notification, OpenedNight,
-    RiskChange, Run, StoreError,
+    Audited, BoxFuture, Listing, ListingChange, NewNight, NewNotification, Night, NightState,
+    NightlyStore, Notification, OpenedNight, RiskChange, Run, StoreError,
 };
 
 fn night(row: &SqliteRow) -> Result<Night, StoreError> {
@@ -17,12 +18,12 @@ fn night(row: &SqliteRow) -> Result<Night, StoreError> {
         night: row.try_get("night")?,
         seed: row.try_get("seed")?,
         suite_version: row.try_get("suite_version")?,
-        state: row.try_get("state")?,
+        state: parse(row.try_get("state")?, "night state", NightState::parse)?,
         started_at: ts(row.try_get("started_at")?)?,
         finished_at: opt_ts(row.try_get("finished_at")?)?,
         summary: row
             .try_get::<Option<String>, _>("summary")?
-            .map(|s| json(&s, "summary"))
+            .map(|s| typed(&s, "summary"))
             .transpose()?,
     })
 }
@@ -34,7 +35,11 @@ fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
         organisation_id: row.try_get("organisation_id")?,
         product_id: row.try_get("product_id")?,
         product: row.try_get("product")?,
-        kind: row.try_get("kind")?,
+        kind: parse(
+            row.try_get("kind")?,
+            "notification kind",
+            ListingChange::parse,
+        )?,
         night_id: row.try_get("night_id")?,
         run_id: row.try_get("run_id")?,
         message: row.try_get("message")?,
@@ -96,7 +101,7 @@ impl NightlyStore for SqliteStore {
                     }
                 }
                 let mut queued = Vec::new();
-                if night.state == "running" {
+                if night.state == NightState::Running {
                     for submission in submissions {
                         let inserted = sqlx::query(
                             "INSERT INTO runs (submission_id, purpose, state, queued_at, night_id, seed) \
@@ -178,7 +183,7 @@ impl NightlyStore for SqliteStore {
         &'a self,
         product_id: i64,
         change: RiskChange,
-        notification: Option<(String, String, Option<i64>, serde_json::Value)>,
+        notification: Option<NewNotification>,
         at: Timestamp,
         audit: Audited<'a, Listing>,
     ) -> BoxFuture<'a, Result<Listing, StoreError>> {
@@ -215,13 +220,13 @@ impl NightlyStore for SqliteStore {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Refused(format!("product {product_id} has no listing in a state for {change:?}")));
                 }
-                if let Some((kind, message, night_id, payload)) = notification {
+                if let Some(NewNotification { message, night_id, payload }) = notification {
                     sqlx::query(
                         "INSERT INTO notifications (at, organisation_id, product_id, kind, night_id, run_id, message, payload) \
                          SELECT ?, p.organisation_id, p.id, ?, ?, ?, ?, ? FROM products p WHERE p.id = ?",
                     )
                     .bind(&now)
-                    .bind(kind)
+                    .bind(change.kind().as_str())
                     .bind(night_id)
                     .bind(run_id)
                     .bind(message)
@@ -238,7 +243,7 @@ impl NightlyStore for SqliteStore {
     fn finish_night<'a>(
         &'a self,
         night_id: i64,
-        summary: serde_json::Value,
+        summary: NightSummary,
         at: Timestamp,
         audit: Audited<'a, i64>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
@@ -248,7 +253,7 @@ impl NightlyStore for SqliteStore {
             Box::pin(async move {
                 let done = sqlx::query("UPDATE nights SET state = 'done', finished_at = ?, summary = ? WHERE id = ? AND state = 'running'")
                     .bind(at.to_string())
-                    .bind(summary.to_string())
+                    .bind(serde_json::to_string(&summary).expect("summaries serialise"))
                     .bind(night_id)
                     .execute(&mut *conn)
                     .await?;

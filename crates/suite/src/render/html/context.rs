@@ -11,7 +11,10 @@ use serde_json::Value;
 
 use crate::markup::{basis_points, json_name};
 use crate::model::{Category, Level, Text};
-use crate::report::{CheckResult, Outcome, Report, ScenarioRun, SuiteRef, Verdict, VilkarResult};
+use crate::report::call::{Disposition, Exchange as CallExchange, Outcome as CallOutcome};
+use crate::report::{
+    Call, CheckResult, Outcome, Report, ScenarioRun, SuiteRef, Verdict, VilkarResult,
+};
 
 /// At most this many characters of a call's stdout or stderr are shown (the JSON has all).
 const OUTPUT_EXCERPT_CHARS: usize = 2000;
@@ -339,76 +342,54 @@ fn scenario(scenario: &ScenarioRun) -> ScenarioView<'_> {
     }
 }
 
-/// One call's evidence, read defensively: the report holds it as JSON.
-fn call(call: &Value) -> CallView {
-    let text = |key: &str| call.get(key).and_then(Value::as_str).unwrap_or("?");
-    let str_of = |value: &Value, key: &str, default: &str| {
-        value
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or(default)
-            .to_owned()
-    };
+/// One call's evidence (see [`crate::report::call`]): all of it, or the summary the size bound
+/// left. A cut list's note is shown as a line of its own.
+fn call(call: &Call) -> CallView {
     let mut view = CallView {
-        call: text("call").to_owned(),
-        class: text("class").to_owned(),
-        badge: call_class(text("class")),
+        call: call.call().to_owned(),
+        class: call.class().to_owned(),
+        badge: call_class(call.class()),
         ..CallView::default()
     };
-    if let Some(outcome) = call.get("outcome") {
-        match outcome.get("kind").and_then(Value::as_str) {
-            Some("adapter-error") => {
-                view.adapter_error = Some(AdapterErrorView {
-                    code: str_of(outcome, "code", "?"),
-                    message: str_of(outcome, "message", ""),
-                });
-            }
-            Some("failure") => view.failure = Some(str_of(outcome, "detail", "")),
-            _ => {}
+    match call.evidence().map(|e| &e.outcome) {
+        Some(CallOutcome::AdapterError { code, message }) => {
+            view.adapter_error = Some(AdapterErrorView {
+                code: code.clone(),
+                message: message.clone(),
+            });
         }
+        Some(CallOutcome::Failure { detail, .. }) => view.failure = Some(detail.clone()),
+        _ => {}
     }
-    view.fuel = call
-        .get("fuel_used")
-        .and_then(Value::as_u64)
-        .map(|fuel| group_digits(fuel as usize));
-    view.memory = call
-        .get("peak_memory_bytes")
-        .and_then(Value::as_u64)
-        .map(|memory| group_digits(memory as usize));
-    view.truncated = call.get("truncated").map(|cut| {
-        let n =
-            |key: &str| group_digits(cut.get(key).and_then(Value::as_u64).unwrap_or(0) as usize);
+    view.fuel = Some(group_digits(call.fuel_used() as usize));
+    view.memory = Some(group_digits(call.peak_memory_bytes() as usize));
+    view.truncated = call.truncated().map(|cut| {
+        let n = |count: Option<usize>| group_digits(count.unwrap_or(0));
         TruncatedView {
-            strings_cut: n("strings_cut"),
-            bytes_cut: n("bytes_cut"),
-            items_left_out: n("items_left_out"),
-            evidence_left_out: cut.get("evidence_left_out").and_then(Value::as_bool) == Some(true),
+            strings_cut: n(cut.strings_cut),
+            bytes_cut: n(cut.bytes_cut),
+            items_left_out: n(cut.items_left_out),
+            evidence_left_out: cut.evidence_left_out,
         }
     });
-    let items = |key: &str| {
-        call.get(key)
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+    let Some(evidence) = call.evidence() else {
+        return view;
     };
-    view.exchanges = items("exchanges").iter().map(exchange_line).collect();
-    view.logs = items("logs")
+    view.exchanges = evidence.exchanges.items.iter().map(exchange_line).collect();
+    if evidence.exchanges.left_out > 0 {
+        view.exchanges.push("     0 ms ? → ".to_owned());
+    }
+    view.logs = evidence
+        .logs
+        .items
         .iter()
-        .map(|line| {
-            format!(
-                "{:>6} ms {}: {}",
-                line.get("at_ms").and_then(Value::as_u64).unwrap_or(0),
-                line.get("level").and_then(Value::as_str).unwrap_or("?"),
-                line.get("message").and_then(Value::as_str).unwrap_or("")
-            )
-        })
+        .map(|line| format!("{:>6} ms {}: {}", line.at_ms, line.level, line.message))
         .collect();
-    view.logs_dropped = call
-        .get("logs_dropped")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    for stream in ["stdout", "stderr"] {
-        let text = call.get(stream).and_then(Value::as_str).unwrap_or("");
+    if evidence.logs.left_out > 0 {
+        view.logs.push("     0 ms ?: ".to_owned());
+    }
+    view.logs_dropped = evidence.logs_dropped as u64;
+    for (stream, text) in [("stdout", &evidence.stdout), ("stderr", &evidence.stderr)] {
         if !text.is_empty() {
             view.outputs.push(OutputView {
                 stream,
@@ -419,31 +400,18 @@ fn call(call: &Value) -> CallView {
     view
 }
 
-fn exchange_line(exchange: &Value) -> String {
-    let at = exchange.get("sent_ms").and_then(Value::as_u64).unwrap_or(0);
-    let request = exchange
-        .get("request_line")
-        .and_then(Value::as_str)
-        .unwrap_or("?");
-    let answer = match exchange.get("disposition") {
-        Some(Value::String(d)) if d == "platform" => {
-            match exchange.get("status").and_then(Value::as_u64) {
-                Some(status) => status.to_string(),
-                None => "no answer".to_owned(),
-            }
-        }
-        Some(Value::String(d)) => d.clone(),
-        Some(Value::Object(d)) => d
-            .iter()
-            .next()
-            .map(
-                |(kind, detail)| match detail.get("authority").and_then(Value::as_str) {
-                    Some(authority) => format!("{kind} ({authority})"),
-                    None => kind.clone(),
-                },
-            )
-            .unwrap_or_default(),
-        _ => String::new(),
+fn exchange_line(exchange: &CallExchange) -> String {
+    let at = exchange.sent_ms.get().copied().unwrap_or(0);
+    let request = &exchange.request_line;
+    let answer = match exchange.disposition.get() {
+        Some(Disposition::Platform) => match exchange.status.get().copied().flatten() {
+            Some(status) => status.to_string(),
+            None => "no answer".to_owned(),
+        },
+        Some(Disposition::RefusedEgress { authority }) => format!("refused-egress ({authority})"),
+        Some(Disposition::RefusedRequestLimit) => "refused-request-limit".to_owned(),
+        Some(Disposition::RefusedBodyLimit) => "refused-body-limit".to_owned(),
+        None => String::new(),
     };
     format!("{at:>6} ms {request} → {answer}")
 }

@@ -1,4 +1,4 @@
-//! Signing, rendering and verifying reports for `sandkasse test` and `sandkasse verify`.
+//! Signing, rendering and verifying reports, for `sandkasse test` and `sandkasse verify`.
 
 use anyhow::Context as _;
 use sandkasse_suite::render::{badge, html, junit};

@@ -1,24 +1,38 @@
-//! `sandkasse test` and `sandkasse verify`: glue over the suite.
+//! `sandkasse test`: the conformance suite on one component, a signed report and a verdict.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use sandkasse_suite::report::{Outcome, Report};
 
-/// Arguments of `sandkasse test`.
-#[derive(Debug)]
-pub struct TestArgs {
+use super::CompileArgs;
+
+// The arguments of `sandkasse test` (the subcommand's own help is on `Command`).
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The component (.wasm).
     pub adapter: PathBuf,
+    /// Data seed; default: the suite's.
+    #[arg(long)]
     pub seed: Option<u64>,
+    /// Where to write the reports. Default: `sandkasse-report/`.
+    #[arg(long, default_value = "sandkasse-report")]
     pub out: PathBuf,
+    /// Report formats to write: json, junit, html, badge.
+    #[arg(long, value_delimiter = ',', default_value = "json,junit,html,badge")]
     pub format: Vec<String>,
+    /// The suite folder. Default: `conformance/` of this repository.
+    #[arg(long)]
     pub suite: Option<PathBuf>,
+    /// Run only these scenarios.
+    #[arg(long, value_delimiter = ',')]
     pub scenario: Vec<String>,
-    pub compile: crate::commands::CompileArgs,
+    #[command(flatten)]
+    pub compile: CompileArgs,
 }
 
 /// Runs the suite; returns the exit code (0 godkjent, 1 not godkjent).
-pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
+pub fn run(args: &Args) -> anyhow::Result<i32> {
     let root = args
         .suite
         .clone()
@@ -27,7 +41,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("loading the suite in {}", root.display()))?;
     let bytes = std::fs::read(&args.adapter)
         .with_context(|| format!("reading {}", args.adapter.display()))?;
-    let sandbox = crate::commands::sandbox(&args.compile)?;
+    let sandbox = super::sandbox(&args.compile)?;
     let total = if args.scenario.is_empty() {
         suite.scenarios.len()
     } else {
@@ -51,7 +65,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
             bar.inc(1);
         })?;
     bar.finish_and_clear();
-    let report = crate::certify_sign::sign(report)?;
+    let report = super::report::sign(report)?;
     write(&report, &args.out, &args.format)?;
     print_summary(&report);
     println!("Rapporter / reports: {}", args.out.display());
@@ -61,7 +75,7 @@ pub fn test(args: &TestArgs) -> anyhow::Result<i32> {
 fn write(report: &Report, out: &Path, formats: &[String]) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     for f in formats {
-        let (name, text) = crate::certify_sign::render(report, f)?;
+        let (name, text) = super::report::render(report, f)?;
         let path = out.join(name);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -123,22 +137,4 @@ fn print_summary(report: &Report) {
         report.component.size, report.component.digest
     );
     println!("Reproduser / reproduce: {}", report.reproduce);
-}
-
-/// `sandkasse verify`.
-pub fn verify(path: &Path, key: Option<&str>) -> anyhow::Result<()> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let report = crate::certify_sign::verify(&bytes, key)?;
-    println!(
-        "Signaturen er gyldig / the signature is valid: {} {} — {} ({:.1} %)",
-        report.suite.id,
-        report.suite.version,
-        if report.godkjent() {
-            "godkjent"
-        } else {
-            "ikke godkjent"
-        },
-        report.score * 100.0
-    );
-    Ok(())
 }

@@ -1,0 +1,171 @@
+//! Migration 0005 (typed columns) on a database written before it: every row comes through
+//! unchanged, and the new checks refuse what the Rust types rule out.
+
+use std::borrow::Cow;
+use std::str::FromStr as _;
+
+use sandkasse_markedsplass::store::sqlite::MIGRATOR;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Row as _, SqlitePool};
+
+/// The tables the migration rebuilds.
+const TABLES: [&str; 6] = [
+    "runs",
+    "nights",
+    "review_cases",
+    "reviews",
+    "listings",
+    "notifications",
+];
+
+/// Rows of every rebuilt table as the code wrote them before the migration.
+const ROWS: &str = r#"
+INSERT INTO organisations VALUES (1, 'Acme AS', '2026-11-01T00:00:00Z');
+INSERT INTO users (id, username, role, organisation_id, password_hash, created_at)
+    VALUES (1, 'kari@acme.no', 'vendor', 1, 'x', '2026-11-01T00:00:00Z');
+INSERT INTO products VALUES (1, 1, 'Journal', '2026-11-01T00:00:00Z');
+INSERT INTO submissions (id, product_id, version, changelog, component_sha256, component_size,
+                         file_name, inspection, submitted_by, created_at)
+    VALUES (1, 1, '1.0.0', '', 'ab', 1, 'a.wasm', '{}', 1, '2026-11-01T00:00:00Z');
+INSERT INTO nights (id, night, seed, suite_version, state, started_at, finished_at, summary)
+    VALUES (1, '2026-11-20', 7, '2.1.0', 'done', '2026-11-20T01:00:00Z', '2026-11-20T01:10:00Z', '{"tested":1}'),
+           (2, '2026-11-21', 8, '2.1.0', 'running', '2026-11-21T01:00:00Z', NULL, NULL);
+INSERT INTO runs (id, submission_id, purpose, state, attempts, claim, lease_until, queued_at,
+                  started_at, finished_at, verdict, score, error, capabilities, report, night_id,
+                  seed, figures, badge)
+    VALUES (1, 1, 'submission', 'done', 1, NULL, NULL, 'q', 's', 'f', 'godkjent', 1.0, NULL, '["read"]', '{}', NULL, NULL, '{"fuel":1}', '<svg/>'),
+           (2, 1, 'nightly', 'done', 1, NULL, NULL, 'q', 's', 'f', 'ikke-godkjent', 0.5, NULL, '[]', '{}', 1, 7, '{"fuel":2}', '<svg/>'),
+           (3, 1, 'submission', 'error', 1, NULL, NULL, 'q', 's', 'f', NULL, NULL, 'boom', '[]', NULL, NULL, NULL, NULL, NULL),
+           (4, 1, 'nightly', 'running', 1, 'claim', 'l', 'q', 's', NULL, NULL, NULL, NULL, '[]', NULL, 2, 8, NULL, NULL);
+INSERT INTO review_cases (id, product_id, submission_id, run_id, state, requested_by, requested_at)
+    VALUES (1, 1, 1, 1, 'approved', 1, '2026-11-02T00:00:00Z');
+INSERT INTO reviews (case_id, reviewer_id, level, decision, note, decided_at)
+    VALUES (1, 1, 'reviewer', 'approve', 'ok', '2026-11-03T00:00:00Z');
+INSERT INTO listings (product_id, submission_id, case_id, state, listed_at, updated_at, reason,
+                      at_risk_since, at_risk_run_id)
+    VALUES (1, 1, 1, 'listed', 't', 't', NULL, '2026-11-20T01:10:00Z', 2);
+INSERT INTO notifications (id, at, organisation_id, product_id, kind, night_id, run_id, message,
+                           payload, attempts, delivered_at, delivery_error)
+    VALUES (1, 't', 1, 1, 'at_risk', 1, 2, 'i faresonen', '{"kind":"at_risk"}', 1, NULL, 'refused');
+"#;
+
+async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
+    let options = SqliteConnectOptions::from_str("sqlite:")
+        .unwrap()
+        .filename(dir.path().join("old.db"))
+        .create_if_missing(true)
+        .foreign_keys(true);
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap()
+}
+
+/// A table's columns and rows, as text.
+async fn dump(pool: &SqlitePool, table: &str) -> String {
+    let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+        .bind(table)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("name"))
+        .collect();
+    let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
+    let rows: Option<String> = sqlx::query(&format!(
+        "SELECT group_concat({}, char(10)) AS rows FROM (SELECT * FROM {table} ORDER BY rowid)",
+        quoted.join(" || ',' || ")
+    ))
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    .get("rows");
+    format!("{}\n{}", columns.join(","), rows.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_database_from_before_keeps_its_rows_and_gains_the_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = pool(&dir).await;
+    let before = Migrator {
+        migrations: Cow::Owned(MIGRATOR.iter().filter(|m| m.version < 5).cloned().collect()),
+        ..Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    sqlx::raw_sql(ROWS).execute(&pool).await.unwrap();
+    let mut dumps = Vec::new();
+    for table in TABLES {
+        dumps.push(dump(&pool, table).await);
+    }
+
+    MIGRATOR.run(&pool).await.unwrap();
+    for (table, before) in TABLES.iter().zip(&dumps) {
+        assert_eq!(&dump(&pool, table).await, before, "{table}");
+    }
+    let leftover: Vec<String> =
+        sqlx::query("SELECT sql FROM sqlite_master WHERE sql LIKE '%_typed%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("sql"))
+            .collect();
+    assert!(
+        leftover.is_empty(),
+        "references follow the renames: {leftover:?}"
+    );
+    let dangling = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(dangling.is_empty(), "foreign keys hold");
+    let indexes: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get("name"))
+    .collect();
+    for index in [
+        "notifications_org",
+        "review_cases_one_open",
+        "runs_one_per_night",
+        "runs_queue",
+        "runs_submission",
+    ] {
+        assert!(indexes.iter().any(|i| i == index), "{index}: {indexes:?}");
+    }
+
+    // What the types rule out, the database refuses.
+    for refused in [
+        "UPDATE runs SET verdict = NULL WHERE id = 1",
+        "UPDATE runs SET verdict = 'godkjent' WHERE id = 3",
+        "UPDATE runs SET verdict = 'bestått' WHERE id = 1",
+        "UPDATE runs SET figures = 'ikke json' WHERE id = 1",
+        "UPDATE runs SET capabilities = '[' WHERE id = 1",
+        "UPDATE nights SET summary = NULL WHERE id = 1",
+        "UPDATE nights SET state = 'done' WHERE id = 2",
+        "UPDATE nights SET state = 'ferdig' WHERE id = 1",
+        "UPDATE listings SET at_risk_run_id = NULL",
+        "UPDATE listings SET at_risk_since = NULL",
+        "UPDATE notifications SET kind = 'suspend'",
+        "UPDATE notifications SET payload = '{'",
+    ] {
+        assert!(
+            sqlx::query(refused).execute(&pool).await.is_err(),
+            "{refused}"
+        );
+    }
+    // And takes what they allow.
+    for allowed in [
+        "UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL",
+        "UPDATE nights SET state = 'done', finished_at = 't', summary = '{}' WHERE id = 2",
+        "UPDATE runs SET state = 'done', claim = NULL, verdict = 'ikke-godkjent' WHERE id = 4",
+    ] {
+        sqlx::query(allowed).execute(&pool).await.unwrap();
+    }
+}
