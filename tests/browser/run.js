@@ -4,7 +4,7 @@
 // Node's own test runner. Arguments pass through to `node --test`, e.g.
 //   npm test --prefix tests/browser -- --test-name-pattern=keyboard
 // Environment:
-//   SANDKASSE_BROWSER_SKIP_BUILD=1  use target/debug/sandkasse as it is
+//   SANDKASSE_BROWSER_SKIP_BUILD=1  use <target dir>/debug/sandkasse as it is (CARGO_TARGET_DIR is honoured)
 //   SANDKASSE_BIN=PATH              test another binary (implies no build)
 //   SANDKASSE_CHROMIUM=PATH         another Chromium than /usr/bin/chromium
 

@@ -7,10 +7,15 @@ const path = require('node:path');
 const suiteDir = path.resolve(__dirname, '..');
 const repoRoot = path.resolve(suiteDir, '..', '..');
 
-/** The sandkasse binary; SANDKASSE_BIN overrides the default `target/debug/sandkasse`. */
+/** Cargo's target directory: CARGO_TARGET_DIR (relative to the repo root, where run.js builds) or `target`. */
+const targetDir = process.env.CARGO_TARGET_DIR
+  ? path.resolve(repoRoot, process.env.CARGO_TARGET_DIR)
+  : path.join(repoRoot, 'target');
+
+/** The sandkasse binary; SANDKASSE_BIN overrides the default `<target dir>/debug/sandkasse`. */
 const binary = process.env.SANDKASSE_BIN
   ? path.resolve(process.env.SANDKASSE_BIN)
-  : path.join(repoRoot, 'target', 'debug', 'sandkasse');
+  : path.join(targetDir, 'debug', 'sandkasse');
 
 /** Where `cargo xtask plugins` puts the sample adapters. */
 const pluginDir = path.join(repoRoot, 'plugins', 'target', 'wasm32-wasip2', 'release');
