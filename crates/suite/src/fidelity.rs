@@ -22,9 +22,9 @@ use sandkasse_sandbox::types::{
 };
 use serde_json::Value;
 
+use crate::execute::{ScenarioEvidence, StepEvidence, World, is_notice};
 use crate::judge::{Judgement, describe, error, fail, pass};
 use crate::model::Step;
-use crate::run::{ScenarioEvidence, StepEvidence, World, is_notice};
 
 use sandkasse_fhir::systems::{
     ATC, HPR, LOINC, OBSERVATION_CATEGORY, ORGNR, SANDKASSE_SKJERMING as SKJERMING, UCUM,
@@ -621,7 +621,7 @@ pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
         let Some(ctx) = s.contexts.get(context) else {
             continue;
         };
-        let entry = crate::run::entry(template, ctx);
+        let entry = crate::execute::entry(template, ctx);
         let stored: Vec<&Value> = st
             .written
             .iter()

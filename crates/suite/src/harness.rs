@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 
 use sandkasse_sandbox::{Rejection, Sandbox, SessionOptions, block_on_virtual};
 
+use crate::execute::{self, World};
 use crate::load::Suite;
 use crate::model::{Capability, DataSpec};
 use crate::report::{
     ComponentRef, DataRef, Environment, REPORT_FORMAT, Report, ScenarioRun, SuiteRef,
 };
-use crate::run::{self, World};
 use crate::{command, judge, score};
 
 /// The wasmtime version the sandbox is built on (the workspace pins it).
@@ -133,7 +133,7 @@ pub fn test_component(
         ),
     };
 
-    let evidence = run::run_all(
+    let evidence = execute::run_all(
         sandbox,
         &prepared,
         &scoped,
@@ -142,7 +142,7 @@ pub fn test_component(
         &capabilities,
         progress,
     );
-    let by_id: BTreeMap<&str, &run::ScenarioEvidence> =
+    let by_id: BTreeMap<&str, &execute::ScenarioEvidence> =
         evidence.iter().map(|e| (e.id.as_str(), e)).collect();
     let reproduce = command::reproduce(&options.component_name, default_data.seed);
 

@@ -3,6 +3,9 @@
 //!
 //! - [`model`]: the suite as data (strictly loaded);
 //! - [`load`]: reading and cross-checking `conformance/`;
+//! - [`execute`]: every scenario run in a fresh instance on virtual time, into the evidence the
+//!   checks are judged on; [`harness`]: the one call that tests a component (load → execute →
+//!   judge → report);
 //! - [`report`]: the report, its scoring, signing and renderings; [`command`]: the reproduce
 //!   commands it stores, every argument quoted for a POSIX shell; [`bound`]: the report's byte
 //!   budget;
@@ -19,6 +22,7 @@
 
 pub mod bound;
 pub mod command;
+pub mod execute;
 pub mod fidelity;
 pub mod harness;
 pub mod judge;
@@ -27,7 +31,6 @@ pub mod markup;
 pub mod model;
 pub mod render;
 pub mod report;
-pub mod run;
 pub mod score;
 pub mod sign;
 #[cfg(test)]

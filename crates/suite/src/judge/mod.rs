@@ -12,9 +12,9 @@ use sandkasse_sandbox::types::EventKind;
 use sandkasse_sandbox::{CallEvidence, Disposition, Outcome as CallOutcome};
 use serde_json::Value;
 
+use crate::execute::{ScenarioEvidence, World};
 use crate::model::{Assertion, CheckSpec, Step};
 use crate::report::{CheckResult, Outcome};
-use crate::run::{ScenarioEvidence, World};
 
 mod events;
 mod overview;

@@ -169,7 +169,7 @@ pub(super) fn no_personal_data_in_logs(e: &Evidence<'_>) -> Judgement {
             Step::Document { context, entry } => s
                 .contexts
                 .get(context)
-                .map(|ctx| crate::run::entry(entry, ctx)),
+                .map(|ctx| crate::execute::entry(entry, ctx)),
             _ => None,
         })
         .filter_map(|e| match e {

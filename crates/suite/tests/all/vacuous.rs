@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 
 use sandkasse_sandbox::{CallEvidence, Outcome as CallOutcome};
+use sandkasse_suite::execute::{ScenarioEvidence, StepEvidence, World};
 use sandkasse_suite::judge::check;
 use sandkasse_suite::model::{Assertion, CheckSpec, DataSpec, EntryTemplate, EventTemplate, Step};
 use sandkasse_suite::report::Outcome;
-use sandkasse_suite::run::{ScenarioEvidence, StepEvidence, World};
 use serde_json::{Value, json};
 
 /// Every assertion kind, once. The `match` makes a new kind a compile error here until it is
