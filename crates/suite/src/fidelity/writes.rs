@@ -1,36 +1,23 @@
-//! Fidelity: what the platform stored is what the user documented (INF-08), and what the adapter
-//! shows is what the platform served (INF-09, PER-01, PER-06).
-//!
-//! Acceptance (201) says a resource is valid, not that it says what the user documented. These
-//! checks compare, element by element, the resources the platform *stored* in a step (from its
-//! store, never from the adapter's answer) with the entry the step sent, and the resources an
-//! overview *returned* with the versions the platform *served* to that call (recorded beside the
-//! router, whole). Each difference is named by its FHIR path and both values, so a vendor knows
-//! exactly what to fix: "`EpisodeOfCare.period.end` mangler / missing; registreringen hadde /
-//! the entry had 2026-12-31".
-//!
-//! Where FHIR R4 and the guide allow several placements, each is accepted (a practitioner as a
-//! relative reference, this platform's absolute URL, or an HPR identifier; a time as
-//! `effectiveDateTime` or `effectivePeriod.start`; a dose as `dosage.text` or `dosage.dose`).
-//! `docs/adapter-guide.md` §2 lists every element read here.
+//! INF-08: what the platform stored is what the user documented. Each entry a `document` step
+//! sent is compared, element by element, with the resources the platform stored in that step.
 
 use std::collections::BTreeSet;
-
-use sandkasse_sandbox::Outcome as CallOutcome;
-use sandkasse_sandbox::types::{
-    CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns,
-};
-use serde_json::Value;
-
-use crate::execute::{ScenarioEvidence, StepEvidence, World, is_notice};
-use crate::judge::{Judgement, describe, error, fail, pass};
-use crate::model::Step;
 
 use sandkasse_fhir::systems::{
     ATC, HPR, LOINC, OBSERVATION_CATEGORY, ORGNR, SANDKASSE_SKJERMING as SKJERMING, UCUM,
     V3_CONFIDENTIALITY, VOLVEN_9151,
 };
 use sandkasse_kommune::codes::{BLODTRYKK, DIASTOLISK, SYSTOLISK};
+use sandkasse_sandbox::Outcome as CallOutcome;
+use sandkasse_sandbox::types::{
+    CareNote, ClinicalEntry, LaunchContext, MedicationAdministration, ServiceDecision, VitalSigns,
+};
+use serde_json::Value;
+
+use super::{codes_of, has_coding, label, on_date, references, refers_to, same_instant, text_of};
+use crate::execute::{ScenarioEvidence, World};
+use crate::judge::{Judgement, describe, error, pass_unless};
+use crate::model::Step;
 
 /// The blood-pressure panel the contract demands for systolic and diastolic pressure.
 const BLOOD_PRESSURE_PANEL: &str = BLODTRYKK.code;
@@ -61,105 +48,12 @@ fn parties(world: &World, ctx: &LaunchContext) -> Parties {
     }
 }
 
-/// Whether a `Reference` names `rtype/id` (relative, or an absolute URL ending in it) or carries
-/// the identifier `system|value`.
-pub fn refers_to(
-    reference: &Value,
-    rtype: &str,
-    id: &str,
-    identifier: Option<(&str, &str)>,
-) -> bool {
-    let by_reference = reference["reference"].as_str().is_some_and(|r| {
-        let r = r.split("/_history/").next().unwrap_or(r);
-        r == format!("{rtype}/{id}") || r.ends_with(&format!("/fhir/{rtype}/{id}"))
-    });
-    let by_identifier = identifier.is_some_and(|(system, value)| {
-        reference["identifier"]["system"] == system && reference["identifier"]["value"] == value
-    });
-    by_reference || by_identifier
-}
-
-/// Every `Reference` in `values` (single references or arrays of them).
-fn references<'a>(values: impl IntoIterator<Item = &'a Value>) -> Vec<&'a Value> {
-    values
-        .into_iter()
-        .flat_map(|v| {
-            if let Some(a) = v.as_array() {
-                a.iter().collect::<Vec<_>>()
-            } else {
-                vec![v]
-            }
-        })
-        .filter(|v| v.is_object())
-        .collect()
-}
-
-fn has_coding(concept: &Value, system: &str, code: &str) -> bool {
-    concept["coding"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["system"] == system && c["code"] == code)
-}
-
-fn codes_of(concept: &Value) -> String {
-    let codes: Vec<String> = concept["coding"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| {
-            format!(
-                "{}|{}",
-                c["system"].as_str().unwrap_or("?"),
-                c["code"].as_str().unwrap_or("?")
-            )
-        })
-        .collect();
-    if codes.is_empty() {
-        "ingen koding / no coding".into()
-    } else {
-        codes.join(", ")
-    }
-}
-
-/// The same instant (offsets may differ): `2026-10-01T14:30:00+02:00` = `2026-10-01T12:30:00Z`.
-fn same_instant(a: &str, b: &str) -> bool {
-    match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// A FHIR `date` or `dateTime` on the given calendar date.
-fn on_date(value: &str, date: &str) -> bool {
-    value == date
-        || value
-            .strip_prefix(date)
-            .is_some_and(|rest| rest.starts_with('T'))
-}
-
-fn shown(v: &Value) -> String {
-    match v {
-        Value::Null => "mangler / missing".into(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// One difference between the entry and what was stored.
 fn differs(rtype: &str, path: &str, got: &Value, wanted: impl std::fmt::Display) -> String {
     format!(
         "`{rtype}.{path}` er / is {}; registreringen hadde / the entry had {wanted}",
-        shown(got)
+        text_of(got)
     )
-}
-
-fn label(r: &Value, system: &str, code: &str) -> bool {
-    r["meta"]["security"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|l| l["system"] == system && l["code"] == code)
 }
 
 /// Checks shared by every resource of an entry: the patient, the practitioner where the
@@ -233,7 +127,7 @@ fn vital_signs(v: &VitalSigns, stored: &[&Value], who: &Parties, out: &mut Vec<S
     let mut found: BTreeSet<&str> = BTreeSet::new();
     for r in stored {
         if r["resourceType"] != "Observation" {
-            out.push(format!("{} skrevet for vitale tegn / written for vital signs; kontrakten vil ha Observation / the contract wants Observation", shown(&r["resourceType"])));
+            out.push(format!("{} skrevet for vitale tegn / written for vital signs; kontrakten vil ha Observation / the contract wants Observation", text_of(&r["resourceType"])));
             continue;
         }
         common(r, who, &["performer"], out);
@@ -579,7 +473,7 @@ fn one<'a>(stored: &[&'a Value], rtype: &str, out: &mut Vec<String>) -> Option<&
     for r in stored.iter().filter(|r| r["resourceType"] != rtype) {
         out.push(format!(
             "{} skrevet; kontrakten vil ha {rtype} / written; the contract wants {rtype}",
-            shown(&r["resourceType"])
+            text_of(&r["resourceType"])
         ));
     }
     match of_type.as_slice() {
@@ -649,291 +543,13 @@ pub fn writes_faithful(s: &ScenarioEvidence, world: &World) -> Judgement {
     }
     if judged == 0 && problems.is_empty() {
         error("ingen registrering å sammenligne / no entry to compare")
-    } else if problems.is_empty() {
-        pass(format!(
-            "{judged} registreringer lagret slik brukeren dokumenterte dem / entries stored as the user documented them"
-        ))
     } else {
-        fail(
+        pass_unless(
+            problems,
+            format!(
+                "{judged} registreringer lagret slik brukeren dokumenterte dem / entries stored as the user documented them"
+            ),
             "det som ble lagret, avviker fra det brukeren dokumenterte / what was stored differs from what the user documented",
-            problems,
-        )
-    }
-}
-
-/// Elements a returned resource keeps whenever the platform served them: they change what the
-/// rest of the resource means (a resolved diagnosis shown without its status looks active).
-pub const MUST_KEEP: &[&str] = &[
-    "status",
-    "clinicalStatus",
-    "verificationStatus",
-    "abatementDateTime",
-    "abatementPeriod",
-    "abatementString",
-    "modifierExtension",
-];
-
-/// The first element of `returned` that is not in `served`: added or changed on the way.
-/// Elements the view leaves out are allowed; arrays may lose elements but not change them.
-fn first_difference(returned: &Value, served: &Value, path: &str) -> Option<String> {
-    match (returned, served) {
-        (Value::Object(r), Value::Object(s)) => r.iter().find_map(|(k, rv)| match s.get(k) {
-            None => Some(format!(
-                "`{path}.{k}` er lagt til / was added: {}",
-                crate::judge::excerpt(&rv.to_string())
-            )),
-            Some(sv) => first_difference(rv, sv, &format!("{path}.{k}")),
-        }),
-        (Value::Array(r), Value::Array(s)) => r.iter().enumerate().find_map(|(i, rv)| {
-            if s.iter().any(|sv| first_difference(rv, sv, path).is_none()) {
-                None
-            } else {
-                Some(format!(
-                    "`{path}[{i}]` er endret / was changed: {}",
-                    crate::judge::excerpt(&rv.to_string())
-                ))
-            }
-        }),
-        (Value::Number(r), Value::Number(s)) if r.as_f64() == s.as_f64() => None,
-        (r, s) if r == s => None,
-        (r, s) => Some(format!(
-            "`{path}` er / is {} (plattformen sendte / the platform served {})",
-            shown(r),
-            shown(s)
-        )),
-    }
-}
-
-fn overview_resources(call: &sandkasse_sandbox::CallEvidence) -> Option<Vec<Value>> {
-    let CallOutcome::Ok {
-        value: Value::String(text),
-    } = &call.outcome
-    else {
-        return None;
-    };
-    let bundle: Value = serde_json::from_str(text).ok()?;
-    Some(
-        bundle["entry"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|e| e["resource"].clone())
-            .filter(Value::is_object)
-            .collect(),
-    )
-}
-
-fn overview_steps(
-    s: &ScenarioEvidence,
-) -> impl Iterator<Item = (usize, &StepEvidence, &sandkasse_sandbox::CallEvidence)> {
-    s.steps
-        .iter()
-        .enumerate()
-        .filter_map(|(i, st)| match (&st.step, &st.call) {
-            (Step::PatientOverview { .. }, Some(c)) => Some((i, st, c)),
-            _ => None,
-        })
-}
-
-/// INF-09: every resource an overview returns is a version the platform served to that call,
-/// unchanged: nothing added or altered, and its security labels kept.
-pub fn overview_faithful(s: &ScenarioEvidence) -> Judgement {
-    let mut problems = Vec::new();
-    let mut judged = 0;
-    for (i, st, call) in overview_steps(s) {
-        let Some(resources) = overview_resources(call) else {
-            continue;
-        };
-        for r in resources
-            .iter()
-            .filter(|r| r["resourceType"] != "OperationOutcome")
-        {
-            let key = format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
-            let versions: Vec<&Value> = st
-                .served
-                .iter()
-                .filter(|x| x["resourceType"] == r["resourceType"] && x["id"] == r["id"])
-                .collect();
-            judged += 1;
-            if versions.is_empty() {
-                problems.push(format!("steg {i}: {key} ble ikke levert av plattformen i dette kallet / was not served by the platform in this call"));
-                continue;
-            }
-            let rtype = r["resourceType"].as_str().unwrap_or("?");
-            let dropped = |v: &Value| {
-                MUST_KEEP
-                    .iter()
-                    .find(|k| v.get(**k).is_some() && r.get(**k).is_none())
-                    .copied()
-            };
-            if versions.iter().any(|v| {
-                first_difference(r, v, rtype).is_none()
-                    && v["meta"]["security"] == r["meta"]["security"]
-                    && dropped(v).is_none()
-            }) {
-                continue;
-            }
-            let v = versions[0];
-            let why = first_difference(r, v, rtype)
-                .or_else(|| dropped(v).map(|k| format!("`{rtype}.{k}` er fjernet; det endrer betydningen / was dropped, which changes the meaning: {}", shown(&v[k]))))
-                .unwrap_or_else(|| {
-                    format!(
-                        "`{rtype}.meta.security` er / is {} (plattformen sendte / the platform served {})",
-                        shown(&r["meta"]["security"]),
-                        shown(&v["meta"]["security"])
-                    )
-                });
-            problems.push(format!("steg {i}: {key}: {why}"));
-        }
-    }
-    if judged == 0 && problems.is_empty() {
-        error(
-            "ingen ressurs i noen oversikt å sammenligne / no resource in any overview to compare",
-        )
-    } else if problems.is_empty() {
-        pass(format!(
-            "{judged} ressurser gjengitt slik plattformen leverte dem / resources returned as the platform served them"
-        ))
-    } else {
-        fail(
-            "oversikten gjengir ikke det plattformen leverte / the overview does not return what the platform served",
-            problems,
-        )
-    }
-}
-
-fn notice_texts(r: &Value) -> Vec<String> {
-    r["issue"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|i| i["code"] == "suppressed")
-        .filter_map(|i| {
-            i["diagnostics"]
-                .as_str()
-                .or_else(|| i["details"]["text"].as_str())
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
-/// PER-01: every withheld-information notice the platform served in an overview call, from any
-/// page and any type, is in the overview.
-pub fn notices_surfaced(s: &ScenarioEvidence) -> Judgement {
-    let mut problems = Vec::new();
-    let mut judged = 0;
-    for (i, st, call) in overview_steps(s) {
-        let served: BTreeSet<String> = st.notices.iter().flat_map(notice_texts).collect();
-        if served.is_empty() {
-            continue;
-        }
-        judged += 1;
-        let Some(resources) = overview_resources(call) else {
-            problems.push(describe(i, call));
-            continue;
-        };
-        let surfaced: BTreeSet<String> = resources
-            .iter()
-            .filter(|r| is_notice(r))
-            .flat_map(notice_texts)
-            .collect();
-        for missing in served.difference(&surfaced) {
-            problems.push(format!(
-                "steg {i}: merknaden mangler / the notice is missing: «{missing}»"
-            ));
-        }
-    }
-    if judged == 0 {
-        error(
-            "plattformen sendte ingen merknad i noe oversiktskall, så ingenting kunne vurderes / the platform served no notice in any overview call, so nothing could be judged",
-        )
-    } else if problems.is_empty() {
-        pass(
-            "alle merknader om tilbakeholdte opplysninger vises / every withheld-information notice is shown",
-        )
-    } else {
-        fail(
-            "brukeren får ikke vite alt som er holdt tilbake / the user is not told everything that is withheld",
-            problems,
-        )
-    }
-}
-
-/// PER-06: of the patient data the platform served in one overview call, at most
-/// `max_unshown_percent` % may be missing from the overview (fetched but not shown).
-pub fn no_over_fetching(s: &ScenarioEvidence, max_unshown_percent: u32) -> Judgement {
-    let mut problems = Vec::new();
-    let mut judged = 0;
-    for (i, st, call) in overview_steps(s) {
-        let Some(resources) = overview_resources(call) else {
-            continue;
-        };
-        let key = |r: &Value| format!("{}/{}", shown(&r["resourceType"]), shown(&r["id"]));
-        let fetched: BTreeSet<String> = st
-            .served
-            .iter()
-            .filter(|r| {
-                r["resourceType"].as_str().is_some_and(|t| {
-                    t == "Patient" || sandkasse_platform::types::is_patient_data(t)
-                })
-            })
-            .map(key)
-            .collect();
-        if fetched.is_empty() {
-            continue;
-        }
-        judged += 1;
-        let returned: BTreeSet<String> = resources.iter().map(key).collect();
-        let unshown: Vec<&String> = fetched.difference(&returned).collect();
-        // A type fetched and not shown at all is over-fetching whatever its share.
-        let type_of = |k: &String| k.split('/').next().unwrap_or("?").to_owned();
-        let shown_types: BTreeSet<String> = fetched.intersection(&returned).map(type_of).collect();
-        let unused: BTreeSet<String> = fetched
-            .iter()
-            .map(type_of)
-            .filter(|t| !shown_types.contains(t))
-            .collect();
-        if !unused.is_empty() {
-            problems.push(format!(
-                "steg {i}: hentet, men ingenting vist / fetched, nothing shown: {}",
-                unused
-                    .iter()
-                    .map(|t| format!(
-                        "{t} ({})",
-                        unshown.iter().filter(|u| type_of(u) == *t).count()
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        let percent = unshown.len() * 100 / fetched.len();
-        if percent > max_unshown_percent as usize {
-            let mut types: std::collections::BTreeMap<&str, usize> = Default::default();
-            for u in &unshown {
-                *types.entry(u.split('/').next().unwrap_or("?")).or_default() += 1;
-            }
-            problems.push(format!(
-                "steg {i}: {} av {} hentede ressurser vises ikke ({percent} %, høyst {max_unshown_percent} %) / {} of {} fetched resources are not shown ({percent} %, at most {max_unshown_percent} %): {}",
-                unshown.len(),
-                fetched.len(),
-                unshown.len(),
-                fetched.len(),
-                types.iter().map(|(t, n)| format!("{n} {t}")).collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
-    if judged == 0 && problems.is_empty() {
-        error(
-            "ingen oversikt hentet pasientdata, så ingenting kunne vurderes / no overview fetched patient data, so nothing could be judged",
-        )
-    } else if problems.is_empty() {
-        pass(format!(
-            "høyst {max_unshown_percent} % av det som ble hentet, vises ikke / at most {max_unshown_percent} % of what was fetched is not shown"
-        ))
-    } else {
-        fail(
-            "adapteren henter mer enn oversikten viser (overhenting) / the adapter fetches more than the overview shows (over-fetching)",
-            problems,
         )
     }
 }
