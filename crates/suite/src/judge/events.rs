@@ -1,6 +1,13 @@
 //! Events: another kommune's ignored, fetched, redelivery harmless, handled by their kind.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use sandkasse_sandbox::Outcome as CallOutcome;
+use sandkasse_sandbox::types::EventKind;
+use serde_json::Value;
+
+use super::{Evidence, Judgement, describe, error, fail, pass, pass_unless, platform_exchanges};
+use crate::model::{EventTemplate, Step};
 
 pub(super) fn other_kommune_ignored(e: &Evidence<'_>, step: &usize) -> Judgement {
     let s = e.s;
@@ -59,7 +66,7 @@ pub(super) fn redelivery_harmless(e: &Evidence<'_>) -> Judgement {
     for (i, st) in s.steps.iter().enumerate() {
         if let (
             Step::OnEvent {
-                event: crate::model::EventTemplate::Redelivered,
+                event: EventTemplate::Redelivered,
                 ..
             },
             Some(c),

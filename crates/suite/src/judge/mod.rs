@@ -8,7 +8,6 @@
 
 use std::collections::BTreeSet;
 
-use sandkasse_sandbox::types::EventKind;
 use sandkasse_sandbox::{CallEvidence, Disposition, Outcome as CallOutcome};
 use serde_json::Value;
 

@@ -1,6 +1,13 @@
 //! The patient overview: a valid Bundle, complete, every page followed, notices surfaced, no over-fetching, faithful to what the platform served.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{
+    Evidence, Judgement, bundle_refs, describe, error, excerpt, output, overviews, pass_unless,
+};
+use crate::model::Step;
 
 pub(super) fn overview_is_valid_bundle(e: &Evidence<'_>) -> Judgement {
     let s = e.s;
@@ -150,8 +157,7 @@ pub(super) fn paging_followed(e: &Evidence<'_>) -> Judgement {
         .enumerate()
         .filter(|(_, st)| matches!(st.step, Step::PatientOverview { .. }))
     {
-        let mut last: std::collections::BTreeMap<&str, (usize, bool)> =
-            std::collections::BTreeMap::new();
+        let mut last: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
         for p in &st.pages {
             let e = last.entry(p.resource_type.as_str()).or_insert((0, false));
             *e = (e.0 + 1, p.next);

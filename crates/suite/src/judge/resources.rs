@@ -1,6 +1,6 @@
 //! Resource use: fuel, memory and component size within the limits.
 
-use super::*;
+use super::{Evidence, Judgement, calls, fail, pass, pass_unless};
 
 pub(super) fn fuel_within(e: &Evidence<'_>, max: &u64) -> Judgement {
     let s = e.s;

@@ -1,6 +1,11 @@
 //! Robustness of the calls themselves: they succeed, do not trap, answer the expected error, honour Retry-After, retry within bounds and never resend a refused request.
 
-use super::*;
+use sandkasse_sandbox::Outcome as CallOutcome;
+
+use super::{
+    Evidence, Judgement, calls, describe, error, excerpt, fail, header, output, output_text, pass,
+    pass_unless, platform_exchanges,
+};
 
 pub(super) fn calls_succeed(e: &Evidence<'_>) -> Judgement {
     let s = e.s;

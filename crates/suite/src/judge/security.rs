@@ -1,6 +1,12 @@
 //! Security: the token on every request and only in the header, no foreign links or egress, emergency access only with the context's reason.
 
-use super::*;
+use sandkasse_sandbox::Disposition;
+use sandkasse_sandbox::types::Purpose;
+
+use super::{
+    Evidence, Judgement, REDACTED, calls, error, header, output_text, pass_unless,
+    platform_exchanges,
+};
 
 pub(super) fn token_on_every_request(e: &Evidence<'_>) -> Judgement {
     let s = e.s;
@@ -134,7 +140,7 @@ pub(super) fn emergency_only_with_reason(e: &Evidence<'_>) -> Judgement {
     let emergency_context = s
         .contexts
         .values()
-        .any(|c| matches!(c.purpose, sandkasse_sandbox::types::Purpose::Emergency(_)));
+        .any(|c| matches!(c.purpose, Purpose::Emergency(_)));
     let mut bad: Vec<String> = calls(s)
         .flat_map(|(_, c)| platform_exchanges(c))
         .filter(|x| x.request_line.contains("/auth/token"))

@@ -1,6 +1,15 @@
 //! Writes: accepted, carrying the context, idempotent, sensitive notes labelled, the returned ids, faithful to what the user documented.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use sandkasse_sandbox::Outcome as CallOutcome;
+use serde_json::Value;
+
+use super::{
+    Evidence, Judgement, calls, describe, error, excerpt, fail, pass, pass_unless,
+    platform_exchanges,
+};
+use crate::model::Step;
 
 pub(super) fn writes_accepted(e: &Evidence<'_>) -> Judgement {
     let s = e.s;
