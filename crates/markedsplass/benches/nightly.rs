@@ -13,6 +13,11 @@
 
 use std::time::{Duration, Instant};
 
+/// The `sandkasse` binary's allocator, so that the night costs what it costs in the service (its
+/// purge delay is mimalloc's default here: that changes resident memory, not time).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::http::AppState;
@@ -76,12 +81,35 @@ async fn wait_all(state: &AppState, runs: &[i64]) {
 }
 
 /// Runs the night of `date` over every listing; its wall time and summary.
-async fn night(state: &AppState, date: jiff::civil::Date) -> (Duration, NightSummary) {
+async fn night(state: &AppState, date: jiff::civil::Date) -> (Duration, NightSummary, i64) {
     let started = Instant::now();
     let night = nightly::run_night(state, date, Duration::from_secs(4 * 3600))
         .await
         .unwrap();
-    (started.elapsed(), night.summary.unwrap())
+    (started.elapsed(), night.summary.unwrap(), night.id)
+}
+
+/// Where a night's worker time went: per component kind (the uploaded file name), the number of
+/// runs and their mean and total time from claim to finish, as the queue recorded them.
+async fn worker_time(pool: &sqlx::SqlitePool, night_id: i64) -> Vec<(String, usize, f64)> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT s.file_name, r.started_at, r.finished_at FROM runs r \
+         JOIN submissions s ON s.id = r.submission_id \
+         WHERE r.night_id = ? AND r.finished_at IS NOT NULL",
+    )
+    .bind(night_id)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut kinds: std::collections::BTreeMap<String, (usize, f64)> = Default::default();
+    for (name, started, finished) in rows {
+        let (s, f): (jiff::Timestamp, jiff::Timestamp) =
+            (started.parse().unwrap(), finished.parse().unwrap());
+        let k = kinds.entry(name).or_default();
+        k.0 += 1;
+        k.1 += (f - s).total(jiff::Unit::Second).unwrap();
+    }
+    kinds.into_iter().map(|(n, (c, t))| (n, c, t)).collect()
 }
 
 fn main() {
@@ -218,12 +246,18 @@ fn main() {
         std::fs::create_dir_all(&compiled).unwrap();
         let cold = night(&state, first).await;
         let warm = night(&state, first.tomorrow().unwrap()).await;
+        let split = [
+            worker_time(raw.pool(), cold.2).await,
+            worker_time(raw.pool(), warm.2).await,
+        ];
         let _ = stop.send(true);
         println!(
             "nights over {n} listed components ({workers} workers, {} cores):",
             std::thread::available_parallelism().map_or(0, |p| p.get())
         );
-        for (label, (took, summary)) in [("cold cache", cold), ("warm cache", warm)] {
+        for ((label, (took, summary, _)), split) in
+            [("cold cache", cold), ("warm cache", warm)].into_iter().zip(split)
+        {
             println!(
                 "  {label}: wall time {:.1} s, {:.3} s per component; tested {}, godkjent {}, ikke godkjent {}, errors {}, regressions {}",
                 took.as_secs_f64(),
@@ -234,6 +268,18 @@ fn main() {
                 summary.errors,
                 summary.regressions
             );
+            let total: f64 = split.iter().map(|k| k.2).sum();
+            println!(
+                "    worker time (claim to finish) {total:.1} s in all, {:.0} % of {workers} workers' wall time:",
+                100.0 * total / (took.as_secs_f64() * workers as f64)
+            );
+            for (name, runs, secs) in split {
+                println!(
+                    "      {name}: {runs} runs, {:.3} s mean, {secs:.1} s in all ({:.0} %)",
+                    secs / runs as f64,
+                    100.0 * secs / total
+                );
+            }
         }
         println!(
             "  set-up (upload, test, list {n}; {} regressions swapped in): {:.1} s",

@@ -33,6 +33,99 @@ use crate::limits::ServiceLimits;
 /// Prefix of the environment variables read by [`Config::load`]; nesting uses `__`.
 pub const ENV_PREFIX: &str = "SANDKASSE__";
 
+/// Fields whose type parses the value (its refusal names the field, as [`Config::validate`] does).
+const PARSED_FIELDS: [&str; 2] = ["nightly.time", "nightly.time_zone"];
+
+/// A time of day, `HH:MM` in the configuration, parsed when the configuration is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeOfDay {
+    text: String,
+    time: jiff::civil::Time,
+}
+
+impl TimeOfDay {
+    /// As written in the configuration (`HH:MM`).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The time of day.
+    pub fn time(&self) -> jiff::civil::Time {
+        self.time
+    }
+}
+
+impl TryFrom<String> for TimeOfDay {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<TimeOfDay, String> {
+        match jiff::civil::Time::strptime("%H:%M", &text) {
+            Ok(time) => Ok(TimeOfDay { text, time }),
+            Err(_) => Err(format!("{text:?} is not a time of day as HH:MM")),
+        }
+    }
+}
+
+impl From<TimeOfDay> for String {
+    fn from(t: TimeOfDay) -> String {
+        t.text
+    }
+}
+
+/// An IANA time zone, by name in the configuration, looked up (in the bundled tz database) when
+/// the configuration is read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Zone {
+    name: String,
+    tz: jiff::tz::TimeZone,
+}
+
+impl Zone {
+    /// The IANA name, as written in the configuration.
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// The time zone.
+    pub fn tz(&self) -> &jiff::tz::TimeZone {
+        &self.tz
+    }
+}
+
+impl TryFrom<String> for Zone {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Zone, String> {
+        match jiff::tz::TimeZone::get(&name) {
+            Ok(tz) => Ok(Zone { name, tz }),
+            Err(_) => Err(format!("{name:?} is not an IANA time zone")),
+        }
+    }
+}
+
+impl From<Zone> for String {
+    fn from(z: Zone) -> String {
+        z.name
+    }
+}
+
+/// Zones are the same when named the same.
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Zone {}
+
+impl PartialEq<&str> for Zone {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
+
 /// The whole service configuration.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,9 +183,9 @@ pub struct Nightly {
     /// Whether `sandkasse serve` starts a batch every night. Default: true.
     pub enabled: bool,
     /// Local start time, `HH:MM`. Default: `02:00`.
-    pub time: String,
+    pub time: TimeOfDay,
     /// IANA time zone of `time`. Default: `Europe/Oslo`.
-    pub time_zone: String,
+    pub time_zone: Zone,
     /// Days a listing may stay at risk (failing a skal-vilkår every night) before it is suspended.
     /// Default: 3.
     pub grace_days: u32,
@@ -109,8 +202,9 @@ impl Default for Nightly {
     fn default() -> Self {
         Nightly {
             enabled: true,
-            time: "02:00".into(),
-            time_zone: "Europe/Oslo".into(),
+            time: TimeOfDay::try_from("02:00".to_owned()).expect("a time of day"),
+            time_zone: Zone::try_from("Europe/Oslo".to_owned())
+                .expect("in the bundled tz database"),
             grace_days: 3,
             include_latest_godkjent: false,
             webhook_url: None,
@@ -232,7 +326,17 @@ impl Config {
 
     /// Extracts and validates a configuration from any figment.
     pub fn from_figment(figment: Figment) -> Result<Config, ConfigError> {
-        let config: Config = figment.extract().map_err(Box::new)?;
+        let config: Config = figment.extract().map_err(|e| {
+            // A value its type refuses (a time of day, a time zone) is named by its field.
+            let path = e.path.join(".");
+            match (PARSED_FIELDS.iter().find(|f| **f == path), &e.kind) {
+                (Some(field), figment::error::Kind::Message(problem)) => ConfigError::Value {
+                    field,
+                    problem: problem.clone(),
+                },
+                _ => ConfigError::Invalid(Box::new(e)),
+            }
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -269,18 +373,6 @@ impl Config {
         self.limits
             .validate()
             .map_err(|(field, problem)| ConfigError::Value { field, problem })?;
-        if jiff::civil::Time::strptime("%H:%M", &self.nightly.time).is_err() {
-            return Err(ConfigError::Value {
-                field: "nightly.time",
-                problem: format!("{:?} is not a time of day as HH:MM", self.nightly.time),
-            });
-        }
-        if jiff::tz::TimeZone::get(&self.nightly.time_zone).is_err() {
-            return Err(ConfigError::Value {
-                field: "nightly.time_zone",
-                problem: format!("{:?} is not an IANA time zone", self.nightly.time_zone),
-            });
-        }
         if let Some(url) = &self.nightly.webhook_url {
             if !url.starts_with("http://") {
                 return Err(ConfigError::Value {
@@ -399,6 +491,13 @@ mod tests {
                     })
                 ),
                 "{bad:?}"
+            );
+            jail.set_env("SANDKASSE__NIGHTLY__TIME", "03:30");
+            jail.set_env("SANDKASSE__NIGHTLY__TIME_ZONE", "Mars/Olympus");
+            let bad = Config::load(None, &Overrides::default()).unwrap_err();
+            assert_eq!(
+                bad.to_string(),
+                "invalid configuration: nightly.time_zone: \"Mars/Olympus\" is not an IANA time zone"
             );
             Ok(())
         });

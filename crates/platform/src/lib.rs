@@ -45,16 +45,14 @@ mod store;
 pub mod token;
 pub mod types;
 
+use std::any::Any;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
 
 pub use audit::{AuditEntry, AuditOutcome, Interaction};
 pub use error::ApiError;
@@ -69,7 +67,7 @@ pub fn app(platform: Arc<Platform>) -> Router {
     Router::new()
         .fallback(handle)
         .with_state(platform)
-        .layer(axum::middleware::from_fn(catch_panic))
+        .layer(catch_panic())
 }
 
 async fn handle(State(platform): State<Arc<Platform>>, req: Request) -> Response {
@@ -90,32 +88,20 @@ pub async fn serve(
         .await
 }
 
-/// Middleware: a panic anywhere below becomes a generic 500 `OperationOutcome`; the cause is
-/// logged (never sent).
-pub async fn catch_panic(req: Request, next: Next) -> Response {
-    CatchUnwind(Box::pin(next.run(req))).await
+/// The last-resort layer: a panic anywhere below becomes a generic 500 `OperationOutcome`; the
+/// cause is logged (never sent).
+pub fn catch_panic() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(panic_response)
 }
 
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future<Output = Response>> Future for CatchUnwind<F> {
-    type Output = Response;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
-        let fut = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => {
-                let cause = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic payload".to_owned());
-                tracing::error!(%cause, "panic while handling a request");
-                Poll::Ready(ApiError::internal().into_response())
-            }
-        }
-    }
+fn panic_response(payload: Box<dyn Any + Send + 'static>) -> Response {
+    let cause = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned());
+    tracing::error!(%cause, "panic while handling a request");
+    ApiError::internal().into_response()
 }
 
 #[cfg(test)]
@@ -130,9 +116,7 @@ mod tests {
         async fn boom() -> Response {
             panic!("secret cause")
         }
-        let router = Router::new()
-            .fallback(boom)
-            .layer(axum::middleware::from_fn(catch_panic));
+        let router = Router::new().fallback(boom).layer(catch_panic());
         let resp = router
             .oneshot(http::Request::get("/x").body(Body::empty()).unwrap())
             .await

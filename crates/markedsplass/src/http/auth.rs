@@ -167,11 +167,16 @@ pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<String
     Ok(session_cookie("", 0, state.config.secure_cookies))
 }
 
-/// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it). The id is URL-safe
-/// base64, so it needs no quoting.
+/// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it).
 fn session_cookie(id: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age}{secure}")
+    cookie::Cookie::build((SESSION_COOKIE, id))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// Middleware: refuses a state-changing, cookie-carrying request from another origin.

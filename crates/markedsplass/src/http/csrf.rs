@@ -78,7 +78,7 @@ pub fn check(actor: &Actor, given: Option<&str>) -> Result<(), AppError> {
 
 /// Whether `a` and `b` are equal, in time that does not depend on where they differ.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }
 
 /// The `X-CSRF-Token` header, if it is text.

@@ -91,10 +91,14 @@ impl Page {
             Ok(html) => {
                 let mut response = (status, Html(html)).into_response();
                 if self.set_lang
-                    && let Ok(v) = HeaderValue::from_str(&format!(
-                        "{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-                        self.lang
-                    ))
+                    && let Ok(v) = HeaderValue::from_str(
+                        &cookie::Cookie::build((LANG_COOKIE, self.lang))
+                            .path("/")
+                            .max_age(cookie::time::Duration::days(365))
+                            .same_site(cookie::SameSite::Lax)
+                            .build()
+                            .to_string(),
+                    )
                 {
                     response.headers_mut().append(header::SET_COOKIE, v);
                 }

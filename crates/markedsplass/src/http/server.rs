@@ -20,10 +20,10 @@
 //! Every request is logged as a `tracing` event (method, path, status, milliseconds) by a small
 //! middleware; request bodies are capped at `max_upload_bytes`.
 
+use std::any::Any;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
@@ -31,6 +31,10 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use tower_http::LatencyUnit;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use super::web::Templates;
 use crate::Config;
@@ -106,8 +110,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .merge(crate::http::api::routes())
-        .merge(crate::http::web::routes())
+        .merge(crate::http::api::routes().layer(CatchPanicLayer::custom(api_panic as PanicPage)))
+        .merge(crate::http::web::routes().layer(CatchPanicLayer::custom(page_panic as PanicPage)))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
@@ -116,8 +120,38 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(crate::http::auth::check_origin))
         .layer(middleware::from_fn(crate::http::web::security_headers))
-        .layer(middleware::from_fn(log_request))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request| {
+                    // The path only: a query may hold what a person searched for.
+                    tracing::info_span!("request", method = %request.method(), path = request.uri().path())
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
         .with_state(state)
+}
+
+/// How a handler's panic is answered; the cause is logged, never sent.
+type PanicPage = fn(Box<dyn Any + Send + 'static>) -> Response;
+
+fn panic_cause(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned())
+}
+
+/// An API handler's panic: the JSON error shape, `internal`.
+fn api_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
+    AppError::Internal(format!("panic: {}", panic_cause(payload.as_ref())).into()).into_response()
+}
+
+/// A page handler's panic: a page that says so.
+fn page_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!(cause = %panic_cause(payload.as_ref()), "panic while handling a request");
+    crate::http::web::internal_error_page()
 }
 
 /// An API request that declares a body over `max_upload_bytes` is refused with 413 before any of
@@ -161,23 +195,6 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Value>, AppError> {
             Err(AppError::NotReady)
         }
     }
-}
-
-async fn log_request(request: Request, next: Next) -> Response {
-    let (method, path, started) = (
-        request.method().clone(),
-        request.uri().path().to_owned(),
-        Instant::now(),
-    );
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "request"
-    );
-    response
 }
 
 /// A bound, ready-to-run service.
@@ -264,4 +281,53 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     Server::bind(config).await?.run(shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(layer: PanicPage) -> (StatusCode, String, String) {
+        async fn boom() -> Response {
+            panic!("secret cause")
+        }
+        let router: Router = Router::new()
+            .route("/x", get(boom))
+            .layer(CatchPanicLayer::custom(layer));
+        let response = router
+            .oneshot(axum::http::Request::get("/x").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, kind, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_in_the_shape_of_its_side_and_keeps_its_cause() {
+        let (status, kind, body) = answer(api_panic).await;
+        assert_eq!(
+            (status, kind.as_str()),
+            (StatusCode::INTERNAL_SERVER_ERROR, "application/json")
+        );
+        assert!(body.contains("\"code\":\"internal\""), "{body}");
+        assert!(!body.contains("secret cause"), "{body}");
+        let (status, kind, body) = answer(page_panic).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(kind.starts_with("text/html"), "{kind}");
+        assert!(body.contains("Intern feil / Internal error"), "{body}");
+        assert!(!body.contains("secret cause"), "{body}");
+    }
 }

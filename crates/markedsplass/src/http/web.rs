@@ -275,6 +275,15 @@ pub fn not_found_page(request: &Request) -> Response {
     (StatusCode::NOT_FOUND, Html(body)).into_response()
 }
 
+/// The page of an internal error (a handler that panicked): no layout state is needed.
+pub fn internal_error_page() -> Response {
+    let body = "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Intern feil / Internal error</title>\
+                <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\"><h1>Intern feil / Internal error</h1>\
+                <p>Feilen er logget. / The error has been logged.</p>\
+                <p><a href=\"/\">Til oversikten / To the catalogue</a></p></main></body></html>";
+    (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
+}
+
 async fn asset(Path(file): Path<String>) -> Response {
     match STATIC.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, body)) => (
