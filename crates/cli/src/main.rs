@@ -18,17 +18,20 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// options of mimalloc 2 only. A test checks that the index still holds the purge delay.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed memory goes back to the system at once instead of after mimalloc's default delay
-/// (1 s, and only when the thread that freed it allocates again): a worker thread that goes idle
-/// after a run otherwise keeps that run's memory, and the service's resident memory after a run
-/// depended on which thread ran it (257–484 MiB over 500 runs; 151–176 MiB with this). The
-/// environment variable `MIMALLOC_PURGE_DELAY` (milliseconds) overrides it.
+/// Freed memory goes back to the system 10 ms after it is freed instead of mimalloc's default
+/// 1 s: with the default, the service's resident memory after a run depended on which runs came
+/// before it (257–484 MiB over 500 mixed runs; 169–177 MiB over 200 with 10 ms). A delay
+/// of 0 is as flat but costs a one-shot `sandkasse test` ≈ 15 % more time in page faults
+/// (docs/performance.md). The environment variable `MIMALLOC_PURGE_DELAY` (milliseconds)
+/// overrides it.
+const PURGE_DELAY_MS: std::ffi::c_long = 10;
+
 #[allow(unsafe_code)] // mimalloc's options are a C API; no safe wrapper sets them.
 fn tune_allocator() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: called first in `main`, before any other thread exists (the option is not
         // synchronised); the option and value are valid for mimalloc 3.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
     }
 }
 

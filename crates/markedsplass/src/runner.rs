@@ -425,6 +425,7 @@ impl Runner {
             self.report_budget,
         );
         let (run_id, total) = (claimed.run.id, self.total());
+        let digest = claimed.component_sha256.clone();
         let options = TestOptions {
             seed: claimed.run.seed.and_then(|s| u64::try_from(s).ok()),
             scenarios: Vec::new(),
@@ -452,7 +453,7 @@ impl Runner {
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     test_component(&suite, &sandbox, &bytes, &options, &progress)
                 }));
-                sandbox.clear_prepared();
+                sandbox.forget_prepared(&digest);
                 result.map(|r| r.map(|report| finished(report, report_budget, &key, run_id)))
             }),
         )

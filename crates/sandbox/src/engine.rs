@@ -246,6 +246,12 @@ impl Sandbox {
         self.prepared.lock().expect("prepared map").clear();
     }
 
+    /// Forgets the prepared component with this SHA-256 (hex), if any; runs in flight keep their
+    /// own reference. A service that tests a component once per upload or night keeps none.
+    pub fn forget_prepared(&self, digest: &str) {
+        self.prepared.lock().expect("prepared map").remove(digest);
+    }
+
     /// Kills every compile running in a worker now and refuses further ones with
     /// [`Rejection::Interrupted`]: for a process that is shutting down, so that it never waits
     /// for a compile. Compiles without a worker run to their end.

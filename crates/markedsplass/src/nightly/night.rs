@@ -183,6 +183,10 @@ pub async fn finish_night(market: &Market, night_id: i64) -> Result<Option<Night
     if night.state == NightState::Done {
         return Ok(Some(night));
     }
+    // Counted first: a night of a thousand runs is polled while it runs, and loads them once.
+    if nightly.night_pending(night_id).await? > 0 {
+        return Ok(None);
+    }
     let runs = nightly.night_runs(night_id).await?;
     if runs
         .iter()

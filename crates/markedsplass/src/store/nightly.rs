@@ -135,6 +135,8 @@ pub trait NightlyStore: Send + Sync {
     fn nights(&self, limit: u32) -> BoxFuture<'_, Result<Vec<Night>, StoreError>>;
     /// The runs of a night, by id.
     fn night_runs(&self, night_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
+    /// How many runs of a night are not finished (queued or running).
+    fn night_pending(&self, night_id: i64) -> BoxFuture<'_, Result<u64, StoreError>>;
     /// A product's finished nightly runs, oldest first.
     fn product_history(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
     /// Applies a health change to a product's listing with its notification, in one transaction.

@@ -189,6 +189,17 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
             .len(),
         3
     );
+    assert_eq!(
+        market
+            .state
+            .stores
+            .nightly
+            .night_pending(n1.id)
+            .await
+            .unwrap(),
+        0,
+        "a finished night has no pending run"
+    );
 
     // Night 2: Mobil is fixed (back to its godkjent version) and cleared; Journal stays at risk.
     clock.advance(day);
@@ -524,6 +535,16 @@ async fn a_night_evaluated_twice_at_once_changes_and_notifies_once() {
     {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    assert_eq!(
+        market
+            .state
+            .stores
+            .nightly
+            .night_pending(night.id)
+            .await
+            .unwrap(),
+        0
+    );
     // The scheduler and `sandkasse nightly` evaluate the same night at the same moment.
     let (a, b) = tokio::join!(
         nightly::finish_night(&market.state, night.id),

@@ -57,3 +57,25 @@ fn second_process_hits_the_cache_and_tampering_forces_a_recompile() {
         "a tampered artefact is recompiled, not loaded"
     );
 }
+
+#[test]
+fn a_forgotten_component_is_loaded_again_and_only_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = sandbox_in(dir.path());
+    let (a, b) = (plugin("reference"), plugin("flawed_drops_token"));
+    let (a1, b1) = (sandbox.prepare(&a).unwrap(), sandbox.prepare(&b).unwrap());
+    assert!(
+        std::sync::Arc::ptr_eq(&a1, &sandbox.prepare(&a).unwrap()),
+        "kept while not forgotten"
+    );
+    sandbox.forget_prepared(&a1.inspection.digest);
+    let a2 = sandbox.prepare(&a).unwrap();
+    assert!(
+        !std::sync::Arc::ptr_eq(&a1, &a2) && a2.cache_hit,
+        "loaded again, from the disk cache"
+    );
+    assert!(
+        std::sync::Arc::ptr_eq(&b1, &sandbox.prepare(&b).unwrap()),
+        "the other component stays prepared"
+    );
+}

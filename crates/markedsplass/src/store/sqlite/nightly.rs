@@ -167,6 +167,18 @@ impl NightlyStore for SqliteStore {
         })
     }
 
+    fn night_pending(&self, night_id: i64) -> BoxFuture<'_, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM runs WHERE night_id = ? AND state IN ('queued', 'running')",
+            )
+            .bind(night_id)
+            .fetch_one(&self.pool)
+            .await?;
+            Ok(u64::try_from(pending).unwrap_or(0))
+        })
+    }
+
     fn product_history(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>> {
         Box::pin(async move {
             let rows = sqlx::query(&format!(
