@@ -18,13 +18,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// options of mimalloc 2 only. A test checks that the index still holds the purge delay.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Freed memory goes back to the system 10 ms after it is freed instead of mimalloc's default
+/// Freed memory goes back to the system at once instead of after mimalloc's default delay of
 /// 1 s: with the default, the service's resident memory after a run depended on which runs came
-/// before it (257–484 MiB over 500 mixed runs; 169–177 MiB over 200 with 10 ms). A delay
-/// of 0 is as flat but costs a one-shot `sandkasse test` ≈ 15 % more time in page faults
+/// before it (257–484 MiB over 500 mixed runs; 159–184 MiB with no delay). A delay of 10 ms was
+/// less flat (160–194 MiB) and no delay costs a one-shot `sandkasse test` ≈ 15 % more time in
+/// page faults (0.28 s instead of 0.25 s): the service's memory comes first
 /// (docs/performance.md). The environment variable `MIMALLOC_PURGE_DELAY` (milliseconds)
 /// overrides it.
-const PURGE_DELAY_MS: std::ffi::c_long = 10;
+const PURGE_DELAY_MS: std::ffi::c_long = 0;
 
 #[allow(unsafe_code)] // mimalloc's options are a C API; no safe wrapper sets them.
 fn tune_allocator() {

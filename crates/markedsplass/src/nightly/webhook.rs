@@ -63,15 +63,20 @@ async fn post(
     signature: &str,
     id: i64,
 ) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or("only http:// webhooks are supported")?;
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    if uri.scheme_str() != Some("http") {
+        return Err("only http:// webhooks are supported".to_owned());
+    }
+    let authority = uri
+        .authority()
+        .ok_or_else(|| format!("{url}: no host"))?
+        .to_string();
+    let path = uri
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     let stream = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio::net::TcpStream::connect(authority),
+        tokio::net::TcpStream::connect(authority.as_str()),
     )
     .await
     .map_err(|_| "connect timed out".to_owned())?
@@ -82,7 +87,7 @@ async fn post(
             .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let request = hyper::Request::post(path)
-        .header(hyper::header::HOST, authority)
+        .header(hyper::header::HOST, authority.as_str())
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .header("x-sandkasse-timestamp", timestamp)
         .header("x-sandkasse-signature", signature)

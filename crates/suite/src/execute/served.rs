@@ -125,7 +125,9 @@ impl Capture {
     }
 }
 
-/// The authority (`host[:port]`) of an absolute `http(s)` URL.
+/// The authority (`host[:port]`) of an absolute `http(s)` URL. By hand on purpose: it reads every
+/// link an answer holds, also one `http::Uri` would refuse (spaces, non-ASCII), so that no link
+/// to another host escapes the check for being malformed.
 fn authority_of(url: &str) -> Option<&str> {
     let rest = url
         .strip_prefix("https://")
