@@ -191,14 +191,18 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
 
 /// Stops with the exact install command when a rustup component (rustfmt, clippy) is missing.
 fn ensure_component(root: &Path, subcommand: &str, component: &str) -> Result<()> {
-    let ok = cargo(root)
-        .args([subcommand, "--version"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        bail!("`cargo {subcommand}` is not installed; run: rustup component add {component}");
+    let output = cargo(root).args([subcommand, "--version"]).output();
+    match output {
+        Ok(o) if o.status.success() => Ok(()),
+        Ok(o) => bail!(
+            "`cargo {subcommand} --version` failed ({}): {}\nif it is not installed, run: rustup component add {component}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr).trim()
+        ),
+        Err(e) => bail!(
+            "`cargo {subcommand}` could not be started ({e}); if it is not installed, run: rustup component add {component}"
+        ),
     }
-    Ok(())
 }
 
 /// `cargo fmt --check` over both workspaces (style: `rustfmt.toml`).
