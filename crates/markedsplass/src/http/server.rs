@@ -17,8 +17,9 @@
 //! | `GET /health` | 200 `{"status":"ok"}` while the process serves |
 //! | `GET /ready`  | 200 `{"status":"ready"}` when the database answers, else 503 in the [`AppError`] shape |
 //!
-//! Every request is logged as a `tracing` event (method, path, status, milliseconds) by a small
-//! middleware; request bodies are capped at `max_upload_bytes`.
+//! Every request is logged by tower-http's `TraceLayer` (method and path — never the query —,
+//! status, milliseconds); a handler that panics is answered with 500 in the shape of its side
+//! (`CatchPanicLayer`); request bodies are capped at `max_upload_bytes`.
 
 use std::any::Any;
 use std::future::Future;
