@@ -127,22 +127,21 @@ fn format_value(
 }
 
 fn escape_filter(value: &minijinja::Value) -> minijinja::Value {
+    escaped_with(value, escape)
+}
+
+fn pre_filter(value: &minijinja::Value) -> minijinja::Value {
+    escaped_with(value, escape_pre)
+}
+
+/// `value` escaped by `escape` as a safe string; a value already safe stays as it is.
+fn escaped_with(value: &minijinja::Value, escape: fn(&str) -> String) -> minijinja::Value {
     if value.is_safe() {
         return value.clone();
     }
     minijinja::Value::from_safe_string(match value.as_str() {
         Some(text) => escape(text),
         None => escape(&value.to_string()),
-    })
-}
-
-fn pre_filter(value: &minijinja::Value) -> minijinja::Value {
-    if value.is_safe() {
-        return value.clone();
-    }
-    minijinja::Value::from_safe_string(match value.as_str() {
-        Some(text) => escape_pre(text),
-        None => escape_pre(&value.to_string()),
     })
 }
 
