@@ -380,8 +380,22 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     const run = await kari.json(`/api/v1/runs/${runId}`);
     assert.equal(run.verdict, 'ikke-godkjent', `/api/v1/runs/${runId} has verdict ${JSON.stringify(run.verdict)}`);
 
+    // At a glance: the failed skal vilkår are listed first and link to their findings.
+    const summary = await rowTexts(page, '#failed-skal a', 'href');
+    assert.deepEqual(summary.map((r) => r.key).sort(), FLAWED.fails.map((id) => `#v-${id}`),
+      `#failed-skal should link exactly ${FLAWED.fails.join(', ')}`);
+    await page.click(`#failed-skal a[href="#v-${FLAWED.fails[0]}"]`);
+    await expectVisible(page, `#v-${FLAWED.fails[0]}`, `the finding ${FLAWED.fails[0]} after following its link`);
+    assert.ok(page.url().endsWith(`#v-${FLAWED.fails[0]}`), `the deep link should be in the address, is ${page.url()}`);
+    // Only what failed.
+    await follow(page, '#only-failed');
+    const shown = await rowTexts(page, '#vilkar tr[data-vilkar-id]', 'data-vilkar-id');
+    assert.deepEqual(shown.map((r) => r.key).sort(), FLAWED.fails, '#only-failed should leave only the failed vilkår');
+    await kari.a11y('run page (only failed)');
+
     await follow(page, '#report-link');
     await kari.a11y('full report (ikke godkjent)');
+    await expectVisible(page, '#back-to-run', 'the link from the report back to its run');
   });
 
   journey('4. vendor B cannot reach anything of vendor A\'s submission (404), nor can the public', {}, async (t) => {

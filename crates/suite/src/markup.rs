@@ -156,6 +156,36 @@ pub(crate) fn json_name<T: serde::Serialize>(value: &T) -> String {
 }
 
 /// The score (a fraction with four decimals) in basis points, 0–10 000.
+/// A score (0–1) as a percentage with two decimals, as `lang` writes it: `54,55 %` in bokmål,
+/// `54.55 %` in English (a non-breaking space before the sign). Two decimals show the score the
+/// report holds exactly (four decimals of the fraction); every page and the report use this one
+/// rounding.
+///
+/// ```
+/// use sandkasse_suite::markup::percent;
+/// assert_eq!(percent(0.5455, "nb"), "54,55\u{a0}%");
+/// assert_eq!(percent(1.0, "en"), "100.00\u{a0}%");
+/// ```
+pub fn percent(score: f64, lang: &str) -> String {
+    let bp = basis_points(score);
+    let separator = if lang == "en" { '.' } else { ',' };
+    format!("{}{separator}{:02}\u{a0}%", bp / 100, bp % 100)
+}
+
+/// An RFC 3339 time as people read it, to the minute in UTC: `2026-11-23 07:41 UTC`. Text that is
+/// not such a time is returned as it is.
+///
+/// ```
+/// use sandkasse_suite::markup::readable_time;
+/// assert_eq!(readable_time("2026-11-23T07:41:09.123456789Z"), "2026-11-23 07:41 UTC");
+/// assert_eq!(readable_time("i går"), "i går");
+/// ```
+pub fn readable_time(text: &str) -> String {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 pub(crate) fn basis_points(score: f64) -> u32 {
     if score.is_finite() {
         (score.clamp(0.0, 1.0) * 10_000.0).round() as u32

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::model::{Capability, Category, Level, Text};
 
 pub mod call;
+pub mod glance;
 
 pub use call::Call;
 

@@ -31,6 +31,7 @@ use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
 };
 use crate::store::Role;
+use sandkasse_suite::report::glance;
 
 /// The templates, embedded at build time.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -57,6 +58,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "run.html",
         include_str!("../../../../web/templates/run.html"),
+    ),
+    (
+        "report.html",
+        include_str!("../../../../web/templates/report.html"),
     ),
     (
         "product.html",
@@ -171,14 +176,29 @@ impl Templates {
         });
         env.add_filter("when", |value: J| -> String {
             // RFC 3339 → "2026-11-23 07:41 UTC"
-            let text = value.to_string();
-            text.parse::<jiff::Timestamp>()
-                .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or(text)
+            sandkasse_suite::markup::readable_time(&value.to_string())
         });
-        env.add_filter("percent", |value: J| -> String {
+        // One rounding for every score, the report's: two decimals, the page's decimal sign.
+        env.add_filter("percent", |state: &minijinja::State, value: J| -> String {
+            let lang = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "nb".into());
             f64::try_from(value)
-                .map(|v| format!("{:.1}\u{a0}%", v * 100.0))
+                .map(|v| sandkasse_suite::markup::percent(v, &lang))
+                .unwrap_or_default()
+        });
+        // A relative change (a night's fuel against the night before): `+12.5 %`, `−3.0 %`.
+        env.add_filter("change", |state: &minijinja::State, value: J| -> String {
+            let comma = state
+                .lookup("lang")
+                .and_then(|l| l.as_str().map(|l| l != "en"))
+                != Some(false);
+            f64::try_from(value)
+                .map(|v| {
+                    let text = format!("{:+.1}\u{a0}%", v * 100.0).replace('-', "\u{2212}");
+                    if comma { text.replace('.', ",") } else { text }
+                })
                 .unwrap_or_default()
         });
         Templates { env }
@@ -429,7 +449,18 @@ async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError>
     }
 }
 
-async fn run_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
+#[derive(Debug, Deserialize)]
+struct RunQuery {
+    /// `feilet`: only the vilkår that failed or erred.
+    #[serde(default)]
+    vis: Option<String>,
+}
+
+async fn run_page(
+    page: Page,
+    Path(id): Path<i64>,
+    Query(q): Query<RunQuery>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let (run, submission, product) = service::run(state, actor, id).await?;
     let report = match service::stored_report(state, run.id).await {
@@ -462,27 +493,41 @@ async fn run_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError
         && run.godkjent()
         && open_case.is_none()
         && listed_submission != Some(submission.id);
+    let glance = report.as_ref().map(glance::Glance::of);
+    // The exchanges each failed check's evidence names, by `vilkår/check`.
+    let exhibits: BTreeMap<String, Vec<glance::Exhibit>> = report
+        .iter()
+        .flat_map(|r| {
+            r.vilkar.iter().flat_map(move |v| {
+                v.checks
+                    .iter()
+                    .filter(|c| c.outcome.is_failing())
+                    .map(move |c| (format!("{}/{}", v.id, c.id), glance::exhibits(r, c)))
+            })
+        })
+        .filter(|(_, shown)| !shown.is_empty())
+        .collect();
     Ok(page.ok(
         "run.html",
         context! {
             run => run, submission => submission, product => product, report => report, progress => progress,
-            can_request => can_request, open_case => open_case,
+            can_request => can_request, open_case => open_case, glance => glance, exhibits => exhibits,
+            only_failed => q.vis.as_deref() == Some("feilet"),
         },
     ))
 }
 
+/// The full report in the layout of the other pages and in the page's language, from the suite's
+/// own view of it; the self-contained document is `/api/v1/runs/{id}/report.html`.
 async fn report_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let html = service::with_report(state, actor, id, |r| {
-        sandkasse_suite::render::html::to_html(&r)
-    })
-    .await?;
-    // The suite's self-contained report document, with its own strict CSP.
-    Ok((
-        [(header::CONTENT_SECURITY_POLICY, api::REPORT_CSP)],
-        Html(html),
-    )
-        .into_response())
+    let (run, submission, product) = service::run(state, actor, id).await?;
+    let report = service::stored_report(state, run.id).await?;
+    let view = J::from_serialize(sandkasse_suite::render::html::view(&report));
+    Ok(page.ok(
+        "report.html",
+        context! { run => run, submission => submission, product => product, view => view },
+    ))
 }
 
 async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {

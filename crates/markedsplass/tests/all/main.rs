@@ -10,6 +10,7 @@ mod market;
 mod migrations;
 mod nightly;
 mod openapi;
+mod run_page;
 mod server;
 
 use sandkasse_markedsplass::accounts::Accounts;

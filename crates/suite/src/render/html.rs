@@ -47,6 +47,13 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
+/// What the page template sees of `report`: every label in bokmål and English (`{nb, en}`), the
+/// numbers formatted, the evidence excerpted. The markedsplass renders its own report page, in the
+/// layout of its other pages and in one language, from this same view.
+pub fn view(report: &Report) -> impl serde::Serialize + '_ {
+    context::page(report)
+}
+
 /// The report as a complete HTML document (UTF-8, ends with a newline).
 pub fn to_html(report: &Report) -> String {
     ENVIRONMENT

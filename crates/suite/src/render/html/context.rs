@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::markup::{basis_points, json_name};
+use crate::markup::{json_name, percent, readable_time};
 use crate::model::{Category, Level, Text};
 use crate::report::call::{Disposition, Exchange as CallExchange, Outcome as CallOutcome};
 use crate::report::{
@@ -25,7 +25,7 @@ pub(super) struct Page<'a> {
     sandkasse: &'a str,
     wasmtime: &'a str,
     format: &'a str,
-    generated_at: &'a str,
+    generated_at: String,
     reproduce: &'a str,
     suite: &'a SuiteRef,
     verdict: VerdictView,
@@ -221,7 +221,7 @@ pub(super) fn page(report: &Report) -> Page<'_> {
         sandkasse: &report.environment.sandkasse,
         wasmtime: &report.environment.wasmtime,
         format: &report.format,
-        generated_at: &report.generated_at,
+        generated_at: readable_time(&report.generated_at),
         reproduce: &report.reproduce,
         suite: &report.suite,
         verdict: VerdictView {
@@ -232,8 +232,8 @@ pub(super) fn page(report: &Report) -> Page<'_> {
             symbol,
         },
         score: ScoreView {
-            nb: percent_nb(report.score),
-            en: percent_en(report.score),
+            nb: percent(report.score, "nb"),
+            en: percent(report.score, "en"),
         },
         component: ComponentView {
             digest: &report.component.digest,
@@ -506,17 +506,6 @@ fn anchor(prefix: &str, id: &str) -> String {
     format!("{prefix}-{id}")
 }
 
-/// `33,33 %` (non-breaking space before the sign).
-fn percent_nb(score: f64) -> String {
-    let bp = basis_points(score);
-    format!("{},{:02}\u{a0}%", bp / 100, bp % 100)
-}
-
-fn percent_en(score: f64) -> String {
-    let bp = basis_points(score);
-    format!("{}.{:02}\u{a0}%", bp / 100, bp % 100)
-}
-
 /// `123 456` with non-breaking spaces, as bokmål writes large numbers.
 fn group_digits(n: usize) -> String {
     let digits = n.to_string();
@@ -563,8 +552,8 @@ mod tests {
 
     #[test]
     fn numbers_in_bokmal() {
-        assert_eq!(percent_nb(1.0), "100,00\u{a0}%");
-        assert_eq!(percent_nb(0.9749), "97,49\u{a0}%");
+        assert_eq!(percent(1.0, "nb"), "100,00\u{a0}%");
+        assert_eq!(percent(0.9749, "nb"), "97,49\u{a0}%");
         assert_eq!(group_digits(123_456), "123\u{a0}456");
         assert_eq!(group_digits(12), "12");
         assert_eq!(capitalise("ikke godkjent"), "Ikke godkjent");
