@@ -64,6 +64,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../web/templates/report.html"),
     ),
     (
+        "compare.html",
+        include_str!("../../../../web/templates/compare.html"),
+    ),
+    (
         "product.html",
         include_str!("../../../../web/templates/product.html"),
     ),
@@ -231,6 +235,7 @@ pub fn routes() -> Router<AppState> {
         .route("/kjoringer/{id}", get(run_page))
         .route("/kjoringer/{id}/rapport", get(report_page))
         .route("/produkter/{id}", get(product_page))
+        .route("/produkter/{id}/sammenlign", get(compare_page))
         .route("/produkter/{id}/oppforing", post(request_listing))
         .route("/produkter/{id}/oppforing/{action}", post(change_listing))
         .route("/vurdering", get(queue_page))
@@ -254,6 +259,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/kjoringer/{id}"),
     ("GET", "/kjoringer/{id}/rapport"),
     ("GET", "/produkter/{id}"),
+    ("GET", "/produkter/{id}/sammenlign"),
     ("POST", "/produkter/{id}/oppforing"),
     ("POST", "/produkter/{id}/oppforing/{action}"),
     ("GET", "/vurdering"),
@@ -533,10 +539,44 @@ async fn report_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageEr
 async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let view = service::product(state, actor, id).await?;
+    // The listed version's result per vilkår, for everyone who may see the product.
+    let results = match view.catalogue.as_ref().and_then(|c| c.last_run_id) {
+        Some(run) => crate::results::of_run(state, run).await?,
+        None => Vec::new(),
+    };
+    // Every run of the product, newest first, for choosing two to compare.
+    let mut compare_runs: Vec<J> = view
+        .submissions
+        .iter()
+        .flat_map(|s| {
+            s.runs.iter().map(|r| {
+                context! { id => r.id, version => s.submission.version.clone(), verdict => r.verdict }
+            })
+        })
+        .collect();
+    compare_runs.sort_by_key(|r| {
+        std::cmp::Reverse(r.get_attr("id").ok().and_then(|v| i64::try_from(v).ok()))
+    });
     Ok(page.ok(
         "product.html",
-        context! { view => view, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
+        context! { view => view, results => results, compare_runs => compare_runs, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CompareQuery {
+    a: i64,
+    b: i64,
+}
+
+/// Two runs of a product side by side: every vilkår's outcome and the resource figures.
+async fn compare_page(
+    page: Page,
+    Path(id): Path<i64>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Response, PageError> {
+    let comparison = crate::results::compare(&page.state, &page.actor, id, q.a, q.b).await?;
+    Ok(page.ok("compare.html", context! { c => comparison }))
 }
 
 async fn request_listing(
@@ -743,6 +783,19 @@ mod tests {
             ("action_", &["suspend", "reinstate", "delist"]),
             ("notification_", &["at_risk", "cleared", "suspended"]),
             ("night_", &["running", "done"]),
+            ("figure_", &["fuel", "peak_memory_bytes", "requests"]),
+            (
+                "class_",
+                &[
+                    "out-of-fuel",
+                    "deadline",
+                    "memory-limit",
+                    "stack-overflow",
+                    "output-limit",
+                    "result-limit",
+                    "trap",
+                ],
+            ),
         ];
         for (prefix, members) in families {
             for m in *members {

@@ -303,6 +303,13 @@ async fn every_endpoint_for_every_role() {
             [404, 200, 404, 200, 200, 200],
         ),
         (
+            "GET",
+            "/produkter/{id}/sammenlign",
+            format!("/produkter/{product}/sammenlign?a={run}&b={run}"),
+            Get,
+            [404, 200, 404, 200, 200, 200],
+        ),
+        (
             "POST",
             "/produkter/{id}/oppforing",
             format!("/produkter/{product}/oppforing"),

@@ -10,6 +10,7 @@ mod market;
 mod migrations;
 mod nightly;
 mod openapi;
+mod product_page;
 mod run_page;
 mod server;
 
