@@ -56,6 +56,7 @@ pub mod limits;
 pub mod market;
 pub mod nightly;
 pub mod policy;
+pub mod rerun;
 pub mod results;
 pub mod runner;
 pub mod service;

@@ -428,7 +428,8 @@ impl Runner {
         let digest = claimed.component_sha256.clone();
         let options = TestOptions {
             seed: claimed.run.seed.and_then(|s| u64::try_from(s).ok()),
-            scenarios: Vec::new(),
+            // A re-run of one scenario runs only it; every other run, all of them.
+            scenarios: claimed.run.scenario.iter().cloned().collect(),
             component_name: claimed.file_name.clone(),
             generated_at: self.clock.now().to_string(),
         };

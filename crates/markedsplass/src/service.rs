@@ -493,9 +493,10 @@ pub async fn request_listing(
         ));
     }
     let runs = market.stores.market.runs(submission.id).await?;
+    // The newest finished run of the whole suite (a re-run of one scenario never counts).
     let Some(run) = runs
         .iter()
-        .find(|r| matches!(r.state, RunState::Done | RunState::Error))
+        .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
     else {
         return Err(AppError::Refused(
             "kjøringen er ikke ferdig ennå / the run has not finished yet".into(),

@@ -45,6 +45,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/submissions/{id}"),
     ("GET", "/api/v1/runs/{id}"),
     ("GET", "/api/v1/runs/{id}/events"),
+    ("POST", "/api/v1/runs/{id}/reruns"),
     ("GET", "/api/v1/runs/{id}/report.json"),
     ("GET", "/api/v1/runs/{id}/report.xml"),
     ("GET", "/api/v1/runs/{id}/report.html"),
@@ -80,6 +81,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/submissions/{id}", get(submission))
         .route("/api/v1/runs/{id}", get(run))
         .route("/api/v1/runs/{id}/events", get(events))
+        .route("/api/v1/runs/{id}/reruns", post(rerun))
         .route("/api/v1/runs/{id}/{rendering}", get(rendering))
         .route("/api/v1/cases", get(cases))
         .route("/api/v1/cases/{id}", get(case))
@@ -280,6 +282,17 @@ async fn request_listing(
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 
+/// Tests the run's version again: every scenario on the current suite, or only `scenario`.
+async fn rerun(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+    CsrfJson(request): CsrfJson<crate::rerun::Rerun>,
+) -> Result<Response, AppError> {
+    let run = crate::rerun::rerun(&state, &actor, id, &request).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "run": run }))).into_response())
+}
+
 async fn submit(
     State(state): State<AppState>,
     actor: Actor,
@@ -326,7 +339,7 @@ async fn run(
     Ok(Json(json!({
         "id": run.id, "state": run.state, "verdict": run.verdict, "score": run.score, "error": run.error,
         "attempts": run.attempts, "queued_at": run.queued_at, "started_at": run.started_at, "finished_at": run.finished_at,
-        "capabilities": run.capabilities, "purpose": run.purpose,
+        "capabilities": run.capabilities, "purpose": run.purpose, "scenario": run.scenario,
         "submission": { "id": submission.id, "version": submission.version, "sha256": submission.component_sha256 },
         "product": { "id": product.id, "name": product.name, "vendor": product.vendor },
         "progress": progress,

@@ -234,6 +234,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leverandor/last-opp", get(upload_page).post(upload))
         .route("/kjoringer/{id}", get(run_page))
         .route("/kjoringer/{id}/rapport", get(report_page))
+        .route("/kjoringer/{id}/ny", post(rerun))
         .route("/produkter/{id}", get(product_page))
         .route("/produkter/{id}/sammenlign", get(compare_page))
         .route("/produkter/{id}/oppforing", post(request_listing))
@@ -258,6 +259,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/leverandor/last-opp"),
     ("GET", "/kjoringer/{id}"),
     ("GET", "/kjoringer/{id}/rapport"),
+    ("POST", "/kjoringer/{id}/ny"),
     ("GET", "/produkter/{id}"),
     ("GET", "/produkter/{id}/sammenlign"),
     ("POST", "/produkter/{id}/oppforing"),
@@ -496,10 +498,19 @@ async fn run_page(
         .filter(|l| l.state == crate::store::ListingState::Listed)
         .map(|l| l.submission_id);
     let can_request = actor.role() == Some(Role::Vendor)
+        && run.is_whole()
         && run.godkjent()
         && open_case.is_none()
         && listed_submission != Some(submission.id);
     let glance = report.as_ref().map(glance::Glance::of);
+    // The scenario of the first check that failed: the one a vendor most likely runs again.
+    let focus_scenario = report.as_ref().and_then(|r| {
+        r.vilkar
+            .iter()
+            .flat_map(|v| &v.checks)
+            .find(|c| c.outcome.is_failing())
+            .map(|c| c.scenario.clone())
+    });
     // The exchanges each failed check's evidence names, by `vilkår/check`.
     let exhibits: BTreeMap<String, Vec<glance::Exhibit>> = report
         .iter()
@@ -519,8 +530,22 @@ async fn run_page(
             run => run, submission => submission, product => product, report => report, progress => progress,
             can_request => can_request, open_case => open_case, glance => glance, exhibits => exhibits,
             only_failed => q.vis.as_deref() == Some("feilet"),
+            can_rerun => actor.role() == Some(Role::Vendor) && matches!(run.state, crate::store::RunState::Done | crate::store::RunState::Error),
+            suite_now => state.runner.suite.manifest.version.clone(),
+            scenario_ids => state.runner.suite.scenarios.keys().cloned().collect::<Vec<_>>(),
+            focus_scenario => focus_scenario,
         },
     ))
+}
+
+/// Tests the run's version again (every scenario, or the one chosen) and shows the new run.
+async fn rerun(
+    page: Page,
+    Path(id): Path<i64>,
+    CsrfForm(form): CsrfForm<crate::rerun::Rerun>,
+) -> Result<Response, PageError> {
+    let run = crate::rerun::rerun(&page.state, &page.actor, id, &form).await?;
+    Ok(Redirect::to(&format!("/kjoringer/{}", run.id)).into_response())
 }
 
 /// The full report in the layout of the other pages and in the page's language, from the suite's

@@ -116,9 +116,17 @@ pub struct Run {
     pub seed: Option<i64>,
     /// Per-vilkår outcomes and resource figures.
     pub figures: Option<Figures>,
+    /// Only this scenario was run (a vendor's re-run of one scenario): the run never counts for a
+    /// listing, the catalogue, the dashboard's latest result or a night.
+    pub scenario: Option<String>,
 }
 
 impl Run {
+    /// Whether the run went through every scenario (not a re-run of one).
+    pub fn is_whole(&self) -> bool {
+        self.scenario.is_none()
+    }
+
     pub fn godkjent(&self) -> bool {
         self.state == RunState::Done && self.verdict == Some(Verdict::Godkjent)
     }
@@ -136,6 +144,15 @@ pub struct NewSubmission {
     pub file_name: String,
     pub inspection: serde_json::Value,
     pub submitted_by: i64,
+    pub at: Timestamp,
+}
+
+/// Another run of a submission ([`MarketStore::queue_run`]).
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub submission_id: i64,
+    /// Only this scenario; none: every scenario.
+    pub scenario: Option<String>,
     pub at: Timestamp,
 }
 
@@ -282,6 +299,13 @@ pub trait MarketStore: Send + Sync {
     /// A submission's runs, newest first.
     fn runs(&self, submission_id: i64) -> BoxFuture<'_, Result<Vec<Run>, StoreError>>;
     fn run(&self, id: i64) -> BoxFuture<'_, Result<Option<Run>, StoreError>>;
+    /// Queues another run of a submission (all scenarios, or only `scenario`), unless one of its
+    /// runs is still queued or running ([`StoreError::Conflict`]).
+    fn queue_run<'a>(
+        &'a self,
+        new: NewRun,
+        audit: Audited<'a, Run>,
+    ) -> BoxFuture<'a, Result<Run, StoreError>>;
     /// The signed report of a finished run.
     fn run_report(&self, id: i64) -> BoxFuture<'_, Result<Option<String>, StoreError>>;
     /// The badge SVG stored when the run finished (`None` before, or for a run without a report).

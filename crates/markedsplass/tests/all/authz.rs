@@ -154,6 +154,13 @@ async fn every_endpoint_for_every_role() {
             [404, 200, 404, 200, 200, 200],
         ),
         (
+            "POST",
+            "/api/v1/runs/{id}/reruns",
+            format!("/api/v1/runs/{run}/reruns"),
+            Json(json!({ "scenario": "no-such-scenario" })),
+            [401, 400, 404, 403, 403, 403],
+        ),
+        (
             "GET",
             "/api/v1/runs/{id}/report.json",
             format!("/api/v1/runs/{run}/report.json"),
@@ -294,6 +301,13 @@ async fn every_endpoint_for_every_role() {
             format!("/kjoringer/{run}/rapport"),
             Get,
             [404, 200, 404, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/kjoringer/{id}/ny",
+            format!("/kjoringer/{run}/ny"),
+            Form("scenario=no-such-scenario".into()),
+            [303, 400, 404, 403, 403, 403],
         ),
         (
             "GET",

@@ -11,6 +11,7 @@ mod migrations;
 mod nightly;
 mod openapi;
 mod product_page;
+mod rerun;
 mod run_page;
 mod server;
 

@@ -10,8 +10,8 @@ use sqlx::{Row as _, SqliteConnection};
 use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::store::{
     Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState,
-    MarketStore, NewCase, NewDecision, NewSubmission, Product, ProductSummary, Review, Role, Run,
-    RunPurpose, RunState, StoreError, Submission, Submitted, Verdict,
+    MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Product, ProductSummary, Review,
+    Role, Run, RunPurpose, RunState, StoreError, Submission, Submitted, Verdict,
 };
 
 pub(super) const PRODUCT: &str =
@@ -19,7 +19,7 @@ pub(super) const PRODUCT: &str =
 const SUBMISSION: &str = "SELECT s.*, p.organisation_id, u.username AS submitted_by_name FROM submissions s \
      JOIN products p ON p.id = s.product_id JOIN users u ON u.id = s.submitted_by";
 pub(super) const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
-     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities, r.night_id, r.seed, r.figures \
+     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities, r.night_id, r.seed, r.figures, r.scenario \
      FROM runs r JOIN submissions s ON s.id = r.submission_id JOIN products p ON p.id = s.product_id";
 const CASE: &str = "SELECT c.*, p.name AS product, p.organisation_id, o.name AS vendor, s.version, \
      u.username AS requested_by_name FROM review_cases c JOIN products p ON p.id = c.product_id \
@@ -99,6 +99,7 @@ pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
             .try_get::<Option<String>, _>("figures")?
             .map(|f| typed(&f, "figures"))
             .transpose()?,
+        scenario: row.try_get("scenario")?,
     })
 }
 
@@ -281,6 +282,39 @@ impl MarketStore for SqliteStore {
         }))
     }
 
+    fn queue_run<'a>(
+        &'a self,
+        new: NewRun,
+        audit: Audited<'a, Run>,
+    ) -> BoxFuture<'a, Result<Run, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let pending: i64 = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM runs WHERE submission_id = ? AND state IN ('queued', 'running')",
+                )
+                .bind(new.submission_id)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("n")?;
+                if pending > 0 {
+                    return Err(StoreError::Conflict(
+                        "en kjøring av denne versjonen venter eller pågår allerede / a run of this version is already queued or running".into(),
+                    ));
+                }
+                let run_id: i64 = sqlx::query(
+                    "INSERT INTO runs (submission_id, purpose, state, queued_at, scenario) VALUES (?, 'submission', 'queued', ?, ?) RETURNING id",
+                )
+                .bind(new.submission_id)
+                .bind(new.at.to_string())
+                .bind(&new.scenario)
+                .fetch_one(&mut *conn)
+                .await?
+                .try_get("id")?;
+                load_run(conn, run_id).await?.ok_or_else(|| missing("run", run_id))
+            })
+        }))
+    }
+
     fn products(
         &self,
         organisation: Option<i64>,
@@ -307,7 +341,7 @@ impl MarketStore for SqliteStore {
                 .transpose()?;
                 let latest_run = match &latest_submission {
                     Some(s) => sqlx::query(&format!(
-                        "{RUN} WHERE r.submission_id = ? ORDER BY r.id DESC LIMIT 1"
+                        "{RUN} WHERE r.submission_id = ? AND r.scenario IS NULL ORDER BY r.id DESC LIMIT 1"
                     ))
                     .bind(s.id)
                     .fetch_optional(&mut *conn)
@@ -579,7 +613,7 @@ impl MarketStore for SqliteStore {
                 "SELECT l.*, p.name AS product, o.name AS vendor, s.version, r.id AS run_id, r.finished_at, r.verdict, \
                  r.score, r.capabilities FROM listings l JOIN products p ON p.id = l.product_id \
                  JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = l.submission_id \
-                 LEFT JOIN runs r ON r.id = (SELECT r2.id FROM runs r2 WHERE r2.submission_id = l.submission_id \
+                 LEFT JOIN runs r ON r.id = (SELECT r2.id FROM runs r2 WHERE r2.submission_id = l.submission_id AND r2.scenario IS NULL \
                    AND r2.state = 'done' ORDER BY r2.finished_at DESC, r2.id DESC LIMIT 1) \
                  WHERE l.state IN ('listed', 'suspended') ORDER BY p.name, o.name",
             )

@@ -87,7 +87,7 @@ impl NightlyStore for SqliteStore {
                 if new.include_latest_godkjent {
                     let latest: Vec<i64> = sqlx::query(
                         "SELECT MAX(s.id) AS id FROM submissions s JOIN runs r ON r.submission_id = s.id \
-                         WHERE r.purpose = 'submission' AND r.verdict = 'godkjent' GROUP BY s.product_id ORDER BY s.product_id",
+                         WHERE r.purpose = 'submission' AND r.scenario IS NULL AND r.verdict = 'godkjent' GROUP BY s.product_id ORDER BY s.product_id",
                     )
                     .fetch_all(&mut *conn)
                     .await?
