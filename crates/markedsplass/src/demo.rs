@@ -1,6 +1,8 @@
 //! Demo content for `sandkasse demo` (`cargo xtask demo`): two synthetic vendors, the project's
 //! people, the sample adapters uploaded and tested, one product approved by two reviewers and
-//! listed, one waiting in the review queue — so a newcomer sees the whole product at once.
+//! listed, one waiting in the review queue, and [`NIGHTS`] nights before tonight that re-test the
+//! listed version (its page shows a trend, the nights pages a history) — so a newcomer sees the
+//! whole product at once.
 //!
 //! Every name is made up and every address is under `.example` (RFC 2606).
 
@@ -101,7 +103,13 @@ pub enum DemoError {
     App(#[from] AppError),
     #[error(transparent)]
     Account(#[from] crate::accounts::AccountError),
+    #[error(transparent)]
+    Nightly(#[from] crate::nightly::NightlyError),
 }
+
+/// Nights the demo runs after the listing, ending with last night, so the listed product's page
+/// shows a trend and the nights pages have history.
+pub const NIGHTS: i64 = 3;
 
 async fn actor(market: &Market, username: &str) -> Result<Actor, DemoError> {
     let user = market.accounts.user(username).await?;
@@ -180,6 +188,13 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
                 note: "Alle skal-vilkår bestått; dokumentasjonen er i orden.".into(),
             };
             service::decide(market, &actor(market, reviewer).await?, case.id, &input).await?;
+        }
+    }
+    // A few nights before tonight re-test the listed version, each with its own seed.
+    let tonight = crate::nightly::tonight(market)?;
+    for back in (1..=NIGHTS).rev() {
+        if let Ok(date) = tonight.checked_sub(jiff::Span::new().days(back)) {
+            crate::nightly::run_night(market, date, Duration::from_secs(300)).await?;
         }
     }
     Ok(())

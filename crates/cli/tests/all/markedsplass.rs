@@ -494,6 +494,44 @@ fn demo_then_a_nightly_batch_from_the_command_line() {
             .any(|l| l.contains("kari@nordlys-helse.example")),
         "demo accounts printed: {lines:#?}"
     );
+    // The listed product has nights of history before tonight: its public page shows the trend.
+    let addr = lines[0]
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("the address is printed first")
+        .to_owned();
+    let public_get = |path: &str| {
+        let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut response = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+        response
+    };
+    let catalogue = public_get("/api/v1/catalogue");
+    let body = catalogue.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    let entries: serde_json::Value = serde_json::from_str(body).expect(&catalogue);
+    let listed = entries["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["product"] == "Nordlys Journal"))
+        .expect(&catalogue);
+    let page = public_get(&format!("/produkter/{}", listed["product_id"]));
+    assert!(
+        page.contains("id=\"trend\""),
+        "the listed product has a trend"
+    );
+    let history = page.split("id=\"history\"").nth(1).unwrap_or_default();
+    let nights = history
+        .split("</table>")
+        .next()
+        .unwrap_or_default()
+        .matches("<tr><th scope=\"row\">")
+        .count();
+    assert!(
+        nights >= sandkasse_markedsplass::demo::NIGHTS as usize,
+        "{nights} nights in the history"
+    );
     let kill = Command::new("kill")
         .args(["-TERM", &demo.0.id().to_string()])
         .status()
