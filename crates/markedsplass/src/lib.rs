@@ -49,6 +49,7 @@ pub mod components;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod figures;
 pub mod governance;
 pub mod http;

@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/runs/{id}/report.xml"),
     ("GET", "/api/v1/runs/{id}/report.html"),
     ("GET", "/api/v1/runs/{id}/badge.svg"),
+    ("GET", "/api/v1/runs/{id}/evidence.zip"),
     ("GET", "/api/v1/cases"),
     ("GET", "/api/v1/cases/{id}"),
     ("POST", "/api/v1/cases/{id}/decisions"),
@@ -402,6 +403,21 @@ async fn rendering(
 ) -> Result<Response, AppError> {
     if rendering == "badge.svg" {
         return Ok(svg(service::badge(&state, &actor, id).await?));
+    }
+    if rendering == "evidence.zip" {
+        let bytes = crate::evidence::bundle(&state, &actor, id).await?;
+        let disposition = format!(
+            "attachment; filename=\"{}\"",
+            crate::evidence::file_name(id)
+        );
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/zip".to_owned()),
+                (header::CONTENT_DISPOSITION, disposition),
+            ],
+            bytes,
+        )
+            .into_response());
     }
     let (content_type, render): (&str, fn(&Report) -> String) = match rendering.as_str() {
         "report.json" => ("application/json", |r| {

@@ -190,6 +190,13 @@ async fn every_endpoint_for_every_role() {
         ),
         (
             "GET",
+            "/api/v1/runs/{id}/evidence.zip",
+            format!("/api/v1/runs/{run}/evidence.zip"),
+            Get,
+            [404, 200, 404, 200, 200, 200],
+        ),
+        (
+            "GET",
             "/api/v1/cases",
             "/api/v1/cases".into(),
             Get,

@@ -203,6 +203,27 @@ impl Client {
         builder: axum::http::request::Builder,
         body: Body,
     ) -> (StatusCode, String, String) {
+        let (status, headers, bytes) = self.send_raw(builder, body).await;
+        let cookie = headers
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&bytes).into_owned(), cookie)
+    }
+
+    /// A GET with the client's credentials: (status, headers, body bytes).
+    pub async fn raw(
+        &self,
+        builder: axum::http::request::Builder,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send_raw(builder, Body::empty()).await
+    }
+
+    async fn send_raw(
+        &self,
+        builder: axum::http::request::Builder,
+        body: Body,
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let mut builder = builder.header(header::HOST, "markedsplass.test");
         if let Some(cookie) = &self.cookie {
             builder = builder.header(header::COOKIE, cookie);
@@ -219,14 +240,9 @@ impl Client {
             .oneshot(builder.body(body).unwrap())
             .await
             .unwrap();
-        let status = response.status();
-        let cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default();
+        let (status, headers) = (response.status(), response.headers().clone());
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        (status, String::from_utf8_lossy(&bytes).into_owned(), cookie)
+        (status, headers, bytes.to_vec())
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {

@@ -165,3 +165,48 @@ async fn the_report_page_has_the_layout_one_rounding_and_readable_times() {
     assert_eq!(s, StatusCode::OK);
     assert!(html.contains("Samsvarsrapport"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runs_evidence_downloads_as_one_zip_whose_report_verifies() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let (_, _, run) = market
+        .tested(&kari, "Uten token", "1.0.0", "flawed_drops_token")
+        .await;
+    let (_, page) = kari.get(&format!("/kjoringer/{run}")).await;
+    assert!(page.contains(&format!("href=\"/api/v1/runs/{run}/evidence.zip\"")));
+    let request = axum::http::Request::get(format!("/api/v1/runs/{run}/evidence.zip"));
+    let response = kari.raw(request).await;
+    assert_eq!(response.0, StatusCode::OK);
+    assert_eq!(
+        response.1.get("content-disposition").unwrap(),
+        &format!("attachment; filename=\"sandkasse-kjoring-{run}.zip\"")
+    );
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(response.2)).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name(&format!("kjoring-{run}/{name}")).unwrap(),
+            &mut text,
+        )
+        .unwrap();
+        text
+    };
+    let report = read("report.json");
+    let verified = sandkasse_suite::sign::verify_json(report.as_bytes(), None)
+        .expect("the report in the archive verifies");
+    assert_eq!(verified.verdict.as_str(), "ikke-godkjent");
+    assert!(read("report.html").contains("Samsvarsrapport"));
+    assert!(read("report.xml").contains("<testsuite"));
+    let nb = read("LESMEG.txt");
+    assert!(
+        nb.contains("sandkasse verify report.json") && nb.contains("ikke-godkjent"),
+        "{nb}"
+    );
+    assert!(read("README.txt").contains("Reproduce the run with"));
+    let ola = market.login(crate::market::VENDOR_B).await;
+    assert_eq!(
+        ola.get(&format!("/api/v1/runs/{run}/evidence.zip")).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
