@@ -39,6 +39,8 @@ const state = {
   productId: null,
   caseId: null,
   approved: false,
+  flawedRunId: null, // the flawed adapter's run, from journey 3e
+  nightDone: false, // journey 9 ran the night of 2026-11-24
 };
 
 let involved = new Set(); // every session opened during the current journey, open or closed
@@ -357,6 +359,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     const { path: at } = await submit(page, '#upload-submit', { what: `the upload form (${FLAWED.component}.wasm)`, timeout: 60_000 });
     assert.ok(at.startsWith('/kjoringer/'), `uploading ${FLAWED.component}.wasm should redirect to /kjoringer/{run_id}, but the browser is at ${at}`);
     const runId = idFrom(page.url(), '/kjoringer');
+    state.flawedRunId = runId;
     await page.locator('#run-state[data-state="done"], #run-state[data-state="error"]').first()
       .waitFor({ state: 'attached', timeout: RUN_TIMEOUT_MS })
       .catch(() => assert.fail(`the run ${runId} of ${FLAWED.component}.wasm was not done within ${RUN_TIMEOUT_MS / 1000} s`));
@@ -668,5 +671,51 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     await anon.visit(`/produkter/${state.productId}`, { label: 'product page with trend' });
     assert.equal(await anon.page.locator('#trend svg[role="img"]').count(), 1, 'the product page should show the trend as an SVG image');
     await closeSession(anon);
+     state.nightDone = true;
+  });
+
+  // WCAG 2.1 1.4.10 Reflow: usable at 320 CSS px without scrolling in two directions. Every page
+  // kind at a phone's 375 px and a desktop's 1280 px: nothing wider than the viewport, and axe
+  // finds no serious or critical violation at either width.
+  journey('10. every page kind at 375 px and 1280 px: no horizontal overflow, no serious accessibility violation', { timeout: 240_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2', runId: 'journey 3b', productId: 'journey 3d', caseId: 'journey 5', flawedRunId: 'journey 3e', nightDone: 'journey 9' })) return;
+    const { runId, productId, caseId, flawedRunId } = state;
+    const kinds = [
+      ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke']],
+      ['kari', users.kari, ['/leverandor', '/leverandor/last-opp', `/kjoringer/${runId}`, `/kjoringer/${flawedRunId}`,
+        `/kjoringer/${flawedRunId}?vis=feilet&lang=en`, `/kjoringer/${flawedRunId}/rapport`, `/produkter/${productId}`,
+        `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`]],
+      ['rita', users.rita, ['/vurdering', `/vurdering/${caseId}`, '/natt', '/natt/2026-11-24']],
+      ['admin', users.admin, ['/revisjon']],
+    ];
+    const problems = [];
+    for (const [who, user, pages] of kinds) {
+      const s = await session(`${who} (widths)`);
+      if (user) await s.login(user);
+      for (const width of [375, 1280]) {
+        await s.page.setViewportSize({ width, height: 800 });
+        for (const url of pages) {
+          await s.page.goto(url);
+          const wide = await s.page.evaluate(() => {
+            const limit = document.documentElement.clientWidth;
+            if (document.documentElement.scrollWidth <= limit + 1) return null;
+            // The outermost elements that stick out, to say what to fix.
+            const out = [];
+            for (const el of document.body.querySelectorAll('*')) {
+              const r = el.getBoundingClientRect();
+              if (r.right > limit + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > limit + 1)) {
+                out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} (${Math.round(r.right)} px)`);
+              }
+              if (out.length >= 5) break;
+            }
+            return `${document.documentElement.scrollWidth} px wide in ${limit} px: ${out.join(', ')}`;
+          });
+          if (wide) problems.push(`${who} ${url} at ${width} px: ${wide}`);
+          await s.a11y(`${url} at ${width} px`);
+        }
+      }
+      await closeSession(s);
+    }
+    none(problems, 'pages wider than the viewport (WCAG 2.1 1.4.10 Reflow):');
   });
 });
