@@ -570,18 +570,16 @@ async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageE
         None => Vec::new(),
     };
     // Every run of the product, newest first, for choosing two to compare.
-    let mut compare_runs: Vec<J> = view
+    let mut runs: Vec<(&crate::store::Run, &str)> = view
         .submissions
         .iter()
-        .flat_map(|s| {
-            s.runs.iter().map(|r| {
-                context! { id => r.id, version => s.submission.version.clone(), verdict => r.verdict }
-            })
-        })
+        .flat_map(|s| s.runs.iter().map(|r| (r, s.submission.version.as_str())))
         .collect();
-    compare_runs.sort_by_key(|r| {
-        std::cmp::Reverse(r.get_attr("id").ok().and_then(|v| i64::try_from(v).ok()))
-    });
+    runs.sort_by_key(|(r, _)| std::cmp::Reverse(r.id));
+    let compare_runs: Vec<J> = runs
+        .into_iter()
+        .map(|(r, version)| context! { id => r.id, version => version, verdict => r.verdict })
+        .collect();
     Ok(page.ok(
         "product.html",
         context! { view => view, results => results, compare_runs => compare_runs, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
