@@ -1,5 +1,6 @@
 //! The report as a small flat SVG badge: `sandkasse | godkjent 97 %` on green or
-//! `sandkasse | ikke godkjent 62 %` on red.
+//! `sandkasse | ikke godkjent 62 %` on red; [`render`] draws any message in one of the
+//! [`Tone`]s (the markedsplass's catalogue badge adds the listing's state this way).
 //!
 //! The percentage is the score rounded *down*, so a badge shows 100 % only when every applicable
 //! weight passed. The SVG has a `<title>` and `role="img"` with an `aria-label`, white text on
@@ -25,26 +26,62 @@ const IKKE_GODKJENT_COLOUR: &str = "#c62828";
 /// Horizontal padding on each side of a text, px.
 const PADDING: u32 = 6;
 
-/// The badge as a standalone SVG document (ends with a newline).
-pub fn to_badge_svg(report: &Report) -> String {
-    let verdict = if report.godkjent() {
+/// The colour behind a badge's message, each with white text at ≥ 4.5:1 contrast (WCAG AA).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Green: godkjent, listed.
+    Good,
+    /// Amber: at risk.
+    Warn,
+    /// Red: ikke godkjent, suspended.
+    Bad,
+    /// Grey: no longer listed.
+    Neutral,
+}
+
+impl Tone {
+    fn colour(self) -> &'static str {
+        match self {
+            Tone::Good => GODKJENT_COLOUR,
+            Tone::Warn => "#a35200",
+            Tone::Bad => IKKE_GODKJENT_COLOUR,
+            Tone::Neutral => "#6b6b6b",
+        }
+    }
+}
+
+/// `godkjent 97 %` / `ikke godkjent 62 %`: the verdict and the score rounded down, as every
+/// badge words it.
+pub fn verdict_message(godkjent: bool, score: f64) -> String {
+    let verdict = if godkjent {
         "godkjent"
     } else {
         "ikke godkjent"
     };
-    let message = format!("{verdict} {} %", basis_points(report.score) / 100);
-    let colour = if report.godkjent() {
-        GODKJENT_COLOUR
+    format!("{verdict} {} %", basis_points(score) / 100)
+}
+
+/// The badge of a report as a standalone SVG document (ends with a newline).
+pub fn to_badge_svg(report: &Report) -> String {
+    let message = verdict_message(report.godkjent(), report.score);
+    let tone = if report.godkjent() {
+        Tone::Good
     } else {
-        IKKE_GODKJENT_COLOUR
+        Tone::Bad
     };
     let title = format!(
         "{LABEL}: {message} ({} {})",
         report.suite.id, report.suite.version
     );
+    render(&message, tone, &title)
+}
 
+/// `sandkasse | message` with the message on `tone`'s colour, as a standalone SVG document (ends
+/// with a newline); `title` is its accessible name. Both texts are escaped.
+pub fn render(message: &str, tone: Tone, title: &str) -> String {
+    let colour = tone.colour();
     let label_text = text_width(LABEL);
-    let message_text = text_width(&message);
+    let message_text = text_width(message);
     let label_width = label_text + 2 * PADDING;
     let message_width = message_text + 2 * PADDING;
     let width = label_width + message_width;
@@ -68,7 +105,7 @@ pub fn to_badge_svg(report: &Report) -> String {
             "\n</g>\n</svg>\n",
         ),
         width = width,
-        title = escape(&title),
+        title = escape(title),
         label_width = label_width,
         message_width = message_width,
         label_colour = LABEL_COLOUR,
@@ -78,7 +115,7 @@ pub fn to_badge_svg(report: &Report) -> String {
         label_length = label_text * 10,
         message_length = message_text * 10,
         label = escape(LABEL),
-        message = escape(&message),
+        message = escape(message),
     )
 }
 
@@ -92,6 +129,7 @@ fn text_width(text: &str) -> u32 {
 fn advance(c: char) -> u32 {
     match c {
         ' ' => 39,
+        '·' => 44,
         '%' => 121,
         '0'..='9' => 70,
         'a' => 68,
@@ -163,5 +201,22 @@ mod tests {
         };
         assert!(width(&to_badge_svg(&report)) > width(&to_badge_svg(&godkjent)));
         assert_eq!(text_width("sandkasse"), 58);
+    }
+
+    #[test]
+    fn any_message_in_any_tone_is_escaped_and_labelled() {
+        let svg = render(
+            "i faresonen · <x>",
+            Tone::Warn,
+            "sandkasse: i faresonen – A&B",
+        );
+        assert!(svg.contains(">i faresonen · &lt;x&gt;</text>"), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"sandkasse: i faresonen – A&amp;B\""),
+            "{svg}"
+        );
+        assert!(svg.contains("#a35200") && !svg.contains(GODKJENT_COLOUR));
+        assert_eq!(verdict_message(true, 0.9999), "godkjent 99 %");
+        assert_eq!(verdict_message(false, 0.5), "ikke godkjent 50 %");
     }
 }
