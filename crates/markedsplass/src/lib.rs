@@ -11,6 +11,9 @@
 //! - [`service`] — the operations (upload, review, listing, catalogue, …), each checking
 //!   [`policy`] (who may see and do what, and the [`policy::Actor`] asking) and writing its change
 //!   with its audit events; [`governance`] — the consensus rule of listing decisions;
+//! - [`listing`] — a listing's status as every page, the API and the badge show it (one
+//!   function); [`notices`] — what a vendor is told of decisions and listing changes;
+//!   [`trail`] — the audit trail's filters and what each event says;
 //! - [`runner`] — the durable run queue and its workers; [`figures`] — what a run measured;
 //! - [`nightly`] — the nightly re-tests, one file per stage (schedule, night, evaluation, webhook,
 //!   renderings); [`nightly::run_night_alone`] runs one night on its own;
@@ -54,8 +57,10 @@ pub mod figures;
 pub mod governance;
 pub mod http;
 pub mod limits;
+pub mod listing;
 pub mod market;
 pub mod nightly;
+pub mod notices;
 pub mod policy;
 pub mod rerun;
 pub mod results;
@@ -63,6 +68,7 @@ pub mod runner;
 pub mod service;
 pub mod store;
 pub mod throttle;
+pub mod trail;
 
 pub use config::Config;
 pub use error::AppError;

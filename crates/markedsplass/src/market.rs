@@ -44,6 +44,8 @@ pub struct Market {
     pub workers: usize,
     /// When and how the nightly runs go (`nightly`).
     pub nightly: Nightly,
+    /// Notifications waiting for the webhook ([`crate::nightly::spawn_sender`]).
+    pub outbox: Arc<crate::nightly::Outbox>,
 }
 
 /// Why the core could not be built.
@@ -106,6 +108,7 @@ impl Market {
             reviewers_per_case: config.reviewers_per_case,
             workers: config.workers,
             nightly: config.nightly.clone(),
+            outbox: Arc::default(),
         })
     }
 }

@@ -11,13 +11,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::AppError;
+use crate::listing::ListingStatus;
 use crate::market::Market;
 use crate::policy::{self, Actor};
 use crate::store::{
     Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase,
-    NewDecision, NewSubmission, Product, ProductSummary, Role, Run, RunState, Submission,
-    Submitted,
+    NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, RunState,
+    Submission, Submitted,
 };
+use crate::trail::{Cursor, TrailFilter};
 
 /// Longest product name, version and changelog accepted, in characters.
 pub const MAX_PRODUCT_CHARS: usize = 120;
@@ -187,6 +189,8 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
 pub struct ProductView {
     pub product: Product,
     pub listing: Option<Listing>,
+    /// [`ListingStatus::of`] the listing: what the page shows first.
+    pub status: ListingStatus,
     /// Whether the caller sees the organisation's work (submissions, runs, cases).
     pub full: bool,
     pub submissions: Vec<SubmissionView>,
@@ -259,6 +263,7 @@ pub async fn product(market: &Market, actor: &Actor, id: i64) -> Result<ProductV
     });
     Ok(ProductView {
         product,
+        status: ListingStatus::of(listing.as_ref()),
         listing,
         full,
         submissions,
@@ -379,17 +384,25 @@ pub async fn badge(market: &Market, actor: &Actor, run_id: i64) -> Result<String
     stored_badge(market, run.id).await
 }
 
-/// The badge of a listed product's last run (public).
+/// The public badge of a product that is or was in the catalogue: its listing status
+/// ([`ListingStatus`]) and, while it is listed, the verdict and score of its listed version's last
+/// run — `oppført · godkjent 100 %`, `i faresonen · ikke godkjent 54 %`, `suspendert`, `fjernet`.
+/// A product never listed is a 404.
 pub async fn catalogue_badge(market: &Market, product_id: i64) -> Result<String, AppError> {
-    let entry = market
-        .stores
-        .market
-        .catalogue()
-        .await?
-        .into_iter()
-        .find(|e| e.product_id == product_id)
-        .ok_or(AppError::NotFound)?;
-    stored_badge(market, entry.last_run_id.ok_or(AppError::NotFound)?).await
+    let store = &market.stores.market;
+    let listing = store.listing(product_id).await?.ok_or(AppError::NotFound)?;
+    let product = store.product(product_id).await?.ok_or(AppError::NotFound)?;
+    let status = ListingStatus::of(Some(&listing));
+    let (verdict, score) = match status {
+        ListingStatus::Listed | ListingStatus::AtRisk => store
+            .catalogue()
+            .await?
+            .into_iter()
+            .find(|e| e.product_id == product_id)
+            .map_or((None, None), |e| (e.verdict, e.score)),
+        _ => (None, None),
+    };
+    Ok(status.badge_svg(verdict, score, &product.name, &product.vendor))
 }
 
 /// The badge stored when the run finished; a run finished before badges were stored has it
@@ -607,11 +620,12 @@ pub async fn decide(
     let (audit, who) = (market.audit.clone(), actor.audit_name());
     let level = user.role;
     let note_for_audit = note.clone();
+    let at = market.clock.now();
     let decided = market
         .stores
         .market
         .decide(
-            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at: market.clock.now() },
+            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at },
             Box::new(move |d| {
                 let subject = format!("case:{}", d.case.id);
                 let mut events = vec![audit.event(
@@ -647,8 +661,10 @@ pub async fn decide(
                 }
                 events
             }),
+            Box::new(move |d| crate::notices::decided(&d.case, at)),
         )
         .await?;
+    market.outbox.wake();
     Ok(decided)
 }
 
@@ -677,22 +693,34 @@ impl ListingAction {
         }
     }
 
-    fn transition(self) -> (&'static [ListingState], ListingState, &'static str) {
+    /// The states it applies from, the state it leads to, its audit action and what the vendor is
+    /// told.
+    fn transition(
+        self,
+    ) -> (
+        &'static [ListingState],
+        ListingState,
+        &'static str,
+        NotificationKind,
+    ) {
         match self {
             ListingAction::Suspend => (
                 &[ListingState::Listed],
                 ListingState::Suspended,
                 "listing.suspend",
+                NotificationKind::Suspended,
             ),
             ListingAction::Reinstate => (
                 &[ListingState::Suspended],
                 ListingState::Listed,
                 "listing.reinstate",
+                NotificationKind::Reinstated,
             ),
             ListingAction::Delist => (
                 &[ListingState::Listed, ListingState::Suspended],
                 ListingState::Delisted,
                 "listing.delist",
+                NotificationKind::Delisted,
             ),
         }
     }
@@ -714,17 +742,28 @@ pub async fn change_listing(
         true,
         Lines::Many,
     )?;
-    let (from, to, action_name) = action.transition();
+    let (from, to, action_name, told) = action.transition();
+    let store = &market.stores.market;
+    let (Some(product), Some(current)) = (
+        store.product(product_id).await?,
+        store.listing(product_id).await?,
+    ) else {
+        return Err(AppError::NotFound);
+    };
+    let version = store
+        .submission(current.submission_id)
+        .await?
+        .map(|s| s.version)
+        .unwrap_or_default();
     let (audit, who, why) = (market.audit.clone(), actor.audit_name(), reason.clone());
-    market
-        .stores
-        .market
+    let (at, told_why) = (market.clock.now(), reason.clone());
+    let listing = store
         .set_listing_state(
             product_id,
             from,
             to,
             &reason,
-            market.clock.now(),
+            at,
             Box::new(move |l| {
                 vec![audit.event(
                     &who,
@@ -734,9 +773,16 @@ pub async fn change_listing(
                     json!({ "state": l.state }),
                 )]
             }),
+            Box::new(move |l| {
+                Some(crate::notices::listing_changed(
+                    told, &product, &version, l, &told_why, at,
+                ))
+            }),
         )
         .await?
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound)?;
+    market.outbox.wake();
+    Ok(listing)
 }
 
 /// Catalogue filters: free text over product and vendor, a capability, a vendor, the state.
@@ -793,18 +839,62 @@ pub async fn catalogue(
         .collect())
 }
 
-/// A page of the audit trail (oldest first from `after`).
-pub async fn audit_page(
+/// A page of the audit trail, oldest first, with where the pages beside it start.
+#[derive(Debug, Clone)]
+pub struct TrailPage {
+    pub events: Vec<crate::store::AuditEvent>,
+    /// `before` of the older page, when there are older events that match.
+    pub older: Option<i64>,
+    /// `after` of the newer page, when there are newer events that match.
+    pub newer: Option<i64>,
+}
+
+/// The events of the audit trail `filter` selects from `cursor`, at most `limit` (1…500).
+pub async fn trail(
     market: &Market,
     actor: &Actor,
-    after: i64,
+    filter: &TrailFilter,
+    cursor: Cursor,
     limit: u32,
-) -> Result<Vec<crate::store::AuditEvent>, AppError> {
+) -> Result<TrailPage, AppError> {
     actor.require(policy::AUDITORS)?;
-    Ok(market
-        .audit
-        .events_after(after, limit.clamp(1, 500))
-        .await?)
+    let limit = limit.clamp(1, 500);
+    let store = &market.stores.audit;
+    let mut events = store.search(&filter.to_query(cursor, limit + 1)).await?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    if !matches!(cursor, Cursor::After(_)) {
+        events.reverse();
+    }
+    // Whether anything that matches lies beyond `cursor` (one event read).
+    let any = |cursor| async move {
+        Ok::<_, AppError>(!store.search(&filter.to_query(cursor, 1)).await?.is_empty())
+    };
+    let (first, last) = (events.first().map(|e| e.seq), events.last().map(|e| e.seq));
+    let (older, newer) = match cursor {
+        Cursor::After(after) => {
+            let from = first.unwrap_or(after.saturating_add(1));
+            let older = any(Cursor::Before(from)).await?.then_some(from);
+            (older, more.then_some(last).flatten())
+        }
+        Cursor::Newest => (more.then_some(first).flatten(), None),
+        Cursor::Before(before) => {
+            let from = last.unwrap_or(before.saturating_sub(1));
+            let newer = any(Cursor::After(from)).await?.then_some(from);
+            (more.then_some(first).flatten(), newer)
+        }
+    };
+    Ok(TrailPage {
+        events,
+        older,
+        newer,
+    })
+}
+
+/// The actions in the audit trail (the kinds to filter by).
+pub async fn trail_kinds(market: &Market, actor: &Actor) -> Result<Vec<String>, AppError> {
+    actor.require(policy::AUDITORS)?;
+    Ok(market.stores.audit.actions().await?)
 }
 
 /// Nights, newest first (for the project).

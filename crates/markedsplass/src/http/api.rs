@@ -25,6 +25,7 @@ use crate::policy::Actor;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest, Upload,
 };
+use crate::trail::{Cursor, TrailFilter};
 
 /// The OpenAPI document, as checked in.
 pub const OPENAPI: &str = include_str!("../../openapi.json");
@@ -238,22 +239,39 @@ async fn catalogue(
     Ok(Json(json!({ "entries": entries, "filter": filter })))
 }
 
-fn svg(body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        body,
-    )
-        .into_response()
+/// A badge: `no-cache` (a listing's badge changes the moment it is suspended) with an `ETag` of
+/// its bytes, so revalidating an unchanged badge is a `304` without a body.
+fn svg(body: String, request: &HeaderMap) -> Response {
+    use sha2::Digest as _;
+    let etag = format!(
+        "\"{}\"",
+        &hex::encode(sha2::Sha256::digest(body.as_bytes()))[..32]
+    );
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    let headers = [
+        (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
+        (header::CACHE_CONTROL, "no-cache".to_owned()),
+        (header::ETAG, etag),
+    ];
+    if fresh {
+        (StatusCode::NOT_MODIFIED, headers).into_response()
+    } else {
+        (headers, body).into_response()
+    }
 }
 
 async fn catalogue_badge(
     State(state): State<AppState>,
     Path(product_id): Path<i64>,
+    request: HeaderMap,
 ) -> Result<Response, AppError> {
-    Ok(svg(service::catalogue_badge(&state, product_id).await?))
+    Ok(svg(
+        service::catalogue_badge(&state, product_id).await?,
+        &request,
+    ))
 }
 
 async fn products(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
@@ -400,9 +418,10 @@ async fn rendering(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, rendering)): Path<(i64, String)>,
+    request: HeaderMap,
 ) -> Result<Response, AppError> {
     if rendering == "badge.svg" {
-        return Ok(svg(service::badge(&state, &actor, id).await?));
+        return Ok(svg(service::badge(&state, &actor, id).await?, &request));
     }
     if rendering == "evidence.zip" {
         let bytes = crate::evidence::bundle(&state, &actor, id).await?;
@@ -495,26 +514,32 @@ async fn change_listing(
     Ok(Json(json!({ "listing": listing })))
 }
 
-#[derive(Debug, Deserialize)]
-struct AuditQuery {
-    #[serde(default)]
-    after: i64,
-    #[serde(default = "default_limit")]
-    limit: u32,
-}
-
-fn default_limit() -> u32 {
-    100
-}
-
+/// `GET /api/v1/audit?kind=&actor=&subject=&from=&to=&after=&before=&limit=`: the filters of
+/// [`TrailFilter`]; from `after` (default 0) oldest first, or the page before `before`.
 async fn audit(
     State(state): State<AppState>,
     actor: Actor,
-    Query(q): Query<AuditQuery>,
+    Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, AppError> {
-    let events = service::audit_page(&state, &actor, q.after, q.limit).await?;
-    let next = events.last().map(|e| e.seq);
-    Ok(Json(json!({ "events": events, "next_after": next })))
+    // Who may not read the trail learns that before anything about the query.
+    actor.require(crate::policy::AUDITORS)?;
+    let limit = match pairs.iter().rev().find(|(k, _)| k == "limit") {
+        Some((_, v)) => v.trim().parse::<u32>().map_err(|_| {
+            AppError::invalid("limit tar et heltall fra 0 / limit takes a whole number from 0")
+        })?,
+        None => 100,
+    };
+    let (filter, cursor) =
+        TrailFilter::parse(pairs).map_err(|e| AppError::invalid(e.to_string()))?;
+    let cursor = match cursor {
+        Cursor::Newest => Cursor::After(0),
+        c => c,
+    };
+    let page = service::trail(&state, &actor, &filter, cursor, limit).await?;
+    let next = page.events.last().map(|e| e.seq);
+    Ok(Json(
+        json!({ "events": page.events, "next_after": next, "filter": filter }),
+    ))
 }
 
 /// The 413 of a request body over `max_upload_bytes`, naming the limit.

@@ -249,6 +249,7 @@ impl Server {
         }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let workers = state.runner.spawn(state.config.workers, stopped.clone());
+        let sender = crate::nightly::spawn_sender(state.market.clone(), stopped.clone());
         let scheduler = state
             .config
             .nightly
@@ -267,7 +268,7 @@ impl Server {
         let hygiene = crate::http::connections::Hygiene::from_limits(&state.config.limits);
         let served = crate::http::connections::serve(listener, app(state), hygiene, shutdown).await;
         let _ = stop.send(true);
-        for worker in workers.into_iter().chain(scheduler) {
+        for worker in workers.into_iter().chain(scheduler).chain([sender]) {
             worker.abort();
         }
         stores.health.close().await;

@@ -31,6 +31,7 @@ use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
 };
 use crate::store::Role;
+use crate::trail::{EventView, TrailFilter};
 use sandkasse_suite::report::glance;
 
 /// The templates, embedded at build time.
@@ -153,9 +154,8 @@ impl Templates {
             env.add_template(name, source)
                 .expect("templates parse (checked by a test)");
         }
-        let texts = texts();
-        // t("key") in the page's language; a missing key shows itself (and fails the i18n test).
-        env.add_function("t", move |state: &minijinja::State, key: &str| -> String {
+        let texts = std::sync::Arc::new(texts());
+        let text = move |state: &minijinja::State, key: &str| -> String {
             let lang = state
                 .lookup("lang")
                 .and_then(|l| l.as_str().map(str::to_owned))
@@ -165,6 +165,17 @@ impl Templates {
                 .and_then(|t| t.get(key))
                 .cloned()
                 .unwrap_or_else(|| key.to_owned())
+        };
+        // t("key") in the page's language; a missing key shows itself (and fails the i18n test).
+        env.add_function("t", text.clone());
+        // A listing's status (`crate::listing::ListingStatus`) as every page shows it.
+        env.add_filter("status", move |state: &minijinja::State, status: String| {
+            let label = text(state, &format!("status_{status}"));
+            let status = sandkasse_suite::markup::escape(&status);
+            J::from_safe_string(format!(
+                "<span class=\"status {status}\" data-status=\"{status}\">{}</span>",
+                sandkasse_suite::markup::escape(&label)
+            ))
         });
         // A text in the page's language from a `{nb, en}` object (suite texts).
         env.add_filter("lang", |state: &minijinja::State, value: J| -> J {
@@ -182,6 +193,8 @@ impl Templates {
             // RFC 3339 → "2026-11-23 07:41 UTC"
             sandkasse_suite::markup::readable_time(&value.to_string())
         });
+        // A value for a link's query string (`/revisjon?subject={{ e.subject|query }}`).
+        env.add_filter("query", |value: String| crate::trail::encode(&value));
         // One rounding for every score, the report's: two decimals, the page's decimal sign.
         env.add_filter("percent", |state: &minijinja::State, value: J| -> String {
             let lang = state
@@ -707,36 +720,51 @@ async fn night_page(page: Page, Path(date): Path<String>) -> Result<Response, Pa
     Ok(page.ok("night.html", context! { night => night }))
 }
 
-#[derive(Debug, Deserialize)]
-struct AuditQuery {
-    #[serde(default)]
-    after: Option<i64>,
-}
+/// Events per page of `/revisjon`.
+const AUDIT_PAGE: u32 = 100;
 
-async fn audit_page(page: Page, Query(q): Query<AuditQuery>) -> Result<Response, PageError> {
+/// The audit trail with its filters (kind, actor, subject, days), newest page first. A filter that
+/// does not read is the page again with the form as sent and the reason (400).
+async fn audit_page(
+    page: Page,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    const PAGE: u32 = 100;
     // Access first: the chain walk below is not for anyone who asks.
     actor.require(policy::AUDITORS)?;
-    // One walk of the chain gives both its state and where the newest page starts.
     let verification = state.audit.verify_chain().await?;
-    let (intact, head, broken_at, last) = match &verification {
-        crate::audit::Verification::Intact { head, events } => {
-            (true, head.clone(), None, *events as i64)
-        }
-        crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq), *seq - 1),
+    let (intact, head, broken_at) = match &verification {
+        crate::audit::Verification::Intact { head, .. } => (true, head.clone(), None),
+        crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq)),
     };
-    let after = q
-        .after
-        .map_or((last - i64::from(PAGE)).max(0), |after| after.max(0));
-    let events = service::audit_page(state, actor, after, PAGE).await?;
-    let prev = (after > 0).then(|| (after - i64::from(PAGE)).max(0));
-    let next = (events.len() == PAGE as usize)
-        .then(|| events.last().map(|e| e.seq))
-        .flatten();
+    let kinds = service::trail_kinds(state, actor).await?;
+    let form: BTreeMap<String, String> = pairs.iter().cloned().collect();
+    let chain = context! { intact => intact, head => head, broken_at => broken_at, kinds => kinds };
+    let (filter, cursor) = match TrailFilter::parse(pairs) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            let error = context! { code => e.code(), parameter => e.parameter() };
+            return Ok(page.render(
+                StatusCode::BAD_REQUEST,
+                "audit.html",
+                context! { events => Vec::<EventView>::new(), form => form, filter_error => error, ..chain },
+            ));
+        }
+    };
+    let found = service::trail(state, actor, &filter, cursor, AUDIT_PAGE).await?;
+    let query = filter.query();
+    let link = |cursor: &str, seq: i64| {
+        let sep = if query.is_empty() { "" } else { "&" };
+        format!("/revisjon?{query}{sep}{cursor}={seq}")
+    };
+    let events: Vec<EventView> = found.events.into_iter().map(EventView::of).collect();
     Ok(page.ok(
         "audit.html",
-        context! { events => events, prev => prev, next => next, intact => intact, head => head, broken_at => broken_at },
+        context! {
+            events => events, form => form, filtered => !filter.is_empty(),
+            older => found.older.map(|s| link("before", s)), newer => found.newer.map(|s| link("after", s)),
+            ..chain
+        },
     ))
 }
 
@@ -804,7 +832,7 @@ mod tests {
             ("error_", &["400", "401", "403", "404", "409", "413", "422"]),
             ("reason_for_", &["suspend", "reinstate", "delist"]),
             ("action_", &["suspend", "reinstate", "delist"]),
-            ("notification_", &["at_risk", "cleared", "suspended"]),
+            ("decided_", &["approve", "reject"]),
             ("night_", &["running", "done"]),
             ("figure_", &["fuel", "peak_memory_bytes", "requests"]),
             (
@@ -820,8 +848,33 @@ mod tests {
                 ],
             ),
         ];
+        // Families whose members the code defines.
+        let statuses = crate::listing::ListingStatus::ALL
+            .iter()
+            .map(|s| s.as_str());
+        let kinds = crate::store::NotificationKind::ALL
+            .iter()
+            .map(|k| k.as_str());
+        let errors = [
+            crate::trail::FilterError::Kind,
+            crate::trail::FilterError::Text("actor"),
+            crate::trail::FilterError::Date("from"),
+            crate::trail::FilterError::Range,
+            crate::trail::FilterError::Seq("after"),
+            crate::trail::FilterError::BothCursors,
+        ];
+        let defined: Vec<(&str, Vec<&str>)> = vec![
+            ("status_", statuses.collect()),
+            ("notification_", kinds.collect()),
+            ("audit_key_", crate::trail::fact_keys().collect()),
+            ("audit_error_", errors.iter().map(|e| e.code()).collect()),
+        ];
+        let families = families
+            .iter()
+            .map(|(p, m)| (*p, m.to_vec()))
+            .chain(defined);
         for (prefix, members) in families {
-            for m in *members {
+            for m in members {
                 assert!(
                     nb.contains_key(&format!("{prefix}{m}")),
                     "web/i18n.toml lacks {prefix}{m}"

@@ -154,8 +154,13 @@ pub(super) async fn entry(
                     product.id,
                     risk,
                     Some(NewNotification {
+                        kind: kind.into(),
                         message,
                         night_id: Some(night.id),
+                        run_id: Some(run.id),
+                        case_id: None,
+                        version: Some(submission.version.clone()),
+                        note: None,
                         payload,
                     }),
                     now,

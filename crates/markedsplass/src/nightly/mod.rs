@@ -24,8 +24,10 @@
 //!   not godkjent becomes *at risk*; still failing after `grace_days` it is suspended, with an
 //!   audit event naming the nightly run; a godkjent run clears the risk. Each change notifies the
 //!   vendor and the project, in the UI and by webhook.
-//! - **Delivery** (`webhook.rs`): notifications POSTed with an HMAC-SHA256 signature
-//!   ([`deliver`], [`sign_webhook`]).
+//! - **Delivery** (`webhook.rs`): notifications — the nights' and those of decisions and listing
+//!   changes ([`crate::notices`]) — POSTed with an HMAC-SHA256 signature ([`deliver`],
+//!   [`sign_webhook`]), at the end of a night and, in the service, as soon as one is written
+//!   ([`spawn_sender`]).
 //! - **The summary** (JSON, page, JUnit) says what was tested, what passed, regressed, improved or
 //!   errored, and how long it took; `render.rs` draws it as JUnit ([`junit`]) and a product's
 //!   history as an SVG trend ([`trend_svg`]).
@@ -57,7 +59,7 @@ pub use night::{
 };
 pub use render::{junit, trend_svg};
 pub use schedule::{missed_night, next_start, night_of, spawn_scheduler, start_on, tonight};
-pub use webhook::{deliver, sign_webhook};
+pub use webhook::{Outbox, deliver, sign_webhook, spawn_sender};
 
 /// The scheduler's and the evaluation's name in the audit trail.
 pub const ACTOR: &str = "system:nightly";

@@ -1,7 +1,11 @@
 //! The signed webhook: notifications POSTed as JSON with an HMAC-SHA256 signature, over a plain
-//! HTTP/1 client connection (hyper), each retried after later nights until it is delivered or
-//! [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) is reached.
+//! HTTP/1 client connection (hyper), each retried until it is delivered or
+//! [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) is reached. A night delivers when it
+//! ends; a decision or a listing changed by hand wakes the service's sender ([`Outbox::wake`],
+//! [`spawn_sender`]), which delivers at once, off the request that made the change. Either way
+//! every pending notification goes, earlier failures included.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, Mac as _};
@@ -9,15 +13,48 @@ use sha2::Sha256;
 
 use crate::market::Market;
 
+/// The service's outgoing notifications: wakes the sender when there is something to deliver and
+/// lets one delivery run at a time in this process (so a notification is not POSTed twice at
+/// once by the sender and a night).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    wake: tokio::sync::Notify,
+    turn: tokio::sync::Mutex<()>,
+}
+
+impl Outbox {
+    /// Tells the sender a notification was written; without a running sender (`sandkasse
+    /// nightly`) it waits for the next delivery.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Delivers whenever the [`Outbox`] is woken, until `stop` turns true.
+pub fn spawn_sender(
+    market: Arc<Market>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = market.outbox.wake.notified() => deliver(&market).await,
+                changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
+            }
+        }
+    })
+}
+
 /// Delivers undelivered notifications to the webhook, if one is configured: a POST of the JSON
 /// payload with `X-Sandkasse-Timestamp`, `X-Sandkasse-Signature: sha256=HEX` (the HMAC-SHA256
 /// of `TIMESTAMP.BODY` with `webhook_secret`) and `X-Sandkasse-Delivery: ID` (to deduplicate).
-/// Failures are recorded and retried after the next night, at most
-/// [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) times.
+/// Failures are recorded and retried at the next delivery (the next decision, listing change or
+/// night), at most [`MAX_DELIVERY_ATTEMPTS`](super::MAX_DELIVERY_ATTEMPTS) times.
 pub async fn deliver(market: &Market) {
     let Some(url) = market.nightly.webhook_url.clone() else {
         return;
     };
+    let _turn = market.outbox.turn.lock().await;
     let secret = market.nightly.webhook_secret.clone().unwrap_or_default();
     let pending = match market.stores.nightly.undelivered(100).await {
         Ok(p) => p,

@@ -20,8 +20,9 @@ use jiff::Timestamp;
 pub use sandkasse_suite::report::Verdict;
 use serde::{Deserialize, Serialize};
 
-use super::{Audited, BoxFuture, Role, StoreError};
+use super::{Audited, BoxFuture, Notify, Role, StoreError};
 use crate::figures::Figures;
+use crate::listing::ListingStatus;
 
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
@@ -254,6 +255,8 @@ pub struct CatalogueEntry {
     pub vendor: String,
     pub version: String,
     pub state: ListingState,
+    /// What the catalogue and the badge show ([`ListingStatus::of`] the listing).
+    pub status: ListingStatus,
     pub capabilities: Vec<String>,
     pub verdict: Option<Verdict>,
     pub score: Option<f64>,
@@ -265,14 +268,31 @@ pub struct CatalogueEntry {
     pub at_risk_since: Option<Timestamp>,
 }
 
-/// A product with its latest state, for dashboards.
+/// A product with its latest state, for dashboards: the listing (what the catalogue shows) apart
+/// from the latest upload (what the vendor is working on) and the latest listing request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProductSummary {
     pub product: Product,
     pub latest_submission: Option<Submission>,
     pub latest_run: Option<Run>,
     pub listing: Option<Listing>,
+    /// [`ListingStatus::of`] the listing.
+    pub status: ListingStatus,
+    /// The version the listing is for.
+    pub listed_version: Option<String>,
     pub open_case: Option<i64>,
+    /// The newest listing request, open or decided.
+    pub latest_case: Option<CaseBrief>,
+}
+
+/// A listing request in brief: its version, state and, once decided, the deciding note.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseBrief {
+    pub id: i64,
+    pub version: String,
+    pub state: CaseState,
+    pub decided_at: Option<Timestamp>,
+    pub note: Option<String>,
 }
 
 /// Products, submissions, runs, review cases and listings. Every change takes its audit events.
@@ -318,11 +338,13 @@ pub trait MarketStore: Send + Sync {
         audit: Audited<'a, Case>,
     ) -> BoxFuture<'a, Result<Case, StoreError>>;
     /// Records a decision and applies [`crate::governance::next_state`] to the case in the same
-    /// transaction; approval lists (or relists) the product with the case's version.
+    /// transaction; approval lists (or relists) the product with the case's version. The vendor's
+    /// notification (`notify`) is written in that transaction too.
     fn decide<'a>(
         &'a self,
         decision: NewDecision,
         audit: Audited<'a, Decided>,
+        notify: Notify<Decided>,
     ) -> BoxFuture<'a, Result<Decided, StoreError>>;
     fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>>;
     /// Cases, newest first; only those in `states` when not empty; only `product`'s when given.
@@ -332,8 +354,10 @@ pub trait MarketStore: Send + Sync {
         product: Option<i64>,
     ) -> BoxFuture<'a, Result<Vec<Case>, StoreError>>;
     fn listing(&self, product_id: i64) -> BoxFuture<'_, Result<Option<Listing>, StoreError>>;
-    /// Moves a listing from one of `from` to `to` with a reason; [`StoreError::Refused`] when it is
-    /// in another state, `None` when the product has no listing.
+    /// Moves a listing from one of `from` to `to` with a reason, with its audit events and the
+    /// vendor's notification; [`StoreError::Refused`] when it is in another state, `None` when
+    /// the product has no listing.
+    #[allow(clippy::too_many_arguments)]
     fn set_listing_state<'a>(
         &'a self,
         product_id: i64,
@@ -342,6 +366,7 @@ pub trait MarketStore: Send + Sync {
         reason: &'a str,
         at: Timestamp,
         audit: Audited<'a, Listing>,
+        notify: Notify<Listing>,
     ) -> BoxFuture<'a, Result<Option<Listing>, StoreError>>;
     /// Listed (and suspended, marked so) products with their last run.
     fn catalogue(&self) -> BoxFuture<'_, Result<Vec<CatalogueEntry>, StoreError>>;

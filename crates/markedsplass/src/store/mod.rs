@@ -261,6 +261,28 @@ pub trait AccountStore: Send + Sync {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
+/// Which audit events to read ([`AuditStore::search`]): every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// The action exactly when it has a dot (`review.decide`), else its area (`review` matches
+    /// `review.*`).
+    pub kind: Option<String>,
+    /// Part of the actor, ASCII case-insensitively.
+    pub actor: Option<String>,
+    /// The subject exactly (`case:3`).
+    pub subject: Option<String>,
+    /// At or after this time (compared to the whole second).
+    pub since: Option<Timestamp>,
+    /// Before this time (compared to the whole second).
+    pub until: Option<Timestamp>,
+    /// `seq > after`, oldest first. Without it the newest come first.
+    pub after: Option<i64>,
+    /// `seq < before`.
+    pub before: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 /// The append-only audit trail.
 pub trait AuditStore: Send + Sync {
     /// Appends `event` at the end of the chain, atomically: reads the last event, computes the new
@@ -273,6 +295,13 @@ pub trait AuditStore: Send + Sync {
         after: i64,
         limit: u32,
     ) -> BoxFuture<'_, Result<Vec<AuditEvent>, StoreError>>;
+    /// The events `query` selects: oldest first from `after`, else newest first.
+    fn search<'a>(
+        &'a self,
+        query: &'a AuditQuery,
+    ) -> BoxFuture<'a, Result<Vec<AuditEvent>, StoreError>>;
+    /// Every action the trail holds, sorted (for a filter's choices).
+    fn actions(&self) -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
 }
 
 /// Liveness of the database, for `/ready`.

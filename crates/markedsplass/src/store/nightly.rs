@@ -21,6 +21,31 @@ text_enum!(
     ListingChange { AtRisk = "at_risk", Suspended = "suspended", Cleared = "cleared" }
 );
 
+text_enum!(
+    /// What a notification tells a vendor: a change of its listing's health after a nightly run
+    /// (`at_risk`, `cleared`, `suspended`), a decision on its listing request (`approved`,
+    /// `rejected`), or a listing changed by the project (`suspended`, `reinstated`, `delisted`).
+    NotificationKind {
+        AtRisk = "at_risk",
+        Cleared = "cleared",
+        Suspended = "suspended",
+        Reinstated = "reinstated",
+        Delisted = "delisted",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+);
+
+impl From<ListingChange> for NotificationKind {
+    fn from(change: ListingChange) -> NotificationKind {
+        match change {
+            ListingChange::AtRisk => NotificationKind::AtRisk,
+            ListingChange::Suspended => NotificationKind::Suspended,
+            ListingChange::Cleared => NotificationKind::Cleared,
+        }
+    }
+}
+
 impl ListingChange {
     /// The audit action of the change.
     pub fn audit_action(self) -> &'static str {
@@ -89,16 +114,30 @@ impl RiskChange {
     }
 }
 
-/// The notification of a [`RiskChange`] (its kind is the change's).
+/// A notification to write with the change it tells of, in the same transaction (the product is
+/// the changed one's).
 #[derive(Debug, Clone)]
 pub struct NewNotification {
+    pub kind: NotificationKind,
     pub message: String,
     pub night_id: Option<i64>,
+    /// The run behind it: the nightly run, or the run a decided case was requested on.
+    pub run_id: Option<i64>,
+    /// The decided case.
+    pub case_id: Option<i64>,
+    /// The version concerned.
+    pub version: Option<String>,
+    /// The deciding note or the reason given, as the person wrote it.
+    pub note: Option<String>,
     /// The webhook body.
     pub payload: serde_json::Value,
 }
 
-/// A notification to store (and deliver by webhook).
+/// The notification that goes with a change, made from the changed record once it exists
+/// (`None`: the change tells nobody). Stores write it in the change's transaction.
+pub type Notify<T> = Box<dyn FnOnce(&T) -> Option<NewNotification> + Send>;
+
+/// A notification as stored (shown in the vendor's UI, delivered by webhook).
 #[derive(Debug, Clone, Serialize)]
 pub struct Notification {
     pub id: i64,
@@ -106,9 +145,13 @@ pub struct Notification {
     pub organisation_id: i64,
     pub product_id: i64,
     pub product: String,
-    pub kind: ListingChange,
+    pub kind: NotificationKind,
     pub night_id: Option<i64>,
     pub run_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub version: Option<String>,
+    /// The deciding note or the reason given.
+    pub note: Option<String>,
     pub message: String,
     pub payload: serde_json::Value,
     pub attempts: i64,

@@ -9,11 +9,14 @@ mod hostile;
 mod market;
 mod migrations;
 mod nightly;
+mod notices;
 mod openapi;
 mod product_page;
 mod rerun;
 mod run_page;
 mod server;
+mod standing;
+mod trail;
 
 use sandkasse_markedsplass::accounts::Accounts;
 use sandkasse_markedsplass::audit::Audit;

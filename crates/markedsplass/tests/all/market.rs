@@ -89,7 +89,8 @@ impl Market {
         }
         state.runner.recover().await.unwrap();
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        state.runner.spawn(state.config.workers, stopped);
+        state.runner.spawn(state.config.workers, stopped.clone());
+        sandkasse_markedsplass::nightly::spawn_sender(state.market.clone(), stopped);
         let app = app(state.clone());
         Market {
             _dir: dir,
@@ -137,14 +138,7 @@ impl Market {
 
     /// Lists a tested godkjent submission: the vendor asks, both reviewers approve.
     pub async fn list(&self, vendor: &Client, product: i64, submission: i64) {
-        let (s, case) = vendor
-            .post_json(
-                &format!("/api/v1/products/{product}/listing-requests"),
-                json!({ "submission_id": submission }),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{case}");
-        let case = case["case"]["id"].as_i64().unwrap();
+        let case = vendor.request_listing(product, submission).await;
         for reviewer in [REVIEWER_1, REVIEWER_2] {
             let (s, d) = self
                 .login(reviewer)
@@ -243,6 +237,18 @@ impl Client {
         let (status, headers) = (response.status(), response.headers().clone());
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         (status, headers, bytes.to_vec())
+    }
+
+    /// Asks (as a vendor) for `submission` of `product` to be listed; returns the case's id.
+    pub async fn request_listing(&self, product: i64, submission: i64) -> i64 {
+        let (s, case) = self
+            .post_json(
+                &format!("/api/v1/products/{product}/listing-requests"),
+                json!({ "submission_id": submission }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{case}");
+        case["case"]["id"].as_i64().unwrap()
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {

@@ -1,5 +1,6 @@
-//! Migration 0005 (typed columns) on a database written before it: every row comes through
-//! unchanged, and the new checks refuse what the Rust types rule out.
+//! Migrations that rebuild tables, on a database written before them: 0005 (typed columns) — every
+//! row comes through unchanged, and the new checks refuse what the Rust types rule out — and 0008
+//! (notifications of decisions) — every notification comes through, with its version.
 
 use std::borrow::Cow;
 use std::str::FromStr as _;
@@ -63,6 +64,28 @@ async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
         .unwrap()
 }
 
+/// A database migrated up to 0004 holding [`ROWS`].
+async fn written_before_0005(dir: &tempfile::TempDir) -> SqlitePool {
+    let pool = pool(dir).await;
+    migrated_up_to(4).run(&pool).await.unwrap();
+    sqlx::raw_sql(ROWS).execute(&pool).await.unwrap();
+    pool
+}
+
+/// The migrations up to `version`.
+fn migrated_up_to(version: i64) -> Migrator {
+    Migrator {
+        migrations: Cow::Owned(
+            MIGRATOR
+                .iter()
+                .filter(|m| m.version <= version)
+                .cloned()
+                .collect(),
+        ),
+        ..Migrator::DEFAULT
+    }
+}
+
 /// A table's columns and rows, as text.
 async fn dump(pool: &SqlitePool, table: &str) -> String {
     let columns: Vec<String> = sqlx::query("SELECT name FROM pragma_table_info(?) ORDER BY cid")
@@ -94,13 +117,7 @@ async fn dump_columns(pool: &SqlitePool, table: &str, columns: &[String]) -> Str
 #[tokio::test]
 async fn a_database_from_before_keeps_its_rows_and_gains_the_checks() {
     let dir = tempfile::tempdir().unwrap();
-    let pool = pool(&dir).await;
-    let before = Migrator {
-        migrations: Cow::Owned(MIGRATOR.iter().filter(|m| m.version < 5).cloned().collect()),
-        ..Migrator::DEFAULT
-    };
-    before.run(&pool).await.unwrap();
-    sqlx::raw_sql(ROWS).execute(&pool).await.unwrap();
+    let pool = written_before_0005(&dir).await;
     let mut dumps = Vec::new();
     for table in TABLES {
         dumps.push(dump(&pool, table).await);
@@ -192,4 +209,65 @@ async fn a_database_from_before_keeps_its_rows_and_gains_the_checks() {
     ] {
         sqlx::query(allowed).execute(&pool).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn notifications_from_before_0008_keep_their_rows_and_take_the_new_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = written_before_0005(&dir).await;
+    sqlx::query(
+        "UPDATE notifications SET payload = '{\"kind\":\"at_risk\",\"version\":\"1.0.0\"}'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    let row = sqlx::query(
+        "SELECT id, kind, night_id, run_id, case_id, version, note, message, attempts, delivery_error FROM notifications",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            row.get::<i64, _>("id"),
+            row.get::<String, _>("kind"),
+            row.get::<Option<i64>, _>("run_id"),
+            row.get::<Option<i64>, _>("case_id"),
+            row.get::<Option<String>, _>("version"),
+            row.get::<Option<String>, _>("note"),
+            row.get::<String, _>("message"),
+            row.get::<Option<String>, _>("delivery_error"),
+        ),
+        (
+            1,
+            "at_risk".into(),
+            Some(2),
+            None,
+            Some("1.0.0".into()),
+            None,
+            "i faresonen".into(),
+            Some("refused".into())
+        )
+    );
+    for kind in ["approved", "rejected", "reinstated", "delisted"] {
+        sqlx::query("UPDATE notifications SET kind = ?, case_id = 1, note = 'ok'")
+            .bind(kind)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    assert!(
+        sqlx::query("UPDATE notifications SET kind = 'decided'")
+            .execute(&pool)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

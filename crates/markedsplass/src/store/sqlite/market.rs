@@ -7,11 +7,14 @@ use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqliteConnection};
 
+use super::nightly::insert_notification;
 use super::{SqliteStore, conflict, opt_ts, ts};
+use crate::listing::ListingStatus;
 use crate::store::{
-    Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState,
-    MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Product, ProductSummary, Review,
-    Role, Run, RunPurpose, RunState, StoreError, Submission, Submitted, Verdict,
+    Audited, BoxFuture, Case, CaseBrief, CaseState, CatalogueEntry, Decided, Decision, Listing,
+    ListingState, MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify, Product,
+    ProductSummary, Review, Role, Run, RunPurpose, RunState, StoreError, Submission, Submitted,
+    Verdict,
 };
 
 pub(super) const PRODUCT: &str =
@@ -352,18 +355,47 @@ impl MarketStore for SqliteStore {
                     None => None,
                 };
                 let listing = load_listing(&mut conn, product.id).await?;
+                let listed_version = match &listing {
+                    Some(l) => {
+                        sqlx::query_scalar("SELECT version FROM submissions WHERE id = ?")
+                            .bind(l.submission_id)
+                            .fetch_optional(&mut *conn)
+                            .await?
+                    }
+                    None => None,
+                };
                 let open_case = sqlx::query("SELECT id FROM review_cases WHERE product_id = ? AND state IN ('in_review', 'escalated')")
                     .bind(product.id)
                     .fetch_optional(&mut *conn)
                     .await?
                     .map(|r| r.try_get::<i64, _>("id"))
                     .transpose()?;
+                let latest_case = sqlx::query(
+                    "SELECT c.id, c.state, c.decided_at, c.note, s.version FROM review_cases c \
+                     JOIN submissions s ON s.id = c.submission_id WHERE c.product_id = ? ORDER BY c.id DESC LIMIT 1",
+                )
+                .bind(product.id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .map(|r| -> Result<CaseBrief, StoreError> {
+                    Ok(CaseBrief {
+                        id: r.try_get("id")?,
+                        version: r.try_get("version")?,
+                        state: parse(r.try_get("state")?, "case state", CaseState::parse)?,
+                        decided_at: opt_ts(r.try_get("decided_at")?)?,
+                        note: r.try_get("note")?,
+                    })
+                })
+                .transpose()?;
                 out.push(ProductSummary {
                     product,
                     latest_submission,
                     latest_run,
+                    status: ListingStatus::of(listing.as_ref()),
                     listing,
+                    listed_version,
                     open_case,
+                    latest_case,
                 });
             }
             Ok(out)
@@ -482,6 +514,7 @@ impl MarketStore for SqliteStore {
         &'a self,
         d: NewDecision,
         audit: Audited<'a, Decided>,
+        notify: Notify<Decided>,
     ) -> BoxFuture<'a, Result<Decided, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
@@ -533,7 +566,11 @@ impl MarketStore for SqliteStore {
                     None
                 };
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
-                Ok(Decided { case, listing })
+                let decided = Decided { case, listing };
+                if let Some(notification) = notify(&decided) {
+                    insert_notification(conn, decided.case.product_id, &at, notification).await?;
+                }
+                Ok(decided)
             })
         }))
     }
@@ -578,6 +615,7 @@ impl MarketStore for SqliteStore {
         reason: &'a str,
         at: Timestamp,
         audit: Audited<'a, Listing>,
+        notify: Notify<Listing>,
     ) -> BoxFuture<'a, Result<Option<Listing>, StoreError>> {
         let audit = crate::store::when_some(audit);
         let (from, reason) = (from.to_vec(), reason.to_owned());
@@ -602,7 +640,11 @@ impl MarketStore for SqliteStore {
                     .bind(product_id)
                     .execute(&mut *conn)
                     .await?;
-                load_listing(conn, product_id).await
+                let listing = load_listing(conn, product_id).await?.ok_or_else(|| missing("listing", product_id))?;
+                if let Some(notification) = notify(&listing) {
+                    insert_notification(conn, product_id, &at.to_string(), notification).await?;
+                }
+                Ok(Some(listing))
             })
         }))
     }
@@ -629,6 +671,7 @@ impl MarketStore for SqliteStore {
                         vendor: row.try_get("vendor")?,
                         version: row.try_get("version")?,
                         state: listing.state,
+                        status: ListingStatus::of(Some(&listing)),
                         capabilities: match capabilities {
                             Some(c) => serde_json::from_str(&c)
                                 .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,

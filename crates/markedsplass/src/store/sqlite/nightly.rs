@@ -8,8 +8,8 @@ use super::market::{RUN, json, load_listing, load_run, missing, parse, run, type
 use super::{SqliteStore, opt_ts, ts};
 use crate::nightly::NightSummary;
 use crate::store::{
-    Audited, BoxFuture, Listing, ListingChange, NewNight, NewNotification, Night, NightState,
-    NightlyStore, Notification, OpenedNight, RiskChange, Run, StoreError,
+    Audited, BoxFuture, Listing, NewNight, NewNotification, Night, NightState, NightlyStore,
+    Notification, NotificationKind, OpenedNight, RiskChange, Run, StoreError,
 };
 
 fn night(row: &SqliteRow) -> Result<Night, StoreError> {
@@ -38,16 +38,55 @@ fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
         kind: parse(
             row.try_get("kind")?,
             "notification kind",
-            ListingChange::parse,
+            NotificationKind::parse,
         )?,
         night_id: row.try_get("night_id")?,
         run_id: row.try_get("run_id")?,
+        case_id: row.try_get("case_id")?,
+        version: row.try_get("version")?,
+        note: row.try_get("note")?,
         message: row.try_get("message")?,
         payload: json(row.try_get("payload")?, "payload")?,
         attempts: row.try_get("attempts")?,
         delivered_at: opt_ts(row.try_get("delivered_at")?)?,
         delivery_error: row.try_get("delivery_error")?,
     })
+}
+
+/// Writes `notification` about `product_id` inside the caller's transaction.
+pub(super) async fn insert_notification(
+    conn: &mut sqlx::SqliteConnection,
+    product_id: i64,
+    at: &str,
+    notification: NewNotification,
+) -> Result<(), StoreError> {
+    let NewNotification {
+        kind,
+        message,
+        night_id,
+        run_id,
+        case_id,
+        version,
+        note,
+        payload,
+    } = notification;
+    sqlx::query(
+        "INSERT INTO notifications (at, organisation_id, product_id, kind, night_id, run_id, case_id, version, note, message, payload) \
+         SELECT ?, p.organisation_id, p.id, ?, ?, ?, ?, ?, ?, ?, ? FROM products p WHERE p.id = ?",
+    )
+    .bind(at)
+    .bind(kind.as_str())
+    .bind(night_id)
+    .bind(run_id)
+    .bind(case_id)
+    .bind(version)
+    .bind(note)
+    .bind(message)
+    .bind(payload.to_string())
+    .bind(product_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 const NOTIFICATION: &str =
@@ -203,49 +242,28 @@ impl NightlyStore for SqliteStore {
             Box::pin(async move {
                 let now = at.to_string();
                 // Each change applies only from the state it is for; see the trait.
-                let (run_id, query) = match &change {
-                    RiskChange::AtRisk { run_id } => (
-                        *run_id,
-                        sqlx::query(
+                let query = match &change {
+                    RiskChange::AtRisk { run_id } => sqlx::query(
                             "UPDATE listings SET at_risk_since = ?1, at_risk_run_id = ?2, updated_at = ?1 \
                              WHERE product_id = ?3 AND state = 'listed' AND at_risk_since IS NULL",
                         )
                         .bind(&now)
                         .bind(*run_id),
-                    ),
-                    RiskChange::Cleared { run_id } => (
-                        *run_id,
-                        sqlx::query(
+                    RiskChange::Cleared { .. } => sqlx::query(
                             "UPDATE listings SET at_risk_since = NULL, at_risk_run_id = NULL, updated_at = ?1 \
                              WHERE product_id = ?2 AND at_risk_since IS NOT NULL",
                         )
                         .bind(&now),
-                    ),
-                    RiskChange::Suspend { run_id, reason } => (
-                        *run_id,
-                        sqlx::query("UPDATE listings SET state = 'suspended', updated_at = ?1, reason = ?2 WHERE product_id = ?3 AND state = 'listed'")
+                    RiskChange::Suspend { reason, .. } => sqlx::query("UPDATE listings SET state = 'suspended', updated_at = ?1, reason = ?2 WHERE product_id = ?3 AND state = 'listed'")
                             .bind(&now)
                             .bind(reason.as_str()),
-                    ),
                 };
                 let done = query.bind(product_id).execute(&mut *conn).await?;
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Refused(format!("product {product_id} has no listing in a state for {change:?}")));
                 }
-                if let Some(NewNotification { message, night_id, payload }) = notification {
-                    sqlx::query(
-                        "INSERT INTO notifications (at, organisation_id, product_id, kind, night_id, run_id, message, payload) \
-                         SELECT ?, p.organisation_id, p.id, ?, ?, ?, ?, ? FROM products p WHERE p.id = ?",
-                    )
-                    .bind(&now)
-                    .bind(change.kind().as_str())
-                    .bind(night_id)
-                    .bind(run_id)
-                    .bind(message)
-                    .bind(payload.to_string())
-                    .bind(product_id)
-                    .execute(&mut *conn)
-                    .await?;
+                if let Some(notification) = notification {
+                    insert_notification(conn, product_id, &now, notification).await?;
                 }
                 load_listing(conn, product_id).await?.ok_or_else(|| missing("listing", product_id))
             })
