@@ -535,6 +535,24 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     await closeSession(berit);
   });
 
+  journey('5b. kari sees the decision on her dashboard: the listing apart from the upload, and a notification', {}, async (t) => {
+    if (!need(t, { approved: 'journey 5', productId: 'journey 3d', kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    await kari.visit('/leverandor', { label: 'vendor dashboard after the decision' });
+    const rowSel = `#products tr[data-product-id="${state.productId}"]`;
+    assert.equal(await page.locator(rowSel).getAttribute('data-status'), 'listed', `${rowSel} should have data-status="listed"`);
+    const listing = await text(page, `${rowSel} td.listing`);
+    assert.ok(/oppført/.test(listing) && listing.includes(VERSION), `the listing cell should say "oppført" and ${VERSION}, says: ${listing}`);
+    assert.equal(await page.locator(`${rowSel} td.review`).getAttribute('data-case-state'), 'approved',
+      'the review cell should show the approved case');
+    await expectVisible(page, '#notifications li[data-kind="approved"]', 'the notification of the approval');
+    const note = await text(page, '#notifications li[data-kind="approved"]');
+    assert.ok(note.includes(PRODUCT) && note.includes('Enig. Alle vilkår bestått.'),
+      `the notification should name "${PRODUCT}" and the deciding note, says: ${note}`);
+    assert.ok(!/ \/ /.test(note), `the notification should be in one language, says: ${note}`);
+  });
+
   journey('6. the public catalogue lists Journal Nord by Leverandør A AS', {}, async (t) => {
     if (!need(t, { productId: 'journey 3d', approved: 'journey 5' })) return;
     const { productId } = state;
@@ -551,6 +569,9 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       `the product name should link to /produkter/${productId}`);
 
     assert.ok(!(await text(page, '#catalogue')).includes(FLAWED.product), `the unlisted "${FLAWED.product}" must not be in the catalogue`);
+    assert.equal(await row.getAttribute('data-status'), 'listed', 'the catalogue row should have data-status="listed"');
+    const badge = await (await anon.get(`/api/v1/catalogue/${productId}/badge.svg`)).text();
+    assert.match(badge, />oppført · godkjent 100 %</, 'the catalogue badge should say the listing and the verdict');
 
     await page.fill('#filter input[name=q]', 'Journal');
     await submit(page, '#filter-submit', { what: 'the catalogue filter' });
@@ -596,6 +617,24 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.ok(matching(/\brun\b/i).length >= 1, `#audit should have a row for the run ("run…"); rows:\n${show()}`);
     assert.ok(matching(/review/i).length >= 2, `#audit should have a row for each of the two decisions ("review…"); rows:\n${show()}`);
     assert.ok(matching(/listing/i).length >= 1, `#audit should have a row for the listing ("listing…"); rows:\n${show()}`);
+
+    // The decisions say what they decided, and their subject links to the case.
+    const decided = page.locator('#audit tr[data-action="review.decide"][data-decision="approve"]');
+    assert.ok(await decided.count() >= 2, `#audit should have a row per approval with data-decision="approve"; rows:\n${show()}`);
+    if (state.caseId) {
+      assert.equal(await decided.first().locator(`a.subject[href="/vurdering/${state.caseId}"]`).count(), 1,
+        `the decision's subject should link to /vurdering/${state.caseId}`);
+      // Filtering by that subject keeps only the case's events, and the filter in the form.
+      await follow(page, `#audit tr[data-action="review.decide"] a.subject-filter`);
+      assert.equal(new URL(page.url()).searchParams.get('subject'), `case:${state.caseId}`, `the filter link should GET ?subject=case:${state.caseId}`);
+      await admin.a11y('audit trail filtered by subject');
+      const subjects = (await rowTexts(page, '#audit tr[data-seq]')).length;
+      assert.ok(subjects >= 3, 'the case has its request, two decisions');
+      assert.equal(await page.locator('#audit-filter input[name=subject]').inputValue(), `case:${state.caseId}`);
+    }
+    // A malformed filter is the page again with the reason: a 400, not a crash.
+    await admin.visit('/revisjon?from=ikke-en-dato', { status: 400, label: 'audit trail with a malformed filter' });
+    await expectVisible(page, '#audit-filter-error', 'the filter error');
 
     server.cli(['admin', 'verify-audit']);
 
