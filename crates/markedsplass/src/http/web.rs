@@ -503,13 +503,20 @@ async fn run_page(
         .await?
         .first()
         .map(|c| c.id);
-    let listed_submission = state
-        .stores
-        .market
-        .listing(product.id)
-        .await?
+    let listing = state.stores.market.listing(product.id).await?;
+    let listed_submission = listing
+        .as_ref()
         .filter(|l| l.state == crate::store::ListingState::Listed)
         .map(|l| l.submission_id);
+    // The product's listing beside the run, so a run is never read as the listing's state.
+    let listing_status = crate::listing::ListingStatus::of(listing.as_ref());
+    let listing_version = listing.map(|l| {
+        if l.submission_id == submission.id {
+            "this"
+        } else {
+            "other"
+        }
+    });
     let can_request = actor.role() == Some(Role::Vendor)
         && run.is_whole()
         && run.godkjent()
@@ -542,6 +549,7 @@ async fn run_page(
         context! {
             run => run, submission => submission, product => product, report => report, progress => progress,
             can_request => can_request, open_case => open_case, glance => glance, exhibits => exhibits,
+            listing_status => listing_status, listing_version => listing_version,
             only_failed => q.vis.as_deref() == Some("feilet"),
             can_rerun => actor.role() == Some(Role::Vendor) && matches!(run.state, crate::store::RunState::Done | crate::store::RunState::Error),
             suite_now => state.runner.suite.manifest.version.clone(),
@@ -833,6 +841,7 @@ mod tests {
             ("reason_for_", &["suspend", "reinstate", "delist"]),
             ("action_", &["suspend", "reinstate", "delist"]),
             ("decided_", &["approve", "reject"]),
+            ("listing_version_", &["this", "other"]),
             ("night_", &["running", "done"]),
             ("figure_", &["fuel", "peak_memory_bytes", "requests"]),
             (

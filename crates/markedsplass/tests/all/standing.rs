@@ -1,7 +1,7 @@
 //! A listing's status, the same everywhere: the catalogue badge says it for each state (listed, at
 //! risk, suspended, delisted) with sane cache headers, and the catalogue, the product page, the
-//! vendor's dashboard and the API show the status the one function decides — the dashboard with
-//! the listing apart from the newest upload.
+//! run page, the vendor's dashboard and the API show the status the one function decides — the
+//! dashboard with the listing apart from the newest upload.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -115,6 +115,13 @@ async fn every_listing_state_is_said_the_same_by_the_badge_and_every_page() {
         "{row}"
     );
     assert!(cell("review").contains("godkjent for oppføring"), "{row}");
+    // The run page of the new upload says the listing is another version's.
+    let (_, run_page) = kari.get(&format!("/kjoringer/{flawed_run}")).await;
+    assert_eq!(status_after(&run_page, "id=\"run-listing\""), "listed");
+    assert!(
+        run_page.contains("(en annen versjon)"),
+        "the listing is not this run's"
+    );
     let (_, products) = kari.get_json("/api/v1/products").await;
     let summary = &products["products"][0];
     assert_eq!(
