@@ -19,7 +19,6 @@ use crate::store::{
     NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, RunState,
     Submission, Submitted,
 };
-use crate::trail::{Cursor, TrailFilter};
 
 /// Longest product name, version and changelog accepted, in characters.
 pub const MAX_PRODUCT_CHARS: usize = 120;
@@ -837,64 +836,6 @@ pub async fn catalogue(
                 .is_none_or(|v| e.vendor.to_lowercase() == *v)
         })
         .collect())
-}
-
-/// A page of the audit trail, oldest first, with where the pages beside it start.
-#[derive(Debug, Clone)]
-pub struct TrailPage {
-    pub events: Vec<crate::store::AuditEvent>,
-    /// `before` of the older page, when there are older events that match.
-    pub older: Option<i64>,
-    /// `after` of the newer page, when there are newer events that match.
-    pub newer: Option<i64>,
-}
-
-/// The events of the audit trail `filter` selects from `cursor`, at most `limit` (1…500).
-pub async fn trail(
-    market: &Market,
-    actor: &Actor,
-    filter: &TrailFilter,
-    cursor: Cursor,
-    limit: u32,
-) -> Result<TrailPage, AppError> {
-    actor.require(policy::AUDITORS)?;
-    let limit = limit.clamp(1, 500);
-    let store = &market.stores.audit;
-    let mut events = store.search(&filter.to_query(cursor, limit + 1)).await?;
-    let more = events.len() > limit as usize;
-    events.truncate(limit as usize);
-    if !matches!(cursor, Cursor::After(_)) {
-        events.reverse();
-    }
-    // Whether anything that matches lies beyond `cursor` (one event read).
-    let any = |cursor| async move {
-        Ok::<_, AppError>(!store.search(&filter.to_query(cursor, 1)).await?.is_empty())
-    };
-    let (first, last) = (events.first().map(|e| e.seq), events.last().map(|e| e.seq));
-    let (older, newer) = match cursor {
-        Cursor::After(after) => {
-            let from = first.unwrap_or(after.saturating_add(1));
-            let older = any(Cursor::Before(from)).await?.then_some(from);
-            (older, more.then_some(last).flatten())
-        }
-        Cursor::Newest => (more.then_some(first).flatten(), None),
-        Cursor::Before(before) => {
-            let from = last.unwrap_or(before.saturating_sub(1));
-            let newer = any(Cursor::After(from)).await?.then_some(from);
-            (more.then_some(first).flatten(), newer)
-        }
-    };
-    Ok(TrailPage {
-        events,
-        older,
-        newer,
-    })
-}
-
-/// The actions in the audit trail (the kinds to filter by).
-pub async fn trail_kinds(market: &Market, actor: &Actor) -> Result<Vec<String>, AppError> {
-    actor.require(policy::AUDITORS)?;
-    Ok(market.stores.audit.actions().await?)
 }
 
 /// Nights, newest first (for the project).

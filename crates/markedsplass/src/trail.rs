@@ -1,8 +1,9 @@
 //! The audit trail as people read it: [`TrailFilter`] — by kind, actor, subject and time, parsed
-//! and checked from a query string, with paging that keeps it — and [`EventView`], what one event
-//! says: the decision it records, its key details, and links to the pages of its subject and of
-//! the runs, cases, products and nights it names. The stored events (and so their hash chain) are
-//! read as they are; nothing here writes.
+//! and checked from a query string; [`page`] — the events it selects, with where the pages beside
+//! them start (for the project's auditors); and [`EventView`] — what one event says: the decision
+//! it records, its key details, and links to the pages of its subject and of the runs, cases,
+//! products and nights it names. The stored events (and so their hash chain) are read as they
+//! are; nothing here writes.
 //!
 //! ```
 //! use sandkasse_markedsplass::trail::{Cursor, TrailFilter};
@@ -17,6 +18,9 @@ use jiff::civil::Date;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::AppError;
+use crate::market::Market;
+use crate::policy::{self, Actor};
 use crate::store::{AuditEvent, AuditQuery, Decision};
 
 /// Longest actor or subject a filter takes, in characters.
@@ -231,6 +235,64 @@ fn seq(value: &str, parameter: &'static str) -> Result<i64, FilterError> {
         .ok()
         .filter(|n| *n >= 0)
         .ok_or(FilterError::Seq(parameter))
+}
+
+/// A page of the audit trail, oldest first, with where the pages beside it start.
+#[derive(Debug, Clone)]
+pub struct TrailPage {
+    pub events: Vec<AuditEvent>,
+    /// `before` of the older page, when there are older events that match.
+    pub older: Option<i64>,
+    /// `after` of the newer page, when there are newer events that match.
+    pub newer: Option<i64>,
+}
+
+/// The events of the audit trail `filter` selects from `cursor`, at most `limit` (1…500).
+pub async fn page(
+    market: &Market,
+    actor: &Actor,
+    filter: &TrailFilter,
+    cursor: Cursor,
+    limit: u32,
+) -> Result<TrailPage, AppError> {
+    actor.require(policy::AUDITORS)?;
+    let limit = limit.clamp(1, 500);
+    let store = &market.stores.audit;
+    let mut events = store.search(&filter.to_query(cursor, limit + 1)).await?;
+    let more = events.len() > limit as usize;
+    events.truncate(limit as usize);
+    if !matches!(cursor, Cursor::After(_)) {
+        events.reverse();
+    }
+    // Whether anything that matches lies beyond `cursor` (one event read).
+    let any = |cursor| async move {
+        Ok::<_, AppError>(!store.search(&filter.to_query(cursor, 1)).await?.is_empty())
+    };
+    let (first, last) = (events.first().map(|e| e.seq), events.last().map(|e| e.seq));
+    let (older, newer) = match cursor {
+        Cursor::After(after) => {
+            let from = first.unwrap_or(after.saturating_add(1));
+            let older = any(Cursor::Before(from)).await?.then_some(from);
+            (older, more.then_some(last).flatten())
+        }
+        Cursor::Newest => (more.then_some(first).flatten(), None),
+        Cursor::Before(before) => {
+            let from = last.unwrap_or(before.saturating_sub(1));
+            let newer = any(Cursor::After(from)).await?.then_some(from);
+            (more.then_some(first).flatten(), newer)
+        }
+    };
+    Ok(TrailPage {
+        events,
+        older,
+        newer,
+    })
+}
+
+/// The actions in the audit trail (the kinds to filter by).
+pub async fn kinds(market: &Market, actor: &Actor) -> Result<Vec<String>, AppError> {
+    actor.require(policy::AUDITORS)?;
+    Ok(market.stores.audit.actions().await?)
 }
 
 /// One event as the audit page shows it.

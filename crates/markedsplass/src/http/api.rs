@@ -535,7 +535,7 @@ async fn audit(
         Cursor::Newest => Cursor::After(0),
         c => c,
     };
-    let page = service::trail(&state, &actor, &filter, cursor, limit).await?;
+    let page = crate::trail::page(&state, &actor, &filter, cursor, limit).await?;
     let next = page.events.last().map(|e| e.seq);
     Ok(Json(
         json!({ "events": page.events, "next_after": next, "filter": filter }),

@@ -745,7 +745,7 @@ async fn audit_page(
         crate::audit::Verification::Intact { head, .. } => (true, head.clone(), None),
         crate::audit::Verification::Broken { seq, .. } => (false, None, Some(*seq)),
     };
-    let kinds = service::trail_kinds(state, actor).await?;
+    let kinds = crate::trail::kinds(state, actor).await?;
     let form: BTreeMap<String, String> = pairs.iter().cloned().collect();
     let chain = context! { intact => intact, head => head, broken_at => broken_at, kinds => kinds };
     let (filter, cursor) = match TrailFilter::parse(pairs) {
@@ -759,7 +759,7 @@ async fn audit_page(
             ));
         }
     };
-    let found = service::trail(state, actor, &filter, cursor, AUDIT_PAGE).await?;
+    let found = crate::trail::page(state, actor, &filter, cursor, AUDIT_PAGE).await?;
     let query = filter.query();
     let link = |cursor: &str, seq: i64| {
         let sep = if query.is_empty() { "" } else { "&" };
