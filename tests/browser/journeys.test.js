@@ -137,8 +137,18 @@ async function text(page, selector) {
   return ((await page.locator(selector).first().textContent({ timeout: 5_000 })) || '').replace(/\s+/g, ' ').trim();
 }
 
-async function fillUpload(page, { product, version, changelog, file }) {
-  await page.fill('#upload-form input[name=product]', product);
+/**
+ * Fills the upload form. The product picker: `existing` picks the product in the list; otherwise a
+ * new product is chosen explicitly (the only choice while the organisation has none).
+ */
+async function fillUpload(page, { product, version, changelog, file, existing = false }) {
+  if (existing) {
+    await page.check('#product-existing');
+    await page.selectOption('#upload-form select[name=product]', product);
+  } else {
+    if (await page.locator('#product-new').count()) await page.check('#product-new');
+    await page.fill('#upload-form input[name=new_product_name]', product);
+  }
   await page.fill('#upload-form input[name=version]', version);
   await page.fill('#upload-form textarea[name=changelog]', changelog);
   await page.setInputFiles('#upload-form input[type=file][name=component]', file);
@@ -330,6 +340,15 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       await kari.visit(`/kjoringer/${state.runId}`, { a11y: false });
     }
     await expectVisible(page, '#listing-form #request-listing', 'the button to request a listing (godkjent, no open case)');
+    // The request cannot be withdrawn: a required checkbox confirms it, reached and ticked with the
+    // keyboard; unticked, the browser does not send the form.
+    const box = page.locator('#request-listing-confirm');
+    assert.notEqual(await box.getAttribute('required'), null, '#request-listing-confirm should be required');
+    await page.click('#request-listing');
+    assert.equal(new URL(page.url()).pathname, `/kjoringer/${state.runId}`, 'unconfirmed, the listing request should not be sent');
+    await box.focus();
+    await page.keyboard.press('Space');
+    assert.ok(await box.isChecked(), 'Space should tick #request-listing-confirm');
     const { path: at } = await submit(page, '#request-listing', { what: 'the listing request' });
     const productId = idFrom(page.url(), '/produkter');
     if (state.productId) {
@@ -505,6 +524,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
         'the note (textarea[name=note]) should be required');
       await s.page.check('#decision-form input[name=decision][value=approve]');
       await s.page.fill('#decision-form textarea[name=note]', note);
+      await s.page.check('#decision-confirm');
       await submit(s.page, '#decide', { what: `${s.who}'s decision` });
       await s.a11y('after the decision');
       state.caseId = caseId;
@@ -756,5 +776,93 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       await closeSession(s);
     }
     none(problems, 'pages wider than the viewport (WCAG 2.1 1.4.10 Reflow):');
+  });
+  journey('9. kari creates an API token, it works against the API, she revokes it and it stops working', {}, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    await kari.visit('/leverandor', { a11y: false });
+    await follow(page, '#nav-tokens');
+    assert.equal(new URL(page.url()).pathname, '/leverandor/nokler', '#nav-tokens should open /leverandor/nokler');
+    await kari.a11y('API tokens');
+    await page.fill('#token-form input[name=name]', 'Nettleser-test CI');
+    await submit(page, '#token-create', { what: 'the new token form' });
+    await expectVisible(page, '#new-token-value', 'the new token, shown once');
+    const token = await page.locator('#new-token-value').inputValue();
+    assert.match(token, /^sk_[A-Za-z0-9_-]{43}$/, `the new token should look like sk_…, is ${token.slice(0, 6)}…`);
+    await kari.a11y('API tokens with the new token');
+    const me = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200, `GET /api/v1/me with the new token answered ${me.status}`);
+    assert.equal((await me.json()).username, users.kari.username, 'the token should act as kari');
+
+    await kari.visit('/leverandor/nokler', { a11y: false });
+    assert.ok(!(await page.content()).includes(token), 'the token list should never show the token again');
+    const row = page.locator('#tokens tr[data-token-id]', { hasText: 'Nettleser-test CI' });
+    assert.equal(await row.count(), 1, '#tokens should list the token by name');
+    await row.locator('input[name=confirm]').check();
+    await submit(page, `#${await row.locator('button[type=submit]').getAttribute('id')}`, { what: 'revoking the token' });
+    assert.match(await text(page, '#tokens'), /trukket tilbake|revoked/i, 'the token should be listed as revoked');
+    const after = await fetch(`${server.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(after.status, 401, `after revoking, GET /api/v1/me with the token answered ${after.status}`);
+  });
+
+  journey('10. the admin creates a user, who must change the temporary password; then resets it', {}, async () => {
+    const admin = await session('admin');
+    const { page } = admin;
+    await admin.login(users.admin);
+    await follow(page, '#nav-admin');
+    await admin.a11y('admin area');
+    await page.fill('#user-form input[name=username]', 'siv@leverandor-a.no');
+    await page.selectOption('#user-form select[name=role]', 'vendor');
+    await page.selectOption('#user-form select[name=organisation]', orgs.a);
+    await submit(page, '#user-create', { what: 'the new user form' });
+    await expectVisible(page, '#temporary-password-value', 'the temporary password, shown once');
+    const temporary = await page.locator('#temporary-password-value').inputValue();
+    await admin.a11y('new user with a temporary password');
+    // The user's page (answered to the form, so the URL is still /admin/brukere): its forms name it.
+    const userPath = (await page.locator('#reset-form').getAttribute('action')).replace(/\/passord$/, '');
+
+    const siv = await session('siv');
+    const sivUser = { username: 'siv@leverandor-a.no', role: 'vendor', password: temporary };
+    await siv.login(sivUser, { expectPath: '/passord' });
+    await siv.a11y('password change after a reset');
+    await siv.page.fill('#password-form input[name=current]', temporary);
+    await siv.page.fill('#password-form input[name=new]', 'sivs-eget-lange-passord');
+    await siv.page.fill('#password-form input[name=repeat]', 'sivs-eget-lange-passord');
+    const { path: home } = await submit(siv.page, '#password-submit', { what: 'the password change' });
+    assert.equal(home, '/leverandor', `after changing the password siv should land on /leverandor, is at ${home}`);
+
+    // The reset: confirmed, a new temporary password, siv logged out.
+    await admin.visit(userPath, { label: 'a user in the admin area' });
+    await page.check('#reset-confirm');
+    await submit(page, '#reset-submit', { what: 'the password reset' });
+    const second = await page.locator('#temporary-password-value').inputValue();
+    assert.notEqual(second, temporary, 'a reset should make a new temporary password');
+    const gone = await siv.get('/leverandor');
+    assert.notEqual(gone.status(), 200, `after the reset siv's session should be over, /leverandor answered ${gone.status()}`);
+    await admin.visit('/admin/webhook', { label: 'webhook deliveries' });
+    await closeSession(siv);
+    await closeSession(admin);
+  });
+
+  journey('11. kari uploads a new version through the product picker; a near-miss name is refused', { timeout: 90_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2', runId: 'journey 3b' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    const file = paths.component('reference');
+    await kari.visit('/leverandor/last-opp', { label: 'upload form with the product picker' });
+    const offered = await page.locator('#upload-form select[name=product] option').allTextContents();
+    assert.ok(offered.includes(PRODUCT), `the picker should offer ${PRODUCT}, offers ${offered.join(', ')}`);
+    await fillUpload(page, { product: PRODUCT.toLowerCase(), version: '1.0.1', changelog: 'Skrivefeil i navnet.', file });
+    await submit(page, '#upload-submit', { what: 'the upload form (a near-miss product name)', timeout: 60_000 });
+    await expectVisible(page, '#upload-error', 'the near-miss refusal');
+    assert.ok((await text(page, '#upload-error')).includes(PRODUCT), '#upload-error should name the existing product');
+    await kari.a11y('upload form with a near-miss refusal');
+    await fillUpload(page, { product: PRODUCT, version: '1.0.1', changelog: 'Ny versjon.', file, existing: true });
+    const { path: at } = await submit(page, '#upload-submit', { what: 'the upload form (existing product)', timeout: 60_000 });
+    assert.ok(at.startsWith('/kjoringer/'), `uploading a new version of ${PRODUCT} should open its run, is at ${at}`);
+    const products = await kari.json('/api/v1/products');
+    assert.equal(products.products.filter((p) => p.product.name.toLowerCase() === PRODUCT.toLowerCase()).length, 1,
+      'the near miss should not have created a second product');
   });
 });

@@ -170,6 +170,7 @@ fn main() {
                 changelog: String::new(),
                 file_name: "reference.wasm".into(),
                 bytes: copy(&reference, i),
+                ..Upload::default()
             };
             uploaded.push(service::submit(&state, &vendor, upload).await.unwrap());
         }
@@ -217,6 +218,7 @@ fn main() {
                 changelog: String::new(),
                 file_name: format!("{name}.wasm"),
                 bytes: copy(&plugin(name), k),
+                ..Upload::default()
             };
             let new = service::submit(&state, &vendor, upload).await.unwrap();
             swapped.push((s.product.id, new.submission.id, new.run.id));

@@ -12,6 +12,13 @@
 //!   256 bits of entropy, nothing to brute-force.
 //! - **Usernames** are email-like and stored in lower case. A vendor belongs to exactly one
 //!   organisation; the project's people (reviewer, beslutningsgruppe, admin) to none.
+//! - **Administration** ([`Accounts::set_role`], [`Accounts::set_enabled`],
+//!   [`Accounts::reset_password`]) is the same for the admin pages and `sandkasse admin`. A
+//!   disabled user cannot log in, and their sessions and API tokens stop working. A reset sets a
+//!   random temporary password ([`TEMPORARY_PASSWORD_CHARS`] characters, about 79 bits), shown
+//!   once to the admin, ends the user's sessions, and makes the user choose a new password
+//!   ([`Accounts::change_password`]) before anything else. No change may leave the service
+//!   without an enabled admin (the store checks it in the change's transaction).
 //!
 //! ```
 //! # async fn f(accounts: sandkasse_markedsplass::accounts::Accounts) -> Result<(), sandkasse_markedsplass::accounts::AccountError> {
@@ -37,7 +44,10 @@ use serde_json::json;
 use sha2::{Digest as _, Sha256};
 
 use crate::audit::Audit;
-use crate::store::{AccountStore, ApiTokenRecord, NewUser, Organisation, Role, StoreError, User};
+use crate::store::{
+    AccountStore, ApiTokenRecord, NewUser, Organisation, OwnedToken, Role, StoreError, User,
+    UserChange,
+};
 
 /// Shortest accepted password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 12;
@@ -45,6 +55,10 @@ pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const TOKEN_PREFIX: &str = "sk_";
 /// Characters of a token kept in clear to recognise it (`sk_` + 8).
 const SHOWN_PREFIX: usize = 11;
+/// Random characters of a temporary password (in groups of four, joined by `-`).
+pub const TEMPORARY_PASSWORD_CHARS: usize = 16;
+/// Longest token name, in characters.
+pub const MAX_TOKEN_NAME_CHARS: usize = 100;
 
 /// Why an account operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +91,17 @@ pub enum AccountError {
     InvalidToken,
     #[error("the API token has been revoked")]
     RevokedToken,
+    /// The account is disabled (said only after the right password, or for a token).
+    #[error("kontoen er deaktivert / the account is disabled")]
+    Disabled,
+    #[error(
+        "det nye passordet må være et annet enn det gamle / the new password must differ from the old one"
+    )]
+    SamePassword,
+    #[error(
+        "gi nøkkelen et navn på 1–{MAX_TOKEN_NAME_CHARS} tegn / give the token a name of 1–{MAX_TOKEN_NAME_CHARS} characters"
+    )]
+    InvalidTokenName,
     #[error("{0} already exists")]
     Duplicate(String),
     #[error("password hashing failed: {0}")]
@@ -206,22 +231,41 @@ impl Accounts {
 
     /// Creates a user after checking the username, the password and the role's organisation rule.
     pub async fn create_user(&self, actor: &str, new: NewAccount) -> Result<User, AccountError> {
+        self.insert_user(actor, new, false).await
+    }
+
+    /// Creates a user with a random temporary password they must change at the first login (the
+    /// admin pages: no admin chooses a person's password). Returns the password — show it once.
+    pub async fn create_user_with_temporary_password(
+        &self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        organisation: Option<&str>,
+    ) -> Result<(User, String), AccountError> {
+        let password = temporary_password();
+        let new = NewAccount {
+            username: username.into(),
+            role,
+            organisation: organisation.map(Into::into),
+            password: password.clone(),
+        };
+        Ok((self.insert_user(actor, new, true).await?, password))
+    }
+
+    async fn insert_user(
+        &self,
+        actor: &str,
+        new: NewAccount,
+        must_change_password: bool,
+    ) -> Result<User, AccountError> {
         let username = normalise_username(&new.username)?;
         if new.password.chars().count() < MIN_PASSWORD_CHARS {
             return Err(AccountError::WeakPassword);
         }
-        let organisation_id = match (new.role, new.organisation.as_deref()) {
-            (Role::Vendor, None) => return Err(AccountError::VendorNeedsOrganisation),
-            (Role::Vendor, Some(name)) => Some(
-                self.store
-                    .organisation_by_name(name.trim())
-                    .await?
-                    .ok_or_else(|| AccountError::UnknownOrganisation(name.into()))?
-                    .id,
-            ),
-            (role, Some(_)) => return Err(AccountError::OrganisationOnlyForVendors(role)),
-            (_, None) => None,
-        };
+        let organisation_id = self
+            .organisation_for(new.role, new.organisation.as_deref())
+            .await?;
         let password = new.password.clone();
         let password_hash = self.hashing.run(move || hash_password(&password)).await??;
         let audit = self.audit.clone();
@@ -234,6 +278,7 @@ impl Accounts {
                     role: new.role,
                     organisation_id,
                     password_hash,
+                    must_change_password,
                 },
                 Box::new(move |user| {
                     vec![audit.event(
@@ -241,12 +286,174 @@ impl Accounts {
                         "user.create",
                         &format!("user:{}", user.username),
                         None,
-                        json!({ "role": user.role, "organisation_id": user.organisation_id }),
+                        json!({ "role": user.role, "organisation_id": user.organisation_id, "temporary_password": user.must_change_password }),
                     )]
                 }),
             )
             .await?;
         Ok(user)
+    }
+
+    /// The organisation a user of `role` belongs to: the named one for vendors (required), none
+    /// for everyone else (refused if named). An empty name counts as none.
+    async fn organisation_for(
+        &self,
+        role: Role,
+        organisation: Option<&str>,
+    ) -> Result<Option<i64>, AccountError> {
+        match (role, organisation.map(str::trim).filter(|n| !n.is_empty())) {
+            (Role::Vendor, None) => Err(AccountError::VendorNeedsOrganisation),
+            (Role::Vendor, Some(name)) => Ok(Some(
+                self.store
+                    .organisation_by_name(name)
+                    .await?
+                    .ok_or_else(|| AccountError::UnknownOrganisation(name.into()))?
+                    .id,
+            )),
+            (role, Some(_)) => Err(AccountError::OrganisationOnlyForVendors(role)),
+            (_, None) => Ok(None),
+        }
+    }
+
+    /// Every organisation, by name.
+    pub async fn organisations(&self) -> Result<Vec<Organisation>, AccountError> {
+        Ok(self.store.organisations().await?)
+    }
+
+    /// Every user, by username.
+    pub async fn users(&self) -> Result<Vec<User>, AccountError> {
+        Ok(self.store.users().await?)
+    }
+
+    /// Gives `username` a new role (and the organisation it needs: see [`NewAccount`]).
+    pub async fn set_role(
+        &self,
+        actor: &str,
+        username: &str,
+        role: Role,
+        organisation: Option<&str>,
+    ) -> Result<User, AccountError> {
+        let before = self.user(username).await?;
+        let organisation_id = self.organisation_for(role, organisation).await?;
+        let (from, from_org) = (before.role, before.organisation_id);
+        self.update(
+            actor,
+            &before,
+            UserChange::Role {
+                role,
+                organisation_id,
+            },
+            "user.role",
+            move |user| json!({ "from": from, "to": user.role, "organisation_id_before": from_org, "organisation_id": user.organisation_id }),
+        )
+        .await
+    }
+
+    /// Disables (`enabled` false) or enables `username`. Disabling ends their sessions; their API
+    /// tokens are refused while disabled.
+    pub async fn set_enabled(
+        &self,
+        actor: &str,
+        username: &str,
+        enabled: bool,
+    ) -> Result<User, AccountError> {
+        let before = self.user(username).await?;
+        let (change, action) = if enabled {
+            (UserChange::Disabled(None), "user.enable")
+        } else {
+            (UserChange::Disabled(Some(Timestamp::now())), "user.disable")
+        };
+        self.update(actor, &before, change, action, |_| json!({}))
+            .await
+    }
+
+    /// Sets a random temporary password for `username`, ends their sessions and makes them change
+    /// it at the next login. Returns the password — show it once; only its hash is kept.
+    pub async fn reset_password(
+        &self,
+        actor: &str,
+        username: &str,
+    ) -> Result<(User, String), AccountError> {
+        let before = self.user(username).await?;
+        let password = temporary_password();
+        let clear = password.clone();
+        let hash = self.hashing.run(move || hash_password(&clear)).await??;
+        let change = UserChange::Password {
+            hash,
+            must_change: true,
+        };
+        let user = self
+            .update(actor, &before, change, "user.password_reset", |_| json!({}))
+            .await?;
+        Ok((user, password))
+    }
+
+    /// Changes `username`'s own password after checking the current one (a wrong one is
+    /// [`AccountError::InvalidCredentials`]); clears the duty to change it after a reset.
+    pub async fn change_password(
+        &self,
+        actor: &str,
+        username: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<User, AccountError> {
+        let user = self.authenticate(username, current).await?;
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AccountError::WeakPassword);
+        }
+        if new == current {
+            return Err(AccountError::SamePassword);
+        }
+        let clear = new.to_owned();
+        let hash = self.hashing.run(move || hash_password(&clear)).await??;
+        let change = UserChange::Password {
+            hash,
+            must_change: false,
+        };
+        self.update(actor, &user, change, "user.password_change", |_| json!({}))
+            .await
+    }
+
+    /// Applies `change` to `user`, auditing it as `action` with `details` of the changed user.
+    async fn update(
+        &self,
+        actor: &str,
+        user: &User,
+        change: UserChange,
+        action: &'static str,
+        details: impl FnOnce(&User) -> serde_json::Value + Send + 'static,
+    ) -> Result<User, AccountError> {
+        let audit = self.audit.clone();
+        let actor = actor.to_owned();
+        Ok(self
+            .store
+            .update_user(
+                user.id,
+                change,
+                Box::new(move |user| {
+                    vec![audit.event(
+                        &actor,
+                        action,
+                        &format!("user:{}", user.username),
+                        None,
+                        details(user),
+                    )]
+                }),
+            )
+            .await?)
+    }
+
+    /// The tokens of an organisation's users, newest first (never the tokens themselves).
+    pub async fn organisation_tokens(
+        &self,
+        organisation_id: i64,
+    ) -> Result<Vec<OwnedToken>, AccountError> {
+        Ok(self.store.organisation_tokens(organisation_id).await?)
+    }
+
+    /// A token's record by id.
+    pub async fn token(&self, id: i64) -> Result<Option<ApiTokenRecord>, AccountError> {
+        Ok(self.store.token_by_id(id).await?)
     }
 
     /// The user with this username and password; [`AccountError::InvalidCredentials`] otherwise.
@@ -266,6 +473,8 @@ impl Accounts {
             .run(move || verify_password(&hash, &password))
             .await?;
         match user {
+            // Only someone who knows the password learns that the account is disabled.
+            Some(user) if matches && !user.enabled() => Err(AccountError::Disabled),
             Some(user) if matches => Ok(user),
             _ => Err(AccountError::InvalidCredentials),
         }
@@ -288,6 +497,10 @@ impl Accounts {
         username: &str,
         name: &str,
     ) -> Result<(ApiTokenRecord, String), AccountError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
+            return Err(AccountError::InvalidTokenName);
+        }
         plain("tokennavn / token name", name)?;
         let user = self.user(username).await?;
         let mut bytes = [0_u8; 32];
@@ -337,6 +550,9 @@ impl Accounts {
             .user_by_id(record.user_id)
             .await?
             .ok_or(AccountError::InvalidToken)?;
+        if !user.enabled() {
+            return Err(AccountError::Disabled);
+        }
         // Recorded to the minute: a busy CI client must not turn every read into a write.
         let now = Timestamp::now();
         if record
@@ -418,6 +634,27 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
     })
 }
 
+/// A random temporary password: [`TEMPORARY_PASSWORD_CHARS`] characters from an alphabet without
+/// look-alikes (no 0/o, 1/l/i), in groups of four: `k7mq-3xfa-…`.
+fn temporary_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut password = String::with_capacity(TEMPORARY_PASSWORD_CHARS + 3);
+    for i in 0..TEMPORARY_PASSWORD_CHARS {
+        if i > 0 && i % 4 == 0 {
+            password.push('-');
+        }
+        // Rejection sampling keeps every character equally likely.
+        let c = loop {
+            let byte = (OsRng.next_u32() & 0xff) as usize;
+            if byte < 256 - 256 % ALPHABET.len() {
+                break ALPHABET[byte % ALPHABET.len()];
+            }
+        };
+        password.push(char::from(c));
+    }
+    password
+}
+
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| hash_password("not a password of anyone").unwrap_or_default())
@@ -476,6 +713,20 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn temporary_passwords_are_long_random_and_unambiguous() {
+        let a = temporary_password();
+        assert_eq!(a.len(), TEMPORARY_PASSWORD_CHARS + 3, "{a}");
+        assert!(a.chars().count() >= MIN_PASSWORD_CHARS);
+        assert!(
+            a.split('-').all(|g| g.len() == 4
+                && g.chars()
+                    .all(|c| c.is_ascii_alphanumeric() && !"01ilo".contains(c))),
+            "{a}"
+        );
+        assert_ne!(a, temporary_password());
     }
 
     #[test]

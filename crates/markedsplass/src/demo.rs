@@ -146,6 +146,7 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
             changelog: (*changelog).into(),
             file_name: (*file).into(),
             bytes,
+            ..Upload::default()
         };
         let submitted = service::submit(market, &actor(market, vendor).await?, upload).await?;
         runs.push((*vendor, submitted));

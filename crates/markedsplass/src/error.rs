@@ -21,6 +21,9 @@ pub enum AppError {
     /// 403: authenticated, but not allowed.
     #[error("you are not allowed to do this")]
     Forbidden,
+    /// 403: the user must change the temporary password from a reset first (`/passord`).
+    #[error("bytt passordet ditt først / change your password first")]
+    PasswordChangeRequired,
     /// 404
     #[error("not found")]
     NotFound,
@@ -80,7 +83,8 @@ impl From<AccountError> for AppError {
         match e {
             AccountError::InvalidCredentials
             | AccountError::InvalidToken
-            | AccountError::RevokedToken => AppError::Unauthorized(e.to_string()),
+            | AccountError::RevokedToken
+            | AccountError::Disabled => AppError::Unauthorized(e.to_string()),
             AccountError::Duplicate(_) => AppError::Conflict(e.to_string()),
             AccountError::UnknownUser(_) | AccountError::UnknownOrganisation(_) => {
                 AppError::BadRequest {

@@ -14,6 +14,8 @@
 //! - [`listing`] — a listing's status as every page, the API and the badge show it (one
 //!   function); [`notices`] — what a vendor is told of decisions and listing changes;
 //!   [`trail`] — the audit trail's filters and what each event says;
+//! - [`picker`] — an upload names an existing product or, explicitly, a new one (never a near
+//!   miss of an existing name);
 //! - [`runner`] — the durable run queue and its workers; [`figures`] — what a run measured;
 //! - [`nightly`] — the nightly re-tests, one file per stage (schedule, night, evaluation, webhook,
 //!   renderings); [`nightly::run_night_alone`] runs one night on its own;
@@ -22,6 +24,8 @@
 //! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn RunQueue>`, …),
 //!   with the SQLite backend and numbered migrations in `migrations/`;
 //! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
+//!   [`admin`] — the admin area's operations over them (users, roles, resets, webhook status);
+//!   [`tokens`] — a vendor's own API tokens;
 //! - [`audit`] — the append-only, hash-chained audit trail and its verification;
 //! - [`error`] — [`AppError`], the one error of every operation.
 //!
@@ -46,6 +50,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod clock;
 pub mod components;
@@ -61,6 +66,7 @@ pub mod listing;
 pub mod market;
 pub mod nightly;
 pub mod notices;
+pub mod picker;
 pub mod policy;
 pub mod rerun;
 pub mod results;
@@ -68,6 +74,7 @@ pub mod runner;
 pub mod service;
 pub mod store;
 pub mod throttle;
+pub mod tokens;
 pub mod trail;
 
 pub use config::Config;

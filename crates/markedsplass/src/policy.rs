@@ -10,6 +10,13 @@
 //! | decide a case | – | – | assigned, in review | escalated | – |
 //! | suspend, reinstate, delist a listing | – | – | ✓ | ✓ | ✓ |
 //! | audit trail | – | – | ✓ | ✓ | ✓ |
+//! | own organisation's API tokens: list | – | own org | – | – | – |
+//! | … create, revoke (with a session, not a token) | – | own org | – | – | – |
+//! | admin area: organisations, users, roles, password resets, webhook status | – | – | – | – | ✓ |
+//! | change one's own password | – | ✓ | ✓ | ✓ | ✓ |
+//!
+//! An admin cannot change their own role, disable themselves or reset their own password (they
+//! change it like everyone else), and no change may leave the service without an enabled admin.
 //!
 //! Something a caller may not see is a 404, not a 403: a vendor cannot learn by probing ids that
 //! another vendor's submission exists.
@@ -91,8 +98,23 @@ pub const PROJECT: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Ad
 pub const REVIEWERS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
 /// Who decides cases (each at their level, see [`crate::governance`]).
 pub const DECIDERS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe];
+/// Who manages organisations and users.
+pub const ADMINS: &[Role] = &[Role::Admin];
 /// Who reads the audit trail.
 pub const AUDITORS: &[Role] = &[Role::Reviewer, Role::Beslutningsgruppe, Role::Admin];
+
+/// The organisation a vendor manages API tokens for, when it asks with a session: a leaked token
+/// cannot mint its own successor or revoke the others (403 for token callers).
+pub fn token_manager(actor: &Actor) -> Result<i64, AppError> {
+    let org = vendor_organisation(actor)?;
+    match actor {
+        Actor::User {
+            via: Via::Session { .. },
+            ..
+        } => Ok(org),
+        _ => Err(AppError::Forbidden),
+    }
+}
 
 /// Whether `actor` may see the non-public work of organisation `org`.
 pub fn sees_organisation(actor: &Actor, org: i64) -> bool {

@@ -31,6 +31,8 @@ pub const MAX_NOTE_CHARS: usize = 5_000;
 #[derive(Default)]
 pub struct Upload {
     pub product: String,
+    /// Whether `product` is an existing product or a new one ([`crate::picker`]).
+    pub product_choice: crate::picker::ProductChoice,
     pub version: String,
     pub changelog: String,
     pub file_name: String,
@@ -41,6 +43,7 @@ impl std::fmt::Debug for Upload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Upload")
             .field("product", &self.product)
+            .field("product_choice", &self.product_choice)
             .field("version", &self.version)
             .field("file_name", &self.file_name)
             .field("bytes", &self.bytes.len())
@@ -83,6 +86,9 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
         true,
         Lines::One,
     )?;
+    let existing = market.stores.market.product_names(organisation_id).await?;
+    let names: Vec<&str> = existing.iter().map(String::as_str).collect();
+    crate::picker::check(&product, upload.product_choice, &names)?;
     let version = check_text(
         &upload.version,
         "versjon / version",

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::http::auth;
 use crate::http::csrf::{self, Csrf, CsrfJson};
 use crate::http::server::AppState;
+use crate::picker::ProductChoice;
 use crate::policy::Actor;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest, Upload,
@@ -58,6 +59,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/listings/{product_id}/{action}"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/notifications"),
+    ("GET", "/api/v1/tokens"),
+    ("POST", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
     ("GET", "/api/v1/nights"),
     ("GET", "/api/v1/nights/{night}"),
     ("GET", "/api/v1/nights/{night}/junit.xml"),
@@ -94,6 +98,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/notifications", get(notifications))
+        .route("/api/v1/tokens", get(tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", axum::routing::delete(revoke_token))
         .route("/api/v1/nights", get(nights))
         .route("/api/v1/nights/{night}", get(night))
         .route("/api/v1/nights/{night}/junit.xml", get(night_junit))
@@ -160,6 +166,42 @@ async fn notifications(
     Ok(Json(
         json!({ "notifications": service::notifications(&state, &actor).await? }),
     ))
+}
+
+async fn tokens(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
+    Ok(Json(
+        json!({ "tokens": crate::tokens::list(&state, &actor).await? }),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewToken {
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    CsrfJson(new): CsrfJson<NewToken>,
+) -> Result<Response, AppError> {
+    let created = crate::tokens::create(&state, &actor, &new.name).await?;
+    // The token exists only in this answer: no cache may keep it.
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "token": created.token, "record": created.record })),
+    )
+        .into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    _: Csrf,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, AppError> {
+    crate::tokens::revoke(&state, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn nights(State(state): State<AppState>, actor: Actor) -> Result<Json<Value>, AppError> {
@@ -561,9 +603,6 @@ pub struct UploadForm {
     pub csrf: Option<String>,
 }
 
-/// Reads the fields `product`, `version`, `changelog`, `component` (the file) and `csrf`; other
-/// fields are ignored. A text field that is not valid UTF-8 is a 400 naming the field; a body over
-/// `limit` (`max_upload_bytes`) is a 413 that names the limit.
 /// Why a body is not an upload form: another media type (415), or a multipart one without its
 /// boundary (400).
 fn not_a_form(headers: &HeaderMap) -> AppError {
@@ -585,6 +624,12 @@ fn not_a_form(headers: &HeaderMap) -> AppError {
     }
 }
 
+/// Reads the fields `product`, `new_product` (`true`: create it, `false`: it must exist, absent:
+/// either — see [`crate::picker`]), `new_product_name` (the upload page's name field for a new
+/// product, used instead of `product` when `new_product` is true), `version`, `changelog`,
+/// `component` (the file) and `csrf`; other fields are ignored. A text field that is not valid
+/// UTF-8 is a 400 naming the field; a body over `limit` (`max_upload_bytes`) is a 413 that names
+/// the limit.
 pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadForm, AppError> {
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
     let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
@@ -601,6 +646,7 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
         mut upload,
         mut csrf,
     } = UploadForm::default();
+    let mut new_product_name = String::new();
     while let Some(field) = multipart
         .next_field()
         .await
@@ -626,7 +672,10 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
             .bytes()
             .await
             .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
-        if !matches!(name.as_str(), "product" | "version" | "changelog" | "csrf") {
+        if !matches!(
+            name.as_str(),
+            "product" | "new_product" | "new_product_name" | "version" | "changelog" | "csrf"
+        ) {
             continue;
         }
         let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
@@ -636,11 +685,23 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
         })?;
         match name.as_str() {
             "product" => upload.product = text,
+            "new_product" => {
+                upload.product_choice = ProductChoice::parse(&text).ok_or_else(|| {
+                    AppError::invalid(
+                        "new_product er true eller false / new_product is true or false",
+                    )
+                })?;
+            }
+            "new_product_name" => new_product_name = text,
             "version" => upload.version = text,
             "changelog" => upload.changelog = text,
             "csrf" => csrf = Some(text),
             _ => {}
         }
+    }
+    // The upload page has both a picker (`product`) and a name field for a new product.
+    if upload.product_choice == ProductChoice::New && !new_product_name.trim().is_empty() {
+        upload.product = new_product_name;
     }
     Ok(UploadForm { upload, csrf })
 }

@@ -11,7 +11,9 @@
 //!   anonymous. (The public JSON catalogue, badges and OpenAPI do not look at credentials; the
 //!   public pages do, to show who is logged in, so a bad token is a 401 there too.)
 //!
-//! The caller is extracted once per request (later extractors reuse it).
+//! The caller is extracted once per request (later extractors reuse it). A disabled user's
+//! sessions are gone and their tokens are a 401. After a password reset, the user's session
+//! reaches only the password page (and logging out) until they have chosen a new password.
 //!
 //! # CSRF
 //!
@@ -63,8 +65,43 @@ impl FromRequestParts<AppState> for Actor {
         }
         let actor = identify(parts, state).await?;
         parts.extensions.insert(Identified(actor.clone()));
+        if let Some(redirect) = password_change_first(&actor, parts.uri.path()) {
+            return Err(redirect);
+        }
         Ok(actor)
     }
+}
+
+/// Paths a user who must change their password may still reach: the password page itself, logging
+/// in and out, and who-am-I.
+const BEFORE_PASSWORD_CHANGE: &[&str] = &[
+    "/passord",
+    "/logg-inn",
+    "/logg-ut",
+    "/api/v1/session",
+    "/api/v1/me",
+];
+
+/// A session of a user whose password was reset reaches nothing but [`BEFORE_PASSWORD_CHANGE`]
+/// until the user has chosen a new password: pages redirect to `/passord`, the API answers 403
+/// `password_change_required`. (API tokens are not sessions and are not held back.) `None`: the
+/// request may go on.
+fn password_change_first(actor: &Actor, path: &str) -> Option<Response> {
+    let Actor::User {
+        user,
+        via: Via::Session { .. },
+    } = actor
+    else {
+        return None;
+    };
+    if !user.must_change_password || BEFORE_PASSWORD_CHANGE.contains(&path) {
+        return None;
+    }
+    Some(if path.starts_with("/api/") {
+        AppError::PasswordChangeRequired.into_response()
+    } else {
+        axum::response::Redirect::to("/passord").into_response()
+    })
 }
 
 /// The caller of this request, once found (the page, CSRF and handler extractors all ask).

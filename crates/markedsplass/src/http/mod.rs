@@ -6,7 +6,8 @@
 //!   pages' templates, the login throttle), the `Router` ([`app`]), health and readiness, and
 //!   [`Server`], which binds, runs the workers and the nightly scheduler, and shuts down gracefully;
 //! - [`api`] — the JSON API under `/api/v1` (and the upload's multipart reading);
-//! - [`web`] — the server-rendered pages;
+//! - [`web`] — the server-rendered pages; [`self_service`] — a vendor's API tokens, the admin
+//!   area and one's own password;
 //! - [`auth`] — who is asking ([`crate::policy::Actor`] from a session cookie or an API token),
 //!   sessions, and the origin check; [`csrf`] — the extractors that admit a state-changing request
 //!   only with the session's CSRF token;
@@ -20,6 +21,7 @@ pub mod connections;
 pub mod csrf;
 pub mod error;
 pub mod page;
+pub mod self_service;
 pub mod server;
 pub mod web;
 

@@ -24,6 +24,7 @@ use super::api::{self, UploadForm};
 use super::auth;
 use super::csrf::{self, CsrfForm, CsrfFormRejection};
 use super::page::{self, Page, PageError};
+use super::self_service::confirmed;
 use super::server::AppState;
 use crate::error::AppError;
 use crate::policy;
@@ -100,6 +101,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "notifications.html",
         include_str!("../../../../web/templates/notifications.html"),
     ),
+    (
+        "tokens.html",
+        include_str!("../../../../web/templates/tokens.html"),
+    ),
+    (
+        "admin.html",
+        include_str!("../../../../web/templates/admin.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../../../web/templates/admin_user.html"),
+    ),
+    (
+        "webhook.html",
+        include_str!("../../../../web/templates/webhook.html"),
+    ),
+    (
+        "password.html",
+        include_str!("../../../../web/templates/password.html"),
+    ),
+    (
+        "confirm.html",
+        include_str!("../../../../web/templates/confirm.html"),
+    ),
 ];
 
 /// The texts, by language and key.
@@ -116,6 +141,11 @@ const STATIC: &[(&str, &str, &str)] = &[
         "run.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../../web/static/run.js"),
+    ),
+    (
+        "copy.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../../web/static/copy.js"),
     ),
 ];
 
@@ -257,6 +287,7 @@ pub fn routes() -> Router<AppState> {
         .route("/revisjon", get(audit_page))
         .route("/natt", get(nights_page))
         .route("/natt/{night}", get(night_page))
+        .merge(super::self_service::routes())
         .layer(middleware::from_fn(page::render_errors))
 }
 
@@ -283,6 +314,19 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/revisjon"),
     ("GET", "/natt"),
     ("GET", "/natt/{night}"),
+    ("GET", "/leverandor/nokler"),
+    ("POST", "/leverandor/nokler"),
+    ("POST", "/leverandor/nokler/{id}/tilbakekall"),
+    ("GET", "/admin"),
+    ("POST", "/admin/organisasjoner"),
+    ("POST", "/admin/brukere"),
+    ("GET", "/admin/brukere/{id}"),
+    ("POST", "/admin/brukere/{id}/rolle"),
+    ("POST", "/admin/brukere/{id}/status"),
+    ("POST", "/admin/brukere/{id}/passord"),
+    ("GET", "/admin/webhook"),
+    ("GET", "/passord"),
+    ("POST", "/passord"),
 ];
 
 /// Security headers on every response: a strict CSP (no inline script), no framing, no sniffing,
@@ -370,7 +414,8 @@ struct LoginForm {
     next: Option<String>,
 }
 
-fn home(role: Role) -> &'static str {
+/// Where a user lands after logging in.
+pub(super) fn home(role: Role) -> &'static str {
     match role {
         Role::Vendor => "/leverandor",
         Role::Reviewer | Role::Beslutningsgruppe => "/vurdering",
@@ -387,9 +432,13 @@ async fn login(
     match auth::login(state, address, &form.username, &form.password).await {
         Ok(user) => {
             let cookie = auth::start_session(state, &user).await?;
-            let to = safe_next(form.next.as_deref())
-                .unwrap_or(home(user.role))
-                .to_owned();
+            let to = if user.must_change_password {
+                "/passord".to_owned()
+            } else {
+                safe_next(form.next.as_deref())
+                    .unwrap_or(home(user.role))
+                    .to_owned()
+            };
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&to)).into_response())
         }
         // A refused login is the login form again, with the reason.
@@ -428,12 +477,21 @@ async fn dashboard(page: Page) -> Result<Response, PageError> {
     ))
 }
 
+/// The names of the vendor's products, for the upload page's picker.
+async fn product_names(page: &Page) -> Result<Vec<String>, AppError> {
+    let organisation = policy::vendor_organisation(&page.actor)?;
+    let mut names = page.state.stores.market.product_names(organisation).await?;
+    names.sort_by_key(|n| n.to_lowercase());
+    Ok(names)
+}
+
 async fn upload_page(page: Page) -> Result<Response, PageError> {
     policy::vendor_organisation(&page.actor)?;
     let limit_mib = page.state.config.max_upload_bytes.div_ceil(1 << 20);
+    let products = product_names(&page).await?;
     Ok(page.ok(
         "upload.html",
-        context! { error => J::from(()), form => context! {}, limit_mib => limit_mib },
+        context! { error => J::from(()), form => context! {}, limit_mib => limit_mib, products => products },
     ))
 }
 
@@ -443,12 +501,13 @@ async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError>
     let (state, actor) = (&page.state, &page.actor);
     policy::vendor_organisation(actor)?;
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
+    let products = product_names(&page).await?;
     let again = |e: AppError, form: J| {
         let (status, _) = e.status_and_code();
         page.render(
             status,
             "upload.html",
-            context! { error => e.to_string(), form => form, limit_mib => limit_mib },
+            context! { error => e.to_string(), form => form, limit_mib => limit_mib, products => products },
         )
     };
     let UploadForm {
@@ -458,7 +517,11 @@ async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError>
         Ok(read) => read,
         Err(e) => return Ok(again(e, context! {})),
     };
-    let form = context! { product => upload.product.clone(), version => upload.version.clone(), changelog => upload.changelog.clone() };
+    let new_product = upload.product_choice == crate::picker::ProductChoice::New;
+    let form = context! {
+        product => upload.product.clone(), new_product => new_product,
+        version => upload.version.clone(), changelog => upload.changelog.clone(),
+    };
     // The token is a field of the form, so it is checked once the form is read.
     if let Err(e) = csrf::check(actor, token.as_deref()) {
         return Ok(again(e, form));
@@ -623,22 +686,52 @@ async fn compare_page(
     Ok(page.ok("compare.html", context! { c => comparison }))
 }
 
+/// The listing request's form: the submission and the confirmation (a request cannot be withdrawn).
+#[derive(Debug, Deserialize)]
+struct ListingRequestForm {
+    submission_id: i64,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
 async fn request_listing(
     page: Page,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ListingRequest>,
+    CsrfForm(form): CsrfForm<ListingRequestForm>,
 ) -> Result<Response, PageError> {
-    service::request_listing(&page.state, &page.actor, id, &form).await?;
+    policy::vendor_organisation(&page.actor)?;
+    confirmed(form.confirm.as_deref())?;
+    let request = ListingRequest {
+        submission_id: form.submission_id,
+    };
+    service::request_listing(&page.state, &page.actor, id, &request).await?;
     Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
+}
+
+/// A listing change's form: the reason and, for suspend and delist, the confirmation.
+#[derive(Debug, Deserialize)]
+struct ListingChangeForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 async fn change_listing(
     page: Page,
     Path((id, action)): Path<(i64, String)>,
-    CsrfForm(form): CsrfForm<ListingChange>,
+    CsrfForm(form): CsrfForm<ListingChangeForm>,
 ) -> Result<Response, PageError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
-    service::change_listing(&page.state, &page.actor, id, action, &form).await?;
+    // Suspending and delisting reach every kommune at once: confirmed first. Reinstating is not.
+    if action != ListingAction::Reinstate {
+        page.actor.require(policy::REVIEWERS)?;
+        confirmed(form.confirm.as_deref())?;
+    }
+    let change = ListingChange {
+        reason: form.reason,
+    };
+    service::change_listing(&page.state, &page.actor, id, action, &change).await?;
     Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
 }
 
@@ -689,12 +782,23 @@ async fn render_case(
     ))
 }
 
+/// The decision's form: the decision, its note and the confirmation.
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
 /// A decision refused for its input or the case's state — a stale form's token too — is the case
 /// page again with the reason, the note kept.
 async fn decide(
     page: Page,
     Path(id): Path<i64>,
-    form: Result<CsrfForm<DecisionInput>, CsrfFormRejection<DecisionInput>>,
+    form: Result<CsrfForm<DecisionForm>, CsrfFormRejection<DecisionForm>>,
 ) -> Result<Response, PageError> {
     let refused = |e: AppError, note: String| {
         let (status, _) = e.status_and_code();
@@ -708,6 +812,15 @@ async fn decide(
             return refused(error, form.note).await;
         }
         Err(rejection) => return Ok(rejection.into_response()),
+    };
+    // A decision cannot be taken back: confirmed first (after who may decide at all).
+    if let Err(e) = confirmed(form.confirm.as_deref()) {
+        page.actor.require(policy::DECIDERS)?;
+        return refused(e, form.note).await;
+    }
+    let form = DecisionInput {
+        decision: form.decision,
+        note: form.note,
     };
     match service::decide(&page.state, &page.actor, id, &form).await {
         Ok(_) => Ok(Redirect::to(&format!("/vurdering/{id}")).into_response()),
@@ -842,6 +955,7 @@ mod tests {
             ("action_", &["suspend", "reinstate", "delist"]),
             ("decided_", &["approve", "reject"]),
             ("listing_version_", &["this", "other"]),
+            ("confirm_", &["suspend", "delist"]),
             ("night_", &["running", "done"]),
             ("figure_", &["fuel", "peak_memory_bytes", "requests"]),
             (

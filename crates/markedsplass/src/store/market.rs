@@ -310,6 +310,9 @@ pub trait MarketStore: Send + Sync {
         &self,
         organisation: Option<i64>,
     ) -> BoxFuture<'_, Result<Vec<ProductSummary>, StoreError>>;
+    /// The names of an organisation's products (for the upload's product picker).
+    fn product_names(&self, organisation_id: i64)
+    -> BoxFuture<'_, Result<Vec<String>, StoreError>>;
     fn product(&self, id: i64) -> BoxFuture<'_, Result<Option<Product>, StoreError>>;
     /// A product's submissions, newest first.
     fn submissions(&self, product_id: i64) -> BoxFuture<'_, Result<Vec<Submission>, StoreError>>;

@@ -126,6 +126,17 @@ pub struct User {
     pub organisation_id: Option<i64>,
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// When an admin disabled the account; a disabled user cannot log in or use a token.
+    pub disabled_at: Option<Timestamp>,
+    /// Set by a password reset: the user must choose a new password before doing anything else.
+    pub must_change_password: bool,
+}
+
+impl User {
+    /// Whether the account may be used (not disabled).
+    pub fn enabled(&self) -> bool {
+        self.disabled_at.is_none()
+    }
 }
 
 impl std::fmt::Debug for User {
@@ -136,6 +147,8 @@ impl std::fmt::Debug for User {
             .field("role", &self.role)
             .field("organisation_id", &self.organisation_id)
             .field("password_hash", &"<redacted>")
+            .field("disabled_at", &self.disabled_at)
+            .field("must_change_password", &self.must_change_password)
             .finish()
     }
 }
@@ -147,6 +160,8 @@ pub struct NewUser {
     pub role: Role,
     pub organisation_id: Option<i64>,
     pub password_hash: String,
+    /// The password is a temporary one the user must change at the first login.
+    pub must_change_password: bool,
 }
 
 /// An API token as stored: its hash and a recognisable prefix, never the token.
@@ -161,6 +176,50 @@ pub struct ApiTokenRecord {
     pub created_at: Timestamp,
     pub last_used_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
+}
+
+/// An API token with the user it belongs to, as an organisation's token list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnedToken {
+    #[serde(flatten)]
+    pub token: ApiTokenRecord,
+    /// The username of the token's owner.
+    pub username: String,
+}
+
+/// A change to a user's account ([`AccountStore::update_user`]).
+#[derive(Clone, PartialEq, Eq)]
+pub enum UserChange {
+    /// A new role, with the organisation that role needs (vendors one, everyone else none).
+    Role {
+        role: Role,
+        organisation_id: Option<i64>,
+    },
+    /// Disabled since the time (`Some`), or enabled again (`None`). Disabling ends the user's
+    /// sessions.
+    Disabled(Option<Timestamp>),
+    /// A new password hash; `must_change` after a reset (which also ends the user's sessions).
+    Password { hash: String, must_change: bool },
+}
+
+impl std::fmt::Debug for UserChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UserChange::Role {
+                role,
+                organisation_id,
+            } => f
+                .debug_struct("Role")
+                .field("role", role)
+                .field("organisation_id", organisation_id)
+                .finish(),
+            UserChange::Disabled(at) => f.debug_tuple("Disabled").field(at).finish(),
+            UserChange::Password { must_change, .. } => f
+                .debug_struct("Password")
+                .field("must_change", must_change)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// An audit event as stored; see [`crate::audit`] for how `hash` is made.
@@ -208,6 +267,19 @@ pub trait AccountStore: Send + Sync {
         &'a self,
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<Organisation>, StoreError>>;
+    /// Every organisation, by name.
+    fn organisations(&self) -> BoxFuture<'_, Result<Vec<Organisation>, StoreError>>;
+    /// Every user, by username.
+    fn users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
+    /// Changes a user. Refused ([`StoreError::Refused`]) when the change would leave no enabled
+    /// admin — checked in the change's own transaction, so two admins demoting each other at once
+    /// cannot both succeed. Disabling and a password reset end the user's sessions.
+    fn update_user<'a>(
+        &'a self,
+        id: i64,
+        change: UserChange,
+        audit: Audited<'a, User>,
+    ) -> BoxFuture<'a, Result<User, StoreError>>;
     fn insert_user<'a>(
         &'a self,
         user: NewUser,
@@ -232,6 +304,12 @@ pub trait AccountStore: Send + Sync {
         &'a self,
         sha256: &'a str,
     ) -> BoxFuture<'a, Result<Option<ApiTokenRecord>, StoreError>>;
+    fn token_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<ApiTokenRecord>, StoreError>>;
+    /// The tokens of an organisation's users, newest first, revoked ones included.
+    fn organisation_tokens(
+        &self,
+        organisation_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<OwnedToken>, StoreError>>;
     /// Records a use; a no-op for an unknown id.
     fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Revokes a token; returns whether it was live before (the audit events are written only then).

@@ -16,7 +16,8 @@ use sqlx::sqlite::{
 
 use super::{
     AccountStore, ApiTokenRecord, AuditEvent, AuditQuery, AuditStore, Audited, BoxFuture,
-    NewAuditEvent, NewSession, NewUser, Organisation, Role, Session, StoreError, StoreHealth, User,
+    NewAuditEvent, NewSession, NewUser, Organisation, OwnedToken, Role, Session, StoreError,
+    StoreHealth, User, UserChange,
 };
 
 mod market;
@@ -171,6 +172,8 @@ fn user(row: &SqliteRow) -> Result<User, StoreError> {
         organisation_id: row.try_get("organisation_id")?,
         password_hash: row.try_get("password_hash")?,
         created_at: ts(row.try_get("created_at")?)?,
+        disabled_at: opt_ts(row.try_get("disabled_at")?)?,
+        must_change_password: row.try_get("must_change_password")?,
     })
 }
 
@@ -238,6 +241,88 @@ impl AccountStore for SqliteStore {
         })
     }
 
+    fn organisations(&self) -> BoxFuture<'_, Result<Vec<Organisation>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM organisations ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(organisation).collect()
+        })
+    }
+
+    fn users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query("SELECT * FROM users ORDER BY username")
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter().map(user).collect()
+        })
+    }
+
+    fn update_user<'a>(
+        &'a self,
+        id: i64,
+        change: UserChange,
+        audit: Audited<'a, User>,
+    ) -> BoxFuture<'a, Result<User, StoreError>> {
+        Box::pin(self.write(audit, move |conn| {
+            Box::pin(async move {
+                let (query, end_sessions) = match &change {
+                    UserChange::Role {
+                        role,
+                        organisation_id,
+                    } => (
+                        sqlx::query(
+                            "UPDATE users SET role = ?, organisation_id = ? WHERE id = ? RETURNING *",
+                        )
+                        .bind(role.as_str())
+                        .bind(*organisation_id),
+                        false,
+                    ),
+                    UserChange::Disabled(at) => (
+                        sqlx::query("UPDATE users SET disabled_at = ? WHERE id = ? RETURNING *")
+                            .bind(at.map(|t| t.to_string())),
+                        at.is_some(),
+                    ),
+                    UserChange::Password { hash, must_change } => (
+                        sqlx::query(
+                            "UPDATE users SET password_hash = ?, must_change_password = ? \
+                             WHERE id = ? RETURNING *",
+                        )
+                        .bind(hash)
+                        .bind(*must_change),
+                        *must_change,
+                    ),
+                };
+                let row = query
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?
+                    .ok_or_else(|| StoreError::Refused(format!("no user with id {id}")))?;
+                let changed = user(&row)?;
+                let admins: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                if admins == 0 {
+                    // Returning an error drops the transaction: the change is rolled back.
+                    return Err(StoreError::Refused(
+                        "det må finnes minst én aktiv administrator / there must be at least one enabled admin"
+                            .into(),
+                    ));
+                }
+                if end_sessions {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                        .bind(id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Ok(changed)
+            })
+        }))
+    }
+
     fn insert_user<'a>(
         &'a self,
         new: NewUser,
@@ -246,13 +331,14 @@ impl AccountStore for SqliteStore {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let row = sqlx::query(
-                    "INSERT INTO users (username, role, organisation_id, password_hash, created_at) \
-                     VALUES (?, ?, ?, ?, ?) RETURNING *",
+                    "INSERT INTO users (username, role, organisation_id, password_hash, must_change_password, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
                 )
                 .bind(&new.username)
                 .bind(new.role.as_str())
                 .bind(new.organisation_id)
                 .bind(&new.password_hash)
+                .bind(new.must_change_password)
                 .bind(Timestamp::now().to_string())
                 .fetch_one(&mut *conn)
                 .await
@@ -335,6 +421,39 @@ impl AccountStore for SqliteStore {
         })
     }
 
+    fn token_by_id(&self, id: i64) -> BoxFuture<'_, Result<Option<ApiTokenRecord>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query("SELECT * FROM api_tokens WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.as_ref().map(token).transpose()
+        })
+    }
+
+    fn organisation_tokens(
+        &self,
+        organisation_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<OwnedToken>, StoreError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT t.*, u.username AS owner FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 WHERE u.organisation_id = ? ORDER BY t.id DESC",
+            )
+            .bind(organisation_id)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(OwnedToken {
+                        token: token(row)?,
+                        username: row.try_get("owner")?,
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn touch_token(&self, id: i64, at: Timestamp) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             let _turn = self.write_lock.lock().await;
@@ -406,7 +525,7 @@ impl AccountStore for SqliteStore {
         Box::pin(async move {
             let row = sqlx::query(
                 "SELECT u.*, s.csrf AS s_csrf, s.expires_at AS s_expires FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.sha256 = ?",
+                 WHERE s.sha256 = ? AND u.disabled_at IS NULL",
             )
             .bind(sha256)
             .fetch_optional(&self.pool)

@@ -27,6 +27,7 @@ enum Send {
     Json(serde_json::Value),
     Form(String),
     EmptyUpload,
+    Delete,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -55,6 +56,22 @@ async fn every_endpoint_for_every_role() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
     let case = case["case"]["id"].as_i64().unwrap();
+
+    // A revoked token of vendor A's (revoking it again changes nothing) and a user to administer.
+    let (token, _) = market
+        .state
+        .accounts
+        .create_token("test", VENDOR_A, "ci")
+        .await
+        .unwrap();
+    market
+        .state
+        .accounts
+        .revoke_token("test", token.id)
+        .await
+        .unwrap();
+    let token = token.id;
+    let user = market.state.accounts.user(REVIEWER_2).await.unwrap().id;
 
     let clients = [
         market.anonymous(),
@@ -258,6 +275,118 @@ async fn every_endpoint_for_every_role() {
             Get,
             [401, 403, 403, 404, 404, 404],
         ),
+        (
+            "GET",
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            Get,
+            [401, 200, 200, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/tokens",
+            "/api/v1/tokens".into(),
+            Json(json!({ "name": "" })),
+            [401, 400, 400, 403, 403, 403],
+        ),
+        (
+            "DELETE",
+            "/api/v1/tokens/{id}",
+            format!("/api/v1/tokens/{token}"),
+            Delete,
+            [401, 204, 404, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/leverandor/nokler",
+            "/leverandor/nokler".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/leverandor/nokler",
+            "/leverandor/nokler".into(),
+            Form("name=".into()),
+            [303, 400, 400, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/leverandor/nokler/{id}/tilbakekall",
+            format!("/leverandor/nokler/{token}/tilbakekall"),
+            Form("confirm=ja".into()),
+            [303, 303, 404, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/admin",
+            "/admin".into(),
+            Get,
+            [303, 403, 403, 403, 403, 200],
+        ),
+        (
+            "POST",
+            "/admin/organisasjoner",
+            "/admin/organisasjoner".into(),
+            Form("name=".into()),
+            [303, 403, 403, 403, 403, 400],
+        ),
+        (
+            "POST",
+            "/admin/brukere",
+            "/admin/brukere".into(),
+            Form("username=ny-ROLE@x.no&role=nope".into()),
+            [303, 403, 403, 403, 403, 400],
+        ),
+        (
+            "GET",
+            "/admin/brukere/{id}",
+            format!("/admin/brukere/{user}"),
+            Get,
+            [303, 403, 403, 403, 403, 200],
+        ),
+        (
+            "POST",
+            "/admin/brukere/{id}/rolle",
+            format!("/admin/brukere/{user}/rolle"),
+            Form("role=nope".into()),
+            [303, 403, 403, 403, 403, 400],
+        ),
+        (
+            "POST",
+            "/admin/brukere/{id}/status",
+            format!("/admin/brukere/{user}/status"),
+            Form("enabled=kanskje".into()),
+            [303, 403, 403, 403, 403, 400],
+        ),
+        (
+            "POST",
+            "/admin/brukere/{id}/passord",
+            format!("/admin/brukere/{user}/passord"),
+            Form(String::new()),
+            [303, 403, 403, 403, 403, 400],
+        ),
+        (
+            "GET",
+            "/admin/webhook",
+            "/admin/webhook".into(),
+            Get,
+            [303, 403, 403, 403, 403, 200],
+        ),
+        (
+            "GET",
+            "/passord",
+            "/passord".into(),
+            Get,
+            [303, 200, 200, 200, 200, 200],
+        ),
+        (
+            "POST",
+            "/passord",
+            "/passord".into(),
+            Form("current=feil&new=ett+nytt+passord&repeat=et+annet+passord".into()),
+            [303, 400, 400, 400, 400, 400],
+        ),
         ("GET", "/", "/".into(), Get, [200; 6]),
         (
             "GET",
@@ -334,14 +463,14 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/produkter/{id}/oppforing",
             format!("/produkter/{product}/oppforing"),
-            Form(format!("submission_id={submission}")),
+            Form(format!("submission_id={submission}&confirm=ja")),
             [303, 409, 404, 403, 403, 403],
         ),
         (
             "POST",
             "/produkter/{id}/oppforing/{action}",
             format!("/produkter/{product}/oppforing/suspend"),
-            Form("reason=".into()),
+            Form("reason=&confirm=ja".into()),
             [303, 403, 403, 400, 400, 400],
         ),
         (
@@ -362,7 +491,7 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/vurdering/{id}",
             format!("/vurdering/{case}"),
-            Form("decision=maybe&note=x".into()),
+            Form("decision=maybe&note=x&confirm=ja".into()),
             [303, 403, 403, 400, 400, 403],
         ),
         (
@@ -429,6 +558,7 @@ async fn every_endpoint_for_every_role() {
                         client.csrf
                     )),
                 ),
+                Delete => (Request::delete(path.as_str()), Body::empty()),
                 EmptyUpload => (
                     Request::post(path.as_str())
                         .header(header::CONTENT_TYPE, "multipart/form-data; boundary=b"),

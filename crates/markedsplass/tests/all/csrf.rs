@@ -155,7 +155,7 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
     let (s, _) = post_form(
         &rita,
         &format!("/vurdering/{case}"),
-        &format!("decision=approve&note=Min+begrunnelse&csrf={token}"),
+        &format!("decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}"),
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);

@@ -14,6 +14,7 @@ mod openapi;
 mod product_page;
 mod rerun;
 mod run_page;
+mod self_service;
 mod server;
 mod standing;
 mod trail;

@@ -402,6 +402,20 @@ impl MarketStore for SqliteStore {
         })
     }
 
+    fn product_names(
+        &self,
+        organisation_id: i64,
+    ) -> BoxFuture<'_, Result<Vec<String>, StoreError>> {
+        Box::pin(async move {
+            Ok(sqlx::query_scalar(
+                "SELECT name FROM products WHERE organisation_id = ? ORDER BY name",
+            )
+            .bind(organisation_id)
+            .fetch_all(&self.pool)
+            .await?)
+        })
+    }
+
     fn product(&self, id: i64) -> BoxFuture<'_, Result<Option<Product>, StoreError>> {
         Box::pin(async move { load_product(&mut *self.pool.acquire().await?, id).await })
     }
