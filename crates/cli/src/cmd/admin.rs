@@ -2,7 +2,10 @@
 //!
 //! It reads the same configuration as `serve` (defaults → `--config FILE` → `SANDKASSE__*` →
 //! flags), so it works on the database `serve` uses. Every change is written to the audit trail
-//! with the actor `cli`; `verify-audit` only reads.
+//! with the actor `cli`; `verify-audit` only reads. The account changes are the same functions the
+//! admin pages call (`sandkasse_markedsplass::accounts::Accounts`), with the same rules — no change
+//! leaves the service without an enabled admin — so this is also the way back in when every admin
+//! has forgotten their password (`reset-password`).
 
 use std::io::BufRead as _;
 
@@ -27,6 +30,20 @@ pub struct Args {
     pub action: AdminAction,
 }
 
+/// A user and the role (with a vendor's organisation) to create them with or give them.
+#[derive(Debug, clap::Args)]
+pub struct UserRole {
+    /// Email-like username.
+    #[arg(long)]
+    username: String,
+    /// vendor, reviewer, beslutningsgruppe or admin.
+    #[arg(long)]
+    role: String,
+    /// The vendor's organisation (vendors only).
+    #[arg(long)]
+    org: Option<String>,
+}
+
 /// `sandkasse admin` actions.
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminAction {
@@ -36,17 +53,7 @@ pub enum AdminAction {
         name: String,
     },
     /// Create a user. The password comes from SANDKASSE_PASSWORD or one line on stdin.
-    CreateUser {
-        /// Email-like username.
-        #[arg(long)]
-        username: String,
-        /// vendor, reviewer, beslutningsgruppe or admin.
-        #[arg(long)]
-        role: String,
-        /// The vendor's organisation (vendors only).
-        #[arg(long)]
-        org: Option<String>,
-    },
+    CreateUser(UserRole),
     /// Issue an API token for a user and print it — once; only its hash is kept.
     CreateToken {
         #[arg(long)]
@@ -54,6 +61,23 @@ pub enum AdminAction {
         /// A name to recognise the token by.
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+    /// Give a user another role (vendors need --org; the last enabled admin keeps theirs).
+    SetRole(UserRole),
+    /// Disable a user: logged out, no login, their API tokens refused (not the last enabled admin).
+    DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled user again.
+    EnableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Reset a user's password to a temporary one, printed once; they must change it at login.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
     },
     /// Check the audit trail's hash chain; exits 1 and names the first broken event.
     VerifyAudit,
@@ -84,15 +108,12 @@ async fn act(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow:
                 org.name, org.id
             );
         }
-        AdminAction::CreateUser {
+        AdminAction::CreateUser(UserRole {
             username,
             role,
             org,
-        } => {
-            let role = Role::parse(&role).with_context(|| {
-                let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role {role:?}: use one of {}", all.join(", "))
-            })?;
+        }) => {
+            let role = parse_role(&role)?;
             let password = read_password()?;
             let user = accounts
                 .create_user(
@@ -118,6 +139,35 @@ async fn act(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow:
             );
             println!("{token}");
         }
+        AdminAction::SetRole(UserRole {
+            username,
+            role,
+            org,
+        }) => {
+            let user = accounts
+                .set_role(ACTOR, &username, parse_role(&role)?, org.as_deref())
+                .await?;
+            println!(
+                "{} har nå rollen / now has the role {}",
+                user.username, user.role
+            );
+        }
+        AdminAction::DisableUser { username } => {
+            let user = accounts.set_enabled(ACTOR, &username, false).await?;
+            println!("Deaktivert / disabled {}", user.username);
+        }
+        AdminAction::EnableUser { username } => {
+            let user = accounts.set_enabled(ACTOR, &username, true).await?;
+            println!("Aktivert / enabled {}", user.username);
+        }
+        AdminAction::ResetPassword { username } => {
+            let (user, password) = accounts.reset_password(ACTOR, &username).await?;
+            eprintln!(
+                "Midlertidig passord for {} — vises bare nå; må byttes ved innlogging / temporary password, shown only now; must be changed at login:",
+                user.username
+            );
+            println!("{password}");
+        }
         AdminAction::VerifyAudit => match audit.verify_chain().await? {
             Verification::Intact { events, head } => {
                 println!("Revisjonsloggen er intakt / the audit trail is intact: {events} events");
@@ -134,6 +184,13 @@ async fn act(accounts: &Accounts, audit: &Audit, action: AdminAction) -> anyhow:
         },
     }
     Ok(0)
+}
+
+fn parse_role(role: &str) -> anyhow::Result<Role> {
+    Role::parse(role).with_context(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {role:?}: use one of {}", all.join(", "))
+    })
 }
 
 fn read_password() -> anyhow::Result<String> {

@@ -119,9 +119,54 @@ fn admin_creates_accounts_and_the_audit_trail_verifies() {
         "the token alone on stdout: {stdout}"
     );
 
+    // The last enabled admin keeps the role; a reset prints a temporary password alone on stdout.
+    let o = admin(
+        &dir,
+        &[
+            "set-role",
+            "--username",
+            "admin@prosjekt.no",
+            "--role",
+            "reviewer",
+        ],
+        false,
+        "",
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("at least one enabled admin"),
+        "{}",
+        text(&o)
+    );
+    let o = admin(
+        &dir,
+        &["disable-user", "--username", "kari@acme.no"],
+        false,
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = admin(
+        &dir,
+        &["enable-user", "--username", "kari@acme.no"],
+        false,
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = admin(
+        &dir,
+        &["reset-password", "--username", "kari@acme.no"],
+        false,
+        "",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let temporary = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    assert!(
+        temporary.len() == 19 && temporary.matches('-').count() == 3,
+        "{temporary}"
+    );
+
     let o = admin(&dir, &["verify-audit"], false, "");
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("intact: 4 events"), "{}", text(&o));
+    assert!(text(&o).contains("intact: 7 events"), "{}", text(&o));
     assert!(dir.join("sandkasse.db").is_file());
 }
 
