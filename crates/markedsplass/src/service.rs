@@ -689,6 +689,15 @@ pub enum ListingAction {
 }
 
 impl ListingAction {
+    /// The action as its URL names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListingAction::Suspend => "suspend",
+            ListingAction::Reinstate => "reinstate",
+            ListingAction::Delist => "delist",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<ListingAction> {
         match s {
             "suspend" => Some(ListingAction::Suspend),

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::csrf::CsrfForm;
 use super::page::{Page, PageError};
 use super::server::AppState;
+use crate::accounts::AccountError;
 use crate::error::AppError;
 use crate::policy;
 use crate::store::Role;
@@ -369,8 +370,11 @@ struct PasswordForm {
     repeat: String,
 }
 
+/// A wrong current password counts as a failed login for the throttle ([`super::auth::login`]'s),
+/// so a stolen session cannot be used to guess the password behind it.
 async fn change_password(
     page: Page,
+    address: super::auth::ClientAddr,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     let user = page.actor.user()?;
@@ -380,8 +384,15 @@ async fn change_password(
         let (status, message) = refusal(&e);
         return Ok(render_password(&page, status, Some(message)));
     }
-    let changed = page
-        .state
+    let (state, now) = (&page.state, page.state.clock.now());
+    if let Err(wait) = state.throttle.check(&user.username, address.0, now) {
+        let e = AppError::TooManyRequests {
+            seconds: wait.as_secs_f64().ceil() as u64,
+        };
+        let (status, message) = refusal(&e);
+        return Ok(render_password(&page, status, Some(message)));
+    }
+    let changed = state
         .accounts
         .change_password(
             &page.actor.audit_name(),
@@ -389,19 +400,28 @@ async fn change_password(
             &form.current,
             &form.new,
         )
-        .await
-        .map_err(AppError::from);
+        .await;
     match changed {
-        Ok(user) => Ok(Redirect::to(super::web::home(user.role)).into_response()),
-        // A wrong current password is the form again, not a logout.
-        Err(e @ (AppError::BadRequest { .. } | AppError::Unauthorized(_))) => {
-            let status = if matches!(e, AppError::Unauthorized(_)) {
-                StatusCode::BAD_REQUEST
-            } else {
-                e.status_and_code().0
-            };
-            Ok(render_password(&page, status, Some(e.to_string())))
+        Ok(user) => {
+            state.throttle.succeeded(&user.username, address.0);
+            Ok(Redirect::to(super::web::home(user.role)).into_response())
         }
-        Err(e) => Err(e.into()),
+        // A wrong current password is the form again (400), not a logout.
+        Err(AccountError::InvalidCredentials) => {
+            state.throttle.failed(&user.username, address.0, now);
+            let message = "det nåværende passordet er feil / the current password is wrong";
+            Ok(render_password(
+                &page,
+                StatusCode::BAD_REQUEST,
+                Some(message.into()),
+            ))
+        }
+        Err(e) => match AppError::from(e) {
+            e @ AppError::BadRequest { .. } => {
+                let (status, message) = refusal(&e);
+                Ok(render_password(&page, status, Some(message)))
+            }
+            e => Err(e.into()),
+        },
     }
 }

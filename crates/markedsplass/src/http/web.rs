@@ -646,6 +646,23 @@ async fn report_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageEr
 }
 
 async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageError> {
+    render_product(&page, id, StatusCode::OK, None).await
+}
+
+/// A listing change that was not made: its action, why not, and the reason typed.
+struct RefusedChange {
+    action: &'static str,
+    message: String,
+    reason: String,
+}
+
+/// The product page; with `refused`, a listing change's form shown again with why and its reason.
+async fn render_product(
+    page: &Page,
+    id: i64,
+    status: StatusCode,
+    refused: Option<RefusedChange>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let view = service::product(state, actor, id).await?;
     // The listed version's result per vilkår, for everyone who may see the product.
@@ -664,9 +681,16 @@ async fn product_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageE
         .into_iter()
         .map(|(r, version)| context! { id => r.id, version => version, verdict => r.verdict })
         .collect();
-    Ok(page.ok(
+    let refused =
+        refused.map(|r| context! { action => r.action, message => r.message, reason => r.reason });
+    Ok(page.render(
+        status,
         "product.html",
-        context! { view => view, results => results, compare_runs => compare_runs, can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)) },
+        context! {
+            view => view, results => results, compare_runs => compare_runs,
+            can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)),
+            refused => refused,
+        },
     ))
 }
 
@@ -723,16 +747,34 @@ async fn change_listing(
     CsrfForm(form): CsrfForm<ListingChangeForm>,
 ) -> Result<Response, PageError> {
     let action = ListingAction::parse(&action).ok_or(AppError::NotFound)?;
-    // Suspending and delisting reach every kommune at once: confirmed first. Reinstating is not.
-    if action != ListingAction::Reinstate {
+    // Suspending and delisting reach every kommune at once: confirmed first (after who may change
+    // a listing at all). Reinstating is not.
+    let confirmation = if action == ListingAction::Reinstate {
+        Ok(())
+    } else {
         page.actor.require(policy::REVIEWERS)?;
-        confirmed(form.confirm.as_deref())?;
-    }
+        confirmed(form.confirm.as_deref())
+    };
     let change = ListingChange {
         reason: form.reason,
     };
-    service::change_listing(&page.state, &page.actor, id, action, &change).await?;
-    Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
+    let changed = match confirmation {
+        Ok(()) => service::change_listing(&page.state, &page.actor, id, action, &change).await,
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(_) => Ok(Redirect::to(&format!("/produkter/{id}")).into_response()),
+        // Refused for its input or the listing's state: the page again, the reason kept.
+        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
+            let refused = RefusedChange {
+                action: action.as_str(),
+                message: e.to_string(),
+                reason: change.reason,
+            };
+            render_product(&page, id, e.status_and_code().0, Some(refused)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn queue_page(page: Page) -> Result<Response, PageError> {

@@ -139,6 +139,11 @@ impl Market {
     /// Lists a tested godkjent submission: the vendor asks, both reviewers approve.
     pub async fn list(&self, vendor: &Client, product: i64, submission: i64) {
         let case = vendor.request_listing(product, submission).await;
+        self.approve(case).await;
+    }
+
+    /// Both reviewers approve a case through the API.
+    pub async fn approve(&self, case: i64) {
         for reviewer in [REVIEWER_1, REVIEWER_2] {
             let (s, d) = self
                 .login(reviewer)

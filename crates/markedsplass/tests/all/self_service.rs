@@ -200,6 +200,17 @@ async fn an_admin_creates_an_organisation_and_a_user_who_must_change_the_tempora
     )
     .await;
     assert!(s == StatusCode::BAD_REQUEST && page.contains("password-error"));
+    // A wrong current password is the form again (and a failure for the login throttle).
+    let (s, page, _) = form(
+        &siv,
+        "/passord",
+        "current=gjetning&new=et+nytt+langt+passord&repeat=et+nytt+langt+passord",
+    )
+    .await;
+    assert!(
+        s == StatusCode::BAD_REQUEST && page.contains("nåværende passordet er feil"),
+        "{s}"
+    );
     let (s, _, _) = form(
         &siv,
         "/passord",
@@ -446,11 +457,102 @@ async fn irreversible_actions_need_their_confirmation() {
             .iter()
             .any(|(a, _)| a == "review.decide")
     );
+    // Listed (the decisions through the API, which takes no confirmation): delisting unconfirmed
+    // is the product page again with why, the reason kept; confirmed, it is done.
+    market.approve(case).await;
+    let delist = format!("/produkter/{product}/oppforing/delist");
+    let (s, page, _) = form(&rita, &delist, "reason=Avviklet+av+leverand%C3%B8ren").await;
+    assert!(
+        s == StatusCode::BAD_REQUEST
+            && page.contains("id=\"listing-error\"")
+            && page.contains("value=\"Avviklet av leverandøren\""),
+        "{s}"
+    );
     let (s, _, _) = form(
         &rita,
-        &format!("/produkter/{product}/oppforing/delist"),
-        "reason=x",
+        &delist,
+        "reason=Avviklet+av+leverand%C3%B8ren&confirm=ja",
     )
     .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert!(
+        actions(&market)
+            .await
+            .contains(&("listing.delist".into(), format!("product:{product}")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_page_shows_deliveries_per_organisation_without_the_urls_secrets() {
+    let market = Market::start_with(|c| {
+        c.nightly.webhook_url =
+            Some("http://hook:s3cret@hooks.example:8080/inn?key=hemmelig".into());
+        c.nightly.webhook_secret = Some("en hemmelighet på minst seksten tegn".into());
+    })
+    .await;
+    // Three notifications to vendor A: delivered, to be retried, given up.
+    let raw = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
+        &market.state.config.data_dir.join("sandkasse.db"),
+    )
+    .await
+    .unwrap();
+    let org = market
+        .state
+        .accounts
+        .user(VENDOR_A)
+        .await
+        .unwrap()
+        .organisation_id
+        .unwrap();
+    sqlx::query("INSERT INTO products (id, organisation_id, name, created_at) VALUES (1, ?, 'Journal Nord', '2026-11-01T00:00:00Z')")
+        .bind(org)
+        .execute(raw.pool())
+        .await
+        .unwrap();
+    for (attempts, delivered, error) in [
+        (1, Some("2026-11-20T02:00:00Z"), None),
+        (2, None, Some("connect timed out")),
+        (
+            5,
+            None,
+            Some("the webhook answered 500 Internal Server Error"),
+        ),
+    ] {
+        sqlx::query(
+            "INSERT INTO notifications (at, organisation_id, product_id, kind, message, payload, attempts, delivered_at, delivery_error) \
+             VALUES ('2026-11-20T01:00:00Z', ?, 1, 'at_risk', 'i faresonen', '{}', ?, ?, ?)",
+        )
+        .bind(org)
+        .bind(attempts)
+        .bind(delivered)
+        .bind(error)
+        .execute(raw.pool())
+        .await
+        .unwrap();
+    }
+    let admin = market.login(ADMIN).await;
+    let (s, page) = admin.get("/admin/webhook").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("http://hooks.example:8080/inn"), "{page}");
+    assert!(!page.contains("s3cret") && !page.contains("hemmelig"));
+    let row = page
+        .split("data-organisation=\"Leverandør A AS\"")
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap();
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap())
+        .collect();
+    assert_eq!(&cells[..2], ["1", "1"], "delivered, pending: {row}");
+    assert!(row.contains(">1</span>"), "one given up: {row}");
+    assert!(
+        row.contains("the webhook answered 500"),
+        "the last error: {row}"
+    );
+    assert_eq!(
+        market.login(REVIEWER_1).await.get("/admin/webhook").await.0,
+        StatusCode::FORBIDDEN
+    );
 }
