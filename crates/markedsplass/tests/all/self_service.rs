@@ -423,12 +423,23 @@ async fn irreversible_actions_need_their_confirmation() {
             .iter()
             .any(|(a, _)| a == "listing.request")
     );
-    let (s, _, _) = form(
-        &kari,
-        &path,
-        &format!("submission_id={submission}&confirm=ja"),
-    )
-    .await;
+    // A disabled reviewer is not assigned: with one of two disabled, the case cannot open.
+    let accounts = &market.state.accounts;
+    accounts
+        .set_enabled("test", REVIEWER_2, false)
+        .await
+        .unwrap();
+    let confirmed = format!("submission_id={submission}&confirm=ja");
+    let (s, page, _) = form(&kari, &path, &confirmed).await;
+    assert!(
+        s == StatusCode::CONFLICT && page.contains("1 aktive"),
+        "{s}"
+    );
+    accounts
+        .set_enabled("test", REVIEWER_2, true)
+        .await
+        .unwrap();
+    let (s, _, _) = form(&kari, &path, &confirmed).await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let case = market
         .state

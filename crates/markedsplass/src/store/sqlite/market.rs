@@ -479,7 +479,7 @@ impl MarketStore for SqliteStore {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
                 let reviewers: Vec<i64> = sqlx::query(
-                    "SELECT u.id FROM users u WHERE u.role = 'reviewer' ORDER BY \
+                    "SELECT u.id FROM users u WHERE u.role = 'reviewer' AND u.disabled_at IS NULL ORDER BY \
                      (SELECT COUNT(*) FROM reviews r JOIN review_cases c ON c.id = r.case_id \
                       WHERE r.reviewer_id = u.id AND r.decision IS NULL AND c.state = 'in_review'), u.id LIMIT ?",
                 )
@@ -491,8 +491,8 @@ impl MarketStore for SqliteStore {
                 .collect::<Result<_, _>>()?;
                 if reviewers.len() < new.reviewers {
                     return Err(StoreError::Refused(format!(
-                        "saken trenger {} fagpersoner, men det finnes {}; en administrator må opprette flere / \
-                         the case needs {} reviewers but there are {}; an administrator must create more",
+                        "saken trenger {} fagpersoner, men det finnes {} aktive; en administrator må opprette eller aktivere flere / \
+                         the case needs {} reviewers but there are {} enabled; an administrator must create or enable more",
                         new.reviewers,
                         reviewers.len(),
                         new.reviewers,
