@@ -14,7 +14,8 @@
 //!   organisation; the project's people (reviewer, beslutningsgruppe, admin) to none.
 //! - **Administration** ([`Accounts::set_role`], [`Accounts::set_enabled`],
 //!   [`Accounts::reset_password`]) is the same for the admin pages and `sandkasse admin`. A
-//!   disabled user cannot log in, and their sessions and API tokens stop working. A reset sets a
+//!   disabled user cannot log in, and their sessions and API tokens stop working (the tokens work
+//!   again when the user is enabled); a new role revokes the user's tokens. A reset sets a
 //!   random temporary password ([`TEMPORARY_PASSWORD_CHARS`] characters, about 79 bits), shown
 //!   once to the admin, ends the user's sessions, and makes the user choose a new password
 //!   ([`Accounts::change_password`]) before anything else. No change may leave the service

@@ -50,7 +50,7 @@ impl Accounts {
                 organisation_id,
             },
             "user.role",
-            move |user| json!({ "from": from, "to": user.role, "organisation_id_before": from_org, "organisation_id": user.organisation_id }),
+            move |user| json!({ "from": from, "to": user.role, "organisation_id_before": from_org, "organisation_id": user.organisation_id, "tokens_revoked": true }),
         )
         .await
     }

@@ -191,6 +191,7 @@ pub struct OwnedToken {
 #[derive(Clone, PartialEq, Eq)]
 pub enum UserChange {
     /// A new role, with the organisation that role needs (vendors one, everyone else none).
+    /// Revokes the user's live API tokens: they were made for the old role.
     Role {
         role: Role,
         organisation_id: Option<i64>,
@@ -273,7 +274,8 @@ pub trait AccountStore: Send + Sync {
     fn users(&self) -> BoxFuture<'_, Result<Vec<User>, StoreError>>;
     /// Changes a user. Refused ([`StoreError::Refused`]) when the change would leave no enabled
     /// admin — checked in the change's own transaction, so two admins demoting each other at once
-    /// cannot both succeed. Disabling and a password reset end the user's sessions.
+    /// cannot both succeed. Disabling and a password reset end the user's sessions; a new role
+    /// revokes the user's API tokens.
     fn update_user<'a>(
         &'a self,
         id: i64,

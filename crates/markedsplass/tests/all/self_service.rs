@@ -317,6 +317,11 @@ async fn reset_disable_and_role_changes_are_audited_and_end_sessions() {
     assert_eq!(s, StatusCode::SEE_OTHER);
     let user = market.state.accounts.user(VENDOR_A).await.unwrap();
     assert_eq!((user.role, user.organisation_id), (Role::Reviewer, None));
+    assert_eq!(
+        ci.get("/api/v1/me").await.0,
+        StatusCode::UNAUTHORIZED,
+        "a vendor's token does not become a reviewer's"
+    );
 
     let trail = actions(&market).await;
     let subject = format!("user:{VENDOR_A}");

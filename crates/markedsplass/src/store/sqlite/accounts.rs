@@ -157,6 +157,17 @@ impl AccountStore for SqliteStore {
                         .execute(&mut *conn)
                         .await?;
                 }
+                // A token was made for what its user could do then: a new role (or organisation)
+                // revokes the user's live tokens rather than widening or moving them.
+                if matches!(change, UserChange::Role { .. }) {
+                    sqlx::query(
+                        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+                    )
+                    .bind(Timestamp::now().to_string())
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 Ok(changed)
             })
         }))
