@@ -743,9 +743,9 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke']],
       ['kari', users.kari, ['/leverandor', '/leverandor/last-opp', `/kjoringer/${runId}`, `/kjoringer/${flawedRunId}`,
         `/kjoringer/${flawedRunId}?vis=feilet&lang=en`, `/kjoringer/${flawedRunId}/rapport`, `/produkter/${productId}`,
-        `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`]],
+        `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`, '/leverandor/nokler', '/passord']],
       ['rita', users.rita, ['/vurdering', `/vurdering/${caseId}`, '/natt', '/natt/2026-11-24']],
-      ['admin', users.admin, ['/revisjon']],
+      ['admin', users.admin, ['/revisjon', '/admin', '/admin/webhook']],
     ];
     const problems = [];
     for (const [who, user, pages] of kinds) {
@@ -777,7 +777,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     }
     none(problems, 'pages wider than the viewport (WCAG 2.1 1.4.10 Reflow):');
   });
-  journey('10. kari creates an API token, it works against the API, she revokes it and it stops working', {}, async (t) => {
+  journey('11. kari creates an API token, it works against the API, she revokes it and it stops working', {}, async (t) => {
     if (!need(t, { kari: 'journey 2' })) return;
     const kari = state.kari;
     const { page } = kari;
@@ -806,7 +806,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.equal(after.status, 401, `after revoking, GET /api/v1/me with the token answered ${after.status}`);
   });
 
-  journey('11. the admin creates a user, who must change the temporary password; then resets it', {}, async () => {
+  journey('12. the admin creates a user, who must change the temporary password; then resets it', {}, async () => {
     const admin = await session('admin');
     const { page } = admin;
     await admin.login(users.admin);
@@ -845,7 +845,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     await closeSession(admin);
   });
 
-  journey('12. kari uploads a new version through the product picker; a near-miss name is refused', { timeout: 90_000 }, async (t) => {
+  journey('13. kari uploads a new version through the product picker; a near-miss name is refused', { timeout: 90_000 }, async (t) => {
     if (!need(t, { kari: 'journey 2', runId: 'journey 3b' })) return;
     const kari = state.kari;
     const { page } = kari;
