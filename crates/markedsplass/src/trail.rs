@@ -329,6 +329,7 @@ const FACTS: &[(&str, Option<&str>, Option<&str>)] = &[
     ("verdict", Some("verdict_"), None),
     ("score", None, None),
     ("error", None, None),
+    ("from", Some("role_"), None),
     ("to", Some("role_"), None),
     ("role", Some("role_"), None),
     ("version", None, None),
