@@ -71,8 +71,9 @@ pub enum AccountError {
     WeakPassword,
     #[error("{0:?} is not a valid organisation name")]
     InvalidOrganisationName(String),
-    /// A name others will see has a control, bidirectional or invisible character.
-    #[error("{what}: {why}")]
+    /// A name others will see has a control, bidirectional or invisible character; `what` is the
+    /// field's key in `web/i18n.toml`.
+    #[error("{}: {why}", crate::i18n::text(crate::i18n::Lang::En, what))]
     NotPlain {
         what: &'static str,
         why: sandkasse_suite::text::Unplain,
@@ -105,7 +106,7 @@ pub enum AccountError {
     )]
     InvalidTokenName,
     #[error("{0} already exists")]
-    Duplicate(String),
+    Duplicate(crate::i18n::Msg),
     #[error("password hashing failed: {0}")]
     Hashing(argon2::password_hash::Error),
     #[error("the password check could not run: {0}")]
@@ -207,7 +208,7 @@ impl Accounts {
         name: &str,
     ) -> Result<Organisation, AccountError> {
         let name = name.trim();
-        plain("organisasjonsnavn / organisation name", name)?;
+        plain("field_organisation", name)?;
         if name.is_empty() || name.len() > 200 {
             return Err(AccountError::InvalidOrganisationName(name.into()));
         }
@@ -366,7 +367,7 @@ impl Accounts {
         if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
             return Err(AccountError::InvalidTokenName);
         }
-        plain("tokennavn / token name", name)?;
+        plain("field_token_name", name)?;
         let user = self.user(username).await?;
         let mut bytes = [0_u8; 32];
         OsRng.fill_bytes(&mut bytes);
@@ -461,7 +462,7 @@ fn plain(what: &'static str, name: &str) -> Result<(), AccountError> {
 /// Lower-cases and checks an email-like username: `local@domain.tld`, plain text (no control,
 /// bidirectional or invisible characters), no spaces, at most 254 bytes.
 pub fn normalise_username(username: &str) -> Result<String, AccountError> {
-    plain("brukernavn / username", username.trim())?;
+    plain("field_username", username.trim())?;
     let name = username.trim().to_lowercase();
     let valid = name.len() <= 254
         && !name.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -18,26 +18,21 @@
 
 use crate::store::{Case, CaseState, Decision, Role};
 
-/// Why someone may not decide a case now.
+/// Why someone may not decide a case now (the English here is for logs; people read the texts
+/// `msg_case_*` of `web/i18n.toml`, see [`crate::i18n::Msg`]'s `From<&DecideError>`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecideError {
-    #[error("saken er allerede avgjort / the case is already decided")]
+    #[error("the case is already decided")]
     Closed,
-    #[error("du er ikke tildelt denne saken / you are not assigned to this case")]
+    #[error("you are not assigned to this case")]
     NotAssigned,
-    #[error("du har allerede avgitt din vurdering / you have already decided")]
+    #[error("you have already decided")]
     AlreadyDecided,
-    #[error(
-        "saken er eskalert til beslutningsgruppen / the case is escalated to the beslutningsgruppe"
-    )]
+    #[error("the case is escalated to the beslutningsgruppe")]
     Escalated,
-    #[error(
-        "beslutningsgruppen avgjør bare eskalerte saker / the beslutningsgruppe decides only escalated cases"
-    )]
+    #[error("the beslutningsgruppe decides only escalated cases")]
     NotEscalated,
-    #[error(
-        "bare fagpersoner og beslutningsgruppen avgjør saker / only reviewers and the beslutningsgruppe decide cases"
-    )]
+    #[error("only reviewers and the beslutningsgruppe decide cases")]
     WrongRole,
 }
 

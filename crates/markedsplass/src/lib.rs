@@ -61,6 +61,7 @@ pub mod evidence;
 pub mod figures;
 pub mod governance;
 pub mod http;
+pub mod i18n;
 pub mod limits;
 pub mod listing;
 pub mod market;

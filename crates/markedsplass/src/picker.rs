@@ -15,6 +15,7 @@
 //! ```
 
 use crate::error::AppError;
+use crate::i18n::Msg;
 
 /// What an upload says about its product.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,20 +55,20 @@ fn loose(name: &str) -> String {
 pub fn check(name: &str, choice: ProductChoice, existing: &[&str]) -> Result<(), AppError> {
     if existing.contains(&name) {
         return match choice {
-            ProductChoice::New => Err(AppError::Conflict(format!(
+            ProductChoice::New => Err(AppError::Conflict(Msg::from(format!(
                 "produktet «{name}» finnes allerede; velg det i listen / \
                  the product \"{name}\" exists already; choose it in the list"
-            ))),
+            )))),
             ProductChoice::Existing | ProductChoice::ExistingOrNew => Ok(()),
         };
     }
     if let Some(near) = existing.iter().find(|e| loose(e) == loose(name)) {
-        return Err(AppError::Conflict(format!(
+        return Err(AppError::Conflict(Msg::from(format!(
             "«{name}» er nesten likt det eksisterende produktet «{near}»: velg «{near}» i listen, eller gi \
              det nye produktet et navn som skiller seg tydelig ut / \"{name}\" is nearly the same as the \
              existing product \"{near}\": choose \"{near}\" in the list, or give the new product a \
              clearly different name"
-        )));
+        ))));
     }
     match choice {
         ProductChoice::Existing => Err(AppError::invalid(format!(

@@ -49,9 +49,9 @@ impl Actor {
     pub fn user(&self) -> Result<&User, AppError> {
         match self {
             Actor::User { user, .. } => Ok(user),
-            Actor::Anonymous => Err(AppError::Unauthorized(
-                "logg inn først / log in first".into(),
-            )),
+            Actor::Anonymous => Err(AppError::Unauthorized(crate::i18n::Msg::new(
+                "msg_log_in_first",
+            ))),
         }
     }
 

@@ -46,9 +46,9 @@ pub async fn rerun(
     if let Some(id) = scenario
         && !market.runner.suite.scenarios.contains_key(id)
     {
-        return Err(AppError::invalid(
-            "testsettet har ikke dette scenarioet / the suite has no such scenario",
-        ));
+        return Err(AppError::invalid(crate::i18n::Msg::new(
+            "msg_no_such_scenario",
+        )));
     }
     let new = NewRun {
         submission_id: of.submission_id,

@@ -38,6 +38,7 @@ use tokio::sync::{Notify, watch};
 use crate::audit::Audit;
 use crate::clock::Clock;
 use crate::components::ComponentStore;
+use crate::i18n::Msg;
 use crate::store::{ClaimedRun, RunOutcome, RunState, StoreError, Stores};
 
 /// The worker's name in the audit trail.
@@ -195,7 +196,7 @@ impl Runner {
                                 ACTOR,
                                 "run.requeue",
                                 &format!("run:{}", r.id),
-                                Some("tjenesten stoppet under kjøringen / the service stopped during the run"),
+                                Some(&Msg::new("audit_service_stopped").both()),
                                 json!({ "attempts": r.attempts }),
                             )
                         })
@@ -308,12 +309,7 @@ impl Runner {
         let run_id = claimed.run.id;
         let total = self.total();
         let outcome = if claimed.run.attempts > self.max_attempts {
-            failed(format!(
-                "kjøringen ble startet {} ganger uten å bli ferdig; tjenesten stoppet hver gang / the run was started {} \
-                 times without finishing; the service stopped each time",
-                claimed.run.attempts - 1,
-                claimed.run.attempts - 1
-            ))
+            failed(Msg::new("run_attempts").arg("times", claimed.run.attempts - 1))
         } else {
             self.hub.publish(
                 run_id,
@@ -412,9 +408,7 @@ impl Runner {
             Ok(bytes) => bytes,
             Err(e) => {
                 tracing::error!(run = claimed.run.id, error = %e, "the component cannot be read");
-                return Some(failed(format!(
-                    "komponenten kunne ikke leses / the component could not be read: {e}"
-                )));
+                return Some(failed(Msg::new("run_unreadable")));
             }
         };
         let (suite, sandbox, hub, key, report_budget) = (
@@ -467,17 +461,15 @@ impl Runner {
                 "the run exceeded its time budget"
             );
             let secs = self.budget.as_secs();
-            return Some(failed(format!(
-                "kjøringen brukte mer enn tidsbudsjettet på {secs} s / the run exceeded its time budget of {secs} s"
-            )));
+            return Some(failed(Msg::new("run_budget").arg("seconds", secs)));
         };
         Some(match joined {
             Ok(Ok(Ok(outcome))) => outcome,
             Ok(Ok(Err(TestError::Rejected(Rejection::Interrupted)))) => return None,
-            Ok(Ok(Err(e))) => failed(e.to_string()),
+            Ok(Ok(Err(e))) => failed(test_error(&e)),
             Ok(Err(_)) | Err(_) => {
                 tracing::error!(run = run_id, "the suite panicked");
-                failed("intern feil i sandkasse under kjøringen; feilen er logget / internal error in sandkasse during the run; it has been logged".into())
+                failed(Msg::new("run_internal"))
             }
         })
     }
@@ -515,12 +507,26 @@ fn finished(
     }
 }
 
-fn failed(error: String) -> RunOutcome {
+/// Why the suite could not test a component, in words.
+fn test_error(e: &TestError) -> Msg {
+    match e {
+        TestError::Rejected(rejection) => Msg::new("run_rejected").msg("why", Msg::from(rejection)),
+        TestError::Data(cause) => {
+            tracing::error!(error = %cause, "the test data could not be generated");
+            Msg::new("run_data")
+        }
+        TestError::UnknownScenario(name) => Msg::new("run_unknown_scenario").arg("name", name),
+    }
+}
+
+/// A run that ended without a report; `error` is stored in both languages ([`Msg::both`]), as
+/// every stored text is.
+fn failed(error: Msg) -> RunOutcome {
     RunOutcome {
         state: RunState::Error,
         verdict: None,
         score: None,
-        error: Some(error),
+        error: Some(error.both()),
         capabilities: Vec::new(),
         report: None,
         figures: None,

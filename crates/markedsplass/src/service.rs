@@ -10,7 +10,8 @@ use sandkasse_suite::text::{Lines, check_plain};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::error::AppError;
+use crate::error::{AppError, unplain};
+use crate::i18n::Msg;
 use crate::listing::ListingStatus;
 use crate::market::Market;
 use crate::policy::{self, Actor};
@@ -56,23 +57,25 @@ impl std::fmt::Debug for Upload {
 /// [`Lines::Many`] text) and no bidirectional or invisible characters.
 fn check_text(
     value: &str,
-    field: &str,
+    field: &'static str,
     max: usize,
     required: bool,
     lines: Lines,
 ) -> Result<String, AppError> {
     let value = value.trim();
     if required && value.is_empty() {
-        return Err(AppError::invalid(format!(
-            "{field} mangler / {field} is missing"
-        )));
+        return Err(AppError::invalid(
+            Msg::new("msg_missing").msg("field", Msg::new(field)),
+        ));
     }
     if value.chars().count() > max {
-        return Err(AppError::invalid(format!(
-            "{field} er lengre enn {max} tegn / {field} is longer than {max} characters"
-        )));
+        return Err(AppError::invalid(
+            Msg::new("msg_too_long")
+                .msg("field", Msg::new(field))
+                .arg("max", max),
+        ));
     }
-    check_plain(value, lines).map_err(|why| AppError::invalid(format!("{field}: {why}")))?;
+    check_plain(value, lines).map_err(|why| AppError::invalid(unplain(Msg::new(field), &why)))?;
     Ok(value.to_owned())
 }
 
@@ -81,7 +84,7 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
     let organisation_id = policy::vendor_organisation(actor)?;
     let product = check_text(
         &upload.product,
-        "produkt / product",
+        "field_product",
         MAX_PRODUCT_CHARS,
         true,
         Lines::One,
@@ -91,27 +94,23 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
     crate::picker::check(&product, upload.product_choice, &names)?;
     let version = check_text(
         &upload.version,
-        "versjon / version",
+        "field_version",
         MAX_VERSION_CHARS,
         true,
         Lines::One,
     )?;
     if version.contains(char::is_whitespace) {
-        return Err(AppError::invalid(
-            "versjon kan ikke inneholde mellomrom / version cannot contain spaces",
-        ));
+        return Err(AppError::invalid(Msg::new("msg_version_spaces")));
     }
     let changelog = check_text(
         &upload.changelog,
-        "endringslogg / changelog",
+        "field_changelog",
         MAX_CHANGELOG_CHARS,
         false,
         Lines::Many,
     )?;
     if upload.bytes.is_empty() && upload.file_name.is_empty() {
-        return Err(AppError::invalid(
-            "velg en komponentfil (.wasm) / choose a component file (.wasm)",
-        ));
+        return Err(AppError::invalid(Msg::new("msg_choose_file")));
     }
     let Upload {
         bytes, file_name, ..
@@ -143,7 +142,7 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
     .map_err(|rejection| match rejection {
         // The service is stopping: nothing was stored; the client may try again.
         Rejection::Interrupted => AppError::NotReady,
-        rejection => AppError::Rejected(rejection.to_string()),
+        rejection => AppError::Rejected(Msg::from(&rejection)),
     })?;
     let user = actor.user()?;
     let new = NewSubmission {
@@ -182,7 +181,9 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
         )
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Conflict(what) => AppError::Conflict(format!("{what} finnes allerede; gi den nye opplastingen et nytt versjonsnummer / already exists; give the new upload a new version number")),
+            crate::store::StoreError::Conflict(what) => {
+                AppError::Conflict(Msg::new("msg_version_exists").msg("what", what))
+            }
             e => e.into(),
         })?;
     market.runner.notify();
@@ -216,7 +217,13 @@ pub struct SubmissionView {
 
 /// A product page: public when listed (catalogue facts only), complete for its organisation and
 /// the project, 404 for everyone else.
-pub async fn product(market: &Market, actor: &Actor, id: i64) -> Result<ProductView, AppError> {
+/// A product as its page shows it; the trend's texts are in `lang`.
+pub async fn product(
+    market: &Market,
+    actor: &Actor,
+    id: i64,
+    lang: crate::i18n::Lang,
+) -> Result<ProductView, AppError> {
     let product = market
         .stores
         .market
@@ -260,12 +267,8 @@ pub async fn product(market: &Market, actor: &Actor, id: i64) -> Result<ProductV
             r
         })
         .collect();
-    let trend_svg = (!history.is_empty()).then(|| {
-        crate::nightly::trend_svg(
-            &history,
-            &format!("{}: nattlige kjøringer / nightly runs", product.name),
-        )
-    });
+    let trend_svg =
+        (!history.is_empty()).then(|| crate::nightly::trend_svg(&history, &product.name, lang));
     Ok(ProductView {
         product,
         status: ListingStatus::of(listing.as_ref()),
@@ -506,9 +509,7 @@ pub async fn request_listing(
         return Err(AppError::NotFound);
     }
     if submission.product_id != product_id {
-        return Err(AppError::invalid(
-            "innsendingen hører ikke til produktet / the submission does not belong to the product",
-        ));
+        return Err(AppError::invalid(Msg::new("msg_submission_not_of_product")));
     }
     let runs = market.stores.market.runs(submission.id).await?;
     // The newest finished run of the whole suite (a re-run of one scenario never counts).
@@ -516,16 +517,10 @@ pub async fn request_listing(
         .iter()
         .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
     else {
-        return Err(AppError::Refused(
-            "kjøringen er ikke ferdig ennå / the run has not finished yet".into(),
-        ));
+        return Err(AppError::Refused(Msg::new("msg_run_not_finished")));
     };
     if !run.godkjent() {
-        return Err(AppError::Refused(
-            "bare en godkjent versjon kan sendes til vurdering; rett feilene i rapporten og last opp på nytt / \
-             only a godkjent version can be submitted for listing; fix the failures in the report and upload again"
-                .into(),
-        ));
+        return Err(AppError::Refused(Msg::new("msg_only_godkjent")));
     }
     let user = actor.user()?;
     let new = NewCase {
@@ -608,14 +603,8 @@ pub async fn decide(
 ) -> Result<Decided, AppError> {
     let user = actor.require(policy::DECIDERS)?.clone();
     let decision = Decision::parse(&input.decision)
-        .ok_or_else(|| AppError::invalid("velg godkjenn eller avslå / choose approve or reject"))?;
-    let note = check_text(
-        &input.note,
-        "begrunnelse / note",
-        MAX_NOTE_CHARS,
-        true,
-        Lines::Many,
-    )?;
+        .ok_or_else(|| AppError::invalid(Msg::new("msg_choose_decision")))?;
+    let note = check_text(&input.note, "field_note", MAX_NOTE_CHARS, true, Lines::Many)?;
     market
         .stores
         .market
@@ -645,7 +634,7 @@ pub async fn decide(
                         "system:governance",
                         "review.escalate",
                         &subject,
-                        Some("fagpersonene er uenige / the reviewers disagree"),
+                        Some(&Msg::new("audit_reviewers_disagree").both()),
                         json!({ "to": Role::Beslutningsgruppe }),
                     )),
                     CaseState::Approved => events.push(audit.event(
@@ -751,7 +740,7 @@ pub async fn change_listing(
     actor.require(policy::REVIEWERS)?;
     let reason = check_text(
         &change.reason,
-        "begrunnelse / reason",
+        "field_reason",
         MAX_NOTE_CHARS,
         true,
         Lines::Many,

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`: everything the web pages can do, for machines (API tokens) and
 //! scripts (the session cookie plus the `X-CSRF-Token` header). Errors use the one shape of
-//! [`AppError`]. The routes are listed in [`ROUTES`] and described in `openapi.json` (checked in,
+//! [`AppError`], their message in the language of `Accept-Language` (bokmål by default; see
+//! [`super::refusals`]). The routes are listed in [`ROUTES`] and described in `openapi.json` (checked in,
 //! served at `/api/v1/openapi.json`; a test keeps the two in step).
 
 use std::convert::Infallible;
@@ -21,6 +22,7 @@ use crate::error::AppError;
 use crate::http::auth;
 use crate::http::csrf::{self, Csrf, CsrfJson};
 use crate::http::server::AppState;
+use crate::i18n::Msg;
 use crate::picker::ProductChoice;
 use crate::policy::Actor;
 use crate::service::{
@@ -103,60 +105,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/nights", get(nights))
         .route("/api/v1/nights/{night}", get(night))
         .route("/api/v1/nights/{night}/junit.xml", get(night_junit))
-        .layer(axum::middleware::from_fn(json_errors))
-}
-
-/// Requests axum's extractors refuse before a handler runs (a malformed id, query or JSON body,
-/// a wrong content type) get the API's one error shape too.
-async fn json_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/event-stream"));
-    if !status.is_client_error() || is_json {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 16 * 1024)
-        .await
-        .unwrap_or_default();
-    let message = String::from_utf8_lossy(&bytes).trim().to_owned();
-    let message = if message.is_empty() {
-        status
-            .canonical_reason()
-            .unwrap_or("invalid request")
-            .to_owned()
-    } else {
-        message
-    };
-    let code = match status {
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_FOUND => "not_found",
-        _ => "invalid_input",
-    };
-    // A body that parses but lacks fields is a 422 from axum; it is the caller's input: 400.
-    let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
-        StatusCode::BAD_REQUEST
-    } else {
-        status
-    };
-    let mut answer = (
-        status,
-        Json(json!({ "error": { "code": code, "message": message } })),
-    )
-        .into_response();
-    // Headers the refusal carried (a 405's `Allow`) stay; the body's own are replaced.
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            answer.headers_mut().append(name, value.clone());
-        }
-    }
-    answer
 }
 
 async fn notifications(
@@ -325,10 +273,12 @@ async fn products(State(state): State<AppState>, actor: Actor) -> Result<Json<Va
 async fn product(
     State(state): State<AppState>,
     actor: Actor,
+    headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, AppError> {
+    let lang = super::refusals::accept_language(&headers);
     Ok(Json(
-        serde_json::to_value(service::product(&state, &actor, id).await?)
+        serde_json::to_value(service::product(&state, &actor, id, lang).await?)
             .map_err(|e| AppError::Internal(Box::new(e)))?,
     ))
 }
@@ -566,13 +516,14 @@ async fn audit(
     // Who may not read the trail learns that before anything about the query.
     actor.require(crate::policy::AUDITORS)?;
     let limit = match pairs.iter().rev().find(|(k, _)| k == "limit") {
-        Some((_, v)) => v.trim().parse::<u32>().map_err(|_| {
-            AppError::invalid("limit tar et heltall fra 0 / limit takes a whole number from 0")
-        })?,
+        Some((_, v)) => v
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| AppError::invalid(crate::i18n::Msg::new("msg_audit_limit")))?,
         None => 100,
     };
     let (filter, cursor) =
-        TrailFilter::parse(pairs).map_err(|e| AppError::invalid(e.to_string()))?;
+        TrailFilter::parse(pairs).map_err(|e| AppError::invalid(Msg::from(&e)))?;
     let cursor = match cursor {
         Cursor::Newest => Cursor::After(0),
         c => c,
@@ -591,9 +542,7 @@ pub fn too_large(limit: u64) -> AppError {
     } else {
         format!("{} KiB", limit.div_ceil(1024))
     };
-    AppError::TooLarge(format!(
-        "opplastingen er større enn grensen på {shown} / the upload is larger than the limit of {shown}"
-    ))
+    AppError::TooLarge(Msg::new("msg_upload_too_large").arg("limit", shown))
 }
 
 /// An upload form as read: the upload for the core, and the CSRF token it carried.
@@ -605,7 +554,7 @@ pub struct UploadForm {
 
 /// Why a body is not an upload form: another media type (415), or a multipart one without its
 /// boundary (400).
-fn not_a_form(headers: &HeaderMap) -> AppError {
+pub fn not_a_form(headers: &HeaderMap) -> AppError {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -614,13 +563,9 @@ fn not_a_form(headers: &HeaderMap) -> AppError {
         .to_ascii_lowercase()
         .starts_with("multipart/form-data")
     {
-        AppError::invalid(
-            "skjemaet mangler sin boundary (multipart/form-data; boundary=…) / the form has no boundary (multipart/form-data; boundary=…)",
-        )
+        AppError::invalid(Msg::new("msg_no_boundary"))
     } else {
-        AppError::UnsupportedMediaType(
-            "en opplasting sendes som multipart/form-data med feltene product, version, changelog og component / an upload is sent as multipart/form-data with the fields product, version, changelog and component".into(),
-        )
+        AppError::UnsupportedMediaType(Msg::new("msg_not_multipart"))
     }
 }
 
@@ -632,14 +577,13 @@ fn not_a_form(headers: &HeaderMap) -> AppError {
 /// the limit.
 pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadForm, AppError> {
     // One mapping for every read: over the limit is a 413 naming it, anything else a 400 naming what.
-    let failed = |e: axum::extract::multipart::MultipartError, what: &str| {
+    // The parser's own words (English, technical) go to the log, not into the message.
+    let failed = |e: axum::extract::multipart::MultipartError, what: Msg| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             too_large(limit)
         } else {
-            AppError::invalid(format!(
-                "{what} kunne ikke leses / could not be read: {}",
-                e.body_text()
-            ))
+            tracing::debug!(error = %e.body_text(), "an upload form could not be read");
+            AppError::invalid(Msg::new("msg_unreadable").msg("what", what))
         }
     };
     let UploadForm {
@@ -650,7 +594,7 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| failed(e, "skjemaet / the form"))?
+        .map_err(|e| failed(e, Msg::new("what_form")))?
     {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "component" {
@@ -663,7 +607,7 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
             upload.bytes = field
                 .bytes()
                 .await
-                .map_err(|e| failed(e, "filen / the file"))?
+                .map_err(|e| failed(e, Msg::new("what_file")))?
                 .to_vec();
             continue;
         }
@@ -671,18 +615,15 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| failed(e, &format!("feltet / field {name}")))?;
+            .map_err(|e| failed(e, Msg::new("what_field").arg("name", &name)))?;
         if !matches!(
             name.as_str(),
             "product" | "new_product" | "new_product_name" | "version" | "changelog" | "csrf"
         ) {
             continue;
         }
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-            AppError::invalid(format!(
-                "feltet {name} er ikke gyldig UTF-8 / field {name} is not valid UTF-8"
-            ))
-        })?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| AppError::invalid(Msg::new("msg_not_utf8").arg("name", &name)))?;
         match name.as_str() {
             "product" => upload.product = text,
             "new_product" => {

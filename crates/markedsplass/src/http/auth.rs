@@ -235,8 +235,7 @@ pub async fn check_origin(
     if unsafe_method && (has_session || login) && !same_origin(request.headers()) {
         return AppError::BadRequest {
             code: "cross_origin",
-            message: "forespørselen kom fra et annet nettsted / the request came from another site"
-                .into(),
+            message: crate::i18n::Msg::new("msg_cross_origin"),
         }
         .into_response();
     }

@@ -65,10 +65,7 @@ pub fn check(actor: &Actor, given: Option<&str>) -> Result<(), AppError> {
             } else {
                 Err(AppError::BadRequest {
                     code: "csrf",
-                    message:
-                        "skjemaet er utløpt eller kom ikke fra sandkasse; last siden på nytt / \
-                              the form expired or did not come from sandkasse; reload the page"
-                            .into(),
+                    message: crate::i18n::Msg::new("msg_csrf"),
                 })
             }
         }

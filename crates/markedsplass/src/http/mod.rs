@@ -13,6 +13,9 @@
 //!   only with the session's CSRF token;
 //! - [`page`] — what every page needs, and `PageError`, the error a page handler returns;
 //! - [`error`] — [`crate::AppError`]'s status, stable code and one JSON shape;
+//! - [`refusals`] — the middleware over every route that answers every refusal (a handler's
+//!   error, an extractor's rejection, 404, 405, 413, a panic) in the request's language and its
+//!   side's shape: the JSON error under `/api/`, the error page elsewhere;
 //! - [`connections`] — the accept loop: timeouts, connection caps, bounded draining.
 
 pub mod api;
@@ -21,6 +24,7 @@ pub mod connections;
 pub mod csrf;
 pub mod error;
 pub mod page;
+pub mod refusals;
 pub mod self_service;
 pub mod server;
 pub mod web;

@@ -4,37 +4,35 @@
 //!
 //! A page handler returns `Result<Response, PageError>` and uses `?` on the operations it calls.
 //! Rendering an error needs the request's page (its language, its caller, its path for the way
-//! back after login), which an error value does not carry; so [`render_errors`], the middleware
-//! over the pages, lends each request a slot the `Page` extractor fills, and renders a handler's
-//! `PageError` with it.
+//! back after login), which an error value does not carry; so the middleware over every route
+//! ([`super::refusals`]) lends each request a [`Slot`] the `Page` extractor fills, and renders the
+//! error with it — or, for a request refused before its handler ran, with a page it builds
+//! ([`Page::for_refusal`]).
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{FromRequestParts, Request};
+use axum::extract::FromRequestParts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use minijinja::{Value as J, context};
 
 use super::server::AppState;
-use super::web::LANGUAGES;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::policy::Actor;
 use crate::store::StoreError;
 
 const LANG_COOKIE: &str = "sandkasse_lang";
 
 /// The request's language: `?lang=` first, then the cookie, then bokmål.
-fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
+fn language(headers: &HeaderMap, query: Option<&str>) -> Lang {
     let from_query = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")));
     let jar = CookieJar::from_headers(headers);
-    let chosen = from_query
-        .map(str::to_owned)
-        .or_else(|| jar.get(LANG_COOKIE).map(|c| c.value().to_owned()));
-    chosen
-        .and_then(|c| LANGUAGES.iter().find(|l| **l == c).copied())
-        .unwrap_or(LANGUAGES[0])
+    from_query
+        .and_then(Lang::parse)
+        .or_else(|| jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())))
+        .unwrap_or_default()
 }
 
 /// What every page needs, extracted from the request: the state, the caller, the language, the
@@ -43,7 +41,7 @@ fn language(headers: &HeaderMap, query: Option<&str>) -> &'static str {
 pub struct Page {
     pub(super) state: AppState,
     pub(super) actor: Actor,
-    lang: &'static str,
+    pub(super) lang: Lang,
     path: String,
     set_lang: bool,
 }
@@ -56,14 +54,7 @@ impl FromRequestParts<AppState> for Page {
         state: &AppState,
     ) -> Result<Page, Response> {
         let actor = Actor::from_request_parts(parts, state).await?;
-        let query = parts.uri.query();
-        let page = Page {
-            state: state.clone(),
-            actor,
-            lang: language(&parts.headers, query),
-            path: parts.uri.path().to_owned(),
-            set_lang: query.is_some_and(|q| q.contains("lang=")),
-        };
+        let page = Page::with_actor(state, parts, actor);
         if let Some(Slot(slot)) = parts.extensions.get::<Slot>() {
             *slot.lock().expect("page slot") = Some(page.clone());
         }
@@ -72,6 +63,29 @@ impl FromRequestParts<AppState> for Page {
 }
 
 impl Page {
+    fn with_actor(state: &AppState, parts: &axum::http::request::Parts, actor: Actor) -> Page {
+        let query = parts.uri.query();
+        Page {
+            state: state.clone(),
+            actor,
+            lang: language(&parts.headers, query),
+            path: parts.uri.path().to_owned(),
+            set_lang: query.is_some_and(|q| q.contains("lang=")),
+        }
+    }
+
+    /// The page of a request refused before a handler extracted its own: the caller as far as
+    /// they can be identified (else anonymous), the request's language.
+    pub(super) async fn for_refusal(
+        state: &AppState,
+        parts: &mut axum::http::request::Parts,
+    ) -> Page {
+        let actor = Actor::from_request_parts(parts, state)
+            .await
+            .unwrap_or(Actor::Anonymous);
+        Page::with_actor(state, parts, actor)
+    }
+
     pub(super) fn render(&self, status: StatusCode, template: &str, ctx: J) -> Response {
         let user = match &self.actor {
             Actor::User { user, .. } => {
@@ -80,11 +94,11 @@ impl Page {
             Actor::Anonymous => J::from(()),
         };
         let base = context! {
-            lang => self.lang,
+            lang => self.lang.as_str(),
             user => user,
             csrf => self.actor.csrf(),
             path => self.path,
-            other_lang => if self.lang == "nb" { "en" } else { "nb" },
+            other_lang => self.lang.other().as_str(),
         };
         let merged = context! { ..ctx, ..base };
         match self.state.templates.render(template, merged) {
@@ -92,7 +106,7 @@ impl Page {
                 let mut response = (status, Html(html)).into_response();
                 if self.set_lang
                     && let Ok(v) = HeaderValue::from_str(
-                        &cookie::Cookie::build((LANG_COOKIE, self.lang))
+                        &cookie::Cookie::build((LANG_COOKIE, self.lang.as_str()))
                             .path("/")
                             .max_age(cookie::time::Duration::days(365))
                             .same_site(cookie::SameSite::Lax)
@@ -115,20 +129,18 @@ impl Page {
         self.render(StatusCode::OK, template, ctx)
     }
 
-    /// An error as a page; a request that needs a login goes to the login page and back.
+    /// An error as a page in the page's language; a request that needs a login goes to the login
+    /// page and back.
     pub(super) fn error(&self, error: &AppError) -> Response {
         if matches!(error, AppError::Unauthorized(_)) && matches!(self.actor, Actor::Anonymous) {
             return Redirect::to(&format!("/logg-inn?neste={}", encode(&self.path)))
                 .into_response();
         }
         let (status, code) = error.status_and_code();
-        if let AppError::Internal(cause) = error {
-            tracing::error!(error = %cause, "internal error");
-        }
         self.render(
             status,
             "error.html",
-            context! { status => status.as_u16(), code => code, message => error.to_string() },
+            context! { status => status.as_u16(), code => code, message => error.text(self.lang) },
         )
     }
 }
@@ -145,7 +157,7 @@ fn encode(path: &str) -> String {
 }
 
 /// The error of a page handler: rendered as the page's error view (or, for a visitor who must log
-/// in, a redirect to the login page and back) by [`render_errors`].
+/// in, a redirect to the login page and back) by [`super::refusals`].
 #[derive(Debug)]
 pub struct PageError(pub AppError);
 
@@ -162,40 +174,20 @@ impl From<StoreError> for PageError {
 }
 
 impl IntoResponse for PageError {
-    /// A placeholder carrying the error; [`render_errors`] replaces it with the page.
+    /// The error's own response, which carries it to [`super::refusals`].
     fn into_response(self) -> Response {
-        let mut response = Response::default();
-        response.extensions_mut().insert(Failure(Arc::new(self.0)));
-        response
+        self.0.into_response()
     }
 }
 
-/// A page handler's error on its way to [`render_errors`].
-#[derive(Debug, Clone)]
-struct Failure(Arc<AppError>);
-
-/// Where the `Page` extractor leaves the request's page for [`render_errors`].
+/// Where the `Page` extractor leaves the request's page for [`super::refusals`].
 #[derive(Debug, Clone, Default)]
-struct Slot(Arc<Mutex<Option<Page>>>);
+pub(super) struct Slot(Arc<Mutex<Option<Page>>>);
 
-/// Middleware over the pages: a handler's [`PageError`] becomes the error view of the page the
-/// handler extracted, with the same status, message and headers as that page's own rendering.
-pub async fn render_errors(mut request: Request, next: Next) -> Response {
-    let slot = Slot::default();
-    request.extensions_mut().insert(slot.clone());
-    let mut response = next.run(request).await;
-    let Some(Failure(error)) = response.extensions_mut().remove::<Failure>() else {
-        return response;
-    };
-    let page = slot.0.lock().expect("page slot").take();
-    match page {
-        Some(page) => page.error(&error),
-        None => {
-            // Every page handler extracts its `Page` first; a handler without one answers plainly.
-            tracing::error!(error = %error, "a page error without its page");
-            let (status, _) = error.status_and_code();
-            (status, error.to_string()).into_response()
-        }
+impl Slot {
+    /// The page a handler extracted, if it got that far.
+    pub(super) fn take(&self) -> Option<Page> {
+        self.0.lock().expect("page slot").take()
     }
 }
 
@@ -206,14 +198,14 @@ mod tests {
     #[test]
     fn language_comes_from_query_then_cookie_then_default() {
         let mut h = HeaderMap::new();
-        assert_eq!(language(&h, None), "nb");
-        assert_eq!(language(&h, Some("lang=en")), "en");
-        assert_eq!(language(&h, Some("lang=xx")), "nb");
+        assert_eq!(language(&h, None), Lang::Nb);
+        assert_eq!(language(&h, Some("lang=en")), Lang::En);
+        assert_eq!(language(&h, Some("lang=xx")), Lang::Nb);
         h.insert(
             header::COOKIE,
             HeaderValue::from_static("sandkasse_lang=en"),
         );
-        assert_eq!(language(&h, None), "en");
-        assert_eq!(language(&h, Some("q=a&lang=nb")), "nb");
+        assert_eq!(language(&h, None), Lang::En);
+        assert_eq!(language(&h, Some("q=a&lang=nb")), Lang::Nb);
     }
 }

@@ -78,8 +78,8 @@ fn secret(mut response: Response) -> Response {
 }
 
 /// A refused form's status and message (a 4xx: the caller can act on it).
-fn refusal(e: &AppError) -> (StatusCode, String) {
-    (e.status_and_code().0, e.to_string())
+fn refusal(e: &AppError, lang: crate::i18n::Lang) -> (StatusCode, String) {
+    (e.status_and_code().0, e.text(lang))
 }
 
 // ---- a vendor's API tokens ----
@@ -120,7 +120,7 @@ async fn create_token(
             ))
         }
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_))) => {
-            let (status, message) = refusal(&e);
+            let (status, message) = refusal(&e, page.lang);
             render_tokens(&page, status, J::from(()), Some(message)).await
         }
         Err(e) => Err(e.into()),
@@ -134,7 +134,7 @@ async fn revoke_token(
 ) -> Result<Response, PageError> {
     policy::token_manager(&page.actor)?;
     if let Err(e) = form.check() {
-        let (status, message) = refusal(&e);
+        let (status, message) = refusal(&e, page.lang);
         return render_tokens(&page, status, J::from(()), Some(message)).await;
     }
     crate::tokens::revoke(&page.state, &page.actor, id).await?;
@@ -178,7 +178,7 @@ async fn create_organisation(
     match crate::admin::create_organisation(&page.state, &page.actor, &form.name).await {
         Ok(_) => Ok(Redirect::to("/admin#organisations-h").into_response()),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_))) => {
-            let (status, message) = refusal(&e);
+            let (status, message) = refusal(&e, page.lang);
             let form = context! { organisation_name => form.name };
             render_admin(&page, status, Some(("organisation", message)), form).await
         }
@@ -227,7 +227,7 @@ async fn create_user(
             .await?,
         )),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_))) => {
-            let (status, message) = refusal(&e);
+            let (status, message) = refusal(&e, page.lang);
             let form = context! { username => form.username, role => form.role, organisation => form.organisation };
             render_admin(&page, status, Some(("user", message)), form).await
         }
@@ -267,7 +267,7 @@ async fn after_change(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/brukere/{id}")).into_response()),
         Err(e @ (AppError::BadRequest { .. } | AppError::Conflict(_) | AppError::Refused(_))) => {
-            let (status, message) = refusal(&e);
+            let (status, message) = refusal(&e, page.lang);
             render_user(page, id, status, Some(message), None).await
         }
         Err(e) => Err(e.into()),
@@ -381,7 +381,7 @@ async fn change_password(
     if form.new != form.repeat {
         let e =
             AppError::invalid("de to nye passordene er ikke like / the two new passwords differ");
-        let (status, message) = refusal(&e);
+        let (status, message) = refusal(&e, page.lang);
         return Ok(render_password(&page, status, Some(message)));
     }
     let (state, now) = (&page.state, page.state.clock.now());
@@ -389,7 +389,7 @@ async fn change_password(
         let e = AppError::TooManyRequests {
             seconds: wait.as_secs_f64().ceil() as u64,
         };
-        let (status, message) = refusal(&e);
+        let (status, message) = refusal(&e, page.lang);
         return Ok(render_password(&page, status, Some(message)));
     }
     let changed = state
@@ -418,7 +418,7 @@ async fn change_password(
         }
         Err(e) => match AppError::from(e) {
             e @ AppError::BadRequest { .. } => {
-                let (status, message) = refusal(&e);
+                let (status, message) = refusal(&e, page.lang);
                 Ok(render_password(&page, status, Some(message)))
             }
             e => Err(e.into()),

@@ -18,8 +18,11 @@
 //! | `GET /ready`  | 200 `{"status":"ready"}` when the database answers, else 503 in the [`AppError`] shape |
 //!
 //! Every request is logged by tower-http's `TraceLayer` (method and path — never the query —,
-//! status, milliseconds); a handler that panics is answered with 500 in the shape of its side
-//! (`CatchPanicLayer`); request bodies are capped at `max_upload_bytes`.
+//! status, milliseconds); a handler that panics is answered with 500 (`CatchPanicLayer`);
+//! request bodies are capped at `max_upload_bytes`. Every refusal — a handler's error, an
+//! extractor's rejection, an unknown path or method, a panic — is answered by
+//! [`super::refusals::answer`] in the request's language, as JSON under `/api/` and as the error
+//! page elsewhere.
 
 use std::any::Any;
 use std::future::Future;
@@ -111,15 +114,20 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
-        .merge(crate::http::api::routes().layer(CatchPanicLayer::custom(api_panic as PanicPage)))
-        .merge(crate::http::web::routes().layer(CatchPanicLayer::custom(page_panic as PanicPage)))
+        .merge(crate::http::api::routes())
+        .merge(crate::http::web::routes())
         .fallback(not_found)
+        .layer(catch_panics())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_oversized,
         ))
         .layer(middleware::from_fn(crate::http::auth::check_origin))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::refusals::answer,
+        ))
         .layer(middleware::from_fn(crate::http::web::security_headers))
         .layer(
             TraceLayer::new_for_http()
@@ -134,7 +142,7 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// How a handler's panic is answered; the cause is logged, never sent.
-type PanicPage = fn(Box<dyn Any + Send + 'static>) -> Response;
+pub type PanicAnswer = fn(Box<dyn Any + Send + 'static>) -> Response;
 
 fn panic_cause(payload: &(dyn Any + Send)) -> String {
     payload
@@ -144,15 +152,16 @@ fn panic_cause(payload: &(dyn Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic payload".to_owned())
 }
 
-/// An API handler's panic: the JSON error shape, `internal`.
-fn api_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
-    AppError::Internal(format!("panic: {}", panic_cause(payload.as_ref())).into()).into_response()
+/// The layer that answers a handler's panic with a 500 (the cause logged, never sent), for
+/// [`super::refusals::answer`] to show as its side does.
+pub fn catch_panics() -> CatchPanicLayer<PanicAnswer> {
+    CatchPanicLayer::custom(panicked as PanicAnswer)
 }
 
-/// A page handler's panic: a page that says so.
-fn page_panic(payload: Box<dyn Any + Send + 'static>) -> Response {
-    tracing::error!(cause = %panic_cause(payload.as_ref()), "panic while handling a request");
-    crate::http::web::internal_error_page()
+/// A handler's panic: an internal error (its cause logged), which
+/// [`super::refusals::answer`] shows as its side does.
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
+    AppError::Internal(format!("panic: {}", panic_cause(payload.as_ref())).into()).into_response()
 }
 
 /// An API request that declares a body over `max_upload_bytes` is refused with 413 before any of
@@ -175,13 +184,10 @@ async fn refuse_oversized(State(state): State<AppState>, request: Request, next:
     }
 }
 
-/// Unknown paths: the JSON error shape under `/api/`, an HTML page elsewhere.
-async fn not_found(request: Request) -> Response {
-    if request.uri().path().starts_with("/api/") {
-        AppError::NotFound.into_response()
-    } else {
-        crate::http::web::not_found_page(&request)
-    }
+/// Unknown paths: a 404, in the JSON error shape under `/api/` and as the error page elsewhere
+/// ([`super::refusals::answer`]).
+async fn not_found() -> AppError {
+    AppError::NotFound
 }
 
 async fn health() -> Json<Value> {
@@ -293,43 +299,27 @@ mod tests {
 
     use super::*;
 
-    async fn answer(layer: PanicPage) -> (StatusCode, String, String) {
+    #[tokio::test]
+    async fn a_panic_is_an_internal_error_that_keeps_its_cause() {
         async fn boom() -> Response {
             panic!("secret cause")
         }
-        let router: Router = Router::new()
-            .route("/x", get(boom))
-            .layer(CatchPanicLayer::custom(layer));
+        let router: Router = Router::new().route("/x", get(boom)).layer(catch_panics());
         let response = router
             .oneshot(axum::http::Request::get("/x").body(Body::empty()).unwrap())
             .await
             .unwrap();
-        let status = response.status();
-        let kind = response
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let failure = response.extensions().get::<crate::http::error::Failure>();
+        assert!(
+            failure.is_some_and(|f| matches!(*f.0, AppError::Internal(_))),
+            "the error travels to the middleware that answers it"
+        );
         let body = axum::body::to_bytes(response.into_body(), 1 << 20)
             .await
             .unwrap();
-        (status, kind, String::from_utf8_lossy(&body).into_owned())
-    }
-
-    #[tokio::test]
-    async fn a_panic_is_a_500_in_the_shape_of_its_side_and_keeps_its_cause() {
-        let (status, kind, body) = answer(api_panic).await;
-        assert_eq!(
-            (status, kind.as_str()),
-            (StatusCode::INTERNAL_SERVER_ERROR, "application/json")
-        );
+        let body = String::from_utf8_lossy(&body);
         assert!(body.contains("\"code\":\"internal\""), "{body}");
-        assert!(!body.contains("secret cause"), "{body}");
-        let (status, kind, body) = answer(page_panic).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert!(kind.starts_with("text/html"), "{kind}");
-        assert!(body.contains("Intern feil / Internal error"), "{body}");
         assert!(!body.contains("secret cause"), "{body}");
     }
 }

@@ -11,10 +11,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use minijinja::{Environment, Value as J, context};
@@ -23,10 +24,11 @@ use serde::Deserialize;
 use super::api::{self, UploadForm};
 use super::auth;
 use super::csrf::{self, CsrfForm, CsrfFormRejection};
-use super::page::{self, Page, PageError};
+use super::page::{Page, PageError};
 use super::self_service::confirmed;
 use super::server::AppState;
 use crate::error::AppError;
+use crate::i18n::{self, Lang};
 use crate::policy;
 use crate::service::{
     self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
@@ -127,9 +129,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The texts, by language and key.
-const I18N: &str = include_str!("../../../../web/i18n.toml");
-
 /// The static assets: `(file name, content type, content)`.
 const STATIC: &[(&str, &str, &str)] = &[
     (
@@ -149,9 +148,6 @@ const STATIC: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// The languages of the UI; the first is the default.
-pub const LANGUAGES: &[&str] = &["nb", "en"];
-
 /// The template environment and the texts.
 pub struct Templates {
     env: Environment<'static>,
@@ -169,11 +165,6 @@ impl Default for Templates {
     }
 }
 
-/// The texts of `web/i18n.toml`, parsed.
-pub fn texts() -> BTreeMap<String, BTreeMap<String, String>> {
-    toml::from_str(I18N).expect("web/i18n.toml is valid (checked by a test)")
-}
-
 impl Templates {
     pub fn new() -> Templates {
         let mut env = Environment::new();
@@ -184,37 +175,28 @@ impl Templates {
             env.add_template(name, source)
                 .expect("templates parse (checked by a test)");
         }
-        let texts = std::sync::Arc::new(texts());
-        let text = move |state: &minijinja::State, key: &str| -> String {
-            let lang = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "nb".into());
-            texts
-                .get(&lang)
-                .and_then(|t| t.get(key))
-                .cloned()
-                .unwrap_or_else(|| key.to_owned())
-        };
         // t("key") in the page's language; a missing key shows itself (and fails the i18n test).
-        env.add_function("t", text.clone());
+        env.add_function("t", |state: &minijinja::State, key: &str| -> String {
+            i18n::text(page_lang(state), key).to_owned()
+        });
         // A listing's status (`crate::listing::ListingStatus`) as every page shows it.
-        env.add_filter("status", move |state: &minijinja::State, status: String| {
-            let label = text(state, &format!("status_{status}"));
+        env.add_filter("status", |state: &minijinja::State, status: String| {
+            let label = i18n::text(page_lang(state), &format!("status_{status}")).to_owned();
             let status = sandkasse_suite::markup::escape(&status);
             J::from_safe_string(format!(
                 "<span class=\"status {status}\" data-status=\"{status}\">{}</span>",
                 sandkasse_suite::markup::escape(&label)
             ))
         });
-        // A text in the page's language from a `{nb, en}` object (suite texts).
+        // A text in the page's language from a `{nb, en}` object (the suite's titles), or from a
+        // stored `bokmål / English` text (run errors, listing reasons, the suite's reasons).
         env.add_filter("lang", |state: &minijinja::State, value: J| -> J {
-            let lang = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "nb".into());
+            let lang = page_lang(state);
+            if let Some(text) = value.as_str() {
+                return J::from(i18n::one_side(text, lang).into_owned());
+            }
             value
-                .get_attr(&lang)
+                .get_attr(lang.as_str())
                 .ok()
                 .filter(|v| !v.is_undefined())
                 .unwrap_or(value)
@@ -256,6 +238,14 @@ impl Templates {
     }
 }
 
+/// The language of the page being rendered (its context's `lang`).
+fn page_lang(state: &minijinja::State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|l| l.as_str().and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
 /// A local path to go back to after login (never another site).
 fn safe_next(next: Option<&str>) -> Option<&str> {
     // Browsers drop tabs and newlines from URLs (`/\t/evil` becomes `//evil`): only plain paths.
@@ -288,7 +278,6 @@ pub fn routes() -> Router<AppState> {
         .route("/natt", get(nights_page))
         .route("/natt/{night}", get(night_page))
         .merge(super::self_service::routes())
-        .layer(middleware::from_fn(page::render_errors))
 }
 
 /// Every page route as `(method, path)`, for the authorisation test.
@@ -349,24 +338,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("same-origin"),
     );
     response
-}
-
-/// The HTML 404 of unknown paths (no state: the plain page in bokmål and English).
-pub fn not_found_page(request: &Request) -> Response {
-    let _ = request;
-    let body = "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Ikke funnet / Not found</title>\
-                <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\"><h1>Ikke funnet / Not found</h1>\
-                <p><a href=\"/\">Til oversikten / To the catalogue</a></p></main></body></html>";
-    (StatusCode::NOT_FOUND, Html(body)).into_response()
-}
-
-/// The page of an internal error (a handler that panicked): no layout state is needed.
-pub fn internal_error_page() -> Response {
-    let body = "<!doctype html><html lang=\"nb\"><head><meta charset=\"utf-8\"><title>Intern feil / Internal error</title>\
-                <link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main id=\"main\"><h1>Intern feil / Internal error</h1>\
-                <p>Feilen er logget. / The error has been logged.</p>\
-                <p><a href=\"/\">Til oversikten / To the catalogue</a></p></main></body></html>";
-    (StatusCode::INTERNAL_SERVER_ERROR, Html(body)).into_response()
 }
 
 async fn asset(Path(file): Path<String>) -> Response {
@@ -444,7 +415,7 @@ async fn login(
         // A refused login is the login form again, with the reason.
         Err(e) => {
             let (status, _) = e.status_and_code();
-            let message = e.to_string();
+            let message = e.text(page.lang);
             Ok(page.render(
                 status,
                 "login.html",
@@ -497,7 +468,11 @@ async fn upload_page(page: Page) -> Result<Response, PageError> {
 
 /// An upload refused for what it holds is the upload form again, with the reason (and the fields
 /// as far as they were read); only an internal error is the error page.
-async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError> {
+async fn upload(
+    page: Page,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     policy::vendor_organisation(actor)?;
     let limit_mib = state.config.max_upload_bytes.div_ceil(1 << 20);
@@ -507,8 +482,12 @@ async fn upload(page: Page, multipart: Multipart) -> Result<Response, PageError>
         page.render(
             status,
             "upload.html",
-            context! { error => e.to_string(), form => form, limit_mib => limit_mib, products => products },
+            context! { error => e.text(page.lang), form => form, limit_mib => limit_mib, products => products },
         )
+    };
+    let multipart = match multipart {
+        Ok(multipart) => multipart,
+        Err(_) => return Ok(again(api::not_a_form(&headers), context! {})),
     };
     let UploadForm {
         upload,
@@ -664,7 +643,7 @@ async fn render_product(
     refused: Option<RefusedChange>,
 ) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let view = service::product(state, actor, id).await?;
+    let view = service::product(state, actor, id, page.lang).await?;
     // The listed version's result per vilkår, for everyone who may see the product.
     let results = match view.catalogue.as_ref().and_then(|c| c.last_run_id) {
         Some(run) => crate::results::of_run(state, run).await?,
@@ -768,7 +747,7 @@ async fn change_listing(
         Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
             let refused = RefusedChange {
                 action: action.as_str(),
-                message: e.to_string(),
+                message: e.text(page.lang),
                 reason: change.reason,
             };
             render_product(&page, id, e.status_and_code().0, Some(refused)).await
@@ -844,7 +823,7 @@ async fn decide(
 ) -> Result<Response, PageError> {
     let refused = |e: AppError, note: String| {
         let (status, _) = e.status_and_code();
-        render_case(&page, id, status, Some((e.to_string(), note)))
+        render_case(&page, id, status, Some((e.text(page.lang), note)))
     };
     let form = match form {
         Ok(CsrfForm(form)) => form,
@@ -937,11 +916,11 @@ mod tests {
 
     #[test]
     fn every_text_exists_in_every_language_and_every_used_key_exists() {
-        let texts = texts();
+        let texts = i18n::texts();
         let nb = &texts["nb"];
-        for lang in LANGUAGES {
+        for lang in Lang::ALL.map(Lang::as_str) {
             let t = texts
-                .get(*lang)
+                .get(lang)
                 .unwrap_or_else(|| panic!("no [{lang}] in web/i18n.toml"));
             let missing: Vec<_> = nb.keys().filter(|k| !t.contains_key(*k)).collect();
             let extra: Vec<_> = t.keys().filter(|k| !nb.contains_key(*k)).collect();
@@ -992,7 +971,13 @@ mod tests {
             ),
             ("outcome_", &["pass", "fail", "not-applicable", "error"]),
             ("decision_", &["approve", "reject"]),
-            ("error_", &["400", "401", "403", "404", "409", "413", "422"]),
+            (
+                "error_",
+                &[
+                    "400", "401", "403", "404", "405", "409", "413", "415", "422", "429", "500",
+                    "503",
+                ],
+            ),
             ("reason_for_", &["suspend", "reinstate", "delist"]),
             ("action_", &["suspend", "reinstate", "delist"]),
             ("decided_", &["approve", "reject"]),

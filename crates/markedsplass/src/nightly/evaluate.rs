@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{ACTOR, Entry, Figures, NightlyError};
+use crate::i18n::{Lang, Msg, one_side};
 use crate::market::Market;
 use crate::store::{NewNotification, Night, RiskChange, Run, RunState, StoreError};
 
@@ -84,16 +85,29 @@ pub(super) async fn entry(
         l.state == crate::store::ListingState::Listed && l.submission_id == run.submission_id
     }) {
         let passing = run.godkjent();
-        let what = if run.state == RunState::Error {
-            format!(
-                "kjøringen feilet / the run failed: {}",
-                run.error.clone().unwrap_or_default()
-            )
-        } else {
-            format!(
-                "skal-vilkår som feiler / failing skal-vilkår: {}",
-                failing_skal.join(", ")
-            )
+        // Stored in both languages (`Msg::both`); the run's own error is stored so already.
+        let what = |lang: Lang| {
+            let what = if run.state == RunState::Error {
+                let error = run.error.as_deref().unwrap_or_default();
+                Msg::new("night_run_failed").arg("error", one_side(error, lang))
+            } else {
+                Msg::new("night_failing_skal").arg("vilkar", failing_skal.join(", "))
+            };
+            what.render(lang)
+        };
+        let both = |key: &'static str, days: Option<u32>| {
+            let text = |lang| {
+                let mut m = Msg::new(key)
+                    .arg("product", &product.name)
+                    .arg("version", &submission.version)
+                    .arg("run", run.id)
+                    .arg("what", what(lang));
+                if let Some(days) = days {
+                    m = m.arg("days", days);
+                }
+                m.render(lang)
+            };
+            format!("{} / {}", text(Lang::Nb), text(Lang::En))
         };
         // The grace period counts nights, not the minutes a batch happened to take.
         let at_risk_nights = match listing.at_risk_run_id {
@@ -112,30 +126,18 @@ pub(super) async fn entry(
         let change = match (passing, listing.at_risk_since) {
             (false, None) => Some((
                 RiskChange::AtRisk { run_id: run.id },
-                format!(
-                    "{} {} er i faresonen etter nattens kjøring {} / is at risk after nightly run {}: {what}",
-                    product.name, submission.version, run.id, run.id
-                ),
+                both("night_at_risk", None),
             )),
             (false, Some(_)) if days_at_risk >= grace_days => Some((
                 RiskChange::Suspend {
                     run_id: run.id,
-                    reason: format!(
-                        "nattlig kjøring {} feilet fortsatt etter {} dager / nightly run {} still failed after {} days: {what}",
-                        run.id, market.nightly.grace_days, run.id, market.nightly.grace_days
-                    ),
+                    reason: both("night_suspend_reason", Some(market.nightly.grace_days)),
                 },
-                format!(
-                    "{} {} er suspendert etter nattens kjøring {} / is suspended after nightly run {}: {what}",
-                    product.name, submission.version, run.id, run.id
-                ),
+                both("night_suspended", None),
             )),
             (true, Some(_)) => Some((
                 RiskChange::Cleared { run_id: run.id },
-                format!(
-                    "{} {} er ute av faresonen: nattens kjøring {} er godkjent / is no longer at risk: nightly run {} is godkjent",
-                    product.name, submission.version, run.id, run.id
-                ),
+                both("night_cleared", None),
             )),
             _ => None,
         };
@@ -179,7 +181,7 @@ pub(super) async fn entry(
                 Ok(_) => {}
                 // Another evaluation of this night applied it first.
                 Err(StoreError::Refused(why)) => {
-                    tracing::debug!(product = product.id, why, "risk change already applied")
+                    tracing::debug!(product = product.id, %why, "risk change already applied")
                 }
                 Err(e) => return Err(e.into()),
             }

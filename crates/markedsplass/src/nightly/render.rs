@@ -7,6 +7,7 @@
 //! read (`sandkasse nightly --junit`, `/api/v1/nights/{night}/junit.xml`).
 
 use super::Entry;
+use crate::i18n::{Lang, Msg};
 use crate::store::{Night, Run, RunState, Verdict};
 
 /// A night's summary as JUnit XML: one test case per product, failing when not godkjent.
@@ -54,9 +55,16 @@ pub fn junit(night: &Night) -> String {
 }
 
 /// The trend of a product's nightly runs as an accessible SVG: score (line, 0–100 %) and fuel
-/// relative to its highest night (dashed), one point per night.
-pub fn trend_svg(history: &[Run], title: &str) -> String {
+/// relative to its highest night (dashed), one point per night; its title and description are in
+/// `lang`.
+pub fn trend_svg(history: &[Run], product: &str, lang: Lang) -> String {
     use sandkasse_suite::markup::escape;
+    let title = Msg::new("trend_svg_title")
+        .arg("product", product)
+        .render(lang);
+    let desc = Msg::new("trend_svg_desc")
+        .arg("nights", history.len())
+        .render(lang);
     let (w, h, pad) = (480.0_f64, 160.0_f64, 28.0_f64);
     let n = history.len().max(1);
     let x = |i: usize| {
@@ -85,13 +93,13 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
         .collect();
     let mut out = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-labelledby=\"trend-title trend-desc\">\
-         <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{} nights; score 0–100 % (solid), fuel relative to the highest night (dashed)</desc>\
+         <title id=\"trend-title\">{}</title><desc id=\"trend-desc\">{}</desc>\
          <rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#ffffff\"/>\
          <line x1=\"{pad}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#4a4a4a\"/>\
          <line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{:.1}\" stroke=\"#4a4a4a\"/>\
          <text x=\"4\" y=\"{:.1}\" font-size=\"11\" fill=\"#1a1a1a\">100%</text><text x=\"4\" y=\"{:.1}\" font-size=\"11\" fill=\"#1a1a1a\">0%</text>",
-        escape(title),
-        history.len(),
+        escape(&title),
+        escape(&desc),
         h - pad,
         w - pad,
         h - pad,
@@ -106,7 +114,15 @@ pub fn trend_svg(history: &[Run], title: &str) -> String {
     out.push_str(&format!("<polyline fill=\"none\" stroke=\"#7a4a00\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\" points=\"{}\"/>", fuel_points.join(" ")));
     for (i, r) in history.iter().enumerate() {
         let colour = if r.godkjent() { "#1d6b33" } else { "#a4161a" };
-        out.push_str(&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{colour}\"><title>run {}: {}</title></circle>", x(i), y(r.score.unwrap_or(0.0)), r.id, escape(r.verdict.map_or(r.state.as_str(), Verdict::as_str))));
+        let outcome = r.verdict.map_or_else(
+            || format!("state_{}", r.state.as_str()),
+            |v| format!("verdict_{}", v.as_str()),
+        );
+        let point = Msg::new("trend_svg_point")
+            .arg("run", r.id)
+            .msg("outcome", Msg::new(outcome))
+            .render(lang);
+        out.push_str(&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{colour}\"><title>{}</title></circle>", x(i), y(r.score.unwrap_or(0.0)), escape(&point)));
     }
     out.push_str("</svg>");
     out

@@ -46,12 +46,12 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A storage failure. Callers match on [`StoreError::Conflict`]; the rest is a 5xx.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A unique constraint said no (duplicate name, username, ...).
+    /// A unique constraint said no (duplicate name, username, ...); the text names what exists.
     #[error("{0} already exists")]
-    Conflict(String),
+    Conflict(crate::i18n::Msg),
     /// The change is not allowed in the record's current state; the text says why.
     #[error("{0}")]
-    Refused(String),
+    Refused(crate::i18n::Msg),
     #[error("unsupported database URL {0:?}: only sqlite: is supported so far")]
     UnsupportedUrl(String),
     #[error("creating the data directory {path}: {source}")]

@@ -19,6 +19,7 @@ use sqlx::sqlite::{
 use super::{
     AuditEvent, AuditQuery, AuditStore, Audited, BoxFuture, NewAuditEvent, StoreError, StoreHealth,
 };
+use crate::i18n::Msg;
 
 mod accounts;
 mod market;
@@ -132,15 +133,14 @@ async fn append_in(
         .bind(&sealed.hash)
         .execute(&mut *conn)
         .await
-        .map_err(conflict(format!("audit event {}", sealed.seq)))?;
+        .map_err(conflict(Msg::new("what_audit_event").arg("seq", sealed.seq)))?;
         prev = sealed.hash.clone();
         sealed_events.push(sealed);
     }
     Ok(sealed_events)
 }
 
-fn conflict(what: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
-    let what = what.into();
+fn conflict(what: Msg) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Database(e),

@@ -1,5 +1,6 @@
 use sandkasse_markedsplass::accounts::{AccountError, NewAccount};
 use sandkasse_markedsplass::audit::Verification;
+use sandkasse_markedsplass::i18n::Lang;
 use sandkasse_markedsplass::store::Role;
 
 use super::TestDb;
@@ -248,11 +249,16 @@ async fn names_with_hidden_characters_are_refused() {
         );
         let app = AppError::from(err);
         assert_eq!(app.status_and_code().0, axum::http::StatusCode::BAD_REQUEST);
-        let message = app.to_string();
+        let message = app.text(Lang::Nb);
         assert!(
-            message.starts_with("organisasjonsnavn / organisation name: ")
-                && message.contains(" er ikke tillatt / ")
+            message.starts_with("Organisasjonsnavn: ")
+                && message.ends_with(" er ikke tillatt")
                 && message.contains("U+"),
+            "{message}"
+        );
+        let message = app.text(Lang::En);
+        assert!(
+            message.starts_with("Organisation name: ") && message.ends_with(" is not allowed"),
             "{message}"
         );
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::market::*;
 
-const STALE: &str = "skjemaet er utløpt eller kom ikke fra sandkasse";
+const STALE: &str = "Skjemaet er utløpt eller kom ikke fra sandkasse";
 
 /// A form POST, with `csrf` as a field when given (the client sends no header).
 async fn post_form(client: &Client, path: &str, form: &str) -> (StatusCode, String) {

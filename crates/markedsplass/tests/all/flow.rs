@@ -29,7 +29,7 @@ async fn upload_run_review_escalate_list_and_suspend() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("ikke WebAssembly"),
+            .contains("Ikke WebAssembly"),
         "{body}"
     );
     assert!(
@@ -512,7 +512,7 @@ async fn bad_uploads_are_refused_clearly_and_a_hostile_component_does_not_stall_
     // A core module, a disallowed import, the wrong world: the sandbox's exact reasons.
     for (name, needle) in [
         ("core-module", "kjernemodul"),
-        ("hostile_disallowed_import", "ikke tillatt import"),
+        ("hostile_disallowed_import", "Ikke tillatt import"),
         ("hostile_wrong_world", "eksporterer ikke"),
     ] {
         let bytes = if name == "core-module" {
@@ -654,7 +654,7 @@ async fn a_case_is_not_opened_without_enough_reviewers_for_consensus() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("3 reviewers but there are 2"),
+            .contains("Saken trenger 3 fagpersoner, men det finnes 2"),
         "{body}"
     );
     assert!(

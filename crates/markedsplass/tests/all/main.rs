@@ -12,6 +12,7 @@ mod nightly;
 mod notices;
 mod openapi;
 mod product_page;
+mod refusals;
 mod rerun;
 mod run_page;
 mod self_service;

@@ -5,6 +5,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
 use super::{SqliteStore, conflict, opt_ts, ts};
+use crate::i18n::Msg;
 use crate::store::{
     AccountStore, ApiTokenRecord, Audited, BoxFuture, NewSession, NewUser, Organisation,
     OwnedToken, Role, Session, StoreError, User, UserChange,
@@ -61,7 +62,9 @@ impl AccountStore for SqliteStore {
                 .bind(Timestamp::now().to_string())
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(conflict(format!("organisation {name:?}")))?;
+                .map_err(conflict(
+                    Msg::new("what_organisation").arg("name", format!("{name:?}")),
+                ))?;
                 organisation(&row)
             })
         }))
@@ -137,7 +140,7 @@ impl AccountStore for SqliteStore {
                     .bind(id)
                     .fetch_optional(&mut *conn)
                     .await?
-                    .ok_or_else(|| StoreError::Refused(format!("no user with id {id}")))?;
+                    .ok_or_else(|| StoreError::Refused(Msg::new("msg_unknown_user_id").arg("id", id)))?;
                 let changed = user(&row)?;
                 let admins: i64 = sqlx::query_scalar(
                     "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
@@ -146,10 +149,7 @@ impl AccountStore for SqliteStore {
                 .await?;
                 if admins == 0 {
                     // Returning an error drops the transaction: the change is rolled back.
-                    return Err(StoreError::Refused(
-                        "det må finnes minst én aktiv administrator / there must be at least one enabled admin"
-                            .into(),
-                    ));
+                    return Err(StoreError::Refused(Msg::new("msg_last_admin")));
                 }
                 if end_sessions {
                     sqlx::query("DELETE FROM sessions WHERE user_id = ?")
@@ -192,7 +192,7 @@ impl AccountStore for SqliteStore {
                 .bind(Timestamp::now().to_string())
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(conflict(format!("user {:?}", new.username)))?;
+                .map_err(conflict(Msg::new("what_user").arg("name", format!("{:?}", new.username))))?;
                 user(&row)
             })
         }))
@@ -252,7 +252,7 @@ impl AccountStore for SqliteStore {
                 .bind(Timestamp::now().to_string())
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(conflict("token"))?;
+                .map_err(conflict(Msg::new("what_token")))?;
                 token(&row)
             })
         }))
@@ -358,7 +358,7 @@ impl AccountStore for SqliteStore {
                         .bind(session.expires_at.to_string())
                         .execute(&mut *conn)
                         .await
-                        .map_err(conflict("session"))?;
+                        .map_err(conflict(Msg::new("what_session")))?;
                     Ok(session)
                 })
             })

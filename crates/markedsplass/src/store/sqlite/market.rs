@@ -9,6 +9,7 @@ use sqlx::{Row as _, SqliteConnection};
 
 use super::nightly::insert_notification;
 use super::{SqliteStore, conflict, opt_ts, ts};
+use crate::i18n::Msg;
 use crate::listing::ListingStatus;
 use crate::store::{
     Audited, BoxFuture, Case, CaseBrief, CaseState, CatalogueEntry, Decided, Decision, Listing,
@@ -268,7 +269,7 @@ impl MarketStore for SqliteStore {
                 .bind(&at)
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(conflict(format!("versjon {} av {} / version {} of {}", new.version, product.name, new.version, product.name)))?
+                .map_err(conflict(Msg::new("what_version").arg("version", &new.version).arg("product", &product.name)))?
                 .try_get("id")?;
                 let run_id: i64 = sqlx::query(
                     "INSERT INTO runs (submission_id, purpose, state, queued_at) VALUES (?, 'submission', 'queued', ?) RETURNING id",
@@ -300,9 +301,7 @@ impl MarketStore for SqliteStore {
                 .await?
                 .try_get("n")?;
                 if pending > 0 {
-                    return Err(StoreError::Conflict(
-                        "en kjøring av denne versjonen venter eller pågår allerede / a run of this version is already queued or running".into(),
-                    ));
+                    return Err(StoreError::Conflict(Msg::new("msg_run_pending")));
                 }
                 let run_id: i64 = sqlx::query(
                     "INSERT INTO runs (submission_id, purpose, state, queued_at, scenario) VALUES (?, 'submission', 'queued', ?, ?) RETURNING id",
@@ -490,14 +489,9 @@ impl MarketStore for SqliteStore {
                 .map(|r| r.try_get("id"))
                 .collect::<Result<_, _>>()?;
                 if reviewers.len() < new.reviewers {
-                    return Err(StoreError::Refused(format!(
-                        "saken trenger {} fagpersoner, men det finnes {} aktive; en administrator må opprette eller aktivere flere / \
-                         the case needs {} reviewers but there are {} enabled; an administrator must create or enable more",
-                        new.reviewers,
-                        reviewers.len(),
-                        new.reviewers,
-                        reviewers.len()
-                    )));
+                    return Err(StoreError::Refused(
+                        Msg::new("msg_too_few_enabled_reviewers").arg("needed", new.reviewers).arg("have", reviewers.len()),
+                    ));
                 }
                 let id: i64 = sqlx::query(
                     "INSERT INTO review_cases (product_id, submission_id, run_id, state, requested_by, requested_at) \
@@ -510,7 +504,7 @@ impl MarketStore for SqliteStore {
                 .bind(new.at.to_string())
                 .fetch_one(&mut *conn)
                 .await
-                .map_err(conflict("en åpen vurdering av produktet / an open review of the product"))?
+                .map_err(conflict(Msg::new("what_open_review")))?
                 .try_get("id")?;
                 for reviewer in reviewers {
                     sqlx::query("INSERT INTO reviews (case_id, reviewer_id, level) VALUES (?, ?, 'reviewer')")
@@ -532,8 +526,8 @@ impl MarketStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Decided, StoreError>> {
         Box::pin(self.write(audit, move |conn| {
             Box::pin(async move {
-                let case = load_case(conn, d.case_id).await?.ok_or_else(|| StoreError::Refused("ukjent sak / unknown case".into()))?;
-                crate::governance::may_decide(&case, d.reviewer_id, d.level).map_err(|e| StoreError::Refused(e.to_string()))?;
+                let case = load_case(conn, d.case_id).await?.ok_or_else(|| StoreError::Refused(Msg::new("msg_unknown_case")))?;
+                crate::governance::may_decide(&case, d.reviewer_id, d.level).map_err(|e| StoreError::Refused(Msg::from(&e)))?;
                 let at = d.at.to_string();
                 sqlx::query(
                     "INSERT INTO reviews (case_id, reviewer_id, level, decision, note, decided_at) VALUES (?, ?, ?, ?, ?, ?) \
@@ -637,10 +631,11 @@ impl MarketStore for SqliteStore {
             Box::pin(async move {
                 let Some(current) = load_listing(conn, product_id).await? else { return Ok(None) };
                 if !from.contains(&current.state) {
-                    return Err(StoreError::Refused(format!(
-                        "oppføringen er {} og kan ikke bli {to} / the listing is {} and cannot become {to}",
-                        current.state, current.state
-                    )));
+                    return Err(StoreError::Refused(
+                        Msg::new("msg_listing_cannot_become")
+                            .msg("from", Msg::new(format!("state_{}", current.state.as_str())))
+                            .msg("to", Msg::new(format!("state_{}", to.as_str()))),
+                    ));
                 }
                 // Reinstated: a fresh start, with a full grace period if it regresses again.
                 sqlx::query(

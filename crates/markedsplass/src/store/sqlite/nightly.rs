@@ -6,6 +6,7 @@ use sqlx::sqlite::SqliteRow;
 
 use super::market::{RUN, json, load_listing, load_run, missing, parse, run, typed};
 use super::{SqliteStore, opt_ts, ts};
+use crate::i18n::Msg;
 use crate::nightly::NightSummary;
 use crate::store::{
     Audited, BoxFuture, Listing, NewNight, NewNotification, Night, NightState, NightlyStore,
@@ -260,7 +261,7 @@ impl NightlyStore for SqliteStore {
                 };
                 let done = query.bind(product_id).execute(&mut *conn).await?;
                 if done.rows_affected() != 1 {
-                    return Err(StoreError::Refused(format!("product {product_id} has no listing in a state for {change:?}")));
+                    return Err(StoreError::Refused(Msg::new("msg_no_listing_for_change").arg("product", product_id)));
                 }
                 if let Some(notification) = notification {
                     insert_notification(conn, product_id, &now, notification).await?;
