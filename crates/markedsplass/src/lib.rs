@@ -27,7 +27,9 @@
 //!   [`admin`] — the admin area's operations over them (users, roles, resets, webhook status);
 //!   [`tokens`] — a vendor's own API tokens;
 //! - [`audit`] — the append-only, hash-chained audit trail and its verification;
-//! - [`error`] — [`AppError`], the one error of every operation.
+//! - [`error`] — [`AppError`], the one error of every operation; [`i18n`] — the languages and the
+//!   texts of `web/i18n.toml`, and [`i18n::Msg`], a text an error carries until the language of
+//!   the answer is known.
 //!
 //! The HTTP layer, [`http`] (the only part that knows axum; the core never imports it):
 //!
@@ -37,7 +39,8 @@
 //! - [`http::api`] — the JSON API; [`http::web`] — the pages, over [`http::page`] (the `Page`
 //!   extractor and `PageError`, a page's error view); [`http::auth`] — sessions and tokens;
 //!   [`http::csrf`] — the extractors that admit state-changing requests; [`http::error`] — the
-//!   one JSON error shape.
+//!   one JSON error shape; [`http::refusals`] — every refusal answered in the request's language,
+//!   as that JSON or as the error page.
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {

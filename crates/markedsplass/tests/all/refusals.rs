@@ -435,6 +435,14 @@ async fn a_page_in_one_language_holds_none_of_the_others_known_texts() {
         for path in ["/revisjon", "/kjoringer/999999", "/kjoringer/abc"] {
             pages.push((path, kari.get(&format!("{path}{q}")).await.1));
         }
+        // The audit trail: what the service wrote, in the page's language.
+        let (s, page) = market
+            .login(ADMIN)
+            .await
+            .get(&format!("/revisjon{q}"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        pages.push(("audit", page));
         // The suite's reasons on a run page.
         pages.push((
             "run page",
