@@ -223,55 +223,17 @@ impl std::fmt::Display for Msg {
 }
 
 /// The side of a stored `bokmål / English` text that `lang` reads; a text without the separator
-/// is returned as it is. Composed texts hold one separator per part (`A / A': B / B'`, the suite's
-/// "nothing to judge: why"), and a leading identifier belongs to both sides
-/// (`check-id: bokmål / English`).
+/// is returned as it is ([`sandkasse_suite::text::one_side`], the suite's own convention for its
+/// reasons).
 ///
 /// ```
 /// use sandkasse_markedsplass::i18n::{Lang, one_side};
 /// let composed = "ingenting å vurdere / nothing to judge: ingen søk / no search";
 /// assert_eq!(one_side(composed, Lang::Nb), "ingenting å vurdere: ingen søk");
 /// assert_eq!(one_side(composed, Lang::En), "nothing to judge: no search");
-/// let check = "returns-forbidden: steg 0 skulle feile / step 0 should fail";
-/// assert_eq!(one_side(check, Lang::En), "returns-forbidden: step 0 should fail");
-/// assert_eq!(one_side("høyst 500000000 fuel per kall", Lang::En), "høyst 500000000 fuel per kall");
 /// ```
 pub fn one_side(text: &str, lang: Lang) -> Cow<'_, str> {
-    let parts: Vec<&str> = text.split(" / ").collect();
-    let [first, middle @ .., last] = parts.as_slice() else {
-        return Cow::Borrowed(text);
-    };
-    if parts.len() == 1 {
-        return Cow::Borrowed(text);
-    }
-    // Each middle part is the English of one piece and the bokmål of the next: "A': B".
-    let mut nb = vec![*first];
-    let mut en = Vec::new();
-    for piece in middle {
-        let Some((english, bokmal)) = piece.split_once(": ") else {
-            return Cow::Borrowed(text);
-        };
-        en.push(english);
-        nb.push(bokmal);
-    }
-    en.push(last);
-    match lang {
-        Lang::Nb => Cow::Owned(nb.join(": ")),
-        Lang::En => {
-            let english = en.join(": ");
-            // "id: bokmål / English": the identifier is not a word of either language.
-            match first.split_once(": ") {
-                Some((id, _))
-                    if !id.is_empty()
-                        && !id.contains(char::is_whitespace)
-                        && !english.starts_with(id) =>
-                {
-                    Cow::Owned(format!("{id}: {english}"))
-                }
-                _ => Cow::Owned(english),
-            }
-        }
-    }
+    sandkasse_suite::text::one_side(text, lang == Lang::En)
 }
 
 #[cfg(test)]

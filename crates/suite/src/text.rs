@@ -74,6 +74,57 @@ pub fn is_plain_text(text: &str) -> bool {
     check_plain(text, Lines::One).is_ok()
 }
 
+/// The side of a `bokmål / English` text — the form of the suite's reasons (and of the texts the
+/// markedsplass stores) — that a reader of one language reads: `english` or bokmål. A text
+/// without the separator is returned as it is. Composed texts hold one separator per part
+/// (`A / A': B / B'`, as in "nothing to judge: why"), and a leading identifier belongs to both
+/// sides (`check-id: bokmål / English`); a text that is neither form is returned whole rather
+/// than cut wrongly.
+///
+/// ```
+/// use sandkasse_suite::text::one_side;
+/// let composed = "ingenting å vurdere / nothing to judge: ingen søk / no search";
+/// assert_eq!(one_side(composed, false), "ingenting å vurdere: ingen søk");
+/// assert_eq!(one_side(composed, true), "nothing to judge: no search");
+/// let check = "returns-forbidden: steg 0 skulle feile / step 0 should fail";
+/// assert_eq!(one_side(check, true), "returns-forbidden: step 0 should fail");
+/// assert_eq!(one_side("høyst 500000000 fuel per kall", true), "høyst 500000000 fuel per kall");
+/// ```
+pub fn one_side(text: &str, english: bool) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let parts: Vec<&str> = text.split(" / ").collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return Cow::Borrowed(text);
+    };
+    if parts.len() == 1 {
+        return Cow::Borrowed(text);
+    }
+    // Each middle part is the English of one piece and the bokmål of the next: "A': B".
+    let mut nb = vec![*first];
+    let mut en = Vec::new();
+    for piece in middle {
+        let Some((english, bokmal)) = piece.split_once(": ") else {
+            return Cow::Borrowed(text);
+        };
+        en.push(english);
+        nb.push(bokmal);
+    }
+    en.push(last);
+    if !english {
+        return Cow::Owned(nb.join(": "));
+    }
+    let english = en.join(": ");
+    // "id: bokmål / English": the identifier is not a word of either language.
+    match first.split_once(": ") {
+        Some((id, _))
+            if !id.is_empty() && !id.contains(char::is_whitespace) && !english.starts_with(id) =>
+        {
+            Cow::Owned(format!("{id}: {english}"))
+        }
+        _ => Cow::Owned(english),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -408,6 +408,10 @@ const KNOWN: &[(&str, &str)] = &[
         "Forespørselen kunne ikke leses",
         "The request could not be read",
     ),
+    (
+        "adapteren oppgir ikke rollen",
+        "the adapter does not claim the",
+    ),
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -417,6 +421,30 @@ async fn a_page_in_one_language_holds_none_of_the_others_known_texts() {
     let (_, _, run) = market
         .tested(&kari, "Journal Nord", "1.0.0", "reference")
         .await;
+    // A run that fails some vilkár: the suite's "bokmål / English" reasons, each shown by its side.
+    let (_, _, flawed) = market
+        .tested(&kari, "Uten token", "1.0.0", "flawed_drops_token")
+        .await;
+    let (_, report) = kari
+        .get_json(&format!("/api/v1/runs/{flawed}/report.json"))
+        .await;
+    let reasons: Vec<String> = report["vilkar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["outcome"] != "pass")
+        .filter_map(|v| v["reason"].as_str())
+        .filter(|r| r.contains(" / "))
+        .map(str::to_owned)
+        .collect();
+    assert!(!reasons.is_empty(), "{report}");
+    let escaped = |text: &str| {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    };
     let anon = market.anonymous();
     for lang in Lang::ALL {
         let q = if lang == Lang::En { "?lang=en" } else { "" };
@@ -443,7 +471,10 @@ async fn a_page_in_one_language_holds_none_of_the_others_known_texts() {
             .await;
         assert_eq!(s, StatusCode::OK, "{page}");
         pages.push(("audit", page));
-        // The suite's reasons on a run page.
+        // The suite's reasons on the full report (in the site's layout) and on a run page.
+        let (s, report) = kari.get(&format!("/kjoringer/{run}/rapport{q}")).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        pages.push(("report page", report));
         pages.push((
             "run page",
             kari.get(&format!("/kjoringer/{run}{q}")).await.1,
@@ -483,6 +514,18 @@ async fn a_page_in_one_language_holds_none_of_the_others_known_texts() {
                 );
             }
         }
+        for path in [
+            format!("/kjoringer/{flawed}{q}"),
+            format!("/kjoringer/{flawed}/rapport{q}"),
+        ] {
+            let page = kari.get(&path).await.1;
+            assert_one_language(&path, lang, &page);
+            for reason in &reasons {
+                let side = sandkasse_markedsplass::i18n::one_side(reason, lang);
+                assert!(page.contains(&escaped(&side)), "{path} lacks {side:?}");
+                assert!(!page.contains(&escaped(reason)), "{path} holds {reason:?}");
+            }
+        }
         let has = |what: &str, needle: &str| {
             let page = &pages.iter().find(|(w, _)| *w == what).unwrap().1;
             assert!(page.contains(needle), "{what} ({lang:?}) lacks {needle:?}");
@@ -490,7 +533,6 @@ async fn a_page_in_one_language_holds_none_of_the_others_known_texts() {
         let pick = |(nb, en): (&'static str, &'static str)| if lang == Lang::Nb { nb } else { en };
         has("wrong password", pick(KNOWN[0]));
         has("/revisjon", pick(KNOWN[1]));
-        has("run page", pick(KNOWN[2]));
         has("duplicate version", pick(KNOWN[3]));
         has("/kjoringer/999999", pick(KNOWN[5]));
         has("/kjoringer/abc", pick(KNOWN[6]));
