@@ -246,7 +246,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.ok(!at.startsWith('/kjoringer/'), `a text file should be refused, but the upload went on to ${at}`);
     await expectVisible(page, '#upload-error', 'the upload error');
     const reason = await text(page, '#upload-error');
-    assert.match(reason, /ikke WebAssembly/, `#upload-error should say why ("ikke WebAssembly"), but says: ${reason}`);
+    assert.match(reason, /Ikke WebAssembly/, `#upload-error should say why ("Ikke WebAssembly"), but says: ${reason}`);
     assert.equal(await page.locator('#upload-error').getAttribute('role'), 'alert', '#upload-error should have role="alert"');
     await expectVisible(page, '#upload-form', 'the upload form, re-rendered');
     await state.kari.a11y('upload form with error');

@@ -1,6 +1,7 @@
 //! The service's own limits against hostile uploads and clients: what one vendor's component or
 //! one client can make the service store, render or hold. Every field states its default and
-//! what happens when it is hit; a vendor who hits one is told which, in bokmål and English.
+//! what happens when it is hit; a vendor who hits one is told which, in the language of the page
+//! (or of the API request's `Accept-Language`).
 //!
 //! They are the `[limits]` table of the configuration (`SANDKASSE__LIMITS__MAX_REPORT_BYTES=…`).
 //! The sandbox's limits on a component's run (fuel, memory, time, output) are

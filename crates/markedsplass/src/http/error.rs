@@ -1,7 +1,7 @@
 //! [`AppError`] over HTTP: each kind's status and stable `code`, in one JSON shape.
 //!
 //! ```json
-//! { "error": { "code": "invalid_credentials", "message": "Feil brukernavn eller passord" } }
+//! { "error": { "code": "unauthorized", "message": "Feil brukernavn eller passord" } }
 //! ```
 //!
 //! `code` is stable and meant for programs; `message` is for people, in the language the request
