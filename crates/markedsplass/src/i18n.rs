@@ -198,8 +198,13 @@ impl Msg {
     /// The text as the service stores it, both languages: `bokmål / English` ([`one_side`] picks
     /// one back).
     pub fn both(&self) -> String {
-        format!("{} / {}", self.render(Lang::Nb), self.render(Lang::En))
+        both(|lang| self.render(lang))
     }
+}
+
+/// A text as the service stores it, `bokmål / English`, from its words in each language.
+pub fn both(text: impl Fn(Lang) -> String) -> String {
+    format!("{} / {}", text(Lang::Nb), text(Lang::En))
 }
 
 impl From<&str> for Msg {

@@ -107,7 +107,7 @@ pub(super) async fn entry(
                 }
                 m.render(lang)
             };
-            format!("{} / {}", text(Lang::Nb), text(Lang::En))
+            crate::i18n::both(text)
         };
         // The grace period counts nights, not the minutes a batch happened to take.
         let at_risk_nights = match listing.at_risk_run_id {

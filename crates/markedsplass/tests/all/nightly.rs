@@ -403,6 +403,26 @@ async fn regression_at_risk_then_suspended_hostile_classified_fix_clears() {
         s == StatusCode::OK && product.contains("<svg") && product.contains("id=\"trend\""),
         "{s}"
     );
+    // Each in one language: the trend's texts, the suspension's reason, the notifications.
+    for (q, nb) in [("", true), ("?lang=en", false)] {
+        let (_, product) = kari.get(&format!("/produkter/{journal}{q}")).await;
+        let (_, dashboard) = kari.get(&format!("/leverandor{q}")).await;
+        for (page, bokmal, english) in [
+            (&product, "nattlige kjøringer", "nightly runs"),
+            (&product, "feilet fortsatt etter", "still failed after"),
+            (&dashboard, "etter nattens kjøring", "after nightly run"),
+        ] {
+            let (own, foreign) = if nb {
+                (bokmal, english)
+            } else {
+                (english, bokmal)
+            };
+            assert!(
+                page.contains(own) && !page.contains(foreign),
+                "{q}: {own:?} without {foreign:?}"
+            );
+        }
+    }
     assert_eq!(
         kari.get("/api/v1/nights").await.0,
         StatusCode::FORBIDDEN,
