@@ -94,7 +94,7 @@ mod tests {
             ] {
                 let refused = check(name, choice, &existing);
                 assert!(
-                    matches!(&refused, Err(AppError::Conflict(m)) if m.contains("nesten likt")),
+                    matches!(&refused, Err(AppError::Conflict(m)) if m.render(crate::i18n::Lang::Nb).contains("nesten likt")),
                     "{name:?} {choice:?}: {refused:?}"
                 );
             }
