@@ -740,7 +740,7 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     if (!need(t, { kari: 'journey 2', runId: 'journey 3b', productId: 'journey 3d', caseId: 'journey 5', flawedRunId: 'journey 3e', nightDone: 'journey 9' })) return;
     const { runId, productId, caseId, flawedRunId } = state;
     const kinds = [
-      ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke']],
+      ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke', '/kjoringer/abc']],
       ['kari', users.kari, ['/leverandor', '/leverandor/last-opp', `/kjoringer/${runId}`, `/kjoringer/${flawedRunId}`,
         `/kjoringer/${flawedRunId}?vis=feilet&lang=en`, `/kjoringer/${flawedRunId}/rapport`, `/produkter/${productId}`,
         `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`, '/leverandor/nokler', '/passord']],

@@ -55,26 +55,24 @@ fn loose(name: &str) -> String {
 pub fn check(name: &str, choice: ProductChoice, existing: &[&str]) -> Result<(), AppError> {
     if existing.contains(&name) {
         return match choice {
-            ProductChoice::New => Err(AppError::Conflict(Msg::from(format!(
-                "produktet «{name}» finnes allerede; velg det i listen / \
-                 the product \"{name}\" exists already; choose it in the list"
-            )))),
+            ProductChoice::New => Err(AppError::Conflict(
+                Msg::new("msg_product_exists").arg("name", name),
+            )),
             ProductChoice::Existing | ProductChoice::ExistingOrNew => Ok(()),
         };
     }
     if let Some(near) = existing.iter().find(|e| loose(e) == loose(name)) {
-        return Err(AppError::Conflict(Msg::from(format!(
-            "«{name}» er nesten likt det eksisterende produktet «{near}»: velg «{near}» i listen, eller gi \
-             det nye produktet et navn som skiller seg tydelig ut / \"{name}\" is nearly the same as the \
-             existing product \"{near}\": choose \"{near}\" in the list, or give the new product a \
-             clearly different name"
-        ))));
+        return Err(AppError::Conflict(
+            Msg::new("msg_product_near_miss")
+                .arg("name", name)
+                .arg("near", near),
+        ));
     }
     match choice {
-        ProductChoice::Existing => Err(AppError::invalid(format!(
-            "organisasjonen har ikke noe produkt som heter «{name}»; velg et i listen eller velg nytt produkt / \
-             the organisation has no product named \"{name}\"; choose one in the list or choose a new product"
-        ))),
+        // Refused, not malformed: the request is well formed, the organisation has no such product.
+        ProductChoice::Existing => Err(AppError::Refused(
+            Msg::new("msg_product_unknown").arg("name", name),
+        )),
         ProductChoice::New | ProductChoice::ExistingOrNew => Ok(()),
     }
 }
@@ -112,7 +110,7 @@ mod tests {
         ));
         assert!(matches!(
             check("Journal Sør", ProductChoice::Existing, &existing),
-            Err(AppError::BadRequest { .. })
+            Err(AppError::Refused(_))
         ));
         assert!(check("Journal Sør", ProductChoice::New, &existing).is_ok());
         assert!(check("Journal Sør", ProductChoice::ExistingOrNew, &[]).is_ok());
