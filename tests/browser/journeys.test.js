@@ -865,4 +865,43 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.equal(products.products.filter((p) => p.product.name.toLowerCase() === PRODUCT.toLowerCase()).length, 1,
       'the near miss should not have created a second product');
   });
+  journey('14. kari runs one scenario again, downloads its evidence and compares two runs; the public sees the listed version per vilkår', { timeout: RUN_TIMEOUT_MS + 90_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2', flawedRunId: 'journey 3e', productId: 'journey 3d', approved: 'journey 5' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+
+    await kari.visit(`/kjoringer/${state.flawedRunId}`, { label: 'run page with the forms to test again' });
+    const chosen = await page.locator('#rerun-scenario-id').inputValue();
+    assert.ok(chosen, 'the form should propose a scenario');
+    await submit(page, '#rerun-scenario', { what: 'running one scenario again' });
+    const partial = idFrom(page.url(), '/kjoringer');
+    assert.notEqual(partial, state.flawedRunId, 'running one scenario again should open a new run');
+    await page.locator('#run-state[data-state="done"], #run-state[data-state="error"]').first()
+      .waitFor({ state: 'attached', timeout: RUN_TIMEOUT_MS })
+      .catch(() => assert.fail(`the run ${partial} of one scenario was not done within ${RUN_TIMEOUT_MS / 1000} s`));
+    await expectVisible(page, '#partial-run', 'the note that only one scenario ran');
+    assert.ok((await text(page, '#partial-run')).includes(chosen), `#partial-run should name ${chosen}`);
+    assert.equal(await page.locator('#request-listing').count(), 0, 'a run of one scenario should offer no listing request');
+    await kari.a11y('run page of one scenario');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#evidence-link')]);
+    assert.equal(download.suggestedFilename(), `sandkasse-kjoring-${partial}.zip`, 'the evidence downloads as one zip named after the run');
+
+    const productHref = await page.locator('.links a[href^="/produkter/"]').first().getAttribute('href');
+    await kari.visit(productHref, { label: 'product page with the comparison form' });
+    await page.selectOption('#compare-a', String(state.flawedRunId));
+    await page.selectOption('#compare-b', String(partial));
+    await submit(page, '#compare-submit', { what: 'the comparison form' });
+    assert.ok(new URL(page.url()).pathname.endsWith('/sammenlign'), `the comparison should open, the browser is at ${page.url()}`);
+    assert.ok(await page.locator('#compare-vilkar tr[data-vilkar-id]').count() > 0, '#compare-vilkar should list the vilkår of both runs');
+    await expectVisible(page, '#compare-summary', 'how many vilkår differ');
+    await kari.a11y('comparison of two runs');
+
+    const anon = await session('anonymous (per vilkår)');
+    await anon.visit(`/produkter/${state.productId}`, { label: 'listed product with its result per vilkår' });
+    const rows = await rowTexts(anon.page, '#vilkar-results tr[data-vilkar-id]', 'data-vilkar-id');
+    assert.ok(rows.length > 20, `the public should see the listed version's result per vilkår, sees ${rows.length} rows`);
+    assert.equal(await anon.page.locator('#compare-form').count(), 0, 'the public compares nothing');
+    await closeSession(anon);
+  });
 });

@@ -628,9 +628,7 @@ pub async fn read_upload(limit: u64, mut multipart: Multipart) -> Result<UploadF
             "product" => upload.product = text,
             "new_product" => {
                 upload.product_choice = ProductChoice::parse(&text).ok_or_else(|| {
-                    AppError::invalid(
-                        "new_product er true eller false / new_product is true or false",
-                    )
+                    AppError::invalid(Msg::new("msg_true_or_false").arg("field", "new_product"))
                 })?;
             }
             "new_product_name" => new_product_name = text,

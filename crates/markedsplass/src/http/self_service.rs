@@ -198,8 +198,7 @@ struct UserForm {
 
 /// A role as a form names it: 400 for anything else.
 fn role(text: &str) -> Result<Role, AppError> {
-    Role::parse(text)
-        .ok_or_else(|| AppError::invalid("velg en rolle i listen / choose a role from the list"))
+    Role::parse(text).ok_or_else(|| AppError::invalid(crate::i18n::Msg::new("msg_choose_role")))
 }
 
 async fn create_user(
@@ -312,7 +311,7 @@ async fn set_status(
         "true" => crate::admin::set_enabled(&page.state, &page.actor, id, true).await,
         "false" => crate::admin::set_enabled(&page.state, &page.actor, id, false).await,
         _ => Err(AppError::invalid(
-            "enabled er true eller false / enabled is true or false",
+            crate::i18n::Msg::new("msg_true_or_false").arg("field", "enabled"),
         )),
     };
     after_change(&page, id, result).await
@@ -379,8 +378,7 @@ async fn change_password(
 ) -> Result<Response, PageError> {
     let user = page.actor.user()?;
     if form.new != form.repeat {
-        let e =
-            AppError::invalid("de to nye passordene er ikke like / the two new passwords differ");
+        let e = AppError::invalid(crate::i18n::Msg::new("msg_new_passwords_differ"));
         let (status, message) = refusal(&e, page.lang);
         return Ok(render_password(&page, status, Some(message)));
     }
@@ -409,11 +407,11 @@ async fn change_password(
         // A wrong current password is the form again (400), not a logout.
         Err(AccountError::InvalidCredentials) => {
             state.throttle.failed(&user.username, address.0, now);
-            let message = "det nåværende passordet er feil / the current password is wrong";
+            let message = crate::i18n::Msg::new("msg_current_password_wrong").render(page.lang);
             Ok(render_password(
                 &page,
                 StatusCode::BAD_REQUEST,
-                Some(message.into()),
+                Some(message),
             ))
         }
         Err(e) => match AppError::from(e) {
