@@ -203,8 +203,11 @@ pub async fn reset_password(market: &Market, actor: &Actor, id: i64) -> Result<R
 /// The webhook and how its deliveries to one organisation went.
 #[derive(Debug, Clone, Serialize)]
 pub struct WebhookStatus {
-    /// The configured URL without credentials or query (`nightly.webhook_url`); none: no webhook.
+    /// The configured URL without credentials or query (`nightly.webhook_url`); none: no webhook,
+    /// or one that is not a URL ([`WebhookStatus::url_invalid`]).
     pub url: Option<String>,
+    /// A webhook is configured but its URL cannot be read.
+    pub url_invalid: bool,
     pub organisations: Vec<OrganisationDeliveries>,
 }
 
@@ -257,26 +260,31 @@ pub async fn webhook_status(market: &Market, actor: &Actor) -> Result<WebhookSta
         });
     }
     Ok(WebhookStatus {
-        url: market.nightly.webhook_url.as_deref().map(shown_url),
+        url: market.nightly.webhook_url.as_deref().and_then(shown_url),
+        url_invalid: market
+            .nightly
+            .webhook_url
+            .as_deref()
+            .is_some_and(|u| shown_url(u).is_none()),
         organisations,
     })
 }
 
 /// A URL as safe to show: no user information, query or fragment (they may hold secrets).
-fn shown_url(url: &str) -> String {
+fn shown_url(url: &str) -> Option<String> {
     match url.parse::<hyper::Uri>() {
         Ok(uri) => {
             let host = uri
                 .authority()
                 .map(|a| a.as_str().rsplit('@').next().unwrap_or_default().to_owned())
                 .unwrap_or_default();
-            format!(
+            Some(format!(
                 "{}://{host}{}",
                 uri.scheme_str().unwrap_or("http"),
                 uri.path()
-            )
+            ))
         }
-        Err(_) => "(ugyldig / invalid)".into(),
+        Err(_) => None,
     }
 }
 
@@ -287,9 +295,13 @@ mod tests {
     #[test]
     fn a_shown_webhook_url_keeps_no_credentials_or_query() {
         assert_eq!(
-            shown_url("http://user:pw@hooks.example:8080/in?token=s3cret#x"),
-            "http://hooks.example:8080/in"
+            shown_url("http://user:pw@hooks.example:8080/in?token=s3cret#x").as_deref(),
+            Some("http://hooks.example:8080/in")
         );
-        assert_eq!(shown_url("http://hooks.example"), "http://hooks.example/");
+        assert_eq!(
+            shown_url("http://hooks.example").as_deref(),
+            Some("http://hooks.example/")
+        );
+        assert_eq!(shown_url("http://bad host/"), None);
     }
 }
