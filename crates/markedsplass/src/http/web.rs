@@ -209,20 +209,13 @@ impl Templates {
         env.add_filter("query", |value: String| crate::trail::encode(&value));
         // One rounding for every score, the report's: two decimals, the page's decimal sign.
         env.add_filter("percent", |state: &minijinja::State, value: J| -> String {
-            let lang = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "nb".into());
             f64::try_from(value)
-                .map(|v| sandkasse_suite::markup::percent(v, &lang))
+                .map(|v| sandkasse_suite::markup::percent(v, page_lang(state).as_str()))
                 .unwrap_or_default()
         });
         // A relative change (a night's fuel against the night before): `+12.5 %`, `−3.0 %`.
         env.add_filter("change", |state: &minijinja::State, value: J| -> String {
-            let comma = state
-                .lookup("lang")
-                .and_then(|l| l.as_str().map(|l| l != "en"))
-                != Some(false);
+            let comma = page_lang(state) != Lang::En;
             f64::try_from(value)
                 .map(|v| {
                     let text = format!("{:+.1}\u{a0}%", v * 100.0).replace('-', "\u{2212}");
