@@ -142,6 +142,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Runs executed at the same time by the worker pool. Default: 2.
     pub workers: usize,
+    /// What this process does when several share one PostgreSQL database ([`NodeRole`],
+    /// `docs/deploy.md`). Default: `all`.
+    pub role: NodeRole,
     /// When the nightly regression run starts. Default: 02:00 Europe/Oslo.
     pub nightly: Nightly,
     /// Ed25519 key that signs reports (PKCS#8 PEM). Default: none — the file named by
@@ -174,6 +177,56 @@ pub struct Config {
     /// in this process, bounded only in the compiled code's size.
     #[serde(skip)]
     pub compile_worker: Option<sandkasse_sandbox::CompileWorker>,
+}
+
+/// What one process of the service does (`sandkasse serve --role`). Several processes on several
+/// hosts share one PostgreSQL database: web nodes behind a load balancer answer people and
+/// scripts, worker nodes run the queued tests (`docs/deploy.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeRole {
+    /// The pages and the API, no worker: uploads are queued for the worker nodes.
+    Web,
+    /// The worker pool only, with `/health` and `/ready` on `listen` for the load balancer or
+    /// orchestrator.
+    Worker,
+    /// Both, as one process on SQLite runs.
+    #[default]
+    All,
+}
+
+impl NodeRole {
+    /// As written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Web => "web",
+            NodeRole::Worker => "worker",
+            NodeRole::All => "all",
+        }
+    }
+
+    /// Whether this process serves the pages and the API.
+    pub fn serves_web(self) -> bool {
+        matches!(self, NodeRole::Web | NodeRole::All)
+    }
+
+    /// Whether this process runs queued tests.
+    pub fn runs_tests(self) -> bool {
+        matches!(self, NodeRole::Worker | NodeRole::All)
+    }
+}
+
+impl std::str::FromStr for NodeRole {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<NodeRole, String> {
+        match s {
+            "web" => Ok(NodeRole::Web),
+            "worker" => Ok(NodeRole::Worker),
+            "all" => Ok(NodeRole::All),
+            other => Err(format!("{other:?} is not a role: web, worker or all")),
+        }
+    }
 }
 
 /// The nightly regression runs ([`crate::nightly`], `docs/nightly.md`).
@@ -238,6 +291,7 @@ impl Default for Config {
             database_url: None,
             max_upload_bytes: 64 * 1024 * 1024,
             workers: 2,
+            role: NodeRole::All,
             nightly: Nightly::default(),
             signing_key_path: None,
             suite_dir: None,
@@ -264,6 +318,7 @@ impl fmt::Debug for Config {
             )
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("workers", &self.workers)
+            .field("role", &self.role)
             .field("nightly", &self.nightly)
             .field("signing_key_path", &self.signing_key_path)
             .field("suite_dir", &self.suite_dir)
@@ -288,6 +343,9 @@ pub struct Overrides {
     /// `--data-dir DIR`
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// `--role web|worker|all`
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<NodeRole>,
 }
 
 /// Why the configuration could not be loaded.
@@ -461,12 +519,14 @@ mod tests {
             let flags = Overrides {
                 listen: Some("127.0.0.1:9002".parse().unwrap()),
                 data_dir: Some("/flag".into()),
+                role: Some(NodeRole::Worker),
             };
             let c = Config::load(file, &flags).unwrap();
             assert_eq!(
                 (c.listen.port(), c.data_dir.as_path()),
                 (9002, Path::new("/flag"))
             );
+            assert_eq!(c.role, NodeRole::Worker);
             assert_eq!(c.database_url(), "sqlite:///flag/sandkasse.db?mode=rwc");
             Ok(())
         });

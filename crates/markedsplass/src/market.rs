@@ -81,12 +81,15 @@ impl Market {
             ..Default::default()
         })
         .map_err(|e| StartError::Sandbox(e.to_string()))?;
-        let key = signing_key(config)?;
+        let key = signing_key(config, stores.shared.subscribe().is_some())?;
         let runner = Runner::new(
             stores.clone(),
             audit.clone(),
             clock.clone(),
-            ComponentStore::new(config.data_dir.join("components")),
+            match &stores.components {
+                Some(blobs) => ComponentStore::Database(blobs.clone()),
+                None => ComponentStore::new(config.data_dir.join("components")),
+            },
             Arc::new(suite),
             Arc::new(sandbox),
             key,
@@ -123,12 +126,21 @@ impl Market {
 }
 
 /// The key that signs reports: `signing_key_path`, else the file named by `SANDKASSE_SIGNING_KEY`,
-/// else `data_dir/signing-key.pem` (created on first use, mode 0600).
-fn signing_key(config: &Config) -> Result<ed25519_dalek::SigningKey, StartError> {
+/// else `data_dir/signing-key.pem` (created on first use, mode 0600) — but not when other
+/// processes share the database (`shared`): a key of each node's own would sign reports that the
+/// published key does not verify, so every node must be given the same key.
+fn signing_key(config: &Config, shared: bool) -> Result<ed25519_dalek::SigningKey, StartError> {
     use sandkasse_suite::sign::{KEY_ENV, KeySource};
     let source = match (&config.signing_key_path, std::env::var_os(KEY_ENV)) {
         (Some(path), _) => KeySource::Operator(path.clone()),
         (None, Some(path)) => KeySource::Operator(path.into()),
+        (None, None) if shared => {
+            return Err(StartError::Key(format!(
+                "several processes share this database, so every one must sign with the same key: \
+                 set signing_key_path (or {KEY_ENV}) to the same PKCS#8 key file on every node \
+                 (docs/deploy.md)"
+            )));
+        }
         (None, None) => KeySource::Local(config.data_dir.join("signing-key.pem")),
     };
     let loaded = source

@@ -39,7 +39,7 @@ use crate::audit::Audit;
 use crate::clock::Clock;
 use crate::components::ComponentStore;
 use crate::i18n::Msg;
-use crate::store::{ClaimedRun, RunOutcome, RunState, StoreError, Stores};
+use crate::store::{ClaimedRun, RunOutcome, RunState, Signal, StoreError, Stores};
 
 /// The worker's name in the audit trail.
 pub const ACTOR: &str = "system:runner";
@@ -60,6 +60,35 @@ pub struct Progress {
 impl Progress {
     pub fn is_final(&self) -> bool {
         matches!(self.state, RunState::Done | RunState::Error)
+    }
+
+    /// A running run with `done` of `total` scenarios finished.
+    pub fn running(done: usize, total: usize) -> Progress {
+        Progress {
+            state: RunState::Running,
+            done,
+            total,
+            verdict: None,
+            score: None,
+            error: None,
+        }
+    }
+
+    /// What the database says of `run` (a finished run has all `total` scenarios done; of a
+    /// running one, only the worker knows how far it is).
+    pub fn stored(run: &crate::store::Run, total: usize) -> Progress {
+        Progress {
+            state: run.state,
+            done: if run.state == RunState::Done {
+                total
+            } else {
+                0
+            },
+            total,
+            verdict: run.verdict,
+            score: run.score,
+            error: run.error.clone(),
+        }
     }
 }
 
@@ -87,6 +116,27 @@ impl ProgressHub {
             channels.remove(&run);
         }
         channels.retain(|_, tx| tx.receiver_count() > 0 || !tx.borrow().is_final());
+    }
+
+    /// Publishes progress another process reported, to this process's watchers only: nobody here
+    /// watching means nothing to keep, and a report older than what watchers saw (signals may
+    /// arrive out of order) is dropped.
+    pub fn update(&self, run: i64, progress: Progress) {
+        let mut channels = self.channels.lock().expect("progress hub");
+        let Some(tx) = channels.get(&run) else {
+            return;
+        };
+        let newer = {
+            let seen = tx.borrow();
+            !seen.is_final() && (progress.is_final() || progress.done > seen.done)
+        };
+        if newer {
+            let last = progress.is_final();
+            tx.send_replace(progress);
+            if last {
+                channels.remove(&run);
+            }
+        }
     }
 
     /// Follows a run; `initial` is the value until the worker publishes. Subscribe before reading
@@ -122,7 +172,16 @@ pub struct Runner {
     /// moved on — so threads never outnumber `workers`.
     slots: Arc<tokio::sync::Semaphore>,
     wake: Notify,
+    /// How long an idle worker waits before it looks at the queue again without being woken:
+    /// [`IDLE_POLL`] alone on the database, [`IDLE_POLL_SHARED`] when other processes signal
+    /// queued runs (the poll then only catches lost signals and lapsed leases).
+    idle_poll: Duration,
 }
+
+/// An idle worker's poll when this process is the database's only one.
+pub const IDLE_POLL: Duration = Duration::from_secs(2);
+/// An idle worker's poll when the processes of the database signal each other.
+pub const IDLE_POLL_SHARED: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -147,7 +206,13 @@ impl Runner {
         max_attempts: u32,
         budget: Duration,
     ) -> Runner {
+        let idle_poll = if stores.shared.subscribe().is_some() {
+            IDLE_POLL_SHARED
+        } else {
+            IDLE_POLL
+        };
         Runner {
+            idle_poll,
             stores,
             audit,
             clock,
@@ -254,13 +319,56 @@ impl Runner {
                         }
                         tokio::select! {
                             _ = runner.wake.notified() => {}
-                            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+                            _ = tokio::time::sleep(runner.idle_poll) => {}
                             _ = stop.changed() => {}
                         }
                     }
                 })
             })
             .collect()
+    }
+
+    /// Follows what the other processes of the database signal ([`crate::store::Shared`]): a
+    /// queued run wakes a worker of this process (when `wake_workers`), another process's progress
+    /// reaches this process's watchers. `None` when this process is the database's only one.
+    pub fn follow_signals(
+        self: &Arc<Self>,
+        wake_workers: bool,
+        mut stop: watch::Receiver<bool>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let mut signals = self.stores.shared.subscribe()?;
+        let runner = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                let signal = tokio::select! {
+                    signal = signals.recv() => signal,
+                    _ = stop.changed() => return,
+                };
+                match signal {
+                    Ok(Signal::Queued(_)) if wake_workers => runner.notify(),
+                    Ok(Signal::Queued(_)) => {}
+                    Ok(Signal::Progress { run, done }) => {
+                        let total = runner.total();
+                        runner.hub.update(run, Progress::running(done, total));
+                    }
+                    Ok(Signal::Finished(run)) => match runner.stores.market.run(run).await {
+                        Ok(Some(stored)) => runner
+                            .hub
+                            .update(run, Progress::stored(&stored, runner.total())),
+                        Ok(None) => {}
+                        Err(e) => tracing::warn!(run, error = %e, "reading a finished run"),
+                    },
+                    // Missed signals only delay: workers poll, progress streams re-read the run.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::debug!(missed, "signals were missed");
+                        if wake_workers {
+                            runner.notify();
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        }))
     }
 
     /// Claims and executes one run (only of night `only_night` when given); `false` when the queue
@@ -311,17 +419,7 @@ impl Runner {
         let outcome = if claimed.run.attempts > self.max_attempts {
             failed(Msg::new("run_attempts").arg("times", claimed.run.attempts - 1))
         } else {
-            self.hub.publish(
-                run_id,
-                Progress {
-                    state: RunState::Running,
-                    done: 0,
-                    total,
-                    verdict: None,
-                    score: None,
-                    error: None,
-                },
-            );
+            self.hub.publish(run_id, Progress::running(0, total));
             let heartbeat = self.heartbeat(run_id, claimed.claim.clone());
             let outcome = self.test(&claimed, slot).await;
             heartbeat.abort();
@@ -365,6 +463,7 @@ impl Runner {
                 error: outcome.error,
             };
             self.hub.publish(run_id, progress);
+            self.stores.shared.send(Signal::Finished(run_id)).await;
         } else {
             tracing::warn!(
                 run = run_id,
@@ -404,7 +503,7 @@ impl Runner {
         claimed: &ClaimedRun,
         slot: tokio::sync::OwnedSemaphorePermit,
     ) -> Option<RunOutcome> {
-        let bytes = match self.components.get(&claimed.component_sha256) {
+        let bytes = match self.components.get(&claimed.component_sha256).await {
             Ok(bytes) => bytes,
             Err(e) => {
                 tracing::error!(run = claimed.run.id, error = %e, "the component cannot be read");
@@ -417,6 +516,11 @@ impl Runner {
             self.hub.clone(),
             self.key.clone(),
             self.report_budget,
+        );
+        // Progress also goes to the other processes of the database (a web node's watchers).
+        let (shared, handle) = (
+            self.stores.shared.clone(),
+            tokio::runtime::Handle::current(),
         );
         let (run_id, total) = (claimed.run.id, self.total());
         let digest = claimed.component_sha256.clone();
@@ -435,15 +539,11 @@ impl Runner {
                 let done = AtomicUsize::new(0);
                 let progress = |_: &str| {
                     let done = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    let p = Progress {
-                        state: RunState::Running,
-                        done,
-                        total,
-                        verdict: None,
-                        score: None,
-                        error: None,
-                    };
-                    hub.publish(run_id, p);
+                    hub.publish(run_id, Progress::running(done, total));
+                    let shared = shared.clone();
+                    handle.spawn(async move {
+                        shared.send(Signal::Progress { run: run_id, done }).await;
+                    });
                 };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     test_component(&suite, &sandbox, &bytes, &options, &progress)

@@ -125,14 +125,11 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
         .acquire_owned()
         .await
         .map_err(|_| AppError::NotReady)?;
-    let (inspection, sha) = tokio::task::spawn_blocking(move || {
+    let (inspection, bytes) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let (inspection, verdict) = sandbox.inspect(&bytes);
         match (inspection, verdict) {
-            (Some(inspection), Ok(())) => components
-                .put(&bytes)
-                .map(|sha| Ok((inspection, sha)))
-                .map_err(|e| AppError::Internal(Box::new(e))),
+            (Some(inspection), Ok(())) => Ok(Ok((inspection, bytes))),
             (_, Err(rejection)) => Ok(Err(rejection)),
             (None, Ok(())) => Err(AppError::Internal("inspection without a result".into())),
         }
@@ -144,6 +141,10 @@ pub async fn submit(market: &Market, actor: &Actor, upload: Upload) -> Result<Su
         Rejection::Interrupted => AppError::NotReady,
         rejection => AppError::Rejected(Msg::from(&rejection)),
     })?;
+    let sha = components
+        .put(bytes)
+        .await
+        .map_err(|e| AppError::Internal(Box::new(e)))?;
     let user = actor.user()?;
     let new = NewSubmission {
         organisation_id,
@@ -429,19 +430,7 @@ async fn stored_badge(market: &Market, run_id: i64) -> Result<String, AppError> 
 
 /// The progress of a run as stored (for watchers that arrive late or after the end).
 pub fn stored_progress(market: &Market, run: &Run) -> crate::runner::Progress {
-    let total = market.runner.total();
-    crate::runner::Progress {
-        state: run.state,
-        done: if run.state == RunState::Done {
-            total
-        } else {
-            0
-        },
-        total,
-        verdict: run.verdict,
-        score: run.score,
-        error: run.error.clone(),
-    }
+    crate::runner::Progress::stored(run, market.runner.total())
 }
 
 /// A listing request.

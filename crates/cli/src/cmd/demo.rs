@@ -66,6 +66,7 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     let overrides = Overrides {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], port))),
         data_dir: Some(data_dir.clone()),
+        role: None,
     };
     let config =
         with_compile_worker(Config::load(None, &overrides).context("loading the configuration")?)?;

@@ -107,9 +107,19 @@ pub struct ConfigArgs {
 
 impl ConfigArgs {
     pub fn load(&self, listen: Option<SocketAddr>) -> anyhow::Result<Config> {
+        self.load_as(listen, None)
+    }
+
+    /// [`ConfigArgs::load`] with the process's role (`sandkasse serve --role`).
+    pub fn load_as(
+        &self,
+        listen: Option<SocketAddr>,
+        role: Option<sandkasse_markedsplass::config::NodeRole>,
+    ) -> anyhow::Result<Config> {
         let overrides = Overrides {
             listen,
             data_dir: self.data_dir.clone(),
+            role,
         };
         let config = Config::load(self.config.as_deref(), &overrides)
             .context("loading the configuration")?;

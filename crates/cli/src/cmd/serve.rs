@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use sandkasse_markedsplass::Server;
+use sandkasse_markedsplass::config::NodeRole;
 
 use super::{ConfigArgs, runtime, shutdown_signal};
 
@@ -15,20 +16,27 @@ pub struct Args {
     /// Address to listen on. Default: 127.0.0.1:8080.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// What this process does when several share one PostgreSQL database: `web` (pages and API,
+    /// no worker), `worker` (runs queued tests; only /health and /ready on --listen) or `all`.
+    /// Default: `all` (configuration key `role`).
+    #[arg(long)]
+    pub role: Option<NodeRole>,
 }
 
 /// `sandkasse serve`: until Ctrl-C (or SIGTERM), then a graceful shutdown.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let config = args.config.load(args.listen)?;
+    let config = args.config.load_as(args.listen, args.role)?;
+    let role = config.role;
     let data_dir = config.data_dir.clone();
     let runtime = runtime()?;
     let served = runtime.block_on(async move {
         let server = Server::bind(config).await.context("starting the markedsplass")?;
         // One line, printed once: scripts and tests read the address from it.
         println!(
-            "Markedsplassen er klar / the markedsplass is ready: http://{} (data: {}); Ctrl-C stopper / stops.",
+            "Markedsplassen er klar / the markedsplass is ready: http://{} (data: {}, rolle / role: {}); Ctrl-C stopper / stops.",
             server.local_addr(),
-            data_dir.display()
+            data_dir.display(),
+            role.as_str()
         );
         server.run(shutdown_signal()).await.context("serving")
     });

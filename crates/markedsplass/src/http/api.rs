@@ -380,31 +380,58 @@ async fn events(
     } else {
         rx.borrow_and_update().clone()
     };
-    let stream = futures_util::stream::unfold(
-        (Some(first), rx, false),
-        |(pending, mut rx, ended)| async move {
-            if ended {
-                return None;
-            }
-            let progress = match pending {
-                Some(p) => p,
-                None => {
-                    rx.changed().await.ok()?;
-                    rx.borrow_and_update().clone()
+    let stream =
+        futures_util::stream::unfold((Some(first), rx, false), move |(pending, mut rx, ended)| {
+            let state = state.clone();
+            async move {
+                if ended {
+                    return None;
                 }
-            };
-            let is_final = progress.is_final();
-            let event = Event::default()
-                .event("progress")
-                .json_data(&progress)
-                .unwrap_or_default();
-            Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
-        },
-    );
+                let progress = match pending {
+                    Some(p) => p,
+                    None => next_progress(&state, id, &mut rx).await?,
+                };
+                let is_final = progress.is_final();
+                let event = Event::default()
+                    .event("progress")
+                    .json_data(&progress)
+                    .unwrap_or_default();
+                Some((Ok::<_, Infallible>(event), (None, rx, is_final)))
+            }
+        });
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
 }
+
+/// The next progress of run `id` to tell a watcher. Another process may run the run and its
+/// signals can be lost (a database connection that broke), so while nothing arrives the stored
+/// run is re-read every [`PROGRESS_REREAD`]: a final state there ends the stream.
+async fn next_progress(
+    state: &AppState,
+    id: i64,
+    rx: &mut tokio::sync::watch::Receiver<crate::runner::Progress>,
+) -> Option<crate::runner::Progress> {
+    loop {
+        match tokio::time::timeout(PROGRESS_REREAD, rx.changed()).await {
+            Ok(changed) => {
+                changed.ok()?;
+                return Some(rx.borrow_and_update().clone());
+            }
+            Err(_) => {
+                if let Ok(Some(run)) = state.stores.market.run(id).await {
+                    let stored = service::stored_progress(state, &run);
+                    if stored.is_final() {
+                        return Some(stored);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How often a progress stream re-reads a run while no progress arrives.
+const PROGRESS_REREAD: Duration = Duration::from_secs(5);
 
 async fn rendering(
     State(state): State<AppState>,

@@ -141,6 +141,21 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A worker node's routes: `/health` and `/ready` only, for the load balancer or orchestrator;
+/// everything else is a 404 in the API's JSON shape.
+pub fn probes(state: AppState) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/ready", get(ready))
+        .fallback(not_found)
+        .layer(catch_panics())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::refusals::answer,
+        ))
+        .with_state(state)
+}
+
 /// How a handler's panic is answered; the cause is logged, never sent.
 pub type PanicAnswer = fn(Box<dyn Any + Send + 'static>) -> Response;
 
@@ -249,19 +264,28 @@ impl Server {
     ) -> Result<(), ServeError> {
         let Server { listener, state } = self;
         let stores = state.stores.clone();
-        if let Err(e) = state.runner.recover().await {
-            // The workers retry the queue; /ready reports the database.
-            tracing::error!(error = %e, "could not requeue interrupted runs at start");
-        }
+        let role = state.config.role;
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let workers = state.runner.spawn(state.config.workers, stopped.clone());
+        let mut workers = Vec::new();
+        if role.runs_tests() {
+            if let Err(e) = state.runner.recover().await {
+                // The workers retry the queue; /ready reports the database.
+                tracing::error!(error = %e, "could not requeue interrupted runs at start");
+            }
+            workers = state.runner.spawn(state.config.workers, stopped.clone());
+        }
+        // Signals of the other processes of a shared database: queued runs wake the workers
+        // here, progress reaches the watchers here.
+        let follower = state
+            .runner
+            .follow_signals(role.runs_tests(), stopped.clone());
         let sender = crate::nightly::spawn_sender(state.market.clone(), stopped.clone());
         let scheduler = state
             .config
             .nightly
             .enabled
             .then(|| crate::nightly::spawn_scheduler(state.market.clone(), stopped));
-        tracing::info!(addr = %listener.local_addr()?, workers = workers.len(), "markedsplass serving");
+        tracing::info!(addr = %listener.local_addr()?, ?role, workers = workers.len(), "markedsplass serving");
         // At the signal, compiles in flight are killed (their uploads refused, their runs left to
         // the next start), so the drain below never waits for a compile.
         let sandbox = state.runner.sandbox.clone();
@@ -272,9 +296,19 @@ impl Server {
         // Timeouts, caps and bounded draining (`connections`); the peer address reaches handlers
         // as `ConnectInfo` (the login throttle keys on it).
         let hygiene = crate::http::connections::Hygiene::from_limits(&state.config.limits);
-        let served = crate::http::connections::serve(listener, app(state), hygiene, shutdown).await;
+        let router = if role.serves_web() {
+            app(state)
+        } else {
+            probes(state)
+        };
+        let served = crate::http::connections::serve(listener, router, hygiene, shutdown).await;
         let _ = stop.send(true);
-        for worker in workers.into_iter().chain(scheduler).chain([sender]) {
+        for worker in workers
+            .into_iter()
+            .chain(scheduler)
+            .chain(follower)
+            .chain([sender])
+        {
             worker.abort();
         }
         stores.health.close().await;

@@ -58,7 +58,10 @@ pub use night::{
     Entry, NightSummary, finish_night, run_night, run_night_alone, seed_for, start_night,
 };
 pub use render::{junit, trend_svg};
-pub use schedule::{missed_night, next_start, night_of, spawn_scheduler, start_on, tonight};
+pub use schedule::{
+    LEAD_RETRY, missed_night, next_start, night_of, spawn_scheduler, start_on, tonight,
+    wait_for_lead,
+};
 pub use webhook::{Outbox, deliver, sign_webhook, spawn_sender};
 
 /// The scheduler's and the evaluation's name in the audit trail.

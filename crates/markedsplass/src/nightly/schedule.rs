@@ -10,7 +10,7 @@ use jiff::{Timestamp, Zoned};
 
 use super::{NightlyError, run_night};
 use crate::market::Market;
-use crate::store::NightState;
+use crate::store::{Duty, Lead, NightState};
 
 /// The local date "now" in the configured time zone.
 pub fn night_of(at: Timestamp, time_zone: &TimeZone) -> Date {
@@ -77,50 +77,100 @@ pub async fn missed_night(market: &Market) -> Result<Option<Date>, NightlyError>
 
 /// Runs a batch every night at `nightly.time` in `nightly.time_zone` until `stop` turns true;
 /// first catches up today's night if it was missed or interrupted ([`missed_night`]).
+///
+/// Of the processes sharing a database, only the one that holds the nights' duty
+/// ([`Duty::Nights`]) schedules; the others ask again every [`LEAD_RETRY`]. When the holder
+/// stops or loses its connection, another takes over and finishes a night left running (its runs
+/// were never lost: they are in the queue, and every worker of every process takes them).
 pub fn spawn_scheduler(
     market: Arc<Market>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        match missed_night(&market).await {
-            Ok(Some(date)) => {
-                tracing::info!(night = %date, "catching up tonight's batch, missed or interrupted");
-                if let Err(e) = run_night(&market, date, Duration::from_secs(20 * 3600)).await {
-                    tracing::error!(error = %e, "nightly batch failed");
-                }
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "checking for a missed night"),
-        }
         loop {
-            let next = match next_start(
-                market.clock.now(),
-                market.nightly.time.time(),
-                market.nightly.time_zone.tz(),
-            ) {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::error!(error = %e, "the nightly scheduler stops");
-                    return;
-                }
+            let Some(mut lead) = wait_for_lead(&market, Duty::Nights, &mut stop).await else {
+                return;
             };
-            let wait = next
-                .timestamp()
-                .duration_since(market.clock.now())
-                .unsigned_abs();
-            tracing::info!(next = %next, "next nightly batch");
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => return,
+                () = schedule(&market, stop.clone()) => return,
+                () = lead.lost() => {
+                    tracing::warn!("lost the nights' duty (the database connection broke); asking again");
+                }
             }
-            match run_night(&market, next.date(), Duration::from_secs(20 * 3600)).await {
-                Ok(night) => tracing::info!(night = night.night, "nightly batch finished"),
-                Err(e) => tracing::error!(error = %e, "nightly batch failed"),
-            }
-            // Past the start minute before computing the next one.
-            tokio::time::sleep(Duration::from_secs(61)).await;
         }
     })
+}
+
+/// How often a process that does not hold a duty asks for it again.
+pub const LEAD_RETRY: Duration = Duration::from_secs(5);
+
+/// Takes `duty` as soon as no other process holds it; `None` when `stop` turns true first.
+pub async fn wait_for_lead(
+    market: &Market,
+    duty: Duty,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Box<dyn Lead>> {
+    loop {
+        if *stop.borrow() {
+            return None;
+        }
+        match market.stores.shared.lead(duty).await {
+            Ok(Some(lead)) => {
+                tracing::info!(?duty, "this process holds the duty");
+                return Some(lead);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(?duty, error = %e, "asking for a duty"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(LEAD_RETRY) => {}
+            changed = stop.changed() => if changed.is_err() { return None },
+        }
+    }
+}
+
+/// The scheduler's work while it holds the nights' duty; returns when `stop` turns true.
+async fn schedule(market: &Market, mut stop: tokio::sync::watch::Receiver<bool>) {
+    match missed_night(market).await {
+        Ok(Some(date)) => {
+            tracing::info!(night = %date, "catching up tonight's batch, missed or interrupted");
+            if let Err(e) = run_night(market, date, Duration::from_secs(20 * 3600)).await {
+                tracing::error!(error = %e, "nightly batch failed");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "checking for a missed night"),
+    }
+    loop {
+        let next = match next_start(
+            market.clock.now(),
+            market.nightly.time.time(),
+            market.nightly.time_zone.tz(),
+        ) {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "the nightly scheduler stops");
+                // Keeps the duty, so no other process schedules with the same configuration.
+                let _ = stop.changed().await;
+                return;
+            }
+        };
+        let wait = next
+            .timestamp()
+            .duration_since(market.clock.now())
+            .unsigned_abs();
+        tracing::info!(next = %next, "next nightly batch");
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+        match run_night(market, next.date(), Duration::from_secs(20 * 3600)).await {
+            Ok(night) => tracing::info!(night = night.night, "nightly batch finished"),
+            Err(e) => tracing::error!(error = %e, "nightly batch failed"),
+        }
+        // Past the start minute before computing the next one.
+        tokio::time::sleep(Duration::from_secs(61)).await;
+    }
 }
 
 /// Today's night (for `sandkasse nightly` without `--date`).

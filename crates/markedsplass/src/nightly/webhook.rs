@@ -12,6 +12,11 @@ use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
 use crate::market::Market;
+use crate::store::Duty;
+
+/// How often the sender looks for notifications nobody woke it for, when other processes share
+/// the database. A failing delivery is also tried again then, up to its attempts.
+pub const DELIVERY_SWEEP: Duration = Duration::from_secs(60);
 
 /// The service's outgoing notifications: wakes the sender when there is something to deliver and
 /// lets one delivery run at a time in this process (so a notification is not POSTed twice at
@@ -35,10 +40,19 @@ pub fn spawn_sender(
     market: Arc<Market>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    // Notifications written by another process of the database, or left when another process
+    // held the deliveries, are swept up every `DELIVERY_SWEEP`; alone on the database, every
+    // notification wakes this sender.
+    let sweep = if market.stores.shared.subscribe().is_some() {
+        DELIVERY_SWEEP
+    } else {
+        Duration::MAX
+    };
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 () = market.outbox.wake.notified() => deliver(&market).await,
+                () = tokio::time::sleep(sweep) => deliver(&market).await,
                 changed = stop.changed() => if changed.is_err() || *stop.borrow() { return },
             }
         }
@@ -55,6 +69,16 @@ pub async fn deliver(market: &Market) {
         return;
     };
     let _turn = market.outbox.turn.lock().await;
+    // One process of the database delivers at a time, so none is sent twice; a process that
+    // finds the duty held leaves the notifications to the holder (and to its next sweep).
+    let _lead = match market.stores.shared.lead(Duty::Deliveries).await {
+        Ok(Some(lead)) => lead,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "asking for the deliveries' duty");
+            return;
+        }
+    };
     let secret = market.nightly.webhook_secret.clone().unwrap_or_default();
     let pending = match market.stores.nightly.undelivered(100).await {
         Ok(p) => p,

@@ -34,11 +34,13 @@ use serde::{Deserialize, Serialize};
 pub mod market;
 pub mod nightly;
 pub mod queue;
+pub mod shared;
 pub mod sqlite;
 
 pub use market::*;
 pub use nightly::*;
 pub use queue::*;
+pub use shared::*;
 
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -419,6 +421,11 @@ pub struct Stores {
     pub queue: Arc<dyn RunQueue>,
     pub nightly: Arc<dyn NightlyStore>,
     pub health: Arc<dyn StoreHealth>,
+    /// What processes sharing the database tell each other, and who does what only one may do.
+    pub shared: Arc<dyn Shared>,
+    /// Where uploaded components are kept when every node must read them (PostgreSQL); `None`:
+    /// in files under `data_dir` ([`crate::components`]).
+    pub components: Option<Arc<dyn crate::components::ComponentBlobs>>,
 }
 
 impl std::fmt::Debug for Stores {
@@ -438,6 +445,8 @@ impl Stores {
             queue: store.clone(),
             nightly: store.clone(),
             health: store,
+            shared: Arc::new(shared::Alone),
+            components: None,
         }
     }
 
