@@ -433,21 +433,7 @@ impl Runner {
             };
             outcome
         };
-        let audit = self.audit.clone();
-        let details = json!({ "state": outcome.state, "verdict": outcome.verdict, "score": outcome.score, "error": outcome.error });
-        let finished = self
-            .stores
-            .queue
-            .finish_run(
-                run_id,
-                &claimed.claim,
-                outcome.clone(),
-                self.clock.now(),
-                Box::new(move |r| {
-                    vec![audit.event(ACTOR, "run.finish", &format!("run:{}", r.id), None, details)]
-                }),
-            )
-            .await?;
+        let finished = self.finish(run_id, &claimed.claim, &outcome).await?;
         if finished {
             let done = if outcome.state == RunState::Done {
                 total
@@ -471,6 +457,49 @@ impl Runner {
             );
         }
         Ok(())
+    }
+
+    /// Stores a run's outcome while the claim holds. A database that does not answer (a restart,
+    /// a network blip) is asked again every second for up to half the lease, so a finished test
+    /// is not run again for a short outage; after that the run is left to lapse and be claimed
+    /// again.
+    async fn finish(
+        &self,
+        run_id: i64,
+        claim: &str,
+        outcome: &RunOutcome,
+    ) -> Result<bool, StoreError> {
+        let patience = std::time::Instant::now();
+        loop {
+            let audit = self.audit.clone();
+            let details = json!({ "state": outcome.state, "verdict": outcome.verdict, "score": outcome.score, "error": outcome.error });
+            let result = self
+                .stores
+                .queue
+                .finish_run(
+                    run_id,
+                    claim,
+                    outcome.clone(),
+                    self.clock.now(),
+                    Box::new(move |r| {
+                        vec![audit.event(
+                            ACTOR,
+                            "run.finish",
+                            &format!("run:{}", r.id),
+                            None,
+                            details,
+                        )]
+                    }),
+                )
+                .await;
+            match result {
+                Err(StoreError::Database(e)) if patience.elapsed() < self.lease / 2 => {
+                    tracing::warn!(run = run_id, error = %e, "storing the outcome failed; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                result => return result,
+            }
+        }
     }
 
     /// Renews the lease every third of it while the test runs.

@@ -76,4 +76,9 @@ pub enum NightlyError {
     Config(String),
     #[error("the night's runs did not finish within {0:?}")]
     Timeout(Duration),
+    #[error(
+        "another process of this database holds the nights' duty (a node that schedules the nights): \
+         let it run the night, or set nightly.enabled = false on the serving nodes"
+    )]
+    Busy,
 }

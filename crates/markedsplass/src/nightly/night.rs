@@ -10,7 +10,9 @@ use sha2::{Digest as _, Sha256};
 
 use super::{ACTOR, Diff, Figures, NightlyError, deliver, evaluate};
 use crate::market::Market;
-use crate::store::{ListingChange, NewNight, Night, NightState, RunState, StoreError, Verdict};
+use crate::store::{
+    Duty, ListingChange, NewNight, Night, NightState, RunState, StoreError, Verdict,
+};
 
 /// The seed of a night: the first 8 bytes of SHA-256("sandkasse-nightly:" + date), as a positive
 /// integer (SQLite stores signed 64-bit).
@@ -87,12 +89,17 @@ pub async fn run_night(
 /// night and stops the workers. Returns the night with its summary.
 ///
 /// Runs a crashed process left `running` are not requeued here (a serving process may own them);
-/// they are taken over when their lease lapses.
+/// they are taken over when their lease lapses. When other processes share the database, one of
+/// them may hold the nights' duty (a serving node that schedules the nights): then this refuses
+/// ([`NightlyError::Busy`]) rather than evaluate a night twice.
 pub async fn run_night_alone(
     market: &Market,
     date: Date,
     wait_at_most: Duration,
 ) -> Result<Night, NightlyError> {
+    let Some(_duty) = market.stores.shared.lead(Duty::Nights).await? else {
+        return Err(NightlyError::Busy);
+    };
     let night = start_night(market, date).await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let workers = market
@@ -116,9 +123,17 @@ async fn finish_when_done(
 ) -> Result<Night, NightlyError> {
     let started = std::time::Instant::now();
     loop {
-        if let Some(done) = finish_night(market, night_id).await? {
-            deliver(market).await;
-            return Ok(done);
+        match finish_night(market, night_id).await {
+            Ok(Some(done)) => {
+                deliver(market).await;
+                return Ok(done);
+            }
+            Ok(None) => {}
+            // The database restarting mid-night: its runs are safe in the queue; ask again.
+            Err(NightlyError::Store(e)) => {
+                tracing::warn!(night = night_id, error = %e, "reading the night failed; trying again");
+            }
+            Err(e) => return Err(e),
         }
         if started.elapsed() > wait_at_most {
             return Err(NightlyError::Timeout(wait_at_most));
