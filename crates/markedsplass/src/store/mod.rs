@@ -2,7 +2,8 @@
 //!
 //! Handlers and services never see SQL: they hold an `Arc<dyn AccountStore>`, an
 //! `Arc<dyn AuditStore>` and so on ([`Stores`] bundles them). All SQL lives in one backend module
-//! per database — today [`sqlite`], with numbered migrations in `crates/markedsplass/migrations/`.
+//! per database — [`sqlite`] (embedded, the default) and [`postgres`] (several processes on one
+//! database) — with numbered migrations in `crates/markedsplass/migrations/{sqlite,postgres}/`.
 //!
 //! # Why boxed futures
 //!
@@ -33,7 +34,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod market;
 pub mod nightly;
+pub mod postgres;
 pub mod queue;
+mod rows;
 pub mod shared;
 pub mod sqlite;
 
@@ -54,7 +57,9 @@ pub enum StoreError {
     /// The change is not allowed in the record's current state; the text says why.
     #[error("{0}")]
     Refused(crate::i18n::Msg),
-    #[error("unsupported database URL {0:?}: only sqlite: is supported so far")]
+    #[error(
+        "unsupported database URL {0:?}: use sqlite: (embedded) or postgres:// / postgresql://"
+    )]
     UnsupportedUrl(String),
     #[error("creating the data directory {path}: {source}")]
     DataDir {
@@ -450,21 +455,45 @@ impl Stores {
         }
     }
 
-    /// Opens the database `config` names (creating `data_dir`) and runs the migrations.
+    /// All capabilities served by one PostgreSQL database.
+    pub fn from_postgres(store: postgres::PostgresStore) -> Stores {
+        let store = Arc::new(store);
+        Stores {
+            accounts: store.clone(),
+            audit: store.clone(),
+            market: store.clone(),
+            queue: store.clone(),
+            nightly: store.clone(),
+            health: store,
+            // Not yet PostgreSQL's own: signals and duties as if this process were alone, and
+            // components in files.
+            shared: Arc::new(shared::Alone),
+            components: None,
+        }
+    }
+
+    /// Opens the database `config` names (creating `data_dir`) and runs the migrations: SQLite
+    /// for no URL or a `sqlite:` one, PostgreSQL for `postgres://` and `postgresql://`.
     pub async fn open(config: &crate::Config) -> Result<Stores, StoreError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|source| StoreError::DataDir {
             path: config.data_dir.clone(),
             source,
         })?;
-        let store = match &config.database_url {
-            None => sqlite::SqliteStore::open_file(&config.data_dir.join("sandkasse.db")).await?,
-            Some(url) if url.starts_with("sqlite:") => sqlite::SqliteStore::open_url(url).await?,
+        match &config.database_url {
+            None => Ok(Stores::from_sqlite(
+                sqlite::SqliteStore::open_file(&config.data_dir.join("sandkasse.db")).await?,
+            )),
+            Some(url) if url.starts_with("sqlite:") => Ok(Stores::from_sqlite(
+                sqlite::SqliteStore::open_url(url).await?,
+            )),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+                Stores::from_postgres(postgres::PostgresStore::open_url(url).await?),
+            ),
             Some(url) => {
                 // Never echo a URL that may carry a password.
                 let scheme = url.split(':').next().unwrap_or_default();
-                return Err(StoreError::UnsupportedUrl(format!("{scheme}:…")));
+                Err(StoreError::UnsupportedUrl(format!("{scheme}:…")))
             }
-        };
-        Ok(Stores::from_sqlite(store))
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The embedded SQLite backend: every store trait over one [`SqlitePool`].
 //!
 //! Opened with WAL journaling, foreign keys on and a busy timeout; the migrations in
-//! `crates/markedsplass/migrations/` run on open (embedded in the binary by `sqlx::migrate!`).
+//! `crates/markedsplass/migrations/sqlite/` run on open (embedded in the binary by `sqlx::migrate!`).
 //! Queries are runtime-checked (`sqlx::query`), so building needs no database. One file per
 //! capability (`accounts`, `market`, `nightly`, `queue`); the audit chain's append, which every
 //! write shares, and the health check are here.
@@ -12,10 +12,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use sqlx::Row as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
+use super::rows::{audit_event, conflict};
 use super::{
     AuditEvent, AuditQuery, AuditStore, Audited, BoxFuture, NewAuditEvent, StoreError, StoreHealth,
 };
@@ -27,7 +26,7 @@ mod nightly;
 mod queue;
 
 /// The migrations, embedded at build time.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// SQLite implementation of every store trait.
 #[derive(Debug)]
@@ -138,38 +137,6 @@ async fn append_in(
         sealed_events.push(sealed);
     }
     Ok(sealed_events)
-}
-
-fn conflict(what: Msg) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Database(e),
-    }
-}
-
-fn ts(text: &str) -> Result<Timestamp, StoreError> {
-    text.parse()
-        .map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
-}
-
-fn opt_ts(text: Option<String>) -> Result<Option<Timestamp>, StoreError> {
-    text.as_deref().map(ts).transpose()
-}
-
-fn audit_event(row: &SqliteRow) -> Result<AuditEvent, StoreError> {
-    let details: String = row.try_get("details")?;
-    Ok(AuditEvent {
-        seq: row.try_get("seq")?,
-        at: ts(row.try_get("at")?)?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        subject: row.try_get("subject")?,
-        reason: row.try_get("reason")?,
-        details: serde_json::from_str(&details)
-            .map_err(|e| StoreError::Corrupt(format!("details: {e}")))?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
 }
 
 impl AuditStore for SqliteStore {

@@ -2,49 +2,14 @@
 
 use jiff::Timestamp;
 use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
 
-use super::{SqliteStore, conflict, opt_ts, ts};
+use super::SqliteStore;
 use crate::i18n::Msg;
+use crate::store::rows::{conflict, organisation, token, ts, user};
 use crate::store::{
     AccountStore, ApiTokenRecord, Audited, BoxFuture, NewSession, NewUser, Organisation,
     OwnedToken, Role, Session, StoreError, User, UserChange,
 };
-
-fn organisation(row: &SqliteRow) -> Result<Organisation, StoreError> {
-    Ok(Organisation {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        created_at: ts(row.try_get("created_at")?)?,
-    })
-}
-
-fn user(row: &SqliteRow) -> Result<User, StoreError> {
-    let role: String = row.try_get("role")?;
-    Ok(User {
-        id: row.try_get("id")?,
-        username: row.try_get("username")?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        organisation_id: row.try_get("organisation_id")?,
-        password_hash: row.try_get("password_hash")?,
-        created_at: ts(row.try_get("created_at")?)?,
-        disabled_at: opt_ts(row.try_get("disabled_at")?)?,
-        must_change_password: row.try_get("must_change_password")?,
-    })
-}
-
-fn token(row: &SqliteRow) -> Result<ApiTokenRecord, StoreError> {
-    Ok(ApiTokenRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        sha256: row.try_get("sha256")?,
-        created_at: ts(row.try_get("created_at")?)?,
-        last_used_at: opt_ts(row.try_get("last_used_at")?)?,
-        revoked_at: opt_ts(row.try_get("revoked_at")?)?,
-    })
-}
 
 impl AccountStore for SqliteStore {
     fn insert_organisation<'a>(

@@ -7,119 +7,19 @@ use jiff::Timestamp;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row as _, SqliteConnection};
 
+use super::SqliteStore;
 use super::nightly::insert_notification;
-use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::i18n::Msg;
 use crate::listing::ListingStatus;
-use crate::store::{
-    Audited, BoxFuture, Case, CaseBrief, CaseState, CatalogueEntry, Decided, Decision, Listing,
-    ListingState, MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify, Product,
-    ProductSummary, Review, Role, Run, RunPurpose, RunState, StoreError, Submission, Submitted,
-    Verdict,
+use crate::store::rows::{
+    CASE, PRODUCT, RUN, SUBMISSION, case_brief, catalogue_entry, conflict, listing, missing,
+    product, review, run, submission,
 };
-
-pub(super) const PRODUCT: &str =
-    "SELECT p.*, o.name AS vendor FROM products p JOIN organisations o ON o.id = p.organisation_id";
-const SUBMISSION: &str = "SELECT s.*, p.organisation_id, u.username AS submitted_by_name FROM submissions s \
-     JOIN products p ON p.id = s.product_id JOIN users u ON u.id = s.submitted_by";
-pub(super) const RUN: &str = "SELECT r.id, r.submission_id, s.product_id, p.organisation_id, r.purpose, r.state, r.attempts, \
-     r.queued_at, r.started_at, r.finished_at, r.verdict, r.score, r.error, r.capabilities, r.night_id, r.seed, r.figures, r.scenario \
-     FROM runs r JOIN submissions s ON s.id = r.submission_id JOIN products p ON p.id = s.product_id";
-const CASE: &str = "SELECT c.*, p.name AS product, p.organisation_id, o.name AS vendor, s.version, \
-     u.username AS requested_by_name FROM review_cases c JOIN products p ON p.id = c.product_id \
-     JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = c.submission_id \
-     JOIN users u ON u.id = c.requested_by";
-
-pub(super) fn parse<T>(text: &str, what: &str, f: fn(&str) -> Option<T>) -> Result<T, StoreError> {
-    f(text).ok_or_else(|| StoreError::Corrupt(format!("{what} {text:?}")))
-}
-
-pub(super) fn json(text: &str, what: &str) -> Result<serde_json::Value, StoreError> {
-    typed(text, what)
-}
-
-/// A JSON column read as its type.
-pub(super) fn typed<T: serde::de::DeserializeOwned>(
-    text: &str,
-    what: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-/// A verdict column (`NULL` before a run is done).
-pub(super) fn verdict(row: &SqliteRow) -> Result<Option<Verdict>, StoreError> {
-    row.try_get::<Option<String>, _>("verdict")?
-        .map(|v| parse(&v, "verdict", Verdict::parse))
-        .transpose()
-}
-
-pub(super) fn product(row: &SqliteRow) -> Result<Product, StoreError> {
-    Ok(Product {
-        id: row.try_get("id")?,
-        organisation_id: row.try_get("organisation_id")?,
-        vendor: row.try_get("vendor")?,
-        name: row.try_get("name")?,
-        created_at: ts(row.try_get("created_at")?)?,
-    })
-}
-
-fn submission(row: &SqliteRow) -> Result<Submission, StoreError> {
-    Ok(Submission {
-        id: row.try_get("id")?,
-        product_id: row.try_get("product_id")?,
-        organisation_id: row.try_get("organisation_id")?,
-        version: row.try_get("version")?,
-        changelog: row.try_get("changelog")?,
-        component_sha256: row.try_get("component_sha256")?,
-        component_size: row.try_get("component_size")?,
-        file_name: row.try_get("file_name")?,
-        inspection: json(row.try_get("inspection")?, "inspection")?,
-        submitted_by: row.try_get("submitted_by_name")?,
-        created_at: ts(row.try_get("created_at")?)?,
-    })
-}
-
-pub(super) fn run(row: &SqliteRow) -> Result<Run, StoreError> {
-    let capabilities = json(row.try_get("capabilities")?, "capabilities")?;
-    Ok(Run {
-        id: row.try_get("id")?,
-        submission_id: row.try_get("submission_id")?,
-        product_id: row.try_get("product_id")?,
-        organisation_id: row.try_get("organisation_id")?,
-        purpose: parse(row.try_get("purpose")?, "run purpose", RunPurpose::parse)?,
-        state: parse(row.try_get("state")?, "run state", RunState::parse)?,
-        attempts: row.try_get("attempts")?,
-        queued_at: ts(row.try_get("queued_at")?)?,
-        started_at: opt_ts(row.try_get("started_at")?)?,
-        finished_at: opt_ts(row.try_get("finished_at")?)?,
-        verdict: verdict(row)?,
-        score: row.try_get("score")?,
-        error: row.try_get("error")?,
-        capabilities: serde_json::from_value(capabilities)
-            .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
-        night_id: row.try_get("night_id")?,
-        seed: row.try_get("seed")?,
-        figures: row
-            .try_get::<Option<String>, _>("figures")?
-            .map(|f| typed(&f, "figures"))
-            .transpose()?,
-        scenario: row.try_get("scenario")?,
-    })
-}
-
-pub(super) fn listing(row: &SqliteRow) -> Result<Listing, StoreError> {
-    Ok(Listing {
-        product_id: row.try_get("product_id")?,
-        submission_id: row.try_get("submission_id")?,
-        case_id: row.try_get("case_id")?,
-        state: parse(row.try_get("state")?, "listing state", ListingState::parse)?,
-        listed_at: ts(row.try_get("listed_at")?)?,
-        updated_at: ts(row.try_get("updated_at")?)?,
-        reason: row.try_get("reason")?,
-        at_risk_since: opt_ts(row.try_get("at_risk_since")?)?,
-        at_risk_run_id: row.try_get("at_risk_run_id")?,
-    })
-}
+use crate::store::{
+    Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Listing, ListingState,
+    MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify, Product, ProductSummary, Run,
+    StoreError, Submission, Submitted,
+};
 
 impl SqliteStore {
     /// One text column of a run (`report` or `badge`), read without the rest of the row.
@@ -186,33 +86,9 @@ async fn case_from_row(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<C
     .fetch_all(&mut *conn)
     .await?
     .iter()
-    .map(|r| {
-        Ok(Review {
-            reviewer_id: r.try_get("reviewer_id")?,
-            reviewer: r.try_get("username")?,
-            level: parse(r.try_get("level")?, "review level", Role::parse)?,
-            decision: r.try_get::<Option<String>, _>("decision")?.map(|d| parse(&d, "decision", Decision::parse)).transpose()?,
-            note: r.try_get("note")?,
-            decided_at: opt_ts(r.try_get("decided_at")?)?,
-        })
-    })
+    .map(review)
     .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(Case {
-        id,
-        product_id: row.try_get("product_id")?,
-        product: row.try_get("product")?,
-        organisation_id: row.try_get("organisation_id")?,
-        vendor: row.try_get("vendor")?,
-        submission_id: row.try_get("submission_id")?,
-        version: row.try_get("version")?,
-        run_id: row.try_get("run_id")?,
-        state: parse(row.try_get("state")?, "case state", CaseState::parse)?,
-        requested_by: row.try_get("requested_by_name")?,
-        requested_at: ts(row.try_get("requested_at")?)?,
-        decided_at: opt_ts(row.try_get("decided_at")?)?,
-        note: row.try_get("note")?,
-        reviews,
-    })
+    crate::store::rows::case(row, reviews)
 }
 
 async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
@@ -224,10 +100,6 @@ async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>,
         Some(row) => Ok(Some(case_from_row(conn, &row).await?)),
         None => Ok(None),
     }
-}
-
-pub(super) fn missing(what: &str, id: i64) -> StoreError {
-    StoreError::Corrupt(format!("{what} {id} vanished inside its transaction"))
 }
 
 impl MarketStore for SqliteStore {
@@ -376,15 +248,8 @@ impl MarketStore for SqliteStore {
                 .bind(product.id)
                 .fetch_optional(&mut *conn)
                 .await?
-                .map(|r| -> Result<CaseBrief, StoreError> {
-                    Ok(CaseBrief {
-                        id: r.try_get("id")?,
-                        version: r.try_get("version")?,
-                        state: parse(r.try_get("state")?, "case state", CaseState::parse)?,
-                        decided_at: opt_ts(r.try_get("decided_at")?)?,
-                        note: r.try_get("note")?,
-                    })
-                })
+                .as_ref()
+                .map(case_brief)
                 .transpose()?;
                 out.push(ProductSummary {
                     product,
@@ -670,31 +535,7 @@ impl MarketStore for SqliteStore {
             )
             .fetch_all(&self.pool)
             .await?;
-            rows.iter()
-                .map(|row| {
-                    let listing = listing(row)?;
-                    let capabilities: Option<String> = row.try_get("capabilities")?;
-                    Ok(CatalogueEntry {
-                        product_id: listing.product_id,
-                        product: row.try_get("product")?,
-                        vendor: row.try_get("vendor")?,
-                        version: row.try_get("version")?,
-                        state: listing.state,
-                        status: ListingStatus::of(Some(&listing)),
-                        capabilities: match capabilities {
-                            Some(c) => serde_json::from_str(&c)
-                                .map_err(|e| StoreError::Corrupt(format!("capabilities: {e}")))?,
-                            None => Vec::new(),
-                        },
-                        verdict: verdict(row)?,
-                        score: row.try_get("score")?,
-                        last_run_id: row.try_get("run_id")?,
-                        last_run_at: opt_ts(row.try_get("finished_at")?)?,
-                        listed_at: listing.listed_at,
-                        at_risk_since: listing.at_risk_since,
-                    })
-                })
-                .collect()
+            rows.iter().map(catalogue_entry).collect()
         })
     }
 }

@@ -2,57 +2,16 @@
 
 use jiff::Timestamp;
 use sqlx::Row as _;
-use sqlx::sqlite::SqliteRow;
 
-use super::market::{RUN, json, load_listing, load_run, missing, parse, run, typed};
-use super::{SqliteStore, opt_ts, ts};
+use super::SqliteStore;
+use super::market::{load_listing, load_run};
 use crate::i18n::Msg;
 use crate::nightly::NightSummary;
+use crate::store::rows::{RUN, missing, night, notification, run};
 use crate::store::{
     Audited, BoxFuture, Listing, NewNight, NewNotification, Night, NightState, NightlyStore,
-    Notification, NotificationKind, OpenedNight, RiskChange, Run, StoreError,
+    Notification, OpenedNight, RiskChange, Run, StoreError,
 };
-
-fn night(row: &SqliteRow) -> Result<Night, StoreError> {
-    Ok(Night {
-        id: row.try_get("id")?,
-        night: row.try_get("night")?,
-        seed: row.try_get("seed")?,
-        suite_version: row.try_get("suite_version")?,
-        state: parse(row.try_get("state")?, "night state", NightState::parse)?,
-        started_at: ts(row.try_get("started_at")?)?,
-        finished_at: opt_ts(row.try_get("finished_at")?)?,
-        summary: row
-            .try_get::<Option<String>, _>("summary")?
-            .map(|s| typed(&s, "summary"))
-            .transpose()?,
-    })
-}
-
-fn notification(row: &SqliteRow) -> Result<Notification, StoreError> {
-    Ok(Notification {
-        id: row.try_get("id")?,
-        at: ts(row.try_get("at")?)?,
-        organisation_id: row.try_get("organisation_id")?,
-        product_id: row.try_get("product_id")?,
-        product: row.try_get("product")?,
-        kind: parse(
-            row.try_get("kind")?,
-            "notification kind",
-            NotificationKind::parse,
-        )?,
-        night_id: row.try_get("night_id")?,
-        run_id: row.try_get("run_id")?,
-        case_id: row.try_get("case_id")?,
-        version: row.try_get("version")?,
-        note: row.try_get("note")?,
-        message: row.try_get("message")?,
-        payload: json(row.try_get("payload")?, "payload")?,
-        attempts: row.try_get("attempts")?,
-        delivered_at: opt_ts(row.try_get("delivered_at")?)?,
-        delivery_error: row.try_get("delivery_error")?,
-    })
-}
 
 /// Writes `notification` about `product_id` inside the caller's transaction.
 pub(super) async fn insert_notification(

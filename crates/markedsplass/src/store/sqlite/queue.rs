@@ -5,7 +5,8 @@ use jiff::Timestamp;
 use sqlx::Row as _;
 
 use super::SqliteStore;
-use super::market::{load_run, load_submission, missing, parse};
+use super::market::{load_run, load_submission};
+use crate::store::rows::{missing, parse};
 use crate::store::{
     Audited, BoxFuture, ClaimedRun, Run, RunOutcome, RunQueue, RunState, StoreError,
 };
