@@ -127,8 +127,9 @@ fn run() -> Result<ExitCode> {
     }
 }
 
-/// `cargo xtask test`: plugins, browser tests, workspace tests, doc tests, the OpenAPI document
-/// against the served API — in that order.
+/// `cargo xtask test`: plugins, browser tests, workspace tests, the markedsplass tests again on
+/// PostgreSQL (`SANDKASSE_TEST_DATABASE=postgres`), doc tests, the OpenAPI document against the
+/// served API — in that order.
 ///
 /// A missing prerequisite or a failed plugin build stops the run (later steps depend on it); a
 /// failing test step does not stop the next one, so one run shows every failure. Ends with a
@@ -140,6 +141,11 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     match formatting(root) {
         Ok(outcome) => summary.push("cargo fmt --check", outcome),
         Err(err) => return Ok(summary.stop("cargo fmt --check", &err)),
+    }
+
+    // The markedsplass tests run a second time on PostgreSQL: its server binaries must be here.
+    if let Err(err) = sandkasse_pgtemp::bin_dir() {
+        return Ok(summary.stop("PostgreSQL server binaries", &anyhow::Error::new(err)));
     }
 
     match build_plugins(root, true) {
@@ -156,6 +162,16 @@ fn test(root: &Path, extra: &[OsString]) -> Result<ExitCode> {
     cmd.args(["test", "--workspace", "--all-targets"])
         .args(extra);
     summary.push("cargo test", Outcome::from_status(spawn(&mut cmd)?));
+
+    // The same store and service tests on PostgreSQL: a throw-away server from the binaries
+    // checked above, a fresh database per test.
+    let mut cmd = cargo(root);
+    cmd.args(["test", "-p", "sandkasse-markedsplass", "--test", "all"])
+        .env("SANDKASSE_TEST_DATABASE", "postgres");
+    summary.push(
+        "cargo test markedsplass on PostgreSQL",
+        Outcome::from_status(spawn(&mut cmd)?),
+    );
 
     let mut cmd = cargo(root);
     cmd.args(["test", "--workspace", "--doc"]);
@@ -490,7 +506,11 @@ fn command_line(cmd: &Command) -> String {
         .unwrap_or(program.as_os_str())
         .to_string_lossy();
     let args = cmd.get_args().map(OsStr::to_string_lossy);
-    std::iter::once(program)
+    // The variables set for this command only, as a shell would show them.
+    let envs = cmd.get_envs().filter_map(|(key, value)| {
+        Some(format!("{}={}", key.to_string_lossy(), value?.to_string_lossy()).into())
+    });
+    envs.chain(std::iter::once(program))
         .chain(args)
         .collect::<Vec<_>>()
         .join(" ")

@@ -39,8 +39,12 @@ pub struct RunOutcome {
 pub trait RunQueue: Send + Sync {
     /// Counts of runs per state.
     fn queue_counts(&self) -> BoxFuture<'_, Result<Vec<(RunState, i64)>, StoreError>>;
-    /// Puts every `running` run back in the queue: called at start-up, when no worker of this
-    /// database can be running (SQLite has one serving process). Returns the requeued runs.
+    /// Puts interrupted runs back in the queue; called at start-up. Returns the requeued runs.
+    ///
+    /// On SQLite every `running` run: no worker of the database can be running then (one serving
+    /// process). On PostgreSQL only the `running` runs whose lease expired before `at`: other
+    /// processes' workers may be running the rest right now, and renew their leases while they do
+    /// (a run whose worker died is taken over by a claim once its lease runs out).
     fn requeue_running<'a>(
         &'a self,
         at: Timestamp,

@@ -97,16 +97,15 @@ async fn hidden_characters_in_a_file_name_are_shown_on_the_run_page() {
 
 /// Bytes of a run's stored report and badge, read with raw SQL.
 async fn stored_sizes(market: &Market, run: i64) -> (i64, i64) {
-    let db = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
-        &market.state.config.data_dir.join("sandkasse.db"),
-    )
-    .await
-    .unwrap();
-    sqlx::query_as("SELECT length(CAST(report AS BLOB)), length(badge) FROM runs WHERE id = ?")
-        .bind(run)
-        .fetch_one(db.pool())
-        .await
-        .unwrap()
+    let raw = crate::Raw::open(&market.state.config).await;
+    let sql = raw.sql(
+        "SELECT length(CAST(report AS BLOB)), length(badge) FROM runs WHERE id = ?",
+        "SELECT octet_length(report)::BIGINT, length(badge)::BIGINT FROM runs WHERE id = ?",
+    );
+    match raw.fetch_ints(sql, &[run.into()]).await[..] {
+        [Some(report), Some(badge)] => (report, badge),
+        ref other => panic!("run {run}: report and badge sizes {other:?}"),
+    }
 }
 
 /// Components that return and log as much as the sandbox lets them are stored within the

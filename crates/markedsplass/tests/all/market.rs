@@ -1,4 +1,5 @@
-//! A markedsplass in-process for tests: its own data directory, the seeded people of every role,
+//! A markedsplass in-process for tests: its own data directory and database (of the backend under
+//! test, see `crate::backend`), the seeded people of every role,
 //! one worker, and clients that keep a session cookie and its CSRF token.
 
 use std::path::PathBuf;
@@ -59,6 +60,7 @@ impl Market {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             data_dir: dir.path().join("data"),
+            database_url: crate::fresh_database_url(),
             workers: 1,
             ..Config::default()
         };

@@ -271,3 +271,16 @@ async fn notifications_from_before_0008_keep_their_rows_and_take_the_new_kinds()
             .is_empty()
     );
 }
+
+/// A version number means the same schema on both backends: the next change of the schema is one
+/// migration with the same number in `migrations/sqlite/` and `migrations/postgres/`.
+#[test]
+fn both_backends_end_at_the_same_migration() {
+    let last = |m: &Migrator| m.iter().map(|m| m.version).max();
+    let sqlite = last(&MIGRATOR);
+    assert_eq!(
+        sqlite,
+        last(&sandkasse_markedsplass::store::postgres::MIGRATOR)
+    );
+    assert!(sqlite.is_some());
+}

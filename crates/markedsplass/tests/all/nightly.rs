@@ -10,7 +10,6 @@ use jiff::{SignedDuration, Timestamp};
 use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::nightly::{self, run_night, sign_webhook, start_night};
 use sandkasse_markedsplass::store::Notification;
-use sandkasse_markedsplass::store::sqlite::SqliteStore;
 use serde_json::Value;
 
 use crate::market::*;
@@ -53,13 +52,12 @@ pub async fn receiver() -> (String, Received) {
 
 /// Points a product's listing at another submission: the component behind the listing changed.
 async fn swap(market: &Market, product: i64, submission: i64) {
-    let raw = SqliteStore::open_file(&market.state.config.data_dir.join("sandkasse.db"))
+    crate::Raw::open(&market.state.config)
         .await
-        .unwrap();
-    sqlx::query("UPDATE listings SET submission_id = ? WHERE product_id = ?")
-        .bind(submission)
-        .bind(product)
-        .execute(raw.pool())
+        .execute(
+            "UPDATE listings SET submission_id = ? WHERE product_id = ?",
+            &[submission.into(), product.into()],
+        )
         .await
         .unwrap();
 }

@@ -507,11 +507,7 @@ async fn the_webhook_page_shows_deliveries_per_organisation_without_the_urls_sec
     })
     .await;
     // Three notifications to vendor A: delivered, to be retried, given up.
-    let raw = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
-        &market.state.config.data_dir.join("sandkasse.db"),
-    )
-    .await
-    .unwrap();
+    let raw = crate::Raw::open(&market.state.config).await;
     let org = market
         .state
         .accounts
@@ -520,11 +516,12 @@ async fn the_webhook_page_shows_deliveries_per_organisation_without_the_urls_sec
         .unwrap()
         .organisation_id
         .unwrap();
-    sqlx::query("INSERT INTO products (id, organisation_id, name, created_at) VALUES (1, ?, 'Journal Nord', '2026-11-01T00:00:00Z')")
-        .bind(org)
-        .execute(raw.pool())
-        .await
-        .unwrap();
+    raw.execute(
+        "INSERT INTO products (id, organisation_id, name, created_at) VALUES (1, ?, 'Journal Nord', '2026-11-01T00:00:00Z')",
+        &[org.into()],
+    )
+    .await
+    .unwrap();
     for (attempts, delivered, error) in [
         (1, Some("2026-11-20T02:00:00Z"), None),
         (2, None, Some("connect timed out")),
@@ -534,15 +531,11 @@ async fn the_webhook_page_shows_deliveries_per_organisation_without_the_urls_sec
             Some("the webhook answered 500 Internal Server Error"),
         ),
     ] {
-        sqlx::query(
+        raw.execute(
             "INSERT INTO notifications (at, organisation_id, product_id, kind, message, payload, attempts, delivered_at, delivery_error) \
              VALUES ('2026-11-20T01:00:00Z', ?, 1, 'at_risk', 'i faresonen', '{}', ?, ?, ?)",
+            &[org.into(), attempts.into(), delivered.into(), error.into()],
         )
-        .bind(org)
-        .bind(attempts)
-        .bind(delivered)
-        .bind(error)
-        .execute(raw.pool())
         .await
         .unwrap();
     }

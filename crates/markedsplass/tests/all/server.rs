@@ -28,12 +28,15 @@ async fn health_and_ready_then_graceful_shutdown() {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.clone(),
+        database_url: crate::fresh_database_url(),
         ..Config::default()
     };
     let server = Server::bind(config).await.unwrap();
-    assert!(
+    assert!(data_dir.is_dir(), "data dir created");
+    assert_eq!(
         data_dir.join("sandkasse.db").is_file(),
-        "data dir and database created"
+        crate::backend() == crate::Backend::Sqlite,
+        "the SQLite database is a file in the data dir, and only SQLite's"
     );
     let addr = server.local_addr();
     assert_ne!(addr.port(), 0);
@@ -73,6 +76,7 @@ async fn ready_is_503_when_the_database_is_gone() {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
+        database_url: crate::fresh_database_url(),
         ..Config::default()
     };
     let server = Server::bind(config).await.unwrap();
@@ -127,6 +131,7 @@ async fn slow_and_idle_clients_are_cut_off_while_a_normal_user_gets_answers() {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
+        database_url: crate::fresh_database_url(),
         ..Config::default()
     };
     config.limits.header_read_timeout_seconds = 1;
