@@ -19,6 +19,7 @@ mod rerun;
 mod run_page;
 mod self_service;
 mod server;
+mod shared_database;
 mod standing;
 mod trail;
 
@@ -212,6 +213,8 @@ pub struct TestDb {
     pub accounts: Accounts,
     /// A second connection to the same database, for raw SQL (tampering).
     pub raw: Raw,
+    /// What the stores were opened with.
+    pub config: Config,
 }
 
 impl TestDb {
@@ -232,6 +235,12 @@ impl TestDb {
             audit,
             accounts,
             raw,
+            config,
         }
+    }
+
+    /// The same database opened again, as another process would.
+    pub async fn reopen(&self) -> Stores {
+        Stores::open(&self.config).await.unwrap()
     }
 }
