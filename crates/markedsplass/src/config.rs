@@ -135,8 +135,9 @@ pub struct Config {
     /// Directory of the embedded database, stored components and reports (created if missing).
     /// Default: `./sandkasse-data`.
     pub data_dir: PathBuf,
-    /// Database URL. Default (`None`): `sqlite://{data_dir}/sandkasse.db?mode=rwc`, see
-    /// [`Config::database_url`]. Secret: never shown by `Debug`.
+    /// Database URL: `sqlite:…` (embedded) or `postgres://…` / `postgresql://…` (several
+    /// processes on one database). Default (`None`): `sqlite://{data_dir}/sandkasse.db?mode=rwc`,
+    /// see [`Config::database_url`]. Secret: never shown by `Debug`.
     pub database_url: Option<String>,
     /// Largest accepted request body (component upload), in bytes. Default: 64 MiB.
     pub max_upload_bytes: u64,

@@ -22,7 +22,8 @@
 //! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
 //!   [`limits`] — what one component or client can make the service store, render or hold;
 //! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn RunQueue>`, …),
-//!   with the SQLite backend and numbered migrations in `migrations/`;
+//!   with the SQLite (embedded) and PostgreSQL (several processes) backends and numbered
+//!   migrations in `migrations/{sqlite,postgres}/`;
 //! - [`accounts`] — organisations, users and roles, argon2id passwords, API tokens shown once;
 //!   [`admin`] — the admin area's operations over them (users, roles, resets, webhook status);
 //!   [`tokens`] — a vendor's own API tokens;

@@ -1,6 +1,7 @@
 -- The whole schema as the SQLite migrations 0001..0009 leave it, for PostgreSQL: same tables, same
--- columns, same checks, same indexes. Numbered 0009 so that the next change of the schema is 0010
--- in both directories (see ../README.md).
+-- columns, same checks, same indexes — and the uploaded components, which SQLite keeps as files
+-- (see the end). Numbered 0009 so that the next change of the schema is 0010 in both directories
+-- (see ../README.md).
 --
 -- Types, and why they are not PostgreSQL's richer ones:
 --
@@ -228,3 +229,11 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_org ON notifications (organisation_id, id);
 -- Delivery reads what is still to send, oldest first.
 CREATE INDEX notifications_undelivered ON notifications (id) WHERE delivered_at IS NULL;
+
+-- Uploaded components, by the SHA-256 of their bytes, where every node of a service spread over
+-- several hosts reads them (crate::components::ComponentBlobs). SQLite's are files in the data
+-- directory instead; this table is PostgreSQL's only.
+CREATE TABLE components (
+    sha256  TEXT COLLATE "C" PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    bytes   BYTEA NOT NULL
+);

@@ -464,11 +464,10 @@ impl Stores {
             market: store.clone(),
             queue: store.clone(),
             nightly: store.clone(),
+            components: Some(store.clone()),
             health: store,
-            // Not yet PostgreSQL's own: signals and duties as if this process were alone, and
-            // components in files.
+            // Not yet PostgreSQL's own: signals and duties as if this process were alone.
             shared: Arc::new(shared::Alone),
-            components: None,
         }
     }
 

@@ -4,7 +4,7 @@
 //! Chosen by a `postgres://` or `postgresql://` `database_url`; the migrations in
 //! `crates/markedsplass/migrations/postgres/` run on open (see the README there for how they are
 //! numbered next to SQLite's). Queries are runtime-checked (`sqlx::query`), so building needs no
-//! database. One file per capability (`accounts`, `market`, `nightly`, `queue`), as for
+//! database. One file per capability (`accounts`, `components`, `market`, `nightly`, `queue`), as for
 //! [`super::sqlite`]; records are made from rows by the same functions (`store::rows`).
 //!
 //! # Concurrency
@@ -37,6 +37,7 @@ use super::{
 use crate::i18n::Msg;
 
 mod accounts;
+mod components;
 mod market;
 mod nightly;
 mod queue;
