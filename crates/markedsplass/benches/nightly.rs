@@ -18,37 +18,15 @@ use std::time::{Duration, Instant};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use sandkasse_markedsplass::accounts::NewAccount;
+mod support {
+    pub mod listed;
+}
+
 use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::http::AppState;
 use sandkasse_markedsplass::nightly::NightSummary;
-use sandkasse_markedsplass::policy::{Actor, Via};
-use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
-use sandkasse_markedsplass::store::{Role, RunState, Stores};
+use sandkasse_markedsplass::store::Stores;
 use sandkasse_markedsplass::{Config, nightly};
-
-fn plugin(name: &str) -> Vec<u8> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-        "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
-    ));
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}. Build the sample components first: cargo xtask plugins",
-            p.display()
-        )
-    })
-}
-
-/// `bytes` with a custom section `sandkasse-bench-copy` holding `n`: a new digest, same behaviour.
-fn copy(bytes: &[u8], n: usize) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let section = wasm_encoder::CustomSection {
-        name: "sandkasse-bench-copy".into(),
-        data: n.to_string().into_bytes().into(),
-    };
-    wasm_encoder::ComponentSection::append_to_component(&section, &mut out);
-    out
-}
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -59,25 +37,6 @@ fn peak_rss_mib() -> f64 {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
-}
-
-async fn actor(state: &AppState, username: &str) -> Actor {
-    Actor::User {
-        user: state.accounts.user(username).await.unwrap(),
-        via: Via::Token,
-    }
-}
-
-async fn wait_all(state: &AppState, runs: &[i64]) {
-    for &run in runs {
-        loop {
-            let r = state.stores.market.run(run).await.unwrap().unwrap();
-            if matches!(r.state, RunState::Done | RunState::Error) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
 }
 
 /// Runs the night of `date` over every listing; its wall time and summary.
@@ -136,100 +95,19 @@ fn main() {
         let workers = config.workers;
         let stores = Stores::open(&config).await.unwrap();
         let state = AppState::new(config, stores, Clock::system()).unwrap();
-        let a = &state.accounts;
-        a.create_organisation("bench", "Benk AS").await.unwrap();
-        for (user, role, org) in [
-            ("v@benk.example", Role::Vendor, Some("Benk AS")),
-            ("r1@p.example", Role::Reviewer, None),
-            ("r2@p.example", Role::Reviewer, None),
-        ] {
-            a.create_user(
-                "bench",
-                NewAccount {
-                    username: user.into(),
-                    role,
-                    organisation: org.map(Into::into),
-                    password: "benk-passord-123".into(),
-                },
-            )
-            .await
-            .unwrap();
-        }
         let (stop, stopped) = tokio::sync::watch::channel(false);
         state.runner.spawn(workers, stopped);
-        let vendor = actor(&state, "v@benk.example").await;
 
-        // Set-up: n listed copies of the reference adapter.
+        // Set-up: n listed copies of the reference adapter, every tenth with a regression.
         let setup = Instant::now();
-        let reference = plugin("reference");
-        let mut uploaded = Vec::new();
-        for i in 0..n {
-            let upload = Upload {
-                product: format!("Produkt {i:04}"),
-                version: "1.0.0".into(),
-                changelog: String::new(),
-                file_name: "reference.wasm".into(),
-                bytes: copy(&reference, i),
-                ..Upload::default()
-            };
-            uploaded.push(service::submit(&state, &vendor, upload).await.unwrap());
-        }
-        wait_all(
-            &state,
-            &uploaded.iter().map(|s| s.run.id).collect::<Vec<_>>(),
-        )
-        .await;
-        for s in &uploaded {
-            let case = service::request_listing(
-                &state,
-                &vendor,
-                s.product.id,
-                &ListingRequest {
-                    submission_id: s.submission.id,
-                },
-            )
-            .await
-            .unwrap();
-            for r in ["r1@p.example", "r2@p.example"] {
-                let input = DecisionInput {
-                    decision: "approve".into(),
-                    note: "benk".into(),
-                };
-                service::decide(&state, &actor(&state, r).await, case.id, &input)
-                    .await
-                    .unwrap();
-            }
-        }
-        // ~10 % regress: flawed and hostile components behind their listings.
-        let bad = [
-            "flawed_drops_token",
-            "flawed_greedy",
-            "flawed_first_page_only",
-            "hostile_infinite_loop",
-            "hostile_memory_bomb",
-            "hostile_request_flood",
-        ];
-        let mut swapped = Vec::new();
-        for (k, s) in uploaded.iter().enumerate().filter(|(i, _)| i % 10 == 0) {
-            let name = bad[k / 10 % bad.len()];
-            let upload = Upload {
-                product: s.product.name.clone(),
-                version: "1.1.0".into(),
-                changelog: String::new(),
-                file_name: format!("{name}.wasm"),
-                bytes: copy(&plugin(name), k),
-                ..Upload::default()
-            };
-            let new = service::submit(&state, &vendor, upload).await.unwrap();
-            swapped.push((s.product.id, new.submission.id, new.run.id));
-        }
-        wait_all(&state, &swapped.iter().map(|s| s.2).collect::<Vec<_>>()).await;
+        let listed = support::listed::setup(&state, n).await;
+        let swapped = listed.swapped;
         let raw = sandkasse_markedsplass::store::sqlite::SqliteStore::open_file(
             &state.config.data_dir.join("sandkasse.db"),
         )
         .await
         .unwrap();
-        for (product, submission, _) in &swapped {
+        for (product, submission) in &swapped {
             sqlx::query("UPDATE listings SET submission_id = ? WHERE product_id = ?")
                 .bind(submission)
                 .bind(product)

@@ -8,6 +8,7 @@ mod certify;
 mod generate;
 mod markedsplass;
 mod sandbox;
+mod shared;
 
 use std::process::{Command, Output};
 

@@ -171,7 +171,7 @@ fn admin_creates_accounts_and_the_audit_trail_verifies() {
 }
 
 /// Kills the server if the test fails before it stops it.
-struct Reap(std::process::Child);
+pub(crate) struct Reap(pub(crate) std::process::Child);
 
 impl Drop for Reap {
     fn drop(&mut self) {
@@ -208,6 +208,17 @@ fn serve_answers_health_and_stops_on_sigint() {
     drop(stdout);
 }
 
+/// `sandkasse admin` arguments that create the vendor user of organisation "Leverandør A AS".
+pub(crate) const CREATE_VENDOR: [&str; 7] = [
+    "create-user",
+    "--username",
+    "kari@leverandor-a.no",
+    "--role",
+    "vendor",
+    "--org",
+    "Leverandør A AS",
+];
+
 /// A vendor organisation and user in `dir`; returns the user's API token.
 fn vendor_token(dir: &Path) -> String {
     assert!(
@@ -215,20 +226,7 @@ fn vendor_token(dir: &Path) -> String {
             .status
             .success()
     );
-    let o = admin(
-        dir,
-        &[
-            "create-user",
-            "--username",
-            "kari@leverandor-a.no",
-            "--role",
-            "vendor",
-            "--org",
-            "Leverandør A AS",
-        ],
-        true,
-        "",
-    );
+    let o = admin(dir, &CREATE_VENDOR, true, "");
     assert!(o.status.success(), "{}", text(&o));
     let o = admin(
         dir,
@@ -249,13 +247,23 @@ fn start_with(
     dir: &Path,
     env: &[(&str, &str)],
 ) -> (Reap, BufReader<std::process::ChildStdout>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sandkasse"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .envs(env.iter().copied())
+        .env("SANDKASSE__WORKERS", "1")
+        .env_remove("SANDKASSE_SIGNING_KEY");
+    spawn_serve(command).0
+}
+
+/// Spawns a `sandkasse serve` command and reads its first line: the process, its stdout (keep it
+/// open while the server runs: a closed pipe would fail its next print), its address and the line.
+pub(crate) fn spawn_serve(
+    mut command: Command,
+) -> ((Reap, BufReader<std::process::ChildStdout>, String), String) {
     let mut child = Reap(
-        Command::new(env!("CARGO_BIN_EXE_sandkasse"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(dir)
-            .envs(env.iter().copied())
-            .env("SANDKASSE__WORKERS", "1")
-            .env_remove("SANDKASSE_SIGNING_KEY")
+        command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -268,13 +276,13 @@ fn start_with(
         .split("http://")
         .nth(1)
         .and_then(|s| s.split_whitespace().next())
-        .expect(&first)
+        .unwrap_or_else(|| panic!("the server did not start: {first:?}"))
         .to_owned();
-    (child, stdout, addr)
+    ((child, stdout, addr), first)
 }
 
 /// One HTTP/1.1 request with a bearer token: (status, body).
-fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -310,7 +318,7 @@ fn http(
     )
 }
 
-fn upload(
+pub(crate) fn upload(
     addr: &str,
     token: &str,
     product: &str,
@@ -357,7 +365,7 @@ fn run_state(addr: &str, token: &str, run: i64) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn plugin(name: &str) -> Vec<u8> {
+pub(crate) fn plugin(name: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
         "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
     ));

@@ -465,9 +465,8 @@ impl Stores {
             queue: store.clone(),
             nightly: store.clone(),
             components: Some(store.clone()),
+            shared: store.clone(),
             health: store,
-            // Not yet PostgreSQL's own: signals and duties as if this process were alone.
-            shared: Arc::new(shared::Alone),
         }
     }
 

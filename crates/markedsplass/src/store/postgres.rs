@@ -41,6 +41,9 @@ mod components;
 mod market;
 mod nightly;
 mod queue;
+mod shared;
+
+pub use shared::{DUTY_LOCKS, LEAD_PING, PROGRESS_CHANNEL};
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -62,6 +65,8 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// What the process's listener hears from every process ([`crate::store::Shared`]).
+    signals: tokio::sync::broadcast::Sender<crate::store::Signal>,
 }
 
 impl PostgresStore {
@@ -74,7 +79,8 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PostgresStore { pool })
+        let signals = shared::listen(pool.clone());
+        Ok(PostgresStore { pool, signals })
     }
 
     /// The pool, for tests and maintenance tools.

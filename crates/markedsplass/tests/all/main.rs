@@ -73,6 +73,30 @@ pub fn fresh_database_url() -> Option<String> {
     }
 }
 
+/// The configuration's defaults on the test backend: a fresh database (see
+/// [`fresh_database_url`]) and, on PostgreSQL — which other processes could share, so a node must
+/// be given the operator's signing key — a key file made once for the test process.
+pub fn backend_config() -> Config {
+    let database_url = fresh_database_url();
+    let signing_key_path = database_url.as_ref().map(|_| {
+        static KEY: OnceLock<(tempfile::TempDir, std::path::PathBuf)> = OnceLock::new();
+        KEY.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("signing-key.pem");
+            let key = sandkasse_suite::sign::generate_key();
+            std::fs::write(&path, sandkasse_suite::sign::key_to_pem(&key).as_bytes()).unwrap();
+            (dir, path)
+        })
+        .1
+        .clone()
+    });
+    Config {
+        database_url,
+        signing_key_path,
+        ..Config::default()
+    }
+}
+
 /// A value bound to raw SQL.
 #[derive(Debug, Clone)]
 pub enum Val {
@@ -222,8 +246,7 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: dir.path().join("data"),
-            database_url: fresh_database_url(),
-            ..Config::default()
+            ..backend_config()
         };
         let stores = Stores::open(&config).await.unwrap();
         let audit = Audit::new(stores.audit.clone());

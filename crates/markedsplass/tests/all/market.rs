@@ -60,9 +60,8 @@ impl Market {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             data_dir: dir.path().join("data"),
-            database_url: crate::fresh_database_url(),
             workers: 1,
-            ..Config::default()
+            ..crate::backend_config()
         };
         configure(&mut config);
         let stores = sandkasse_markedsplass::store::Stores::open(&config)

@@ -28,8 +28,7 @@ async fn health_and_ready_then_graceful_shutdown() {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir.clone(),
-        database_url: crate::fresh_database_url(),
-        ..Config::default()
+        ..crate::backend_config()
     };
     let server = Server::bind(config).await.unwrap();
     assert!(data_dir.is_dir(), "data dir created");
@@ -76,8 +75,7 @@ async fn ready_is_503_when_the_database_is_gone() {
     let config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
-        database_url: crate::fresh_database_url(),
-        ..Config::default()
+        ..crate::backend_config()
     };
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr();
@@ -131,8 +129,7 @@ async fn slow_and_idle_clients_are_cut_off_while_a_normal_user_gets_answers() {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().into(),
-        database_url: crate::fresh_database_url(),
-        ..Config::default()
+        ..crate::backend_config()
     };
     config.limits.header_read_timeout_seconds = 1;
     config.limits.body_read_timeout_seconds = 1;
