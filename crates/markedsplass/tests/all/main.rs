@@ -19,6 +19,7 @@ mod self_service;
 mod server;
 mod standing;
 mod trail;
+mod workbench;
 
 use sandkasse_markedsplass::accounts::Accounts;
 use sandkasse_markedsplass::audit::Audit;

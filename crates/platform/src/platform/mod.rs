@@ -28,7 +28,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use jiff::{SignedDuration, Timestamp};
 use sandkasse_fhir::outcome::{Issue, Severity, operation_outcome};

@@ -1,0 +1,260 @@
+//! The hosted sandboxes' FHIR endpoint: `/sandkasse/{org}/{kommunenummer}/fhir/...`, the
+//! platform's own router (`sandkasse_platform::Platform::handle`) behind the organisation's gate.
+//!
+//! A request passes, in order:
+//!
+//! 1. **the gate** — it carries a token the organisation's sandbox issued (checked by its MAC,
+//!    without building any platform), or it comes from a member of the organisation (session or
+//!    API token; for `metadata` from a browser). Anything else — another organisation's token or
+//!    person, nobody — is one and the same 401, whether the organisation exists or not;
+//! 2. **the organisation's bounds** ([`crate::workbench::limit`]): over its rate or its requests
+//!    at once, 429 with `Retry-After`;
+//! 3. **the platform**, on a blocking thread (its data access is synchronous), with the
+//!    `/sandkasse/{org}` prefix taken off. Token requests (`/{k}/auth/token`) are refused: tokens
+//!    come from the launch simulator, so the journal knows every one;
+//! 4. **the journal** — a create or update the platform accepted is appended before the answer
+//!    goes out (a failure there is a 503 and the sandbox is rebuilt from the journal);
+//! 5. **the exchanges** — every answered request is kept, tokens redacted.
+//!
+//! Answers are the platform's: FHIR `OperationOutcome`s with bokmål and English diagnostics.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts as _, Path, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::any;
+use sandkasse_platform::ApiError;
+
+use super::server::AppState;
+use crate::policy::Actor;
+use crate::store::{JournalEntry, Role, WriteMethod};
+use crate::workbench::exchanges::{self, Exchange};
+use crate::workbench::limit::Busy;
+
+/// The hosted routes (listed for the authorisation test).
+pub const ROUTES: &[(&str, &str)] = &[("ANY", "/sandkasse/{org}/{*rest}")];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/sandkasse/{org}/{*rest}", any(hosted))
+}
+
+fn refuse(status: StatusCode, code: &'static str, text: &str) -> Response {
+    ApiError::new(status, code, text).into_response()
+}
+
+fn not_yours() -> Response {
+    let mut r = refuse(
+        StatusCode::UNAUTHORIZED,
+        "login",
+        "Sandkassen tar bare imot tokens den selv har utstedt (fra oppstartssimulatoren eller POST /api/v1/sandbox/launch) / \
+         the sandbox accepts only tokens it issued (from the launch simulator or POST /api/v1/sandbox/launch)",
+    );
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    r
+}
+
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+async fn hosted(
+    State(state): State<AppState>,
+    Path((org, rest)): Path<(String, String)>,
+    request: Request,
+) -> Response {
+    let Ok(org) = org.parse::<i64>() else {
+        return not_yours();
+    };
+    let (mut parts, body) = request.into_parts();
+    // 1. The gate.
+    let admitted = match bearer(&parts.headers) {
+        Some(token) if token.starts_with("sk-") => {
+            match state.workbench.admits_token(org, token).await {
+                Ok(ok) => ok,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading a sandbox's secret");
+                    return refuse(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "transient",
+                        "Prøv igjen / try again",
+                    );
+                }
+            }
+        }
+        _ => match Actor::from_request_parts(&mut parts, &state).await {
+            Ok(Actor::User { user, .. }) => {
+                user.role == Role::Vendor && user.organisation_id == Some(org)
+            }
+            _ => false,
+        },
+    };
+    if !admitted {
+        return not_yours();
+    }
+    // 2. The organisation's bounds.
+    let _permit = match state.workbench.limits.admit(org, Instant::now()) {
+        Ok(permit) => permit,
+        Err(busy) => {
+            let retry_after = match busy {
+                Busy::Rate { retry_after } => retry_after,
+                Busy::Concurrency => 1,
+            };
+            return ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "throttled",
+                format!(
+                    "Sandkassens grense er nådd; prøv igjen om {retry_after} s / the sandbox's limit is reached; retry in {retry_after} s"
+                ),
+            )
+            .header(header::RETRY_AFTER, retry_after.to_string())
+            .into_response();
+        }
+    };
+    // 3. The platform.
+    let segments: Vec<&str> = rest.split('/').collect();
+    if segments.get(1) == Some(&"auth") {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Tokens til sandkassen lages i oppstartssimulatoren eller med POST /api/v1/sandbox/launch / \
+             the sandbox's tokens are made by the launch simulator or POST /api/v1/sandbox/launch",
+        );
+    }
+    let sandbox = match state.workbench.sandbox(org, state.clock.now()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "building a sandbox");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "transient",
+                "Prøv igjen / try again",
+            );
+        }
+    };
+    let target = match parts.uri.query() {
+        Some(q) => format!("/{rest}?{q}"),
+        None => format!("/{rest}"),
+    };
+    let keep = state.workbench.config.exchange_body_bytes;
+    let limit = sandbox.platform.config().body_limit;
+    let body = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-costly",
+                &format!("Kroppen er over {limit} byte / the body is over {limit} bytes"),
+            );
+        }
+    };
+    let write = match (parts.method.clone(), segments.len()) {
+        (Method::POST, 3) if segments[1] == "fhir" && !segments[2].starts_with('_') => {
+            Some(WriteMethod::Post)
+        }
+        (Method::PUT, 4) if segments[1] == "fhir" => Some(WriteMethod::Put),
+        _ => None,
+    };
+    let request_headers = exchanges::headers(&parts.headers);
+    let mut forward = axum::http::Request::builder()
+        .method(parts.method.clone())
+        .uri(target.as_str());
+    for (name, value) in &parts.headers {
+        if name != header::COOKIE {
+            forward = forward.header(name, value);
+        }
+    }
+    let Ok(forward) = forward.body(Body::from(body.clone())) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "Ugyldig forespørsel / invalid request",
+        );
+    };
+    let started = Instant::now();
+    let turn = match write {
+        Some(_) => Some(sandbox.write_turn.lock().await),
+        None => None,
+    };
+    let response = run_on_blocking_thread(sandbox.platform.clone(), forward).await;
+    let (mut head, out) = response.into_parts();
+    let out = axum::body::to_bytes(out, usize::MAX)
+        .await
+        .unwrap_or_default();
+    // 4. The journal.
+    if let (Some(method), Some(token)) = (write, bearer(&parts.headers))
+        && head.status.is_success()
+    {
+        let entry = JournalEntry::Write {
+            method,
+            path: format!("/{rest}"),
+            headers: [
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                axum::http::HeaderName::from_static("if-none-exist"),
+            ]
+            .iter()
+            .filter_map(|h| {
+                let v = parts.headers.get(h)?.to_str().ok()?;
+                Some((h.as_str().to_owned(), v.to_owned()))
+            })
+            .collect(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+            token: token.to_owned(),
+        };
+        if let Err(e) = state.workbench.journal(org, &entry).await {
+            tracing::warn!(error = %e, "a sandbox write could not be journaled");
+            let message = e.text(crate::i18n::Lang::En);
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "transient",
+                &format!("Skrivingen ble ikke lagret / the write was not kept: {message}"),
+            );
+        }
+    }
+    drop(turn);
+    // 5. The exchanges.
+    state.workbench.record_exchange(
+        org,
+        Exchange {
+            at: state.clock.now(),
+            method: parts.method.to_string(),
+            target,
+            status: head.status.as_u16(),
+            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            request_headers,
+            request_body: exchanges::Body::of(&body, keep),
+            response_headers: exchanges::headers(&head.headers),
+            response_body: exchanges::Body::of(&out, keep),
+        },
+    );
+    head.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(head, Body::from(out))
+}
+
+/// The platform handles the request on a blocking thread: a sandbox busy with a large search
+/// holds none of the threads that serve the service's pages.
+async fn run_on_blocking_thread(
+    platform: Arc<sandkasse_platform::Platform>,
+    request: axum::http::Request<Body>,
+) -> Response {
+    let handle = tokio::runtime::Handle::current();
+    match tokio::task::spawn_blocking(move || handle.block_on(platform.handle(request))).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "the platform's task failed");
+            ApiError::internal().into_response()
+        }
+    }
+}
