@@ -32,8 +32,11 @@ use sandkasse_platform::ApiError;
 use super::server::AppState;
 use crate::policy::Actor;
 use crate::store::{JournalEntry, Role, WriteMethod};
-use crate::workbench::exchanges::{self, Exchange};
 use crate::workbench::limit::Busy;
+use crate::workbench::{
+    self,
+    exchanges::{self, Exchange},
+};
 
 /// The hosted routes (listed for the authorisation test).
 pub const ROUTES: &[(&str, &str)] = &[("ANY", "/sandkasse/{org}/{*rest}")];
@@ -187,7 +190,18 @@ async fn hosted(
         Some(_) => Some(sandbox.write_turn.lock().await),
         None => None,
     };
-    let response = run_on_blocking_thread(sandbox.platform.clone(), forward).await;
+    let response = match segments.get(2).filter(|s| s.starts_with("$export")) {
+        Some(op) => export(
+            &state,
+            &sandbox,
+            org,
+            &segments,
+            op,
+            parts.uri.query(),
+            bearer(&parts.headers),
+        ),
+        None => run_on_blocking_thread(sandbox.platform.clone(), forward).await,
+    };
     let (mut head, out) = response.into_parts();
     let out = axum::body::to_bytes(out, usize::MAX)
         .await
@@ -256,5 +270,75 @@ async fn run_on_blocking_thread(
             tracing::error!(error = %e, "the platform's task failed");
             ApiError::internal().into_response()
         }
+    }
+}
+
+/// `$export`, `$export-status` and `$export-file/{Type}` of a kommune ([`workbench::export`]):
+/// for a token of this sandbox for that kommune only.
+fn export(
+    state: &AppState,
+    sandbox: &workbench::Sandbox,
+    org: i64,
+    segments: &[&str],
+    op: &str,
+    query: Option<&str>,
+    token: Option<&str>,
+) -> Response {
+    let kommune = segments[0];
+    let platform = &sandbox.platform;
+    let granted = token
+        .and_then(|t| platform.grant(t))
+        .is_some_and(|g| g.kommunenummer == kommune && g.expires > platform.clock().now());
+    if !granted {
+        return not_yours();
+    }
+    let base = state.workbench.fhir_base(org, kommune);
+    let wanted = query.and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("_type="))
+            .map(|v| {
+                percent_encoding::percent_decode_str(v)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+    });
+    let not_found = || {
+        refuse(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "Ukjent eksport / unknown export",
+        )
+    };
+    match (op, segments.get(3)) {
+        ("$export", None) => {
+            let status = match &wanted {
+                Some(w) => format!("{base}/$export-status?_type={w}"),
+                None => format!("{base}/$export-status"),
+            };
+            let mut r = StatusCode::ACCEPTED.into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&status) {
+                r.headers_mut().insert(header::CONTENT_LOCATION, v);
+            }
+            r
+        }
+        ("$export-status", None) => {
+            match workbench::export::manifest(
+                platform,
+                kommune,
+                &base,
+                wanted.as_deref(),
+                state.clock.now(),
+            ) {
+                Some(m) => axum::Json(m).into_response(),
+                None => not_found(),
+            }
+        }
+        ("$export-file", Some(rtype)) => match platform.export_ndjson(kommune, rtype) {
+            Some((_, ndjson)) if workbench::export::types().any(|t| t == *rtype) => {
+                ([(header::CONTENT_TYPE, "application/fhir+ndjson")], ndjson).into_response()
+            }
+            _ => not_found(),
+        },
+        _ => not_found(),
     }
 }

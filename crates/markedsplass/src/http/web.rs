@@ -327,6 +327,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/leverandor/sandkasse/nullstill"),
     ("GET", "/leverandor/sandkasse/persontyper"),
     ("GET", "/leverandor/sandkasse/utvekslinger"),
+    ("GET", "/leverandor/sandkasse/testdata.zip"),
 ];
 
 /// Security headers on every response: a strict CSP (no inline script), no framing, no sniffing,

@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leverandor/sandkasse/nullstill", post(reset_form))
         .route("/leverandor/sandkasse/persontyper", get(kinds_page))
         .route("/leverandor/sandkasse/utvekslinger", get(exchanges_page))
+        .route("/leverandor/sandkasse/testdata.zip", get(testdata))
         .route("/api/v1/sandbox", get(describe))
         .route("/api/v1/sandbox/launch", post(launch))
         .route("/api/v1/sandbox/person-kinds", get(kinds))
@@ -295,4 +296,19 @@ async fn exchanges_page(page: Page) -> Result<Response, PageError> {
         "workbench_exchanges.html",
         context! { exchanges => exchanges, audit => audit },
     ))
+}
+
+async fn testdata(page: Page) -> Result<Response, PageError> {
+    let (name, bytes) = workbench::export::testdata_zip(&page.state, &page.actor).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

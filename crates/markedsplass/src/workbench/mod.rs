@@ -20,6 +20,7 @@
 //! have a sandbox (their organisation's), everyone else gets 403.
 
 pub mod exchanges;
+pub mod export;
 pub mod faults;
 pub mod kinds;
 pub mod launch;

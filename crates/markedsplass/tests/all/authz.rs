@@ -583,6 +583,13 @@ async fn every_endpoint_for_every_role() {
             Get,
             [303, 200, 200, 403, 403, 403],
         ),
+        (
+            "GET",
+            "/leverandor/sandkasse/testdata.zip",
+            "/leverandor/sandkasse/testdata.zip".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
         // Vendor A's hosted sandbox: only A's people (and A's sandbox tokens) get in; everyone
         // else gets the same 401, another vendor included.
         (

@@ -328,3 +328,85 @@ async fn the_pages_and_person_kinds_speak_the_ground_truth_in_one_language() {
     assert!(page.contains("id=\"launched-curl\"") && page.contains("curl -s -H"));
     assert!(page.contains("Emergency access") && !page.contains("Nødrett"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_data_downloads_and_the_export_hold_the_vendors_own_data() {
+    let market = Market::start().await;
+    let kari = market.login(VENDOR_A).await;
+    let ola = market.login(VENDOR_B).await;
+    let la = launch(
+        &kari,
+        json!({ "kommune": "4601", "patient_kind": "with-relation" }),
+    )
+    .await;
+    let lb = launch(&ola, json!({ "kommune": "4601" })).await;
+    let base = path_of(la["fhir_base"].as_str().unwrap());
+    let as_a = fhir(&market, la["access_token"].as_str().unwrap());
+    let patient = la["context"]["patient"].as_str().unwrap();
+    let (s, created) = write(
+        &as_a,
+        &base,
+        &heart_rate(patient, la["practitioner_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+
+    // Kick-off, status, file: the written Observation is in the export.
+    let (s, headers, _) = as_a
+        .raw(Request::get(format!(
+            "{base}/$export?_type=Patient,Observation"
+        )))
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let status = path_of(
+        headers
+            .get(header::CONTENT_LOCATION)
+            .unwrap()
+            .to_str()
+            .unwrap(),
+    );
+    let (s, manifest) = as_a.get_json(&status).await;
+    assert_eq!(s, StatusCode::OK, "{manifest}");
+    let files = manifest["output"].as_array().unwrap();
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| f["type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["Patient", "Observation"]
+    );
+    let observations = files.iter().find(|f| f["type"] == "Observation").unwrap();
+    let (s, ndjson) = as_a
+        .get(&path_of(observations["url"].as_str().unwrap()))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        ndjson.lines().count() as u64,
+        observations["count"].as_u64().unwrap()
+    );
+    assert!(
+        ndjson
+            .lines()
+            .any(|l| l.contains(&format!("\"id\":\"{}\"", created["id"].as_str().unwrap())))
+    );
+    // B's token is refused at A's export.
+    let as_b = fhir(&market, lb["access_token"].as_str().unwrap());
+    assert_eq!(as_b.get(&status).await.0, StatusCode::UNAUTHORIZED);
+
+    // The generator's output for A's seed, with its manifest.
+    let (s, headers, zip) = kari
+        .raw(Request::get("/leverandor/sandkasse/testdata.zip"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/zip"
+    );
+    assert!(zip.starts_with(b"PK"));
+    let names = String::from_utf8_lossy(&zip);
+    assert!(
+        names.contains("manifest.json")
+            && names.contains("4601/Patient.ndjson")
+            && names.contains("4601/truth.json")
+    );
+}

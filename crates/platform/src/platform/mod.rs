@@ -286,6 +286,27 @@ impl Platform {
         out
     }
 
+    /// Every current resource of `resource_type` in a kommune (the base's, then the written ones,
+    /// in creation order), one compact JSON document a line (FHIR Bulk Data NDJSON), without
+    /// access rules or faults — the sandbox's test-data export, not an adapter's read. `None`
+    /// for an unknown kommune; empty for a type without resources.
+    pub fn export_ndjson(&self, kommunenummer: &str, resource_type: &str) -> Option<(u64, String)> {
+        let tb = self.base.tenant(kommunenummer)?;
+        let st = self.lock();
+        let view = View {
+            base: tb,
+            overlay: st.overlays.get(kommunenummer),
+        };
+        let mut out = String::new();
+        let mut count = 0;
+        for found in view.candidates(resource_type, None) {
+            out.push_str(found.json.get());
+            out.push('\n');
+            count += 1;
+        }
+        Some((count, out))
+    }
+
     /// The grant behind a token, if issued by this platform (expired or not).
     pub fn grant(&self, access_token: &str) -> Option<Grant> {
         self.lock().tokens.get(access_token).cloned()
