@@ -227,14 +227,20 @@ async fn hosted(
             body: String::from_utf8_lossy(&body).into_owned(),
             token: token.to_owned(),
         };
-        if let Err(e) = state.workbench.journal(org, &entry).await {
-            tracing::warn!(error = %e, "a sandbox write could not be journaled");
-            let message = e.text(crate::i18n::Lang::En);
-            return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "transient",
-                &format!("Skrivingen ble ikke lagret / the write was not kept: {message}"),
-            );
+        match state.workbench.journal(org, &entry).await {
+            Ok(()) => {}
+            // The journal is full: the write is undone (the sandbox is rebuilt without it).
+            Err(crate::error::AppError::Refused(why)) => {
+                return refuse(StatusCode::CONFLICT, "conflict", &why.both());
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a sandbox write could not be journaled");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "transient",
+                    "Skrivingen ble ikke lagret; prøv igjen / the write was not kept; try again",
+                );
+            }
         }
     }
     drop(turn);

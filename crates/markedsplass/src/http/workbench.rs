@@ -158,7 +158,12 @@ async fn render(
     } else {
         DEFAULT_KOMMUNE
     };
-    let units = workbench::launch::units(&page.state, &page.actor, kommune).await?;
+    let (units, first) = workbench::launch::units(&page.state, &page.actor, kommune).await?;
+    let who = if form.who.is_empty() {
+        first.unwrap_or_default()
+    } else {
+        form.who.clone()
+    };
     Ok(page.render(
         status,
         "workbench.html",
@@ -166,7 +171,7 @@ async fn render(
             sandbox => view, kommune => kommune, units => units,
             kinds => PatientKind::ALL.map(PatientKind::as_str),
             launched => launched, error => error, reset_done => q.nullstilt.is_some(),
-            form => context! { who => form.who, patient_kind => form.patient_kind, purpose => form.purpose, reason => form.reason },
+            form => context! { who => who, patient_kind => form.patient_kind, purpose => form.purpose, reason => form.reason },
         },
     ))
 }

@@ -111,14 +111,16 @@ pub fn choices(truth: &Truth) -> Vec<UnitChoice> {
         .collect()
 }
 
-/// The units and practitioners of a kommune of the caller's sandbox.
+/// The units and practitioners of a kommune of the caller's sandbox, and the first choice
+/// ([`default_choice`]).
 pub async fn units(
     market: &Market,
     actor: &Actor,
     kommunenummer: &str,
-) -> Result<Vec<UnitChoice>, AppError> {
+) -> Result<(Vec<UnitChoice>, Option<String>), AppError> {
     let (_, sandbox) = caller_sandbox(market, actor).await?;
-    Ok(choices(sandbox.truth(kommunenummer)?))
+    let truth = sandbox.truth(kommunenummer)?;
+    Ok((choices(truth), default_choice(truth)))
 }
 
 fn refused(key: &'static str) -> AppError {
@@ -254,7 +256,7 @@ fn token_refusal(e: &TokenError) -> Msg {
 /// A helsepersonell (`(HPR, orgnr)`) of a unit that fits the patient: for the patient of a
 /// `without-relation` launch a unit without a care relation to them, otherwise the unit of their
 /// first care relation today, else (no patient, or none related) the first unit with one.
-fn default_actor(
+pub fn default_actor(
     truth: &Truth,
     patient: Option<&str>,
     kind: Option<PatientKind>,
@@ -292,4 +294,12 @@ fn default_actor(
     }?;
     let p = clinician(&unit.id)?;
     Some((p.hpr.clone(), unit.orgnr.clone()))
+}
+
+/// The simulator's first choice in a kommune: a helsepersonell (`{hpr}@{orgnr}`) of the unit of
+/// the first care relation today, so launching with the defaults reads a patient.
+pub fn default_choice(truth: &Truth) -> Option<String> {
+    let patient = kinds::patients(truth, PatientKind::WithRelation, None).next()?;
+    let (hpr, orgnr) = default_actor(truth, Some(&patient.id), Some(PatientKind::WithRelation))?;
+    Some(format!("{hpr}@{orgnr}"))
 }
