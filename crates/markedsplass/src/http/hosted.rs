@@ -227,9 +227,10 @@ async fn hosted(
             body: String::from_utf8_lossy(&body).into_owned(),
             token: token.to_owned(),
         };
-        match state.workbench.journal(org, &entry).await {
+        match state.workbench.journal(&sandbox, &entry).await {
             Ok(()) => {}
-            // The journal is full: the write is undone (the sandbox is rebuilt without it).
+            // The journal is full, or another process changed the sandbox: the write is undone
+            // (the sandbox is rebuilt from the journal without it).
             Err(crate::error::AppError::Refused(why)) => {
                 return refuse(StatusCode::CONFLICT, "conflict", &why.both());
             }

@@ -142,13 +142,17 @@ pub trait WorkbenchStore: Send + Sync {
     ) -> BoxFuture<'_, Result<SandboxRecord, StoreError>>;
     /// The journal, in order.
     fn journal(&self, org: i64) -> BoxFuture<'_, Result<Vec<JournalEntry>, StoreError>>;
-    /// Appends an entry; refused ([`StoreError::Refused`]) when the journal holds `max` already.
+    /// Appends an entry after the first `after` — the entries the caller's copy of the sandbox
+    /// has applied. `false` (nothing written) when the journal holds another number: another
+    /// process changed the sandbox (a write, a reset) and the caller's copy is stale. Refused
+    /// ([`StoreError::Refused`]) when the journal holds `max` already.
     fn append_journal<'a>(
         &'a self,
         org: i64,
         entry: &'a JournalEntry,
+        after: u32,
         max: u32,
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
     /// Switches the fault preset (the sandbox must exist).
     fn set_faults<'a>(
         &'a self,

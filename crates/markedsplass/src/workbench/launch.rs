@@ -196,7 +196,7 @@ pub async fn launch(
                 message: token_refusal(&e),
             })?;
         wb.journal(
-            org,
+            &sandbox,
             &JournalEntry::Launch {
                 context: context.clone(),
             },

@@ -52,6 +52,8 @@ pub struct Sandbox {
     secret: [u8; 32],
     /// Writes and launches take turns, so the journal's order is the platform's.
     pub write_turn: tokio::sync::Mutex<()>,
+    /// Journal entries this copy has applied (replayed or appended).
+    applied: std::sync::atomic::AtomicU32,
 }
 
 impl Sandbox {
@@ -232,8 +234,9 @@ impl Workbench {
             ..PlatformConfig::default()
         };
         let platform = Arc::new(Platform::on_tokio_clock(Arc::new(base), config));
-        for entry in self.store.journal(org).await? {
-            replay(&platform, &entry).await;
+        let journal = self.store.journal(org).await?;
+        for entry in &journal {
+            replay(&platform, entry).await;
         }
         platform
             .set_faults(faults::plan(record.faults))
@@ -243,18 +246,35 @@ impl Workbench {
             platform,
             secret: record.secret,
             write_turn: tokio::sync::Mutex::new(()),
+            applied: std::sync::atomic::AtomicU32::new(
+                u32::try_from(journal.len()).unwrap_or(u32::MAX),
+            ),
         })
     }
 
-    /// Appends to the journal; when that fails the loaded sandbox is dropped, so the platform
-    /// never holds a change the store does not.
-    pub async fn journal(&self, org: i64, entry: &JournalEntry) -> Result<(), AppError> {
-        match self
+    /// Appends to the journal what `sandbox` just applied (under its `write_turn`). When that
+    /// fails — the journal is full, the store does not answer, or another process changed the
+    /// sandbox meanwhile (409 `msg_workbench_stale`) — the loaded sandbox is dropped, so no
+    /// platform holds a change the store does not, and the next request rebuilds it.
+    pub async fn journal(&self, sandbox: &Sandbox, entry: &JournalEntry) -> Result<(), AppError> {
+        use std::sync::atomic::Ordering;
+        let org = sandbox.organisation_id;
+        let after = sandbox.applied.load(Ordering::SeqCst);
+        let appended = self
             .store
-            .append_journal(org, entry, self.config.max_journal_entries)
-            .await
-        {
-            Ok(()) => Ok(()),
+            .append_journal(org, entry, after, self.config.max_journal_entries)
+            .await;
+        match appended {
+            Ok(true) => {
+                sandbox.applied.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            Ok(false) => {
+                self.evict(org);
+                Err(AppError::Refused(crate::i18n::Msg::new(
+                    "msg_workbench_stale",
+                )))
+            }
             Err(e) => {
                 self.evict(org);
                 Err(e.into())

@@ -167,6 +167,21 @@ async fn organisations_never_reach_each_others_sandbox_and_writes_last_until_a_r
     };
     let (s, body) = restarted.get(&format!("{base_a}/Observation/{id}")).await;
     assert_eq!(s, StatusCode::OK, "{body}");
+    // Two processes on one database: a write through the first makes the second's copy stale;
+    // its next write is refused (409, nothing kept) and the one after lands on a rebuilt copy.
+    let performer = la["practitioner_id"].as_str().unwrap();
+    let (s, _) = write(&as_a, &base_a, &heart_rate(patient_a, performer)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, refused) = write(&restarted, &base_a, &heart_rate(patient_a, performer)).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+    let (s, third) = write(&restarted, &base_a, &heart_rate(patient_a, performer)).await;
+    assert_eq!(s, StatusCode::CREATED, "{third}");
+    let (s, _) = restarted.get(&format!("{base_a}/Observation/{id}")).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the rebuilt copy has the first write too"
+    );
 
     // The reset (confirmed, audited): the write and the token are gone.
     let again = market;

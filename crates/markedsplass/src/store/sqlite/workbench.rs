@@ -100,8 +100,9 @@ impl WorkbenchStore for SqliteStore {
         &'a self,
         org: i64,
         entry: &'a JournalEntry,
+        after: u32,
         max: u32,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let text = serde_json::to_string(entry)
             .map_err(|e| StoreError::Corrupt(format!("journal entry: {e}")));
         Box::pin(self.write(Box::new(|_| Vec::new()), move |conn| {
@@ -113,6 +114,9 @@ impl WorkbenchStore for SqliteStore {
                 .bind(org)
                 .fetch_one(&mut *conn)
                 .await?;
+                if count != i64::from(after) {
+                    return Ok(false);
+                }
                 if count >= i64::from(max) {
                     return Err(StoreError::Refused(
                         Msg::new("msg_workbench_full").arg("max", max),
@@ -126,7 +130,7 @@ impl WorkbenchStore for SqliteStore {
                 .bind(text)
                 .execute(&mut *conn)
                 .await?;
-                Ok(())
+                Ok(true)
             })
         }))
     }
