@@ -425,3 +425,39 @@ async fn test_data_downloads_and_the_export_hold_the_vendors_own_data() {
             && names.contains("4601/truth.json")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_pushed_out_of_memory_comes_back_from_its_journal() {
+    let market = Market::start_with(|c| c.workbench.loaded_sandboxes = 1).await;
+    let kari = market.login(VENDOR_A).await;
+    let ola = market.login(VENDOR_B).await;
+    let la = launch(
+        &kari,
+        json!({ "kommune": "4601", "patient_kind": "with-relation" }),
+    )
+    .await;
+    let base = path_of(la["fhir_base"].as_str().unwrap());
+    let as_a = fhir(&market, la["access_token"].as_str().unwrap());
+    let patient = la["context"]["patient"].as_str().unwrap();
+    let (s, created) = write(
+        &as_a,
+        &base,
+        &heart_rate(patient, la["practitioner_id"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    // B's launch takes the one place: A's sandbox leaves memory …
+    launch(&ola, json!({ "kommune": "4601" })).await;
+    // … and is rebuilt on A's next request, with A's token and A's write.
+    let (s, body) = as_a
+        .get(&format!(
+            "{base}/Observation/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["id"],
+        created["id"]
+    );
+}
