@@ -17,6 +17,8 @@
 //! 5. **the exchanges** — every answered request is kept, tokens redacted.
 //!
 //! Answers are the platform's: FHIR `OperationOutcome`s with bokmål and English diagnostics.
+//! Every answer allows cross-origin use without credentials (CORS `*`), and `OPTIONS` (a browser's
+//! preflight) is answered `204` before the gate, so a SMART app on its own origin can call it.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,6 +79,39 @@ async fn hosted(
     Path((org, rest)): Path<(String, String)>,
     request: Request,
 ) -> Response {
+    if request.method() == Method::OPTIONS {
+        return with_cors(StatusCode::NO_CONTENT.into_response());
+    }
+    with_cors(gated(state, org, rest, request).await)
+}
+
+/// Cross-origin reads and writes by a browser app (a SMART app on its own origin): any origin, no
+/// credentials — the gate admits a browser's cross-origin request only by its bearer token, which
+/// the app must hold, never by a cookie.
+fn with_cors(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            "GET, POST, PUT, OPTIONS",
+        ),
+        (
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "authorization, accept, content-type, if-match, if-none-exist, prefer",
+        ),
+        (
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            "location, etag, content-location, retry-after, www-authenticate",
+        ),
+        (header::ACCESS_CONTROL_MAX_AGE, "600"),
+    ] {
+        headers.insert(name, header::HeaderValue::from_static(value));
+    }
+    response
+}
+
+async fn gated(state: AppState, org: String, rest: String, request: Request) -> Response {
     let Ok(org) = org.parse::<i64>() else {
         return not_yours();
     };

@@ -108,6 +108,25 @@ async fn organisations_never_reach_each_others_sandbox_and_writes_last_until_a_r
         kari.get(&format!("{base_a}/metadata")).await.0,
         StatusCode::OK
     );
+    // A browser app on another origin may call it with its token (CORS without credentials).
+    let (s, headers, _) = market
+        .anonymous()
+        .raw(
+            Request::options(format!("{base_a}/Patient/{patient_a}"))
+                .header(header::ORIGIN, "http://localhost:3000")
+                .header("access-control-request-headers", "authorization"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(),
+        "*"
+    );
+    assert!(
+        headers
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none()
+    );
     // Tokens come only from the launch: the platform's token endpoint is closed.
     let (s, _) = as_a
         .post_json(&format!("/sandkasse/{org_a}/4601/auth/token"), json!({}))
