@@ -743,7 +743,8 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke', '/kjoringer/abc']],
       ['kari', users.kari, ['/leverandor', '/leverandor/last-opp', `/kjoringer/${runId}`, `/kjoringer/${flawedRunId}`,
         `/kjoringer/${flawedRunId}?vis=feilet&lang=en`, `/kjoringer/${flawedRunId}/rapport`, `/produkter/${productId}`,
-        `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`, '/leverandor/nokler', '/passord']],
+        `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`, '/leverandor/nokler', '/passord',
+        '/leverandor/sandkasse', '/leverandor/sandkasse/persontyper?lang=en', '/leverandor/sandkasse/utvekslinger']],
       ['rita', users.rita, ['/vurdering', `/vurdering/${caseId}`, '/natt', '/natt/2026-11-24']],
       ['admin', users.admin, ['/revisjon', '/admin', '/admin/webhook']],
     ];
@@ -903,5 +904,81 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.ok(rows.length > 20, `the public should see the listed version's result per vilkår, sees ${rows.length} rows`);
     assert.equal(await anon.page.locator('#compare-form').count(), 0, 'the public compares nothing');
     await closeSession(anon);
+  });
+  journey('15. kari launches in her sandbox and the shown curl reads the patient; the fault switch changes the answer; the reset clears a write', { timeout: 120_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    await kari.visit('/leverandor', { a11y: false });
+    await follow(page, '#nav-workbench');
+    assert.equal(new URL(page.url()).pathname, '/leverandor/sandkasse', '#nav-workbench should open /leverandor/sandkasse');
+    await kari.a11y('the sandbox page');
+
+    /** Launches with the form as it stands; the token, the URL the curl reads and the practitioner. */
+    const launchNow = async () => {
+      await page.selectOption('#patient_kind', 'with-relation');
+      await submit(page, '#launch-submit', { what: 'the launch simulator' });
+      await expectVisible(page, '#launched-curl', 'the curl command of the launch');
+      const curl = await page.locator('#launched-curl').inputValue();
+      const token = (curl.match(/Authorization: Bearer (sk-[0-9]+-[0-9]+-[0-9a-f]+)/) || [])[1];
+      const url = (curl.match(/'(http[^']+)'\s*$/) || [])[1];
+      assert.ok(token && url, `the curl should carry a token and a URL, is: ${curl}`);
+      const practitioner = await page.locator('#launched-context').getAttribute('data-practitioner-id');
+      return { token, url, practitioner, base: await text(page, '#launched-base') };
+    };
+    // Run what the curl runs: its URL with its headers.
+    const curlLike = (url, token, init = {}) => fetch(url, {
+      ...init, headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json', ...(init.headers || {}) },
+    });
+
+    const first = await launchNow();
+    await kari.a11y('the sandbox page with a launch');
+    const read = await curlLike(first.url, first.token);
+    assert.equal(read.status, 200, `the shown curl (${first.url}) answered ${read.status}`);
+    const patient = await read.json();
+    assert.equal(patient.resourceType, 'Patient');
+
+    // A write, kept by the sandbox.
+    const created = await curlLike(`${first.base}/Observation`, first.token, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({
+        resourceType: 'Observation', status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+        subject: { reference: `Patient/${patient.id}` }, effectiveDateTime: '2026-10-01T10:00:00Z',
+        performer: [{ reference: `Practitioner/${first.practitioner}` }],
+        valueQuantity: { value: 71, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      }),
+    });
+    assert.equal(created.status, 201, `creating an Observation answered ${created.status}: ${await created.clone().text()}`);
+    const observation = `${first.base}/Observation/${(await created.json()).id}`;
+    assert.equal((await curlLike(observation, first.token)).status, 200, 'the written Observation should be readable');
+
+    // The exchanges page shows what the platform saw, without the token.
+    await follow(page, '#wb-exchanges');
+    assert.match(await text(page, '#exchanges'), /POST \/4601\/fhir\/Observation/, 'the write should be among the exchanges');
+    assert.ok(!(await page.content()).includes(first.token), 'the exchanges page should never show a token');
+    await kari.a11y('the exchanges page');
+
+    // The fault switch: every second request is a 429 until it is off again.
+    await kari.visit('/leverandor/sandkasse', { a11y: false });
+    await page.selectOption('#faults-preset', 'throttle');
+    await submit(page, '#faults-submit', { what: 'the fault switch' });
+    assert.equal(await page.locator('#faults-now').getAttribute('data-faults'), 'throttle');
+    const statuses = [];
+    for (let i = 0; i < 2; i += 1) statuses.push((await curlLike(first.url, first.token)).status);
+    assert.deepEqual(statuses, [200, 429], 'with throttling on, the second request should be a 429');
+    await page.selectOption('#faults-preset', 'off');
+    await submit(page, '#faults-submit', { what: 'switching the faults off' });
+    assert.equal((await curlLike(first.url, first.token)).status, 200, 'with the faults off, reads work again');
+
+    // The reset (confirmed): the old token dies, and the write is gone for a new launch.
+    await page.locator('#reset-confirm').check();
+    await submit(page, '#reset-submit', { what: 'the reset' });
+    await expectVisible(page, '#wb-reset-done', 'the reset notice');
+    assert.equal((await curlLike(first.url, first.token)).status, 401, 'after the reset the old token should be refused');
+    const second = await launchNow();
+    assert.equal((await curlLike(observation.replace(first.base, second.base), second.token)).status, 404, 'after the reset the write should be gone');
   });
 });

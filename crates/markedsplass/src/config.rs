@@ -172,6 +172,8 @@ pub struct Config {
     /// What one component or client can make the service store, render or hold
     /// ([`ServiceLimits`], each field with its default).
     pub limits: ServiceLimits,
+    /// The vendors' hosted development sandboxes ([`Workbench`], `docs/workbench.md`).
+    pub workbench: Workbench,
     /// The program that compiles uploaded components in a child process, within the compile
     /// limits of [`ServiceLimits`] (`sandkasse_sandbox::compile`). Not read from files or the
     /// environment: the binary sets it (`sandkasse serve` names itself). Default: none — compile
@@ -226,6 +228,58 @@ impl std::str::FromStr for NodeRole {
             "worker" => Ok(NodeRole::Worker),
             "all" => Ok(NodeRole::All),
             other => Err(format!("{other:?} is not a role: web, worker or all")),
+        }
+    }
+}
+
+/// The vendors' hosted development sandboxes (`crate::workbench`, `docs/workbench.md`): one
+/// synthetic platform per organisation under `/sandkasse/{org}/{kommunenummer}/fhir`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Workbench {
+    /// Innbyggere of each organisation's synthetic dataset, split over the eight
+    /// samarbeidskommuner (the seed is the organisation's id). Default: 800.
+    pub innbyggere: u32,
+    /// Requests per second one organisation's sandbox answers, sustained (a token bucket per
+    /// organisation); beyond it the answer is `429` with `Retry-After`. Default: 20.
+    pub requests_per_second: u32,
+    /// Requests one organisation may send at once above the sustained rate (the bucket's size).
+    /// Default: 40.
+    pub burst: u32,
+    /// Requests of one organisation handled at the same time (on blocking threads, so a busy
+    /// sandbox does not hold the service's own threads); one more is answered `429` with
+    /// `Retry-After: 1`. Default: 4.
+    pub concurrency_per_organisation: usize,
+    /// Sandboxes kept in memory (least recently used goes first; an evicted one is rebuilt from
+    /// its seed and journal on its next request). About 10 MB each at the default size.
+    /// Default: 8.
+    pub loaded_sandboxes: usize,
+    /// Request/response pairs kept per sandbox for the exchanges page (in memory, newest first).
+    /// Default: 50.
+    pub exchanges_kept: usize,
+    /// Bytes of each request and response body kept in an exchange; the rest is cut and said to
+    /// be. Default: 16 384.
+    pub exchange_body_bytes: usize,
+    /// Launches and writes a sandbox's journal may hold; further ones are refused until the
+    /// vendor resets the sandbox. Default: 10 000.
+    pub max_journal_entries: u32,
+    /// The service's public URL (`https://sandkasse.example.no`), the start of every FHIR base URL
+    /// the workbench hands out. Default: none — `http://` and the address the server listens on.
+    pub public_url: Option<String>,
+}
+
+impl Default for Workbench {
+    fn default() -> Self {
+        Workbench {
+            innbyggere: 800,
+            requests_per_second: 20,
+            burst: 40,
+            concurrency_per_organisation: 4,
+            loaded_sandboxes: 8,
+            exchanges_kept: 50,
+            exchange_body_bytes: 16 * 1024,
+            max_journal_entries: 10_000,
+            public_url: None,
         }
     }
 }
@@ -303,6 +357,7 @@ impl Default for Config {
             max_run_attempts: 3,
             run_budget_seconds: 600,
             limits: ServiceLimits::default(),
+            workbench: Workbench::default(),
             compile_worker: None,
         }
     }
@@ -330,6 +385,7 @@ impl fmt::Debug for Config {
             .field("max_run_attempts", &self.max_run_attempts)
             .field("run_budget_seconds", &self.run_budget_seconds)
             .field("limits", &self.limits)
+            .field("workbench", &self.workbench)
             .field("compile_worker", &self.compile_worker)
             .finish()
     }
@@ -415,6 +471,24 @@ impl Config {
             ("max_run_attempts", u64::from(self.max_run_attempts)),
             ("run_budget_seconds", u64::from(self.run_budget_seconds)),
             ("nightly.grace_days", u64::from(self.nightly.grace_days)),
+            ("workbench.innbyggere", u64::from(self.workbench.innbyggere)),
+            (
+                "workbench.requests_per_second",
+                u64::from(self.workbench.requests_per_second),
+            ),
+            ("workbench.burst", u64::from(self.workbench.burst)),
+            (
+                "workbench.concurrency_per_organisation",
+                self.workbench.concurrency_per_organisation as u64,
+            ),
+            (
+                "workbench.loaded_sandboxes",
+                self.workbench.loaded_sandboxes as u64,
+            ),
+            (
+                "workbench.max_journal_entries",
+                u64::from(self.workbench.max_journal_entries),
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Value {

@@ -21,6 +21,8 @@
 //!   renderings); [`nightly::run_night_alone`] runs one night on its own;
 //! - [`config`] — the typed [`Config`]: defaults → TOML file → `SANDKASSE__*` env → flags;
 //!   [`limits`] — what one component or client can make the service store, render or hold;
+//! - [`workbench`] — the vendors' hosted development sandboxes: one synthetic platform per
+//!   organisation, the launch simulator, its fault presets, exchanges and person kinds;
 //! - [`store`] — storage behind narrow traits (`Arc<dyn AccountStore>`, `Arc<dyn RunQueue>`, …),
 //!   with the SQLite (embedded) and PostgreSQL (several processes) backends and numbered
 //!   migrations in `migrations/{sqlite,postgres}/`;
@@ -81,6 +83,7 @@ pub mod store;
 pub mod throttle;
 pub mod tokens;
 pub mod trail;
+pub mod workbench;
 
 pub use config::Config;
 pub use error::AppError;

@@ -46,6 +46,8 @@ pub struct Market {
     pub nightly: Nightly,
     /// Notifications waiting for the webhook ([`crate::nightly::spawn_sender`]).
     pub outbox: Arc<crate::nightly::Outbox>,
+    /// The vendors' hosted sandboxes (`workbench`).
+    pub workbench: Arc<crate::workbench::Workbench>,
 }
 
 /// Why the core could not be built.
@@ -102,7 +104,7 @@ impl Market {
             config.limits.upload_compile_concurrency,
         ));
         Ok(Market {
-            stores,
+            stores: stores.clone(),
             accounts,
             audit,
             clock,
@@ -112,6 +114,11 @@ impl Market {
             workers: config.workers,
             nightly: config.nightly.clone(),
             outbox: Arc::default(),
+            workbench: Arc::new(crate::workbench::Workbench::new(
+                &config.workbench,
+                config.listen,
+                stores.workbench.clone(),
+            )),
         })
     }
 }

@@ -67,6 +67,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/nights"),
     ("GET", "/api/v1/nights/{night}"),
     ("GET", "/api/v1/nights/{night}/junit.xml"),
+    ("GET", "/api/v1/sandbox"),
+    ("POST", "/api/v1/sandbox/launch"),
+    ("GET", "/api/v1/sandbox/person-kinds"),
 ];
 
 pub fn routes() -> Router<AppState> {

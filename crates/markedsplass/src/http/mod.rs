@@ -16,6 +16,8 @@
 //! - [`refusals`] — the middleware over every route that answers every refusal (a handler's
 //!   error, an extractor's rejection, 404, 405, 413, a panic) in the request's language and its
 //!   side's shape: the JSON error under `/api/`, the error page elsewhere;
+//! - [`workbench`] — the vendor's workbench (launch simulator, faults, reset, person kinds,
+//!   exchanges) as pages and API; [`hosted`] — the hosted sandboxes' FHIR endpoint;
 //! - [`connections`] — the accept loop: timeouts, connection caps, bounded draining.
 
 pub mod api;
@@ -23,10 +25,12 @@ pub mod auth;
 pub mod connections;
 pub mod csrf;
 pub mod error;
+pub mod hosted;
 pub mod page;
 pub mod refusals;
 pub mod self_service;
 pub mod server;
 pub mod web;
+pub mod workbench;
 
 pub use server::{AppState, ServeError, Server, app, serve};

@@ -116,6 +116,8 @@ pub fn app(state: AppState) -> Router {
         .route("/ready", get(ready))
         .merge(crate::http::api::routes())
         .merge(crate::http::web::routes())
+        .merge(crate::http::workbench::routes())
+        .merge(crate::http::hosted::routes())
         .fallback(not_found)
         .layer(catch_panics())
         .layer(DefaultBodyLimit::max(limit))
@@ -235,6 +237,9 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
+        if let Ok(bound) = listener.local_addr() {
+            state.workbench.set_listen_addr(bound);
+        }
         Ok(Server { listener, state })
     }
 

@@ -127,6 +127,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         "confirm.html",
         include_str!("../../../../web/templates/confirm.html"),
     ),
+    (
+        "workbench.html",
+        include_str!("../../../../web/templates/workbench.html"),
+    ),
+    (
+        "workbench_kinds.html",
+        include_str!("../../../../web/templates/workbench_kinds.html"),
+    ),
+    (
+        "workbench_exchanges.html",
+        include_str!("../../../../web/templates/workbench_exchanges.html"),
+    ),
 ];
 
 /// The static assets: `(file name, content type, content)`.
@@ -309,6 +321,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/admin/webhook"),
     ("GET", "/passord"),
     ("POST", "/passord"),
+    ("GET", "/leverandor/sandkasse"),
+    ("POST", "/leverandor/sandkasse/start"),
+    ("POST", "/leverandor/sandkasse/feil"),
+    ("POST", "/leverandor/sandkasse/nullstill"),
+    ("GET", "/leverandor/sandkasse/persontyper"),
+    ("GET", "/leverandor/sandkasse/utvekslinger"),
+    ("GET", "/leverandor/sandkasse/testdata.zip"),
 ];
 
 /// Security headers on every response: a strict CSP (no inline script), no framing, no sniffing,

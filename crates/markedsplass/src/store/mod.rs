@@ -39,11 +39,13 @@ pub mod queue;
 mod rows;
 pub mod shared;
 pub mod sqlite;
+pub mod workbench;
 
 pub use market::*;
 pub use nightly::*;
 pub use queue::*;
 pub use shared::*;
+pub use workbench::*;
 
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -425,6 +427,7 @@ pub struct Stores {
     pub market: Arc<dyn MarketStore>,
     pub queue: Arc<dyn RunQueue>,
     pub nightly: Arc<dyn NightlyStore>,
+    pub workbench: Arc<dyn WorkbenchStore>,
     pub health: Arc<dyn StoreHealth>,
     /// What processes sharing the database tell each other, and who does what only one may do.
     pub shared: Arc<dyn Shared>,
@@ -449,6 +452,7 @@ impl Stores {
             market: store.clone(),
             queue: store.clone(),
             nightly: store.clone(),
+            workbench: store.clone(),
             health: store,
             shared: Arc::new(shared::Alone),
             components: None,
@@ -465,6 +469,7 @@ impl Stores {
             queue: store.clone(),
             nightly: store.clone(),
             components: Some(store.clone()),
+            workbench: store.clone(),
             shared: store.clone(),
             health: store,
         }

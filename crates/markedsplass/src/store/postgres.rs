@@ -42,6 +42,7 @@ mod market;
 mod nightly;
 mod queue;
 mod shared;
+mod workbench;
 
 pub use shared::{DUTY_LOCKS, LEAD_PING, PROGRESS_CHANNEL};
 

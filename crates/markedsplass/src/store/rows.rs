@@ -337,3 +337,23 @@ pub(crate) fn conflict(what: crate::i18n::Msg) -> impl FnOnce(sqlx::Error) -> St
         _ => StoreError::Database(e),
     }
 }
+
+/// A workbench sandbox with the number of its journal's entries (each backend adds its WHERE).
+pub(crate) const SANDBOX: &str = "SELECT s.*, (SELECT COUNT(*) FROM workbench_journal j \
+     WHERE j.organisation_id = s.organisation_id) AS entries FROM workbench_sandboxes s";
+
+pub(crate) fn sandbox_record(row: &impl Fields) -> Result<super::SandboxRecord, StoreError> {
+    let secret: String = row.get("secret")?;
+    let secret = hex::decode(&secret)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| StoreError::Corrupt("a sandbox secret is not 32 bytes of hex".into()))?;
+    Ok(super::SandboxRecord {
+        organisation_id: row.get("organisation_id")?,
+        secret,
+        faults: row.parsed("faults", "fault preset", super::FaultPreset::parse)?,
+        created_at: row.ts("created_at")?,
+        reset_at: row.opt_ts("reset_at")?,
+        journal_entries: u32::try_from(row.get::<i64>("entries")?).unwrap_or(u32::MAX),
+    })
+}

@@ -3,7 +3,7 @@
 //! Opened with WAL journaling, foreign keys on and a busy timeout; the migrations in
 //! `crates/markedsplass/migrations/sqlite/` run on open (embedded in the binary by `sqlx::migrate!`).
 //! Queries are runtime-checked (`sqlx::query`), so building needs no database. One file per
-//! capability (`accounts`, `market`, `nightly`, `queue`); the audit chain's append, which every
+//! capability (`accounts`, `market`, `nightly`, `queue`, `workbench`); the audit chain's append, which every
 //! write shares, and the health check are here.
 
 use std::path::Path;
@@ -24,6 +24,7 @@ mod accounts;
 mod market;
 mod nightly;
 mod queue;
+mod workbench;
 
 /// The migrations, embedded at build time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

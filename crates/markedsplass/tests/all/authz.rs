@@ -73,6 +73,11 @@ async fn every_endpoint_for_every_role() {
     let token = token.id;
     let user = market.state.accounts.user(REVIEWER_2).await.unwrap().id;
 
+    // Vendor A's sandbox, for the hosted FHIR endpoint's row.
+    let org_a = a.get_json("/api/v1/sandbox").await.1["organisation_id"]
+        .as_i64()
+        .unwrap();
+
     let clients = [
         market.anonymous(),
         a.clone(),
@@ -515,6 +520,85 @@ async fn every_endpoint_for_every_role() {
             Get,
             [303, 403, 403, 404, 404, 404],
         ),
+        (
+            "GET",
+            "/api/v1/sandbox",
+            "/api/v1/sandbox".into(),
+            Get,
+            [401, 200, 200, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/api/v1/sandbox/launch",
+            "/api/v1/sandbox/launch".into(),
+            Json(json!({ "kommune": "9999" })),
+            [401, 400, 400, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/api/v1/sandbox/person-kinds",
+            "/api/v1/sandbox/person-kinds?kommune=4601".into(),
+            Get,
+            [401, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/leverandor/sandkasse",
+            "/leverandor/sandkasse".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/leverandor/sandkasse/start",
+            "/leverandor/sandkasse/start".into(),
+            Form("kommune=4601&who=".into()),
+            [303, 400, 400, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/leverandor/sandkasse/feil",
+            "/leverandor/sandkasse/feil".into(),
+            Form("faults=nope".into()),
+            [303, 400, 400, 403, 403, 403],
+        ),
+        (
+            "POST",
+            "/leverandor/sandkasse/nullstill",
+            "/leverandor/sandkasse/nullstill".into(),
+            Form(String::new()),
+            [303, 400, 400, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/leverandor/sandkasse/persontyper",
+            "/leverandor/sandkasse/persontyper".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/leverandor/sandkasse/utvekslinger",
+            "/leverandor/sandkasse/utvekslinger".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
+        (
+            "GET",
+            "/leverandor/sandkasse/testdata.zip",
+            "/leverandor/sandkasse/testdata.zip".into(),
+            Get,
+            [303, 200, 200, 403, 403, 403],
+        ),
+        // Vendor A's hosted sandbox: only A's people (and A's sandbox tokens) get in; everyone
+        // else gets the same 401, another vendor included.
+        (
+            "ANY",
+            "/sandkasse/{org}/{*rest}",
+            format!("/sandkasse/{org_a}/4601/fhir/metadata"),
+            Get,
+            [401, 200, 401, 401, 401, 401],
+        ),
     ];
 
     // Every route of the service has a row (logout is tested on its own below).
@@ -522,6 +606,7 @@ async fn every_endpoint_for_every_role() {
     for route in sandkasse_markedsplass::http::api::ROUTES
         .iter()
         .chain(sandkasse_markedsplass::http::web::ROUTES)
+        .chain(sandkasse_markedsplass::http::hosted::ROUTES)
     {
         let logout = route.1 == "/logg-ut" || (route.0 == "DELETE" && route.1 == "/api/v1/session");
         assert!(

@@ -22,6 +22,7 @@ mod server;
 mod shared_database;
 mod standing;
 mod trail;
+mod workbench;
 
 use std::sync::OnceLock;
 

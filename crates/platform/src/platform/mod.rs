@@ -28,7 +28,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::{Body, Bytes};
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use jiff::{SignedDuration, Timestamp};
 use sandkasse_fhir::outcome::{Issue, Severity, operation_outcome};
@@ -285,6 +284,27 @@ impl Platform {
             );
         }
         out
+    }
+
+    /// Every current resource of `resource_type` in a kommune (the base's, then the written ones,
+    /// in creation order), one compact JSON document a line (FHIR Bulk Data NDJSON), without
+    /// access rules or faults — the sandbox's test-data export, not an adapter's read. `None`
+    /// for an unknown kommune; empty for a type without resources.
+    pub fn export_ndjson(&self, kommunenummer: &str, resource_type: &str) -> Option<(u64, String)> {
+        let tb = self.base.tenant(kommunenummer)?;
+        let st = self.lock();
+        let view = View {
+            base: tb,
+            overlay: st.overlays.get(kommunenummer),
+        };
+        let mut out = String::new();
+        let mut count = 0;
+        for found in view.candidates(resource_type, None) {
+            out.push_str(found.json.get());
+            out.push('\n');
+            count += 1;
+        }
+        Some((count, out))
     }
 
     /// The grant behind a token, if issued by this platform (expired or not).

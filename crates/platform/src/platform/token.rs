@@ -11,17 +11,8 @@ impl Platform {
         let mut grant = crate::token::check(tb, ctx)?;
         st.tokens_issued += 1;
         let n = st.tokens_issued;
-        let mut m =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length");
-        m.update(b"sandkasse-token\0");
-        m.update(tb.nummer.as_bytes());
-        m.update(&n.to_le_bytes());
-        let mac: String = m.finalize().into_bytes()[..12]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
         let now = self.clock.now();
-        grant.access_token = format!("sk-{}-{n}-{mac}", tb.nummer);
+        grant.access_token = crate::token::token_text(&self.secret, tb.nummer, n);
         grant.issued = now;
         grant.expires = now
             .checked_add(SignedDuration::from_secs(self.config.token_lifetime_secs))
