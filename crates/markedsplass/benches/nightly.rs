@@ -23,9 +23,9 @@ use sandkasse_markedsplass::clock::Clock;
 use sandkasse_markedsplass::http::AppState;
 use sandkasse_markedsplass::nightly::NightSummary;
 use sandkasse_markedsplass::policy::{Actor, Via};
-use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
+use sandkasse_markedsplass::service::{self, DecisionInput, Upload};
 use sandkasse_markedsplass::store::{Role, RunState, Stores};
-use sandkasse_markedsplass::{Config, nightly};
+use sandkasse_markedsplass::{Config, declarations, nightly};
 
 fn plugin(name: &str) -> Vec<u8> {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
@@ -184,9 +184,8 @@ fn main() {
                 &state,
                 &vendor,
                 s.product.id,
-                &ListingRequest {
-                    submission_id: s.submission.id,
-                },
+                s.submission.id,
+                declarations::sample_answers(&state.runner.suite, "Benk AS"),
             )
             .await
             .unwrap();
@@ -194,6 +193,7 @@ fn main() {
                 let input = DecisionInput {
                     decision: "approve".into(),
                     note: "benk".into(),
+                    declarations: declarations::accept_all(&case, "benk"),
                 };
                 service::decide(&state, &actor(&state, r).await, case.id, &input)
                     .await

@@ -28,11 +28,9 @@ use super::page::{Page, PageError};
 use super::self_service::confirmed;
 use super::server::AppState;
 use crate::error::AppError;
-use crate::i18n::{self, Lang};
+use crate::i18n::{self, Lang, Msg};
 use crate::policy;
-use crate::service::{
-    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
-};
+use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange};
 use crate::store::Role;
 use crate::trail::{EventView, TrailFilter};
 use sandkasse_suite::report::glance;
@@ -354,8 +352,20 @@ async fn catalogue(
     let entries = service::catalogue(&page.state, &filter).await?;
     Ok(page.ok(
         "catalogue.html",
-        context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] },
+        context! {
+            entries => entries, filter => filter, capabilities => ["read", "write", "events"],
+            declaration_titles => declaration_titles(&page),
+        },
     ))
+}
+
+/// Every declaration's title in the page's language, by id (the catalogue and the product page
+/// name the declarations a listing carries).
+fn declaration_titles(page: &Page) -> BTreeMap<String, String> {
+    crate::declarations::views(&page.state.runner.suite, page.lang)
+        .into_iter()
+        .map(|v| (v.id, v.title))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -590,6 +600,8 @@ async fn run_page(
             suite_now => state.runner.suite.manifest.version.clone(),
             scenario_ids => state.runner.suite.scenarios.keys().cloned().collect::<Vec<_>>(),
             focus_scenario => focus_scenario,
+            declarations => crate::declarations::views(&state.runner.suite, page.lang),
+            declaration_limits => &state.config.declarations,
         },
     ))
 }
@@ -662,6 +674,7 @@ async fn render_product(
             view => view, results => results, compare_runs => compare_runs,
             can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)),
             refused => refused,
+            declaration_titles => declaration_titles(page),
         },
     ))
 }
@@ -682,25 +695,115 @@ async fn compare_page(
     Ok(page.ok("compare.html", context! { c => comparison }))
 }
 
-/// The listing request's form: the submission and the confirmation (a request cannot be withdrawn).
-#[derive(Debug, Deserialize)]
+/// The listing request's form (multipart): `csrf`, `submission_id`, `confirm` (a request cannot
+/// be withdrawn), and per declaration `answer_<ID>` and any number of `file_<ID>` (a file input
+/// left empty sends no file).
+#[derive(Debug, Default)]
 struct ListingRequestForm {
-    submission_id: i64,
-    #[serde(default)]
+    csrf: Option<String>,
+    submission_id: Option<i64>,
     confirm: Option<String>,
+    answers: Vec<crate::declarations::Answer>,
 }
 
+async fn read_listing_form(
+    limit: u64,
+    mut multipart: Multipart,
+) -> Result<ListingRequestForm, AppError> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            api::too_large(limit)
+        } else {
+            AppError::invalid(Msg::new("msg_unreadable").msg("what", Msg::new("what_form")))
+        }
+    };
+    let mut form = ListingRequestForm::default();
+    fn answer<'a>(
+        form: &'a mut ListingRequestForm,
+        id: &str,
+    ) -> &'a mut crate::declarations::Answer {
+        let i = match form.answers.iter().position(|a| a.id == id) {
+            Some(i) => i,
+            None => {
+                form.answers.push(crate::declarations::Answer {
+                    id: id.to_owned(),
+                    ..Default::default()
+                });
+                form.answers.len() - 1
+            }
+        };
+        &mut form.answers[i]
+    }
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if let Some(id) = name.strip_prefix("file_") {
+            let file_name = field.file_name().unwrap_or_default().to_owned();
+            let content_type = field.content_type().unwrap_or_default().to_owned();
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            if file_name.is_empty() && bytes.is_empty() {
+                continue;
+            }
+            answer(&mut form, id)
+                .attachments
+                .push(crate::store::NewAttachment {
+                    file_name,
+                    content_type,
+                    bytes: bytes.to_vec(),
+                });
+            continue;
+        }
+        let bytes = field.bytes().await.map_err(unreadable)?;
+        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            AppError::invalid(
+                Msg::new("msg_unreadable").msg("what", Msg::new("what_field").arg("name", &name)),
+            )
+        })?;
+        match name.as_str() {
+            "csrf" => form.csrf = Some(text),
+            "confirm" => form.confirm = Some(text),
+            "submission_id" => {
+                form.submission_id = Some(text.trim().parse().map_err(|_| {
+                    AppError::invalid(
+                        Msg::new("msg_unreadable")
+                            .msg("what", Msg::new("what_field").arg("name", &name)),
+                    )
+                })?)
+            }
+            _ => {
+                if let Some(id) = name.strip_prefix("answer_") {
+                    answer(&mut form, id).answer = text;
+                }
+            }
+        }
+    }
+    Ok(form)
+}
+
+/// The listing request from the run page: refused input is the error page in the page's
+/// language, saying which declaration is missing or what is wrong with an attachment.
 async fn request_listing(
     page: Page,
     Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ListingRequestForm>,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    policy::vendor_organisation(&page.actor)?;
+    let org = policy::vendor_organisation(&page.actor)?;
+    // Another organisation's product is not found, whatever the body holds.
+    match page.state.stores.market.product(id).await? {
+        Some(p) if p.organisation_id == org => {}
+        _ => return Err(AppError::NotFound.into()),
+    }
+    let multipart = multipart.map_err(|_| api::not_a_form(&headers))?;
+    let form = read_listing_form(page.state.config.max_upload_bytes, multipart).await?;
+    csrf::check(&page.actor, form.csrf.as_deref())?;
     confirmed(form.confirm.as_deref())?;
-    let request = ListingRequest {
-        submission_id: form.submission_id,
-    };
-    service::request_listing(&page.state, &page.actor, id, &request).await?;
+    let submission_id = form.submission_id.ok_or_else(|| {
+        AppError::invalid(
+            Msg::new("msg_unreadable")
+                .msg("what", Msg::new("what_field").arg("name", "submission_id")),
+        )
+    })?;
+    service::request_listing(&page.state, &page.actor, id, submission_id, form.answers).await?;
     Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
 }
 
@@ -789,14 +892,20 @@ async fn render_case(
         .user()
         .ok()
         .is_some_and(|u| crate::governance::may_decide(&case, u.id, u.role).is_ok());
+    let declarations =
+        crate::declarations::answered(&state.runner.suite, page.lang, &case.declarations);
     Ok(page.render(
         status,
         "case.html",
-        context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note },
+        context! {
+            case => case, run => run, report => report, may_decide => may_decide, error => error, note => note,
+            declarations => declarations,
+        },
     ))
 }
 
-/// The decision's form: the decision, its note and the confirmation.
+/// The decision's form: the decision, its note, the confirmation, and per declaration
+/// `verdict_<ID>` (`accept` or `reject`) and `comment_<ID>`.
 #[derive(Debug, Deserialize)]
 struct DecisionForm {
     #[serde(default)]
@@ -805,6 +914,38 @@ struct DecisionForm {
     note: String,
     #[serde(default)]
     confirm: Option<String>,
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl DecisionForm {
+    /// The verdicts the form gives, one per declaration named by a `verdict_` or `comment_` field.
+    fn verdicts(&self) -> Vec<service::VerdictInput> {
+        let mut ids: Vec<&str> = self
+            .rest
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix("verdict_")
+                    .or_else(|| k.strip_prefix("comment_"))
+            })
+            .collect();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| service::VerdictInput {
+                id: id.to_owned(),
+                verdict: self
+                    .rest
+                    .get(&format!("verdict_{id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+                comment: self
+                    .rest
+                    .get(&format!("comment_{id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
 }
 
 /// A decision refused for its input or the case's state — a stale form's token too — is the case
@@ -833,6 +974,7 @@ async fn decide(
         return refused(e, form.note).await;
     }
     let form = DecisionInput {
+        declarations: form.verdicts(),
         decision: form.decision,
         note: form.note,
     };

@@ -51,10 +51,16 @@ async fn every_endpoint_for_every_role() {
     let (s, case) = a
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
+    let attachment = case["case"]["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|d| d["attachments"][0]["id"].as_i64())
+        .expect("a declaration with an attachment");
     let case = case["case"]["id"].as_i64().unwrap();
 
     // A revoked token of vendor A's (revoking it again changes nothing) and a user to administer.
@@ -139,7 +145,7 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/api/v1/products/{id}/listing-requests",
             format!("/api/v1/products/{product}/listing-requests"),
-            Json(json!({ "submission_id": submission })),
+            Json(json!({ "submission_id": submission, "declarations": declarations() })),
             [401, 409, 404, 403, 403, 403],
         ),
         (
@@ -232,6 +238,14 @@ async fn every_endpoint_for_every_role() {
             format!("/api/v1/cases/{case}/decisions"),
             Json(json!({ "decision": "maybe", "note": "x" })),
             [401, 403, 403, 400, 400, 403],
+        ),
+        // The vendor's own and the project's; another vendor learns nothing (404).
+        (
+            "GET",
+            "/api/v1/attachments/{id}",
+            format!("/api/v1/attachments/{attachment}"),
+            Get,
+            [401, 200, 404, 200, 200, 200],
         ),
         (
             "POST",
@@ -463,8 +477,9 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/produkter/{id}/oppforing",
             format!("/produkter/{product}/oppforing"),
+            // The form is multipart (it carries attachments): urlencoded is 415 for the owner.
             Form(format!("submission_id={submission}&confirm=ja")),
-            [303, 409, 404, 403, 403, 403],
+            [303, 415, 404, 403, 403, 403],
         ),
         (
             "POST",

@@ -98,7 +98,7 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
     let (s, case) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");

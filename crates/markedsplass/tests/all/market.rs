@@ -25,6 +25,40 @@ pub const BESLUTNING: &str = "berit@prosjektet.no";
 pub const ADMIN: &str = "admin@prosjektet.no";
 
 /// A sample component built by `cargo xtask plugins`.
+/// The answers to every declaration of the repository's suite, as the API takes them: a text,
+/// and a small synthetic PDF where the declaration asks for an attachment.
+pub fn declarations() -> Value {
+    use base64::Engine as _;
+    let suite = sandkasse_suite::load::load(&sandkasse_suite::load::default_root()).unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 syntetisk dokumentasjon");
+    Value::Array(
+        suite
+            .erklaeringer
+            .iter()
+            .map(|e| {
+                let attachments = if e.attachment_required {
+                    json!([{ "file_name": format!("{}.pdf", e.id), "content_type": "application/pdf", "content_base64": pdf }])
+                } else {
+                    json!([])
+                };
+                json!({ "id": e.id, "answer": format!("Vi oppfyller {}.", e.id), "attachments": attachments })
+            })
+            .collect(),
+    )
+}
+
+/// A verdict accepting every declaration of the repository's suite.
+pub fn accept_all() -> Value {
+    let suite = sandkasse_suite::load::load(&sandkasse_suite::load::default_root()).unwrap();
+    Value::Array(
+        suite
+            .erklaeringer
+            .iter()
+            .map(|e| json!({ "id": e.id, "verdict": "accept", "comment": "" }))
+            .collect(),
+    )
+}
+
 pub fn plugin(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
         "../../plugins/target/wasm32-wasip2/release/{name}.wasm"
@@ -150,7 +184,7 @@ impl Market {
                 .await
                 .post_json(
                     &format!("/api/v1/cases/{case}/decisions"),
-                    json!({ "decision": "approve", "note": "OK" }),
+                    json!({ "decision": "approve", "note": "OK", "declarations": accept_all() }),
                 )
                 .await;
             assert_eq!(s, StatusCode::OK, "{d}");
@@ -249,11 +283,16 @@ impl Client {
         let (s, case) = self
             .post_json(
                 &format!("/api/v1/products/{product}/listing-requests"),
-                json!({ "submission_id": submission }),
+                json!({ "submission_id": submission, "declarations": declarations() }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{case}");
         case["case"]["id"].as_i64().unwrap()
+    }
+
+    /// A GET with the response's headers and bytes as they are.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send_raw(Request::get(path), Body::empty()).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {

@@ -12,7 +12,8 @@ use super::{SqliteStore, conflict, opt_ts, ts};
 use crate::i18n::Msg;
 use crate::listing::ListingStatus;
 use crate::store::{
-    Audited, BoxFuture, Case, CaseBrief, CaseState, CatalogueEntry, Decided, Decision, Listing,
+    Attachment, AttachmentFile, Audited, BoxFuture, Case, CaseBrief, CaseDeclaration, CaseState,
+    CatalogueEntry, Decided, Decision, DeclarationReview, DeclarationVerdict, Listing,
     ListingState, MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify, Product,
     ProductSummary, Review, Role, Run, RunPurpose, RunState, StoreError, Submission, Submitted,
     Verdict,
@@ -212,7 +213,80 @@ async fn case_from_row(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<C
         decided_at: opt_ts(row.try_get("decided_at")?)?,
         note: row.try_get("note")?,
         reviews,
+        declarations: load_declarations(conn, id).await?,
     })
+}
+
+fn attachment(row: &SqliteRow) -> Result<Attachment, StoreError> {
+    Ok(Attachment {
+        id: row.try_get("id")?,
+        file_name: row.try_get("file_name")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+    })
+}
+
+/// A case's declarations with their attachments (without bytes) and verdicts, in id order.
+async fn load_declarations(
+    conn: &mut SqliteConnection,
+    case_id: i64,
+) -> Result<Vec<CaseDeclaration>, StoreError> {
+    let mut out: Vec<CaseDeclaration> = sqlx::query(
+        "SELECT declaration_id, suite_version, answer FROM case_declarations WHERE case_id = ? ORDER BY declaration_id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CaseDeclaration {
+            declaration_id: r.try_get("declaration_id")?,
+            suite_version: r.try_get("suite_version")?,
+            answer: r.try_get("answer")?,
+            attachments: Vec::new(),
+            verdicts: Vec::new(),
+        })
+    })
+    .collect::<Result<_, StoreError>>()?;
+    let find = |out: &mut Vec<CaseDeclaration>, id: &str| -> Result<usize, StoreError> {
+        out.iter()
+            .position(|d| d.declaration_id == id)
+            .ok_or_else(|| StoreError::Corrupt(format!("case {case_id}: no declaration {id}")))
+    };
+    let rows = sqlx::query(
+        "SELECT id, declaration_id, file_name, content_type, size, sha256 FROM declaration_attachments \
+         WHERE case_id = ? ORDER BY id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &rows {
+        let i = find(&mut out, r.try_get("declaration_id")?)?;
+        out[i].attachments.push(attachment(r)?);
+    }
+    let rows = sqlx::query(
+        "SELECT v.*, u.username FROM declaration_verdicts v JOIN users u ON u.id = v.reviewer_id \
+         WHERE v.case_id = ? ORDER BY v.decided_at, v.reviewer_id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &rows {
+        let i = find(&mut out, r.try_get("declaration_id")?)?;
+        out[i].verdicts.push(DeclarationReview {
+            reviewer_id: r.try_get("reviewer_id")?,
+            reviewer: r.try_get("username")?,
+            verdict: parse(
+                r.try_get("verdict")?,
+                "declaration verdict",
+                DeclarationVerdict::parse,
+            )?,
+            comment: r.try_get("comment")?,
+            decided_at: ts(r.try_get("decided_at")?)?,
+        });
+    }
+    Ok(out)
 }
 
 async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
@@ -513,6 +587,31 @@ impl MarketStore for SqliteStore {
                         .execute(&mut *conn)
                         .await?;
                 }
+                for d in &new.declarations {
+                    sqlx::query("INSERT INTO case_declarations (case_id, declaration_id, suite_version, answer) VALUES (?, ?, ?, ?)")
+                        .bind(id)
+                        .bind(&d.declaration_id)
+                        .bind(&new.suite_version)
+                        .bind(&d.answer)
+                        .execute(&mut *conn)
+                        .await?;
+                    for a in &d.attachments {
+                        use sha2::Digest as _;
+                        sqlx::query(
+                            "INSERT INTO declaration_attachments (case_id, declaration_id, file_name, content_type, size, sha256, content) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        )
+                        .bind(id)
+                        .bind(&d.declaration_id)
+                        .bind(&a.file_name)
+                        .bind(&a.content_type)
+                        .bind(i64::try_from(a.bytes.len()).unwrap_or(i64::MAX))
+                        .bind(hex::encode(sha2::Sha256::digest(&a.bytes)))
+                        .bind(&a.bytes)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
                 load_case(conn, id).await?.ok_or_else(|| missing("case", id))
             })
         }))
@@ -542,6 +641,20 @@ impl MarketStore for SqliteStore {
                 .bind(&at)
                 .execute(&mut *conn)
                 .await?;
+                for v in &d.verdicts {
+                    sqlx::query(
+                        "INSERT INTO declaration_verdicts (case_id, declaration_id, reviewer_id, verdict, comment, decided_at) \
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(d.case_id)
+                    .bind(&v.declaration_id)
+                    .bind(d.reviewer_id)
+                    .bind(v.verdict.as_str())
+                    .bind(&v.comment)
+                    .bind(&at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
                 let next = crate::governance::next_state(&case, d.level, d.decision);
                 if next != case.state {
@@ -585,6 +698,27 @@ impl MarketStore for SqliteStore {
 
     fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>> {
         Box::pin(async move { load_case(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn attachment(&self, id: i64) -> BoxFuture<'_, Result<Option<AttachmentFile>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query(
+                "SELECT a.*, p.organisation_id FROM declaration_attachments a JOIN review_cases c ON c.id = a.case_id \
+                 JOIN products p ON p.id = c.product_id WHERE a.id = ?",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| {
+                Ok(AttachmentFile {
+                    case_id: r.try_get("case_id")?,
+                    organisation_id: r.try_get("organisation_id")?,
+                    attachment: attachment(&r)?,
+                    bytes: r.try_get("content")?,
+                })
+            })
+            .transpose()
+        })
     }
 
     fn cases<'a>(
@@ -662,7 +796,9 @@ impl MarketStore for SqliteStore {
         Box::pin(async move {
             let rows = sqlx::query(
                 "SELECT l.*, p.name AS product, o.name AS vendor, s.version, r.id AS run_id, r.finished_at, r.verdict, \
-                 r.score, r.capabilities FROM listings l JOIN products p ON p.id = l.product_id \
+                 r.score, r.capabilities, (SELECT group_concat(d.declaration_id, ' ') FROM \
+                   (SELECT declaration_id FROM case_declarations WHERE case_id = l.case_id ORDER BY declaration_id) d) AS declarations \
+                 FROM listings l JOIN products p ON p.id = l.product_id \
                  JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = l.submission_id \
                  LEFT JOIN runs r ON r.id = (SELECT r2.id FROM runs r2 WHERE r2.submission_id = l.submission_id AND r2.scenario IS NULL \
                    AND r2.state = 'done' ORDER BY r2.finished_at DESC, r2.id DESC LIMIT 1) \
@@ -692,6 +828,10 @@ impl MarketStore for SqliteStore {
                         last_run_at: opt_ts(row.try_get("finished_at")?)?,
                         listed_at: listing.listed_at,
                         at_risk_since: listing.at_risk_since,
+                        declarations: row
+                            .try_get::<Option<String>, _>("declarations")?
+                            .map(|d| d.split(' ').map(str::to_owned).collect())
+                            .unwrap_or_default(),
                     })
                 })
                 .collect()
