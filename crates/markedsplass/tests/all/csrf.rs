@@ -155,7 +155,12 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
     let (s, _) = post_form(
         &rita,
         &format!("/vurdering/{case}"),
-        &format!("decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}"),
+        &format!(
+            "decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}&{}",
+            ["ERK-01", "ERK-02", "ERK-03", "ERK-04", "ERK-05"]
+                .map(|id| format!("verdict_{id}=accept"))
+                .join("&")
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
