@@ -185,7 +185,12 @@ fn main() {
                 &vendor,
                 s.product.id,
                 s.submission.id,
-                declarations::sample_answers(&state.runner.suite, "Benk AS"),
+                declarations::check(
+                    &state.runner.suite,
+                    &state.declarations,
+                    declarations::sample_answers(&state.runner.suite, "Benk AS"),
+                )
+                .unwrap(),
             )
             .await
             .unwrap();

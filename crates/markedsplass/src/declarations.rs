@@ -56,6 +56,43 @@ pub fn sniff(content_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
+/// The field of a declaration's answer a [`Refusal`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// The answer's text.
+    Answer,
+    /// Its attachments.
+    Attachment,
+}
+
+/// Why a listing request's answers were refused: the declaration and the field it is about (so a
+/// form can say it next to the field), and the error (its status: 400, 413 for a file too large,
+/// 415 for a file of a type not taken).
+#[derive(Debug)]
+pub struct Refusal {
+    /// The declaration's id as given (one the suite may not have).
+    pub id: String,
+    pub field: Field,
+    pub error: AppError,
+}
+
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> AppError {
+        r.error
+    }
+}
+
+/// Answers that passed [`check`], in id order: what a case is opened with.
+#[derive(Debug, Clone)]
+pub struct Checked(Vec<NewDeclaration>);
+
+impl Checked {
+    pub fn into_inner(self) -> Vec<NewDeclaration> {
+        self.0
+    }
+}
+
 /// Checks a listing request's answers against the suite's declarations and the limits: no
 /// unknown or repeated id, every required declaration answered, an attachment where one is
 /// required, every text plain and within its length, every attachment of an allowed type, its
@@ -65,58 +102,61 @@ pub fn check(
     suite: &Suite,
     limits: &Declarations,
     answers: Vec<Answer>,
-) -> Result<Vec<NewDeclaration>, AppError> {
+) -> Result<Checked, Refusal> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for a in answers {
         let id = a.id.trim().to_owned();
+        let refuse = |field, error| Refusal {
+            id: id.clone(),
+            field,
+            error,
+        };
+        let invalid = |field, msg: Msg| refuse(field, AppError::invalid(msg.arg("id", &id)));
         let Some(erk) = suite.erklaering(&id) else {
-            return Err(AppError::invalid(
-                Msg::new("msg_declaration_unknown").arg("id", &id),
-            ));
+            return Err(invalid(Field::Answer, Msg::new("msg_declaration_unknown")));
         };
         if !seen.insert(id.clone()) {
-            return Err(AppError::invalid(
-                Msg::new("msg_declaration_twice").arg("id", &id),
-            ));
+            return Err(invalid(Field::Answer, Msg::new("msg_declaration_twice")));
         }
         let answer = a.answer.trim();
         if answer.is_empty() && a.attachments.is_empty() {
             continue;
         }
         if answer.is_empty() {
-            return Err(AppError::invalid(
-                Msg::new("msg_declaration_missing").arg("id", &id),
-            ));
+            return Err(invalid(Field::Answer, Msg::new("msg_declaration_missing")));
         }
         if answer.chars().count() > limits.max_answer_chars {
-            return Err(AppError::invalid(
-                Msg::new("msg_declaration_too_long")
-                    .arg("id", &id)
-                    .arg("max", limits.max_answer_chars),
+            return Err(invalid(
+                Field::Answer,
+                Msg::new("msg_declaration_too_long").arg("max", limits.max_answer_chars),
             ));
         }
         check_plain(answer, Lines::Many).map_err(|why| {
-            AppError::invalid(crate::error::unplain(
-                Msg::new("field_declaration_answer").arg("id", &id),
-                &why,
-            ))
+            refuse(
+                Field::Answer,
+                AppError::invalid(crate::error::unplain(
+                    Msg::new("field_declaration_answer").arg("id", &id),
+                    &why,
+                )),
+            )
         })?;
         if a.attachments.len() > limits.max_attachments {
-            return Err(AppError::invalid(
-                Msg::new("msg_attachments_too_many")
-                    .arg("id", &id)
-                    .arg("max", limits.max_attachments),
+            return Err(invalid(
+                Field::Attachment,
+                Msg::new("msg_attachments_too_many").arg("max", limits.max_attachments),
             ));
         }
         if erk.attachment_required && a.attachments.is_empty() {
-            return Err(AppError::invalid(
-                Msg::new("msg_attachment_required").arg("id", &id),
+            return Err(invalid(
+                Field::Attachment,
+                Msg::new("msg_attachment_required"),
             ));
         }
         let mut attachments = Vec::new();
         for f in a.attachments {
-            attachments.push(check_attachment(&id, limits, f)?);
+            attachments
+                .push(check_attachment(&id, limits, f).map_err(|e| refuse(Field::Attachment, e))?);
         }
         out.push(NewDeclaration {
             declaration_id: id,
@@ -129,12 +169,14 @@ pub fn check(
         .iter()
         .find(|e| e.required && !out.iter().any(|d| d.declaration_id == e.id))
     {
-        return Err(AppError::invalid(
-            Msg::new("msg_declaration_missing").arg("id", &missing.id),
-        ));
+        return Err(Refusal {
+            id: missing.id.clone(),
+            field: Field::Answer,
+            error: AppError::invalid(Msg::new("msg_declaration_missing").arg("id", &missing.id)),
+        });
     }
     out.sort_by(|a, b| a.declaration_id.cmp(&b.declaration_id));
-    Ok(out)
+    Ok(Checked(out))
 }
 
 fn check_attachment(
@@ -341,8 +383,8 @@ mod tests {
             .collect()
     }
 
-    fn key(e: AppError) -> String {
-        match e {
+    fn key(r: Refusal) -> String {
+        match r.error {
             AppError::BadRequest { message, .. }
             | AppError::TooLarge(message)
             | AppError::UnsupportedMediaType(message) => message.key().to_owned(),
@@ -354,13 +396,16 @@ mod tests {
     fn every_required_declaration_must_be_answered_with_its_attachment() {
         let (suite, limits) = (suite(), Declarations::default());
         let ok = check(&suite, &limits, all_answered(&suite)).unwrap();
-        assert_eq!(ok.len(), suite.erklaeringer.len());
+        assert_eq!(ok.into_inner().len(), suite.erklaeringer.len());
         let mut missing = all_answered(&suite);
         missing.remove(1);
+        let refused = check(&suite, &limits, missing).unwrap_err();
+        // Named with its field, for the form to say it there.
         assert_eq!(
-            key(check(&suite, &limits, missing).unwrap_err()),
-            "msg_declaration_missing"
+            (refused.id.as_str(), refused.field),
+            ("ERK-02", Field::Answer)
         );
+        assert_eq!(key(refused), "msg_declaration_missing");
         let mut blank = all_answered(&suite);
         blank[0].answer = "  ".into();
         assert_eq!(
@@ -399,10 +444,13 @@ mod tests {
             content_type: "application/x-msdownload".into(),
             ..pdf()
         };
+        let refused = check(&suite, &limits, with(exe)).unwrap_err();
         assert_eq!(
-            key(check(&suite, &limits, with(exe)).unwrap_err()),
-            "msg_attachment_type"
+            (refused.id.as_str(), refused.field),
+            ("ERK-01", Field::Attachment)
         );
+        assert!(matches!(refused.error, AppError::UnsupportedMediaType(_)));
+        assert_eq!(key(refused), "msg_attachment_type");
         let lying = NewAttachment {
             content_type: "image/png".into(),
             ..pdf()
@@ -415,7 +463,7 @@ mod tests {
             file_name: "C:\\docs\\normen.pdf".into(),
             ..pdf()
         };
-        let stored = check(&suite, &limits, with(path)).unwrap();
+        let stored = check(&suite, &limits, with(path)).unwrap().into_inner();
         assert_eq!(stored[0].attachments[0].file_name, "normen.pdf");
         limits.max_attachment_bytes = 10;
         assert_eq!(

@@ -169,8 +169,13 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
         .filter(|(_, s)| s.submission.file_name == "reference.wasm")
     {
         // Every declaration answered, with a synthetic attachment where one is required.
-        let answers =
-            crate::declarations::sample_answers(&market.runner.suite, &submitted.product.vendor);
+        let suite = &market.runner.suite;
+        let answers = crate::declarations::check(
+            suite,
+            &market.declarations,
+            crate::declarations::sample_answers(suite, &submitted.product.vendor),
+        )
+        .map_err(AppError::from)?;
         cases.push(
             service::request_listing(
                 market,

@@ -17,8 +17,8 @@ use crate::market::Market;
 use crate::policy::{self, Actor};
 use crate::store::{
     Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase,
-    NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, RunState,
-    Submission, Submitted,
+    NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, Submission,
+    Submitted,
 };
 
 /// Longest product name, version and changelog accepted, in characters.
@@ -537,14 +537,15 @@ fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::
     deserializer.deserialize_i64(Integer)
 }
 
-/// Asks for a product version to be listed: its latest run must be godkjent, and the answers
-/// must answer every required declaration ([`crate::declarations::check`]).
+/// Asks for a product version to be listed: its latest run must be godkjent; the answers to the
+/// declarations are checked first ([`crate::declarations::check`], which says which field a
+/// refusal is about, for the form).
 pub async fn request_listing(
     market: &Market,
     actor: &Actor,
     product_id: i64,
     submission_id: i64,
-    answers: Vec<crate::declarations::Answer>,
+    declarations: crate::declarations::Checked,
 ) -> Result<Case, AppError> {
     let org = policy::vendor_organisation(actor)?;
     let product = market
@@ -569,18 +570,12 @@ pub async fn request_listing(
         return Err(AppError::invalid(Msg::new("msg_submission_not_of_product")));
     }
     let runs = market.stores.market.runs(submission.id).await?;
-    // The newest finished run of the whole suite (a re-run of one scenario never counts).
-    let Some(run) = runs
-        .iter()
-        .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
-    else {
+    let Some(run) = Run::deciding(&runs) else {
         return Err(AppError::Refused(Msg::new("msg_run_not_finished")));
     };
     if !run.godkjent() {
         return Err(AppError::Refused(Msg::new("msg_only_godkjent")));
     }
-    let suite = &market.runner.suite;
-    let declarations = crate::declarations::check(suite, &market.declarations, answers)?;
     let user = actor.user()?;
     let new = NewCase {
         product_id,
@@ -588,8 +583,8 @@ pub async fn request_listing(
         run_id: run.id,
         requested_by: user.id,
         reviewers: market.reviewers_per_case,
-        suite_version: suite.manifest.version.clone(),
-        declarations,
+        suite_version: market.runner.suite.manifest.version.clone(),
+        declarations: declarations.into_inner(),
         at: market.clock.now(),
     };
     let (audit, who) = (market.audit.clone(), actor.audit_name());
@@ -664,7 +659,7 @@ pub struct DecisionInput {
 }
 
 /// A verdict on one declaration: `accept` or `reject` (with a comment).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct VerdictInput {
     pub id: String,
     #[serde(default)]

@@ -293,8 +293,9 @@ async fn request_listing(
 ) -> Result<Response, AppError> {
     // The caller's organisation first: a stranger learns nothing from how the body is refused.
     crate::policy::vendor_organisation(&actor)?;
-    let answers = request.answers()?;
-    let case = service::request_listing(&state, &actor, id, request.submission_id, answers).await?;
+    let checked =
+        crate::declarations::check(&state.runner.suite, &state.declarations, request.answers()?)?;
+    let case = service::request_listing(&state, &actor, id, request.submission_id, checked).await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
 }
 

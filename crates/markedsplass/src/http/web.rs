@@ -28,7 +28,7 @@ use super::page::{Page, PageError};
 use super::self_service::confirmed;
 use super::server::AppState;
 use crate::error::AppError;
-use crate::i18n::{self, Lang, Msg};
+use crate::i18n::{self, Lang};
 use crate::policy;
 use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange};
 use crate::store::Role;
@@ -124,6 +124,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "confirm.html",
         include_str!("../../../../web/templates/confirm.html"),
+    ),
+    (
+        "declaration.html",
+        include_str!("../../../../web/templates/declaration.html"),
     ),
 ];
 
@@ -261,7 +265,10 @@ pub fn routes() -> Router<AppState> {
         .route("/kjoringer/{id}/ny", post(rerun))
         .route("/produkter/{id}", get(product_page))
         .route("/produkter/{id}/sammenlign", get(compare_page))
-        .route("/produkter/{id}/oppforing", post(request_listing))
+        .route(
+            "/produkter/{id}/oppforing",
+            post(super::listing_form::request_listing),
+        )
         .route("/produkter/{id}/oppforing/{action}", post(change_listing))
         .route("/vurdering", get(queue_page))
         .route("/vurdering/{id}", get(case_page).post(decide))
@@ -527,6 +534,18 @@ async fn run_page(
     Path(id): Path<i64>,
     Query(q): Query<RunQuery>,
 ) -> Result<Response, PageError> {
+    render_run(&page, id, StatusCode::OK, q.vis.as_deref(), None).await
+}
+
+/// The run page (`vis`: `feilet` for only what failed); with `refused`, the listing request's
+/// form again with why and the answers as typed.
+pub(super) async fn render_run(
+    page: &Page,
+    id: i64,
+    status: StatusCode,
+    vis: Option<&str>,
+    refused: Option<super::listing_form::Refused>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let (run, submission, product) = service::run(state, actor, id).await?;
     let report = match service::stored_report(state, run.id).await {
@@ -589,19 +608,21 @@ async fn run_page(
         })
         .filter(|(_, shown)| !shown.is_empty())
         .collect();
-    Ok(page.ok(
+    Ok(page.render(
+        status,
         "run.html",
         context! {
             run => run, submission => submission, product => product, report => report, progress => progress,
             can_request => can_request, open_case => open_case, glance => glance, exhibits => exhibits,
             listing_status => listing_status, listing_version => listing_version,
-            only_failed => q.vis.as_deref() == Some("feilet"),
+            only_failed => vis == Some("feilet"),
             can_rerun => actor.role() == Some(Role::Vendor) && matches!(run.state, crate::store::RunState::Done | crate::store::RunState::Error),
             suite_now => state.runner.suite.manifest.version.clone(),
             scenario_ids => state.runner.suite.scenarios.keys().cloned().collect::<Vec<_>>(),
             focus_scenario => focus_scenario,
             declarations => crate::declarations::views(&state.runner.suite, page.lang),
             declaration_limits => &state.config.declarations,
+            refused => refused,
         },
     ))
 }
@@ -695,118 +716,6 @@ async fn compare_page(
     Ok(page.ok("compare.html", context! { c => comparison }))
 }
 
-/// The listing request's form (multipart): `csrf`, `submission_id`, `confirm` (a request cannot
-/// be withdrawn), and per declaration `answer_<ID>` and any number of `file_<ID>` (a file input
-/// left empty sends no file).
-#[derive(Debug, Default)]
-struct ListingRequestForm {
-    csrf: Option<String>,
-    submission_id: Option<i64>,
-    confirm: Option<String>,
-    answers: Vec<crate::declarations::Answer>,
-}
-
-async fn read_listing_form(
-    limit: u64,
-    mut multipart: Multipart,
-) -> Result<ListingRequestForm, AppError> {
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            api::too_large(limit)
-        } else {
-            AppError::invalid(Msg::new("msg_unreadable").msg("what", Msg::new("what_form")))
-        }
-    };
-    let mut form = ListingRequestForm::default();
-    fn answer<'a>(
-        form: &'a mut ListingRequestForm,
-        id: &str,
-    ) -> &'a mut crate::declarations::Answer {
-        let i = match form.answers.iter().position(|a| a.id == id) {
-            Some(i) => i,
-            None => {
-                form.answers.push(crate::declarations::Answer {
-                    id: id.to_owned(),
-                    ..Default::default()
-                });
-                form.answers.len() - 1
-            }
-        };
-        &mut form.answers[i]
-    }
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if let Some(id) = name.strip_prefix("file_") {
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            let content_type = field.content_type().unwrap_or_default().to_owned();
-            let bytes = field.bytes().await.map_err(unreadable)?;
-            if file_name.is_empty() && bytes.is_empty() {
-                continue;
-            }
-            answer(&mut form, id)
-                .attachments
-                .push(crate::store::NewAttachment {
-                    file_name,
-                    content_type,
-                    bytes: bytes.to_vec(),
-                });
-            continue;
-        }
-        let bytes = field.bytes().await.map_err(unreadable)?;
-        let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-            AppError::invalid(
-                Msg::new("msg_unreadable").msg("what", Msg::new("what_field").arg("name", &name)),
-            )
-        })?;
-        match name.as_str() {
-            "csrf" => form.csrf = Some(text),
-            "confirm" => form.confirm = Some(text),
-            "submission_id" => {
-                form.submission_id = Some(text.trim().parse().map_err(|_| {
-                    AppError::invalid(
-                        Msg::new("msg_unreadable")
-                            .msg("what", Msg::new("what_field").arg("name", &name)),
-                    )
-                })?)
-            }
-            _ => {
-                if let Some(id) = name.strip_prefix("answer_") {
-                    answer(&mut form, id).answer = text;
-                }
-            }
-        }
-    }
-    Ok(form)
-}
-
-/// The listing request from the run page: refused input is the error page in the page's
-/// language, saying which declaration is missing or what is wrong with an attachment.
-async fn request_listing(
-    page: Page,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, PageError> {
-    let org = policy::vendor_organisation(&page.actor)?;
-    // Another organisation's product is not found, whatever the body holds.
-    match page.state.stores.market.product(id).await? {
-        Some(p) if p.organisation_id == org => {}
-        _ => return Err(AppError::NotFound.into()),
-    }
-    let multipart = multipart.map_err(|_| api::not_a_form(&headers))?;
-    let form = read_listing_form(page.state.config.max_upload_bytes, multipart).await?;
-    csrf::check(&page.actor, form.csrf.as_deref())?;
-    confirmed(form.confirm.as_deref())?;
-    let submission_id = form.submission_id.ok_or_else(|| {
-        AppError::invalid(
-            Msg::new("msg_unreadable")
-                .msg("what", Msg::new("what_field").arg("name", "submission_id")),
-        )
-    })?;
-    service::request_listing(&page.state, &page.actor, id, submission_id, form.answers).await?;
-    Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
-}
-
 /// A listing change's form: the reason and, for suspend and delist, the confirmation.
 #[derive(Debug, Deserialize)]
 struct ListingChangeForm {
@@ -877,15 +786,29 @@ async fn case_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageErro
     render_case(&page, id, StatusCode::OK, None).await
 }
 
-/// The case page; with `error`, the message and the note of a decision that was not recorded.
+/// A decision that was not recorded: why, and its note and verdicts as typed.
+struct RefusedDecision {
+    message: String,
+    note: String,
+    verdicts: Vec<service::VerdictInput>,
+}
+
+/// The case page; with `refused`, the decision's form again with why and what was typed.
 async fn render_case(
     page: &Page,
     id: i64,
     status: StatusCode,
-    error: Option<(String, String)>,
+    refused: Option<RefusedDecision>,
 ) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
+    let (error, note, typed) = match refused {
+        Some(r) => {
+            let typed: BTreeMap<String, service::VerdictInput> =
+                r.verdicts.into_iter().map(|v| (v.id.clone(), v)).collect();
+            (Some(r.message), r.note, typed)
+        }
+        None => (None, String::new(), BTreeMap::new()),
+    };
     let (case, run) = service::case(state, actor, id).await?;
     let report = service::stored_report(state, run.id).await.ok();
     let may_decide = actor
@@ -899,7 +822,7 @@ async fn render_case(
         "case.html",
         context! {
             case => case, run => run, report => report, may_decide => may_decide, error => error, note => note,
-            declarations => declarations,
+            declarations => declarations, typed => typed,
         },
     ))
 }
@@ -921,7 +844,8 @@ struct DecisionForm {
 impl DecisionForm {
     /// The verdicts the form gives, one per declaration named by a `verdict_` or `comment_` field.
     fn verdicts(&self) -> Vec<service::VerdictInput> {
-        let mut ids: Vec<&str> = self
+        // A set: `comment_*` and `verdict_*` keys of one id are not next to each other.
+        let ids: std::collections::BTreeSet<&str> = self
             .rest
             .keys()
             .filter_map(|k| {
@@ -929,7 +853,6 @@ impl DecisionForm {
                     .or_else(|| k.strip_prefix("comment_"))
             })
             .collect();
-        ids.dedup();
         ids.into_iter()
             .map(|id| service::VerdictInput {
                 id: id.to_owned(),
@@ -955,34 +878,37 @@ async fn decide(
     Path(id): Path<i64>,
     form: Result<CsrfForm<DecisionForm>, CsrfFormRejection<DecisionForm>>,
 ) -> Result<Response, PageError> {
-    let refused = |e: AppError, note: String| {
+    let refused = |e: AppError, form: DecisionInput| {
         let (status, _) = e.status_and_code();
-        render_case(&page, id, status, Some((e.text(page.lang), note)))
+        let refused = RefusedDecision {
+            message: e.text(page.lang),
+            note: form.note,
+            verdicts: form.declarations,
+        };
+        render_case(&page, id, status, Some(refused))
     };
-    let form = match form {
-        Ok(CsrfForm(form)) => form,
+    let (form, token) = match form {
+        Ok(CsrfForm(form)) => (form, Ok(())),
         // Whoever may not decide learns that first, as from the decision itself.
         Err(CsrfFormRejection::Token { form, error }) => {
             page.actor.require(policy::DECIDERS)?;
-            return refused(error, form.note).await;
+            (form, Err(error))
         }
         Err(rejection) => return Ok(rejection.into_response()),
     };
-    // A decision cannot be taken back: confirmed first (after who may decide at all).
-    if let Err(e) = confirmed(form.confirm.as_deref()) {
-        page.actor.require(policy::DECIDERS)?;
-        return refused(e, form.note).await;
-    }
-    let form = DecisionInput {
+    let input = DecisionInput {
         declarations: form.verdicts(),
         decision: form.decision,
         note: form.note,
     };
-    match service::decide(&page.state, &page.actor, id, &form).await {
+    // A decision cannot be taken back: confirmed first (after who may decide at all).
+    if let Err(e) = token.and_then(|()| confirmed(form.confirm.as_deref())) {
+        page.actor.require(policy::DECIDERS)?;
+        return refused(e, input).await;
+    }
+    match service::decide(&page.state, &page.actor, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/vurdering/{id}")).into_response()),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
-            refused(e, form.note).await
-        }
+        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => refused(e, input).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -127,6 +127,13 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run a listing request is judged by among `runs` (newest first): the newest finished
+    /// run of the whole suite; a re-run of one scenario never counts.
+    pub fn deciding(runs: &[Run]) -> Option<&Run> {
+        runs.iter()
+            .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
+    }
+
     /// Whether the run went through every scenario (not a re-run of one).
     pub fn is_whole(&self) -> bool {
         self.scenario.is_none()

@@ -602,6 +602,30 @@ async fn every_endpoint_for_every_role() {
         rows.len() * ROLES.len(),
         wrong.join("\n")
     );
+    // The answers to the declarations and their downloads: on the product page (and its JSON)
+    // for vendor A and the project, for nobody else — whatever status the page itself answers.
+    let (answer, download) = (
+        "Vi oppfyller ERK-01.",
+        format!("/api/v1/attachments/{attachment}"),
+    );
+    let mut shown = Vec::new();
+    for (i, client) in clients.iter().enumerate() {
+        let may = ROLES[i] != "anonymous" && ROLES[i] != "vendor B";
+        for path in [
+            format!("/produkter/{product}"),
+            format!("/api/v1/products/{product}"),
+        ] {
+            let (status, body) = client.get(&path).await;
+            let sees = (body.contains(answer), body.contains(&download));
+            if sees != (may, may && path.starts_with("/produkter")) {
+                shown.push(format!(
+                    "GET {path} as {}: {status}, answer {}, download link {}",
+                    ROLES[i], sees.0, sees.1
+                ));
+            }
+        }
+    }
+    assert!(shown.is_empty(), "{}", shown.join("\n"));
     // Refused and invalid requests changed nothing (logins are recorded; nothing else).
     let after = market.state.audit.events_after(0, 10_000).await.unwrap();
     let changes: Vec<_> = after[audit_before..]

@@ -158,7 +158,7 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
         &format!(
             "decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}&{}",
             ["ERK-01", "ERK-02", "ERK-03", "ERK-04", "ERK-05"]
-                .map(|id| format!("verdict_{id}=accept"))
+                .map(|id| format!("verdict_{id}=accept&comment_{id}="))
                 .join("&")
         ),
     )
