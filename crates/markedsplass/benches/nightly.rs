@@ -185,12 +185,7 @@ fn main() {
                 &vendor,
                 s.product.id,
                 s.submission.id,
-                declarations::check(
-                    &state.runner.suite,
-                    &state.declarations,
-                    declarations::sample_answers(&state.runner.suite, "Benk AS"),
-                )
-                .unwrap(),
+                Ok(declarations::sample_answers(&state.runner.suite, "Benk AS")),
             )
             .await
             .unwrap();

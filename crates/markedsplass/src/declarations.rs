@@ -66,15 +66,14 @@ pub enum Field {
     Attachment,
 }
 
-/// Why a listing request's answers were refused: the declaration and the field it is about (so a
-/// form can say it next to the field), and the error (its status: 400, 413 for a file too large,
-/// 415 for a file of a type not taken).
+/// Why a listing request was refused: the error (its status: 400, 413 for a file too large, 415
+/// for a file of a type not taken, and any other refusal of the request) and, when it is about an
+/// answer, the declaration and the field — so a form can say it next to the field.
 #[derive(Debug)]
 pub struct Refusal {
-    /// The declaration's id as given (one the suite may not have).
-    pub id: String,
-    pub field: Field,
     pub error: AppError,
+    /// The declaration's id as given (one the suite may not have) and the field.
+    pub at: Option<(String, Field)>,
 }
 
 impl From<Refusal> for AppError {
@@ -83,13 +82,10 @@ impl From<Refusal> for AppError {
     }
 }
 
-/// Answers that passed [`check`], in id order: what a case is opened with.
-#[derive(Debug, Clone)]
-pub struct Checked(Vec<NewDeclaration>);
-
-impl Checked {
-    pub fn into_inner(self) -> Vec<NewDeclaration> {
-        self.0
+impl From<AppError> for Refusal {
+    /// A refusal about no answer in particular.
+    fn from(error: AppError) -> Refusal {
+        Refusal { error, at: None }
     }
 }
 
@@ -102,15 +98,14 @@ pub fn check(
     suite: &Suite,
     limits: &Declarations,
     answers: Vec<Answer>,
-) -> Result<Checked, Refusal> {
+) -> Result<Vec<NewDeclaration>, Refusal> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for a in answers {
         let id = a.id.trim().to_owned();
         let refuse = |field, error| Refusal {
-            id: id.clone(),
-            field,
             error,
+            at: Some((id.clone(), field)),
         };
         let invalid = |field, msg: Msg| refuse(field, AppError::invalid(msg.arg("id", &id)));
         let Some(erk) = suite.erklaering(&id) else {
@@ -170,13 +165,12 @@ pub fn check(
         .find(|e| e.required && !out.iter().any(|d| d.declaration_id == e.id))
     {
         return Err(Refusal {
-            id: missing.id.clone(),
-            field: Field::Answer,
             error: AppError::invalid(Msg::new("msg_declaration_missing").arg("id", &missing.id)),
+            at: Some((missing.id.clone(), Field::Answer)),
         });
     }
     out.sort_by(|a, b| a.declaration_id.cmp(&b.declaration_id));
-    Ok(Checked(out))
+    Ok(out)
 }
 
 fn check_attachment(
@@ -396,14 +390,14 @@ mod tests {
     fn every_required_declaration_must_be_answered_with_its_attachment() {
         let (suite, limits) = (suite(), Declarations::default());
         let ok = check(&suite, &limits, all_answered(&suite)).unwrap();
-        assert_eq!(ok.into_inner().len(), suite.erklaeringer.len());
+        assert_eq!(ok.len(), suite.erklaeringer.len());
         let mut missing = all_answered(&suite);
         missing.remove(1);
         let refused = check(&suite, &limits, missing).unwrap_err();
         // Named with its field, for the form to say it there.
         assert_eq!(
-            (refused.id.as_str(), refused.field),
-            ("ERK-02", Field::Answer)
+            refused.at.clone(),
+            Some(("ERK-02".to_owned(), Field::Answer))
         );
         assert_eq!(key(refused), "msg_declaration_missing");
         let mut blank = all_answered(&suite);
@@ -446,8 +440,8 @@ mod tests {
         };
         let refused = check(&suite, &limits, with(exe)).unwrap_err();
         assert_eq!(
-            (refused.id.as_str(), refused.field),
-            ("ERK-01", Field::Attachment)
+            refused.at.clone(),
+            Some(("ERK-01".to_owned(), Field::Attachment))
         );
         assert!(matches!(refused.error, AppError::UnsupportedMediaType(_)));
         assert_eq!(key(refused), "msg_attachment_type");
@@ -463,7 +457,7 @@ mod tests {
             file_name: "C:\\docs\\normen.pdf".into(),
             ..pdf()
         };
-        let stored = check(&suite, &limits, with(path)).unwrap().into_inner();
+        let stored = check(&suite, &limits, with(path)).unwrap();
         assert_eq!(stored[0].attachments[0].file_name, "normen.pdf");
         limits.max_attachment_bytes = 10;
         assert_eq!(

@@ -537,16 +537,71 @@ fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::
     deserializer.deserialize_i64(Integer)
 }
 
-/// Asks for a product version to be listed: its latest run must be godkjent; the answers to the
-/// declarations are checked first ([`crate::declarations::check`], which says which field a
-/// refusal is about, for the form).
+/// Asks for a product version to be listed: its latest run must be godkjent, and the answers
+/// must answer every required declaration ([`crate::declarations::check`]); a refusal of an
+/// answer names its declaration and field, for the form ([`crate::declarations::Refusal`]).
+///
+/// `answers` are as the request could be read: answers that could not (an attachment that is not
+/// base64) are refused where answers are checked — after the product and the version — so a
+/// request is refused in the same order whatever its body holds.
 pub async fn request_listing(
     market: &Market,
     actor: &Actor,
     product_id: i64,
     submission_id: i64,
-    declarations: crate::declarations::Checked,
-) -> Result<Case, AppError> {
+    answers: Result<Vec<crate::declarations::Answer>, AppError>,
+) -> Result<Case, crate::declarations::Refusal> {
+    let run = listing_run(market, actor, product_id, submission_id).await?;
+    let suite = &market.runner.suite;
+    let declarations = crate::declarations::check(suite, &market.declarations, answers?)?;
+    let user = actor.user()?;
+    let new = NewCase {
+        product_id,
+        submission_id,
+        run_id: run.id,
+        requested_by: user.id,
+        reviewers: market.reviewers_per_case,
+        suite_version: suite.manifest.version.clone(),
+        declarations,
+        at: market.clock.now(),
+    };
+    let (audit, who) = (market.audit.clone(), actor.audit_name());
+    let case = market
+        .stores
+        .market
+        .open_case(
+            new,
+            Box::new(move |c| {
+                let reviewers: Vec<_> = c.reviews.iter().map(|r| r.reviewer.clone()).collect();
+                // Which declarations were answered, and the attachments by digest (not content).
+                let declarations: Vec<_> = c
+                    .declarations
+                    .iter()
+                    .map(|d| json!({ "id": d.declaration_id, "suite_version": d.suite_version, "attachments": d.attachments.iter().map(|a| &a.sha256).collect::<Vec<_>>() }))
+                    .collect();
+                vec![audit.event(
+                    &who,
+                    "listing.request",
+                    &format!("case:{}", c.id),
+                    None,
+                    json!({ "product_id": c.product_id, "submission_id": c.submission_id, "run_id": c.run_id, "assigned": reviewers, "declarations": declarations }),
+                )]
+            }),
+        )
+        .await
+        .map_err(AppError::from)?;
+    Ok(case)
+}
+
+/// The run a listing request of `submission_id` of `product_id` is judged by: the product and the
+/// version are the caller's organisation's (else 404), and the version's deciding run is finished
+/// and godkjent (else 409).
+async fn listing_run(
+    market: &Market,
+    actor: &Actor,
+    product_id: i64,
+    submission_id: i64,
+) -> Result<Run, AppError> {
     let org = policy::vendor_organisation(actor)?;
     let product = market
         .stores
@@ -576,42 +631,7 @@ pub async fn request_listing(
     if !run.godkjent() {
         return Err(AppError::Refused(Msg::new("msg_only_godkjent")));
     }
-    let user = actor.user()?;
-    let new = NewCase {
-        product_id,
-        submission_id: submission.id,
-        run_id: run.id,
-        requested_by: user.id,
-        reviewers: market.reviewers_per_case,
-        suite_version: market.runner.suite.manifest.version.clone(),
-        declarations: declarations.into_inner(),
-        at: market.clock.now(),
-    };
-    let (audit, who) = (market.audit.clone(), actor.audit_name());
-    let case = market
-        .stores
-        .market
-        .open_case(
-            new,
-            Box::new(move |c| {
-                let reviewers: Vec<_> = c.reviews.iter().map(|r| r.reviewer.clone()).collect();
-                // Which declarations were answered, and the attachments by digest (not content).
-                let declarations: Vec<_> = c
-                    .declarations
-                    .iter()
-                    .map(|d| json!({ "id": d.declaration_id, "suite_version": d.suite_version, "attachments": d.attachments.iter().map(|a| &a.sha256).collect::<Vec<_>>() }))
-                    .collect();
-                vec![audit.event(
-                    &who,
-                    "listing.request",
-                    &format!("case:{}", c.id),
-                    None,
-                    json!({ "product_id": c.product_id, "submission_id": c.submission_id, "run_id": c.run_id, "assigned": reviewers, "declarations": declarations }),
-                )]
-            }),
-        )
-        .await?;
-    Ok(case)
+    Ok(run.clone())
 }
 
 /// The open review cases (in review or escalated), newest first.

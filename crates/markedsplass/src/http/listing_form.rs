@@ -18,7 +18,7 @@ use super::api;
 use super::csrf;
 use super::page::{Page, PageError};
 use super::self_service::confirmed;
-use crate::declarations::{self, Answer, Field};
+use crate::declarations::{Answer, Field, Refusal};
 use crate::error::AppError;
 use crate::i18n::Msg;
 use crate::policy;
@@ -145,11 +145,14 @@ pub(super) async fn request_listing(
     let submission_id = form.submission_id;
     let attempt = match read {
         Ok(()) => attempt(&page, id, form).await,
-        Err(e) => Err((e, None)),
+        Err(e) => Err(e.into()),
     };
-    let (error, at) = match attempt {
+    let Refusal { error, at } = match attempt {
         Ok(()) => return Ok(Redirect::to(&format!("/produkter/{id}")).into_response()),
-        Err((e @ AppError::Internal(_), _)) => return Err(e.into()),
+        Err(Refusal {
+            error: e @ AppError::Internal(_),
+            ..
+        }) => return Err(e.into()),
         Err(refused) => refused,
     };
     // The run page the form was on: the version's deciding run, which is the vendor's own.
@@ -177,27 +180,25 @@ pub(super) async fn request_listing(
     super::web::render_run(&page, run, status, None, Some(refused)).await
 }
 
-/// The checks in the order the API makes them too — the token, the confirmation, the answers,
-/// then the version — and the request; a refusal names its field when it is about one.
-async fn attempt(
-    page: &Page,
-    product_id: i64,
-    form: ListingRequestForm,
-) -> Result<(), (AppError, Option<(String, Field)>)> {
-    csrf::check(&page.actor, form.csrf.as_deref()).map_err(|e| (e, None))?;
-    confirmed(form.confirm.as_deref()).map_err(|e| (e, None))?;
+/// The token and the confirmation, then the request ([`service::request_listing`], which checks
+/// the version before the answers, as the API does); a refusal names its field when it is about
+/// an answer.
+async fn attempt(page: &Page, product_id: i64, form: ListingRequestForm) -> Result<(), Refusal> {
+    csrf::check(&page.actor, form.csrf.as_deref())?;
+    confirmed(form.confirm.as_deref())?;
     let submission_id = form.submission_id.ok_or_else(|| {
-        let e = AppError::invalid(
+        AppError::invalid(
             Msg::new("msg_unreadable")
                 .msg("what", Msg::new("what_field").arg("name", "submission_id")),
-        );
-        (e, None)
+        )
     })?;
-    let state = &page.state;
-    let checked = declarations::check(&state.runner.suite, &state.declarations, form.answers)
-        .map_err(|r| (r.error, Some((r.id, r.field))))?;
-    service::request_listing(state, &page.actor, product_id, submission_id, checked)
-        .await
-        .map(|_| ())
-        .map_err(|e| (e, None))
+    service::request_listing(
+        &page.state,
+        &page.actor,
+        product_id,
+        submission_id,
+        Ok(form.answers),
+    )
+    .await
+    .map(|_| ())
 }
