@@ -24,6 +24,10 @@ const RUN_TIMEOUT_MS = 120_000;
 const RUN_STATES = ['queued', 'running', 'done', 'error'];
 // A flawed sample adapter and the vilkår it fails (as crates/suite/tests/all/both_sides.rs has it).
 const FLAWED = { component: 'flawed_logs_fnr', product: 'Journal Sør', fails: ['PER-03'] };
+// The product whose listing request journey 15 walks through, declarations and all.
+const DECLARED = 'Journal Vest';
+// A small synthetic PDF for the declarations that ask for an attachment.
+const PDF = Buffer.from('%PDF-1.4\n% syntetisk dokumentasjon for nettlesertestene\n');
 
 const server = new Markedsplass();
 let browser = null;
@@ -41,6 +45,7 @@ const state = {
   approved: false,
   flawedRunId: null, // the flawed adapter's run, from journey 3e
   nightDone: false, // journey 9 ran the night of 2026-11-24
+  declRunId: null, // a godkjent run of DECLARED with no case yet (journey 10 makes it, journey 15 requests its listing)
 };
 
 let involved = new Set(); // every session opened during the current journey, open or closed
@@ -152,6 +157,55 @@ async function fillUpload(page, { product, version, changelog, file, existing = 
   await page.fill('#upload-form input[name=version]', version);
   await page.fill('#upload-form textarea[name=changelog]', changelog);
   await page.setInputFiles('#upload-form input[type=file][name=component]', file);
+}
+
+/** kari's answer to declaration `id` (the same text each time, so a form shown again can be checked). */
+function answerText(id) {
+  return `Leverandør A oppfyller ${id}: rutinene er beskrevet i vedlagt dokumentasjon (syntetisk testdata).`;
+}
+
+/**
+ * Answers every declaration of the run page's #listing-form, with a PDF where a file is required;
+ * `files` gives another file for a declaration ({ name, mimeType, buffer }). Returns the ids.
+ */
+async function fillDeclarations(page, files = {}) {
+  const ids = await attrs(page, '#listing-form fieldset.declaration', 'data-declaration');
+  assert.ok(ids.length > 0, '#listing-form should have a fieldset.declaration[data-declaration] per declaration');
+  for (const id of ids) {
+    await page.fill(`#answer-${id}`, answerText(id));
+    const input = page.locator(`#file-${id}`);
+    const required = (await input.getAttribute('required')) !== null;
+    const file = files[id] || (required ? { name: `${id.toLowerCase()}-dokumentasjon.pdf`, mimeType: 'application/pdf', buffer: PDF } : null);
+    if (file) await input.setInputFiles(file);
+  }
+  return ids;
+}
+
+/** kari uploads reference.wasm as a new version of DECLARED and waits for it to be godkjent; its run id. */
+async function godkjentRun(kari, version) {
+  const { page } = kari;
+  await kari.visit('/leverandor/last-opp', { a11y: false });
+  await fillUpload(page, { product: DECLARED, version, changelog: 'Til egenerklæringene.', file: paths.component('reference') });
+  const { path: at } = await submit(page, '#upload-submit', { what: `the upload form (${DECLARED} ${version})`, timeout: 60_000 });
+  assert.ok(at.startsWith('/kjoringer/'), `uploading ${DECLARED} ${version} should open its run, is at ${at}`);
+  const runId = idFrom(page.url(), '/kjoringer');
+  await page.locator('#run-state[data-state="done"], #run-state[data-state="error"]').first()
+    .waitFor({ state: 'attached', timeout: RUN_TIMEOUT_MS })
+    .catch(() => assert.fail(`the run ${runId} of ${DECLARED} ${version} was not done within ${RUN_TIMEOUT_MS / 1000} s`));
+  assert.equal(await page.locator('#verdict').getAttribute('data-verdict'), 'godkjent', `${DECLARED} ${version} should be godkjent`);
+  return runId;
+}
+
+/** A file of a type the declarations do not take. */
+const EXE = { name: 'avtale.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ syntetisk') };
+
+/** On the run page of `runId`: every declaration answered, ERK-02's file an .exe, sent; the form comes back (415). */
+async function refusedListing(page, runId) {
+  await page.goto(`/kjoringer/${runId}`);
+  await fillDeclarations(page, { 'ERK-02': EXE });
+  await page.check('#request-listing-confirm');
+  const { response, path: at } = await submit(page, '#request-listing', { what: 'the listing request with an .exe' });
+  assert.equal(response && response.status(), 415, `a listing request with an .exe should answer 415 with the form again (at ${at})`);
 }
 
 describe('markedsplass in headless Chromium', { concurrency: false }, () => {
@@ -340,6 +394,9 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       await kari.visit(`/kjoringer/${state.runId}`, { a11y: false });
     }
     await expectVisible(page, '#listing-form #request-listing', 'the button to request a listing (godkjent, no open case)');
+    // The declarations: an answer to each, a file where one is required.
+    const declared = await fillDeclarations(page);
+    t.diagnostic(`declarations answered: ${declared.join(' ')}`);
     // The request cannot be withdrawn: a required checkbox confirms it, reached and ticked with the
     // keyboard; unticked, the browser does not send the form.
     const box = page.locator('#request-listing-confirm');
@@ -523,6 +580,10 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       assert.notEqual(await s.page.locator('#decision-form textarea[name=note]').getAttribute('required'), null,
         'the note (textarea[name=note]) should be required');
       await s.page.check('#decision-form input[name=decision][value=approve]');
+      // A verdict on each declaration: all accepted (approval needs that).
+      const verdicts = await attrs(s.page, '#decision-form fieldset.declaration-verdict', 'data-declaration');
+      assert.ok(verdicts.length > 0, 'the decision form should have a fieldset.declaration-verdict per declaration');
+      for (const id of verdicts) await s.page.check(`#verdict-${id}-accept`);
       await s.page.fill('#decision-form textarea[name=note]', note);
       await s.page.check('#decision-confirm');
       await submit(s.page, '#decide', { what: `${s.who}'s decision` });
@@ -739,12 +800,17 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
   journey('10. every page kind at 375 px and 1280 px: no horizontal overflow, no serious accessibility violation', { timeout: 240_000 }, async (t) => {
     if (!need(t, { kari: 'journey 2', runId: 'journey 3b', productId: 'journey 3d', caseId: 'journey 5', flawedRunId: 'journey 3e', nightDone: 'journey 9' })) return;
     const { runId, productId, caseId, flawedRunId } = state;
+    // A godkjent version without a case, so the run page offers the listing form with the
+    // declarations — as sent, and as shown again when refused (a POST's answer, not a URL).
+    if (!state.declRunId) state.declRunId = await godkjentRun(state.kari, '2.0.0');
+    const declRunId = state.declRunId;
     const kinds = [
       ['anonymous', null, ['/', '/?lang=en', '/logg-inn', `/produkter/${productId}`, '/finnes-ikke', '/kjoringer/abc']],
       ['kari', users.kari, ['/leverandor', '/leverandor/last-opp', `/kjoringer/${runId}`, `/kjoringer/${flawedRunId}`,
         `/kjoringer/${flawedRunId}?vis=feilet&lang=en`, `/kjoringer/${flawedRunId}/rapport`, `/produkter/${productId}`,
         `/produkter/${productId}/sammenlign?a=${runId}&b=${runId}`, '/leverandor/nokler', '/passord',
-        '/leverandor/sandkasse', '/leverandor/sandkasse/persontyper?lang=en', '/leverandor/sandkasse/utvekslinger']],
+        '/leverandor/sandkasse', '/leverandor/sandkasse/persontyper?lang=en', '/leverandor/sandkasse/utvekslinger',
+        `/kjoringer/${declRunId}`, { label: `listing form refused (run ${declRunId})`, open: (page) => refusedListing(page, declRunId) }]],
       ['rita', users.rita, ['/vurdering', `/vurdering/${caseId}`, '/natt', '/natt/2026-11-24']],
       ['admin', users.admin, ['/revisjon', '/admin', '/admin/webhook']],
     ];
@@ -754,8 +820,9 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
       if (user) await s.login(user);
       for (const width of [375, 1280]) {
         await s.page.setViewportSize({ width, height: 800 });
-        for (const url of pages) {
-          await s.page.goto(url);
+        for (const p of pages) {
+          const url = typeof p === 'string' ? p : p.label;
+          if (typeof p === 'string') await s.page.goto(p); else await p.open(s.page);
           const wide = await s.page.evaluate(() => {
             const limit = document.documentElement.clientWidth;
             if (document.documentElement.scrollWidth <= limit + 1) return null;
@@ -980,5 +1047,101 @@ describe('markedsplass in headless Chromium', { concurrency: false }, () => {
     assert.equal((await curlLike(first.url, first.token)).status, 401, 'after the reset the old token should be refused');
     const second = await launchNow();
     assert.equal((await curlLike(observation.replace(first.base, second.base), second.token)).status, 404, 'after the reset the write should be gone');
+  });
+
+  journey('16. kari answers the declarations with an attachment (a wrong file type comes back as typed); rita reads the answers, downloads the attachment and decides on each; kari sees her answers and the verdicts', { timeout: RUN_TIMEOUT_MS + 120_000 }, async (t) => {
+    if (!need(t, { kari: 'journey 2' })) return;
+    const kari = state.kari;
+    const { page } = kari;
+    if (!state.declRunId) state.declRunId = await godkjentRun(kari, '2.0.0');
+    const runId = state.declRunId;
+
+    // A file of a type not taken: the form again (415) with the reason beside ERK-02's file field,
+    // every answer as typed, and the files to be chosen again.
+    await refusedListing(page, runId);
+    assert.equal(new URL(page.url()).pathname.split('/')[1], 'produkter', 'the refused form answers the form\'s own address');
+    await expectVisible(page, '#listing-error', 'the reason at the top of the form');
+    await expectVisible(page, '#file-ERK-02-error', 'the reason beside ERK-02\'s file field');
+    const beside = await text(page, '#file-ERK-02-error');
+    assert.ok(beside.includes('avtale.exe') && beside.includes('ERK-02'), `#file-ERK-02-error should name the file and the declaration, says: ${beside}`);
+    assert.ok(!/ \/ /.test(beside), `the reason should be in one language, says: ${beside}`);
+    assert.equal(await page.locator('#file-ERK-02').getAttribute('aria-invalid'), 'true', '#file-ERK-02 should be marked aria-invalid');
+    assert.equal(await page.locator('#file-ERK-02').getAttribute('aria-describedby'), 'file-ERK-02-error', '#file-ERK-02 should be described by its reason');
+    const ids = await attrs(page, '#listing-form fieldset.declaration', 'data-declaration');
+    for (const id of ids) {
+      assert.equal(await page.inputValue(`#answer-${id}`), answerText(id), `the answer to ${id} should be kept as typed`);
+    }
+    await kari.a11y('listing form refused (a wrong file type)');
+
+    // Right this time: the files chosen again, confirmed, sent.
+    await fillDeclarations(page);
+    await page.check('#request-listing-confirm');
+    await submit(page, '#request-listing', { what: 'the listing request with the declarations' });
+    const productId = idFrom(page.url(), '/produkter');
+    await expectVisible(page, '#listing-status', 'the listing status');
+    assert.match(await text(page, '#listing-status'), /til vurdering|in review/i, 'the product should be in review');
+    // kari reads her own answers and downloads her own file on the product page.
+    const mine = page.locator('details.case-declarations').first();
+    await expectVisible(page, 'details.case-declarations section[data-declaration="ERK-01"]', 'kari\'s own answers on the product page');
+    assert.equal((await mine.locator('section[data-declaration="ERK-01"] .answer').textContent()).trim(), answerText('ERK-01'),
+      'the product page should show kari her answer to ERK-01');
+    const own = mine.locator('section[data-declaration="ERK-01"] .attachments a').first();
+    const [mineDown] = await Promise.all([page.waitForEvent('download'), own.click()]);
+    assert.equal(mineDown.suggestedFilename(), 'erk-01-dokumentasjon.pdf', 'kari downloads her attachment under its name');
+    await kari.a11y('product page with kari\'s own declarations');
+
+    // Rita finds the case, reads each answer and downloads the attachment.
+    const rita = await session('rita (declarations)');
+    await rita.login(users.rita);
+    const row = rita.page.locator('#queue tr[data-case-id]', { hasText: DECLARED }).first();
+    const caseId = await row.getAttribute('data-case-id');
+    await rita.visit(`/vurdering/${caseId}`, { label: 'case page with the declarations' });
+    for (const id of ids) {
+      const answer = (await rita.page.locator(`#case-declarations section[data-declaration="${id}"] .answer`).textContent() || '').trim();
+      assert.equal(answer, answerText(id), `the case page should show kari's answer to ${id}`);
+    }
+    const link = rita.page.locator('#case-declarations section[data-declaration="ERK-02"] .attachments a').first();
+    assert.equal((await link.textContent()).trim(), 'erk-02-dokumentasjon.pdf', 'the case page should name ERK-02\'s attachment');
+    const [download] = await Promise.all([rita.page.waitForEvent('download'), link.click()]);
+    assert.equal(download.suggestedFilename(), 'erk-02-dokumentasjon.pdf', 'the attachment downloads under its name');
+    const bytes = fs.readFileSync(await download.path());
+    assert.ok(bytes.equals(PDF), 'the attachment downloads as it was sent');
+
+    // Approving while rejecting ERK-02 is refused: the form again with each verdict and comment.
+    const comment = 'Databehandleravtalen mangler listen over underdatabehandlere.';
+    await rita.page.check('#decision-form input[name=decision][value=approve]');
+    for (const id of ids) await rita.page.check(`#verdict-${id}-${id === 'ERK-02' ? 'reject' : 'accept'}`);
+    await rita.page.fill('#comment-ERK-02', comment);
+    await rita.page.fill('#decision-form textarea[name=note]', 'Mangler i ERK-02.');
+    await rita.page.check('#decision-confirm');
+    const { response } = await submit(rita.page, '#decide', { what: 'approving with ERK-02 rejected' });
+    assert.equal(response && response.status(), 400, 'approving with a rejected declaration should be refused (400)');
+    await expectVisible(rita.page, '#decision-error', 'why the decision was not recorded');
+    assert.ok((await text(rita.page, '#decision-error')).includes('ERK-02'), '#decision-error should name ERK-02');
+    assert.ok(await rita.page.isChecked('#verdict-ERK-02-reject'), 'the verdict on ERK-02 should be kept');
+    assert.ok(await rita.page.isChecked('#verdict-ERK-01-accept'), 'the verdict on ERK-01 should be kept');
+    assert.equal(await rita.page.inputValue('#comment-ERK-02'), comment, 'the comment on ERK-02 should be kept');
+    await rita.a11y('case page with a refused decision');
+    // Rejecting the case with ERK-02 rejected is recorded.
+    await rita.page.check('#decision-form input[name=decision][value=reject]');
+    await rita.page.check('#decision-confirm');
+    await submit(rita.page, '#decide', { what: 'rita\'s rejection' });
+    await expectVisible(rita.page, '#case-declarations section[data-declaration="ERK-02"] .verdicts', 'the verdicts on ERK-02');
+    assert.ok((await text(rita.page, '#case-declarations section[data-declaration="ERK-02"] .verdicts')).includes(comment),
+      'the case page should show rita\'s verdict on ERK-02 with its comment');
+    await closeSession(rita);
+
+    // kari sees the verdict and its comment beside her answer.
+    await kari.visit(`/produkter/${productId}`, { label: 'product page with the verdicts' });
+    const verdicts = await text(page, 'details.case-declarations section[data-declaration="ERK-02"] .verdicts');
+    assert.ok(verdicts.includes(comment) && /avvist/i.test(verdicts), `kari should see ERK-02 rejected with the comment, sees: ${verdicts}`);
+    // Ola (vendor B) reaches neither the product nor the attachment.
+    const ola = await session('ola (declarations)');
+    await ola.login(users.ola);
+    const href = await own.getAttribute('href');
+    for (const url of [`/produkter/${productId}`, href]) {
+      assert.equal((await ola.get(url)).status(), 404, `ola should get 404 for ${url}`);
+    }
+    await closeSession(ola);
   });
 });

@@ -174,6 +174,9 @@ pub struct Config {
     pub limits: ServiceLimits,
     /// The vendors' hosted development sandboxes ([`Workbench`], `docs/workbench.md`).
     pub workbench: Workbench,
+    /// The answers to the declarations (egenerklæringer) of a listing request and their
+    /// attachments ([`Declarations`], each field with its default).
+    pub declarations: Declarations,
     /// The program that compiles uploaded components in a child process, within the compile
     /// limits of [`ServiceLimits`] (`sandkasse_sandbox::compile`). Not read from files or the
     /// environment: the binary sets it (`sandkasse serve` names itself). Default: none — compile
@@ -284,6 +287,37 @@ impl Default for Workbench {
     }
 }
 
+/// What a listing request's answers to the declarations may hold (`docs/markedsplass.md`,
+/// Declarations). An answer or attachment over a limit is refused with the limit named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Declarations {
+    /// Longest answer to one declaration, in characters. Default: 5000.
+    pub max_answer_chars: usize,
+    /// Most attachments to one answer. Default: 3.
+    pub max_attachments: usize,
+    /// Largest attachment, in bytes. Default: 5 MiB (5242880).
+    pub max_attachment_bytes: u64,
+    /// The media types an attachment may have; each is checked against the file's content (a PDF
+    /// starts `%PDF-`, a PNG and a JPEG with their signatures, text is UTF-8 without control
+    /// characters). Default: `application/pdf`, `image/png`, `image/jpeg`, `text/plain`.
+    pub attachment_types: Vec<String>,
+}
+
+impl Default for Declarations {
+    fn default() -> Self {
+        Declarations {
+            max_answer_chars: 5000,
+            max_attachments: 3,
+            max_attachment_bytes: 5 * 1024 * 1024,
+            attachment_types: crate::declarations::KNOWN_TYPES
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
+        }
+    }
+}
+
 /// The nightly regression runs ([`crate::nightly`], `docs/nightly.md`).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -358,6 +392,7 @@ impl Default for Config {
             run_budget_seconds: 600,
             limits: ServiceLimits::default(),
             workbench: Workbench::default(),
+            declarations: Declarations::default(),
             compile_worker: None,
         }
     }
@@ -386,6 +421,7 @@ impl fmt::Debug for Config {
             .field("run_budget_seconds", &self.run_budget_seconds)
             .field("limits", &self.limits)
             .field("workbench", &self.workbench)
+            .field("declarations", &self.declarations)
             .field("compile_worker", &self.compile_worker)
             .finish()
     }
@@ -501,6 +537,37 @@ impl Config {
             return Err(ConfigError::Value {
                 field: "max_upload_bytes",
                 problem: "must be at least 1".into(),
+            });
+        }
+        for (field, value) in [
+            (
+                "declarations.max_answer_chars",
+                self.declarations.max_answer_chars as u64,
+            ),
+            (
+                "declarations.max_attachment_bytes",
+                self.declarations.max_attachment_bytes,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Value {
+                    field,
+                    problem: "must be at least 1".into(),
+                });
+            }
+        }
+        if let Some(t) = self
+            .declarations
+            .attachment_types
+            .iter()
+            .find(|t| !crate::declarations::KNOWN_TYPES.contains(&t.as_str()))
+        {
+            return Err(ConfigError::Value {
+                field: "declarations.attachment_types",
+                problem: format!(
+                    "{t:?} is not one of the types whose content is checked: {}",
+                    crate::declarations::KNOWN_TYPES.join(", ")
+                ),
             });
         }
         self.limits

@@ -13,7 +13,7 @@ use crate::accounts::NewAccount;
 use crate::error::AppError;
 use crate::market::Market;
 use crate::policy::{Actor, Via};
-use crate::service::{self, DecisionInput, ListingRequest, Upload};
+use crate::service::{self, DecisionInput, Upload};
 use crate::store::{Role, RunState};
 
 /// The password of every demo account (printed at start; demo data only).
@@ -168,17 +168,19 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
         .iter()
         .filter(|(_, s)| s.submission.file_name == "reference.wasm")
     {
-        let request = ListingRequest {
-            submission_id: submitted.submission.id,
-        };
+        // Every declaration answered, with a synthetic attachment where one is required.
+        let answers =
+            crate::declarations::sample_answers(&market.runner.suite, &submitted.product.vendor);
         cases.push(
             service::request_listing(
                 market,
                 &actor(market, vendor).await?,
                 submitted.product.id,
-                &request,
+                submitted.submission.id,
+                Ok(answers),
             )
-            .await?,
+            .await
+            .map_err(AppError::from)?,
         );
     }
     // The first is approved by both reviewers and listed; the second waits in the queue.
@@ -187,6 +189,10 @@ pub async fn seed(market: &Market, plugins: &Path) -> Result<(), DemoError> {
             let input = DecisionInput {
                 decision: "approve".into(),
                 note: "Alle skal-vilkår bestått; dokumentasjonen er i orden.".into(),
+                declarations: crate::declarations::accept_all(
+                    case,
+                    "Dokumentasjonen dekker erklæringen.",
+                ),
             };
             service::decide(market, &actor(market, reviewer).await?, case.id, &input).await?;
         }

@@ -16,7 +16,7 @@ use sandkasse_sandbox::Rejection;
 use sandkasse_suite::text::Unplain;
 
 use crate::accounts::AccountError;
-use crate::governance::DecideError;
+use crate::governance::{DecideError, VerdictError};
 use crate::i18n::{Lang, Msg};
 use crate::store::StoreError;
 use crate::trail::FilterError;
@@ -187,6 +187,19 @@ pub fn unplain(field: Msg, why: &Unplain) -> Msg {
     Msg::new(key)
         .msg("field", field)
         .arg("code", format!("U+{:04X}", u32::from(*c)))
+}
+
+impl From<&VerdictError> for Msg {
+    fn from(e: &VerdictError) -> Msg {
+        let (key, id) = match e {
+            VerdictError::Unknown(id) => ("msg_verdict_unknown", id),
+            VerdictError::Twice(id) => ("msg_verdict_twice", id),
+            VerdictError::Undecided(id) => ("msg_verdict_undecided", id),
+            VerdictError::NoComment(id) => ("msg_verdict_no_comment", id),
+            VerdictError::Rejected(id) => ("msg_verdict_rejected", id),
+        };
+        Msg::new(key).arg("id", id)
+    }
 }
 
 impl From<&DecideError> for Msg {

@@ -7,6 +7,10 @@
 //!   all reject → `rejected`; they disagree → `escalated`, and no single reviewer can settle it.
 //! - An escalated case is decided by the next level, a member of the `beslutningsgruppe`,
 //!   whose decision is final.
+//! - Every decision gives a verdict on each of the case's declarations (egenerklæringer): accept,
+//!   or reject with a comment ([`check_verdicts`]). Approving needs every declaration accepted, so
+//!   a case is never approved with a rejected or undecided declaration: all reviewers approving
+//!   means all accepted every one, and the beslutningsgruppe approves only having accepted them.
 //!
 //! ```
 //! use sandkasse_markedsplass::governance::tally;
@@ -16,7 +20,7 @@
 //! assert_eq!(tally(&[Some(Approve), Some(Reject)]), CaseState::Escalated);
 //! ```
 
-use crate::store::{Case, CaseState, Decision, Role};
+use crate::store::{Case, CaseState, Decision, DeclarationVerdict, NewVerdict, Role};
 
 /// Why someone may not decide a case now (the English here is for logs; people read the texts
 /// `msg_case_*` of `web/i18n.toml`, see [`crate::i18n::Msg`]'s `From<&DecideError>`).
@@ -34,6 +38,76 @@ pub enum DecideError {
     NotEscalated,
     #[error("only reviewers and the beslutningsgruppe decide cases")]
     WrongRole,
+}
+
+/// Why a decision's verdicts on the case's declarations are not accepted (people read the texts
+/// `msg_verdict_*` of `web/i18n.toml`). Each names the declaration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerdictError {
+    #[error("{0} is not a declaration of this case")]
+    Unknown(String),
+    #[error("{0} has two verdicts")]
+    Twice(String),
+    #[error("{0} has no verdict")]
+    Undecided(String),
+    #[error("rejecting {0} needs a comment")]
+    NoComment(String),
+    #[error("{0} is rejected, so the case cannot be approved")]
+    Rejected(String),
+}
+
+/// Whether `verdicts` decide each of `case`'s declarations exactly once, every rejection with a
+/// comment, and allow `decision`: approval only with every declaration accepted.
+///
+/// ```
+/// use sandkasse_markedsplass::governance::{check_verdicts, VerdictError};
+/// use sandkasse_markedsplass::store::{DeclarationVerdict::*, Decision, NewVerdict};
+/// let v = |id: &str, verdict, comment: &str| NewVerdict {
+///     declaration_id: id.into(), verdict, comment: comment.into(),
+/// };
+/// let ids = ["ERK-01", "ERK-02"];
+/// assert_eq!(check_verdicts(&ids, Decision::Approve, &[v("ERK-01", Accept, ""), v("ERK-02", Accept, "")]), Ok(()));
+/// assert_eq!(
+///     check_verdicts(&ids, Decision::Approve, &[v("ERK-01", Accept, "")]),
+///     Err(VerdictError::Undecided("ERK-02".into()))
+/// );
+/// assert_eq!(
+///     check_verdicts(&ids, Decision::Approve, &[v("ERK-01", Accept, ""), v("ERK-02", Reject, "no DPA")]),
+///     Err(VerdictError::Rejected("ERK-02".into()))
+/// );
+/// assert_eq!(check_verdicts(&ids, Decision::Reject, &[v("ERK-01", Accept, ""), v("ERK-02", Reject, "no DPA")]), Ok(()));
+/// ```
+pub fn check_verdicts(
+    declarations: &[&str],
+    decision: Decision,
+    verdicts: &[NewVerdict],
+) -> Result<(), VerdictError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for v in verdicts {
+        if !declarations.contains(&v.declaration_id.as_str()) {
+            return Err(VerdictError::Unknown(v.declaration_id.clone()));
+        }
+        if !seen.insert(v.declaration_id.as_str()) {
+            return Err(VerdictError::Twice(v.declaration_id.clone()));
+        }
+    }
+    if let Some(id) = declarations.iter().find(|id| !seen.contains(**id)) {
+        return Err(VerdictError::Undecided((*id).to_owned()));
+    }
+    if let Some(v) = verdicts
+        .iter()
+        .find(|v| v.verdict == DeclarationVerdict::Reject && v.comment.trim().is_empty())
+    {
+        return Err(VerdictError::NoComment(v.declaration_id.clone()));
+    }
+    if decision == Decision::Approve
+        && let Some(v) = verdicts
+            .iter()
+            .find(|v| v.verdict == DeclarationVerdict::Reject)
+    {
+        return Err(VerdictError::Rejected(v.declaration_id.clone()));
+    }
+    Ok(())
 }
 
 /// Whether `reviewer` acting at `level` may decide `case` now.
@@ -110,6 +184,7 @@ mod tests {
             requested_at: jiff::Timestamp::UNIX_EPOCH,
             decided_at: None,
             note: None,
+            declarations: Vec::new(),
             reviews: reviews
                 .iter()
                 .map(|&(id, level, decision)| Review {
@@ -161,6 +236,45 @@ mod tests {
             may_decide(&closed, 9, Role::Beslutningsgruppe),
             Err(DecideError::Closed)
         );
+    }
+
+    #[test]
+    fn every_declaration_is_decided_once_and_approval_needs_all_accepted() {
+        let v = |id: &str, verdict, comment: &str| NewVerdict {
+            declaration_id: id.into(),
+            verdict,
+            comment: comment.into(),
+        };
+        use DeclarationVerdict::{Accept, Reject};
+        let ids = ["ERK-01", "ERK-02"];
+        let all = [v("ERK-01", Accept, ""), v("ERK-02", Accept, "ok")];
+        assert_eq!(check_verdicts(&ids, Decision::Reject, &all), Ok(()));
+        assert_eq!(
+            check_verdicts(
+                &ids,
+                Decision::Approve,
+                &[all[0].clone(), v("ERK-03", Accept, "")]
+            ),
+            Err(VerdictError::Unknown("ERK-03".into()))
+        );
+        assert_eq!(
+            check_verdicts(&ids, Decision::Approve, &[all[0].clone(), all[0].clone()]),
+            Err(VerdictError::Twice("ERK-01".into()))
+        );
+        assert_eq!(
+            check_verdicts(&ids, Decision::Reject, &[]),
+            Err(VerdictError::Undecided("ERK-01".into()))
+        );
+        assert_eq!(
+            check_verdicts(
+                &ids,
+                Decision::Reject,
+                &[all[0].clone(), v("ERK-02", Reject, "  ")]
+            ),
+            Err(VerdictError::NoComment("ERK-02".into()))
+        );
+        // A case without declarations (a suite without any) needs no verdict.
+        assert_eq!(check_verdicts(&[], Decision::Approve, &[]), Ok(()));
     }
 
     #[test]

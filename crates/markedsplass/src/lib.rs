@@ -61,6 +61,7 @@ pub mod audit;
 pub mod clock;
 pub mod components;
 pub mod config;
+pub mod declarations;
 pub mod demo;
 pub mod error;
 pub mod evidence;

@@ -44,6 +44,8 @@ pub struct Market {
     pub workers: usize,
     /// When and how the nightly runs go (`nightly`).
     pub nightly: Nightly,
+    /// What the answers to the declarations may hold (`declarations`).
+    pub declarations: crate::config::Declarations,
     /// Notifications waiting for the webhook ([`crate::nightly::spawn_sender`]).
     pub outbox: Arc<crate::nightly::Outbox>,
     /// The vendors' hosted sandboxes (`workbench`).
@@ -113,6 +115,7 @@ impl Market {
             reviewers_per_case: config.reviewers_per_case,
             workers: config.workers,
             nightly: config.nightly.clone(),
+            declarations: config.declarations.clone(),
             outbox: Arc::default(),
             workbench: Arc::new(crate::workbench::Workbench::new(
                 &config.workbench,

@@ -17,8 +17,8 @@ use crate::market::Market;
 use crate::policy::{self, Actor};
 use crate::store::{
     Case, CaseState, CatalogueEntry, Decided, Decision, Listing, ListingState, NewCase,
-    NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, RunState,
-    Submission, Submitted,
+    NewDecision, NewSubmission, NotificationKind, Product, ProductSummary, Role, Run, Submission,
+    Submitted,
 };
 
 /// Longest product name, version and changelog accepted, in characters.
@@ -433,11 +433,77 @@ pub fn stored_progress(market: &Market, run: &Run) -> crate::runner::Progress {
     crate::runner::Progress::stored(run, market.runner.total())
 }
 
-/// A listing request.
+/// A listing request: the version and the answers to the declarations (attachments in base64,
+/// as the JSON API takes them; the page's form gives the bytes, [`crate::declarations::Answer`]).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ListingRequest {
     #[serde(deserialize_with = "integer")]
     pub submission_id: i64,
+    #[serde(default)]
+    pub declarations: Vec<DeclarationAnswer>,
+}
+
+/// An answer to one declaration in the JSON API.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeclarationAnswer {
+    pub id: String,
+    #[serde(default)]
+    pub answer: String,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentBody>,
+}
+
+/// An attachment in the JSON API: its name, media type and content in base64.
+#[derive(Clone, Deserialize)]
+pub struct AttachmentBody {
+    pub file_name: String,
+    pub content_type: String,
+    pub content_base64: String,
+}
+
+impl std::fmt::Debug for AttachmentBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AttachmentBody")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("content_base64", &self.content_base64.len())
+            .finish()
+    }
+}
+
+impl ListingRequest {
+    /// The answers with their attachments decoded; content that is not base64 is refused.
+    pub fn answers(&self) -> Result<Vec<crate::declarations::Answer>, AppError> {
+        use base64::Engine as _;
+        self.declarations
+            .iter()
+            .map(|d| {
+                let attachments = d
+                    .attachments
+                    .iter()
+                    .map(|a| {
+                        let bytes = base64::engine::general_purpose::STANDARD
+                            .decode(a.content_base64.trim())
+                            .map_err(|_| {
+                                AppError::invalid(
+                                    Msg::new("msg_attachment_not_base64").arg("id", &d.id),
+                                )
+                            })?;
+                        Ok(crate::store::NewAttachment {
+                            file_name: a.file_name.clone(),
+                            content_type: a.content_type.clone(),
+                            bytes,
+                        })
+                    })
+                    .collect::<Result<_, AppError>>()?;
+                Ok(crate::declarations::Answer {
+                    id: d.id.clone(),
+                    answer: d.answer.clone(),
+                    attachments,
+                })
+            })
+            .collect()
+    }
 }
 
 /// An `i64` that also takes a JSON number written with a zero fraction (`7.0`), as JSON Schema's
@@ -471,13 +537,71 @@ fn integer<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::
     deserializer.deserialize_i64(Integer)
 }
 
-/// Asks for a product version to be listed: its latest run must be godkjent.
+/// Asks for a product version to be listed: its latest run must be godkjent, and the answers
+/// must answer every required declaration ([`crate::declarations::check`]); a refusal of an
+/// answer names its declaration and field, for the form ([`crate::declarations::Refusal`]).
+///
+/// `answers` are as the request could be read: answers that could not (an attachment that is not
+/// base64) are refused where answers are checked — after the product and the version — so a
+/// request is refused in the same order whatever its body holds.
 pub async fn request_listing(
     market: &Market,
     actor: &Actor,
     product_id: i64,
-    request: &ListingRequest,
-) -> Result<Case, AppError> {
+    submission_id: i64,
+    answers: Result<Vec<crate::declarations::Answer>, AppError>,
+) -> Result<Case, crate::declarations::Refusal> {
+    let run = listing_run(market, actor, product_id, submission_id).await?;
+    let suite = &market.runner.suite;
+    let declarations = crate::declarations::check(suite, &market.declarations, answers?)?;
+    let user = actor.user()?;
+    let new = NewCase {
+        product_id,
+        submission_id,
+        run_id: run.id,
+        requested_by: user.id,
+        reviewers: market.reviewers_per_case,
+        suite_version: suite.manifest.version.clone(),
+        declarations,
+        at: market.clock.now(),
+    };
+    let (audit, who) = (market.audit.clone(), actor.audit_name());
+    let case = market
+        .stores
+        .market
+        .open_case(
+            new,
+            Box::new(move |c| {
+                let reviewers: Vec<_> = c.reviews.iter().map(|r| r.reviewer.clone()).collect();
+                // Which declarations were answered, and the attachments by digest (not content).
+                let declarations: Vec<_> = c
+                    .declarations
+                    .iter()
+                    .map(|d| json!({ "id": d.declaration_id, "suite_version": d.suite_version, "attachments": d.attachments.iter().map(|a| &a.sha256).collect::<Vec<_>>() }))
+                    .collect();
+                vec![audit.event(
+                    &who,
+                    "listing.request",
+                    &format!("case:{}", c.id),
+                    None,
+                    json!({ "product_id": c.product_id, "submission_id": c.submission_id, "run_id": c.run_id, "assigned": reviewers, "declarations": declarations }),
+                )]
+            }),
+        )
+        .await
+        .map_err(AppError::from)?;
+    Ok(case)
+}
+
+/// The run a listing request of `submission_id` of `product_id` is judged by: the product and the
+/// version are the caller's organisation's (else 404), and the version's deciding run is finished
+/// and godkjent (else 409).
+async fn listing_run(
+    market: &Market,
+    actor: &Actor,
+    product_id: i64,
+    submission_id: i64,
+) -> Result<Run, AppError> {
     let org = policy::vendor_organisation(actor)?;
     let product = market
         .stores
@@ -491,7 +615,7 @@ pub async fn request_listing(
     let submission = market
         .stores
         .market
-        .submission(request.submission_id)
+        .submission(submission_id)
         .await?
         .ok_or(AppError::NotFound)?;
     if submission.organisation_id != org {
@@ -501,44 +625,13 @@ pub async fn request_listing(
         return Err(AppError::invalid(Msg::new("msg_submission_not_of_product")));
     }
     let runs = market.stores.market.runs(submission.id).await?;
-    // The newest finished run of the whole suite (a re-run of one scenario never counts).
-    let Some(run) = runs
-        .iter()
-        .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
-    else {
+    let Some(run) = Run::deciding(&runs) else {
         return Err(AppError::Refused(Msg::new("msg_run_not_finished")));
     };
     if !run.godkjent() {
         return Err(AppError::Refused(Msg::new("msg_only_godkjent")));
     }
-    let user = actor.user()?;
-    let new = NewCase {
-        product_id,
-        submission_id: submission.id,
-        run_id: run.id,
-        requested_by: user.id,
-        reviewers: market.reviewers_per_case,
-        at: market.clock.now(),
-    };
-    let (audit, who) = (market.audit.clone(), actor.audit_name());
-    let case = market
-        .stores
-        .market
-        .open_case(
-            new,
-            Box::new(move |c| {
-                let reviewers: Vec<_> = c.reviews.iter().map(|r| r.reviewer.clone()).collect();
-                vec![audit.event(
-                    &who,
-                    "listing.request",
-                    &format!("case:{}", c.id),
-                    None,
-                    json!({ "product_id": c.product_id, "submission_id": c.submission_id, "run_id": c.run_id, "assigned": reviewers }),
-                )]
-            }),
-        )
-        .await?;
-    Ok(case)
+    Ok(run.clone())
 }
 
 /// The open review cases (in review or escalated), newest first.
@@ -575,12 +668,41 @@ pub async fn case(market: &Market, actor: &Actor, id: i64) -> Result<(Case, Run)
     Ok((case, run))
 }
 
-/// A decision as submitted.
+/// A decision as submitted, with a verdict on each of the case's declarations.
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecisionInput {
     pub decision: String,
     #[serde(default)]
     pub note: String,
+    #[serde(default)]
+    pub declarations: Vec<VerdictInput>,
+}
+
+/// A verdict on one declaration: `accept` or `reject` (with a comment).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct VerdictInput {
+    pub id: String,
+    #[serde(default)]
+    pub verdict: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// An attachment of a declaration with its bytes, for the vendor who gave it and the project.
+pub async fn attachment(
+    market: &Market,
+    actor: &Actor,
+    id: i64,
+) -> Result<crate::store::AttachmentFile, AppError> {
+    actor.user()?;
+    let file = market
+        .stores
+        .market
+        .attachment(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    policy::require_organisation(actor, file.organisation_id)?;
+    Ok(file)
 }
 
 /// Records a reviewer's (or the beslutningsgruppe's) decision; see [`crate::governance`].
@@ -594,12 +716,47 @@ pub async fn decide(
     let decision = Decision::parse(&input.decision)
         .ok_or_else(|| AppError::invalid(Msg::new("msg_choose_decision")))?;
     let note = check_text(&input.note, "field_note", MAX_NOTE_CHARS, true, Lines::Many)?;
-    market
+    let case = market
         .stores
         .market
         .case(case_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // Who may not decide learns that before anything about the verdicts.
+    crate::governance::may_decide(&case, user.id, user.role)
+        .map_err(|e| AppError::Refused(Msg::from(&e)))?;
+    let verdicts = input
+        .declarations
+        .iter()
+        .map(|v| {
+            let verdict = crate::store::DeclarationVerdict::parse(&v.verdict).ok_or_else(|| {
+                AppError::invalid(Msg::new("msg_choose_verdict").arg("id", &v.id))
+            })?;
+            let comment = check_text(
+                &v.comment,
+                "field_verdict_comment",
+                MAX_NOTE_CHARS,
+                false,
+                Lines::Many,
+            )?;
+            Ok(crate::store::NewVerdict {
+                declaration_id: v.id.trim().to_owned(),
+                verdict,
+                comment,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let ids: Vec<&str> = case
+        .declarations
+        .iter()
+        .map(|d| d.declaration_id.as_str())
+        .collect();
+    crate::governance::check_verdicts(&ids, decision, &verdicts)
+        .map_err(|e| AppError::invalid(Msg::from(&e)))?;
+    let verdicts_for_audit: Vec<_> = verdicts
+        .iter()
+        .map(|v| json!({ "id": v.declaration_id, "verdict": v.verdict, "comment": v.comment }))
+        .collect();
     let (audit, who) = (market.audit.clone(), actor.audit_name());
     let level = user.role;
     let note_for_audit = note.clone();
@@ -608,7 +765,7 @@ pub async fn decide(
         .stores
         .market
         .decide(
-            NewDecision { case_id, reviewer_id: user.id, level, decision, note, at },
+            NewDecision { case_id, reviewer_id: user.id, level, decision, note, verdicts, at },
             Box::new(move |d| {
                 let subject = format!("case:{}", d.case.id);
                 let mut events = vec![audit.event(
@@ -616,7 +773,7 @@ pub async fn decide(
                     "review.decide",
                     &subject,
                     Some(&note_for_audit),
-                    json!({ "decision": decision, "level": level, "case_state": d.case.state }),
+                    json!({ "decision": decision, "level": level, "case_state": d.case.state, "declarations": verdicts_for_audit }),
                 )];
                 match d.case.state {
                     CaseState::Escalated => events.push(audit.event(

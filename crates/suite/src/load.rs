@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::model::{Assertion, Scenario, Step, SuiteManifest, Vilkar};
+use crate::model::{Assertion, Erklaering, Scenario, Source, Step, SuiteManifest, Vilkar};
 
 /// The suite, loaded and cross-checked.
 #[derive(Debug, Clone)]
@@ -13,6 +13,50 @@ pub struct Suite {
     /// In id order.
     pub vilkar: Vec<Vilkar>,
     pub scenarios: BTreeMap<String, Scenario>,
+    /// The declarations (egenerklæringer) a listing request answers, in id order.
+    pub erklaeringer: Vec<Erklaering>,
+}
+
+impl Suite {
+    /// The declaration with this id.
+    pub fn erklaering(&self, id: &str) -> Option<&Erklaering> {
+        self.erklaeringer.iter().find(|e| e.id == id)
+    }
+}
+
+/// The seed documents (under `shared/seeds/`) a vilkår or a declaration may cite: their file names.
+pub const SEED_FILES: [&str; 5] = [
+    "000_6cbe4b537e81f9ff.txt",
+    "001_217335c2514637f3.txt",
+    "002_d5a669aa5d6fa17e.txt",
+    "003_5fa1379192f1dbd3.txt",
+    "004_5109dde69079c164.txt",
+];
+
+/// Why a source's `reference` is not `seeds/<seed file>:<line>[-<line>]` naming one of
+/// [`SEED_FILES`] with a line range that goes forward.
+fn check_reference(source: &Source) -> Result<(), String> {
+    let bad = || {
+        format!(
+            "source.reference `{}` is not `seeds/<file>:<line>[-<line>]` with one of the seed files {}",
+            source.reference,
+            SEED_FILES.join(", ")
+        )
+    };
+    let rest = source.reference.strip_prefix("seeds/").ok_or_else(bad)?;
+    let (file, lines) = rest.split_once(':').ok_or_else(bad)?;
+    if !SEED_FILES.contains(&file) {
+        return Err(bad());
+    }
+    let (first, last) = lines.split_once('-').unwrap_or((lines, lines));
+    match (first.parse::<u32>(), last.parse::<u32>()) {
+        (Ok(a), Ok(b)) if a >= 1 && a <= b => {}
+        _ => return Err(bad()),
+    }
+    if source.quote.trim().is_empty() {
+        return Err("source.quote is empty".into());
+    }
+    Ok(())
 }
 
 /// Why the suite could not be loaded. Every variant names the file.
@@ -181,12 +225,47 @@ pub fn load(root: &Path) -> Result<Suite, LoadError> {
     if vilkar.is_empty() {
         return Err(invalid(&root.join("vilkar"), "no vilkår".into()));
     }
+    let erklaeringer = load_erklaeringer(&root.join("erklaeringer"))?;
     Ok(Suite {
         root: root.to_owned(),
         manifest,
         vilkar,
         scenarios,
+        erklaeringer,
     })
+}
+
+/// Reads `conformance/erklaeringer/`: every file named after its id, ids unique, a source in a
+/// seed document, every text in both languages.
+fn load_erklaeringer(dir: &Path) -> Result<Vec<Erklaering>, LoadError> {
+    let invalid = |path: &Path, message: String| LoadError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let mut out = Vec::new();
+    let mut ids = BTreeSet::new();
+    for path in toml_files(dir)? {
+        let e: Erklaering = read(&path)?;
+        check_name(&path, &e.id)?;
+        if !ids.insert(e.id.clone()) {
+            return Err(invalid(&path, "duplicate declaration id".into()));
+        }
+        check_reference(&e.source).map_err(|m| invalid(&path, m))?;
+        for (field, text) in [
+            ("title", &e.title),
+            ("text", &e.text),
+            ("evidence", &e.evidence),
+        ] {
+            if text.nb.trim().is_empty() || text.en.trim().is_empty() {
+                return Err(invalid(
+                    &path,
+                    format!("{field} needs both bokmål (nb) and English (en)"),
+                ));
+            }
+        }
+        out.push(e);
+    }
+    Ok(out)
 }
 
 fn check_name(path: &Path, id: &str) -> Result<(), LoadError> {
@@ -225,6 +304,10 @@ pub fn schemas() -> Vec<(&'static str, String)> {
             "scenario.schema.json",
             pretty(schemars::schema_for!(Scenario)),
         ),
+        (
+            "erklaering.schema.json",
+            pretty(schemars::schema_for!(Erklaering)),
+        ),
     ]
 }
 
@@ -249,6 +332,74 @@ mod tests {
                 v.id
             );
         }
+        let ids: Vec<_> = suite.erklaeringer.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["ERK-01", "ERK-02", "ERK-03", "ERK-04", "ERK-05"]);
+        assert!(suite.erklaeringer.iter().all(|e| e.required));
+    }
+
+    /// A copy of the repository's suite in a temporary folder, with `erklaeringer/NAME` written
+    /// as `text` (the other files as they are).
+    fn with_declaration(name: &str, text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = default_root();
+        for sub in ["vilkar", "scenarios", "erklaeringer"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+            for f in toml_files(&root.join(sub)).unwrap() {
+                std::fs::copy(&f, dir.path().join(sub).join(f.file_name().unwrap())).unwrap();
+            }
+        }
+        std::fs::copy(root.join("suite.toml"), dir.path().join("suite.toml")).unwrap();
+        std::fs::write(dir.path().join("erklaeringer").join(name), text).unwrap();
+        dir
+    }
+
+    fn erk_01() -> String {
+        std::fs::read_to_string(default_root().join("erklaeringer/ERK-01.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_declaration_with_an_unknown_key_is_refused() {
+        let dir = with_declaration("ERK-01.toml", &format!("typo_key = 1\n{}", erk_01()));
+        match load(dir.path()) {
+            Err(LoadError::Parse { message, .. }) => {
+                assert!(message.contains("typo_key"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn declaration_ids_are_unique_and_name_their_file() {
+        // ERK-09.toml holding ERK-01: not named after its id.
+        let dir = with_declaration("ERK-09.toml", &erk_01());
+        assert!(
+            matches!(load(dir.path()), Err(LoadError::Invalid { message, .. }) if message.contains("named after"))
+        );
+    }
+
+    #[test]
+    fn a_declaration_cites_an_existing_seed_file_with_lines() {
+        for (reference, ok) in [
+            ("seeds/001_217335c2514637f3.txt:2755-2763", true),
+            ("seeds/001_217335c2514637f3.txt:12", true),
+            ("seeds/009_nonexistent.txt:12", false),
+            ("seeds/001_217335c2514637f3.txt", false),
+            ("seeds/001_217335c2514637f3.txt:20-10", false),
+            ("001_217335c2514637f3.txt:12", false),
+        ] {
+            let source = Source {
+                document: "d".into(),
+                section: "s".into(),
+                reference: reference.into(),
+                quote: "q".into(),
+            };
+            assert_eq!(check_reference(&source).is_ok(), ok, "{reference}");
+        }
+        let text = erk_01().replace("seeds/001_217335c2514637f3.txt", "seeds/009_x.txt");
+        let dir = with_declaration("ERK-01.toml", &text);
+        assert!(
+            matches!(load(dir.path()), Err(LoadError::Invalid { message, .. }) if message.contains("seed files"))
+        );
     }
 
     /// The checked-in schemas match the types; `BLESS=1` rewrites them.
@@ -273,7 +424,7 @@ mod tests {
     fn unknown_keys_are_errors() {
         let dir = tempfile::tempdir().unwrap();
         let root = default_root();
-        for sub in ["vilkar", "scenarios"] {
+        for sub in ["vilkar", "scenarios", "erklaeringer"] {
             std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         }
         std::fs::copy(root.join("suite.toml"), dir.path().join("suite.toml")).unwrap();

@@ -1,6 +1,7 @@
-//! The suite as data: the types of `conformance/suite.toml`, `conformance/vilkar/*.toml` and
-//! `conformance/scenarios/*.toml`. Loading is strict — an unknown key is an error — and a JSON
-//! Schema for each file kind is generated from these types (`conformance/schemas/*.schema.json`).
+//! The suite as data: the types of `conformance/suite.toml`, `conformance/vilkar/*.toml`,
+//! `conformance/scenarios/*.toml` and `conformance/erklaeringer/*.toml`. Loading is strict — an
+//! unknown key is an error — and a JSON Schema for each file kind is generated from these types
+//! (`conformance/schemas/*.schema.json`).
 
 use std::collections::BTreeMap;
 
@@ -381,4 +382,23 @@ pub enum EventTemplate {
     /// A deleted Observation of the context patient (gone from the platform: a read gives 404),
     /// event id `evt-deleted`.
     DeletedObservation,
+}
+
+/// `conformance/erklaeringer/<id>.toml`: a declaration (egenerklæring) for a vilkår no test can
+/// run — the vendor answers it in the listing request, the reviewers accept or reject the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erklaering {
+    /// Stable id, e.g. `ERK-01`. Never reused for another meaning.
+    pub id: String,
+    pub title: Text,
+    /// What the vendor declares, as the vendor reads it.
+    pub text: Text,
+    /// What the answer must show for a reviewer to accept it (documents, certificates, links).
+    pub evidence: Text,
+    /// Whether a listing request must answer it (`true`), or may leave it out.
+    pub required: bool,
+    /// Whether the answer must come with at least one attachment.
+    pub attachment_required: bool,
+    pub source: Source,
 }

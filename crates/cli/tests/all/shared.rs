@@ -380,7 +380,7 @@ fn a_worker_killed_mid_run_is_taken_over_after_its_lease() {
 #[test]
 fn a_night_survives_a_database_restart_and_its_scheduler_being_killed() {
     use sandkasse_markedsplass::policy::{Actor, Via};
-    use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
+    use sandkasse_markedsplass::service::{self, DecisionInput, Upload};
 
     const EXTRA: usize = 8;
     let mut service = Service::new("night");
@@ -430,16 +430,26 @@ fn a_night_survives_a_database_restart_and_its_scheduler_being_killed() {
         let runs: Vec<i64> = submitted.iter().map(|s| s.run.id).collect();
         wait_final(&market.stores, &runs, Duration::from_secs(600)).await;
         for s in &submitted {
-            let request = ListingRequest {
-                submission_id: s.submission.id,
-            };
-            let case = service::request_listing(&market, &vendor, s.product.id, &request)
-                .await
-                .unwrap();
+            let answers = sandkasse_markedsplass::declarations::sample_answers(
+                &market.runner.suite,
+                "Nordlys Helse AS",
+            );
+            let case = service::request_listing(
+                &market,
+                &vendor,
+                s.product.id,
+                s.submission.id,
+                Ok(answers),
+            )
+            .await
+            .unwrap();
             for reviewer in ["rita@prosjektet.example", "rune@prosjektet.example"] {
                 let input = DecisionInput {
                     decision: "approve".into(),
                     note: "godkjent".into(),
+                    declarations: sandkasse_markedsplass::declarations::accept_all(
+                        &case, "godkjent",
+                    ),
                 };
                 service::decide(&market, &as_user(reviewer).await, case.id, &input)
                     .await

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sandkasse_markedsplass::accounts::NewAccount;
 use sandkasse_markedsplass::http::AppState;
 use sandkasse_markedsplass::policy::{Actor, Via};
-use sandkasse_markedsplass::service::{self, DecisionInput, ListingRequest, Upload};
+use sandkasse_markedsplass::service::{self, DecisionInput, Upload};
 use sandkasse_markedsplass::store::{Role, RunState};
 
 /// The flawed and hostile versions swapped in behind every tenth listing.
@@ -120,9 +120,11 @@ pub async fn setup(state: &AppState, n: usize) -> Listed {
             state,
             &vendor,
             s.product.id,
-            &ListingRequest {
-                submission_id: s.submission.id,
-            },
+            s.submission.id,
+            Ok(sandkasse_markedsplass::declarations::sample_answers(
+                &state.runner.suite,
+                "Benk AS",
+            )),
         )
         .await
         .unwrap();
@@ -130,6 +132,7 @@ pub async fn setup(state: &AppState, n: usize) -> Listed {
             let input = DecisionInput {
                 decision: "approve".into(),
                 note: "benk".into(),
+                declarations: sandkasse_markedsplass::declarations::accept_all(&case, "benk"),
             };
             service::decide(state, &actor(state, r).await, case.id, &input)
                 .await

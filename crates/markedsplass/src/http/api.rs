@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/cases"),
     ("GET", "/api/v1/cases/{id}"),
     ("POST", "/api/v1/cases/{id}/decisions"),
+    ("GET", "/api/v1/attachments/{id}"),
     ("POST", "/api/v1/listings/{product_id}/{action}"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/notifications"),
@@ -97,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", get(cases))
         .route("/api/v1/cases/{id}", get(case))
         .route("/api/v1/cases/{id}/decisions", post(decide))
+        .route("/api/v1/attachments/{id}", get(attachment))
         .route(
             "/api/v1/listings/{product_id}/{action}",
             post(change_listing),
@@ -292,8 +294,51 @@ async fn request_listing(
     Path(id): Path<i64>,
     CsrfJson(request): CsrfJson<ListingRequest>,
 ) -> Result<Response, AppError> {
-    let case = service::request_listing(&state, &actor, id, &request).await?;
+    // The answers are refused (if at all) after the product and the version: a stranger learns
+    // nothing from how the body is refused.
+    let answers = request.answers();
+    let case = service::request_listing(&state, &actor, id, request.submission_id, answers).await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case }))).into_response())
+}
+
+/// A declaration's attachment, for the vendor who gave it and the project (404 for others): a
+/// download, never shown inline, with the media type it was checked to be.
+async fn attachment(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let file = service::attachment(&state, &actor, id).await?;
+    Ok(attachment_response(file))
+}
+
+/// The download response of an attachment.
+fn attachment_response(file: crate::store::AttachmentFile) -> Response {
+    let name: String = file
+        .attachment
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(
+        &file.attachment.file_name,
+        percent_encoding::NON_ALPHANUMERIC,
+    );
+    let headers = [
+        (header::CONTENT_TYPE, file.attachment.content_type.clone()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\"; filename*=UTF-8''{encoded}"),
+        ),
+        (header::CACHE_CONTROL, "private, no-store".to_owned()),
+    ];
+    (headers, file.bytes).into_response()
 }
 
 /// Tests the run's version again: every scenario on the current suite, or only `scenario`.

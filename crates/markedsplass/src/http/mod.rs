@@ -6,7 +6,8 @@
 //!   pages' templates, the login throttle), the `Router` ([`app`]), health and readiness, and
 //!   [`Server`], which binds, runs the workers and the nightly scheduler, and shuts down gracefully;
 //! - [`api`] — the JSON API under `/api/v1` (and the upload's multipart reading);
-//! - [`web`] — the server-rendered pages; [`self_service`] — a vendor's API tokens, the admin
+//! - [`web`] — the server-rendered pages; [`listing_form`] — the listing request's form with the
+//!   answers to the declarations, shown again when refused; [`self_service`] — a vendor's API tokens, the admin
 //!   area and one's own password;
 //! - [`auth`] — who is asking ([`crate::policy::Actor`] from a session cookie or an API token),
 //!   sessions, and the origin check; [`csrf`] — the extractors that admit a state-changing request
@@ -26,6 +27,7 @@ pub mod connections;
 pub mod csrf;
 pub mod error;
 pub mod hosted;
+pub mod listing_form;
 pub mod page;
 pub mod refusals;
 pub mod self_service;

@@ -30,9 +30,7 @@ use super::server::AppState;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 use crate::policy;
-use crate::service::{
-    self, CatalogueFilter, DecisionInput, ListingAction, ListingChange, ListingRequest,
-};
+use crate::service::{self, CatalogueFilter, DecisionInput, ListingAction, ListingChange};
 use crate::store::Role;
 use crate::trail::{EventView, TrailFilter};
 use sandkasse_suite::report::glance;
@@ -138,6 +136,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "workbench_exchanges.html",
         include_str!("../../../../web/templates/workbench_exchanges.html"),
+    ),
+    (
+        "declaration.html",
+        include_str!("../../../../web/templates/declaration.html"),
     ),
 ];
 
@@ -275,7 +277,10 @@ pub fn routes() -> Router<AppState> {
         .route("/kjoringer/{id}/ny", post(rerun))
         .route("/produkter/{id}", get(product_page))
         .route("/produkter/{id}/sammenlign", get(compare_page))
-        .route("/produkter/{id}/oppforing", post(request_listing))
+        .route(
+            "/produkter/{id}/oppforing",
+            post(super::listing_form::request_listing),
+        )
         .route("/produkter/{id}/oppforing/{action}", post(change_listing))
         .route("/vurdering", get(queue_page))
         .route("/vurdering/{id}", get(case_page).post(decide))
@@ -373,8 +378,20 @@ async fn catalogue(
     let entries = service::catalogue(&page.state, &filter).await?;
     Ok(page.ok(
         "catalogue.html",
-        context! { entries => entries, filter => filter, capabilities => ["read", "write", "events"] },
+        context! {
+            entries => entries, filter => filter, capabilities => ["read", "write", "events"],
+            declaration_titles => declaration_titles(&page),
+        },
     ))
+}
+
+/// Every declaration's title in the page's language, by id (the catalogue and the product page
+/// name the declarations a listing carries).
+fn declaration_titles(page: &Page) -> BTreeMap<String, String> {
+    crate::declarations::views(&page.state.runner.suite, page.lang)
+        .into_iter()
+        .map(|v| (v.id, v.title))
+        .collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -536,6 +553,18 @@ async fn run_page(
     Path(id): Path<i64>,
     Query(q): Query<RunQuery>,
 ) -> Result<Response, PageError> {
+    render_run(&page, id, StatusCode::OK, q.vis.as_deref(), None).await
+}
+
+/// The run page (`vis`: `feilet` for only what failed); with `refused`, the listing request's
+/// form again with why and the answers as typed.
+pub(super) async fn render_run(
+    page: &Page,
+    id: i64,
+    status: StatusCode,
+    vis: Option<&str>,
+    refused: Option<super::listing_form::Refused>,
+) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
     let (run, submission, product) = service::run(state, actor, id).await?;
     let report = match service::stored_report(state, run.id).await {
@@ -598,17 +627,21 @@ async fn run_page(
         })
         .filter(|(_, shown)| !shown.is_empty())
         .collect();
-    Ok(page.ok(
+    Ok(page.render(
+        status,
         "run.html",
         context! {
             run => run, submission => submission, product => product, report => report, progress => progress,
             can_request => can_request, open_case => open_case, glance => glance, exhibits => exhibits,
             listing_status => listing_status, listing_version => listing_version,
-            only_failed => q.vis.as_deref() == Some("feilet"),
+            only_failed => vis == Some("feilet"),
             can_rerun => actor.role() == Some(Role::Vendor) && matches!(run.state, crate::store::RunState::Done | crate::store::RunState::Error),
             suite_now => state.runner.suite.manifest.version.clone(),
             scenario_ids => state.runner.suite.scenarios.keys().cloned().collect::<Vec<_>>(),
             focus_scenario => focus_scenario,
+            declarations => crate::declarations::views(&state.runner.suite, page.lang),
+            declaration_limits => &state.config.declarations,
+            refused => refused,
         },
     ))
 }
@@ -681,6 +714,7 @@ async fn render_product(
             view => view, results => results, compare_runs => compare_runs,
             can_manage => actor.role().is_some_and(|r| policy::REVIEWERS.contains(&r)),
             refused => refused,
+            declaration_titles => declaration_titles(page),
         },
     ))
 }
@@ -699,28 +733,6 @@ async fn compare_page(
 ) -> Result<Response, PageError> {
     let comparison = crate::results::compare(&page.state, &page.actor, id, q.a, q.b).await?;
     Ok(page.ok("compare.html", context! { c => comparison }))
-}
-
-/// The listing request's form: the submission and the confirmation (a request cannot be withdrawn).
-#[derive(Debug, Deserialize)]
-struct ListingRequestForm {
-    submission_id: i64,
-    #[serde(default)]
-    confirm: Option<String>,
-}
-
-async fn request_listing(
-    page: Page,
-    Path(id): Path<i64>,
-    CsrfForm(form): CsrfForm<ListingRequestForm>,
-) -> Result<Response, PageError> {
-    policy::vendor_organisation(&page.actor)?;
-    confirmed(form.confirm.as_deref())?;
-    let request = ListingRequest {
-        submission_id: form.submission_id,
-    };
-    service::request_listing(&page.state, &page.actor, id, &request).await?;
-    Ok(Redirect::to(&format!("/produkter/{id}")).into_response())
 }
 
 /// A listing change's form: the reason and, for suspend and delist, the confirmation.
@@ -793,29 +805,49 @@ async fn case_page(page: Page, Path(id): Path<i64>) -> Result<Response, PageErro
     render_case(&page, id, StatusCode::OK, None).await
 }
 
-/// The case page; with `error`, the message and the note of a decision that was not recorded.
+/// A decision that was not recorded: why, and its note and verdicts as typed.
+struct RefusedDecision {
+    message: String,
+    note: String,
+    verdicts: Vec<service::VerdictInput>,
+}
+
+/// The case page; with `refused`, the decision's form again with why and what was typed.
 async fn render_case(
     page: &Page,
     id: i64,
     status: StatusCode,
-    error: Option<(String, String)>,
+    refused: Option<RefusedDecision>,
 ) -> Result<Response, PageError> {
     let (state, actor) = (&page.state, &page.actor);
-    let (error, note) = error.map_or((None, String::new()), |(e, n)| (Some(e), n));
+    let (error, note, typed) = match refused {
+        Some(r) => {
+            let typed: BTreeMap<String, service::VerdictInput> =
+                r.verdicts.into_iter().map(|v| (v.id.clone(), v)).collect();
+            (Some(r.message), r.note, typed)
+        }
+        None => (None, String::new(), BTreeMap::new()),
+    };
     let (case, run) = service::case(state, actor, id).await?;
     let report = service::stored_report(state, run.id).await.ok();
     let may_decide = actor
         .user()
         .ok()
         .is_some_and(|u| crate::governance::may_decide(&case, u.id, u.role).is_ok());
+    let declarations =
+        crate::declarations::answered(&state.runner.suite, page.lang, &case.declarations);
     Ok(page.render(
         status,
         "case.html",
-        context! { case => case, run => run, report => report, may_decide => may_decide, error => error, note => note },
+        context! {
+            case => case, run => run, report => report, may_decide => may_decide, error => error, note => note,
+            declarations => declarations, typed => typed,
+        },
     ))
 }
 
-/// The decision's form: the decision, its note and the confirmation.
+/// The decision's form: the decision, its note, the confirmation, and per declaration
+/// `verdict_<ID>` (`accept` or `reject`) and `comment_<ID>`.
 #[derive(Debug, Deserialize)]
 struct DecisionForm {
     #[serde(default)]
@@ -824,6 +856,38 @@ struct DecisionForm {
     note: String,
     #[serde(default)]
     confirm: Option<String>,
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+impl DecisionForm {
+    /// The verdicts the form gives, one per declaration named by a `verdict_` or `comment_` field.
+    fn verdicts(&self) -> Vec<service::VerdictInput> {
+        // A set: `comment_*` and `verdict_*` keys of one id are not next to each other.
+        let ids: std::collections::BTreeSet<&str> = self
+            .rest
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix("verdict_")
+                    .or_else(|| k.strip_prefix("comment_"))
+            })
+            .collect();
+        ids.into_iter()
+            .map(|id| service::VerdictInput {
+                id: id.to_owned(),
+                verdict: self
+                    .rest
+                    .get(&format!("verdict_{id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+                comment: self
+                    .rest
+                    .get(&format!("comment_{id}"))
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
 }
 
 /// A decision refused for its input or the case's state — a stale form's token too — is the case
@@ -833,33 +897,37 @@ async fn decide(
     Path(id): Path<i64>,
     form: Result<CsrfForm<DecisionForm>, CsrfFormRejection<DecisionForm>>,
 ) -> Result<Response, PageError> {
-    let refused = |e: AppError, note: String| {
+    let refused = |e: AppError, form: DecisionInput| {
         let (status, _) = e.status_and_code();
-        render_case(&page, id, status, Some((e.text(page.lang), note)))
+        let refused = RefusedDecision {
+            message: e.text(page.lang),
+            note: form.note,
+            verdicts: form.declarations,
+        };
+        render_case(&page, id, status, Some(refused))
     };
-    let form = match form {
-        Ok(CsrfForm(form)) => form,
+    let (form, token) = match form {
+        Ok(CsrfForm(form)) => (form, Ok(())),
         // Whoever may not decide learns that first, as from the decision itself.
         Err(CsrfFormRejection::Token { form, error }) => {
             page.actor.require(policy::DECIDERS)?;
-            return refused(error, form.note).await;
+            (form, Err(error))
         }
         Err(rejection) => return Ok(rejection.into_response()),
     };
-    // A decision cannot be taken back: confirmed first (after who may decide at all).
-    if let Err(e) = confirmed(form.confirm.as_deref()) {
-        page.actor.require(policy::DECIDERS)?;
-        return refused(e, form.note).await;
-    }
-    let form = DecisionInput {
+    let input = DecisionInput {
+        declarations: form.verdicts(),
         decision: form.decision,
         note: form.note,
     };
-    match service::decide(&page.state, &page.actor, id, &form).await {
+    // A decision cannot be taken back: confirmed first (after who may decide at all).
+    if let Err(e) = token.and_then(|()| confirmed(form.confirm.as_deref())) {
+        page.actor.require(policy::DECIDERS)?;
+        return refused(e, input).await;
+    }
+    match service::decide(&page.state, &page.actor, id, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/vurdering/{id}")).into_response()),
-        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => {
-            refused(e, form.note).await
-        }
+        Err(e @ (AppError::BadRequest { .. } | AppError::Refused(_))) => refused(e, input).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -58,6 +58,10 @@ text_enum!(
     Decision { Approve = "approve", Reject = "reject" }
 );
 text_enum!(
+    /// A reviewer's verdict on one declaration (egenerklæring) of a case.
+    DeclarationVerdict { Accept = "accept", Reject = "reject" }
+);
+text_enum!(
     /// The state of a product's listing in the catalogue.
     ListingState { Listed = "listed", Suspended = "suspended", Delisted = "delisted" }
 );
@@ -123,6 +127,13 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run a listing request is judged by among `runs` (newest first): the newest finished
+    /// run of the whole suite; a re-run of one scenario never counts.
+    pub fn deciding(runs: &[Run]) -> Option<&Run> {
+        runs.iter()
+            .find(|r| r.is_whole() && matches!(r.state, RunState::Done | RunState::Error))
+    }
+
     /// Whether the run went through every scenario (not a re-run of one).
     pub fn is_whole(&self) -> bool {
         self.scenario.is_none()
@@ -176,7 +187,89 @@ pub struct NewCase {
     pub requested_by: i64,
     /// How many reviewers to assign (the least busy ones).
     pub reviewers: usize,
+    /// The suite version whose declarations were answered.
+    pub suite_version: String,
+    /// The vendor's answers, checked ([`crate::declarations`]).
+    pub declarations: Vec<NewDeclaration>,
     pub at: Timestamp,
+}
+
+/// A vendor's answer to one declaration in a listing request.
+#[derive(Debug, Clone)]
+pub struct NewDeclaration {
+    /// The declaration's id in the suite, e.g. `ERK-01`.
+    pub declaration_id: String,
+    pub answer: String,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// An attachment to an answer, as uploaded.
+#[derive(Clone)]
+pub struct NewAttachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for NewAttachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAttachment")
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// A declaration as answered in a case, with its attachments and the reviewers' verdicts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseDeclaration {
+    pub declaration_id: String,
+    /// The suite version whose text the vendor answered.
+    pub suite_version: String,
+    pub answer: String,
+    pub attachments: Vec<Attachment>,
+    /// One per reviewer (or beslutningsgruppe member) who has decided.
+    pub verdicts: Vec<DeclarationReview>,
+}
+
+/// An attachment's description (its bytes come from [`MarketStore::attachment`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+}
+
+/// An attachment with its bytes and whose it is.
+#[derive(Debug, Clone)]
+pub struct AttachmentFile {
+    pub case_id: i64,
+    /// The organisation whose listing request it belongs to.
+    pub organisation_id: i64,
+    pub attachment: Attachment,
+    pub bytes: Vec<u8>,
+}
+
+/// One reviewer's verdict on one declaration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeclarationReview {
+    pub reviewer_id: i64,
+    pub reviewer: String,
+    pub verdict: DeclarationVerdict,
+    pub comment: String,
+    pub decided_at: Timestamp,
+}
+
+/// A verdict on one declaration, given with a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVerdict {
+    pub declaration_id: String,
+    pub verdict: DeclarationVerdict,
+    pub comment: String,
 }
 
 /// A review case with its assignments and decisions.
@@ -197,6 +290,8 @@ pub struct Case {
     /// The note of the deciding decision.
     pub note: Option<String>,
     pub reviews: Vec<Review>,
+    /// The vendor's declarations, in id order.
+    pub declarations: Vec<CaseDeclaration>,
 }
 
 /// One person's part in a case: assigned reviewers have a row from the start (decision `None`
@@ -219,6 +314,8 @@ pub struct NewDecision {
     pub level: Role,
     pub decision: Decision,
     pub note: String,
+    /// The verdict on each of the case's declarations ([`crate::governance::check_verdicts`]).
+    pub verdicts: Vec<NewVerdict>,
     pub at: Timestamp,
 }
 
@@ -266,6 +363,9 @@ pub struct CatalogueEntry {
     pub listed_at: Timestamp,
     /// Since when the listing is at risk (a nightly regression), if it is.
     pub at_risk_since: Option<Timestamp>,
+    /// The ids of the declarations the listed version's case carries (accepted by its reviewers),
+    /// in id order — never the answers.
+    pub declarations: Vec<String>,
 }
 
 /// A product with its latest state, for dashboards: the listing (what the catalogue shows) apart
@@ -350,6 +450,8 @@ pub trait MarketStore: Send + Sync {
         notify: Notify<Decided>,
     ) -> BoxFuture<'a, Result<Decided, StoreError>>;
     fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>>;
+    /// A declaration's attachment with its bytes and the case's organisation.
+    fn attachment(&self, id: i64) -> BoxFuture<'_, Result<Option<AttachmentFile>, StoreError>>;
     /// Cases, newest first; only those in `states` when not empty; only `product`'s when given.
     fn cases<'a>(
         &'a self,

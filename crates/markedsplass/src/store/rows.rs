@@ -277,10 +277,11 @@ pub(crate) fn review(row: &impl Fields) -> Result<super::Review, StoreError> {
     })
 }
 
-/// A review case from its row and its reviews.
+/// A review case from its row, its reviews and its declarations.
 pub(crate) fn case(
     row: &impl Fields,
     reviews: Vec<super::Review>,
+    declarations: Vec<super::CaseDeclaration>,
 ) -> Result<super::Case, StoreError> {
     Ok(super::Case {
         id: row.get("id")?,
@@ -297,6 +298,7 @@ pub(crate) fn case(
         decided_at: row.opt_ts("decided_at")?,
         note: row.get("note")?,
         reviews,
+        declarations,
     })
 }
 
@@ -327,7 +329,77 @@ pub(crate) fn catalogue_entry(row: &impl Fields) -> Result<super::CatalogueEntry
         last_run_at: row.opt_ts("finished_at")?,
         listed_at: listing.listed_at,
         at_risk_since: listing.at_risk_since,
+        declarations: row
+            .get::<Option<String>>("declarations")?
+            .map(|d| d.split(' ').map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
+}
+
+/// A declaration's answer, before its attachments and verdicts are added.
+pub(crate) fn declaration(row: &impl Fields) -> Result<super::CaseDeclaration, StoreError> {
+    Ok(super::CaseDeclaration {
+        declaration_id: row.get("declaration_id")?,
+        suite_version: row.get("suite_version")?,
+        answer: row.get("answer")?,
+        attachments: Vec::new(),
+        verdicts: Vec::new(),
+    })
+}
+
+/// An attachment's description (not its bytes).
+pub(crate) fn attachment(row: &impl Fields) -> Result<super::Attachment, StoreError> {
+    Ok(super::Attachment {
+        id: row.get("id")?,
+        file_name: row.get("file_name")?,
+        content_type: row.get("content_type")?,
+        size: row.get("size")?,
+        sha256: row.get("sha256")?,
+    })
+}
+
+/// An attachment with its bytes and whose it is.
+pub(crate) fn attachment_file(row: &impl Fields) -> Result<super::AttachmentFile, StoreError> {
+    Ok(super::AttachmentFile {
+        case_id: row.get("case_id")?,
+        organisation_id: row.get("organisation_id")?,
+        attachment: attachment(row)?,
+        bytes: row.get("content")?,
+    })
+}
+
+/// A reviewer's verdict on a declaration.
+pub(crate) fn declaration_review(
+    row: &impl Fields,
+) -> Result<super::DeclarationReview, StoreError> {
+    Ok(super::DeclarationReview {
+        reviewer_id: row.get("reviewer_id")?,
+        reviewer: row.get("username")?,
+        verdict: row.parsed(
+            "verdict",
+            "declaration verdict",
+            super::DeclarationVerdict::parse,
+        )?,
+        comment: row.get("comment")?,
+        decided_at: row.ts("decided_at")?,
+    })
+}
+
+/// Puts each attachment and verdict (`declaration_id`, item) under its declaration.
+pub(crate) fn file_under<T>(
+    case_id: i64,
+    declarations: &mut [super::CaseDeclaration],
+    items: Vec<(String, T)>,
+    place: fn(&mut super::CaseDeclaration, T),
+) -> Result<(), StoreError> {
+    for (id, item) in items {
+        let d = declarations
+            .iter_mut()
+            .find(|d| d.declaration_id == id)
+            .ok_or_else(|| StoreError::Corrupt(format!("case {case_id}: no declaration {id}")))?;
+        place(d, item);
+    }
+    Ok(())
 }
 
 /// A unique constraint's refusal as [`StoreError::Conflict`] naming `what`; any other error as is.

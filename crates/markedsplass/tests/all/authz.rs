@@ -51,10 +51,16 @@ async fn every_endpoint_for_every_role() {
     let (s, case) = a
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
+    let attachment = case["case"]["declarations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|d| d["attachments"][0]["id"].as_i64())
+        .expect("a declaration with an attachment");
     let case = case["case"]["id"].as_i64().unwrap();
 
     // A revoked token of vendor A's (revoking it again changes nothing) and a user to administer.
@@ -144,7 +150,7 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/api/v1/products/{id}/listing-requests",
             format!("/api/v1/products/{product}/listing-requests"),
-            Json(json!({ "submission_id": submission })),
+            Json(json!({ "submission_id": submission, "declarations": declarations() })),
             [401, 409, 404, 403, 403, 403],
         ),
         (
@@ -237,6 +243,14 @@ async fn every_endpoint_for_every_role() {
             format!("/api/v1/cases/{case}/decisions"),
             Json(json!({ "decision": "maybe", "note": "x" })),
             [401, 403, 403, 400, 400, 403],
+        ),
+        // The vendor's own and the project's; another vendor learns nothing (404).
+        (
+            "GET",
+            "/api/v1/attachments/{id}",
+            format!("/api/v1/attachments/{attachment}"),
+            Get,
+            [401, 200, 404, 200, 200, 200],
         ),
         (
             "POST",
@@ -468,8 +482,9 @@ async fn every_endpoint_for_every_role() {
             "POST",
             "/produkter/{id}/oppforing",
             format!("/produkter/{product}/oppforing"),
+            // The form is multipart (it carries attachments): urlencoded is 415 for the owner.
             Form(format!("submission_id={submission}&confirm=ja")),
-            [303, 409, 404, 403, 403, 403],
+            [303, 415, 404, 403, 403, 403],
         ),
         (
             "POST",
@@ -672,6 +687,30 @@ async fn every_endpoint_for_every_role() {
         rows.len() * ROLES.len(),
         wrong.join("\n")
     );
+    // The answers to the declarations and their downloads: on the product page (and its JSON)
+    // for vendor A and the project, for nobody else — whatever status the page itself answers.
+    let (answer, download) = (
+        "Vi oppfyller ERK-01.",
+        format!("/api/v1/attachments/{attachment}"),
+    );
+    let mut shown = Vec::new();
+    for (i, client) in clients.iter().enumerate() {
+        let may = ROLES[i] != "anonymous" && ROLES[i] != "vendor B";
+        for path in [
+            format!("/produkter/{product}"),
+            format!("/api/v1/products/{product}"),
+        ] {
+            let (status, body) = client.get(&path).await;
+            let sees = (body.contains(answer), body.contains(&download));
+            if sees != (may, may && path.starts_with("/produkter")) {
+                shown.push(format!(
+                    "GET {path} as {}: {status}, answer {}, download link {}",
+                    ROLES[i], sees.0, sees.1
+                ));
+            }
+        }
+    }
+    assert!(shown.is_empty(), "{}", shown.join("\n"));
     // Refused and invalid requests changed nothing (logins are recorded; nothing else).
     let after = market.state.audit.events_after(0, 10_000).await.unwrap();
     let changes: Vec<_> = after[audit_before..]

@@ -98,7 +98,7 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
     let (s, case) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
@@ -155,7 +155,12 @@ async fn pages_take_the_form_field_and_a_stale_form_keeps_what_was_typed() {
     let (s, _) = post_form(
         &rita,
         &format!("/vurdering/{case}"),
-        &format!("decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}"),
+        &format!(
+            "decision=approve&note=Min+begrunnelse&confirm=ja&csrf={token}&{}",
+            ["ERK-01", "ERK-02", "ERK-03", "ERK-04", "ERK-05"]
+                .map(|id| format!("verdict_{id}=accept&comment_{id}="))
+                .join("&")
+        ),
     )
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);

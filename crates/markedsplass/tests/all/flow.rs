@@ -158,7 +158,7 @@ async fn upload_run_review_escalate_list_and_suspend() {
     let (s, _) = ola
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(
@@ -171,7 +171,7 @@ async fn upload_run_review_escalate_list_and_suspend() {
     let (s, case) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");
@@ -186,7 +186,7 @@ async fn upload_run_review_escalate_list_and_suspend() {
     let (s, _) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "one open case per product");
@@ -197,7 +197,7 @@ async fn upload_run_review_escalate_list_and_suspend() {
     let berit = market.login(BESLUTNING).await;
     let decide = |who: &Client, decision: &str, note: &str| {
         let who = who.clone();
-        let body = json!({ "decision": decision, "note": note });
+        let body = json!({ "decision": decision, "note": note, "declarations": accept_all() });
         async move {
             who.post_json(&format!("/api/v1/cases/{case_id}/decisions"), body)
                 .await
@@ -450,7 +450,7 @@ async fn consensus_lists_and_a_failing_version_cannot_be_submitted() {
                 "/api/v1/products/{}/listing-requests",
                 flawed["product"]["id"]
             ),
-            json!({ "submission_id": flawed["submission"]["id"] }),
+            json!({ "submission_id": flawed["submission"]["id"], "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
@@ -467,7 +467,7 @@ async fn consensus_lists_and_a_failing_version_cannot_be_submitted() {
     let (_, case) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": good["submission"]["id"] }),
+            json!({ "submission_id": good["submission"]["id"], "declarations": declarations() }),
         )
         .await;
     let case_id = case["case"]["id"].as_i64().unwrap();
@@ -477,7 +477,7 @@ async fn consensus_lists_and_a_failing_version_cannot_be_submitted() {
             .await
             .post_json(
                 &format!("/api/v1/cases/{case_id}/decisions"),
-                json!({ "decision": "approve", "note": "OK" }),
+                json!({ "decision": "approve", "note": "OK", "declarations": accept_all() }),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{d}");
@@ -646,7 +646,7 @@ async fn a_case_is_not_opened_without_enough_reviewers_for_consensus() {
     let (s, body) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            serde_json::json!({ "submission_id": submission }),
+            serde_json::json!({ "submission_id": submission, "declarations": declarations() }),
         )
         .await;
     assert_eq!(s, axum::http::StatusCode::CONFLICT, "{body}");

@@ -332,22 +332,21 @@ async fn a_declared_length_over_the_limit_is_refused_unread() {
 
 /// A multipart body with the given raw fields and a `component` file: (content type, body).
 fn multipart(fields: &[(&str, &[u8])], component: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "sandkasse-hostile-boundary-31c5";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(value);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"a.wasm\"\r\nContent-Type: application/wasm\r\n\r\n").as_bytes(),
-    );
-    body.extend_from_slice(component);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let mut parts: Vec<Part<'_>> = fields
+        .iter()
+        .map(|&(name, bytes)| Part {
+            name,
+            file: None,
+            bytes,
+        })
+        .collect();
+    parts.push(Part::file(
+        "component",
+        "a.wasm",
+        "application/wasm",
+        component,
+    ));
+    crate::market::multipart(&parts)
 }
 
 /// The probe's names: a product name that is not UTF-8 (once stored with U+FFFD), and names and

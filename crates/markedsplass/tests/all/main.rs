@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod authz;
 mod csrf;
+mod declarations;
 mod flow;
 mod hostile;
 mod market;

@@ -25,6 +25,40 @@ pub const REVIEWER_2: &str = "rune@prosjektet.no";
 pub const BESLUTNING: &str = "berit@prosjektet.no";
 pub const ADMIN: &str = "admin@prosjektet.no";
 
+/// The answers to every declaration of the repository's suite, as the API takes them: a text,
+/// and a small synthetic PDF where the declaration asks for an attachment.
+pub fn declarations() -> Value {
+    use base64::Engine as _;
+    let suite = sandkasse_suite::load::load(&sandkasse_suite::load::default_root()).unwrap();
+    let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4 syntetisk dokumentasjon");
+    Value::Array(
+        suite
+            .erklaeringer
+            .iter()
+            .map(|e| {
+                let attachments = if e.attachment_required {
+                    json!([{ "file_name": format!("{}.pdf", e.id), "content_type": "application/pdf", "content_base64": pdf }])
+                } else {
+                    json!([])
+                };
+                json!({ "id": e.id, "answer": format!("Vi oppfyller {}.", e.id), "attachments": attachments })
+            })
+            .collect(),
+    )
+}
+
+/// A verdict accepting every declaration of the repository's suite.
+pub fn accept_all() -> Value {
+    let suite = sandkasse_suite::load::load(&sandkasse_suite::load::default_root()).unwrap();
+    Value::Array(
+        suite
+            .erklaeringer
+            .iter()
+            .map(|e| json!({ "id": e.id, "verdict": "accept", "comment": "" }))
+            .collect(),
+    )
+}
+
 /// A sample component built by `cargo xtask plugins`.
 pub fn plugin(name: &str) -> Vec<u8> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!(
@@ -151,7 +185,7 @@ impl Market {
                 .await
                 .post_json(
                     &format!("/api/v1/cases/{case}/decisions"),
-                    json!({ "decision": "approve", "note": "OK" }),
+                    json!({ "decision": "approve", "note": "OK", "declarations": accept_all() }),
                 )
                 .await;
             assert_eq!(s, StatusCode::OK, "{d}");
@@ -250,11 +284,16 @@ impl Client {
         let (s, case) = self
             .post_json(
                 &format!("/api/v1/products/{product}/listing-requests"),
-                json!({ "submission_id": submission }),
+                json!({ "submission_id": submission, "declarations": declarations() }),
             )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{case}");
         case["case"]["id"].as_i64().unwrap()
+    }
+
+    /// A GET with the response's headers and bytes as they are.
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send_raw(Request::get(path), Body::empty()).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -289,29 +328,27 @@ impl Client {
         file_name: &str,
         bytes: &[u8],
     ) -> (StatusCode, Value) {
-        let boundary = "sandkasse-test-boundary-7d1f";
-        let mut body = Vec::new();
-        for (name, value) in [
-            ("product", product),
-            ("version", version),
-            ("changelog", "Første versjon."),
-        ] {
-            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-        }
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"component\"; filename=\"{file_name}\"\r\nContent-Type: application/wasm\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = Request::post("/api/v1/submissions").header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        );
+        let (content_type, body) = multipart(&[
+            Part::text("product", product),
+            Part::text("version", version),
+            Part::text("changelog", "Første versjon."),
+            Part::file("component", file_name, "application/wasm", bytes),
+        ]);
+        let request =
+            Request::post("/api/v1/submissions").header(header::CONTENT_TYPE, content_type);
         let (s, b, _) = self.send(request, body.into()).await;
         (
             s,
             serde_json::from_str(&b).unwrap_or_else(|_| json!({ "raw": b })),
         )
+    }
+
+    /// Posts a multipart form (a page's, or the API's upload): (status, body text).
+    pub async fn post_multipart(&self, path: &str, parts: &[Part<'_>]) -> (StatusCode, String) {
+        let (content_type, body) = multipart(parts);
+        let request = Request::post(path).header(header::CONTENT_TYPE, content_type);
+        let (s, b, _) = self.send(request, body.into()).await;
+        (s, b)
     }
 
     /// Follows a run's server-sent events to the end; returns every progress event.
@@ -332,4 +369,57 @@ impl Client {
             .map(|d| serde_json::from_str(d).unwrap())
             .collect()
     }
+}
+
+/// One part of a multipart body: a field, or a file with its name and media type.
+pub struct Part<'a> {
+    pub name: &'a str,
+    pub file: Option<(&'a str, &'a str)>,
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Part<'a> {
+    pub fn text(name: &'a str, value: &'a str) -> Part<'a> {
+        Part {
+            name,
+            file: None,
+            bytes: value.as_bytes(),
+        }
+    }
+
+    pub fn file(
+        name: &'a str,
+        file_name: &'a str,
+        content_type: &'a str,
+        bytes: &'a [u8],
+    ) -> Part<'a> {
+        Part {
+            name,
+            file: Some((file_name, content_type)),
+            bytes,
+        }
+    }
+}
+
+/// A multipart body of `parts`: (content type, body).
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "sandkasse-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for p in parts {
+        let head = match p.file {
+            Some((file_name, content_type)) => format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n",
+                p.name
+            ),
+            None => format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n",
+                p.name
+            ),
+        };
+        body.extend_from_slice(head.as_bytes());
+        body.extend_from_slice(p.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

@@ -38,7 +38,7 @@ async fn decide(market: &Market, who: &str, case: i64, decision: &str, note: &st
         .await
         .post_json(
             &format!("/api/v1/cases/{case}/decisions"),
-            json!({ "decision": decision, "note": note }),
+            json!({ "decision": decision, "note": note, "declarations": accept_all() }),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");

@@ -60,7 +60,7 @@ async fn a_run_of_one_scenario_runs_only_it_and_never_counts_for_a_listing() {
     let (s, case) = kari
         .post_json(
             &format!("/api/v1/products/{product}/listing-requests"),
-            json!({ "submission_id": submission }),
+            json!({ "submission_id": submission, "declarations": crate::market::declarations() }),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{case}");

@@ -420,8 +420,10 @@ async fn irreversible_actions_need_their_confirmation() {
         .tested(&kari, "Journal Nord", "1.0.0", "reference")
         .await;
     let path = format!("/produkter/{product}/oppforing");
+    // The listing form is multipart (it carries the declarations' attachments): a urlencoded one
+    // is refused before anything else, and nothing is requested.
     let (s, _, _) = form(&kari, &path, &format!("submission_id={submission}")).await;
-    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(
         !actions(&market)
             .await
@@ -434,18 +436,19 @@ async fn irreversible_actions_need_their_confirmation() {
         .set_enabled("test", REVIEWER_2, false)
         .await
         .unwrap();
-    let confirmed = format!("submission_id={submission}&confirm=ja");
-    let (s, page, _) = form(&kari, &path, &confirmed).await;
+    let api = format!("/api/v1/products/{product}/listing-requests");
+    let request = serde_json::json!({ "submission_id": submission, "declarations": crate::market::declarations() });
+    let (s, body) = kari.post_json(&api, request.clone()).await;
     assert!(
-        s == StatusCode::CONFLICT && page.contains("1 aktive"),
+        s == StatusCode::CONFLICT && body.to_string().contains("1 aktive"),
         "{s}"
     );
     accounts
         .set_enabled("test", REVIEWER_2, true)
         .await
         .unwrap();
-    let (s, _, _) = form(&kari, &path, &confirmed).await;
-    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (s, _) = kari.post_json(&api, request).await;
+    assert_eq!(s, StatusCode::CREATED);
     let case = market
         .state
         .stores

@@ -11,14 +11,15 @@ use super::SqliteStore;
 use super::nightly::insert_notification;
 use crate::i18n::Msg;
 use crate::listing::ListingStatus;
+use crate::store::rows;
 use crate::store::rows::{
     CASE, PRODUCT, RUN, SUBMISSION, case_brief, catalogue_entry, conflict, listing, missing,
     product, review, run, submission,
 };
 use crate::store::{
-    Audited, BoxFuture, Case, CaseState, CatalogueEntry, Decided, Listing, ListingState,
-    MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify, Product, ProductSummary, Run,
-    StoreError, Submission, Submitted,
+    AttachmentFile, Audited, BoxFuture, Case, CaseDeclaration, CaseState, CatalogueEntry, Decided,
+    Listing, ListingState, MarketStore, NewCase, NewDecision, NewRun, NewSubmission, Notify,
+    Product, ProductSummary, Run, StoreError, Submission, Submitted,
 };
 
 impl SqliteStore {
@@ -88,7 +89,47 @@ async fn case_from_row(conn: &mut SqliteConnection, row: &SqliteRow) -> Result<C
     .iter()
     .map(review)
     .collect::<Result<Vec<_>, StoreError>>()?;
-    crate::store::rows::case(row, reviews)
+    let declarations = load_declarations(conn, id).await?;
+    crate::store::rows::case(row, reviews, declarations)
+}
+
+/// A case's declarations with their attachments (without bytes) and verdicts, in id order.
+async fn load_declarations(
+    conn: &mut SqliteConnection,
+    case_id: i64,
+) -> Result<Vec<CaseDeclaration>, StoreError> {
+    let mut out = sqlx::query(
+        "SELECT declaration_id, suite_version, answer FROM case_declarations WHERE case_id = ? ORDER BY declaration_id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(rows::declaration)
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    let files = sqlx::query(
+        "SELECT id, declaration_id, file_name, content_type, size, sha256 FROM declaration_attachments \
+         WHERE case_id = ? ORDER BY id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("declaration_id")?, rows::attachment(r)?)))
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    rows::file_under(case_id, &mut out, files, |d, a| d.attachments.push(a))?;
+    let verdicts = sqlx::query(
+        "SELECT v.*, u.username FROM declaration_verdicts v JOIN users u ON u.id = v.reviewer_id \
+         WHERE v.case_id = ? ORDER BY v.decided_at, v.reviewer_id",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("declaration_id")?, rows::declaration_review(r)?)))
+    .collect::<Result<Vec<_>, StoreError>>()?;
+    rows::file_under(case_id, &mut out, verdicts, |d, v| d.verdicts.push(v))?;
+    Ok(out)
 }
 
 async fn load_case(conn: &mut SqliteConnection, id: i64) -> Result<Option<Case>, StoreError> {
@@ -378,6 +419,31 @@ impl MarketStore for SqliteStore {
                         .execute(&mut *conn)
                         .await?;
                 }
+                for d in &new.declarations {
+                    sqlx::query("INSERT INTO case_declarations (case_id, declaration_id, suite_version, answer) VALUES (?, ?, ?, ?)")
+                        .bind(id)
+                        .bind(&d.declaration_id)
+                        .bind(&new.suite_version)
+                        .bind(&d.answer)
+                        .execute(&mut *conn)
+                        .await?;
+                    for a in &d.attachments {
+                        use sha2::Digest as _;
+                        sqlx::query(
+                            "INSERT INTO declaration_attachments (case_id, declaration_id, file_name, content_type, size, sha256, content) \
+                             VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        )
+                        .bind(id)
+                        .bind(&d.declaration_id)
+                        .bind(&a.file_name)
+                        .bind(&a.content_type)
+                        .bind(i64::try_from(a.bytes.len()).unwrap_or(i64::MAX))
+                        .bind(hex::encode(sha2::Sha256::digest(&a.bytes)))
+                        .bind(&a.bytes)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
                 load_case(conn, id).await?.ok_or_else(|| missing("case", id))
             })
         }))
@@ -407,6 +473,20 @@ impl MarketStore for SqliteStore {
                 .bind(&at)
                 .execute(&mut *conn)
                 .await?;
+                for v in &d.verdicts {
+                    sqlx::query(
+                        "INSERT INTO declaration_verdicts (case_id, declaration_id, reviewer_id, verdict, comment, decided_at) \
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                    )
+                    .bind(d.case_id)
+                    .bind(&v.declaration_id)
+                    .bind(d.reviewer_id)
+                    .bind(v.verdict.as_str())
+                    .bind(&v.comment)
+                    .bind(&at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 let case = load_case(conn, d.case_id).await?.ok_or_else(|| missing("case", d.case_id))?;
                 let next = crate::governance::next_state(&case, d.level, d.decision);
                 if next != case.state {
@@ -450,6 +530,19 @@ impl MarketStore for SqliteStore {
 
     fn case(&self, id: i64) -> BoxFuture<'_, Result<Option<Case>, StoreError>> {
         Box::pin(async move { load_case(&mut *self.pool.acquire().await?, id).await })
+    }
+
+    fn attachment(&self, id: i64) -> BoxFuture<'_, Result<Option<AttachmentFile>, StoreError>> {
+        Box::pin(async move {
+            let row = sqlx::query(
+                "SELECT a.*, p.organisation_id FROM declaration_attachments a JOIN review_cases c ON c.id = a.case_id \
+                 JOIN products p ON p.id = c.product_id WHERE a.id = ?",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(rows::attachment_file).transpose()
+        })
     }
 
     fn cases<'a>(
@@ -527,7 +620,9 @@ impl MarketStore for SqliteStore {
         Box::pin(async move {
             let rows = sqlx::query(
                 "SELECT l.*, p.name AS product, o.name AS vendor, s.version, r.id AS run_id, r.finished_at, r.verdict, \
-                 r.score, r.capabilities FROM listings l JOIN products p ON p.id = l.product_id \
+                 r.score, r.capabilities, (SELECT group_concat(d.declaration_id, ' ') FROM \
+                   (SELECT declaration_id FROM case_declarations WHERE case_id = l.case_id ORDER BY declaration_id) d) AS declarations \
+                 FROM listings l JOIN products p ON p.id = l.product_id \
                  JOIN organisations o ON o.id = p.organisation_id JOIN submissions s ON s.id = l.submission_id \
                  LEFT JOIN runs r ON r.id = (SELECT r2.id FROM runs r2 WHERE r2.submission_id = l.submission_id AND r2.scenario IS NULL \
                    AND r2.state = 'done' ORDER BY r2.finished_at DESC, r2.id DESC LIMIT 1) \
