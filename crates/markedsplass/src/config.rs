@@ -143,6 +143,9 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Runs executed at the same time by the worker pool. Default: 2.
     pub workers: usize,
+    /// Connections this process keeps to the database at most (a PostgreSQL node also holds one
+    /// for its listener and one per duty it holds). Default: 8.
+    pub database_pool_size: u32,
     /// What this process does when several share one PostgreSQL database ([`NodeRole`],
     /// `docs/deploy.md`). Default: `all`.
     pub role: NodeRole,
@@ -381,6 +384,7 @@ impl Default for Config {
             max_upload_bytes: 64 * 1024 * 1024,
             workers: 2,
             role: NodeRole::All,
+            database_pool_size: crate::store::DEFAULT_POOL_SIZE,
             nightly: Nightly::default(),
             signing_key_path: None,
             suite_dir: None,
@@ -410,6 +414,7 @@ impl fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("workers", &self.workers)
             .field("role", &self.role)
+            .field("database_pool_size", &self.database_pool_size)
             .field("nightly", &self.nightly)
             .field("signing_key_path", &self.signing_key_path)
             .field("suite_dir", &self.suite_dir)
@@ -506,6 +511,7 @@ impl Config {
             ("run_lease_seconds", u64::from(self.run_lease_seconds)),
             ("max_run_attempts", u64::from(self.max_run_attempts)),
             ("run_budget_seconds", u64::from(self.run_budget_seconds)),
+            ("database_pool_size", u64::from(self.database_pool_size)),
             ("nightly.grace_days", u64::from(self.nightly.grace_days)),
             ("workbench.innbyggere", u64::from(self.workbench.innbyggere)),
             (

@@ -47,6 +47,9 @@ pub use queue::*;
 pub use shared::*;
 pub use workbench::*;
 
+/// Connections a process keeps to its database at most, unless `database_pool_size` says otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 8;
+
 /// The future every store method returns.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -484,14 +487,20 @@ impl Stores {
         })?;
         match &config.database_url {
             None => Ok(Stores::from_sqlite(
-                sqlite::SqliteStore::open_file(&config.data_dir.join("sandkasse.db")).await?,
+                sqlite::SqliteStore::open_file_sized(
+                    &config.data_dir.join("sandkasse.db"),
+                    config.database_pool_size,
+                )
+                .await?,
             )),
             Some(url) if url.starts_with("sqlite:") => Ok(Stores::from_sqlite(
-                sqlite::SqliteStore::open_url(url).await?,
+                sqlite::SqliteStore::open_url(url, config.database_pool_size).await?,
             )),
-            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
-                Stores::from_postgres(postgres::PostgresStore::open_url(url).await?),
-            ),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Stores::from_postgres(
+                    postgres::PostgresStore::open_url(url, config.database_pool_size).await?,
+                ))
+            }
             Some(url) => {
                 // Never echo a URL that may carry a password.
                 let scheme = url.split(':').next().unwrap_or_default();

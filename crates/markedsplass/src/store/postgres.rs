@@ -59,9 +59,6 @@ pub const RUNS_CHANNEL: &str = "sandkasse_runs";
 /// it.
 pub const AUDIT_LOCK: i64 = 0x736e_646b_4155_4454;
 
-/// How many connections one process keeps to the database at most.
-const MAX_CONNECTIONS: u32 = 8;
-
 /// PostgreSQL implementation of every store trait.
 #[derive(Debug)]
 pub struct PostgresStore {
@@ -71,11 +68,12 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects to a `postgres://` / `postgresql://` URL and migrates the database.
-    pub async fn open_url(url: &str) -> Result<PostgresStore, StoreError> {
+    /// Connects to a `postgres://` / `postgresql://` URL with at most `pool_size` connections
+    /// (besides the listener's and those holding a duty) and migrates the database.
+    pub async fn open_url(url: &str, pool_size: u32) -> Result<PostgresStore, StoreError> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(pool_size)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;

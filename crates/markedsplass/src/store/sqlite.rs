@@ -44,26 +44,35 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_file_sized(path, crate::store::DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`SqliteStore::open_file`] with at most `pool_size` connections.
+    pub async fn open_file_sized(path: &Path, pool_size: u32) -> Result<SqliteStore, StoreError> {
         Self::open_with(
             SqliteConnectOptions::new()
                 .filename(path)
                 .create_if_missing(true),
+            pool_size,
         )
         .await
     }
 
-    /// Opens a `sqlite:` URL and migrates it.
-    pub async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
-        Self::open_with(SqliteConnectOptions::from_str(url)?).await
+    /// Opens a `sqlite:` URL and migrates it, with at most `pool_size` connections.
+    pub async fn open_url(url: &str, pool_size: u32) -> Result<SqliteStore, StoreError> {
+        Self::open_with(SqliteConnectOptions::from_str(url)?, pool_size).await
     }
 
-    async fn open_with(options: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
+    async fn open_with(
+        options: SqliteConnectOptions,
+        pool_size: u32,
+    ) -> Result<SqliteStore, StoreError> {
         let options = options
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(pool_size)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;

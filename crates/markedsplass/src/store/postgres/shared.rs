@@ -42,7 +42,8 @@ pub(super) fn listen(pool: PgPool) -> broadcast::Sender<Signal> {
     let (tx, _) = broadcast::channel(SIGNAL_BUFFER);
     let out = tx.clone();
     tokio::spawn(async move {
-        loop {
+        // Until the store is closed (`StoreHealth::close`, at shutdown).
+        while !pool.is_closed() {
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(listener) => listener,
                 Err(e) => {
@@ -71,6 +72,7 @@ pub(super) fn listen(pool: PgPool) -> broadcast::Sender<Signal> {
                         tracing::warn!("the signal listener reconnects");
                         let _ = out.send(Signal::Queued(0));
                     }
+                    Err(_) if pool.is_closed() => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "the signal listener failed; starting again");
                         let _ = out.send(Signal::Queued(0));
