@@ -9,8 +9,8 @@
 //! 2. **Nights** over the same listings with 1, 2 and 3 worker processes (`sandkasse serve --role
 //!    worker`, `workers = 1` each) next to one web node (`--role web`); this process starts each
 //!    night and waits for it (`nightly::run_night`, no worker of its own). Meanwhile a reader asks
-//!    the web node for the catalogue and the product list every 100 ms: the API's p50, p99 and
-//!    slowest answer under that load.
+//!    the web node for the catalogue and the vendor's product list (its token) every 100 ms: the
+//!    API's p50, p99 and slowest answer under that load.
 //! 3. **Queue overhead**: the store's cost per run of queueing (an upload's record), claiming and
 //!    finishing, with no suite, on SQLite and on PostgreSQL, `SANDKASSE_BENCH_QUEUE_RUNS` (default
 //!    500) runs each.
@@ -48,14 +48,14 @@ fn percentiles(mut ms: Vec<f64>) -> (f64, f64, f64) {
     (at(0.5), at(0.99), ms[ms.len() - 1])
 }
 
-/// Reads the web node every 100 ms until stopped; the latencies in ms.
-fn reader(addr: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<f64>> {
+/// Reads the web node every 100 ms until stopped, as the vendor of `token`; the latencies in ms.
+fn reader(addr: String, token: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<f64>> {
     std::thread::spawn(move || {
         let mut ms = Vec::new();
         while !stop.load(Ordering::Relaxed) {
-            for path in ["/api/v1/catalogue", "/"] {
+            for path in ["/api/v1/catalogue", "/api/v1/products"] {
                 let started = Instant::now();
-                let (status, body) = support::http(&addr, "GET", path, "", None)
+                let (status, body) = support::http(&addr, "GET", path, &token, None)
                     .unwrap_or_else(|e| panic!("{path}: {e}"));
                 assert_eq!(status, 200, "{path}: {body}");
                 ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -142,6 +142,13 @@ fn main() {
         state
     });
     let setup = setup.elapsed();
+    let (_, token) = runtime
+        .block_on(
+            state
+                .accounts
+                .create_token("bench", "v@benk.example", "lesar"),
+        )
+        .unwrap();
     println!(
         "set-up (upload, test, list {n} on PostgreSQL): {:.1} s",
         setup.as_secs_f64()
@@ -169,7 +176,7 @@ fn main() {
     for (k, workers) in [1_usize, 2, 3].into_iter().enumerate() {
         let nodes: Vec<support::Server> = (0..workers).map(|_| start("worker")).collect();
         let stop = Arc::new(AtomicBool::new(false));
-        let reads = reader(web.addr.clone(), stop.clone());
+        let reads = reader(web.addr.clone(), token.clone(), stop.clone());
         let date = first
             .checked_add(jiff::Span::new().days(i64::try_from(k).unwrap() + 1))
             .unwrap();
