@@ -30,7 +30,7 @@ use std::time::Duration;
 use sqlx::Row as _;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::rows::{audit_event, conflict};
+use super::rows::{self, audit_event, conflict};
 use super::{
     AuditEvent, AuditQuery, AuditStore, Audited, BoxFuture, NewAuditEvent, StoreError, StoreHealth,
 };
@@ -186,58 +186,12 @@ impl AuditStore for PostgresStore {
         query: &'a AuditQuery,
     ) -> BoxFuture<'a, Result<Vec<AuditEvent>, StoreError>> {
         Box::pin(async move {
-            // Timestamps are RFC 3339 text in UTC, compared in byte order (`COLLATE "C"`): with a
-            // bound cut to the second and without its `Z`, text order is time order.
-            let second = |t: &jiff::Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
-            let mut sql = String::from("SELECT * FROM audit_events WHERE TRUE");
-            let mut binds: Vec<Bind> = Vec::new();
-            let mut condition = |sql: &mut String, text: &str, bind: Bind| {
-                binds.push(bind);
-                sql.push_str(&text.replace('?', &format!("${}", binds.len())));
-            };
-            if let Some(kind) = &query.kind {
-                if kind.contains('.') {
-                    condition(&mut sql, " AND action = ?", Bind::Text(kind.clone()));
-                } else {
-                    // `area.` ≤ action < `area/` (the character after the dot): the area's actions.
-                    condition(&mut sql, " AND action >= ?", Bind::Text(format!("{kind}.")));
-                    condition(&mut sql, " AND action < ?", Bind::Text(format!("{kind}/")));
-                }
-            }
-            if let Some(actor) = &query.actor {
-                // In the C collation `lower` folds ASCII only, as SQLite's does.
-                condition(
-                    &mut sql,
-                    " AND strpos(lower(actor), lower(? COLLATE \"C\")) > 0",
-                    Bind::Text(actor.clone()),
-                );
-            }
-            if let Some(subject) = &query.subject {
-                condition(&mut sql, " AND subject = ?", Bind::Text(subject.clone()));
-            }
-            if let Some(since) = &query.since {
-                condition(&mut sql, " AND at >= ?", Bind::Text(second(since)));
-            }
-            if let Some(until) = &query.until {
-                condition(&mut sql, " AND at < ?", Bind::Text(second(until)));
-            }
-            if let Some(after) = query.after {
-                condition(&mut sql, " AND seq > ?", Bind::Int(after));
-            }
-            if let Some(before) = query.before {
-                condition(&mut sql, " AND seq < ?", Bind::Int(before));
-            }
-            let order = if query.after.is_some() {
-                " ORDER BY seq ASC LIMIT ?"
-            } else {
-                " ORDER BY seq DESC LIMIT ?"
-            };
-            condition(&mut sql, order, Bind::Int(i64::from(query.limit)));
+            let (sql, binds) = rows::audit_search(query, rows::Dialect::Postgres);
             let mut q = sqlx::query(&sql);
             for bind in binds {
                 q = match bind {
-                    Bind::Text(t) => q.bind(t),
-                    Bind::Int(i) => q.bind(i),
+                    rows::Bind::Text(t) => q.bind(t),
+                    rows::Bind::Int(i) => q.bind(i),
                 };
             }
             let rows = q.fetch_all(&self.pool).await?;
@@ -254,12 +208,6 @@ impl AuditStore for PostgresStore {
             )
         })
     }
-}
-
-/// A value bound to a query built from parts.
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 impl StoreHealth for PostgresStore {

@@ -429,3 +429,74 @@ pub(crate) fn sandbox_record(row: &impl Fields) -> Result<super::SandboxRecord, 
         journal_entries: u32::try_from(row.get::<i64>("entries")?).unwrap_or(u32::MAX),
     })
 }
+
+/// The SQL dialect a query built from parts is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value bound to a query built from parts.
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The audit events `query` selects, as SQL in `dialect` and its binds in order.
+///
+/// Timestamps are RFC 3339 text in UTC compared in byte order (PostgreSQL's columns are
+/// `COLLATE "C"`): with a bound cut to the second and without its `Z`, text order is time order.
+pub(crate) fn audit_search(query: &super::AuditQuery, dialect: Dialect) -> (String, Vec<Bind>) {
+    let second = |t: &Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+    let mut sql = String::from("SELECT * FROM audit_events WHERE 1 = 1");
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut condition = |text: &str, bind: Bind| {
+        binds.push(bind);
+        let placeholder = match dialect {
+            Dialect::Sqlite => "?".to_owned(),
+            Dialect::Postgres => format!("${}", binds.len()),
+        };
+        sql.push_str(&text.replace('?', &placeholder));
+    };
+    if let Some(kind) = &query.kind {
+        if kind.contains('.') {
+            condition(" AND action = ?", Bind::Text(kind.clone()));
+        } else {
+            // `area.` ≤ action < `area/` (the character after the dot): the area's actions.
+            condition(" AND action >= ?", Bind::Text(format!("{kind}.")));
+            condition(" AND action < ?", Bind::Text(format!("{kind}/")));
+        }
+    }
+    if let Some(actor) = &query.actor {
+        // ASCII case-insensitively in both: PostgreSQL's `lower` in the C collation folds ASCII
+        // only, as SQLite's does.
+        let contains = match dialect {
+            Dialect::Sqlite => " AND instr(lower(actor), lower(?)) > 0",
+            Dialect::Postgres => " AND strpos(lower(actor), lower(? COLLATE \"C\")) > 0",
+        };
+        condition(contains, Bind::Text(actor.clone()));
+    }
+    if let Some(subject) = &query.subject {
+        condition(" AND subject = ?", Bind::Text(subject.clone()));
+    }
+    if let Some(since) = &query.since {
+        condition(" AND at >= ?", Bind::Text(second(since)));
+    }
+    if let Some(until) = &query.until {
+        condition(" AND at < ?", Bind::Text(second(until)));
+    }
+    if let Some(after) = query.after {
+        condition(" AND seq > ?", Bind::Int(after));
+    }
+    if let Some(before) = query.before {
+        condition(" AND seq < ?", Bind::Int(before));
+    }
+    let order = if query.after.is_some() {
+        " ORDER BY seq ASC LIMIT ?"
+    } else {
+        " ORDER BY seq DESC LIMIT ?"
+    };
+    condition(order, Bind::Int(i64::from(query.limit)));
+    (sql, binds)
+}

@@ -10,11 +10,10 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use sqlx::Row as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
-use super::rows::{audit_event, conflict};
+use super::rows::{self, audit_event, conflict};
 use super::{
     AuditEvent, AuditQuery, AuditStore, Audited, BoxFuture, NewAuditEvent, StoreError, StoreHealth,
 };
@@ -182,57 +181,12 @@ impl AuditStore for SqliteStore {
         query: &'a AuditQuery,
     ) -> BoxFuture<'a, Result<Vec<AuditEvent>, StoreError>> {
         Box::pin(async move {
-            // Timestamps are stored as RFC 3339 text in UTC (`…:SSZ`, `…:SS.fffZ`): compared with
-            // a bound cut to the second and without its `Z`, text order is time order.
-            let second = |t: &Timestamp| t.strftime("%Y-%m-%dT%H:%M:%S").to_string();
-            let mut sql = String::from("SELECT * FROM audit_events WHERE 1 = 1");
-            let mut binds: Vec<Bind> = Vec::new();
-            if let Some(kind) = &query.kind {
-                if kind.contains('.') {
-                    sql.push_str(" AND action = ?");
-                    binds.push(Bind::Text(kind.clone()));
-                } else {
-                    // `area.` ≤ action < `area/` (the character after the dot): the area's actions.
-                    sql.push_str(" AND action >= ? AND action < ?");
-                    binds.push(Bind::Text(format!("{kind}.")));
-                    binds.push(Bind::Text(format!("{kind}/")));
-                }
-            }
-            if let Some(actor) = &query.actor {
-                sql.push_str(" AND instr(lower(actor), lower(?)) > 0");
-                binds.push(Bind::Text(actor.clone()));
-            }
-            if let Some(subject) = &query.subject {
-                sql.push_str(" AND subject = ?");
-                binds.push(Bind::Text(subject.clone()));
-            }
-            if let Some(since) = &query.since {
-                sql.push_str(" AND at >= ?");
-                binds.push(Bind::Text(second(since)));
-            }
-            if let Some(until) = &query.until {
-                sql.push_str(" AND at < ?");
-                binds.push(Bind::Text(second(until)));
-            }
-            if let Some(after) = query.after {
-                sql.push_str(" AND seq > ?");
-                binds.push(Bind::Int(after));
-            }
-            if let Some(before) = query.before {
-                sql.push_str(" AND seq < ?");
-                binds.push(Bind::Int(before));
-            }
-            sql.push_str(if query.after.is_some() {
-                " ORDER BY seq ASC LIMIT ?"
-            } else {
-                " ORDER BY seq DESC LIMIT ?"
-            });
-            binds.push(Bind::Int(i64::from(query.limit)));
+            let (sql, binds) = rows::audit_search(query, rows::Dialect::Sqlite);
             let mut q = sqlx::query(&sql);
             for bind in binds {
                 q = match bind {
-                    Bind::Text(t) => q.bind(t),
-                    Bind::Int(i) => q.bind(i),
+                    rows::Bind::Text(t) => q.bind(t),
+                    rows::Bind::Int(i) => q.bind(i),
                 };
             }
             let rows = q.fetch_all(&self.pool).await?;
@@ -249,12 +203,6 @@ impl AuditStore for SqliteStore {
             )
         })
     }
-}
-
-/// A value bound to a query built from parts.
-enum Bind {
-    Text(String),
-    Int(i64),
 }
 
 impl StoreHealth for SqliteStore {
