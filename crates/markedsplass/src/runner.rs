@@ -172,10 +172,10 @@ pub struct Runner {
     /// moved on — so threads never outnumber `workers`.
     slots: Arc<tokio::sync::Semaphore>,
     wake: Notify,
-    /// How long an idle worker waits before it looks at the queue again without being woken:
-    /// [`IDLE_POLL`] alone on the database, [`IDLE_POLL_SHARED`] when other processes signal
-    /// queued runs (the poll then only catches lost signals and lapsed leases).
-    idle_poll: Duration,
+    /// Whether other processes share the database ([`crate::store::Shared::subscribe`]): then
+    /// progress is signalled to them and an idle worker polls at [`IDLE_POLL_SHARED`] (only for
+    /// lost signals and lapsed leases) instead of [`IDLE_POLL`].
+    shared_database: bool,
 }
 
 /// An idle worker's poll when this process is the database's only one.
@@ -206,13 +206,8 @@ impl Runner {
         max_attempts: u32,
         budget: Duration,
     ) -> Runner {
-        let idle_poll = if stores.shared.subscribe().is_some() {
-            IDLE_POLL_SHARED
-        } else {
-            IDLE_POLL
-        };
         Runner {
-            idle_poll,
+            shared_database: stores.shared.subscribe().is_some(),
             stores,
             audit,
             clock,
@@ -227,6 +222,15 @@ impl Runner {
             report_budget: crate::limits::ServiceLimits::default().max_report_bytes,
             slots: Arc::new(tokio::sync::Semaphore::new(0)),
             wake: Notify::new(),
+        }
+    }
+
+    /// How long an idle worker waits before it looks at the queue again without being woken.
+    fn idle_poll(&self) -> Duration {
+        if self.shared_database {
+            IDLE_POLL_SHARED
+        } else {
+            IDLE_POLL
         }
     }
 
@@ -319,7 +323,7 @@ impl Runner {
                         }
                         tokio::select! {
                             _ = runner.wake.notified() => {}
-                            _ = tokio::time::sleep(runner.idle_poll) => {}
+                            _ = tokio::time::sleep(runner.idle_poll()) => {}
                             _ = stop.changed() => {}
                         }
                     }
@@ -546,11 +550,14 @@ impl Runner {
             self.key.clone(),
             self.report_budget,
         );
-        // Progress also goes to the other processes of the database (a web node's watchers).
-        let (shared, handle) = (
-            self.stores.shared.clone(),
-            tokio::runtime::Handle::current(),
-        );
+        // Progress also goes to the other processes of the database (a web node's watchers), when
+        // there are any.
+        let signal = self.shared_database.then(|| {
+            (
+                self.stores.shared.clone(),
+                tokio::runtime::Handle::current(),
+            )
+        });
         let (run_id, total) = (claimed.run.id, self.total());
         let digest = claimed.component_sha256.clone();
         let options = TestOptions {
@@ -569,10 +576,12 @@ impl Runner {
                 let progress = |_: &str| {
                     let done = done.fetch_add(1, Ordering::Relaxed) + 1;
                     hub.publish(run_id, Progress::running(done, total));
-                    let shared = shared.clone();
-                    handle.spawn(async move {
-                        shared.send(Signal::Progress { run: run_id, done }).await;
-                    });
+                    if let Some((shared, handle)) = &signal {
+                        let shared = shared.clone();
+                        handle.spawn(async move {
+                            shared.send(Signal::Progress { run: run_id, done }).await;
+                        });
+                    }
                 };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     test_component(&suite, &sandbox, &bytes, &options, &progress)
